@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { ConfigDefinition, httpConfig, HttpConfig, parseEnv } from './config';
+import { ConfigValidationError } from './errors';
+
+export interface BootstrapOptions {
+  name: string;
+  defaultPort: number;
+  /** Largest accepted request body in bytes (Fastify rejects larger ones with 413). */
+  bodyLimit?: number;
+  /** Every config the service loads: validated before Nest boots, so a bad variable fails cleanly. */
+  configs: ConfigDefinition[];
+  /** Serve OpenAPI docs at /docs. */
+  docs?: { title: string; description: string };
+}
+
+export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    module,
+    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576, trustProxy: true }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  if (options.docs) mountDocs(app, options.docs);
+  return app;
+}
+
+function mountDocs(app: INestApplication, docs: { title: string; description: string }): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(docs.title)
+      .setDescription(docs.description)
+      .addBearerAuth()
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+}
+
+/**
+ * Boots a service and listens. A config error stops the process with exit code 1 and a message that
+ * names the variable; any other boot failure exits 1 as well, with the error logged.
+ */
+export async function bootstrapService(module: Type<unknown>, options: BootstrapOptions): Promise<void> {
+  try {
+    for (const config of options.configs) parseEnv(config.envShape, process.env);
+    const app = await createServiceApp(module, options);
+    const http = app.get<HttpConfig>(httpConfig(options.defaultPort).KEY);
+    await app.listen(http.port, http.host);
+    app.get(Logger).log({ msg: 'service listening', port: http.port, host: http.host });
+  } catch (err) {
+    const message =
+      err instanceof ConfigValidationError
+        ? `${options.name}: ${err.message}`
+        : `${options.name}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    process.stderr.write(`${message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './env';
+export * from './define-config';
+export * from './platform.config';

@@ -1,0 +1,69 @@
+import { ConfigType } from '@nestjs/config';
+import { defineConfig } from './define-config';
+import { env } from './env';
+
+const hostPort = /^[^\s:,]+:\d{1,5}$/;
+
+/** The local broker of `npm run kafka:start` listens here. */
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:19092';
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/clickstream';
+
+export const kafkaConfig = defineConfig(
+  'kafka',
+  {
+    KAFKA_BROKERS: env
+      .list([DEFAULT_KAFKA_BROKERS])
+      .refine((items) => items.every((b) => hostPort.test(b)), 'must be a comma-separated list of host:port'),
+    KAFKA_CLIENT_ID: env.string('clickstream'),
+    KAFKA_TOPIC_PARTITIONS: env.int(6, 1, 10_000),
+    KAFKA_REPLICATION_FACTOR: env.int(1, 1, 10),
+    KAFKA_CONNECTION_TIMEOUT_MS: env.int(3000, 100, 120_000),
+  },
+  (v) => ({
+    brokers: v.KAFKA_BROKERS,
+    clientId: v.KAFKA_CLIENT_ID,
+    topicPartitions: v.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: v.KAFKA_REPLICATION_FACTOR,
+    connectionTimeoutMs: v.KAFKA_CONNECTION_TIMEOUT_MS,
+  }),
+);
+
+export const databaseConfig = defineConfig(
+  'database',
+  {
+    DATABASE_URL: env
+      .string(DEFAULT_DATABASE_URL)
+      .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// connection URL'),
+    DATABASE_POOL_SIZE: env.int(10, 1, 500),
+  },
+  (v) => ({ url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE }),
+);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const loggingConfig = defineConfig(
+  'logging',
+  {
+    LOG_LEVEL: env.enum(LOG_LEVELS, 'info'),
+    LOG_PRETTY: env.bool(false),
+  },
+  (v) => ({ level: v.LOG_LEVEL, pretty: v.LOG_PRETTY }),
+);
+
+/** HTTP listener; each service has its own default port (SPEC §1). */
+export function httpConfig(defaultPort: number) {
+  return defineConfig(
+    'http',
+    {
+      HTTP_PORT: env.port(defaultPort),
+      HTTP_HOST: env.string('0.0.0.0'),
+    },
+    (v) => ({ port: v.HTTP_PORT, host: v.HTTP_HOST }),
+  );
+}
+
+export type KafkaConfig = ConfigType<typeof kafkaConfig>;
+export type DatabaseConfig = ConfigType<typeof databaseConfig>;
+export type LoggingConfig = ConfigType<typeof loggingConfig>;
+export type HttpConfig = ConfigType<ReturnType<typeof httpConfig>>;
+

@@ -1,0 +1,4 @@
+export * from './data-source';
+export * from './database.module';
+export * from './migrate';
+export { MIGRATIONS } from './migrations';

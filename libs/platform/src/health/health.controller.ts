@@ -1,0 +1,51 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
+import { KafkaClient } from '../kafka';
+
+const PROBE_TIMEOUT_MS = 2000;
+
+/** Liveness checks nothing outside the process; readiness checks Kafka and Postgres. */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly kafka: KafkaClient,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.kafkaUp(), () => this.postgresUp()]);
+  }
+
+  private async kafkaUp() {
+    const indicator = this.indicators.check('kafka');
+    try {
+      const brokers = await this.kafka.ping(PROBE_TIMEOUT_MS);
+      return indicator.up({ brokers });
+    } catch (err) {
+      return indicator.down({ message: (err as Error).message });
+    }
+  }
+
+  private async postgresUp() {
+    const indicator = this.indicators.check('postgres');
+    try {
+      await this.dataSource.query('SELECT 1');
+      return indicator.up();
+    } catch (err) {
+      return indicator.down({ message: (err as Error).message });
+    }
+  }
+}

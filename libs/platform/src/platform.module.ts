@@ -1,0 +1,48 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { ConfigDefinition, databaseConfig, httpConfig, kafkaConfig, loggingConfig } from './config';
+import { DatabaseModule } from './database/database.module';
+import { HealthController } from './health/health.controller';
+import { KafkaClient } from './kafka';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsController, MetricsService } from './metrics';
+import { SERVICE_INFO, ServiceInfo } from './service-info';
+
+export interface PlatformOptions extends ServiceInfo {
+  /** The service's own feature configs, validated at boot with the platform's. */
+  configs?: ConfigDefinition[];
+}
+
+/** The configs every service loads; the compose test checks env values against these. */
+export function platformConfigs(defaultPort: number): ConfigDefinition[] {
+  return [kafkaConfig, databaseConfig, loggingConfig, httpConfig(defaultPort)];
+}
+
+/**
+ * Shared plumbing of every service: validated config, pino logging, terminus health, Prometheus
+ * metrics, the Kafka client and the TypeORM connection.
+ */
+@Module({})
+export class PlatformModule {
+  static forService(options: PlatformOptions): DynamicModule {
+    const service: ServiceInfo = { name: options.name, defaultPort: options.defaultPort };
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [...platformConfigs(service.defaultPort), ...(options.configs ?? [])],
+        }),
+        LoggingModule.forService(service),
+        TerminusModule.forRoot({ logger: false }),
+        DatabaseModule.forRoot(),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [{ provide: SERVICE_INFO, useValue: service }, MetricsService, KafkaClient],
+      exports: [SERVICE_INFO, MetricsService, KafkaClient, DatabaseModule],
+    };
+  }
+}

@@ -1,0 +1,12 @@
+import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+
+/** Identity and configuration of the ingest service (SPEC §1). */
+export const SERVICE = {
+  name: 'ingest',
+  defaultPort: 3001,
+  description: 'Accepts clickstream events over HTTP (JSON, NDJSON, CSV) and produces them to Kafka',
+  /** Feature configs of this service, validated at boot alongside the platform's. */
+  configs: [] as ConfigDefinition[],
+};
+
+export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];

@@ -1,0 +1,12 @@
+import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+
+/** Identity and configuration of the metrics service (SPEC §1). */
+export const SERVICE = {
+  name: 'metrics',
+  defaultPort: 3005,
+  description: 'Query API, business KPIs and consumer lag',
+  /** Feature configs of this service, validated at boot alongside the platform's. */
+  configs: [] as ConfigDefinition[],
+};
+
+export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];

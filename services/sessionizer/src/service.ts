@@ -1,0 +1,12 @@
+import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+
+/** Identity and configuration of the sessionizer service (SPEC §1). */
+export const SERVICE = {
+  name: 'sessionizer',
+  defaultPort: 3002,
+  description: 'Groups each user\'s events into sessions by event time',
+  /** Feature configs of this service, validated at boot alongside the platform's. */
+  configs: [] as ConfigDefinition[],
+};
+
+export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];

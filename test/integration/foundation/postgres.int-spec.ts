@@ -1,0 +1,47 @@
+import { Pool } from 'pg';
+import { MIGRATIONS } from '@clickstream/platform';
+
+describe('real Postgres', () => {
+  let pool: Pool;
+
+  beforeAll(() => {
+    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+  });
+
+  afterAll(() => pool.end());
+
+  it('is a throw-away database with every migration applied', async () => {
+    const db = await pool.query<{ name: string }>('SELECT current_database() AS name');
+    expect(db.rows[0].name).toMatch(/^clickstream_test_/);
+    const applied = await pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY id');
+    expect(applied.rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
+  });
+
+  it('keeps what a transaction commits and nothing of what it rolls back', async () => {
+    const group = `group-${Date.now()}`;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO stream_offsets (group_id, topic, partition, next_offset)
+         SELECT $1, 'orders', p, p * 10 FROM generate_series(0, 5) AS p`,
+        [group],
+      );
+      await client.query('COMMIT');
+
+      await client.query('BEGIN');
+      await client.query(`UPDATE stream_offsets SET next_offset = -1 WHERE group_id = $1`, [group]);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+
+    const rows = await pool.query<{ partition: number; next_offset: string }>(
+      'SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 ORDER BY partition',
+      [group],
+    );
+    expect(rows.rows.map((r) => [r.partition, Number(r.next_offset)])).toEqual([
+      [0, 0], [1, 10], [2, 20], [3, 30], [4, 40], [5, 50],
+    ]);
+  });
+});

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+
+/** Topic and group names unique to one test, so tests never see each other's data. */
+export function uniqueName(prefix: string): string {
+  return `test.${prefix}.${Date.now()}.${randomBytes(3).toString('hex')}`;
+}
+
+export function testKafka(clientId = 'clickstream-test'): Kafka {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: integration tests need the global setup');
+  return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+}
+
+export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ConsumedRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/** Reads every record of `topic` from the beginning until `done(records)` holds. */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  done: (records: ConsumedRecord[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<ConsumedRecord[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+  const records: ConsumedRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`readTopic(${topic}) timed out with ${records.length} records`)),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) {
+              const headers: Record<string, string> = {};
+              for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(v);
+              records.push({
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key?.toString() ?? null,
+                value: m.value?.toString() ?? null,
+                headers,
+              });
+            }
+            if (done(records)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}

@@ -1,0 +1,39 @@
+/**
+ * npm run kafka:start | kafka:stop | kafka:status
+ *   start [--fresh]  provision (mvn, cached) and start a local KRaft broker, wait for metadata
+ *   stop             stop it cleanly
+ *   status           print whether it runs
+ * Prints the bootstrap address on success: `KAFKA_BROKERS=127.0.0.1:19092`.
+ */
+import { brokerStatus, LocalKafkaError, localKafkaOptions, startBroker, stopBroker, wipeData } from './local-kafka';
+
+const log = (line: string) => console.log(`[kafka] ${line}`);
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...flags] = argv;
+  const options = localKafkaOptions();
+  switch (command) {
+    case 'start': {
+      if (flags.includes('--fresh')) {
+        await stopBroker(options, log);
+        wipeData(options);
+      }
+      const handle = await startBroker(options, log);
+      console.log(`KAFKA_BROKERS=${handle.brokers}`);
+      return;
+    }
+    case 'stop':
+      await stopBroker(options, log);
+      return;
+    case 'status':
+      console.log(await brokerStatus(options));
+      return;
+    default:
+      throw new LocalKafkaError(`unknown command "${command ?? ''}": use start [--fresh] | stop | status`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`[kafka] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
