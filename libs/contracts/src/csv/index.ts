@@ -1,0 +1,2 @@
+export * from './csv-formats';
+export * from './read-csv-events';

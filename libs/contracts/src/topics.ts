@@ -1,0 +1,67 @@
+/** Kafka topics of the platform (SPEC §10). Values are JSON; keys as noted. */
+export const TOPICS = {
+  /** Valid, normalised ClickEvents. Key: user_id. */
+  events: 'clickstream.events.v1',
+  /** DeadLetterRecords of events that failed validation or processing. Key: user_id when known. */
+  eventsDlq: 'clickstream.events.dlq.v1',
+  /** LateEventRecords: events older than a processor's watermark. Key: user_id. */
+  late: 'clickstream.late.v1',
+  /** Closed sessions. Key: user_id. */
+  sessions: 'clickstream.sessions.v1',
+  /** Final window aggregates. */
+  aggregates: 'clickstream.aggregates.v1',
+  /** Fraud and anomaly alerts. Key: user_id or `*`. */
+  alerts: 'clickstream.alerts.v1',
+} as const;
+
+export type TopicKey = keyof typeof TOPICS;
+export type TopicName = (typeof TOPICS)[TopicKey];
+
+/** Shape of kafkajs' ITopicConfig, so `admin.createTopics({ topics: topicSpecs(...) })` type-checks. */
+export interface TopicSpec {
+  topic: TopicName;
+  numPartitions: number;
+  replicationFactor: number;
+  configEntries: { name: string; value: string }[];
+}
+
+export interface TopicSpecOptions {
+  partitions: number;
+  replicationFactor: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// Streams are replayable for a week; DLQ and late events wait longer, since someone has to look at them.
+const RETENTION_MS: Record<TopicKey, number> = {
+  events: 7 * DAY_MS,
+  eventsDlq: 30 * DAY_MS,
+  late: 30 * DAY_MS,
+  sessions: 7 * DAY_MS,
+  aggregates: 7 * DAY_MS,
+  alerts: 30 * DAY_MS,
+};
+
+/** Specs of all six topics, for creating the missing ones at start-up. */
+export function topicSpecs({ partitions, replicationFactor }: TopicSpecOptions): TopicSpec[] {
+  requirePositiveInteger('partitions', partitions);
+  requirePositiveInteger('replicationFactor', replicationFactor);
+  // The usual durable setting is 3 replicas with min ISR 2: acks=all writes survive one broker down.
+  // With fewer replicas a min ISR of 2 would stop all writes whenever one broker restarts.
+  const minInSyncReplicas = replicationFactor >= 3 ? 2 : 1;
+  return (Object.keys(TOPICS) as TopicKey[]).map((key) => ({
+    topic: TOPICS[key],
+    numPartitions: partitions,
+    replicationFactor,
+    configEntries: [
+      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'retention.ms', value: String(RETENTION_MS[key]) },
+      { name: 'min.insync.replicas', value: String(minInSyncReplicas) },
+    ],
+  }));
+}
+
+function requirePositiveInteger(name: string, value: number): void {
+  if (Number.isInteger(value) && value >= 1) return;
+  throw new RangeError(`${name} must be an integer >= 1 (got ${value})`);
+}
