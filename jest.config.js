@@ -7,6 +7,8 @@ const moduleNameMapper = {
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {
+  // Integration specs run real processes against a real broker; unit specs finish far sooner.
+  testTimeout: 180000,
   projects: [
     {
       displayName: 'unit',
@@ -25,7 +27,6 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       moduleNameMapper,
       transform,
-      testTimeout: 120000,
     },
   ],
 };

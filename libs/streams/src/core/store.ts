@@ -1,0 +1,49 @@
+/**
+ * A named key-value state store of one task. Reads and writes are in memory; the store records what
+ * changed since the last commit so the runtime can write only that (multi-row) to Postgres.
+ */
+export class KeyValueStore<V = unknown> {
+  private readonly data = new Map<string, V>();
+  private readonly dirty = new Set<string>();
+
+  constructor(readonly name: string) {}
+
+  get(key: string): V | undefined {
+    return this.data.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.data.has(key);
+  }
+
+  put(key: string, value: V): void {
+    this.data.set(key, value);
+    this.dirty.add(key);
+  }
+
+  delete(key: string): void {
+    if (!this.data.delete(key)) return;
+    this.dirty.add(key);
+  }
+
+  get size(): number {
+    return this.data.size;
+  }
+
+  entries(): IterableIterator<[string, V]> {
+    return this.data.entries();
+  }
+
+  /** Loads committed state without marking it dirty. */
+  restore(key: string, value: V): void {
+    this.data.set(key, value);
+  }
+
+  /** The changes since the last call: value, or undefined for a deletion. */
+  takeChanges(): Map<string, V | undefined> {
+    const changes = new Map<string, V | undefined>();
+    for (const key of this.dirty) changes.set(key, this.data.get(key));
+    this.dirty.clear();
+    return changes;
+  }
+}

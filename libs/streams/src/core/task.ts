@@ -1,0 +1,361 @@
+import { KeyValueStore } from './store';
+import { BranchContext, GraphNode, NodeInstance, ProcessorContext, Rec, SinkDefinition, SourceDefinition, TableSinkDefinition, Topology } from './topology';
+import { PartitionWatermark, WatermarkState } from './watermark';
+
+/** A consumed record as it came off the topic. */
+export interface RawRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+}
+
+/** A message to publish, numbered per task so the publisher can prove it never sends one twice. */
+export interface OutboxMessage {
+  seq: number;
+  topic: string;
+  key: string | null;
+  value: string;
+}
+
+export interface TableWrite {
+  sink: TableSinkDefinition;
+  /** Upsert this row, or delete the row identified by `key` when row is null. */
+  row: Record<string, unknown> | null;
+  key: Record<string, unknown>;
+}
+
+export interface TaskOptions {
+  applicationId: string;
+  allowedLatenessMs: number;
+  idleTimeoutMs: number;
+  /** Where late records go (SPEC §4); none when unset. */
+  lateTopic?: string;
+  /** Where poison records go after bounded retries (SPEC §9). */
+  deadLetterTopic?: string;
+  /** Attempts after the first before a record is dead-lettered. */
+  maxRetries: number;
+  clock: () => number;
+}
+
+export interface TaskRestore {
+  stores: Map<string, Array<[string, unknown]>>;
+  watermark: WatermarkState | null;
+  /** Next offset to consume; null when the partition was never consumed. */
+  nextOffset: string | null;
+  nextSeq: number;
+}
+
+/** Everything a task changed since its last commit: written in one Postgres transaction. */
+export interface TaskCommit {
+  nextOffset: string | null;
+  nextSeq: number;
+  watermark: WatermarkState;
+  storeChanges: Map<string, Map<string, unknown>>;
+  tableWrites: TableWrite[];
+  outbox: OutboxMessage[];
+  processed: number;
+  late: number;
+  deadLettered: number;
+}
+
+export class TaskError extends Error {
+  readonly code = 'TASK_FAILED';
+  readonly retriable = false;
+}
+
+interface Wired {
+  node: GraphNode;
+  instance?: NodeInstance;
+  sink?: SinkDefinition;
+  children: Wired[];
+}
+
+/** Undo log of store writes made while processing one record, so a failed attempt leaves no trace. */
+class StoreJournal {
+  private readonly undo: Array<() => void> = [];
+  record(store: KeyValueStore, key: string): void {
+    const had = store.has(key);
+    const prev = store.get(key);
+    this.undo.push(() => (had ? store.restore(key, prev) : store.delete(key)));
+  }
+  rollback(): void {
+    for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]();
+    this.undo.length = 0;
+  }
+  clear(): void {
+    this.undo.length = 0;
+  }
+}
+
+/**
+ * One partition of one source topic, as in Kafka Streams: its stores, watermark and processing.
+ * It does no I/O; the runtime (or the test driver) feeds it records and commits what it returns.
+ */
+export class StreamTask {
+  readonly stores = new Map<string, KeyValueStore>();
+  readonly watermark: PartitionWatermark;
+  private readonly source: SourceDefinition;
+  private readonly roots: Wired[];
+  private readonly stateful: NodeInstance[] = [];
+  private readonly journal = new StoreJournal();
+  private journaling = false;
+  private nextOffset: bigint | null;
+  private nextSeq: number;
+  private outbox: OutboxMessage[] = [];
+  private pendingOutbox: OutboxMessage[] = [];
+  private tableWrites: TableWrite[] = [];
+  private pendingTables: TableWrite[] = [];
+  private counts = { processed: 0, late: 0, deadLettered: 0 };
+
+  constructor(
+    readonly topology: Topology,
+    readonly topic: string,
+    readonly partition: number,
+    private readonly options: TaskOptions,
+    restore?: TaskRestore,
+  ) {
+    const source = topology.sources.get(topic);
+    if (!source) throw new TaskError(`topic ${topic} is not a source of ${topology.applicationId}`);
+    this.source = source.definition;
+    for (const name of topology.stores) this.stores.set(name, this.journaled(new KeyValueStore(name)));
+    for (const [name, entries] of restore?.stores ?? []) {
+      const store = this.stores.get(name);
+      if (!store) continue; // a store the topology no longer has
+      for (const [k, v] of entries) store.restore(k, v);
+    }
+    const now = options.clock();
+    this.watermark = restore?.watermark
+      ? new PartitionWatermark(options, { ...restore.watermark, lastInputAt: now, idleAdvancedTo: null })
+      : PartitionWatermark.fresh(options, now);
+    this.nextOffset = restore?.nextOffset != null ? BigInt(restore.nextOffset) : null;
+    this.nextSeq = restore?.nextSeq ?? 0;
+    this.roots = source.children.map((n) => this.wire(n));
+  }
+
+  get id(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  /** The offset the consumer must resume from (null: from the beginning). */
+  resumeOffset(): string | null {
+    return this.nextOffset === null ? null : this.nextOffset.toString();
+  }
+
+  private journaled(store: KeyValueStore): KeyValueStore {
+    const put = store.put.bind(store);
+    const del = store.delete.bind(store);
+    store.put = (key, value) => {
+      if (this.journaling) this.journal.record(store, key);
+      put(key, value);
+    };
+    store.delete = (key) => {
+      if (this.journaling) this.journal.record(store, key);
+      del(key);
+    };
+    return store;
+  }
+
+  private wire(node: GraphNode): Wired {
+    const children = node.children.map((c) => this.wire(c));
+    const def = node.definition;
+    if ('sink' in def) return { node, sink: def.sink, children };
+    const wired: Wired = { node, children };
+    const ctx: BranchContext = {
+      topic: this.topic,
+      partition: this.partition,
+      store: <S>(name: string) => {
+        if (!def.stores.includes(name)) throw new TaskError(`node ${def.name} did not declare store ${name}`);
+        return this.stores.get(name) as KeyValueStore<S>;
+      },
+      forward: (rec) => {
+        for (const child of children) this.deliver(child, rec);
+      },
+      forwardTo: (child, rec) => {
+        const target = children.find((c) => c.node === child);
+        if (target) this.deliver(target, rec);
+      },
+      watermark: () => this.watermark.current,
+      now: () => this.options.clock(),
+    };
+    wired.instance = def.create(ctx as ProcessorContext);
+    if (wired.instance.onWatermark) this.stateful.push(wired.instance);
+    return wired;
+  }
+
+  private deliver(w: Wired, rec: Rec): void {
+    if (w.sink) return this.sink(w.sink, rec);
+    w.instance!.process(rec);
+  }
+
+  private sink(sink: SinkDefinition, rec: Rec): void {
+    if (sink.kind === 'topic') {
+      const key = sink.key(rec);
+      this.pendingOutbox.push({
+        seq: -1,
+        topic: sink.topic,
+        key: key === null ? null : String(sink.keySerde.serialize(key)),
+        value: String(sink.valueSerde.serialize(rec.value)),
+      });
+      return;
+    }
+    const row = sink.row(rec);
+    const key = row ?? sink.deleteKey?.(rec);
+    if (!key) throw new TaskError(`table sink ${sink.name} returned no row and has no deleteKey`);
+    this.pendingTables.push({ sink, row, key });
+  }
+
+  /** Processes consumed records in offset order. Records below the resume offset are skipped. */
+  process(records: RawRecord[]): void {
+    for (const raw of records) this.processOne(raw);
+  }
+
+  private processOne(raw: RawRecord): void {
+    const offset = BigInt(raw.offset);
+    if (this.nextOffset !== null && offset < this.nextOffset) return;
+    this.nextOffset = offset + 1n;
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
+      try {
+        this.attempt(raw);
+        return;
+      } catch (err) {
+        lastError = err;
+        this.journal.rollback();
+        this.pendingOutbox = [];
+        this.pendingTables = [];
+      } finally {
+        this.journaling = false;
+      }
+    }
+    this.deadLetter(raw, lastError);
+  }
+
+  private attempt(raw: RawRecord): void {
+    const src = this.source;
+    const key = raw.key === null ? null : src.keySerde.deserialize(raw.key);
+    if (raw.value === null) throw new PoisonError('deserialization_failed', 'record has no value (tombstone)');
+    let value: unknown;
+    try {
+      value = src.valueSerde.deserialize(raw.value);
+    } catch (err) {
+      throw new PoisonError('deserialization_failed', (err as Error).message);
+    }
+    const timestamp = src.timestamp(value);
+    if (!Number.isFinite(timestamp)) throw new PoisonError('invalid_timestamp', `event time is not a number (got ${String(timestamp)})`);
+    if (this.watermark.isLate(timestamp)) {
+      this.late(raw, value, timestamp);
+      return;
+    }
+    this.journal.clear();
+    this.journaling = true;
+    const rec: Rec = { key, value, timestamp };
+    for (const root of this.roots) this.deliver(root, rec);
+    this.journaling = false;
+    this.journal.clear();
+    this.flushPending();
+    this.counts.processed++;
+    if (this.watermark.observe(timestamp, this.options.clock())) this.advance();
+  }
+
+  private flushPending(): void {
+    for (const m of this.pendingOutbox) this.pushOutbox(m.topic, m.key, m.value);
+    this.pendingOutbox = [];
+    for (const w of this.pendingTables) this.tableWrites.push(w);
+    this.pendingTables = [];
+  }
+
+  private pushOutbox(topic: string, key: string | null, value: string): void {
+    this.outbox.push({ seq: this.nextSeq++, topic, key, value });
+  }
+
+  /** Lets stateful nodes close what the watermark passed; their results flow downstream. */
+  private advance(): void {
+    const wm = this.watermark.current;
+    if (wm === null) return;
+    for (const node of this.stateful) node.onWatermark!(wm);
+    this.flushPending();
+  }
+
+  /** Wall-clock tick: advances an idle partition's watermark (SPEC §4). */
+  punctuate(): boolean {
+    if (!this.watermark.tick(this.options.clock())) return false;
+    this.advance();
+    return true;
+  }
+
+  private late(raw: RawRecord, value: unknown, timestamp: number): void {
+    this.counts.late++;
+    if (!this.options.lateTopic) return;
+    const wm = this.watermark.current!;
+    this.pushOutbox(
+      this.options.lateTopic,
+      raw.key?.toString('utf8') ?? null,
+      JSON.stringify({
+        processor: this.options.applicationId,
+        reason: 'behind_watermark',
+        event: value,
+        event_time: new Date(timestamp).toISOString(),
+        watermark: new Date(wm).toISOString(),
+        detected_at: new Date(this.options.clock()).toISOString(),
+        source: { topic: this.topic, partition: this.partition, offset: raw.offset },
+      }),
+    );
+  }
+
+  private deadLetter(raw: RawRecord, err: unknown): void {
+    this.counts.deadLettered++;
+    if (!this.options.deadLetterTopic) return;
+    const poison = err instanceof PoisonError ? err : undefined;
+    this.pushOutbox(
+      this.options.deadLetterTopic,
+      raw.key?.toString('utf8') ?? null,
+      JSON.stringify({
+        original: raw.value?.toString('utf8') ?? null,
+        reason: poison?.reason ?? 'processing_failed',
+        field: null,
+        message: err instanceof Error ? err.message : String(err),
+        source: this.options.applicationId,
+        failed_at: new Date(this.options.clock()).toISOString(),
+        topic: this.topic,
+        partition: this.partition,
+        offset: raw.offset,
+        attempts: this.options.maxRetries + 1,
+      }),
+    );
+  }
+
+  /** Takes the changes since the last commit. The caller commits them or discards the task. */
+  takeCommit(): TaskCommit {
+    const storeChanges = new Map<string, Map<string, unknown>>();
+    for (const [name, store] of this.stores) {
+      const changes = store.takeChanges();
+      if (changes.size) storeChanges.set(name, changes);
+    }
+    const commit: TaskCommit = {
+      nextOffset: this.resumeOffset(),
+      nextSeq: this.nextSeq,
+      watermark: this.watermark.snapshot(),
+      storeChanges,
+      tableWrites: this.tableWrites,
+      outbox: this.outbox,
+      ...this.counts,
+    };
+    this.tableWrites = [];
+    this.outbox = [];
+    this.counts = { processed: 0, late: 0, deadLettered: 0 };
+    return commit;
+  }
+}
+
+/** A record that cannot be processed as it is: retried a bounded number of times, then dead-lettered. */
+export class PoisonError extends Error {
+  readonly code = 'POISON_RECORD';
+  readonly retriable = false;
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PoisonError';
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Per-partition event-time watermark (SPEC §4): max event time seen minus the allowed lateness.
+ * A partition without input for `idleTimeoutMs` of wall-clock time is idle: its watermark then
+ * advances by the wall-clock time that passes while it stays idle, so quiet streams still close.
+ */
+export interface WatermarkState {
+  maxEventTime: number | null;
+  watermark: number | null;
+  /** Wall-clock ms of the last record (or of the restore). */
+  lastInputAt: number;
+  /** Wall-clock ms up to which idle time was already added to the watermark. */
+  idleAdvancedTo: number | null;
+}
+
+export interface WatermarkOptions {
+  allowedLatenessMs: number;
+  idleTimeoutMs: number;
+}
+
+export class PartitionWatermark {
+  constructor(
+    private readonly options: WatermarkOptions,
+    private state: WatermarkState,
+  ) {}
+
+  static fresh(options: WatermarkOptions, now: number): PartitionWatermark {
+    return new PartitionWatermark(options, { maxEventTime: null, watermark: null, lastInputAt: now, idleAdvancedTo: null });
+  }
+
+  get current(): number | null {
+    return this.state.watermark;
+  }
+
+  snapshot(): WatermarkState {
+    return { ...this.state };
+  }
+
+  /** True when `eventTime` is older than the watermark: the record is late and changes nothing. */
+  isLate(eventTime: number): boolean {
+    return this.state.watermark !== null && eventTime < this.state.watermark;
+  }
+
+  /** Accounts an accepted record; returns true when the watermark moved. */
+  observe(eventTime: number, now: number): boolean {
+    this.state.lastInputAt = now;
+    this.state.idleAdvancedTo = null;
+    if (this.state.maxEventTime !== null && eventTime <= this.state.maxEventTime) return false;
+    this.state.maxEventTime = eventTime;
+    return this.raiseTo(eventTime - this.options.allowedLatenessMs);
+  }
+
+  /** Wall-clock tick: an idle partition's watermark advances with the clock. */
+  tick(now: number): boolean {
+    if (this.state.watermark === null) return false;
+    const idleSince = this.state.lastInputAt + this.options.idleTimeoutMs;
+    if (now <= idleSince) return false;
+    const from = this.state.idleAdvancedTo ?? idleSince;
+    if (now <= from) return false;
+    this.state.idleAdvancedTo = now;
+    return this.raiseTo(this.state.watermark + (now - from));
+  }
+
+  isIdle(now: number): boolean {
+    return now - this.state.lastInputAt >= this.options.idleTimeoutMs;
+  }
+
+  private raiseTo(candidate: number): boolean {
+    if (this.state.watermark !== null && candidate <= this.state.watermark) return false;
+    this.state.watermark = candidate;
+    return true;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './streams-app';
+export * from './schema';
+export * from './errors';
+export * from './task-repository';
+export * from './outbox-publisher';
+export * from './backoff';

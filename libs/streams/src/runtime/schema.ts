@@ -1,0 +1,41 @@
+/**
+ * The runtime's Postgres tables. The application's migrations apply this DDL (libs/streams does not
+ * run migrations itself). `stream_offsets` predates it and gains the fencing epoch, the outbox
+ * sequence and the watermark here.
+ */
+export const STREAMS_SCHEMA_UP = [
+  `ALTER TABLE stream_offsets
+     ALTER COLUMN next_offset DROP NOT NULL,
+     ADD COLUMN epoch bigint NOT NULL DEFAULT 0,
+     ADD COLUMN next_seq bigint NOT NULL DEFAULT 0,
+     ADD COLUMN watermark bigint,
+     ADD COLUMN watermark_state jsonb,
+     ADD COLUMN last_input_at timestamptz`,
+  `CREATE TABLE stream_state (
+     app_id    text    NOT NULL,
+     topic     text    NOT NULL,
+     partition integer NOT NULL,
+     store     text    NOT NULL,
+     key       text    NOT NULL,
+     value     jsonb   NOT NULL,
+     PRIMARY KEY (app_id, topic, partition, store, key)
+   )`,
+  `CREATE TABLE stream_outbox (
+     app_id       text    NOT NULL,
+     topic        text    NOT NULL,
+     partition    integer NOT NULL,
+     seq          bigint  NOT NULL,
+     target_topic text    NOT NULL,
+     key          text,
+     value        text    NOT NULL,
+     PRIMARY KEY (app_id, topic, partition, seq)
+   )`,
+];
+
+export const STREAMS_SCHEMA_DOWN = [
+  `DROP TABLE stream_outbox`,
+  `DROP TABLE stream_state`,
+  `ALTER TABLE stream_offsets
+     DROP COLUMN epoch, DROP COLUMN next_seq, DROP COLUMN watermark, DROP COLUMN watermark_state,
+     DROP COLUMN last_input_at`,
+];

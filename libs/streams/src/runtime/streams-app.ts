@@ -1,0 +1,333 @@
+import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { Registry } from 'prom-client';
+import { RawRecord, StreamTask, TaskCommit } from '../core/task';
+import { Topology } from '../core/topology';
+import { backoffMs, sleep } from './backoff';
+import { TaskFencedError } from './errors';
+import { StreamsMetrics } from './metrics';
+import { OutboxPublisher } from './outbox-publisher';
+import { TaskIdentity, TaskRepository } from './task-repository';
+
+export interface StreamsLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const silentLogger: StreamsLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface StreamsAppOptions {
+  topology: Topology;
+  kafka: Kafka;
+  pool: Pool;
+  /** Allowed lateness (SPEC §4), default 2 min. */
+  allowedLatenessMs?: number;
+  /** A partition without input for this long is idle (SPEC §4), default 30 s. */
+  idleTimeoutMs?: number;
+  lateTopic?: string;
+  deadLetterTopic?: string;
+  /** Retries of a failing record before it is dead-lettered, default 2. */
+  maxRetries?: number;
+  /** How often idle partitions are ticked, default 1 s. */
+  punctuateIntervalMs?: number;
+  /** Records processed between heartbeats within one batch, default 5000. */
+  chunkSize?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxBytesPerPartition?: number;
+  registry?: Registry;
+  /** Metric name prefix, e.g. the service name. */
+  metricPrefix?: string;
+  logger?: StreamsLogger;
+  clock?: () => number;
+}
+
+interface LiveTask {
+  id: TaskIdentity;
+  task: StreamTask;
+  epoch: string;
+  publisher: OutboxPublisher;
+  /** Serialises batches and punctuation of one task. */
+  lock: Promise<unknown>;
+  /** Outbox rows below this seq are known deleted from Postgres. */
+  deletedBelow: number;
+  closed: boolean;
+}
+
+/**
+ * Runs a topology on Kafka with exactly-once effects in Postgres (SPEC §9):
+ * consume a batch → process in memory → ONE Postgres transaction with state changes, result rows,
+ * outbox messages and the consumed offset (fenced by the task's epoch) → publish the outbox in a
+ * Kafka transaction → commit the offset to Kafka too (a hint for lag tools; Postgres is the truth).
+ * Any failure after processing drops the task; its next batch rebuilds it from Postgres.
+ */
+export class StreamsApp {
+  private readonly o: Required<Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix'>> &
+    Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic'>;
+  private readonly repo: TaskRepository;
+  private readonly tasks = new Map<string, Promise<LiveTask>>();
+  private readonly metrics: StreamsMetrics;
+  private consumer?: Consumer;
+  private admin?: Admin;
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private restarting = false;
+  /** Partitions the group assigned to this instance, as {topic, partition}. */
+  private assigned = new Map<string, { topic: string; partition: number }>();
+
+  constructor(options: StreamsAppOptions) {
+    this.o = {
+      allowedLatenessMs: 120_000,
+      idleTimeoutMs: 30_000,
+      maxRetries: 2,
+      punctuateIntervalMs: 1000,
+      chunkSize: 5000,
+      sessionTimeoutMs: 30_000,
+      heartbeatIntervalMs: 3000,
+      maxBytesPerPartition: 1_048_576,
+      logger: silentLogger,
+      clock: Date.now,
+      ...options,
+    };
+    this.repo = new TaskRepository(options.pool);
+    this.metrics = new StreamsMetrics(options.registry ?? new Registry(), options.metricPrefix ?? 'streams');
+  }
+
+  get applicationId(): string {
+    return this.o.topology.applicationId;
+  }
+
+  /** Partitions this instance owns right now (topic-partition ids). */
+  ownedTasks(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.admin = this.o.kafka.admin();
+    await this.admin.connect();
+    await this.startConsumer();
+    this.timer = setInterval(() => void this.punctuateAll(), this.o.punctuateIntervalMs);
+    this.timer.unref();
+  }
+
+  private async startConsumer(): Promise<void> {
+    const consumer = this.o.kafka.consumer({
+      groupId: this.applicationId,
+      sessionTimeout: this.o.sessionTimeoutMs,
+      heartbeatInterval: this.o.heartbeatIntervalMs,
+      maxBytesPerPartition: this.o.maxBytesPerPartition,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.o.logger.error({ err: payload.error.message, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart) void this.restartConsumer();
+    });
+    await consumer.connect();
+    for (const topic of this.o.topology.sources.keys()) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /** kafkajs gave up on the consumer: build a new one after a jittered pause. */
+  private async restartConsumer(): Promise<void> {
+    if (this.restarting || !this.running) return;
+    this.restarting = true;
+    try {
+      await this.consumer?.disconnect().catch(() => undefined);
+      await this.closeAll();
+      for (let attempt = 0; this.running; attempt++) {
+        await sleep(backoffMs(attempt, 500, 15_000));
+        try {
+          await this.startConsumer();
+          return;
+        } catch (err) {
+          this.o.logger.warn({ err: (err as Error).message, attempt }, 'consumer restart failed');
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const assigned = new Map<string, { topic: string; partition: number }>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) assigned.set(`${topic}-${partition}`, { topic, partition });
+    }
+    this.assigned = assigned;
+    for (const id of [...this.tasks.keys()]) if (!assigned.has(id)) void this.closeTask(id);
+    // Claim new partitions eagerly, so empty and idle ones get ticked and show a watermark.
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const p of partitions) void this.taskFor(topic, p).catch(() => undefined);
+    }
+    this.o.logger.info({ assigned: [...assigned.keys()].sort() }, 'partitions assigned');
+  }
+
+  private taskFor(topic: string, partition: number): Promise<LiveTask> {
+    const key = `${topic}-${partition}`;
+    let t = this.tasks.get(key);
+    if (!t) {
+      t = this.openTask({ appId: this.applicationId, topic, partition });
+      this.tasks.set(key, t);
+      t.catch(() => this.tasks.get(key) === t && this.tasks.delete(key));
+    }
+    return t;
+  }
+
+  /** Claims the task in Postgres, restores it, fences the old publisher and finishes its outbox. */
+  private async openTask(id: TaskIdentity): Promise<LiveTask> {
+    const claimed = await this.repo.claim(id);
+    const task = new StreamTask(
+      this.o.topology,
+      id.topic,
+      id.partition,
+      {
+        applicationId: this.applicationId,
+        allowedLatenessMs: this.o.allowedLatenessMs,
+        idleTimeoutMs: this.o.idleTimeoutMs,
+        lateTopic: this.o.lateTopic,
+        deadLetterTopic: this.o.deadLetterTopic,
+        maxRetries: this.o.maxRetries,
+        clock: this.o.clock,
+      },
+      claimed,
+    );
+    const publisher = new OutboxPublisher(this.o.kafka, this.admin!, id);
+    try {
+      const from = await publisher.init();
+      const pending = await this.repo.pendingOutbox(id, from);
+      const published = await publisher.publish(pending);
+      this.o.logger.info(
+        { task: `${id.topic}-${id.partition}`, epoch: claimed.epoch, resumeOffset: claimed.nextOffset, republished: published },
+        'task restored',
+      );
+    } catch (err) {
+      await publisher.close();
+      throw err;
+    }
+    return { id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0 };
+  }
+
+  private async closeTask(key: string): Promise<void> {
+    const t = this.tasks.get(key);
+    this.tasks.delete(key);
+    const live = await t?.catch(() => undefined);
+    if (!live) return;
+    live.closed = true;
+    await live.lock.catch(() => undefined);
+    await live.publisher.close();
+  }
+
+  private async closeAll(): Promise<void> {
+    await Promise.all([...this.tasks.keys()].map((k) => this.closeTask(k)));
+  }
+
+  private withLock<T>(t: LiveTask, fn: () => Promise<T>): Promise<T> {
+    const run = t.lock.then(fn, fn);
+    t.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const live = await this.taskFor(batch.topic, batch.partition);
+    await this.withLock(live, async () => {
+      if (live.closed || !isRunning() || isStale()) return;
+      const resume = live.task.resumeOffset();
+      if (resume !== null && BigInt(batch.firstOffset()!) > BigInt(resume)) {
+        // Kafka's position is past what Postgres committed (e.g. no Kafka offset yet): go back.
+        this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: resume });
+        return;
+      }
+      const started = process.hrtime.bigint();
+      const records: RawRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
+      try {
+        for (let i = 0; i < records.length; i += this.o.chunkSize) {
+          live.task.process(records.slice(i, i + this.o.chunkSize));
+          if (i + this.o.chunkSize < records.length) await heartbeat();
+        }
+        await this.commit(live);
+      } catch (err) {
+        await this.fail(live, err);
+        if (!(err instanceof TaskFencedError)) throw err;
+        return;
+      }
+      this.metrics.batchDuration.observe({ processor: this.applicationId, topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
+      await heartbeat();
+    });
+  }
+
+  /** Postgres first (the truth), then Kafka; then the offset hint for lag tools. */
+  private async commit(live: LiveTask): Promise<void> {
+    const c: TaskCommit = live.task.takeCommit();
+    const labels = { processor: this.applicationId, topic: live.id.topic, partition: String(live.id.partition) };
+    const t0 = process.hrtime.bigint();
+    await this.repo.commit(live.id, live.epoch, c, live.publisher.confirmedBelow);
+    live.deletedBelow = live.publisher.confirmedBelow;
+    this.metrics.commitDuration.observe({ processor: this.applicationId }, Number(process.hrtime.bigint() - t0) / 1e9);
+    await live.publisher.publish(c.outbox);
+    this.metrics.processed.inc(labels, c.processed);
+    if (c.late) this.metrics.late.inc(labels, c.late);
+    if (c.deadLettered) this.metrics.deadLettered.inc(labels, c.deadLettered);
+    if (c.watermark.watermark !== null) this.metrics.watermarkLag.set(labels, (this.o.clock() - c.watermark.watermark) / 1000);
+    if (c.nextOffset !== null) {
+      await this.consumer
+        ?.commitOffsets([{ topic: live.id.topic, partition: live.id.partition, offset: c.nextOffset }])
+        .catch((err: Error) => this.o.logger.warn({ err: err.message }, 'kafka offset hint not committed'));
+    }
+  }
+
+  /** The task's memory may be ahead of Postgres now: drop it; the next batch rebuilds it. */
+  private async fail(live: LiveTask, err: unknown): Promise<void> {
+    const key = `${live.id.topic}-${live.id.partition}`;
+    const fenced = err instanceof TaskFencedError;
+    this.o.logger[fenced ? 'warn' : 'error']({ task: key, err: (err as Error).message }, fenced ? 'task fenced' : 'task failed');
+    live.closed = true;
+    if (this.tasks.has(key)) this.tasks.delete(key);
+    await live.publisher.close();
+  }
+
+  private async punctuateAll(): Promise<void> {
+    // A task dropped after a failure is rebuilt even if its partition gets no new input.
+    for (const [key, { topic, partition }] of this.assigned) {
+      if (!this.tasks.has(key)) void this.taskFor(topic, partition).catch(() => undefined);
+    }
+    for (const pending of [...this.tasks.values()]) {
+      const live = await pending.catch(() => undefined);
+      if (!live || live.closed) continue;
+      await this.withLock(live, async () => {
+        if (live.closed) return;
+        if (!live.task.punctuate()) return this.cleanOutbox(live);
+        // On failure the task is dropped and rebuilt from Postgres: offsets did not move, so no seek.
+        await this.commit(live).catch((err) => this.fail(live, err));
+      });
+    }
+  }
+
+  /** A quiet task still deletes what its last publish confirmed, keeping the outbox table empty. */
+  private async cleanOutbox(live: LiveTask): Promise<void> {
+    const below = live.publisher.confirmedBelow;
+    if (below <= live.deletedBelow) return;
+    await this.repo.deletePublished(live.id, below).then(
+      () => (live.deletedBelow = below),
+      (err: Error) => this.o.logger.warn({ err: err.message }, 'outbox cleanup failed'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.closeAll();
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,223 @@
+import { Pool, PoolClient } from 'pg';
+import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task';
+import { ColumnTypes, TableSinkDefinition } from '../core/topology';
+import { WatermarkState } from '../core/watermark';
+import { TaskFencedError } from './errors';
+
+export interface TaskIdentity {
+  appId: string;
+  topic: string;
+  partition: number;
+}
+
+export interface ClaimedTask extends TaskRestore {
+  epoch: string;
+}
+
+/**
+ * Postgres side of a task: claim (fencing epoch), restore, and the one-transaction commit of state
+ * changes, result rows, outbox messages and the consumed offset. Every statement is multi-row and
+ * parameterised (arrays through unnest), so a batch costs a handful of round trips.
+ */
+export class TaskRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Takes ownership of a task: bumps its epoch, so commits of a previous owner fail. */
+  async claim(t: TaskIdentity): Promise<ClaimedTask> {
+    const client = await this.pool.connect();
+    try {
+      const { rows } = await client.query<{
+        epoch: string;
+        next_offset: string | null;
+        next_seq: string;
+        watermark_state: WatermarkState | null;
+      }>(
+        `INSERT INTO stream_offsets (group_id, topic, partition, next_offset, epoch)
+         VALUES ($1, $2, $3, NULL, 1)
+         ON CONFLICT (group_id, topic, partition) DO UPDATE SET epoch = stream_offsets.epoch + 1, updated_at = now()
+         RETURNING epoch, next_offset, next_seq, watermark_state`,
+        [t.appId, t.topic, t.partition],
+      );
+      const state = await client.query<{ store: string; key: string; value: unknown }>(
+        `SELECT store, key, value FROM stream_state WHERE app_id = $1 AND topic = $2 AND partition = $3`,
+        [t.appId, t.topic, t.partition],
+      );
+      const stores = new Map<string, Array<[string, unknown]>>();
+      for (const r of state.rows) {
+        const list = stores.get(r.store) ?? [];
+        list.push([r.key, r.value]);
+        stores.set(r.store, list);
+      }
+      const row = rows[0];
+      return {
+        epoch: row.epoch,
+        nextOffset: row.next_offset,
+        nextSeq: Number(row.next_seq),
+        watermark: row.watermark_state,
+        stores,
+      };
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Removes outbox rows confirmed on Kafka (also done inside every commit). */
+  async deletePublished(t: TaskIdentity, publishedBelow: number): Promise<void> {
+    await this.pool.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [
+      t.appId,
+      t.topic,
+      t.partition,
+      publishedBelow,
+    ]);
+  }
+
+  /** Outbox rows not yet confirmed as published, in sequence order. */
+  async pendingOutbox(t: TaskIdentity, fromSeq: number): Promise<OutboxMessage[]> {
+    const { rows } = await this.pool.query<{ seq: string; target_topic: string; key: string | null; value: string }>(
+      `SELECT seq, target_topic, key, value FROM stream_outbox
+        WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq >= $4 ORDER BY seq`,
+      [t.appId, t.topic, t.partition, fromSeq],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), topic: r.target_topic, key: r.key, value: r.value }));
+  }
+
+  /**
+   * Commits a task's changes atomically. `publishedBelow`: outbox rows with a lower seq are on
+   * Kafka already and are deleted here. Throws TaskFencedError (and commits nothing) when another
+   * owner has claimed the task since `epoch`.
+   */
+  async commit(t: TaskIdentity, epoch: string, c: TaskCommit, publishedBelow: number): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const fenced = await client.query(
+        `UPDATE stream_offsets
+            SET next_offset = $5, next_seq = $6, watermark = $7, watermark_state = $8,
+                last_input_at = to_timestamp($9 / 1000.0), updated_at = now()
+          WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`,
+        [t.appId, t.topic, t.partition, epoch, c.nextOffset, c.nextSeq, c.watermark.watermark, JSON.stringify(c.watermark), c.watermark.lastInputAt],
+      );
+      if (fenced.rowCount !== 1) throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
+      await this.writeState(client, t, c.storeChanges);
+      await this.writeTables(client, c.tableWrites);
+      await this.writeOutbox(client, t, c.outbox, publishedBelow);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async writeState(client: PoolClient, t: TaskIdentity, changes: Map<string, Map<string, unknown>>): Promise<void> {
+    const up = { store: [] as string[], key: [] as string[], value: [] as string[] };
+    const del = { store: [] as string[], key: [] as string[] };
+    for (const [store, entries] of changes) {
+      for (const [key, value] of entries) {
+        if (value === undefined) {
+          del.store.push(store);
+          del.key.push(key);
+        } else {
+          up.store.push(store);
+          up.key.push(key);
+          up.value.push(JSON.stringify(value));
+        }
+      }
+    }
+    if (del.key.length) {
+      await client.query(
+        `DELETE FROM stream_state s USING unnest($4::text[], $5::text[]) AS d(store, key)
+          WHERE s.app_id = $1 AND s.topic = $2 AND s.partition = $3 AND s.store = d.store AND s.key = d.key`,
+        [t.appId, t.topic, t.partition, del.store, del.key],
+      );
+    }
+    if (up.key.length) {
+      await client.query(
+        `INSERT INTO stream_state (app_id, topic, partition, store, key, value)
+         SELECT $1, $2, $3, u.store, u.key, u.value::jsonb FROM unnest($4::text[], $5::text[], $6::text[]) AS u(store, key, value)
+         ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value`,
+        [t.appId, t.topic, t.partition, up.store, up.key, up.value],
+      );
+    }
+  }
+
+  private async writeTables(client: PoolClient, writes: TableWrite[]): Promise<void> {
+    // Last write per primary key wins within a batch; one upsert and one delete per table.
+    const bySink = new Map<TableSinkDefinition, Map<string, TableWrite>>();
+    for (const w of writes) {
+      const rows = bySink.get(w.sink) ?? new Map<string, TableWrite>();
+      const source = w.row ?? w.key;
+      rows.set(JSON.stringify(w.sink.primaryKey.map((c) => source[c])), w);
+      bySink.set(w.sink, rows);
+    }
+    for (const [sink, rows] of bySink) {
+      const all = [...rows.values()];
+      const upserts = all.filter((w) => w.row !== null).map((w) => w.row!);
+      const deletes = all.filter((w) => w.row === null).map((w) => w.key);
+      if (deletes.length) await client.query(deleteSql(sink), columnArrays(sink.columns, sink.primaryKey, deletes));
+      if (upserts.length) await client.query(upsertSql(sink), columnArrays(sink.columns, Object.keys(sink.columns), upserts));
+    }
+  }
+
+  private async writeOutbox(client: PoolClient, t: TaskIdentity, outbox: OutboxMessage[], publishedBelow: number): Promise<void> {
+    await client.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [
+      t.appId,
+      t.topic,
+      t.partition,
+      publishedBelow,
+    ]);
+    if (outbox.length === 0) return;
+    await client.query(
+      `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
+       SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS o(seq, target_topic, key, value)`,
+      [t.appId, t.topic, t.partition, outbox.map((m) => m.seq), outbox.map((m) => m.topic), outbox.map((m) => m.key), outbox.map((m) => m.value)],
+    );
+  }
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Array columns cannot go through unnest (it flattens them): they travel as JSON text. */
+const paramType = (type: string) => (type.endsWith('[]') || type === 'jsonb' ? 'text' : type);
+const selectExpr = (col: string, type: string) =>
+  type === 'text[]'
+    ? `ARRAY(SELECT jsonb_array_elements_text(u.${ident(col)}::jsonb))`
+    : type === 'jsonb'
+      ? `u.${ident(col)}::jsonb`
+      : `u.${ident(col)}`;
+
+function upsertSql(sink: TableSinkDefinition): string {
+  const cols = Object.entries(sink.columns);
+  const names = cols.map(([c]) => ident(c)).join(', ');
+  const unnest = cols.map(([, type], i) => `$${i + 1}::${paramType(type)}[]`).join(', ');
+  const select = cols.map(([c, type]) => selectExpr(c, type)).join(', ');
+  const nonKey = cols.filter(([c]) => !sink.primaryKey.includes(c));
+  const update = nonKey.length
+    ? `DO UPDATE SET ${nonKey.map(([c]) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`
+    : 'DO NOTHING';
+  return `INSERT INTO ${ident(sink.table)} (${names})
+          SELECT ${select} FROM unnest(${unnest}) AS u(${names})
+          ON CONFLICT (${sink.primaryKey.map(ident).join(', ')}) ${update}`;
+}
+
+function deleteSql(sink: TableSinkDefinition): string {
+  const types = sink.columns;
+  const unnest = sink.primaryKey.map((c, i) => `$${i + 1}::${paramType(types[c])}[]`).join(', ');
+  const names = sink.primaryKey.map(ident).join(', ');
+  const match = sink.primaryKey.map((c) => `t.${ident(c)} = ${selectExpr(c, types[c])}`).join(' AND ');
+  return `DELETE FROM ${ident(sink.table)} t USING unnest(${unnest}) AS u(${names}) WHERE ${match}`;
+}
+
+function columnArrays(types: ColumnTypes, columns: string[], rows: Array<Record<string, unknown>>): unknown[][] {
+  return columns.map((c) => {
+    const type = types[c];
+    return rows.map((r) => {
+      const v = r[c];
+      if (v === undefined || v === null) return null;
+      if (type === 'jsonb' || type.endsWith('[]')) return JSON.stringify(v);
+      return v;
+    });
+  });
+}

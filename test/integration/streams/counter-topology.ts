@@ -1,0 +1,76 @@
+import { KeyValueStore, Serdes, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
+
+/** A tiny test topology (nothing about clickstreams): per-user counts in 1 min windows, and totals. */
+export interface CountEvent {
+  user: string;
+  ts: number;
+  n: number;
+  /** Sentinels only advance the watermark; they are not counted. */
+  sentinel?: boolean;
+  boom?: boolean;
+}
+
+export interface CounterTopics {
+  input: string;
+  output: string;
+}
+
+export const TOTALS_TABLE = 'test_counter_totals';
+export const TOTALS_DDL = `CREATE TABLE IF NOT EXISTS ${TOTALS_TABLE} (
+  app_id text NOT NULL, user_id text NOT NULL, events bigint NOT NULL, total bigint NOT NULL,
+  PRIMARY KEY (app_id, user_id))`;
+
+export function counterTopology(appId: string, topics: CounterTopics) {
+  const b = new TopologyBuilder(appId);
+  const counted = b
+    .stream<CountEvent>(topics.input, {
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json<CountEvent>(),
+      timestamp: (v) => v.ts,
+    })
+    .filter('counter-drop-sentinels', (v) => !v.sentinel)
+    .peek('counter-boom', (v) => {
+      if (v.boom) throw new Error('boom requested by the record');
+    });
+
+  counted
+    .windowedAggregate('counter-window-1m', {
+      window: TumblingWindows.of(60_000),
+      groupKey: (v) => v.user,
+      initializer: () => ({ count: 0, sum: 0 }),
+      aggregator: (a, v) => ({ count: a.count + 1, sum: a.sum + v.n }),
+      emit: 'final',
+    })
+    .to('counter-window-1m-sink', {
+      topic: topics.output,
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      key: (r) => r.value.key,
+    });
+
+  counted
+    .process<{ user: string; events: number; total: number }>({
+      name: 'counter-totals',
+      stores: ['counter-totals-store'],
+      create: (ctx) => {
+        const store: KeyValueStore<{ events: number; total: number }> = ctx.store('counter-totals-store');
+        return {
+          process: (rec) => {
+            const v = rec.value as CountEvent;
+            const prev = store.get(v.user) ?? { events: 0, total: 0 };
+            const next = { events: prev.events + 1, total: prev.total + v.n };
+            store.put(v.user, next);
+            ctx.forward({ key: v.user, timestamp: rec.timestamp, value: { user: v.user, ...next } });
+          },
+        };
+      },
+    })
+    .toTable('counter-totals-table', {
+      table: TOTALS_TABLE,
+      columns: { app_id: 'text', user_id: 'text', events: 'bigint', total: 'bigint' },
+      primaryKey: ['app_id', 'user_id'],
+      row: (r) => ({ app_id: appId, user_id: r.value.user, events: r.value.events, total: r.value.total }),
+    });
+
+  return b.build();
+}

@@ -1,0 +1,167 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { ConsumedRecord, readTopic } from '../../support/kafka';
+import { waitFor } from '../../support/wait-for';
+import { CountEvent } from './counter-topology';
+
+const ROOT = resolve(__dirname, '../../..');
+
+/** Deterministic PRNG (mulberry32), so every run feeds the same events. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const BASE_TS = Date.UTC(2026, 0, 1);
+
+/** Keyed events, slightly out of order (within the 5 s lateness), with a value to sum. */
+export function makeEvents(count: number, users: number, seed: number): CountEvent[] {
+  const rnd = prng(seed);
+  return Array.from({ length: count }, (_, i) => ({
+    user: `u${Math.floor(rnd() * users)}`,
+    ts: BASE_TS + i * 20 + Math.floor(rnd() * 2000),
+    n: i % 7,
+  }));
+}
+
+export interface Expected {
+  windows: Map<string, { count: number; sum: number }>;
+  totals: Map<string, { events: number; total: number }>;
+}
+
+/** The straightforward reference computation the processor must match exactly. */
+export function expectedFrom(events: CountEvent[]): Expected {
+  const windows = new Map<string, { count: number; sum: number }>();
+  const totals = new Map<string, { events: number; total: number }>();
+  for (const e of events) {
+    const start = e.ts - (e.ts % 60_000);
+    const wk = `${e.user}@${start}`;
+    const w = windows.get(wk) ?? { count: 0, sum: 0 };
+    windows.set(wk, { count: w.count + 1, sum: w.sum + e.n });
+    const t = totals.get(e.user) ?? { events: 0, total: 0 };
+    totals.set(e.user, { events: t.events + 1, total: t.total + e.n });
+  }
+  return { windows, totals };
+}
+
+export async function produceEvents(kafka: Kafka, topic: string, events: CountEvent[], partitions: number): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 10_000) {
+      const chunk = events.slice(i, i + 10_000).map((e) => ({ key: e.user, value: JSON.stringify(e) }));
+      await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: chunk }] });
+    }
+    // One far-future sentinel per partition pushes every watermark past every window.
+    const sentinels = Array.from({ length: partitions }, (_, p) => ({
+      partition: p,
+      key: `sentinel-${p}`,
+      value: JSON.stringify({ user: `sentinel-${p}`, ts: BASE_TS + 86_400_000, n: 0, sentinel: true }),
+    }));
+    await producer.send({ topic, acks: -1, messages: sentinels });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface Proc {
+  child: ChildProcess;
+  log(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnProcessor(env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'counter-processor.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    log: () => out,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Records consumed (committed offsets in Postgres) by the processor's group. */
+export async function progress(pool: Pool, appId: string): Promise<number> {
+  const { rows } = await pool.query<{ done: string | null }>(
+    `SELECT sum(next_offset) AS done FROM stream_offsets WHERE group_id = $1`,
+    [appId],
+  );
+  return Number(rows[0].done ?? 0);
+}
+
+export async function waitForProgress(pool: Pool, appId: string, atLeast: number, procs: Proc[], timeoutMs = 120_000): Promise<number> {
+  return waitFor(
+    async () => {
+      for (const p of procs) if (p.child.exitCode !== null) throw new Error(`processor exited ${p.child.exitCode}: ${p.log().slice(-2000)}`);
+      const done = await progress(pool, appId);
+      return done >= atLeast ? done : undefined;
+    },
+    { timeoutMs, intervalMs: 50, what: `${appId} progress >= ${atLeast}` },
+  );
+}
+
+/** Waits until every outbox row of the app is confirmed on Kafka (the outbox table is empty). */
+export async function waitForOutboxDrained(pool: Pool, appId: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1`, [appId]);
+      return Number(rows[0].n) === 0;
+    },
+    { timeoutMs: 60_000, what: `${appId} outbox drained` },
+  );
+}
+
+/**
+ * Reads a whole topic as a read_committed consumer: appends an end marker to every partition
+ * (after the writers stopped) and reads until all markers are seen, so nothing is missed.
+ */
+export async function readWholeTopic(kafka: Kafka, topic: string, partitions: number): Promise<ConsumedRecord[]> {
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, key: '__end__', value: '__end__' })),
+  });
+  await producer.disconnect();
+  const records = await readTopic(kafka, topic, (r) => r.filter((x) => x.value === '__end__').length >= partitions, 120_000);
+  return records.filter((r) => r.value !== '__end__');
+}
+
+/** Output records as comparable "user@windowStart" -> {count, sum}, failing on any duplicate. */
+export function windowsFromTopic(records: ConsumedRecord[]): Map<string, { count: number; sum: number }> {
+  const out = new Map<string, { count: number; sum: number }>();
+  for (const r of records) {
+    const v = JSON.parse(r.value!) as { key: string; window: { start: number }; value: { count: number; sum: number } };
+    const k = `${v.key}@${v.window.start}`;
+    if (out.has(k)) throw new Error(`duplicate window result on the topic: ${k}`);
+    out.set(k, v.value);
+  }
+  return out;
+}
+
+export async function totalsFromTable(pool: Pool, appId: string): Promise<Map<string, { events: number; total: number }>> {
+  const { rows } = await pool.query<{ user_id: string; events: string; total: string }>(
+    `SELECT user_id, events, total FROM test_counter_totals WHERE app_id = $1`,
+    [appId],
+  );
+  return new Map(rows.map((r) => [r.user_id, { events: Number(r.events), total: Number(r.total) }]));
+}
