@@ -8,3 +8,5 @@ export * from './core/operators/windowed-aggregate';
 export * from './core/operators/session-aggregate';
 export * from './testing/topology-test-driver';
 export * from './runtime';
+export * from './core/global-watermark';
+export * from './nest/streams.module';

@@ -47,8 +47,9 @@ export interface TopicSinkDefinition<V = unknown> {
   kind: 'topic';
   name: string;
   topic: string;
-  keySerde: Serde<string>;
-  valueSerde: Serde<V>;
+  /** A sink only serialises, so any serde that accepts the value fits (e.g. `Serdes.json()`). */
+  keySerde: Pick<Serde<string>, 'name' | 'serialize'>;
+  valueSerde: Pick<Serde<V>, 'name' | 'serialize'>;
   key: (rec: Rec<V>) => string | null;
 }
 

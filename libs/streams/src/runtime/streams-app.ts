@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { RawRecord, StreamTask, TaskCommit } from '../core/task';
 import { Topology } from '../core/topology';
+import { globalWatermark } from '../core/global-watermark';
 import { backoffMs, sleep } from './backoff';
 import { TaskFencedError } from './errors';
 import { StreamsMetrics } from './metrics';
@@ -101,6 +102,15 @@ export class StreamsApp {
   /** Partitions this instance owns right now (topic-partition ids). */
   ownedTasks(): string[] {
     return [...this.tasks.keys()];
+  }
+
+  /**
+   * The global watermark of `topic` across every instance (SPEC §4), from the watermarks the
+   * partitions' owners committed to Postgres.
+   */
+  async globalWatermark(topic: string): Promise<number | null> {
+    const progress = await this.repo.partitionProgress(this.applicationId, topic);
+    return globalWatermark(progress, this.o.clock(), this.o.idleTimeoutMs);
   }
 
   async start(): Promise<void> {

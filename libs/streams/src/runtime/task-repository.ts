@@ -2,6 +2,7 @@ import { Pool, PoolClient } from 'pg';
 import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task';
 import { ColumnTypes, TableSinkDefinition } from '../core/topology';
 import { WatermarkState } from '../core/watermark';
+import { PartitionProgress } from '../core/global-watermark';
 import { TaskFencedError } from './errors';
 
 export interface TaskIdentity {
@@ -59,6 +60,20 @@ export class TaskRepository {
     } finally {
       client.release();
     }
+  }
+
+  /** Committed watermarks of every partition of `topic`, for the global watermark. */
+  async partitionProgress(appId: string, topic: string): Promise<PartitionProgress[]> {
+    const { rows } = await this.pool.query<{ partition: number; watermark: string | null; last_input_ms: string | null }>(
+      `SELECT partition, watermark, (extract(epoch FROM last_input_at) * 1000)::bigint AS last_input_ms
+         FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
+      [appId, topic],
+    );
+    return rows.map((r) => ({
+      partition: r.partition,
+      watermark: r.watermark === null ? null : Number(r.watermark),
+      lastInputAt: Number(r.last_input_ms ?? 0),
+    }));
   }
 
   /** Removes outbox rows confirmed on Kafka (also done inside every commit). */
