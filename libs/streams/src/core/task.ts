@@ -93,9 +93,9 @@ class StoreJournal {
  */
 export class StreamTask {
   readonly stores = new Map<string, KeyValueStore>();
-  readonly watermark: PartitionWatermark;
+  private wm: PartitionWatermark;
   private readonly source: SourceDefinition;
-  private readonly roots: Wired[];
+  private roots: Wired[];
   private readonly stateful: NodeInstance[] = [];
   private readonly journal = new StoreJournal();
   private journaling = false;
@@ -124,7 +124,7 @@ export class StreamTask {
       for (const [k, v] of entries) store.restore(k, v);
     }
     const now = options.clock();
-    this.watermark = restore?.watermark
+    this.wm = restore?.watermark
       ? new PartitionWatermark(options, { ...restore.watermark, lastInputAt: now, idleAdvancedTo: null })
       : PartitionWatermark.fresh(options, now);
     this.nextOffset = restore?.nextOffset != null ? BigInt(restore.nextOffset) : null;
@@ -134,6 +134,11 @@ export class StreamTask {
 
   get id(): string {
     return `${this.topic}-${this.partition}`;
+  }
+
+  /** This partition's watermark. */
+  get watermark(): PartitionWatermark {
+    return this.wm;
   }
 
   /** The offset the consumer must resume from (null: from the beginning). */
@@ -174,11 +179,13 @@ export class StreamTask {
         const target = children.find((c) => c.node === child);
         if (target) this.deliver(target, rec);
       },
-      watermark: () => this.watermark.current,
+      watermark: () => this.wm.current,
       now: () => this.options.clock(),
     };
     wired.instance = def.create(ctx as ProcessorContext);
-    if (wired.instance.onWatermark) this.stateful.push(wired.instance);
+    // Children are wired first (post-order); unshift puts every parent before its descendants, so a
+    // watermark closes upstream windows before downstream ones see their results.
+    if (wired.instance.onWatermark) this.stateful.unshift(wired.instance);
     return wired;
   }
 
@@ -220,11 +227,6 @@ export class StreamTask {
         return;
       } catch (err) {
         lastError = err;
-        this.journal.rollback();
-        this.pendingOutbox = [];
-        this.pendingTables = [];
-      } finally {
-        this.journaling = false;
       }
     }
     this.deadLetter(raw, lastError);
@@ -242,19 +244,49 @@ export class StreamTask {
     }
     const timestamp = src.timestamp(value);
     if (!Number.isFinite(timestamp)) throw new PoisonError('invalid_timestamp', `event time is not a number (got ${String(timestamp)})`);
-    if (this.watermark.isLate(timestamp)) {
+    if (this.wm.isLate(timestamp)) {
       this.late(raw, value, timestamp);
       return;
     }
+    // The record and what its watermark advance closes are one unit: a failure in either (e.g. a
+    // sink of a window's final result) must not leave the record half-applied for the retry.
+    this.atomically(() => {
+      const rec: Rec = { key, value, timestamp };
+      for (const root of this.roots) this.deliver(root, rec);
+      if (this.wm.observe(timestamp, this.options.clock())) this.closeUpToWatermark();
+    });
+    this.counts.processed++;
+  }
+
+  /**
+   * Runs `fn` with store writes journaled and results held back. On success the results are released;
+   * on failure stores, watermark and node instances (whose in-memory indexes may have moved) are put
+   * back as they were before `fn`, and the error is rethrown.
+   */
+  private atomically(fn: () => void): void {
+    const watermark = this.wm.snapshot();
     this.journal.clear();
     this.journaling = true;
-    const rec: Rec = { key, value, timestamp };
-    for (const root of this.roots) this.deliver(root, rec);
+    try {
+      fn();
+    } catch (err) {
+      this.journaling = false;
+      this.journal.rollback();
+      this.pendingOutbox = [];
+      this.pendingTables = [];
+      this.wm = new PartitionWatermark(this.options, watermark);
+      this.rewire();
+      throw err;
+    }
     this.journaling = false;
     this.journal.clear();
     this.flushPending();
-    this.counts.processed++;
-    if (this.watermark.observe(timestamp, this.options.clock())) this.advance();
+  }
+
+  /** Recreates the node instances from the stores, as a restore would. */
+  private rewire(): void {
+    this.stateful.length = 0;
+    this.roots = this.topology.sources.get(this.topic)!.children.map((n) => this.wire(n));
   }
 
   private flushPending(): void {
@@ -269,24 +301,26 @@ export class StreamTask {
   }
 
   /** Lets stateful nodes close what the watermark passed; their results flow downstream. */
-  private advance(): void {
-    const wm = this.watermark.current;
+  private closeUpToWatermark(): void {
+    const wm = this.wm.current;
     if (wm === null) return;
     for (const node of this.stateful) node.onWatermark!(wm);
-    this.flushPending();
   }
 
-  /** Wall-clock tick: advances an idle partition's watermark (SPEC §4). */
+  /** Wall-clock tick: advances an idle partition's watermark (SPEC §4). On failure nothing moved. */
   punctuate(): boolean {
-    if (!this.watermark.tick(this.options.clock())) return false;
-    this.advance();
-    return true;
+    let moved = false;
+    this.atomically(() => {
+      moved = this.wm.tick(this.options.clock());
+      if (moved) this.closeUpToWatermark();
+    });
+    return moved;
   }
 
   private late(raw: RawRecord, value: unknown, timestamp: number): void {
     this.counts.late++;
     if (!this.options.lateTopic) return;
-    const wm = this.watermark.current!;
+    const wm = this.wm.current!;
     this.pushOutbox(
       this.options.lateTopic,
       raw.key?.toString('utf8') ?? null,
@@ -334,7 +368,7 @@ export class StreamTask {
     const commit: TaskCommit = {
       nextOffset: this.resumeOffset(),
       nextSeq: this.nextSeq,
-      watermark: this.watermark.snapshot(),
+      watermark: this.wm.snapshot(),
       storeChanges,
       tableWrites: this.tableWrites,
       outbox: this.outbox,

@@ -95,16 +95,17 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
           let changed: Array<Session<A>>;
           let retracted: Array<Session<A>> = [];
           if (t >= lastT) {
-            // In order (the common case): only the last session changes. The fold runs before any
-            // mutation, so a throwing aggregator leaves the state as it was.
+            // In order (the common case): only the last session changes. The stored state is never
+            // mutated (a new one replaces it), so a failed attempt anywhere downstream rolls back.
             const cur = prev.sessions[prev.sessions.length - 1];
             const extend = cur !== undefined && !startsNew(cur, t);
             const agg = o.aggregator(extend ? cur.agg : o.initializer(), value, rec as Rec<V>);
-            if (extend) prev.sessions[prev.sessions.length - 1] = { start: cur.start, last: t, count: cur.count + 1, agg };
-            else prev.sessions.push({ start: t, last: t, count: 1, agg });
-            prev.events.push([t, value]);
-            next = prev;
-            changed = [prev.sessions[prev.sessions.length - 1]];
+            const sessions = extend ? prev.sessions.slice(0, -1) : prev.sessions.slice();
+            sessions.push(extend ? { start: cur.start, last: t, count: cur.count + 1, agg } : { start: t, last: t, count: 1, agg });
+            const events = prev.events.slice();
+            events.push([t, value]);
+            next = { events, sessions };
+            changed = [sessions[sessions.length - 1]];
           } else {
             const events = prev.events.slice();
             let i = events.length;

@@ -1,0 +1,50 @@
+import { KeyValueStore } from './store';
+
+describe('KeyValueStore', () => {
+  it('gets, puts, deletes and counts', () => {
+    const s = new KeyValueStore<number>('s');
+    expect(s.name).toBe('s');
+    expect(s.get('a')).toBeUndefined();
+    s.put('a', 1);
+    s.put('b', 2);
+    s.put('a', 3);
+    expect(s.get('a')).toBe(3);
+    expect(s.has('b')).toBe(true);
+    expect(s.size).toBe(2);
+    s.delete('b');
+    expect(s.has('b')).toBe(false);
+    expect([...s.entries()]).toEqual([['a', 3]]);
+  });
+
+  it('takeChanges returns the last value of each changed key, undefined for deletions, then resets', () => {
+    const s = new KeyValueStore<number>('s');
+    s.put('a', 1);
+    s.put('a', 2);
+    s.put('b', 1);
+    s.delete('b');
+    s.put('c', 5);
+    expect(s.takeChanges()).toEqual(
+      new Map<string, number | undefined>([
+        ['a', 2],
+        ['b', undefined],
+        ['c', 5],
+      ]),
+    );
+    expect(s.takeChanges().size).toBe(0);
+  });
+
+  it('deleting a missing key is not a change', () => {
+    const s = new KeyValueStore<number>('s');
+    s.delete('nope');
+    expect(s.takeChanges().size).toBe(0);
+  });
+
+  it('restore loads committed state without marking it dirty', () => {
+    const s = new KeyValueStore<number>('s');
+    s.restore('a', 1);
+    expect(s.get('a')).toBe(1);
+    expect(s.takeChanges().size).toBe(0);
+    s.delete('a');
+    expect(s.takeChanges()).toEqual(new Map([['a', undefined]]));
+  });
+});
