@@ -1,13 +1,10 @@
-import { Kafka } from 'kafkajs';
-import { Pool } from 'pg';
-import { createTopic, testKafka, uniqueName, deleteTopics } from '../../support/kafka';
-import { TOTALS_DDL } from './counter-topology';
 import {
   expectedFrom,
   makeEvents,
   produceEvents,
   Proc,
   readWholeTopic,
+  setupCounterRun,
   spawnProcessor,
   totalsFromTable,
   waitForOutboxDrained,
@@ -19,38 +16,20 @@ const EVENTS = 200_000;
 const PARTITIONS = 6;
 
 describe('exactly-once under SIGKILL', () => {
-  let kafka: Kafka;
-  let pool: Pool;
-  const appId = uniqueName('crash-app');
-  const topics = { input: uniqueName('crash-in'), output: uniqueName('crash-out'), dlq: uniqueName('crash-dlq'), late: uniqueName('crash-late') };
+  let run: Awaited<ReturnType<typeof setupCounterRun>>;
 
   beforeAll(async () => {
-    kafka = testKafka();
-    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
-    await pool.query(TOTALS_DDL);
-    await createTopic(kafka, topics.input, PARTITIONS);
-    await createTopic(kafka, topics.output, PARTITIONS);
-    await createTopic(kafka, topics.dlq, 1);
-    await createTopic(kafka, topics.late, 1);
+    run = await setupCounterRun('crash', PARTITIONS);
   });
 
-  afterAll(async () => {
-    await pool.end();
-    await deleteTopics(kafka, Object.values(topics));
-  });
+  afterAll(() => run.cleanup());
 
   it('SIGKILLed three times over 200k keyed events: no event lost, none counted twice, no duplicate output', async () => {
+    const { kafka, pool, appId, topics, env } = run;
     const events = makeEvents(EVENTS, 500, 42);
     const expected = expectedFrom(events);
     await produceEvents(kafka, topics.input, events, PARTITIONS);
     const total = EVENTS + PARTITIONS; // plus the sentinels
-    const env = {
-      APP_ID: appId,
-      INPUT_TOPIC: topics.input,
-      OUTPUT_TOPIC: topics.output,
-      DLQ_TOPIC: topics.dlq,
-      LATE_TOPIC: topics.late,
-    };
 
     const kills: number[] = [];
     const started = Date.now();

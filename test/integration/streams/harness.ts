@@ -2,9 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { ConsumedRecord, readTopic } from '../../support/kafka';
+import { ConsumedRecord, createTopic, deleteTopics, readTopic, testKafka, uniqueName } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
-import { CountEvent } from './counter-topology';
+import { CountEvent, TOTALS_DDL } from './counter-topology';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -164,4 +164,40 @@ export async function totalsFromTable(pool: Pool, appId: string): Promise<Map<st
     [appId],
   );
   return new Map(rows.map((r) => [r.user_id, { events: Number(r.events), total: Number(r.total) }]));
+}
+
+/** A counter app of one test: unique app id and topics, the totals table, and cleanup. */
+export async function setupCounterRun(prefix: string, partitions: number) {
+  const kafka = testKafka();
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+  const appId = uniqueName(`${prefix}-app`);
+  const topics = {
+    input: uniqueName(`${prefix}-in`),
+    output: uniqueName(`${prefix}-out`),
+    dlq: uniqueName(`${prefix}-dlq`),
+    late: uniqueName(`${prefix}-late`),
+  };
+  await pool.query(TOTALS_DDL);
+  await createTopic(kafka, topics.input, partitions);
+  await createTopic(kafka, topics.output, partitions);
+  await createTopic(kafka, topics.dlq, 1);
+  await createTopic(kafka, topics.late, 1);
+  const env: Record<string, string> = {
+    APP_ID: appId,
+    INPUT_TOPIC: topics.input,
+    OUTPUT_TOPIC: topics.output,
+    DLQ_TOPIC: topics.dlq,
+    LATE_TOPIC: topics.late,
+  };
+  return {
+    kafka,
+    pool,
+    appId,
+    topics,
+    env,
+    async cleanup() {
+      await pool.end();
+      await deleteTopics(kafka, Object.values(topics));
+    },
+  };
 }

@@ -1,58 +1,38 @@
-import { Kafka } from 'kafkajs';
-import { Pool } from 'pg';
-import { createTopic, deleteTopics, testKafka, uniqueName } from '../../support/kafka';
-import { TOTALS_DDL } from './counter-topology';
 import {
   expectedFrom,
   makeEvents,
   produceEvents,
   readWholeTopic,
+  setupCounterRun,
   spawnProcessor,
   totalsFromTable,
   waitForOutboxDrained,
   waitForProgress,
   windowsFromTopic,
 } from './harness';
+import { waitFor } from '../../support/wait-for';
 
 const EVENTS = 60_000;
 const PARTITIONS = 6;
 
 describe('rebalancing', () => {
-  let kafka: Kafka;
-  let pool: Pool;
-  const appId = uniqueName('rebalance-app');
-  const topics = { input: uniqueName('rb-in'), output: uniqueName('rb-out'), dlq: uniqueName('rb-dlq'), late: uniqueName('rb-late') };
+  let run: Awaited<ReturnType<typeof setupCounterRun>>;
 
   beforeAll(async () => {
-    kafka = testKafka();
-    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
-    await pool.query(TOTALS_DDL);
-    await createTopic(kafka, topics.input, PARTITIONS);
-    await createTopic(kafka, topics.output, PARTITIONS);
-    await createTopic(kafka, topics.dlq, 1);
-    await createTopic(kafka, topics.late, 1);
+    run = await setupCounterRun('rebalance', PARTITIONS);
   });
 
-  afterAll(async () => {
-    await pool.end();
-    await deleteTopics(kafka, Object.values(topics));
-  });
+  afterAll(() => run.cleanup());
 
   it('two instances, one SIGKILLed, a third joining: the same results as one instance', async () => {
+    const { kafka, pool, appId, topics } = run;
+    const env = { ...run.env, SESSION_TIMEOUT_MS: '6000' };
     const events = makeEvents(EVENTS, 300, 7);
     const expected = expectedFrom(events);
-    const env = {
-      APP_ID: appId,
-      INPUT_TOPIC: topics.input,
-      OUTPUT_TOPIC: topics.output,
-      DLQ_TOPIC: topics.dlq,
-      LATE_TOPIC: topics.late,
-      SESSION_TIMEOUT_MS: '6000',
-    };
     const a = spawnProcessor(env);
     const b = spawnProcessor(env);
     // Both own partitions before any input arrives.
-    await Promise.all([a, b].map((p) => waitForStdout(p.log, 'ready')));
+    await Promise.all([a, b].map((p) => waitFor(() => p.log().includes('ready'), { timeoutMs: 60_000, what: 'processor ready' })));
     await produceEvents(kafka, topics.input, events, PARTITIONS);
     const total = EVENTS + PARTITIONS;
 
@@ -69,8 +49,3 @@ describe('rebalancing', () => {
     expect(await totalsFromTable(pool, appId)).toEqual(expected.totals);
   });
 });
-
-async function waitForStdout(log: () => string, text: string): Promise<void> {
-  const { waitFor } = await import('../../support/wait-for');
-  await waitFor(() => log().includes(text), { timeoutMs: 60_000, what: `processor prints ${text}` });
-}
