@@ -42,7 +42,6 @@ const SPEC_TOPICS = [
  * every other one.
  */
 const AWAITING_CONFIG: Record<string, string[]> = {
-  ingest: ['INGEST_API_KEYS'],
   metrics: ['METRICS_API_KEYS'],
 };
 

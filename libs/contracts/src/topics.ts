@@ -19,7 +19,7 @@ export type TopicName = (typeof TOPICS)[TopicKey];
 
 /** Shape of kafkajs' ITopicConfig, so `admin.createTopics({ topics: topicSpecs(...) })` type-checks. */
 export interface TopicSpec {
-  topic: TopicName;
+  topic: string;
   numPartitions: number;
   replicationFactor: number;
   configEntries: { name: string; value: string }[];
@@ -28,6 +28,20 @@ export interface TopicSpec {
 export interface TopicSpecOptions {
   partitions: number;
   replicationFactor: number;
+  /** Prepended to every name (see topicNames). */
+  prefix?: string;
+}
+
+export type TopicNames = Record<TopicKey, string>;
+
+/**
+ * The topic names with an optional prefix, so several deployments (or test runs) can share one
+ * cluster without seeing each other's data. No prefix: exactly the SPEC §10 names.
+ */
+export function topicNames(prefix = ''): TopicNames {
+  const out = {} as TopicNames;
+  for (const key of Object.keys(TOPICS) as TopicKey[]) out[key] = `${prefix}${TOPICS[key]}`;
+  return out;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,14 +57,14 @@ const RETENTION_MS: Record<TopicKey, number> = {
 };
 
 /** Specs of all six topics, for creating the missing ones at start-up. */
-export function topicSpecs({ partitions, replicationFactor }: TopicSpecOptions): TopicSpec[] {
+export function topicSpecs({ partitions, replicationFactor, prefix = '' }: TopicSpecOptions): TopicSpec[] {
   requirePositiveInteger('partitions', partitions);
   requirePositiveInteger('replicationFactor', replicationFactor);
   // The usual durable setting is 3 replicas with min ISR 2: acks=all writes survive one broker down.
   // With fewer replicas a min ISR of 2 would stop all writes whenever one broker restarts.
   const minInSyncReplicas = replicationFactor >= 3 ? 2 : 1;
   return (Object.keys(TOPICS) as TopicKey[]).map((key) => ({
-    topic: TOPICS[key],
+    topic: `${prefix}${TOPICS[key]}`,
     numPartitions: partitions,
     replicationFactor,
     configEntries: [

@@ -10,8 +10,10 @@ import { ConfigValidationError } from './errors';
 export interface BootstrapOptions {
   name: string;
   defaultPort: number;
-  /** Largest accepted request body in bytes (Fastify rejects larger ones with 413). */
-  bodyLimit?: number;
+  /** Largest accepted request body in bytes (Fastify rejects larger ones with 413); read after validation. */
+  bodyLimit?: () => number;
+  /** Extra raw-body content types (e.g. NDJSON, CSV) handed to handlers as strings, within bodyLimit. */
+  textContentTypes?: string[];
   /** Every config the service loads: validated before Nest boots, so a bad variable fails cleanly. */
   configs: ConfigDefinition[];
   /** Serve OpenAPI docs at /docs. */
@@ -19,11 +21,18 @@ export interface BootstrapOptions {
 }
 
 export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
+  const bodyLimit = options.bodyLimit?.() ?? 1_048_576;
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576, trustProxy: true }),
+    new FastifyAdapter({ bodyLimit, trustProxy: true }),
     { bufferLogs: true, abortOnError: false },
   );
+  const fastify = app.getHttpAdapter().getInstance();
+  // Only JSON and the types a service declares are bodies; anything else is 415, text/plain included.
+  fastify.removeContentTypeParser('text/plain');
+  for (const type of options.textContentTypes ?? []) {
+    fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
+  }
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   if (options.docs) mountDocs(app, options.docs);

@@ -6,3 +6,4 @@ export * from './kafka';
 export * from './database';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './auth/api-key.guard';

@@ -1,4 +1,5 @@
 import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+import { ingestConfig } from './ingest.config';
 
 /** Identity and configuration of the ingest service (SPEC §1). */
 export const SERVICE = {
@@ -6,7 +7,7 @@ export const SERVICE = {
   defaultPort: 3001,
   description: 'Accepts clickstream events over HTTP (JSON, NDJSON, CSV) and produces them to Kafka',
   /** Feature configs of this service, validated at boot alongside the platform's. */
-  configs: [] as ConfigDefinition[],
+  configs: [ingestConfig] as ConfigDefinition[],
 };
 
 export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];

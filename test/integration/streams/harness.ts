@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { ConsumedRecord, createTopic, deleteTopics, readTopic, testKafka, uniqueName } from '../../support/kafka';
+import { ConsumedRecord, createTopic, deleteTopics, testKafka, uniqueName } from '../../support/kafka';
+export { readWholeTopic } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
 import { CountEvent, TOTALS_DDL } from './counter-topology';
 
@@ -127,23 +128,6 @@ export async function waitForOutboxDrained(pool: Pool, appId: string): Promise<v
     },
     { timeoutMs: 60_000, what: `${appId} outbox drained` },
   );
-}
-
-/**
- * Reads a whole topic as a read_committed consumer: appends an end marker to every partition
- * (after the writers stopped) and reads until all markers are seen, so nothing is missed.
- */
-export async function readWholeTopic(kafka: Kafka, topic: string, partitions: number): Promise<ConsumedRecord[]> {
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, key: '__end__', value: '__end__' })),
-  });
-  await producer.disconnect();
-  const records = await readTopic(kafka, topic, (r) => r.filter((x) => x.value === '__end__').length >= partitions, 120_000);
-  return records.filter((r) => r.value !== '__end__');
 }
 
 /** Output records as comparable "user@windowStart" -> {count, sum}, failing on any duplicate. */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ConfigType } from '@nestjs/config';
 import { defineConfig } from './define-config';
 import { env } from './env';
@@ -18,6 +19,11 @@ export const kafkaConfig = defineConfig(
     KAFKA_TOPIC_PARTITIONS: env.int(6, 1, 10_000),
     KAFKA_REPLICATION_FACTOR: env.int(1, 1, 10),
     KAFKA_CONNECTION_TIMEOUT_MS: env.int(3000, 100, 120_000),
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')
+      .max(100, 'must be at most 100 characters')
+      .default(''),
   },
   (v) => ({
     brokers: v.KAFKA_BROKERS,
@@ -25,6 +31,7 @@ export const kafkaConfig = defineConfig(
     topicPartitions: v.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: v.KAFKA_REPLICATION_FACTOR,
     connectionTimeoutMs: v.KAFKA_CONNECTION_TIMEOUT_MS,
+    topicPrefix: v.KAFKA_TOPIC_PREFIX,
   }),
 );
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, ITopicConfig, Kafka, logLevel, LogEntry } from 'kafkajs';
+import { topicNames, TopicNames } from '@clickstream/contracts';
 import { kafkaConfig, KafkaConfig } from '../config';
 import { SERVICE_INFO, ServiceInfo } from '../service-info';
 
@@ -14,6 +15,8 @@ const toPinoLevel: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
 @Injectable()
 export class KafkaClient implements OnApplicationShutdown {
   readonly kafka: Kafka;
+  /** SPEC §10 topic names, with KAFKA_TOPIC_PREFIX applied. */
+  readonly topics: TopicNames;
   private readonly logger = new Logger('kafkajs');
   private admin?: Promise<Admin>;
 
@@ -21,6 +24,7 @@ export class KafkaClient implements OnApplicationShutdown {
     @Inject(kafkaConfig.KEY) readonly config: KafkaConfig,
     @Inject(SERVICE_INFO) service: ServiceInfo,
   ) {
+    this.topics = topicNames(config.topicPrefix);
     this.kafka = new Kafka({
       clientId: `${config.clientId}-${service.name}`,
       brokers: config.brokers,

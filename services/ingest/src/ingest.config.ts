@@ -1,0 +1,29 @@
+import { ConfigType } from '@nestjs/config';
+import { defineConfig, env } from '@clickstream/platform';
+
+/** Ingest's own settings (SPEC §2–§3); the body and batch limits protect the service. */
+export const ingestConfig = defineConfig(
+  'ingest',
+  {
+    INGEST_API_KEYS: env.optionalList(),
+    INGEST_MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    INGEST_MAX_BATCH_EVENTS: env.int(10_000, 1, 1_000_000),
+    INGEST_MAX_FUTURE_MS: env.int(24 * 60 * 60 * 1000, 0),
+    INGEST_LINGER_MS: env.int(5, 0, 1000),
+    INGEST_MAX_FLUSH_EVENTS: env.int(20_000, 1, 1_000_000),
+    INGEST_MAX_BACKLOG_EVENTS: env.int(200_000, 1, 100_000_000),
+    INGEST_RETRY_AFTER_S: env.int(1, 1, 3600),
+  },
+  (v) => ({
+    apiKeys: v.INGEST_API_KEYS,
+    maxBodyBytes: v.INGEST_MAX_BODY_BYTES,
+    maxBatchEvents: v.INGEST_MAX_BATCH_EVENTS,
+    maxFutureMs: v.INGEST_MAX_FUTURE_MS,
+    lingerMs: v.INGEST_LINGER_MS,
+    maxFlushEvents: v.INGEST_MAX_FLUSH_EVENTS,
+    maxBacklogEvents: v.INGEST_MAX_BACKLOG_EVENTS,
+    retryAfterSeconds: v.INGEST_RETRY_AFTER_S,
+  }),
+);
+
+export type IngestConfig = ConfigType<typeof ingestConfig>;

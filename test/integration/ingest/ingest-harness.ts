@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { resolve } from 'node:path';
+import { topicNames, TopicNames } from '@clickstream/contracts';
+import { readWholeTopic, testKafka, uniqueName, deleteTopics, ConsumedRecord } from '../../support/kafka';
+import { RunningService, startService, waitForHttpOk } from '../../support/services';
+
+export const PARTITIONS = 3;
+export const FIXTURES = resolve(__dirname, '../../../libs/contracts/src/csv/__fixtures__');
+export const fixture = (name: string) => readFileSync(resolve(FIXTURES, name), 'utf8');
+
+/** An ingest instance with a private topic namespace (KAFKA_TOPIC_PREFIX). */
+export async function startIngest(env: Record<string, string> = {}): Promise<{ svc: RunningService; topics: TopicNames; cleanup(): Promise<void> }> {
+  const prefix = `${uniqueName('ingest')}.`;
+  const svc = await startService('ingest', { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), ...env });
+  await waitForHttpOk(svc, '/health/ready', 60_000);
+  const topics = topicNames(prefix);
+  return {
+    svc,
+    topics,
+    async cleanup() {
+      await svc.stop('SIGTERM');
+      await deleteTopics(testKafka(), Object.values(topics)).catch(() => undefined);
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  retryAfter: string | null;
+  body: { accepted: number; rejected: number; errors: Array<{ index: number; field: string; message: string }>; message?: string };
+}
+
+export async function post(svc: RunningService, path: string, body: string, contentType: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(svc.url(path), { method: 'POST', body, headers: { 'content-type': contentType, ...headers } });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Answer['body'] };
+}
+
+/** Every record on the topic so far (markers make sure nothing in flight is missed). */
+export async function readAll(topic: string): Promise<Array<ConsumedRecord & { json: Record<string, unknown> }>> {
+  const records = await readWholeTopic(testKafka(), topic, PARTITIONS);
+  return records.map((r) => ({ ...r, json: JSON.parse(r.value!) as Record<string, unknown> }));
+}
+
+/** An event without the fields ingest assigns per request. */
+export function comparable(e: Record<string, unknown>): Record<string, unknown> {
+  const { event_id: _id, received_at: _r, ...rest } = e;
+  return rest;
+}
+
+/**
+ * Status of a POST whose body the server may refuse before reading it (413): the server answers and
+ * closes, so the client's write can fail after the answer arrived. The answer is what counts.
+ */
+export function postStatus(svc: RunningService, path: string, body: string, contentType: string): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    let answered = false;
+    const req = request(svc.url(path), { method: 'POST', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      answered = true;
+      res.resume();
+      resolveStatus(res.statusCode ?? 0);
+    });
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.end(body);
+  });
+}
