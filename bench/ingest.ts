@@ -75,7 +75,7 @@ function body(seed: number, batch: number): string {
   return lines.join('\n');
 }
 
-async function topicCount(kafka: Kafka, topic: string): Promise<number> {
+async function topicCount(kafka: Kafka, topic: string): Promise<{ records: number; unique: number }> {
   // High watermarks count records plus transaction markers: subtract one marker per committed
   // transaction per partition is not knowable, so count by consuming (read_committed).
   const consumer = kafka.consumer({ groupId: `bench-count-${randomBytes(4).toString('hex')}` });
@@ -83,12 +83,15 @@ async function topicCount(kafka: Kafka, topic: string): Promise<number> {
   await Promise.all([consumer.connect(), admin.connect()]);
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
   let count = 0;
+  const ids = new Set<string>();
   const reached = new Set<number>();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((done) => {
     void consumer.run({
       eachBatch: async ({ batch }) => {
+        if (reached.has(batch.partition)) return; // only re-deliveries after the end: not counted twice
         count += batch.messages.length;
+        for (const m of batch.messages) ids.add((JSON.parse(m.value!.toString()) as { event_id: string }).event_id);
         // Positions move past control records too: done once every partition reached its end.
         if (BigInt(batch.lastOffset()) + 2n >= ends.get(batch.partition)!) reached.add(batch.partition);
         if (reached.size === ends.size) done();
@@ -96,7 +99,7 @@ async function topicCount(kafka: Kafka, topic: string): Promise<number> {
     });
   });
   await Promise.all([consumer.disconnect(), admin.disconnect()]);
-  return count;
+  return { records: count, unique: ids.size };
 }
 
 async function main(): Promise<void> {
@@ -136,7 +139,8 @@ async function main(): Promise<void> {
     const ok = result['2xx'];
     const accepted = ok * args.batch;
     const seconds = result.duration;
-    const onTopic = await topicCount(kafka, topics.events);
+    const counted = await topicCount(kafka, topics.events);
+    const onTopic = counted.unique;
     const expectedOnTopic = accepted + 40 * args.batch;
 
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
     console.log(`latency:      p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms per ${args.batch}-event request`);
     // Requests still in flight when autocannon stops were committed but not counted as answered.
     const inFlightMax = args.connections * args.batch;
-    console.log(`on the topic: ${fmt(onTopic)} events (acknowledged ${fmt(expectedOnTopic)} incl. warm-up, + at most ${fmt(inFlightMax)} in flight at the stop)`);
+    console.log(`on the topic: ${fmt(counted.records)} records, ${fmt(onTopic)} distinct event_ids (acknowledged ${fmt(expectedOnTopic)} incl. warm-up, + at most ${fmt(inFlightMax)} in flight at the stop)`);
     console.log(`THROUGHPUT:   ${fmt(accepted / seconds)} events/s accepted and acknowledged by Kafka`);
     if (onTopic < expectedOnTopic || onTopic > expectedOnTopic + inFlightMax || onTopic % args.batch !== 0) {
       process.exitCode = 1;
