@@ -45,6 +45,11 @@ export class OutboxPublisher {
       transactionTimeout: 60_000,
     });
     await this.producer.connect();
+    // kafkajs runs InitProducerId lazily, at the first transaction. Fencing must come BEFORE the
+    // checkpoint is read, or a zombie could publish after we read it: begin (InitProducerId bumps
+    // the epoch and aborts the old owner's open transaction) and abort an empty transaction.
+    const fence = await this.producer.transaction();
+    await fence.abort();
     const offsets = await this.admin.fetchOffsets({ groupId: this.checkpointGroup, topics: [this.task.topic] });
     const mine = offsets[0]?.partitions.find((p) => p.partition === this.task.partition);
     const seq = mine ? Number(mine.offset) : -1;
