@@ -44,6 +44,7 @@ import {
   TumblingWindows,
 } from '@clickstream/streams';
 import { dropDatabase, migrate } from '../libs/platform/src/database/migrate';
+import { prng } from '@clickstream/streams';
 
 interface BenchEvent {
   user: string;
@@ -164,17 +165,6 @@ const mark = (what: string) =>
   process.stderr.write(`mark ${what} ${process.hrtime.bigint() / 1000n}\n`);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-/** Deterministic PRNG (mulberry32), so every run produces the same events. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE_TS = Date.UTC(2026, 0, 1);
 const TARGET_BYTES = 150;

@@ -10,3 +10,4 @@ export * from './testing/topology-test-driver';
 export * from './runtime';
 export * from './core/global-watermark';
 export * from './nest/streams.module';
+export * from './testing/prng';

@@ -5,21 +5,11 @@ import { Pool } from 'pg';
 import { ConsumedRecord, createTopic, deleteTopics, testKafka, uniqueName } from '../../support/kafka';
 export { readWholeTopic } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
+import { prng } from '@clickstream/streams';
 import { CountEvent, TOTALS_DDL } from './counter-topology';
 
 const ROOT = resolve(__dirname, '../../..');
 
-/** Deterministic PRNG (mulberry32), so every run feeds the same events. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const BASE_TS = Date.UTC(2026, 0, 1);
 

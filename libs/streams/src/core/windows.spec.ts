@@ -6,23 +6,13 @@ import {
   WindowSpec,
   windowsFor,
 } from './windows';
+import { prng } from '../testing/prng';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const at = (h: number, m: number, s = 0, ms = 0) => Date.UTC(2024, 0, 15, h, m, s, ms);
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('window specs', () => {
   it('TumblingWindows.of makes size == advance', () => {

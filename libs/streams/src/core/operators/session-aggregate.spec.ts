@@ -2,6 +2,7 @@ import { TopologyTestDriver } from '../../testing/topology-test-driver';
 import { Serdes } from '../serde';
 import { Topology, TopologyBuilder } from '../topology';
 import { SessionResult } from './session-aggregate';
+import { prng } from '../../testing/prng';
 
 /* A tiny session aggregate of { ts, kind } records keyed by user. The aggregate is the sequence of
  * kinds in fold order, so it also proves that the fold runs in event-time order. */
@@ -92,16 +93,6 @@ const brief = (outs: Out[]) =>
       `${o.key}:${o.start}-${o.last}#${o.count}:${o.value.kinds}${o.final ? ':final' : ''}${o.retracted ? ':retracted' : ''}`,
   );
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface KeyedAct extends Act {
   user: string;

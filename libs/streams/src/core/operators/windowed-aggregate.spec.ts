@@ -3,6 +3,7 @@ import { Serdes } from '../serde';
 import { Topology, TopologyBuilder } from '../topology';
 import { HoppingWindows, TumblingWindows, WindowSpec, windowsFor } from '../windows';
 import { WindowedResult } from './windowed-aggregate';
+import { prng } from '../../testing/prng';
 
 /* A tiny click counter: per user and event-time window, count and sum of `n`. */
 
@@ -92,17 +93,6 @@ function finalsOf(outs: Out[]): Out[] {
   return outs.filter((o) => o.final).sort(byWindow);
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A few hundred clicks of a few users, in event-time order. */
 function clicks(seed: number, count = 400): Click[] {
