@@ -53,6 +53,8 @@ interface LiveTask {
   lock: Promise<unknown>;
   /** Outbox rows below this seq are known deleted from Postgres. */
   deletedBelow: number;
+  /** The commit of the previous batch, still running while the next batch is processed. */
+  inflight: Promise<void>;
   closed: boolean;
 }
 
@@ -74,6 +76,8 @@ export class StreamsApp {
   private timer?: NodeJS.Timeout;
   private running = false;
   private restarting = false;
+  /** Tasks dropped after a failure: Kafka's position may be past Postgres, so reopening seeks back. */
+  private readonly reopen = new Set<string>();
   /** Partitions the group assigned to this instance, as {topic, partition}. */
   private assigned = new Map<string, { topic: string; partition: number }>();
 
@@ -224,7 +228,8 @@ export class StreamsApp {
       await publisher.close();
       throw err;
     }
-    return { id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0 };
+    if (this.reopen.delete(`${id.topic}-${id.partition}`)) await this.seekToCommitted(id, claimed.nextOffset);
+    return { id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve() };
   }
 
   private async closeTask(key: string): Promise<void> {
@@ -232,8 +237,9 @@ export class StreamsApp {
     this.tasks.delete(key);
     const live = await t?.catch(() => undefined);
     if (!live) return;
-    live.closed = true;
     await live.lock.catch(() => undefined);
+    await live.inflight;
+    live.closed = true;
     await live.publisher.close();
   }
 
@@ -265,20 +271,31 @@ export class StreamsApp {
           live.task.process(records.slice(i, i + this.o.chunkSize));
           if (i + this.o.chunkSize < records.length) await heartbeat();
         }
-        await this.commit(live);
       } catch (err) {
+        // A bug, not a poison record (those are dead-lettered inside the task).
         await this.fail(live, err);
-        if (!(err instanceof TaskFencedError)) throw err;
-        return;
+        throw err;
       }
       this.metrics.batchDuration.observe({ processor: this.applicationId, topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
+      await this.enqueueCommit(live);
       await heartbeat();
     });
   }
 
+  /**
+   * Commits what the task changed, after the previous commit of the same task landed. The commit
+   * runs while kafkajs hands us the next batch (of any partition): CPU-bound processing overlaps
+   * the Postgres and Kafka round trips, and at most one commit per task is in flight.
+   */
+  private async enqueueCommit(live: LiveTask): Promise<void> {
+    await live.inflight;
+    if (live.closed) return;
+    const c = live.task.takeCommit();
+    live.inflight = this.commit(live, c).catch((err) => this.fail(live, err));
+  }
+
   /** Postgres first (the truth), then Kafka; then the offset hint for lag tools. */
-  private async commit(live: LiveTask): Promise<void> {
-    const c: TaskCommit = live.task.takeCommit();
+  private async commit(live: LiveTask, c: TaskCommit): Promise<void> {
     const labels = { processor: this.applicationId, topic: live.id.topic, partition: String(live.id.partition) };
     const t0 = process.hrtime.bigint();
     await this.repo.commit(live.id, live.epoch, c, live.publisher.confirmedBelow);
@@ -303,7 +320,18 @@ export class StreamsApp {
     this.o.logger[fenced ? 'warn' : 'error']({ task: key, err: (err as Error).message }, fenced ? 'task fenced' : 'task failed');
     live.closed = true;
     if (this.tasks.has(key)) this.tasks.delete(key);
+    this.reopen.add(key);
     await live.publisher.close();
+  }
+
+  /** Points the consumer back at what Postgres committed (the log start when nothing was). */
+  private async seekToCommitted(id: TaskIdentity, nextOffset: string | null): Promise<void> {
+    let offset = nextOffset;
+    if (offset === null) {
+      const offsets = await this.admin!.fetchTopicOffsets(id.topic);
+      offset = offsets.find((o) => o.partition === id.partition)?.low ?? '0';
+    }
+    this.consumer?.seek({ topic: id.topic, partition: id.partition, offset });
   }
 
   private async punctuateAll(): Promise<void> {
@@ -317,14 +345,14 @@ export class StreamsApp {
       await this.withLock(live, async () => {
         if (live.closed) return;
         if (!live.task.punctuate()) return this.cleanOutbox(live);
-        // On failure the task is dropped and rebuilt from Postgres: offsets did not move, so no seek.
-        await this.commit(live).catch((err) => this.fail(live, err));
+        await this.enqueueCommit(live);
       });
     }
   }
 
   /** A quiet task still deletes what its last publish confirmed, keeping the outbox table empty. */
   private async cleanOutbox(live: LiveTask): Promise<void> {
+    await live.inflight;
     const below = live.publisher.confirmedBelow;
     if (below <= live.deletedBelow) return;
     await this.repo.deletePublished(live.id, below).then(
