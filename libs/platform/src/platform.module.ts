@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ConfigDefinition, databaseConfig, httpConfig, kafkaConfig, loggingConfig } from './config';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
-import { KafkaClient } from './kafka';
+import { KafkaClient, TopicsBootstrap } from './kafka';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsController, MetricsService } from './metrics';
 import { SERVICE_INFO, ServiceInfo } from './service-info';
@@ -41,7 +41,7 @@ export class PlatformModule {
         DatabaseModule.forRoot(),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [{ provide: SERVICE_INFO, useValue: service }, MetricsService, KafkaClient],
+      providers: [{ provide: SERVICE_INFO, useValue: service }, MetricsService, KafkaClient, TopicsBootstrap],
       exports: [SERVICE_INFO, MetricsService, KafkaClient, DatabaseModule],
     };
   }

@@ -1,4 +1,5 @@
-import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+import { ConfigDefinition, platformConfigs, streamsConfig } from '@clickstream/platform';
+import { sessionizerConfig } from './sessionizer.config';
 
 /** Identity and configuration of the sessionizer service (SPEC §1). */
 export const SERVICE = {
@@ -6,7 +7,7 @@ export const SERVICE = {
   defaultPort: 3002,
   description: 'Groups each user\'s events into sessions by event time',
   /** Feature configs of this service, validated at boot alongside the platform's. */
-  configs: [] as ConfigDefinition[],
+  configs: [streamsConfig, sessionizerConfig] as ConfigDefinition[],
 };
 
 export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];

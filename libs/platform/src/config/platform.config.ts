@@ -74,3 +74,24 @@ export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type LoggingConfig = ConfigType<typeof loggingConfig>;
 export type HttpConfig = ConfigType<ReturnType<typeof httpConfig>>;
 
+
+/** Settings every stream processor shares (SPEC §4, §9). */
+export const streamsConfig = defineConfig(
+  'streams',
+  {
+    STREAMS_ALLOWED_LATENESS_MS: env.int(120_000, 0, 7 * 24 * 3_600_000),
+    STREAMS_IDLE_TIMEOUT_MS: env.int(30_000, 100, 24 * 3_600_000),
+    STREAMS_MAX_RETRIES: env.int(2, 0, 100),
+    STREAMS_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
+    STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  },
+  (v) => ({
+    allowedLatenessMs: v.STREAMS_ALLOWED_LATENESS_MS,
+    idleTimeoutMs: v.STREAMS_IDLE_TIMEOUT_MS,
+    maxRetries: v.STREAMS_MAX_RETRIES,
+    sessionTimeoutMs: v.STREAMS_SESSION_TIMEOUT_MS,
+    maxBytesPerPartition: v.STREAMS_MAX_BYTES_PER_PARTITION,
+  }),
+);
+
+export type StreamsConfig = ConfigType<typeof streamsConfig>;

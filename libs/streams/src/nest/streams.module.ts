@@ -1,11 +1,11 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { StreamsApp, StreamsAppOptions } from '../runtime/streams-app';
 
 export const STREAMS_APP_OPTIONS = Symbol('STREAMS_APP_OPTIONS');
 
 export interface StreamsModuleAsyncOptions {
   imports?: DynamicModule['imports'];
-  inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
+  inject?: FactoryProvider['inject'];
   useFactory: (...args: never[]) => StreamsAppOptions | Promise<StreamsAppOptions>;
 }
 

@@ -1,5 +1,6 @@
 import { StreamOffsets1763770000000 } from './1763770000000-stream-offsets';
 import { StreamsRuntime1763770100000 } from './1763770100000-streams-runtime';
+import { Sessions1763770200000 } from './1763770200000-sessions';
 
 /** Every migration, in order. Listed explicitly so they load the same from ts-jest and dist/. */
-export const MIGRATIONS = [StreamOffsets1763770000000, StreamsRuntime1763770100000];
+export const MIGRATIONS = [StreamOffsets1763770000000, StreamsRuntime1763770100000, Sessions1763770200000];

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { topicSpecs } from '@clickstream/contracts';
-import { KafkaClient, kafkaConfig, KafkaConfig } from '@clickstream/platform';
+import { kafkaConfig, KafkaConfig } from '../config';
+import { KafkaClient } from './kafka.client';
 
 /** SPEC §10: topics are created at start-up when missing (a broker that is down is retried later). */
 @Injectable()

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, FunnelStage, funnelStageOf } from '@clickstream/contracts';
+import { SessionResult } from '@clickstream/streams';
+
+/** What a session needs of an event: kept small because open sessions hold their events. */
+export interface SessionEvent {
+  type: EventType;
+  /** price × quantity in cents, for purchases only (exact sums, no float drift). */
+  cents: number;
+  csid?: string;
+}
+
+export interface SessionAggregate {
+  counts: Partial<Record<EventType, number>>;
+  revenueCents: number;
+  /** Index into FUNNEL_STAGES. */
+  stage: number;
+  clientSessionIds: string[];
+}
+
+/** Bounded: a client that rotates its session id per event must not grow the state without end. */
+export const MAX_CLIENT_SESSION_IDS = 50;
+
+export function toSessionEvent(e: ClickEvent): SessionEvent {
+  const purchase = e.event_type === 'purchase' && e.price !== undefined;
+  const out: SessionEvent = { type: e.event_type, cents: purchase ? Math.round(e.price! * 100) * (e.quantity ?? 1) : 0 };
+  if (e.client_session_id !== undefined) out.csid = e.client_session_id;
+  return out;
+}
+
+export const initialSession = (): SessionAggregate => ({ counts: {}, revenueCents: 0, stage: 0, clientSessionIds: [] });
+
+/** Pure fold: returns a new aggregate, the input stays as it was. */
+export function addToSession(agg: SessionAggregate, e: SessionEvent): SessionAggregate {
+  // One funnel definition for the whole platform (contracts): a product `view` counts, a page_view not.
+  const rank = FUNNEL_STAGES.indexOf(funnelStageOf(e.type));
+  const csids =
+    e.csid !== undefined && !agg.clientSessionIds.includes(e.csid) && agg.clientSessionIds.length < MAX_CLIENT_SESSION_IDS
+      ? [...agg.clientSessionIds, e.csid]
+      : agg.clientSessionIds;
+  return {
+    counts: { ...agg.counts, [e.type]: (agg.counts[e.type] ?? 0) + 1 },
+    revenueCents: agg.revenueCents + e.cents,
+    stage: Math.max(agg.stage, rank),
+    clientSessionIds: csids,
+  };
+}
+
+/** Deterministic from user and start: the same session gets the same id on every replay. */
+export function sessionId(userId: string, startMs: number): string {
+  const h = createHash('sha256').update(`${userId}\u0000${startMs}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface SessionRow {
+  session_id: string;
+  user_id: string;
+  started_at: string;
+  last_event_at: string;
+  duration_s: number;
+  event_count: number;
+  event_counts: Record<string, number>;
+  revenue: number;
+  funnel_stage: FunnelStage;
+  converted: boolean;
+  bounced: boolean;
+  client_session_ids: string[];
+  status: 'open' | 'closed';
+  closed_at: string | null;
+}
+
+/**
+ * The session as users see it (SPEC §5). `closed_at` is the event-time instant the session closed
+ * (last event + gap, or start + max duration), so replays give identical rows.
+ */
+export function toSessionRow(r: SessionResult<SessionAggregate>, o: { gapMs: number; maxDurationMs: number }): SessionRow {
+  const counts: Record<string, number> = {};
+  for (const t of EVENT_TYPES) if (r.value.counts[t]) counts[t] = r.value.counts[t]!;
+  const stage = FUNNEL_STAGES[r.value.stage];
+  return {
+    session_id: sessionId(r.key, r.start),
+    user_id: r.key,
+    started_at: new Date(r.start).toISOString(),
+    last_event_at: new Date(r.last).toISOString(),
+    duration_s: (r.last - r.start) / 1000,
+    event_count: r.count,
+    event_counts: counts,
+    revenue: r.value.revenueCents / 100,
+    funnel_stage: stage,
+    converted: stage === 'purchase',
+    bounced: r.count === 1,
+    client_session_ids: r.value.clientSessionIds,
+    status: r.final ? 'closed' : 'open',
+    closed_at: r.final ? new Date(Math.min(r.last + o.gapMs, r.start + o.maxDurationMs)).toISOString() : null,
+  };
+}

@@ -1,0 +1,137 @@
+import { topicNames } from '@clickstream/contracts';
+import { TopologyTestDriver } from '@clickstream/streams';
+import { SessionRow } from './session-window';
+import { sessionizerTopology } from './sessionizer.topology';
+
+const MIN = 60_000;
+const topics = topicNames('');
+const T0 = Date.UTC(2019, 9, 1, 0, 0, 0);
+
+function driver(allowedLatenessMs = 2 * MIN) {
+  const topology = sessionizerTopology({ topics, gapMs: 30 * MIN, maxDurationMs: 24 * 60 * MIN });
+  return new TopologyTestDriver(topology, { allowedLatenessMs });
+}
+
+let seq = 0;
+function event(user: string, t: number, type = 'view', extra: Record<string, unknown> = {}) {
+  return {
+    event_id: `e${seq++}`,
+    event_time: new Date(t).toISOString(),
+    event_type: type,
+    user_id: user,
+    quantity: 1,
+    currency: 'USD',
+    properties: {},
+    received_at: new Date(t).toISOString(),
+    ...extra,
+  };
+}
+
+/** Pushes the watermark far ahead on the partition so every session closes. */
+function closeAll(d: TopologyTestDriver, t: number) {
+  d.pipe(topics.events, 'zz-clock', event('zz-clock', t + 3 * 24 * 60 * MIN));
+}
+
+/** Closed sessions published so far, per user (reading drains the topic, so read once per test). */
+function closedByUser(d: TopologyTestDriver): Map<string, SessionRow[]> {
+  const out = new Map<string, SessionRow[]>();
+  for (const { value } of d.readOutput<SessionRow>(topics.sessions)) out.set(value.user_id, [...(out.get(value.user_id) ?? []), value]);
+  return out;
+}
+const closed = (d: TopologyTestDriver, user: string) => closedByUser(d).get(user) ?? [];
+
+describe('sessionizer topology (SPEC §5)', () => {
+  it('an event 29:59 after the previous joins the session; 30:00 after starts a new one', () => {
+    const d = driver();
+    d.pipe(topics.events, 'u1', event('u1', T0));
+    d.pipe(topics.events, 'u1', event('u1', T0 + 29 * MIN + 59_000)); // joins
+    d.pipe(topics.events, 'u1', event('u1', T0 + 59 * MIN + 59_000)); // exactly 30:00 later: new
+    closeAll(d, T0);
+    const s = closed(d, 'u1');
+    expect(s.map((x) => [x.started_at, x.event_count])).toEqual([
+      [new Date(T0).toISOString(), 2],
+      [new Date(T0 + 59 * MIN + 59_000).toISOString(), 1],
+    ]);
+    expect(s[0].duration_s).toBe(29 * 60 + 59);
+    expect(s[0].status).toBe('closed');
+    expect(s[0].closed_at).toBe(new Date(T0 + 29 * MIN + 59_000 + 30 * MIN).toISOString());
+  });
+
+  it('caps a session at 24 h since its first event even with small gaps', () => {
+    const d = driver();
+    for (let t = 0; t <= 24 * 60; t += 20) d.pipe(topics.events, 'u2', event('u2', T0 + t * MIN));
+    closeAll(d, T0 + 25 * 60 * MIN);
+    const s = closed(d, 'u2');
+    expect(s).toHaveLength(2);
+    expect(s[0].started_at).toBe(new Date(T0).toISOString());
+    expect(s[0].event_count).toBe(72); // 0, 20, ... 23:40
+    expect(s[1].started_at).toBe(new Date(T0 + 24 * 60 * MIN).toISOString());
+    expect(s[1].event_count).toBe(1);
+  });
+
+  it('funnel_stage is the highest stage reached; revenue is Σ price × quantity of purchases', () => {
+    const d = driver();
+    d.pipe(topics.events, 'u3', event('u3', T0, 'view', { price: 5 }));
+    d.pipe(topics.events, 'u3', event('u3', T0 + MIN, 'cart', { price: 19.99, quantity: 3 }));
+    d.pipe(topics.events, 'u3', event('u3', T0 + 2 * MIN, 'purchase', { price: 19.99, quantity: 3 }));
+    d.pipe(topics.events, 'u3', event('u3', T0 + 3 * MIN, 'purchase', { price: 0.1, quantity: 7 }));
+    d.pipe(topics.events, 'u3', event('u3', T0 + 4 * MIN, 'purchase')); // no price: counts, adds nothing
+    d.pipe(topics.events, 'u3', event('u3', T0 + 5 * MIN, 'view'));
+    d.pipe(topics.events, 'u4', event('u4', T0 + 5 * MIN, 'view'));
+    d.pipe(topics.events, 'u4', event('u4', T0 + 6 * MIN, 'checkout'));
+    closeAll(d, T0);
+    const byUser = closedByUser(d);
+    const [s3] = byUser.get('u3')!;
+    expect(s3.funnel_stage).toBe('purchase');
+    expect(s3.converted).toBe(true);
+    expect(s3.revenue).toBe(60.67); // 3 × 19.99 + 7 × 0.10
+    expect(s3.event_counts).toEqual({ view: 2, cart: 1, purchase: 3 });
+    const [s4] = byUser.get('u4')!;
+    expect([s4.funnel_stage, s4.converted, s4.revenue]).toEqual(['checkout', false, 0]);
+  });
+
+  it('bounced means a one-event session; client session ids are kept', () => {
+    const d = driver();
+    d.pipe(topics.events, 'u5', event('u5', T0, 'view', { client_session_id: 'a' }));
+    d.pipe(topics.events, 'u6', event('u6', T0, 'view', { client_session_id: 'b' }));
+    d.pipe(topics.events, 'u6', event('u6', T0 + MIN, 'view', { client_session_id: 'c' }));
+    closeAll(d, T0);
+    const byUser = closedByUser(d);
+    expect(byUser.get('u5')![0]).toEqual(expect.objectContaining({ bounced: true, event_count: 1, client_session_ids: ['a'] }));
+    expect(byUser.get('u6')![0]).toEqual(expect.objectContaining({ bounced: false, event_count: 2, client_session_ids: ['b', 'c'] }));
+  });
+
+  it('open sessions are visible in the table with current values; the closed one once on the topic', () => {
+    const d = driver();
+    d.pipe(topics.events, 'u7', event('u7', T0));
+    d.pipe(topics.events, 'u7', event('u7', T0 + MIN, 'cart'));
+    const open = d.readTable<SessionRow>('sessions').filter((r) => r.user_id === 'u7');
+    expect(open).toEqual([expect.objectContaining({ status: 'open', event_count: 2, funnel_stage: 'cart', closed_at: null })]);
+    expect(d.readOutput(topics.sessions)).toEqual([]);
+    closeAll(d, T0);
+    expect(closed(d, 'u7')).toHaveLength(1);
+    expect(d.readTable<SessionRow>('sessions').find((r) => r.user_id === 'u7')?.status).toBe('closed');
+  });
+
+  it('an out-of-order event that bridges two sessions merges them: the stale row is deleted', () => {
+    const d = driver(30 * MIN);
+    d.pipe(topics.events, 'u8', event('u8', T0));
+    d.pipe(topics.events, 'u8', event('u8', T0 + 40 * MIN)); // two sessions; watermark T0 + 10 min
+    expect(d.readTable<SessionRow>('sessions').filter((r) => r.user_id === 'u8')).toHaveLength(2);
+    d.pipe(topics.events, 'u8', event('u8', T0 + 20 * MIN)); // within lateness: 0 → 20 → 40 is one session
+    const rows = d.readTable<SessionRow>('sessions').filter((r) => r.user_id === 'u8');
+    expect(rows.map((r) => [r.started_at, r.event_count])).toEqual([[new Date(T0).toISOString(), 3]]);
+  });
+
+  it('session ids are deterministic from user and start', () => {
+    const a = driver();
+    const b = driver();
+    for (const d of [a, b]) {
+      d.pipe(topics.events, 'u9', event('u9', T0 + 5000));
+      closeAll(d, T0);
+    }
+    const [ida, idb] = [closed(a, 'u9')[0].session_id, closed(b, 'u9')[0].session_id];
+    expect(ida).toBe(idb);
+    expect(ida).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+});

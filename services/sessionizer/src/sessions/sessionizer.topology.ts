@@ -1,0 +1,80 @@
+import { ClickEvent, TopicNames } from '@clickstream/contracts';
+import { Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
+import { addToSession, initialSession, SessionAggregate, SessionEvent, SessionRow, toSessionEvent, toSessionRow } from './session-window';
+
+export const SESSIONIZER_APP_ID = 'clickstream-sessionizer';
+export const SESSIONS_TABLE = 'sessions';
+
+export interface SessionizerTopologyOptions {
+  topics: TopicNames;
+  gapMs: number;
+  maxDurationMs: number;
+  applicationId?: string;
+  /** Called once per closed session (metrics); must not throw. */
+  onClosed?: (row: SessionRow) => void;
+}
+
+/**
+ * clickstream.events.v1 → per-user sessions (SPEC §5).
+ * Open sessions are upserted to Postgres on every commit (visible within seconds, with current
+ * values); a session merged away by an out-of-order event is deleted; a closed session is published
+ * once to clickstream.sessions.v1, keyed by user_id.
+ */
+export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
+  const b = new TopologyBuilder(o.applicationId ?? SESSIONIZER_APP_ID);
+  const rowOf = (r: Parameters<typeof toSessionRow>[0]) => toSessionRow(r, o);
+
+  const sessions = b
+    .stream<ClickEvent>(o.topics.events, {
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json<ClickEvent>(),
+      timestamp: (e) => Date.parse(e.event_time),
+    })
+    .map<SessionEvent>('sessionizer-compact-event', toSessionEvent)
+    .sessionAggregate<SessionAggregate>('sessionizer-session-window', {
+      gapMs: o.gapMs,
+      maxDurationMs: o.maxDurationMs,
+      initializer: initialSession,
+      aggregator: addToSession,
+      emit: 'update',
+    });
+
+  sessions.toTable('sessionizer-sessions-table', {
+    table: SESSIONS_TABLE,
+    columns: {
+      session_id: 'text',
+      user_id: 'text',
+      started_at: 'timestamptz',
+      last_event_at: 'timestamptz',
+      duration_s: 'double precision',
+      event_count: 'integer',
+      event_counts: 'jsonb',
+      revenue: 'numeric',
+      funnel_stage: 'text',
+      converted: 'boolean',
+      bounced: 'boolean',
+      client_session_ids: 'text[]',
+      status: 'text',
+      closed_at: 'timestamptz',
+    },
+    primaryKey: ['session_id'],
+    row: (r) => (r.value.retracted ? null : { ...rowOf(r.value) }),
+    deleteKey: (r) => ({ session_id: rowOf(r.value).session_id }),
+  });
+
+  sessions
+    .filter('sessionizer-closed-only', (r) => r.final)
+    .map<SessionRow>('sessionizer-session-record', (r) => {
+      const row = rowOf(r);
+      o.onClosed?.(row);
+      return row;
+    })
+    .to('sessionizer-sessions-sink', {
+      topic: o.topics.sessions,
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      key: (r) => r.value.user_id,
+    });
+
+  return b.build();
+}

@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { KafkaClient, MetricsService, streamsConfig, StreamsConfig } from '@clickstream/platform';
+import { StreamsModule } from '@clickstream/streams';
+import { sessionizerConfig, SessionizerConfig } from '../sessionizer.config';
+import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology';
+
+/** The sessionizer topology, run by libs/streams with the service's Kafka client and Postgres pool. */
+@Module({
+  imports: [
+    StreamsModule.forRootAsync({
+      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, sessionizerConfig.KEY],
+      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: SessionizerConfig) => {
+        const closedTotal = metrics.counter({ name: 'sessionizer_sessions_closed_total', help: 'Sessions closed and published.' });
+        const pool = (dataSource.driver as unknown as { master: Pool }).master;
+        metrics.gauge({
+          name: 'sessionizer_active_sessions',
+          help: 'Open sessions (status open in Postgres).',
+          async collect() {
+            const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM sessions WHERE status = 'open'`);
+            this.set(Number(rows[0].n));
+          },
+        });
+        return {
+          topology: sessionizerTopology({
+            topics: kafka.topics,
+            gapMs: cfg.gapMs,
+            maxDurationMs: cfg.maxDurationMs,
+            // Deployments sharing a cluster (KAFKA_TOPIC_PREFIX) get their own consumer group.
+            applicationId: `${kafka.config.topicPrefix}${SESSIONIZER_APP_ID}`,
+            onClosed: () => closedTotal.inc(),
+          }),
+          kafka: kafka.kafka,
+          pool,
+          lateTopic: kafka.topics.late,
+          deadLetterTopic: kafka.topics.eventsDlq,
+          allowedLatenessMs: streams.allowedLatenessMs,
+          idleTimeoutMs: streams.idleTimeoutMs,
+          maxRetries: streams.maxRetries,
+          sessionTimeoutMs: streams.sessionTimeoutMs,
+          maxBytesPerPartition: streams.maxBytesPerPartition,
+          registry: metrics.registry,
+          metricPrefix: 'sessionizer',
+        };
+      },
+    }),
+  ],
+})
+export class SessionsModule {}

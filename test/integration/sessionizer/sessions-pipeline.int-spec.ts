@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Pool } from 'pg';
+import { readCsvEvents, topicNames, validateEvent } from '@clickstream/contracts';
+import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
+import { RunningService, startService, waitForHttpOk } from '../../support/services';
+import { waitFor } from '../../support/wait-for';
+
+const PARTITIONS = 3;
+const MIN = 60_000;
+const SAMPLE = resolve(__dirname, '../../fixtures/rees46-2019-10-01-sample.csv');
+
+interface RefSession {
+  user: string;
+  start: number;
+  count: number;
+  revenueCents: number;
+}
+
+/** The straightforward reference: sort each user's events, cut at ≥ 30 min gaps or ≥ 24 h length. */
+function referenceSessions(events: Array<{ user: string; t: number; cents: number }>): RefSession[] {
+  const byUser = new Map<string, typeof events>();
+  for (const e of events) byUser.set(e.user, [...(byUser.get(e.user) ?? []), e]);
+  const out: RefSession[] = [];
+  for (const [user, list] of byUser) {
+    list.sort((a, b) => a.t - b.t);
+    let cur: (RefSession & { last: number }) | undefined;
+    for (const e of list) {
+      if (!cur || e.t - cur.last >= 30 * MIN || e.t - cur.start >= 24 * 60 * MIN) {
+        if (cur) out.push(cur);
+        cur = { user, start: e.t, last: e.t, count: 0, revenueCents: 0 };
+      }
+      cur.count++;
+      cur.last = e.t;
+      cur.revenueCents += e.cents;
+    }
+    if (cur) out.push(cur);
+  }
+  return out.map(({ user, start, count, revenueCents }) => ({ user, start, count, revenueCents }));
+}
+
+describe('ingest → sessionizer → Postgres and clickstream.sessions.v1 (REES46 sample)', () => {
+  const prefix = `${uniqueName('sessions')}.`;
+  const topics = topicNames(prefix);
+  const env = { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), STREAMS_SESSION_TIMEOUT_MS: '6000' };
+  let ingest: RunningService;
+  let sessionizer: RunningService;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+    ingest = await startService('ingest', env);
+    await waitForHttpOk(ingest, '/health/ready', 60_000);
+    sessionizer = await startService('sessionizer', env);
+    await waitForHttpOk(sessionizer, '/health/ready', 60_000);
+  });
+
+  afterAll(async () => {
+    await Promise.all([ingest?.stop(), sessionizer?.stop()]);
+    await pool.end();
+    await deleteTopics(testKafka(), Object.values(topics)).catch(() => undefined);
+  });
+
+  it('open sessions appear with current values; once the watermark passes, each closes once on the topic', async () => {
+    const csv = readFileSync(SAMPLE, 'utf8');
+    const inputs: unknown[] = [];
+    for await (const row of readCsvEvents(csv, 'rees46')) if ('input' in row) inputs.push(row.input);
+    const ref = referenceSessions(
+      inputs.map((i) => {
+        const r = validateEvent(i, { now: Date.now() });
+        if (!r.ok) throw new Error('fixture row invalid');
+        const e = r.event;
+        return { user: e.user_id, t: Date.parse(e.event_time), cents: e.event_type === 'purchase' && e.price !== undefined ? Math.round(e.price * 100) * (e.quantity ?? 1) : 0 };
+      }),
+    );
+    const users = [...new Set(ref.map((s) => s.user))];
+
+    const res = await fetch(ingest.url('/v1/events'), { method: 'POST', body: JSON.stringify(inputs), headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(202);
+
+    // Open sessions are visible in Postgres with their current values.
+    const rowsOf = async () =>
+      (
+        await pool.query<{ user_id: string; started_at: Date; event_count: number; revenue: string; status: string; session_id: string }>(
+          `SELECT session_id, user_id, started_at, event_count, revenue, status FROM sessions WHERE user_id = ANY($1)`,
+          [users],
+        )
+      ).rows;
+    const total = ref.reduce((n, s) => n + s.count, 0);
+    await waitFor(async () => (await rowsOf()).reduce((n, r) => n + r.event_count, 0) === total, { timeoutMs: 60_000, what: 'all events in open sessions' });
+    const comparable = (rows: Awaited<ReturnType<typeof rowsOf>>) =>
+      rows.map((r) => `${r.user_id}@${r.started_at.getTime()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`).sort();
+    const expected = ref.map((s) => `${s.user}@${s.start}#${s.count}$${s.revenueCents}`).sort();
+    const open = await rowsOf();
+    expect(open.every((r) => r.status === 'open')).toBe(true);
+    expect(comparable(open)).toEqual(expected);
+
+    // Events a day later on every partition move every watermark past the sessions' ends.
+    const clock = Array.from({ length: 60 }, (_, i) => ({ event_time: '2019-10-02 00:00:00 UTC', event_type: 'view', user_id: `clock-${i}` }));
+    expect((await fetch(ingest.url('/v1/events'), { method: 'POST', body: JSON.stringify(clock), headers: { 'content-type': 'application/json' } })).status).toBe(202);
+    await waitFor(async () => (await rowsOf()).every((r) => r.status === 'closed'), { timeoutMs: 60_000, what: 'REES46 sessions closed' });
+    expect(comparable(await rowsOf())).toEqual(expected);
+
+    const published = (await readWholeTopic(testKafka(), topics.sessions, PARTITIONS)).map((r) => JSON.parse(r.value!) as { session_id: string; user_id: string; status: string });
+    const mine = published.filter((s) => users.includes(s.user_id));
+    expect(mine.length).toBe(ref.length);
+    expect(new Set(mine.map((s) => s.session_id))).toEqual(new Set((await rowsOf()).map((r) => r.session_id)));
+    expect(mine.every((s) => s.status === 'closed')).toBe(true);
+    expect(published.filter((s) => s.user_id.startsWith('clock-'))).toEqual([]);
+  });
+});
