@@ -5,39 +5,10 @@ import { readCsvEvents, topicNames, validateEvent } from '@clickstream/contracts
 import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
+import { referenceSessions, refEvent } from './reference-sessions';
 
 const PARTITIONS = 3;
-const MIN = 60_000;
 const SAMPLE = resolve(__dirname, '../../fixtures/rees46-2019-10-01-sample.csv');
-
-interface RefSession {
-  user: string;
-  start: number;
-  count: number;
-  revenueCents: number;
-}
-
-/** The straightforward reference: sort each user's events, cut at ≥ 30 min gaps or ≥ 24 h length. */
-function referenceSessions(events: Array<{ user: string; t: number; cents: number }>): RefSession[] {
-  const byUser = new Map<string, typeof events>();
-  for (const e of events) byUser.set(e.user, [...(byUser.get(e.user) ?? []), e]);
-  const out: RefSession[] = [];
-  for (const [user, list] of byUser) {
-    list.sort((a, b) => a.t - b.t);
-    let cur: (RefSession & { last: number }) | undefined;
-    for (const e of list) {
-      if (!cur || e.t - cur.last >= 30 * MIN || e.t - cur.start >= 24 * 60 * MIN) {
-        if (cur) out.push(cur);
-        cur = { user, start: e.t, last: e.t, count: 0, revenueCents: 0 };
-      }
-      cur.count++;
-      cur.last = e.t;
-      cur.revenueCents += e.cents;
-    }
-    if (cur) out.push(cur);
-  }
-  return out.map(({ user, start, count, revenueCents }) => ({ user, start, count, revenueCents }));
-}
 
 describe('ingest → sessionizer → Postgres and clickstream.sessions.v1 (REES46 sample)', () => {
   const prefix = `${uniqueName('sessions')}.`;
@@ -69,8 +40,7 @@ describe('ingest → sessionizer → Postgres and clickstream.sessions.v1 (REES4
       inputs.map((i) => {
         const r = validateEvent(i, { now: Date.now() });
         if (!r.ok) throw new Error('fixture row invalid');
-        const e = r.event;
-        return { user: e.user_id, t: Date.parse(e.event_time), cents: e.event_type === 'purchase' && e.price !== undefined ? Math.round(e.price * 100) * (e.quantity ?? 1) : 0 };
+        return refEvent(r.event);
       }),
     );
     const users = [...new Set(ref.map((s) => s.user))];

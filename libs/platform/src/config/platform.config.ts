@@ -83,7 +83,8 @@ export const streamsConfig = defineConfig(
     STREAMS_IDLE_TIMEOUT_MS: env.int(30_000, 100, 24 * 3_600_000),
     STREAMS_MAX_RETRIES: env.int(2, 0, 100),
     STREAMS_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
-    STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    // kafkajs cannot consume a record batch larger than this: keep it above the broker's 1 MiB limit.
+    STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1_100_000, 64 * 1024 * 1024),
   },
   (v) => ({
     allowedLatenessMs: v.STREAMS_ALLOWED_LATENESS_MS,

@@ -22,6 +22,30 @@ export class BacklogFullError extends ClickstreamError {
   }
 }
 
+/** Bytes of message values per produce request: every partition's batch in it stays below 1 MiB. */
+const MAX_PRODUCE_REQUEST_BYTES = 768 * 1024;
+
+/** Splits the flush into topic→messages maps of at most `maxBytes` of values each (≥ 1 message). */
+export function* chunksByBytes(batch: Array<{ messages: OutgoingMessage[] }>, maxBytes: number): Generator<Map<string, Message[]>> {
+  let chunk = new Map<string, Message[]>();
+  let bytes = 0;
+  for (const p of batch) {
+    for (const m of p.messages) {
+      const size = typeof m.message.value === 'string' ? m.message.value.length : (m.message.value?.length ?? 0);
+      if (bytes > 0 && bytes + size > maxBytes) {
+        yield chunk;
+        chunk = new Map();
+        bytes = 0;
+      }
+      let list = chunk.get(m.topic);
+      if (!list) chunk.set(m.topic, (list = []));
+      list.push(m.message);
+      bytes += size;
+    }
+  }
+  if (bytes > 0 || chunk.size > 0) yield chunk;
+}
+
 interface Pending {
   messages: OutgoingMessage[];
   resolve: () => void;
@@ -149,17 +173,13 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
 
   private async produce(batch: Pending[]): Promise<void> {
     const producer = await this.connected();
-    const byTopic = new Map<string, Message[]>();
-    for (const p of batch) {
-      for (const m of p.messages) {
-        let list = byTopic.get(m.topic);
-        if (!list) byTopic.set(m.topic, (list = []));
-        list.push(m.message);
-      }
-    }
     const txn = await producer.transaction();
     try {
-      await txn.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      // Several produce requests in ONE transaction: no record batch grows past the broker's
+      // message.max.bytes (1 MiB by default), or past what a consumer fetches at once.
+      for (const chunk of chunksByBytes(batch, MAX_PRODUCE_REQUEST_BYTES)) {
+        await txn.sendBatch({ acks: -1, topicMessages: [...chunk].map(([topic, messages]) => ({ topic, messages })) });
+      }
       await txn.commit();
     } catch (err) {
       await txn.abort().catch(() => undefined);
