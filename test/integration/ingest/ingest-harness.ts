@@ -49,20 +49,26 @@ export function comparable(e: Record<string, unknown>): Record<string, unknown> 
 }
 
 /**
- * Status of a POST whose body the server may refuse before reading it (413): the server answers and
- * closes, so the client's write can fail after the answer arrived. The answer is what counts.
+ * Status of a POST whose body the server refuses by its Content-Length (413) before reading it.
+ * Only the headers are sent at first: the server answers and closes without waiting for the body, so
+ * writing the body would race with that close (EPIPE). The body follows only if no answer comes.
  */
 export function postStatus(svc: RunningService, path: string, body: string, contentType: string): Promise<number> {
   return new Promise((resolveStatus, reject) => {
     let answered = false;
     const req = request(svc.url(path), { method: 'POST', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
       answered = true;
+      clearTimeout(timer);
       res.resume();
       resolveStatus(res.statusCode ?? 0);
+      req.destroy();
     });
     req.on('error', (err) => {
       if (!answered) reject(err);
     });
-    req.end(body);
+    req.flushHeaders();
+    const timer = setTimeout(() => {
+      if (!answered) req.end(body);
+    }, 5000);
   });
 }
