@@ -1,4 +1,5 @@
-import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+import { ConfigDefinition, platformConfigs, streamsConfig } from '@clickstream/platform';
+import { aggregatorConfig } from './aggregator.config';
 
 /** Identity and configuration of the aggregator service (SPEC §1). */
 export const SERVICE = {
@@ -6,7 +7,7 @@ export const SERVICE = {
   defaultPort: 3003,
   description: 'Tumbling-window aggregates over event time',
   /** Feature configs of this service, validated at boot alongside the platform's. */
-  configs: [] as ConfigDefinition[],
+  configs: [streamsConfig, aggregatorConfig] as ConfigDefinition[],
 };
 
 export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];

@@ -45,3 +45,26 @@ describe('globalWatermark (SPEC §4)', () => {
     expect(globalWatermark(parts, now + 10_000, idle)).toBe(18_000);
   });
 });
+
+describe('globalWatermark with a partition count (safe to finalise on)', () => {
+  const idle = 30_000;
+  const now = 1_000_000;
+
+  it('waits for partitions nobody has claimed yet', () => {
+    expect(globalWatermark([{ partition: 0, watermark: 700, lastInputAt: now }], now, idle, 2)).toBeNull();
+  });
+
+  it('waits for an empty partition until it has been idle for the timeout', () => {
+    const parts = [
+      { partition: 0, watermark: 700, lastInputAt: now },
+      { partition: 1, watermark: null, lastInputAt: now - idle + 1 },
+    ];
+    expect(globalWatermark(parts, now, idle, 2)).toBeNull();
+    expect(globalWatermark(parts, now + 1, idle, 2)).toBe(700);
+  });
+
+  it('adds only the idle time the owner has not committed yet', () => {
+    const parts = [{ partition: 0, watermark: 5000, lastInputAt: now - idle - 4000, idleAdvancedTo: now - 1000 }];
+    expect(globalWatermark(parts, now, idle, 1)).toBe(6000);
+  });
+});

@@ -3,8 +3,10 @@ export interface PartitionProgress {
   partition: number;
   /** null: the partition never had input (empty). */
   watermark: number | null;
-  /** Wall-clock ms of its last input. */
+  /** Wall-clock ms of its last input (for an empty partition: when it was claimed). */
   lastInputAt: number;
+  /** Wall-clock ms up to which idle time is already included in `watermark`. */
+  idleAdvancedTo?: number | null;
 }
 
 /**
@@ -12,11 +14,25 @@ export interface PartitionProgress {
  * not idle; an idle or empty partition never holds it back. When every partition with input is
  * idle, each one's watermark has advanced with the wall clock since it became idle, and the global
  * watermark is the minimum of those, so quiet streams still close. null: no partition had input.
+ *
+ * `partitionCount`, when given, makes the result safe to finalise on: a partition nobody has
+ * claimed yet, or one claimed less than the idle timeout ago that has had no input, may still hold
+ * records of any time, so the answer is null (wait) rather than a watermark it could contradict.
  */
-export function globalWatermark(partitions: PartitionProgress[], now: number, idleTimeoutMs: number): number | null {
+export function globalWatermark(partitions: PartitionProgress[], now: number, idleTimeoutMs: number, partitionCount?: number): number | null {
+  if (partitionCount !== undefined) {
+    if (partitions.length < partitionCount) return null;
+    if (partitions.some((p) => p.watermark === null && now - p.lastInputAt < idleTimeoutMs)) return null;
+  }
   const withInput = partitions.filter((p) => p.watermark !== null);
   if (withInput.length === 0) return null;
   const active = withInput.filter((p) => now - p.lastInputAt < idleTimeoutMs);
   if (active.length > 0) return Math.min(...active.map((p) => p.watermark!));
-  return Math.min(...withInput.map((p) => p.watermark! + Math.max(0, now - p.lastInputAt - idleTimeoutMs)));
+  return Math.min(...withInput.map((p) => p.watermark! + idleAdvance(p, now, idleTimeoutMs)));
+}
+
+/** Idle time not yet in the committed watermark (the owner adds it on its own ticks). */
+function idleAdvance(p: PartitionProgress, now: number, idleTimeoutMs: number): number {
+  const from = Math.max(p.idleAdvancedTo ?? 0, p.lastInputAt + idleTimeoutMs);
+  return Math.max(0, now - from);
 }

@@ -205,8 +205,9 @@ export class StreamTask {
       });
       return;
     }
-    const row = sink.row(rec);
-    const key = row ?? sink.deleteKey?.(rec);
+    const at = { topic: this.topic, partition: this.partition };
+    const row = sink.row(rec, at);
+    const key = row ?? sink.deleteKey?.(rec, at);
     if (!key) throw new TaskError(`table sink ${sink.name} returned no row and has no deleteKey`);
     this.pendingTables.push({ sink, row, key });
   }

@@ -62,9 +62,17 @@ export interface TableSinkDefinition<V = unknown> {
   table: string;
   columns: ColumnTypes;
   primaryKey: string[];
-  /** The row to upsert for this result, or null to delete the row with `deleteKey`. */
-  row: (rec: Rec<V>) => Record<string, unknown> | null;
-  deleteKey?: (rec: Rec<V>) => Record<string, unknown>;
+  /**
+   * The row to upsert for this result, or null to delete the row with `deleteKey`. `at` names the
+   * task's partition, for tables of per-partition partial results.
+   */
+  row: (rec: Rec<V>, at: SinkPosition) => Record<string, unknown> | null;
+  deleteKey?: (rec: Rec<V>, at: SinkPosition) => Record<string, unknown>;
+}
+
+export interface SinkPosition {
+  topic: string;
+  partition: number;
 }
 
 export type SinkDefinition = TopicSinkDefinition | TableSinkDefinition;

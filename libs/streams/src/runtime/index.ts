@@ -4,3 +4,4 @@ export * from './errors';
 export * from './task-repository';
 export * from './outbox-publisher';
 export * from './backoff';
+export * from './global-stage';

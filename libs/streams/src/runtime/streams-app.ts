@@ -7,6 +7,7 @@ import { globalWatermark } from '../core/global-watermark';
 import { backoffMs, sleep } from './backoff';
 import { TaskFencedError } from './errors';
 import { StreamsMetrics } from './metrics';
+import { GlobalStage, GlobalStageRunner } from './global-stage';
 import { OutboxPublisher } from './outbox-publisher';
 import { TaskIdentity, TaskRepository } from './task-repository';
 
@@ -42,6 +43,8 @@ export interface StreamsAppOptions {
   metricPrefix?: string;
   logger?: StreamsLogger;
   clock?: () => number;
+  /** Cross-partition work done exactly once by the owner of a topic's partition 0 (see GlobalStage). */
+  stages?: GlobalStage[];
 }
 
 interface LiveTask {
@@ -66,14 +69,16 @@ interface LiveTask {
  * Any failure after processing drops the task; its next batch rebuilds it from Postgres.
  */
 export class StreamsApp {
-  private readonly o: Required<Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix'>> &
-    Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic'>;
+  private readonly o: Required<Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix' | 'stages'>> &
+    Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'stages'>;
   private readonly repo: TaskRepository;
   private readonly tasks = new Map<string, Promise<LiveTask>>();
   private readonly metrics: StreamsMetrics;
   private consumer?: Consumer;
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
+  private readonly stageTimers: NodeJS.Timeout[] = [];
+  private readonly stageRunners: GlobalStageRunner[] = [];
   private running = false;
   private restarting = false;
   /** Tasks dropped after a failure: Kafka's position may be past Postgres, so reopening seeks back. */
@@ -124,6 +129,24 @@ export class StreamsApp {
     await this.startConsumer();
     this.timer = setInterval(() => void this.punctuateAll(), this.o.punctuateIntervalMs);
     this.timer.unref();
+    for (const stage of this.o.stages ?? []) this.startStage(stage);
+  }
+
+  private startStage(stage: GlobalStage): void {
+    const runner = new GlobalStageRunner(stage, {
+      appId: this.applicationId,
+      kafka: this.o.kafka,
+      admin: () => this.admin!,
+      pool: this.o.pool,
+      repo: this.repo,
+      idleTimeoutMs: this.o.idleTimeoutMs,
+      clock: this.o.clock,
+      logger: this.o.logger,
+    });
+    this.stageRunners.push(runner);
+    const timer = setInterval(() => void runner.tick(this.running && this.assigned.has(`${stage.topic}-0`)), stage.intervalMs ?? 1000);
+    timer.unref();
+    this.stageTimers.push(timer);
   }
 
   private async startConsumer(): Promise<void> {
@@ -364,6 +387,8 @@ export class StreamsApp {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.stageTimers) clearInterval(t);
+    await Promise.all(this.stageRunners.map((r) => r.close()));
     await this.consumer?.disconnect().catch(() => undefined);
     await this.closeAll();
     await this.admin?.disconnect().catch(() => undefined);

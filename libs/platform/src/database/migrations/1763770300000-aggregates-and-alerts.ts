@@ -27,6 +27,8 @@ export class AggregatesAndAlerts1763770300000 implements MigrationInterface {
         updated_at   timestamptz    NOT NULL DEFAULT now(),
         PRIMARY KEY (window_size, dimension, window_start, partition)
       )`);
+    // The finaliser reads every dimension of a size over a time range.
+    await q.query(`CREATE INDEX window_aggregates_size_start ON window_aggregates (window_size, window_start)`);
     await q.query(`
       CREATE TABLE product_hour_aggregates (
         window_start timestamptz    NOT NULL,

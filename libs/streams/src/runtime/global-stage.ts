@@ -1,0 +1,174 @@
+import { Admin, Kafka } from 'kafkajs';
+import { Pool, PoolClient } from 'pg';
+import { globalWatermark } from '../core/global-watermark';
+import { OutboxMessage } from '../core/task';
+import { TaskFencedError } from './errors';
+import { OutboxPublisher } from './outbox-publisher';
+import { TaskIdentity, TaskRepository } from './task-repository';
+
+/** A message a stage publishes. */
+export interface StageMessage {
+  topic: string;
+  key: string | null;
+  value: string;
+}
+
+export interface GlobalStageContext {
+  /** The stage's own transaction: read partial results, write final ones. */
+  client: PoolClient;
+  /** Global watermark of the stage's topic (SPEC §4); null while it is not known yet. */
+  globalWatermark: number | null;
+  now: number;
+}
+
+/**
+ * Work that spans every partition (final global windows, global rules), done exactly once.
+ * The instance that owns partition 0 of `topic` runs it on a timer. Each run is one Postgres
+ * transaction fenced by the stage's own epoch: whatever `run` reads and writes through the client
+ * commits together with the messages it returns (an outbox), which are then published in a Kafka
+ * transaction with a checkpoint, as a task's are. A new owner fences the old one, so a run's
+ * results are never applied or published twice.
+ */
+export interface GlobalStage {
+  name: string;
+  topic: string;
+  /** Default 1000 ms. */
+  intervalMs?: number;
+  run(ctx: GlobalStageContext): Promise<StageMessage[]>;
+}
+
+interface StageLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+interface OpenStage {
+  id: TaskIdentity;
+  epoch: string;
+  nextSeq: number;
+  publisher: OutboxPublisher;
+}
+
+/** Runs one GlobalStage for a StreamsApp; see GlobalStage. */
+export class GlobalStageRunner {
+  private open?: OpenStage;
+  private running = false;
+  private partitionCount?: { n: number; at: number };
+
+  constructor(
+    private readonly stage: GlobalStage,
+    private readonly deps: {
+      appId: string;
+      kafka: Kafka;
+      admin: () => Admin;
+      pool: Pool;
+      repo: TaskRepository;
+      idleTimeoutMs: number;
+      clock: () => number;
+      logger: StageLogger;
+    },
+  ) {}
+
+  get identity(): TaskIdentity {
+    return { appId: `${this.deps.appId}#${this.stage.name}`, topic: this.stage.topic, partition: 0 };
+  }
+
+  /** One step; `owner`: whether this instance owns partition 0 of the stage's topic right now. */
+  async tick(owner: boolean): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      if (!owner) return await this.close();
+      const open = this.open ?? (await this.claim());
+      await this.step(open);
+    } catch (err) {
+      const fenced = err instanceof TaskFencedError;
+      this.deps.logger.warn({ stage: this.stage.name, err: (err as Error).message }, fenced ? 'stage fenced' : 'stage step failed');
+      await this.close();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async claim(): Promise<OpenStage> {
+    const id = this.identity;
+    const claimed = await this.deps.repo.claim(id);
+    const publisher = new OutboxPublisher(this.deps.kafka, this.deps.admin(), id);
+    try {
+      const from = await publisher.init();
+      await publisher.publish(await this.deps.repo.pendingOutbox(id, from));
+    } catch (err) {
+      await publisher.close();
+      throw err;
+    }
+    this.open = { id, epoch: claimed.epoch, nextSeq: claimed.nextSeq, publisher };
+    this.deps.logger.info({ stage: this.stage.name, epoch: claimed.epoch }, 'stage claimed');
+    return this.open;
+  }
+
+  private async step(open: OpenStage): Promise<void> {
+    const now = this.deps.clock();
+    const progress = await this.deps.repo.partitionProgress(this.deps.appId, this.stage.topic);
+    const gw = globalWatermark(progress, now, this.deps.idleTimeoutMs, await this.partitions(now));
+    const outbox = await this.transaction(open, (client) => this.stage.run({ client, globalWatermark: gw, now }));
+    await open.publisher.publish(outbox);
+  }
+
+  /** The stage's run plus its outbox rows, in one transaction fenced by the stage's epoch. */
+  private async transaction(open: OpenStage, run: (client: PoolClient) => Promise<StageMessage[]>): Promise<OutboxMessage[]> {
+    const { id } = open;
+    const client = await this.deps.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Locks the stage's row until commit: a second runner (during a rebalance) waits, then fails the fence.
+      const fenced = await client.query(`UPDATE stream_offsets SET updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`, [
+        id.appId,
+        id.topic,
+        id.partition,
+        open.epoch,
+      ]);
+      if (fenced.rowCount !== 1) throw new TaskFencedError(`${id.appId}/${id.topic}`);
+      const messages = await run(client);
+      const outbox = messages.map((m, i) => ({ seq: open.nextSeq + i, ...m }));
+      const confirmed = open.publisher.confirmedBelow;
+      await client.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [id.appId, id.topic, id.partition, confirmed]);
+      if (outbox.length) {
+        await client.query(
+          `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
+           SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
+             FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS o(seq, target_topic, key, value)`,
+          [id.appId, id.topic, id.partition, outbox.map((m) => m.seq), outbox.map((m) => m.topic), outbox.map((m) => m.key), outbox.map((m) => m.value)],
+        );
+        await client.query(`UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`, [
+          id.appId,
+          id.topic,
+          id.partition,
+          open.nextSeq + outbox.length,
+        ]);
+      }
+      await client.query('COMMIT');
+      open.nextSeq += outbox.length;
+      return outbox;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The topic's partition count, refreshed every 30 s (partitions can be added). */
+  private async partitions(now: number): Promise<number> {
+    if (this.partitionCount && now - this.partitionCount.at < 30_000) return this.partitionCount.n;
+    const meta = await this.deps.admin().fetchTopicMetadata({ topics: [this.stage.topic] });
+    const n = meta.topics[0]?.partitions.length ?? 0;
+    this.partitionCount = { n, at: now };
+    return n;
+  }
+
+  async close(): Promise<void> {
+    const open = this.open;
+    this.open = undefined;
+    await open?.publisher.close();
+  }
+}

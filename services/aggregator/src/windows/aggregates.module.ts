@@ -1,0 +1,61 @@
+import { Module } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { KafkaClient, MetricsService, streamsConfig, StreamsConfig } from '@clickstream/platform';
+import { StreamsModule } from '@clickstream/streams';
+import { aggregatorConfig, AggregatorConfig } from '../aggregator.config';
+import { AGGREGATOR_APP_ID, aggregatorTopology } from './aggregator.topology';
+import { windowFinaliser } from './window-finaliser';
+
+/** The aggregator topology and its finaliser, run by libs/streams with the service's Kafka and Postgres. */
+@Module({
+  imports: [
+    StreamsModule.forRootAsync({
+      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, aggregatorConfig.KEY],
+      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: AggregatorConfig) => {
+        const pool = (dataSource.driver as unknown as { master: Pool }).master;
+        const events = metrics.counter({ name: 'aggregator_events_total', help: 'Events folded into windows, per window size.', labelNames: ['window_size'] });
+        const finals = metrics.counter({ name: 'aggregator_windows_final_total', help: 'Final windows published, per window size.', labelNames: ['window_size'] });
+        metrics.gauge({
+          name: 'aggregator_window_lag_seconds',
+          help: 'Wall-clock now minus the end of the last final window, per window size.',
+          labelNames: ['window_size'],
+          async collect() {
+            const { rows } = await pool.query<{ window_size: string; lag: number }>(
+              `SELECT window_size, extract(epoch FROM now() - final_until)::float8 AS lag FROM aggregate_progress`,
+            );
+            for (const r of rows) this.set({ window_size: r.window_size }, r.lag);
+          },
+        });
+        const appId = `${kafka.config.topicPrefix}${AGGREGATOR_APP_ID}`;
+        return {
+          topology: aggregatorTopology({ topics: kafka.topics, windowSizesMs: cfg.windowSizesMs, applicationId: appId, onEvent: (size) => events.inc({ window_size: size }) }),
+          stages: [
+            {
+              ...windowFinaliser({
+                topics: kafka.topics,
+                windowSizesMs: cfg.windowSizesMs,
+                emptyMinutesMax: cfg.emptyMinutesMax,
+                onFinal: (size, n) => finals.inc({ window_size: size }, n),
+              }),
+              intervalMs: cfg.finaliseIntervalMs,
+            },
+          ],
+          kafka: kafka.kafka,
+          pool,
+          lateTopic: kafka.topics.late,
+          deadLetterTopic: kafka.topics.eventsDlq,
+          allowedLatenessMs: streams.allowedLatenessMs,
+          idleTimeoutMs: streams.idleTimeoutMs,
+          maxRetries: streams.maxRetries,
+          sessionTimeoutMs: streams.sessionTimeoutMs,
+          maxBytesPerPartition: streams.maxBytesPerPartition,
+          registry: metrics.registry,
+          metricPrefix: 'aggregator',
+        };
+      },
+    }),
+  ],
+})
+export class AggregatesModule {}

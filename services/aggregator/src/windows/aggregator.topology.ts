@@ -1,0 +1,91 @@
+import { ClickEvent, TopicNames } from '@clickstream/contracts';
+import { KStream, Serdes, Topology, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
+import {
+  addToProduct,
+  addToWindow,
+  countsForProduct,
+  dimensionsOf,
+  initialProduct,
+  initialWindow,
+  PRODUCT_COLUMNS,
+  productRow,
+  sizeLabel,
+  toWindowEvent,
+  WINDOW_COLUMNS,
+  WindowEvent,
+  windowRow,
+} from './window-aggregate';
+
+export const AGGREGATOR_APP_ID = 'clickstream-aggregator';
+export const WINDOWS_TABLE = 'window_aggregates';
+export const PRODUCTS_TABLE = 'product_hour_aggregates';
+export const PRODUCT_WINDOW_MS = 3_600_000;
+
+export interface AggregatorTopologyOptions {
+  topics: TopicNames;
+  /** Tumbling window sizes in ms (SPEC §6: 1 min, 5 min, 1 h). */
+  windowSizesMs: number[];
+  applicationId?: string;
+  /** Called with each window size label and event count it folds in (metrics); must not throw. */
+  onEvent?: (size: string) => void;
+}
+
+/**
+ * clickstream.events.v1 → per-partition partial window aggregates (SPEC §6).
+ * Every window of every size and dimension (`all` and the event type) is upserted to
+ * window_aggregates as this partition's partial row on every commit; per 1 h window and product
+ * to product_hour_aggregates. A partition owns its users, so partials add up: readers merge them
+ * with SUM ... GROUP BY, and the finaliser (window-finaliser.ts) publishes each window once when
+ * the global watermark passes it. Nothing here depends on the number of partitions.
+ */
+export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
+  const b = new TopologyBuilder(o.applicationId ?? AGGREGATOR_APP_ID);
+  const events = b
+    .stream<ClickEvent>(o.topics.events, {
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json<ClickEvent>(),
+      timestamp: (e) => Date.parse(e.event_time),
+    })
+    .map<WindowEvent>('aggregator-compact-event', toWindowEvent);
+
+  const byDimension = events.flatMap<WindowEvent>('aggregator-dimensions', (e, rec) => dimensionsOf(e).map((d) => ({ ...rec, key: d, value: e })));
+  for (const ms of o.windowSizesMs) windowsOf(byDimension, ms, o.onEvent);
+
+  events
+    .filter('aggregator-product-events', countsForProduct)
+    .windowedAggregate('aggregator-product-window-1h', {
+      window: TumblingWindows.of(PRODUCT_WINDOW_MS),
+      groupKey: (e) => e.product!,
+      initializer: initialProduct,
+      aggregator: addToProduct,
+      emit: 'update',
+    })
+    .toTable('aggregator-product-1h-table', {
+      table: PRODUCTS_TABLE,
+      columns: PRODUCT_COLUMNS,
+      primaryKey: ['window_start', 'product_id', 'partition'],
+      row: (r, at) => productRow(r.value, at.partition),
+    });
+
+  return b.build();
+}
+
+function windowsOf(stream: KStream<WindowEvent>, ms: number, onEvent?: (size: string) => void): void {
+  const size = sizeLabel(ms);
+  stream
+    .windowedAggregate(`aggregator-window-${size}`, {
+      window: TumblingWindows.of(ms),
+      initializer: initialWindow,
+      aggregator: (agg, e, rec) => {
+        if (rec.key === 'all') onEvent?.(size);
+        return addToWindow(agg, e);
+      },
+      emit: 'update',
+    })
+    .toTable(`aggregator-window-${size}-table`, {
+      table: WINDOWS_TABLE,
+      columns: WINDOW_COLUMNS,
+      primaryKey: ['window_size', 'dimension', 'window_start', 'partition'],
+      row: (r, at) => windowRow(size, r.value, at.partition),
+    });
+}

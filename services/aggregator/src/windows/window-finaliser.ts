@@ -1,0 +1,188 @@
+import { PoolClient } from 'pg';
+import { TopicNames } from '@clickstream/contracts';
+import { alignDown, GlobalStage, StageMessage } from '@clickstream/streams';
+import { ALL, conversionRate, sizeLabel } from './window-aggregate';
+
+export const FINALISER_STAGE = 'aggregator-finaliser';
+const MINUTE_MS = 60_000;
+
+export interface WindowFinaliserOptions {
+  topics: TopicNames;
+  windowSizesMs: number[];
+  /** Empty `all` 1 min windows are published up to this many minutes after the last one with events. */
+  emptyMinutesMax: number;
+  /** Called with each size label and how many windows became final (metrics); must not throw. */
+  onFinal?: (size: string, windows: number) => void;
+}
+
+/** The record published once per final window and dimension on clickstream.aggregates.v1. */
+export interface AggregateRecordValue {
+  window_size: string;
+  window_start: string;
+  window_end: string;
+  dimension: string;
+  events: number;
+  unique_users: number;
+  purchases: number;
+  revenue: number;
+  views: number;
+  carts: number;
+  conversion_rate: number;
+  final: true;
+}
+
+interface MergedRow {
+  start_ms: string;
+  dimension: string;
+  events: string;
+  unique_users: string;
+  purchases: string;
+  revenue: string;
+  views: string;
+  carts: string;
+}
+
+/**
+ * Publishes each window once, when the global watermark (SPEC §4) has passed its end: the merged
+ * partial rows of every partition (their sum: a partition owns its users), keyed
+ * `<size>:<dimension>` so one consumer partition sees a size and dimension in time order.
+ * The `all` 1 min window is published for every minute, 0 for a minute without events, but only
+ * up to `emptyMinutesMax` minutes after the last minute with events, so a watermark that jumps
+ * (a replay of old data) does not flood the topic. Progress per size is `aggregate_progress`,
+ * written in the same transaction as the outbox, so each window is published exactly once.
+ */
+export function windowFinaliser(o: WindowFinaliserOptions): GlobalStage {
+  return {
+    name: FINALISER_STAGE,
+    topic: o.topics.events,
+    async run({ client, globalWatermark }) {
+      if (globalWatermark === null) return [];
+      const out: StageMessage[] = [];
+      for (const ms of o.windowSizesMs) out.push(...(await finaliseSize(client, o, ms, globalWatermark)));
+      return out;
+    },
+  };
+}
+
+async function finaliseSize(client: PoolClient, o: WindowFinaliserOptions, ms: number, watermark: number): Promise<StageMessage[]> {
+  const size = sizeLabel(ms);
+  const from = await finalUntil(client, size);
+  if (from === null) return [];
+  // A window is final when the watermark has reached its end.
+  const until = alignDown(watermark, ms);
+  if (until <= from) return [];
+  const rows = await merged(client, size, from, until - ms);
+  const records = rows.map((r) => record(size, ms, r));
+  if (ms === MINUTE_MS) records.push(...(await emptyMinutes(client, o, size, from, until, rows)));
+  records.sort((a, b) => a.window_start.localeCompare(b.window_start) || a.dimension.localeCompare(b.dimension));
+  await client.query(
+    `INSERT INTO aggregate_progress (window_size, final_until) VALUES ($1, to_timestamp($2 / 1000.0))
+     ON CONFLICT (window_size) DO UPDATE SET final_until = EXCLUDED.final_until, updated_at = now()`,
+    [size, until],
+  );
+  if (records.length) o.onFinal?.(size, records.length);
+  return records.map((v) => ({ topic: o.topics.aggregates, key: `${size}:${v.dimension}`, value: JSON.stringify(v) }));
+}
+
+/** Where this size's final windows end; the first window with data when none is final yet. */
+async function finalUntil(client: PoolClient, size: string): Promise<number | null> {
+  const progress = await client.query<{ ms: string }>(
+    `SELECT (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress WHERE window_size = $1 FOR UPDATE`,
+    [size],
+  );
+  if (progress.rows.length) return Number(progress.rows[0].ms);
+  const first = await client.query<{ ms: string | null }>(
+    `SELECT (extract(epoch FROM min(window_start)) * 1000)::bigint AS ms FROM window_aggregates WHERE window_size = $1`,
+    [size],
+  );
+  return first.rows[0].ms === null ? null : Number(first.rows[0].ms);
+}
+
+/** One row per window start in [from, lastStart] and dimension: the sum of every partition's partial. */
+async function merged(client: PoolClient, size: string, from: number, lastStart: number): Promise<MergedRow[]> {
+  const { rows } = await client.query<MergedRow>(
+    `SELECT (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, dimension,
+            sum(events) AS events, sum(unique_users) AS unique_users, sum(purchases) AS purchases,
+            sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts
+       FROM window_aggregates
+      WHERE window_size = $1 AND window_start >= to_timestamp($2 / 1000.0) AND window_start <= to_timestamp($3 / 1000.0)
+        AND partition >= 0
+      GROUP BY window_start, dimension`,
+    [size, from, lastStart],
+  );
+  return rows;
+}
+
+function record(size: string, ms: number, r: MergedRow): AggregateRecordValue {
+  const start = Number(r.start_ms);
+  const purchases = Number(r.purchases);
+  const views = Number(r.views);
+  return {
+    window_size: size,
+    window_start: new Date(start).toISOString(),
+    window_end: new Date(start + ms).toISOString(),
+    dimension: r.dimension,
+    events: Number(r.events),
+    unique_users: Number(r.unique_users),
+    purchases,
+    revenue: Number(r.revenue),
+    views,
+    carts: Number(r.carts),
+    conversion_rate: conversionRate(purchases, views),
+    final: true,
+  };
+}
+
+/**
+ * The empty `all` minutes in [from, until) to publish: those within `emptyMinutesMax` after a minute
+ * with events. Each is also stored as a zero row (partition -1), so the API shows what was published.
+ */
+async function emptyMinutes(client: PoolClient, o: WindowFinaliserOptions, size: string, from: number, until: number, rows: MergedRow[]): Promise<AggregateRecordValue[]> {
+  const active = rows.filter((r) => r.dimension === ALL).map((r) => Number(r.start_ms));
+  const before = await client.query<{ ms: string | null }>(
+    `SELECT (extract(epoch FROM max(window_start)) * 1000)::bigint AS ms FROM window_aggregates
+      WHERE window_size = $1 AND dimension = $2 AND window_start < to_timestamp($3 / 1000.0) AND partition >= 0`,
+    [size, ALL, from],
+  );
+  const activeSet = new Set(active);
+  const horizon = o.emptyMinutesMax * MINUTE_MS;
+  const empty: number[] = [];
+  let last = before.rows[0].ms === null ? null : Number(before.rows[0].ms);
+  for (let m = from; m < until; ) {
+    if (activeSet.has(m)) {
+      last = m;
+      m += MINUTE_MS;
+      continue;
+    }
+    if (last !== null && m - last <= horizon) {
+      empty.push(m);
+      m += MINUTE_MS;
+      continue;
+    }
+    // Past the horizon: jump to the next minute with events instead of walking every minute.
+    const next = active.filter((a) => a > m).reduce((a, b) => Math.min(a, b), Infinity);
+    if (next === Infinity) break;
+    m = next;
+  }
+  if (empty.length === 0) return [];
+  await client.query(
+    `INSERT INTO window_aggregates (window_size, dimension, window_start, partition, window_end, events, unique_users, purchases, revenue, views, carts)
+     SELECT $1, $2, to_timestamp(s / 1000.0), -1, to_timestamp((s + $4) / 1000.0), 0, 0, 0, 0, 0, 0 FROM unnest($3::bigint[]) AS s
+     ON CONFLICT DO NOTHING`,
+    [size, ALL, empty, MINUTE_MS],
+  );
+  return empty.map((start) => ({
+    window_size: size,
+    window_start: new Date(start).toISOString(),
+    window_end: new Date(start + MINUTE_MS).toISOString(),
+    dimension: ALL,
+    events: 0,
+    unique_users: 0,
+    purchases: 0,
+    revenue: 0,
+    views: 0,
+    carts: 0,
+    conversion_rate: 0,
+    final: true,
+  }));
+}
