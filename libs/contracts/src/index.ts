@@ -6,3 +6,4 @@ export * from './event.schema';
 export * from './topics';
 export * from './records';
 export * from './csv';
+export * from './alert.schema';

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { EVENT_TYPE_INPUTS } from './event-types';
+import { ALERT_RULES, fraudAlertJsonSchema } from './alert.schema';
 import { clickEventJsonSchema } from './event.schema';
-import { CLICK_EVENT_JSON_SCHEMA_PATH, renderClickEventJsonSchema } from './write-json-schema';
+import {
+  CLICK_EVENT_JSON_SCHEMA_PATH,
+  FRAUD_ALERT_JSON_SCHEMA_PATH,
+  renderClickEventJsonSchema,
+  renderFraudAlertJsonSchema,
+} from './write-json-schema';
 
 interface PropertySchema {
   enum?: string[];
@@ -33,5 +39,36 @@ describe('click-event.v1.schema.json', () => {
     expect(properties.quantity.default).toBe(1);
     expect(properties.currency.default).toBe('USD');
     expect(properties.event_time.anyOf?.[0].pattern).toBeDefined();
+  });
+});
+
+describe('fraud-alert.v1.schema.json', () => {
+  it('is the schema generated from fraudAlertSchema (run write-json-schema.ts after changing it)', () => {
+    const committed: unknown = JSON.parse(readFileSync(FRAUD_ALERT_JSON_SCHEMA_PATH, 'utf8'));
+    expect(committed).toEqual(JSON.parse(renderFraudAlertJsonSchema()));
+  });
+
+  it('describes the alert record of SPEC §7: every field required, nothing else', () => {
+    expect(fraudAlertJsonSchema).toMatchObject({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: 'urn:clickstream:schema:fraud-alert:v1',
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'alert_id',
+        'rule',
+        'severity',
+        'user_id',
+        'window_start',
+        'window_end',
+        'value',
+        'threshold',
+        'detected_at',
+        'evidence',
+      ],
+    });
+    const properties = fraudAlertJsonSchema.properties as Record<string, PropertySchema>;
+    expect(properties.rule.enum).toEqual([...ALERT_RULES]);
+    expect(properties.severity.enum).toEqual(['low', 'medium', 'high']);
   });
 });

@@ -1,36 +1,44 @@
 /**
- * Regenerates schema/click-event.v1.schema.json from clickEventSchema:
+ * Regenerates the committed JSON Schemas from their zod schemas:
  *   npx tsx libs/contracts/src/write-json-schema.ts
- * json-schema.spec.ts fails when the committed file and the schema drift apart.
+ * json-schema.spec.ts fails when a committed file and its schema drift apart.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fraudAlertJsonSchema } from './alert.schema';
 import { clickEventJsonSchema } from './event.schema';
 
-export const CLICK_EVENT_JSON_SCHEMA_PATH = join(
-  __dirname,
-  '..',
-  'schema',
-  'click-event.v1.schema.json',
-);
+const SCHEMA_DIR = join(__dirname, '..', 'schema');
+
+export const CLICK_EVENT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'click-event.v1.schema.json');
+export const FRAUD_ALERT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-alert.v1.schema.json');
+
+const render = (schema: Record<string, unknown>) => `${JSON.stringify(schema, null, 2)}\n`;
 
 export function renderClickEventJsonSchema(): string {
-  return `${JSON.stringify(clickEventJsonSchema, null, 2)}\n`;
+  return render(clickEventJsonSchema);
+}
+
+export function renderFraudAlertJsonSchema(): string {
+  return render(fraudAlertJsonSchema);
 }
 
 /** Formatted as the repository's prettier config would, so `prettier --check` stays quiet. */
-async function formatLikeRepository(json: string): Promise<string> {
+async function formatLikeRepository(path: string, json: string): Promise<string> {
   const prettier = await import('prettier');
-  const options = await prettier.resolveConfig(CLICK_EVENT_JSON_SCHEMA_PATH);
+  const options = await prettier.resolveConfig(path);
   return prettier.format(json, { ...options, parser: 'json' });
 }
 
 async function main(): Promise<void> {
-  writeFileSync(
-    CLICK_EVENT_JSON_SCHEMA_PATH,
-    await formatLikeRepository(renderClickEventJsonSchema()),
-  );
-  console.log(`wrote ${CLICK_EVENT_JSON_SCHEMA_PATH}`);
+  const files: Array<[string, string]> = [
+    [CLICK_EVENT_JSON_SCHEMA_PATH, renderClickEventJsonSchema()],
+    [FRAUD_ALERT_JSON_SCHEMA_PATH, renderFraudAlertJsonSchema()],
+  ];
+  for (const [path, json] of files) {
+    writeFileSync(path, await formatLikeRepository(path, json));
+    console.log(`wrote ${path}`);
+  }
 }
 
 if (require.main === module) {

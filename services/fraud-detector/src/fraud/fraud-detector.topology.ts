@@ -1,0 +1,102 @@
+import {
+  AggregateRecord,
+  alertKey,
+  ClickEvent,
+  FraudAlert,
+  TopicNames,
+} from '@clickstream/contracts';
+import { ColumnTypes, KStream, Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
+import { FraudHooks } from './nodes/fraud-hooks';
+import { trafficRulesNode } from './nodes/traffic-rules.node';
+import { USER_ACTIVITY_TABLE, userActivityNode, UserActivityRow } from './nodes/user-activity.node';
+import { userRulesNode } from './nodes/user-rules.node';
+import { FraudConfig } from './rules/rule-config';
+
+export const FRAUD_DETECTOR_APP_ID = 'clickstream-fraud-detector';
+export const ALERTS_TABLE = 'alerts';
+
+export const ALERT_COLUMNS: ColumnTypes = {
+  alert_id: 'text',
+  rule: 'text',
+  severity: 'text',
+  user_id: 'text',
+  window_start: 'timestamptz',
+  window_end: 'timestamptz',
+  value: 'double precision',
+  threshold: 'double precision',
+  detected_at: 'timestamptz',
+  evidence: 'jsonb',
+};
+
+export interface FraudTopologyOptions extends FraudHooks {
+  topics: Pick<TopicNames, 'events' | 'aggregates' | 'alerts'>;
+  cfg: FraudConfig;
+  applicationId?: string;
+}
+
+/**
+ * clickstream.events.v1 + clickstream.aggregates.v1 → fraud alerts (SPEC §7).
+ *
+ * - events (event time = event_time): the per-user rules, alerts as soon as a threshold is crossed;
+ *   and per-user counts of the outlier_activity window, upserted to fraud_user_activity for the
+ *   once-per-window global evaluation (evaluateOutlierWindow, run across partitions elsewhere).
+ * - aggregates: the final `all` 1 min windows feed traffic_spike / traffic_drop. Their event time
+ *   is window_end, not window_start: the aggregator publishes the 1 min, 5 min and 1 h windows that
+ *   end together at the same moment, so by their end they arrive in order on a shared partition,
+ *   where by their start a 1 h window would look an hour late and land on the late topic.
+ * - alerts go to clickstream.alerts.v1 (key user_id or `*`, JSON) and to the alerts table; the
+ *   alert_id primary key makes a re-emitted alert an idempotent upsert.
+ */
+export function fraudTopology(o: FraudTopologyOptions): Topology {
+  const b = new TopologyBuilder(o.applicationId ?? FRAUD_DETECTOR_APP_ID);
+  const hooks: FraudHooks = { onAlert: o.onAlert, onEvaluate: o.onEvaluate };
+
+  const events = b.stream<ClickEvent>(o.topics.events, {
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json<ClickEvent>(),
+    timestamp: (e) => Date.parse(e.event_time),
+  });
+  sinkAlerts(events.process<FraudAlert>(userRulesNode(o.cfg, hooks)), 'fraud-user', o);
+
+  if (o.cfg.rules.outlier_activity.enabled) {
+    events
+      .process<UserActivityRow>(userActivityNode(o.cfg.rules.outlier_activity.windowMs))
+      .toTable('fraud-user-activity-table', {
+        table: USER_ACTIVITY_TABLE,
+        columns: {
+          window_start: 'timestamptz',
+          user_id: 'text',
+          partition: 'integer',
+          events: 'bigint',
+        },
+        primaryKey: ['window_start', 'user_id'],
+        row: (r) => ({ ...r.value }),
+      });
+  }
+
+  // Only the 1m/all records are validated (in the node): other windows and dimensions pass by unread.
+  const aggregates = b.stream<AggregateRecord>(o.topics.aggregates, {
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json<AggregateRecord>(),
+    timestamp: (r) => Date.parse(r.window_end),
+  });
+  sinkAlerts(aggregates.process<FraudAlert>(trafficRulesNode(o.cfg, hooks)), 'fraud-traffic', o);
+
+  return b.build();
+}
+
+/** Both sinks of an alert stream; `prefix` keeps node names unique per source. */
+function sinkAlerts(alerts: KStream<FraudAlert>, prefix: string, o: FraudTopologyOptions): void {
+  alerts.to(`${prefix}-alerts`, {
+    topic: o.topics.alerts,
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json<FraudAlert>(),
+    key: (r) => alertKey(r.value),
+  });
+  alerts.toTable(`${prefix}-alerts-table`, {
+    table: ALERTS_TABLE,
+    columns: ALERT_COLUMNS,
+    primaryKey: ['alert_id'],
+    row: (r) => ({ ...r.value }),
+  });
+}
