@@ -41,9 +41,7 @@ const SPEC_TOPICS = [
  * Delete an entry once the service's config declares the variable: from then on it is validated like
  * every other one.
  */
-const AWAITING_CONFIG: Record<string, string[]> = {
-  metrics: ['METRICS_API_KEYS'],
-};
+const AWAITING_CONFIG: Record<string, string[]> = {};
 
 const APP_MODULES = [ingest, sessionizer, aggregator, fraudDetector, metrics];
 const APPS = APP_MODULES.map((m) => ({ ...m.SERVICE, configs: m.serviceConfigs() }));

@@ -1,4 +1,5 @@
 import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+import { metricsConfig } from './metrics.config';
 
 /** Identity and configuration of the metrics service (SPEC §1). */
 export const SERVICE = {
@@ -6,7 +7,7 @@ export const SERVICE = {
   defaultPort: 3005,
   description: 'Query API, business KPIs and consumer lag',
   /** Feature configs of this service, validated at boot alongside the platform's. */
-  configs: [] as ConfigDefinition[],
+  configs: [metricsConfig] as ConfigDefinition[],
 };
 
 export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];

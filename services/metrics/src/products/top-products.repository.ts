@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { PG_POOL } from '../database/pg-pool';
+import { num, SqlParams } from '../query/sql';
+
+export const PRODUCT_RANKINGS = ['views', 'purchases', 'revenue'] as const;
+export type ProductRanking = (typeof PRODUCT_RANKINGS)[number];
+
+/** The ranking column for each `by`: chosen from this fixed map, never from the request's text. */
+const RANK_COLUMN: Record<ProductRanking, string> = { views: 'views', purchases: 'purchases', revenue: 'revenue' };
+
+export interface ProductItem {
+  product_id: string;
+  views: number;
+  carts: number;
+  purchases: number;
+  revenue: number;
+}
+
+export interface TopProductsQuery {
+  by: ProductRanking;
+  from?: Date;
+  to?: Date;
+  /** Exclusive: products ranked after (value, product_id), value as Postgres prints it. */
+  after?: readonly [string, string];
+  limit: number;
+}
+
+export interface ProductRow {
+  product_id: string;
+  views: string;
+  carts: string;
+  purchases: string;
+  revenue: string;
+  /** The ranking value as text, exact for numeric. */
+  k: string;
+}
+
+/**
+ * Products ranked by `by` descending, then product_id: per-partition partial rows of 1 h windows
+ * whose window_start is in [from, to), summed (the primary key starts with window_start).
+ */
+@Injectable()
+export class TopProductsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async list(q: TopProductsQuery): Promise<ProductRow[]> {
+    const p = new SqlParams();
+    const where: string[] = [];
+    if (q.from) where.push(`window_start >= ${p.param(q.from)}`);
+    if (q.to) where.push(`window_start < ${p.param(q.to)}`);
+    const column = RANK_COLUMN[q.by];
+    const after: string[] = [];
+    if (q.after) {
+      const value = p.param(q.after[0]);
+      after.push(`(t.${column} < ${value}::numeric OR (t.${column} = ${value}::numeric AND t.product_id > ${p.param(q.after[1])}))`);
+    }
+    const sql = `
+      SELECT t.*, t.${column}::text AS k FROM (
+        SELECT product_id, sum(views) AS views, sum(carts) AS carts, sum(purchases) AS purchases, sum(revenue) AS revenue
+          FROM product_hour_aggregates
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         GROUP BY product_id
+      ) t
+      ${after.length ? `WHERE ${after.join(' AND ')}` : ''}
+      ORDER BY t.${column} DESC, t.product_id ASC
+      LIMIT ${p.param(q.limit + 1)}`;
+    const { rows } = await this.pool.query<ProductRow>(sql, p.values);
+    return rows;
+  }
+}
+
+export function toProductItem(r: ProductRow): ProductItem {
+  return { product_id: r.product_id, views: num(r.views), carts: num(r.carts), purchases: num(r.purchases), revenue: num(r.revenue) };
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { PG_POOL } from '../database/pg-pool';
+import { exactTimestampSql } from '../query/cursor';
+import { num, ratio, SqlParams } from '../query/sql';
+
+export const WINDOW_SIZES = ['1m', '5m', '1h'] as const;
+export type WindowSize = (typeof WINDOW_SIZES)[number];
+
+/** A window as SPEC §6 names its fields, merged over partitions, with whether it is final. */
+export interface WindowItem {
+  window_size: WindowSize;
+  dimension: string;
+  window_start: string;
+  window_end: string;
+  events: number;
+  unique_users: number;
+  purchases: number;
+  revenue: number;
+  views: number;
+  carts: number;
+  conversion_rate: number;
+  final: boolean;
+}
+
+export interface WindowQuery {
+  size: WindowSize;
+  dimension: string;
+  from?: Date;
+  to?: Date;
+  /** Exclusive: windows after this window_start. */
+  after?: string;
+  limit: number;
+}
+
+export interface WindowRow {
+  window_start: Date;
+  window_end: Date;
+  events: string;
+  unique_users: string;
+  purchases: string;
+  revenue: string;
+  views: string;
+  carts: string;
+  final: boolean;
+  k: string;
+}
+
+/**
+ * Rows are per-partition partials; a user lives in one partition, so every column, unique_users
+ * included, adds up: one window = SUM over its partitions (partition -1 rows are the zero rows of
+ * empty published minutes). The primary key (window_size, dimension, window_start, partition)
+ * serves the range and the grouping in order.
+ */
+@Injectable()
+export class WindowsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async list(q: WindowQuery): Promise<WindowRow[]> {
+    const p = new SqlParams();
+    const size = p.param(q.size);
+    const where = [`window_size = ${size}`, `dimension = ${p.param(q.dimension)}`];
+    if (q.from) where.push(`window_start >= ${p.param(q.from)}`);
+    if (q.to) where.push(`window_start < ${p.param(q.to)}`);
+    if (q.after) where.push(`window_start > ${p.param(q.after)}::timestamptz`);
+    const sql = `
+      SELECT window_start, max(window_end) AS window_end,
+             sum(events) AS events, sum(unique_users) AS unique_users, sum(purchases) AS purchases,
+             sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts,
+             COALESCE(max(window_end) <= (SELECT final_until FROM aggregate_progress WHERE window_size = ${size}), false) AS final,
+             ${exactTimestampSql('window_start')} AS k
+        FROM window_aggregates
+       WHERE ${where.join(' AND ')}
+       GROUP BY window_start
+       ORDER BY window_start
+       LIMIT ${p.param(q.limit + 1)}`;
+    const { rows } = await this.pool.query<WindowRow>(sql, p.values);
+    return rows;
+  }
+}
+
+export function toWindowItem(size: WindowSize, dimension: string) {
+  return (r: WindowRow): WindowItem => {
+    const purchases = num(r.purchases);
+    const views = num(r.views);
+    return {
+      window_size: size,
+      dimension,
+      window_start: r.window_start.toISOString(),
+      window_end: r.window_end.toISOString(),
+      events: num(r.events),
+      unique_users: num(r.unique_users),
+      purchases,
+      revenue: num(r.revenue),
+      views,
+      carts: num(r.carts),
+      conversion_rate: ratio(purchases, views),
+      final: r.final,
+    };
+  };
+}
