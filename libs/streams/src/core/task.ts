@@ -212,6 +212,16 @@ export class StreamTask {
     this.pendingTables.push({ sink, row, key });
   }
 
+  /**
+   * Moves the resume offset past what the consumer skipped without handing it over: transaction
+   * markers and aborted records. Otherwise a partition written transactionally (ingest does) would
+   * always look one record behind its end, and lag would never reach 0.
+   */
+  skipTo(nextOffset: string): void {
+    const n = BigInt(nextOffset);
+    if (this.nextOffset === null || n > this.nextOffset) this.nextOffset = n;
+  }
+
   /** Processes consumed records in offset order. Records below the resume offset are skipped. */
   process(records: RawRecord[]): void {
     for (const raw of records) this.processOne(raw);

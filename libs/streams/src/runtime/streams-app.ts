@@ -277,7 +277,8 @@ export class StreamsApp {
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0) return;
+    // A batch of only markers or aborted records still moves the position (see StreamTask.skipTo).
+    if (batch.firstOffset() === null) return;
     const live = await this.taskFor(batch.topic, batch.partition);
     await this.withLock(live, async () => {
       if (live.closed || !isRunning() || isStale()) return;
@@ -294,6 +295,7 @@ export class StreamsApp {
           live.task.process(records.slice(i, i + this.o.chunkSize));
           if (i + this.o.chunkSize < records.length) await heartbeat();
         }
+        live.task.skipTo((BigInt(batch.lastOffset()) + 1n).toString());
       } catch (err) {
         // A bug, not a poison record (those are dead-lettered inside the task).
         await this.fail(live, err);

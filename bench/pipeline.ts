@@ -1,0 +1,186 @@
+/**
+ * Events/s each processor sustains on the real local broker and Postgres, next to the raw-consume
+ * baseline of the same run.
+ *
+ *   npm run bench:pipeline [-- --events N] [--rate R] [--processors sessionizer,aggregator] [--timeout S]
+ *
+ * One run:
+ *  1. setup     unique database (migrated) and topic prefix (6 partitions); `npm run build` must have run
+ *  2. produce   N generated events (tools/generate, seed 7, R events/s of event time), validated as
+ *               ingest does, keyed by user_id, straight to clickstream.events.v1
+ *  3. raw       a fresh kafkajs consumer group reads every record and JSON.parses it (eachBatch);
+ *               timed from the first batch to the last record
+ *  4. each processor in turn: ONE instance of the compiled service (dist/), started as a child
+ *               process with its own group; timed from its first committed offset to all offsets
+ *               committed (Postgres `stream_offsets`, polled every 100 ms): events/s = records / time
+ *  5. cleanup   stop the services, delete topics and groups, drop the database
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Pool } from 'pg';
+import { topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
+import { dropDatabase, ensureDatabase, migrate } from '../libs/platform/src/database/migrate';
+import { generateTraffic } from '../tools/generate/traffic-generator';
+
+const ROOT = resolve(__dirname, '..');
+const PARTITIONS = 6;
+
+interface Args {
+  events: number;
+  rate: number;
+  processors: string[];
+  timeoutS: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { events: 200_000, rate: 50, processors: ['sessionizer', 'aggregator'], timeoutS: 600 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--events') a.events = Number(value);
+    else if (flag === '--rate') a.rate = Number(value);
+    else if (flag === '--processors') a.processors = value.split(',');
+    else if (flag === '--timeout') a.timeoutS = Number(value);
+    else throw new Error(`unknown flag ${flag} (--events N, --rate R, --processors a,b, --timeout S)`);
+  }
+  if (!Number.isInteger(a.events) || a.events <= 0) throw new Error(`--events must be a positive integer (got ${a.events})`);
+  return a;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+  const stamp = `${Date.now()}`;
+  const prefix = `bench-pipeline-${stamp}.`;
+  const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  dbUrl.pathname = `/clickstream_bench_pipeline_${stamp}`;
+  const url = dbUrl.toString();
+  const topics = topicNames(prefix);
+  const kafka = new Kafka({ clientId: 'bench-pipeline', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureDatabase(url);
+  await migrate(url);
+  const pool = new Pool({ connectionString: url, max: 2 });
+  const groups: string[] = [];
+  try {
+    await admin.createTopics({ topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }) });
+    console.log(`machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events`);
+
+    const produced = await produce(kafka, topics.events, args);
+    console.log(`produce: ${produced.toLocaleString()} events`);
+
+    const rawGroup = `${prefix}raw`;
+    groups.push(rawGroup);
+    const raw = await rawConsume(kafka, topics.events, rawGroup, produced);
+    console.log(`raw consume (kafkajs eachBatch + JSON.parse): ${Math.round(raw).toLocaleString()} events/s`);
+
+    const env = { ...process.env, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), DATABASE_URL: url, LOG_LEVEL: 'warn' };
+    for (const name of args.processors) {
+      const group = `${prefix}clickstream-${name}`;
+      groups.push(group, `${group}.outbox`);
+      const rate = await runProcessor(name, env, pool, group, produced, args.timeoutS);
+      console.log(`${name} (1 instance): ${Math.round(rate).toLocaleString()} events/s = ${((rate / raw) * 100).toFixed(0)} % of raw`);
+    }
+  } finally {
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect();
+    await pool.end();
+    await dropDatabase(url).catch(() => undefined);
+  }
+}
+
+async function produce(kafka: Kafka, topic: string, args: Args): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const now = Date.now();
+  const receivedAt = new Date(now).toISOString();
+  let batch: Array<{ key: string; value: string }> = [];
+  let n = 0;
+  const flush = async () => {
+    if (batch.length) await producer.send({ topic, acks: -1, messages: batch });
+    batch = [];
+  };
+  const start = now - Math.ceil(args.events / args.rate) * 1000 - 86_400_000;
+  for (const input of generateTraffic({ seed: 7, startTime: start, ratePerSecond: args.rate, count: args.events }).events()) {
+    const r = validateEvent(input, { now, receivedAt });
+    if (!r.ok) continue;
+    batch.push({ key: r.event.user_id, value: JSON.stringify(r.event) });
+    n++;
+    if (batch.length >= 2000) await flush();
+  }
+  await flush();
+  await producer.disconnect();
+  return n;
+}
+
+async function rawConsume(kafka: Kafka, topic: string, groupId: string, expected: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 2 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  await new Promise<void>((resolveDone) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (first === 0) first = performance.now();
+        for (const m of batch.messages) JSON.parse(m.value!.toString());
+        seen += batch.messages.length;
+        if (seen >= expected) {
+          last = performance.now();
+          resolveDone();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return (seen / (last - first)) * 1000;
+}
+
+async function runProcessor(name: string, env: NodeJS.ProcessEnv, pool: Pool, group: string, expected: number, timeoutS: number): Promise<number> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [resolve(ROOT, 'dist/services', name, 'src/main.js')], { env: { ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    const committed = async () => Number((await pool.query<{ n: string | null }>(`SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`, [group])).rows[0].n ?? 0);
+    const deadline = Date.now() + timeoutS * 1000;
+    let p0 = 0;
+    let t0 = 0;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`${name} did not finish within ${timeoutS} s (${await committed()} of ${expected})`);
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+      const p = await committed();
+      if (p > 0 && t0 === 0) {
+        p0 = p;
+        t0 = performance.now();
+      }
+      if (p >= expected) return ((p - p0) / (performance.now() - t0)) * 1000;
+      await sleep(100);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? res(address.port) : rej(new Error('no free port'))));
+    });
+  });
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
