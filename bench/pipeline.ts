@@ -146,7 +146,9 @@ async function rawConsume(kafka: Kafka, topic: string, groupId: string, expected
 
 async function runProcessor(name: string, env: NodeJS.ProcessEnv, pool: Pool, group: string, expected: number, timeoutS: number): Promise<number> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve(ROOT, 'dist/services', name, 'src/main.js')], { env: { ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'dist/services', name, 'src/main.js')], { env: { ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const committed = async () => Number((await pool.query<{ n: string | null }>(`SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`, [group])).rows[0].n ?? 0);
     const deadline = Date.now() + timeoutS * 1000;

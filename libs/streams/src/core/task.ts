@@ -1,5 +1,5 @@
 import { KeyValueStore } from './store';
-import { BranchContext, GraphNode, NodeInstance, ProcessorContext, Rec, SinkDefinition, SourceDefinition, TableSinkDefinition, Topology } from './topology';
+import { BranchContext, GraphNode, NodeInstance, ProcessorContext, Rec, SinkDefinition, SinkPosition, SourceDefinition, TableSinkDefinition, Topology } from './topology';
 import { PartitionWatermark, WatermarkState } from './watermark';
 
 /** A consumed record as it came off the topic. */
@@ -105,6 +105,9 @@ export class StreamTask {
   private pendingOutbox: OutboxMessage[] = [];
   private tableWrites: TableWrite[] = [];
   private pendingTables: TableWrite[] = [];
+  /** Results of sinks with a rowKey: the latest per sink and row, turned into rows at commit. */
+  private lazyTables = new Map<TableSinkDefinition, Map<string, LazyWrite>>();
+  private pendingLazy: Array<LazyWrite & { sink: TableSinkDefinition; id: string }> = [];
   private counts = { processed: 0, late: 0, deadLettered: 0 };
 
   constructor(
@@ -206,10 +209,12 @@ export class StreamTask {
       return;
     }
     const at = { topic: this.topic, partition: this.partition };
-    const row = sink.row(rec, at);
-    const key = row ?? sink.deleteKey?.(rec, at);
-    if (!key) throw new TaskError(`table sink ${sink.name} returned no row and has no deleteKey`);
-    this.pendingTables.push({ sink, row, key });
+    if (sink.rowKey) {
+      // Only the last result per row reaches Postgres: build the row once, at commit.
+      this.pendingLazy.push({ sink, id: sink.rowKey(rec), rec, at });
+      return;
+    }
+    this.pendingTables.push(tableWrite(sink, rec, at));
   }
 
   /**
@@ -285,6 +290,7 @@ export class StreamTask {
       this.journal.rollback();
       this.pendingOutbox = [];
       this.pendingTables = [];
+      this.pendingLazy = [];
       this.wm = new PartitionWatermark(this.options, watermark);
       this.rewire();
       throw err;
@@ -305,6 +311,12 @@ export class StreamTask {
     this.pendingOutbox = [];
     for (const w of this.pendingTables) this.tableWrites.push(w);
     this.pendingTables = [];
+    for (const { sink, id, rec, at } of this.pendingLazy) {
+      let rows = this.lazyTables.get(sink);
+      if (!rows) this.lazyTables.set(sink, (rows = new Map()));
+      rows.set(id, { rec, at });
+    }
+    this.pendingLazy = [];
   }
 
   private pushOutbox(topic: string, key: string | null, value: string): void {
@@ -376,6 +388,8 @@ export class StreamTask {
       const changes = store.takeChanges();
       if (changes.size) storeChanges.set(name, changes);
     }
+    for (const [sink, rows] of this.lazyTables) for (const { rec, at } of rows.values()) this.tableWrites.push(tableWrite(sink, rec, at));
+    this.lazyTables = new Map();
     const commit: TaskCommit = {
       nextOffset: this.resumeOffset(),
       nextSeq: this.nextSeq,
@@ -390,6 +404,18 @@ export class StreamTask {
     this.counts = { processed: 0, late: 0, deadLettered: 0 };
     return commit;
   }
+}
+
+interface LazyWrite {
+  rec: Rec;
+  at: SinkPosition;
+}
+
+function tableWrite(sink: TableSinkDefinition, rec: Rec, at: SinkPosition): TableWrite {
+  const row = sink.row(rec, at);
+  const key = row ?? sink.deleteKey?.(rec, at);
+  if (!key) throw new TaskError(`table sink ${sink.name} returned no row and has no deleteKey`);
+  return { sink, row, key };
 }
 
 /** A record that cannot be processed as it is: retried a bounded number of times, then dead-lettered. */

@@ -68,6 +68,12 @@ export interface TableSinkDefinition<V = unknown> {
    */
   row: (rec: Rec<V>, at: SinkPosition) => Record<string, unknown> | null;
   deleteKey?: (rec: Rec<V>, at: SinkPosition) => Record<string, unknown>;
+  /**
+   * Optional cheap identity of the row a result writes (within the task). With it, only the last
+   * result per row in a commit is turned into a row, at commit time: for sinks updated per event.
+   * The result values must then not change after they are forwarded.
+   */
+  rowKey?: (rec: Rec<V>) => string;
 }
 
 export interface SinkPosition {

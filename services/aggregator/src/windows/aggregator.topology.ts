@@ -64,6 +64,7 @@ export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
       table: PRODUCTS_TABLE,
       columns: PRODUCT_COLUMNS,
       primaryKey: ['window_start', 'product_id', 'partition'],
+      rowKey: (r) => `${r.value.window.start}|${r.value.key}`,
       row: (r, at) => productRow(r.value, at.partition),
     });
 
@@ -86,6 +87,7 @@ function windowsOf(stream: KStream<WindowEvent>, ms: number, onEvent?: (size: st
       table: WINDOWS_TABLE,
       columns: WINDOW_COLUMNS,
       primaryKey: ['window_size', 'dimension', 'window_start', 'partition'],
+      rowKey: (r) => `${r.value.window.start}|${r.value.key}`,
       row: (r, at) => windowRow(size, r.value, at.partition),
     });
 }

@@ -58,6 +58,8 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
       closed_at: 'timestamptz',
     },
     primaryKey: ['session_id'],
+    // session_id is a hash of (user, start): the last result per session in a commit is the row.
+    rowKey: (r) => `${r.value.key}|${r.value.start}`,
     row: (r) => (r.value.retracted ? null : { ...rowOf(r.value) }),
     deleteKey: (r) => ({ session_id: rowOf(r.value).session_id }),
   });
