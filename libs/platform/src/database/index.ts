@@ -2,3 +2,4 @@ export * from './data-source';
 export * from './database.module';
 export * from './migrate';
 export { MIGRATIONS } from './migrations';
+export * from './pg-pool';

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { KafkaClient, MetricsService, streamsConfig, StreamsConfig } from '@clickstream/platform';
+import { KafkaClient, MetricsService, pgPoolOf, processorRuntime, streamsConfig, StreamsConfig } from '@clickstream/platform';
 import { StreamsModule } from '@clickstream/streams';
 import { aggregatorConfig, AggregatorConfig } from '../aggregator.config';
 import { AGGREGATOR_APP_ID, aggregatorTopology } from './aggregator.topology';
@@ -14,7 +13,7 @@ import { windowFinaliser } from './window-finaliser';
     StreamsModule.forRootAsync({
       inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, aggregatorConfig.KEY],
       useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: AggregatorConfig) => {
-        const pool = (dataSource.driver as unknown as { master: Pool }).master;
+        const pool = pgPoolOf(dataSource);
         const events = metrics.counter({ name: 'aggregator_events_total', help: 'Events folded into windows, per window size.', labelNames: ['window_size'] });
         const finals = metrics.counter({ name: 'aggregator_windows_final_total', help: 'Final windows published, per window size.', labelNames: ['window_size'] });
         metrics.gauge({
@@ -42,17 +41,7 @@ import { windowFinaliser } from './window-finaliser';
               intervalMs: cfg.finaliseIntervalMs,
             },
           ],
-          kafka: kafka.kafka,
-          pool,
-          lateTopic: kafka.topics.late,
-          deadLetterTopic: kafka.topics.eventsDlq,
-          allowedLatenessMs: streams.allowedLatenessMs,
-          idleTimeoutMs: streams.idleTimeoutMs,
-          maxRetries: streams.maxRetries,
-          sessionTimeoutMs: streams.sessionTimeoutMs,
-          maxBytesPerPartition: streams.maxBytesPerPartition,
-          registry: metrics.registry,
-          metricPrefix: 'aggregator',
+          ...processorRuntime(kafka, pool, streams, metrics, 'aggregator'),
         };
       },
     }),

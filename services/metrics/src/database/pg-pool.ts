@@ -1,7 +1,6 @@
 import { Provider } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import { pgPoolOf } from '@clickstream/platform';
 
 /** The pg Pool under TypeORM's DataSource: plain parameterised SQL, no ORM on the read path. */
 export const PG_POOL = Symbol('PG_POOL');
@@ -9,5 +8,5 @@ export const PG_POOL = Symbol('PG_POOL');
 export const pgPoolProvider: Provider = {
   provide: PG_POOL,
   inject: [getDataSourceToken()],
-  useFactory: (dataSource: DataSource) => (dataSource.driver as unknown as { master: Pool }).master,
+  useFactory: pgPoolOf,
 };

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { KafkaClient, MetricsService, streamsConfig, StreamsConfig } from '@clickstream/platform';
+import { KafkaClient, MetricsService, pgPoolOf, processorRuntime, streamsConfig, StreamsConfig } from '@clickstream/platform';
 import { StreamsModule } from '@clickstream/streams';
 import { sessionizerConfig, SessionizerConfig } from '../sessionizer.config';
 import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology';
@@ -14,7 +13,7 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
       inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, sessionizerConfig.KEY],
       useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: SessionizerConfig) => {
         const closedTotal = metrics.counter({ name: 'sessionizer_sessions_closed_total', help: 'Sessions closed and published.' });
-        const pool = (dataSource.driver as unknown as { master: Pool }).master;
+        const pool = pgPoolOf(dataSource);
         metrics.gauge({
           name: 'sessionizer_active_sessions',
           help: 'Open sessions (status open in Postgres).',
@@ -32,17 +31,7 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
             applicationId: `${kafka.config.topicPrefix}${SESSIONIZER_APP_ID}`,
             onClosed: () => closedTotal.inc(),
           }),
-          kafka: kafka.kafka,
-          pool,
-          lateTopic: kafka.topics.late,
-          deadLetterTopic: kafka.topics.eventsDlq,
-          allowedLatenessMs: streams.allowedLatenessMs,
-          idleTimeoutMs: streams.idleTimeoutMs,
-          maxRetries: streams.maxRetries,
-          sessionTimeoutMs: streams.sessionTimeoutMs,
-          maxBytesPerPartition: streams.maxBytesPerPartition,
-          registry: metrics.registry,
-          metricPrefix: 'sessionizer',
+          ...processorRuntime(kafka, pool, streams, metrics, 'sessionizer'),
         };
       },
     }),
