@@ -1,4 +1,5 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 /** Shared TypeORM options: migrations only, never `synchronize`. */
@@ -9,6 +10,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     synchronize: false,
     migrationsRun: false,
     migrations: MIGRATIONS,
+    entities: ENTITIES,
     migrationsTableName: 'schema_migrations',
     extra: { max: poolSize, application_name: 'clickstream' },
   };

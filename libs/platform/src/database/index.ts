@@ -3,3 +3,4 @@ export * from './database.module';
 export * from './migrate';
 export { MIGRATIONS } from './migrations';
 export * from './pg-pool';
+export * from './entities';

@@ -1,0 +1,45 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+const timestamptz = 'timestamp with time zone';
+
+/**
+ * A processor's (or global stage's) consumed offset, fencing epoch, outbox sequence and watermark
+ * per topic partition: committed with its state and results in one transaction (SPEC §9).
+ */
+@Entity({ name: 'stream_offsets' })
+export class StreamOffsetEntity {
+  @PrimaryColumn('text') group_id!: string;
+  @PrimaryColumn('text') topic!: string;
+  @PrimaryColumn('integer') partition!: number;
+  @Column('bigint', { nullable: true }) next_offset!: string | null;
+  @Column(timestamptz, { default: () => 'now()' }) updated_at!: Date;
+  @Column('bigint', { default: 0 }) epoch!: string;
+  @Column('bigint', { default: 0 }) next_seq!: string;
+  /** Event-time watermark in epoch ms; null before the partition's first record. */
+  @Column('bigint', { nullable: true }) watermark!: string | null;
+  @Column('jsonb', { nullable: true }) watermark_state!: Record<string, unknown> | null;
+  @Column(timestamptz, { nullable: true }) last_input_at!: Date | null;
+}
+
+/** State-store entries of open windows and sessions; evicted once the watermark passed them. */
+@Entity({ name: 'stream_state' })
+export class StreamStateEntity {
+  @PrimaryColumn('text') app_id!: string;
+  @PrimaryColumn('text') topic!: string;
+  @PrimaryColumn('integer') partition!: number;
+  @PrimaryColumn('text') store!: string;
+  @PrimaryColumn('text') key!: string;
+  @Column('jsonb') value!: unknown;
+}
+
+/** Messages committed but not yet confirmed on Kafka. */
+@Entity({ name: 'stream_outbox' })
+export class StreamOutboxEntity {
+  @PrimaryColumn('text') app_id!: string;
+  @PrimaryColumn('text') topic!: string;
+  @PrimaryColumn('integer') partition!: number;
+  @PrimaryColumn('bigint') seq!: string;
+  @Column('text') target_topic!: string;
+  @Column('text', { nullable: true }) key!: string | null;
+  @Column('text') value!: string;
+}
