@@ -1,17 +1,25 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { KafkaClient, MetricsService, streamsConfig, StreamsConfig } from '@clickstream/platform';
+import {
+  KafkaClient,
+  MetricsService,
+  pgPoolOf,
+  processorRuntime,
+  streamsConfig,
+  StreamsConfig,
+} from '@clickstream/platform';
 import { StreamsModule } from '@clickstream/streams';
 import { FraudConfig, fraudConfig } from '../fraud.config';
 import { FRAUD_DETECTOR_APP_ID, fraudTopology } from './fraud-detector.topology';
 import { fraudMetricHooks } from './fraud-metrics';
+import { outlierStage } from './outlier-stage';
 
 /**
- * The fraud-detector topology, run by libs/streams with the service's Kafka client and Postgres pool.
- * The once-per-window outlier_activity evaluation across partitions (evaluateOutlierWindow over
- * fraud_user_activity) is a global stage still to be added to `stages`.
+ * The fraud-detector topology, run by libs/streams with the service's Kafka client and Postgres pool,
+ * and the outlier_activity global stage: the once-per-window evaluation across partitions
+ * (evaluateOutlierWindow over fraud_user_activity), run by the owner of events partition 0 in one
+ * epoch-fenced transaction (see outlier-stage.ts). No stage when the rule is disabled.
  */
 @Module({
   imports: [
@@ -29,26 +37,22 @@ import { fraudMetricHooks } from './fraud-metrics';
         metrics: MetricsService,
         streams: StreamsConfig,
         cfg: FraudConfig,
-      ) => ({
-        topology: fraudTopology({
-          topics: kafka.topics,
-          cfg,
-          // Deployments sharing a cluster (KAFKA_TOPIC_PREFIX) get their own consumer group.
-          applicationId: `${kafka.config.topicPrefix}${FRAUD_DETECTOR_APP_ID}`,
-          ...fraudMetricHooks(metrics),
-        }),
-        kafka: kafka.kafka,
-        pool: (dataSource.driver as unknown as { master: Pool }).master,
-        lateTopic: kafka.topics.late,
-        deadLetterTopic: kafka.topics.eventsDlq,
-        allowedLatenessMs: streams.allowedLatenessMs,
-        idleTimeoutMs: streams.idleTimeoutMs,
-        maxRetries: streams.maxRetries,
-        sessionTimeoutMs: streams.sessionTimeoutMs,
-        maxBytesPerPartition: streams.maxBytesPerPartition,
-        registry: metrics.registry,
-        metricPrefix: metrics.prefix,
-      }),
+      ) => {
+        const hooks = fraudMetricHooks(metrics);
+        return {
+          topology: fraudTopology({
+            topics: kafka.topics,
+            cfg,
+            // Deployments sharing a cluster (KAFKA_TOPIC_PREFIX) get their own consumer group.
+            applicationId: `${kafka.config.topicPrefix}${FRAUD_DETECTOR_APP_ID}`,
+            ...hooks,
+          }),
+          stages: cfg.rules.outlier_activity.enabled
+            ? [outlierStage({ topics: kafka.topics, cfg, ...hooks })]
+            : [],
+          ...processorRuntime(kafka, pgPoolOf(dataSource), streams, metrics, metrics.prefix),
+        };
+      },
     }),
   ],
 })
