@@ -1,4 +1,4 @@
-import { Pool, PoolClient } from 'pg';
+import { Pool } from 'pg';
 import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task';
 import { ColumnTypes, TableSinkDefinition } from '../core/topology';
 import { WatermarkState } from '../core/watermark';
@@ -104,96 +104,102 @@ export class TaskRepository {
    * Commits a task's changes atomically. `publishedBelow`: outbox rows with a lower seq are on
    * Kafka already and are deleted here. Throws TaskFencedError (and commits nothing) when another
    * owner has claimed the task since `epoch`.
+   *
+   * ONE statement, so one round trip: the fencing UPDATE is a CTE, and every other change is a
+   * data-modifying CTE guarded by `EXISTS (SELECT 1 FROM fence)`. A statement is atomic on its own,
+   * and a fenced commit changes nothing. (The changes touch disjoint keys, so running them against
+   * one snapshot is the same as running them in sequence.)
    */
   async commit(t: TaskIdentity, epoch: string, c: TaskCommit, publishedBelow: number): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const fenced = await client.query(
-        `UPDATE stream_offsets
-            SET next_offset = $5, next_seq = $6, watermark = $7, watermark_state = $8,
-                last_input_at = to_timestamp($9 / 1000.0), updated_at = now()
-          WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`,
-        [t.appId, t.topic, t.partition, epoch, c.nextOffset, c.nextSeq, c.watermark.watermark, JSON.stringify(c.watermark), c.watermark.lastInputAt],
-      );
-      if (fenced.rowCount !== 1) throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
-      await this.writeState(client, t, c.storeChanges);
-      await this.writeTables(client, c.tableWrites);
-      await this.writeOutbox(client, t, c.outbox, publishedBelow);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    const q = new Statement();
+    const task = [q.add(t.appId), q.add(t.topic), q.add(t.partition)];
+    const ctes = [
+      `fence AS (UPDATE stream_offsets
+          SET next_offset = ${q.add(c.nextOffset)}, next_seq = ${q.add(c.nextSeq)}, watermark = ${q.add(c.watermark.watermark)},
+              watermark_state = ${q.add(JSON.stringify(c.watermark))}::jsonb,
+              last_input_at = to_timestamp(${q.add(c.watermark.lastInputAt)}::float8 / 1000.0), updated_at = now()
+        WHERE group_id = ${task[0]} AND topic = ${task[1]} AND partition = ${task[2]} AND epoch = ${q.add(epoch)}
+        RETURNING 1)`,
+      ...stateCtes(q, task, c.storeChanges),
+      ...tableCtes(q, c.tableWrites),
+      ...outboxCtes(q, task, c.outbox, publishedBelow),
+    ];
+    const { rows } = await this.pool.query<{ fenced: string }>(`WITH ${ctes.join(',\n')}\nSELECT count(*) AS fenced FROM fence`, q.params);
+    if (Number(rows[0].fenced) !== 1) throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
   }
+}
 
-  private async writeState(client: PoolClient, t: TaskIdentity, changes: Map<string, Map<string, unknown>>): Promise<void> {
-    const up = { store: [] as string[], key: [] as string[], value: [] as string[] };
-    const del = { store: [] as string[], key: [] as string[] };
-    for (const [store, entries] of changes) {
-      for (const [key, value] of entries) {
-        if (value === undefined) {
-          del.store.push(store);
-          del.key.push(key);
-        } else {
-          up.store.push(store);
-          up.key.push(key);
-          up.value.push(JSON.stringify(value));
-        }
+/** Parameters of one statement: `add` returns the placeholder of a value. */
+class Statement {
+  readonly params: unknown[] = [];
+  add(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+const GUARD = 'EXISTS (SELECT 1 FROM fence)';
+
+function stateCtes(q: Statement, [app, topic, partition]: string[], changes: Map<string, Map<string, unknown>>): string[] {
+  const up = { store: [] as string[], key: [] as string[], value: [] as string[] };
+  const del = { store: [] as string[], key: [] as string[] };
+  for (const [store, entries] of changes) {
+    for (const [key, value] of entries) {
+      if (value === undefined) {
+        del.store.push(store);
+        del.key.push(key);
+      } else {
+        up.store.push(store);
+        up.key.push(key);
+        up.value.push(JSON.stringify(value));
       }
     }
-    if (del.key.length) {
-      await client.query(
-        `DELETE FROM stream_state s USING unnest($4::text[], $5::text[]) AS d(store, key)
-          WHERE s.app_id = $1 AND s.topic = $2 AND s.partition = $3 AND s.store = d.store AND s.key = d.key`,
-        [t.appId, t.topic, t.partition, del.store, del.key],
-      );
-    }
-    if (up.key.length) {
-      await client.query(
-        `INSERT INTO stream_state (app_id, topic, partition, store, key, value)
-         SELECT $1, $2, $3, u.store, u.key, u.value::jsonb FROM unnest($4::text[], $5::text[], $6::text[]) AS u(store, key, value)
-         ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value`,
-        [t.appId, t.topic, t.partition, up.store, up.key, up.value],
-      );
-    }
   }
+  const out: string[] = [];
+  if (del.key.length) {
+    out.push(`state_del AS (DELETE FROM stream_state s USING unnest(${q.add(del.store)}::text[], ${q.add(del.key)}::text[]) AS d(store, key)
+      WHERE s.app_id = ${app} AND s.topic = ${topic} AND s.partition = ${partition} AND s.store = d.store AND s.key = d.key AND ${GUARD})`);
+  }
+  if (up.key.length) {
+    out.push(`state_up AS (INSERT INTO stream_state (app_id, topic, partition, store, key, value)
+      SELECT ${app}, ${topic}, ${partition}, u.store, u.key, u.value::jsonb
+        FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[], ${q.add(up.value)}::text[]) AS u(store, key, value)
+       WHERE ${GUARD}
+      ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value)`);
+  }
+  return out;
+}
 
-  private async writeTables(client: PoolClient, writes: TableWrite[]): Promise<void> {
-    // Last write per primary key wins within a batch; one upsert and one delete per table.
-    const bySink = new Map<TableSinkDefinition, Map<string, TableWrite>>();
-    for (const w of writes) {
-      const rows = bySink.get(w.sink) ?? new Map<string, TableWrite>();
-      const source = w.row ?? w.key;
-      rows.set(JSON.stringify(w.sink.primaryKey.map((c) => source[c])), w);
-      bySink.set(w.sink, rows);
-    }
-    for (const [sink, rows] of bySink) {
-      const all = [...rows.values()];
-      const upserts = all.filter((w) => w.row !== null).map((w) => w.row!);
-      const deletes = all.filter((w) => w.row === null).map((w) => w.key);
-      if (deletes.length) await client.query(deleteSql(sink), columnArrays(sink.columns, sink.primaryKey, deletes));
-      if (upserts.length) await client.query(upsertSql(sink), columnArrays(sink.columns, Object.keys(sink.columns), upserts));
-    }
+function tableCtes(q: Statement, writes: TableWrite[]): string[] {
+  // Last write per primary key wins within a batch; one upsert and one delete per table.
+  const bySink = new Map<TableSinkDefinition, Map<string, TableWrite>>();
+  for (const w of writes) {
+    const rows = bySink.get(w.sink) ?? new Map<string, TableWrite>();
+    const source = w.row ?? w.key;
+    rows.set(JSON.stringify(w.sink.primaryKey.map((c) => source[c])), w);
+    bySink.set(w.sink, rows);
   }
+  const out: string[] = [];
+  let n = 0;
+  for (const [sink, rows] of bySink) {
+    const all = [...rows.values()];
+    const upserts = all.filter((w) => w.row !== null).map((w) => w.row!);
+    const deletes = all.filter((w) => w.row === null).map((w) => w.key);
+    if (deletes.length) out.push(`t${n}_del AS (${deleteSql(q, sink, columnArrays(sink.columns, sink.primaryKey, deletes))})`);
+    if (upserts.length) out.push(`t${n}_up AS (${upsertSql(q, sink, columnArrays(sink.columns, Object.keys(sink.columns), upserts))})`);
+    n++;
+  }
+  return out;
+}
 
-  private async writeOutbox(client: PoolClient, t: TaskIdentity, outbox: OutboxMessage[], publishedBelow: number): Promise<void> {
-    await client.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [
-      t.appId,
-      t.topic,
-      t.partition,
-      publishedBelow,
-    ]);
-    if (outbox.length === 0) return;
-    await client.query(
-      `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
-       SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
-         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS o(seq, target_topic, key, value)`,
-      [t.appId, t.topic, t.partition, outbox.map((m) => m.seq), outbox.map((m) => m.topic), outbox.map((m) => m.key), outbox.map((m) => m.value)],
-    );
-  }
+function outboxCtes(q: Statement, [app, topic, partition]: string[], outbox: OutboxMessage[], publishedBelow: number): string[] {
+  const out = [`outbox_del AS (DELETE FROM stream_outbox WHERE app_id = ${app} AND topic = ${topic} AND partition = ${partition} AND seq < ${q.add(publishedBelow)} AND ${GUARD})`];
+  if (outbox.length === 0) return out;
+  out.push(`outbox_ins AS (INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
+    SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
+      FROM unnest(${q.add(outbox.map((m) => m.seq))}::bigint[], ${q.add(outbox.map((m) => m.topic))}::text[], ${q.add(outbox.map((m) => m.key))}::text[], ${q.add(outbox.map((m) => m.value))}::text[]) AS o(seq, target_topic, key, value)
+     WHERE ${GUARD})`);
+  return out;
 }
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -207,26 +213,26 @@ const selectExpr = (col: string, type: string) =>
       ? `u.${ident(col)}::jsonb`
       : `u.${ident(col)}`;
 
-function upsertSql(sink: TableSinkDefinition): string {
+function upsertSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][]): string {
   const cols = Object.entries(sink.columns);
   const names = cols.map(([c]) => ident(c)).join(', ');
-  const unnest = cols.map(([, type], i) => `$${i + 1}::${paramType(type)}[]`).join(', ');
+  const unnest = cols.map(([, type], i) => `${q.add(arrays[i])}::${paramType(type)}[]`).join(', ');
   const select = cols.map(([c, type]) => selectExpr(c, type)).join(', ');
   const nonKey = cols.filter(([c]) => !sink.primaryKey.includes(c));
   const update = nonKey.length
     ? `DO UPDATE SET ${nonKey.map(([c]) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`
     : 'DO NOTHING';
   return `INSERT INTO ${ident(sink.table)} (${names})
-          SELECT ${select} FROM unnest(${unnest}) AS u(${names})
+          SELECT ${select} FROM unnest(${unnest}) AS u(${names}) WHERE ${GUARD}
           ON CONFLICT (${sink.primaryKey.map(ident).join(', ')}) ${update}`;
 }
 
-function deleteSql(sink: TableSinkDefinition): string {
+function deleteSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][]): string {
   const types = sink.columns;
-  const unnest = sink.primaryKey.map((c, i) => `$${i + 1}::${paramType(types[c])}[]`).join(', ');
+  const unnest = sink.primaryKey.map((c, i) => `${q.add(arrays[i])}::${paramType(types[c])}[]`).join(', ');
   const names = sink.primaryKey.map(ident).join(', ');
   const match = sink.primaryKey.map((c) => `t.${ident(c)} = ${selectExpr(c, types[c])}`).join(' AND ');
-  return `DELETE FROM ${ident(sink.table)} t USING unnest(${unnest}) AS u(${names}) WHERE ${match}`;
+  return `DELETE FROM ${ident(sink.table)} t USING unnest(${unnest}) AS u(${names}) WHERE ${match} AND ${GUARD}`;
 }
 
 function columnArrays(types: ColumnTypes, columns: string[], rows: Array<Record<string, unknown>>): unknown[][] {

@@ -70,6 +70,8 @@ export function fraudTopology(o: FraudTopologyOptions): Topology {
           events: 'bigint',
         },
         primaryKey: ['window_start', 'user_id'],
+        // Only a user's last count per window and commit reaches Postgres.
+        rowKey: (r) => `${r.value.window_start}|${r.value.user_id}`,
         row: (r) => ({ ...r.value }),
       });
   }
