@@ -10,13 +10,15 @@
  *     the ingest API, with a progress bar
  *  5. waits until every processor has committed every offset, then prints the overview, windows,
  *     top products and alerts through the metrics API (the same one `npm run cli` uses)
- *  6. stops the services (the broker stays up), or with --keep leaves them running until Ctrl-C
+ *  6. stops the services and deletes the run's topics (the broker and the database stay), or with
+ *     --keep leaves them running until Ctrl-C
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
+import { topicNames } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../../libs/platform/src/database/migrate';
 import { renderAlerts, renderOverview } from '../cli/render';
 import { renderTable } from '../cli/table';
@@ -92,7 +94,16 @@ async function main(): Promise<void> {
     }
   } finally {
     stopAll();
+    // The database stays for inspection (`psql clickstream_demo`); the run's topics go.
+    if (!args.keep) await deleteTopics(broker.brokers, prefix);
   }
+}
+
+async function deleteTopics(brokers: string, prefix: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: Object.values(topicNames(prefix)) }).catch(() => undefined);
+  await admin.disconnect();
 }
 
 async function waitHttp(url: string, name: string): Promise<void> {
