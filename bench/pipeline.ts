@@ -2,7 +2,7 @@
  * Events/s each processor sustains on the real local broker and Postgres, next to the raw-consume
  * baseline of the same run.
  *
- *   npm run bench:pipeline [-- --events N] [--rate R] [--processors sessionizer,aggregator] [--timeout S]
+ *   npm run bench:pipeline [-- --events N] [--rate R] [--processors sessionizer,aggregator,fraud-detector] [--timeout S]
  *
  * One run:
  *  1. setup     unique database (migrated) and topic prefix (6 partitions); `npm run build` must have run
@@ -37,7 +37,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { events: 200_000, rate: 50, processors: ['sessionizer', 'aggregator'], timeoutS: 600 };
+  const a: Args = { events: 200_000, rate: 50, processors: ['sessionizer', 'aggregator', 'fraud-detector'], timeoutS: 600 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--events') a.events = Number(value);
