@@ -12,6 +12,7 @@ const emptyCommit = (nextOffset: string, nextSeq = 0): TaskCommit => ({
   processed: 0,
   late: 0,
   deadLettered: 0,
+  minAcceptedTime: null,
 });
 
 describe('zombie fencing', () => {

@@ -56,6 +56,8 @@ export interface TaskCommit {
   processed: number;
   late: number;
   deadLettered: number;
+  /** Oldest event time accepted (not late) since the last commit; null when none. */
+  minAcceptedTime: number | null;
 }
 
 export class TaskError extends Error {
@@ -109,6 +111,7 @@ export class StreamTask {
   private lazyTables = new Map<TableSinkDefinition, Map<string, LazyWrite>>();
   private pendingLazy: Array<LazyWrite & { sink: TableSinkDefinition; id: string }> = [];
   private counts = { processed: 0, late: 0, deadLettered: 0 };
+  private minAcceptedTime: number | null = null;
 
   constructor(
     readonly topology: Topology,
@@ -272,6 +275,7 @@ export class StreamTask {
       if (this.wm.observe(timestamp, this.options.clock())) this.closeUpToWatermark();
     });
     this.counts.processed++;
+    if (this.minAcceptedTime === null || timestamp < this.minAcceptedTime) this.minAcceptedTime = timestamp;
   }
 
   /**
@@ -328,6 +332,21 @@ export class StreamTask {
     const wm = this.wm.current;
     if (wm === null) return;
     for (const node of this.stateful) node.onWatermark!(wm);
+  }
+
+  /**
+   * Raises this partition's watermark to `floor` (the global watermark results spanning partitions
+   * were finalised at), closing what it passes. A partition that was idle or empty, and so left
+   * out of that global watermark, thereby treats older records as late instead of changing final
+   * results (SPEC §4). No-op when the watermark is already there.
+   */
+  raiseWatermarkTo(floor: number): boolean {
+    let moved = false;
+    this.atomically(() => {
+      moved = this.wm.raiseFloor(floor);
+      if (moved) this.closeUpToWatermark();
+    });
+    return moved;
   }
 
   /** Wall-clock tick: advances an idle partition's watermark (SPEC §4). On failure nothing moved. */
@@ -398,7 +417,9 @@ export class StreamTask {
       tableWrites: this.tableWrites,
       outbox: this.outbox,
       ...this.counts,
+      minAcceptedTime: this.minAcceptedTime,
     };
+    this.minAcceptedTime = null;
     this.tableWrites = [];
     this.outbox = [];
     this.counts = { processed: 0, late: 0, deadLettered: 0 };

@@ -60,6 +60,11 @@ export class PartitionWatermark {
     return this.raiseTo(this.state.watermark + (now - from));
   }
 
+  /** Raises the watermark to at least `floor` (never lowers it); true when it moved. */
+  raiseFloor(floor: number): boolean {
+    return this.raiseTo(floor);
+  }
+
   isIdle(now: number): boolean {
     return now - this.state.lastInputAt >= this.options.idleTimeoutMs;
   }

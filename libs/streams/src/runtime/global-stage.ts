@@ -106,11 +106,28 @@ export class GlobalStageRunner {
     return this.open;
   }
 
+  /**
+   * Reads the partitions' committed watermarks inside the stage's transaction (after its row lock),
+   * runs the stage, and records the global watermark it acted on as the stage's own watermark: the
+   * floor below which tasks may no longer accept records (see TaskRepository.commit).
+   */
   private async step(open: OpenStage): Promise<void> {
     const now = this.deps.clock();
-    const progress = await this.deps.repo.partitionProgress(this.deps.appId, this.stage.topic);
-    const gw = globalWatermark(progress, now, this.deps.idleTimeoutMs, await this.partitions(now));
-    const outbox = await this.transaction(open, (client) => this.stage.run({ client, globalWatermark: gw, now }));
+    const partitions = await this.partitions(now);
+    const { id } = open;
+    const outbox = await this.transaction(open, async (client) => {
+      const progress = await this.deps.repo.partitionProgress(this.deps.appId, this.stage.topic, client);
+      const gw = globalWatermark(progress, now, this.deps.idleTimeoutMs, partitions);
+      const messages = await this.stage.run({ client, globalWatermark: gw, now });
+      if (gw !== null) {
+        await client.query(
+          `UPDATE stream_offsets SET watermark = GREATEST(COALESCE(watermark, $4::bigint), $4::bigint)
+            WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+          [id.appId, id.topic, id.partition, gw],
+        );
+      }
+      return messages;
+    });
     await open.publisher.publish(outbox);
   }
 

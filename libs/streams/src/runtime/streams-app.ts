@@ -5,7 +5,7 @@ import { RawRecord, StreamTask, TaskCommit } from '../core/task';
 import { Topology } from '../core/topology';
 import { globalWatermark } from '../core/global-watermark';
 import { backoffMs, sleep } from './backoff';
-import { TaskFencedError } from './errors';
+import { TaskFencedError, WatermarkFloorMovedError } from './errors';
 import { StreamsMetrics } from './metrics';
 import { GlobalStage, GlobalStageRunner } from './global-stage';
 import { OutboxPublisher } from './outbox-publisher';
@@ -132,6 +132,11 @@ export class StreamsApp {
     for (const stage of this.o.stages ?? []) this.startStage(stage);
   }
 
+  /** The Postgres group ids of the global stages driven by `topic`. */
+  private stageGroups(topic: string): string[] {
+    return (this.o.stages ?? []).filter((s) => s.topic === topic).map((s) => `${this.applicationId}#${s.name}`);
+  }
+
   private startStage(stage: GlobalStage): void {
     const runner = new GlobalStageRunner(stage, {
       appId: this.applicationId,
@@ -238,6 +243,10 @@ export class StreamsApp {
       },
       claimed,
     );
+    // A partition left out of the global watermark (idle or empty) must not change what a stage
+    // already finalised: it resumes with its watermark at least at the stages' floor.
+    const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
+    if (floor !== null) task.raiseWatermarkTo(floor);
     const publisher = new OutboxPublisher(this.o.kafka, this.admin!, id);
     try {
       const from = await publisher.init();
@@ -323,7 +332,7 @@ export class StreamsApp {
   private async commit(live: LiveTask, c: TaskCommit): Promise<void> {
     const labels = { processor: this.applicationId, topic: live.id.topic, partition: String(live.id.partition) };
     const t0 = process.hrtime.bigint();
-    await this.repo.commit(live.id, live.epoch, c, live.publisher.confirmedBelow);
+    await this.repo.commit(live.id, live.epoch, c, live.publisher.confirmedBelow, this.stageGroups(live.id.topic));
     live.deletedBelow = live.publisher.confirmedBelow;
     this.metrics.commitDuration.observe({ processor: this.applicationId }, Number(process.hrtime.bigint() - t0) / 1e9);
     await live.publisher.publish(c.outbox);
@@ -341,8 +350,8 @@ export class StreamsApp {
   /** The task's memory may be ahead of Postgres now: drop it; the next batch rebuilds it. */
   private async fail(live: LiveTask, err: unknown): Promise<void> {
     const key = `${live.id.topic}-${live.id.partition}`;
-    const fenced = err instanceof TaskFencedError;
-    this.o.logger[fenced ? 'warn' : 'error']({ task: key, err: (err as Error).message }, fenced ? 'task fenced' : 'task failed');
+    const expected = err instanceof TaskFencedError || err instanceof WatermarkFloorMovedError;
+    this.o.logger[expected ? 'warn' : 'error']({ task: key, err: (err as Error).message }, expected ? 'task rebuilt' : 'task failed');
     live.closed = true;
     if (this.tasks.has(key)) this.tasks.delete(key);
     this.reopen.add(key);

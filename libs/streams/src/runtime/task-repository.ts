@@ -3,7 +3,7 @@ import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task
 import { ColumnTypes, TableSinkDefinition } from '../core/topology';
 import { WatermarkState } from '../core/watermark';
 import { PartitionProgress } from '../core/global-watermark';
-import { TaskFencedError } from './errors';
+import { TaskFencedError, WatermarkFloorMovedError } from './errors';
 
 export interface TaskIdentity {
   appId: string;
@@ -63,9 +63,9 @@ export class TaskRepository {
   }
 
   /** Committed watermarks of every partition of `topic`, for the global watermark. */
-  async partitionProgress(appId: string, topic: string): Promise<PartitionProgress[]> {
+  async partitionProgress(appId: string, topic: string, db: Pick<Pool, 'query'> = this.pool): Promise<PartitionProgress[]> {
     // An empty partition's "last input" is when it was claimed (updated_at), for the hold-back rule.
-    const { rows } = await this.pool.query<{ partition: number; watermark: string | null; last_input_ms: string; idle_to: string | null }>(
+    const { rows } = await db.query<{ partition: number; watermark: string | null; last_input_ms: string; idle_to: string | null }>(
       `SELECT partition, watermark,
               (extract(epoch FROM COALESCE(last_input_at, updated_at)) * 1000)::bigint AS last_input_ms,
               watermark_state->>'idleAdvancedTo' AS idle_to
@@ -110,22 +110,49 @@ export class TaskRepository {
    * and a fenced commit changes nothing. (The changes touch disjoint keys, so running them against
    * one snapshot is the same as running them in sequence.)
    */
-  async commit(t: TaskIdentity, epoch: string, c: TaskCommit, publishedBelow: number): Promise<void> {
+  async commit(t: TaskIdentity, epoch: string, c: TaskCommit, publishedBelow: number, stageGroups: string[] = []): Promise<void> {
     const q = new Statement();
     const task = [q.add(t.appId), q.add(t.topic), q.add(t.partition)];
+    // With global stages: the records accepted must not be behind the watermark a stage finalised
+    // at. FOR SHARE waits for a stage transaction in flight, so the two serialise.
+    const floorCheck = stageGroups.length > 0 && c.minAcceptedTime !== null;
+    const floorCtes = floorCheck
+      ? [
+          `floor_rows AS (SELECT watermark FROM stream_offsets WHERE group_id = ANY(${q.add(stageGroups)}::text[]) AND topic = ${task[1]} FOR SHARE)`,
+          `floor_ok AS (SELECT COALESCE(max(watermark), ${q.add(c.minAcceptedTime)}::bigint) <= ${q.add(c.minAcceptedTime)}::bigint AS ok FROM floor_rows)`,
+        ]
+      : [];
     const ctes = [
+      ...floorCtes,
       `fence AS (UPDATE stream_offsets
           SET next_offset = ${q.add(c.nextOffset)}, next_seq = ${q.add(c.nextSeq)}, watermark = ${q.add(c.watermark.watermark)},
               watermark_state = ${q.add(JSON.stringify(c.watermark))}::jsonb,
               last_input_at = to_timestamp(${q.add(c.watermark.lastInputAt)}::float8 / 1000.0), updated_at = now()
         WHERE group_id = ${task[0]} AND topic = ${task[1]} AND partition = ${task[2]} AND epoch = ${q.add(epoch)}
+              ${floorCheck ? 'AND (SELECT ok FROM floor_ok)' : ''}
         RETURNING 1)`,
       ...stateCtes(q, task, c.storeChanges),
       ...tableCtes(q, c.tableWrites),
       ...outboxCtes(q, task, c.outbox, publishedBelow),
     ];
-    const { rows } = await this.pool.query<{ fenced: string }>(`WITH ${ctes.join(',\n')}\nSELECT count(*) AS fenced FROM fence`, q.params);
-    if (Number(rows[0].fenced) !== 1) throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
+    const floorOk = floorCheck ? '(SELECT ok FROM floor_ok)' : 'true';
+    const { rows } = await this.pool.query<{ fenced: string; floor_ok: boolean }>(
+      `WITH ${ctes.join(',\n')}\nSELECT (SELECT count(*) FROM fence) AS fenced, ${floorOk} AS floor_ok`,
+      q.params,
+    );
+    if (Number(rows[0].fenced) === 1) return;
+    if (!rows[0].floor_ok) throw new WatermarkFloorMovedError(`${t.appId}/${t.topic}-${t.partition}`);
+    throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
+  }
+
+  /** The highest watermark the given global stages finalised at, for `topic` (null: none yet). */
+  async watermarkFloor(stageGroups: string[], topic: string): Promise<number | null> {
+    if (stageGroups.length === 0) return null;
+    const { rows } = await this.pool.query<{ w: string | null }>(
+      `SELECT max(watermark) AS w FROM stream_offsets WHERE group_id = ANY($1::text[]) AND topic = $2`,
+      [stageGroups, topic],
+    );
+    return rows[0].w === null ? null : Number(rows[0].w);
   }
 }
 
