@@ -623,6 +623,21 @@ describe('StreamTask', () => {
     ]);
   });
 
+  it('raiseWatermarkTo: closes what the floor passes, makes older records late, and reports the oldest accepted time', () => {
+    const task = new StreamTask(topology, 'clicks', 0, options);
+    task.process([raw(0, 'u0', click('u0', 100)), raw(1, 'u1', click('u1', 1_200))]);
+    expect(task.takeCommit().minAcceptedTime).toBe(100); // watermark 700 (lateness 500)
+    expect(task.raiseWatermarkTo(2_000)).toBe(true);
+    expect(task.raiseWatermarkTo(1_000)).toBe(false); // never lowered
+    const closed = task.takeCommit();
+    expect(closed.watermark.watermark).toBe(2_000);
+    // Both windows the floor passed closed: u0's [0, 1000) and u1's [1000, 2000).
+    expect(closed.outbox.map((m) => JSON.parse(m.value)).filter((v) => v.final).map((v) => v.key)).toEqual(['u0', 'u1']);
+    task.process([raw(2, 'u0', click('u0', 1_500)), raw(3, 'u1', click('u1', 2_600))]);
+    const after = task.takeCommit();
+    expect([after.processed, after.late, after.minAcceptedTime]).toEqual([1, 1, 2_600]);
+  });
+
   it('counts processed, late and dead-lettered records; outbox seq numbers are consecutive', () => {
     const task = new StreamTask(topology, 'clicks', 0, options);
     task.process(input.slice(0, 10));
