@@ -1,5 +1,13 @@
-/** SPEC §7 rules and their severities: the values /v1/alerts?rule= accepts and the gauges pre-set to 0. */
-export const ALERT_SEVERITY = {
+import { ALERT_RULES, AlertRule, AlertSeverity } from '@clickstream/contracts';
+
+export { ALERT_RULES };
+export type { AlertRule };
+
+/**
+ * The SPEC §7 default severity of each rule (the contract's rule list): the gauges pre-set
+ * `clickstream_alerts_last_hour{rule,severity}` to 0 for these pairs.
+ */
+export const ALERT_SEVERITY: Record<AlertRule, AlertSeverity> = {
   click_flood: 'medium',
   ip_hopping: 'high',
   purchase_velocity: 'high',
@@ -8,7 +16,4 @@ export const ALERT_SEVERITY = {
   outlier_activity: 'low',
   traffic_spike: 'medium',
   traffic_drop: 'high',
-} as const;
-
-export type AlertRule = keyof typeof ALERT_SEVERITY;
-export const ALERT_RULES = Object.keys(ALERT_SEVERITY) as [AlertRule, ...AlertRule[]];
+};
