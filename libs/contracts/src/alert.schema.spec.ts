@@ -89,10 +89,14 @@ describe('aggregateRecordSchema', () => {
     expect(aggregateRecordSchema.safeParse({ ...empty, conversion_rate: null }).success).toBe(true);
   });
 
-  it('rejects unknown window sizes and negative or fractional counts', () => {
-    expect(aggregateRecordSchema.safeParse({ ...aggregate, window_size: '2m' }).success).toBe(
-      false,
-    );
+  it('rejects malformed window sizes and negative or fractional counts', () => {
+    // Sizes are configurable (AGGREGATOR_WINDOW_SIZES), so any `<n>s|m|h` label is a size.
+    expect(aggregateRecordSchema.safeParse({ ...aggregate, window_size: '2m' }).success).toBe(true);
+    for (const bad of ['0m', '5x', '1 m', '', '05m']) {
+      expect(aggregateRecordSchema.safeParse({ ...aggregate, window_size: bad }).success).toBe(
+        false,
+      );
+    }
     expect(aggregateRecordSchema.safeParse({ ...aggregate, events: -1 }).success).toBe(false);
     expect(aggregateRecordSchema.safeParse({ ...aggregate, events: 1.5 }).success).toBe(false);
   });

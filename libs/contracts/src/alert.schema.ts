@@ -87,8 +87,9 @@ export const fraudAlertJsonSchema: Record<string, unknown> = {
   ...z.toJSONSchema(fraudAlertSchema, { target: 'draft-2020-12' }),
 };
 
+/** The default window sizes (SPEC §6); the aggregator's are configurable, labelled `<n>s|m|h`. */
 export const AGGREGATE_WINDOW_SIZES = ['1m', '5m', '1h'] as const;
-export type AggregateWindowSize = (typeof AGGREGATE_WINDOW_SIZES)[number];
+export const AGGREGATE_WINDOW_SIZE_PATTERN = /^[1-9]\d*[smh]$/;
 
 const count = z.number().int().min(0);
 
@@ -98,7 +99,7 @@ const count = z.number().int().min(0);
  */
 export const aggregateRecordSchema = z
   .object({
-    window_size: z.enum(AGGREGATE_WINDOW_SIZES),
+    window_size: z.string().regex(AGGREGATE_WINDOW_SIZE_PATTERN, 'must be a window size like 1m, 5m or 1h'),
     window_start: isoTime,
     window_end: isoTime,
     /** `all` or an event type. */

@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { RunningService } from '../../support/services';
 
 export interface ApiAnswer<T = unknown> {
@@ -42,3 +43,29 @@ export function sample(text: string, name: string, labels: Record<string, string
 
 export const n = (v: string | number | null) => (v === null ? 0 : Number(v));
 export const rate = (a: number, b: number) => (b > 0 ? a / b : 0);
+
+/** What /v1/windows must answer, computed straight from the partial rows: SUM over partitions. */
+export async function windowsBySql(pool: Pool, size: string, dimension: string, from: string, to: string): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await pool.query(
+    `SELECT window_start, max(window_end) window_end, sum(events) events, sum(unique_users) unique_users, sum(purchases) purchases,
+            sum(revenue) revenue, sum(views) views, sum(carts) carts,
+            COALESCE(max(window_end) <= (SELECT final_until FROM aggregate_progress WHERE window_size = $1), false) AS final
+       FROM window_aggregates WHERE window_size = $1 AND dimension = $2 AND window_start >= $3 AND window_start < $4
+      GROUP BY window_start ORDER BY window_start`,
+    [size, dimension, from, to],
+  );
+  return rows.map((r) => ({
+    window_size: size,
+    dimension,
+    window_start: r.window_start.toISOString(),
+    window_end: r.window_end.toISOString(),
+    events: n(r.events),
+    unique_users: n(r.unique_users),
+    purchases: n(r.purchases),
+    revenue: n(r.revenue),
+    views: n(r.views),
+    carts: n(r.carts),
+    conversion_rate: rate(n(r.purchases), n(r.views)),
+    final: r.final,
+  }));
+}

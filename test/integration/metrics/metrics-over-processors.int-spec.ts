@@ -6,7 +6,7 @@ import { deleteTopics, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
-import { allPages, getJson, n, rate, sample } from './metrics-harness';
+import { allPages, getJson, n, sample, windowsBySql } from './metrics-harness';
 
 const PARTITIONS = 3;
 const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
@@ -119,30 +119,7 @@ describe('metrics service over a database seeded by the real processors', () => 
       await converge(
         `windows ${size}/${dimension}`,
         () => allPages(metrics, `/v1/windows?size=${size}&dimension=${dimension}&from=${from}&to=${to}&limit=200`, ''),
-        async () =>
-          (
-            await pool.query(
-              `SELECT window_start, max(window_end) window_end, sum(events) events, sum(unique_users) unique_users, sum(purchases) purchases,
-                      sum(revenue) revenue, sum(views) views, sum(carts) carts,
-                      COALESCE(max(window_end) <= (SELECT final_until FROM aggregate_progress WHERE window_size = $1), false) AS final
-                 FROM window_aggregates WHERE window_size = $1 AND dimension = $2 AND window_start >= $3 AND window_start < $4
-                GROUP BY window_start ORDER BY window_start`,
-              [size, dimension, from, to],
-            )
-          ).rows.map((r) => ({
-            window_size: size,
-            dimension,
-            window_start: r.window_start.toISOString(),
-            window_end: r.window_end.toISOString(),
-            events: n(r.events),
-            unique_users: n(r.unique_users),
-            purchases: n(r.purchases),
-            revenue: n(r.revenue),
-            views: n(r.views),
-            carts: n(r.carts),
-            conversion_rate: rate(n(r.purchases), n(r.views)),
-            final: r.final,
-          })),
+        () => windowsBySql(pool, size, dimension, from, to),
       );
     }
     const windows = await allPages<{ events: number }>(metrics, `/v1/windows?size=1h&from=${from}&to=${to}`, '');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
-import { ClickEvent, ClickEventInput, readCsvEvents, topicNames, validateEvent } from '@clickstream/contracts';
+import { AggregateRecord, aggregateRecordSchema, ClickEvent, ClickEventInput, readCsvEvents, topicNames, validateEvent } from '@clickstream/contracts';
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
 import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
@@ -39,21 +39,6 @@ async function buildInput(): Promise<Input> {
 
 /** Events days later on every partition: every watermark passes every window and session of the input. */
 const clockEvents = () => Array.from({ length: 120 }, (_, i) => ({ event_time: new Date(CLOCK_TIME).toISOString(), event_type: 'page_view', user_id: `clock-${i}` }));
-
-interface AggregateValue {
-  window_size: string;
-  window_start: string;
-  window_end: string;
-  dimension: string;
-  events: number;
-  unique_users: number;
-  purchases: number;
-  revenue: number;
-  views: number;
-  carts: number;
-  conversion_rate: number;
-  final: boolean;
-}
 
 describe('ingest → 2 sessionizers + 2 aggregators (REES46 sample + 50,000 generated events, 6 partitions)', () => {
   let input: Input;
@@ -184,7 +169,8 @@ async function expectWindows(pool: Pool, input: Input, topic: string, appId: str
   }
 
   // The topic: every final window once, equal to the reference; the empty `all` minutes as 0.
-  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) => ({ key: r.key, v: JSON.parse(r.value!) as AggregateValue }));
+  // Every record satisfies the contract consumers build on.
+  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) => ({ key: r.key, v: aggregateRecordSchema.parse(JSON.parse(r.value!)) as AggregateRecord }));
   const mine = published.filter((p) => Date.parse(p.v.window_start) < CLOCK_TIME - 3_600_000);
   const keys = mine.map((p) => windowKey(p.v.window_size, p.v.dimension, Date.parse(p.v.window_start)));
   expect(new Set(keys).size).toBe(keys.length); // no duplicate

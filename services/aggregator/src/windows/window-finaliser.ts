@@ -1,5 +1,5 @@
 import { PoolClient } from 'pg';
-import { TopicNames } from '@clickstream/contracts';
+import { AggregateRecord, aggregateKey, TopicNames } from '@clickstream/contracts';
 import { alignDown, GlobalStage, StageMessage } from '@clickstream/streams';
 import { ALL, conversionRate, sizeLabel } from './window-aggregate';
 
@@ -13,22 +13,6 @@ export interface WindowFinaliserOptions {
   emptyMinutesMax: number;
   /** Called with each size label and how many windows became final (metrics); must not throw. */
   onFinal?: (size: string, windows: number) => void;
-}
-
-/** The record published once per final window and dimension on clickstream.aggregates.v1. */
-export interface AggregateRecordValue {
-  window_size: string;
-  window_start: string;
-  window_end: string;
-  dimension: string;
-  events: number;
-  unique_users: number;
-  purchases: number;
-  revenue: number;
-  views: number;
-  carts: number;
-  conversion_rate: number;
-  final: true;
 }
 
 interface MergedRow {
@@ -81,7 +65,7 @@ async function finaliseSize(client: PoolClient, o: WindowFinaliserOptions, ms: n
     [size, until],
   );
   if (records.length) o.onFinal?.(size, records.length);
-  return records.map((v) => ({ topic: o.topics.aggregates, key: `${size}:${v.dimension}`, value: JSON.stringify(v) }));
+  return records.map((v) => ({ topic: o.topics.aggregates, key: aggregateKey(v), value: JSON.stringify(v) }));
 }
 
 /** Where this size's final windows end; the first window with data when none is final yet. */
@@ -113,7 +97,7 @@ async function merged(client: PoolClient, size: string, from: number, lastStart:
   return rows;
 }
 
-function record(size: string, ms: number, r: MergedRow): AggregateRecordValue {
+function record(size: string, ms: number, r: MergedRow): AggregateRecord {
   const start = Number(r.start_ms);
   const purchases = Number(r.purchases);
   const views = Number(r.views);
@@ -137,7 +121,7 @@ function record(size: string, ms: number, r: MergedRow): AggregateRecordValue {
  * The empty `all` minutes in [from, until) to publish: those within `emptyMinutesMax` after a minute
  * with events. Each is also stored as a zero row (partition -1), so the API shows what was published.
  */
-async function emptyMinutes(client: PoolClient, o: WindowFinaliserOptions, size: string, from: number, until: number, rows: MergedRow[]): Promise<AggregateRecordValue[]> {
+async function emptyMinutes(client: PoolClient, o: WindowFinaliserOptions, size: string, from: number, until: number, rows: MergedRow[]): Promise<AggregateRecord[]> {
   const active = rows.filter((r) => r.dimension === ALL).map((r) => Number(r.start_ms));
   const before = await client.query<{ ms: string | null }>(
     `SELECT (extract(epoch FROM max(window_start)) * 1000)::bigint AS ms FROM window_aggregates
