@@ -3,6 +3,7 @@
  * the alert it completes is visible to a read_committed consumer of clickstream.alerts.v1.
  *
  *   npm run bench:fraud [-- --duration 45] [--rate 5000] [--interval 100] [--floods 10] [--warmup 5]
+ *   BENCH_FRAUD_TRACE=/tmp/floods.csv npm run bench:fraud   (also writes each flood's latencies)
  *
  * One run:
  *  1. setup    own database (migrated) and topic prefix (6 partitions); `npm run build` must have run
@@ -23,7 +24,7 @@
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -315,6 +316,13 @@ async function main(): Promise<void> {
     console.log(`  and detected_at → seen (Postgres commit, outbox Kafka transaction, alert consumer): ${fmt(measured(warm, (f) => f.alertSeenAt - f.detectedAt))}`);
     console.log(`CPU during the replay: ingest ${cpu[0].toFixed(1)} s, fraud-detector ${cpu[1].toFixed(1)} s of ${elapsed.toFixed(1)} s wall (load average ${loadavg()[0].toFixed(2)})`);
     console.log(`fraud-detector: ${await detectorStats(services[1].url)}`);
+    // BENCH_FRAUD_TRACE=<file>: one CSV line per flood, to see whether the tail is spread or clustered.
+    if (process.env.BENCH_FRAUD_TRACE) {
+      const lines = list
+        .filter((f) => f.alertSeenAt !== undefined && f.triggerReceivedAt !== undefined)
+        .map((f) => [f.triggerReceivedAt! - t0, f.alertSeenAt! - f.triggerReceivedAt!, f.detectedAt! - f.triggerReceivedAt!, f.alertSeenAt! - f.detectedAt!].join(','));
+      writeFileSync(process.env.BENCH_FRAUD_TRACE, ['at_ms,total_ms,to_detected_ms,detected_to_seen_ms', ...lines].join('\n') + '\n');
+    }
     const p99 = quantile(steady, 0.99);
     console.log(`SPEC §7 target p99 < 250 ms: ${p99 < 250 ? 'met' : 'MISSED'} (p99 ${p99.toFixed(0)} ms)`);
     if (missing > 0) process.exitCode = 1;

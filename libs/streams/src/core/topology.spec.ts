@@ -1,7 +1,7 @@
 import { TopologyTestDriver } from '../testing/topology-test-driver';
 import { Serdes } from './serde';
 import { StreamTask, TaskError } from './task';
-import { KStream, Rec, TopologyBuilder, TopologyError } from './topology';
+import { KStream, mergeTableRow, Rec, TopologyBuilder, TopologyError } from './topology';
 import { TumblingWindows } from './windows';
 
 interface Click {
@@ -247,5 +247,38 @@ describe('stateless steps (through the test driver)', () => {
     );
     expect(driver.readOutput('one')).toEqual([{ key: 'a', value: { user: 'a', ts: 1 } }]);
     expect(driver.readOutput('two')).toEqual([{ key: 'a', value: 'A' }]);
+  });
+});
+
+describe('accumulating table sinks', () => {
+  const columns = { user: 'text', n: 'bigint', note: 'text' } as const;
+  const build = (sink: Record<string, unknown>) => () => {
+    const b = new TopologyBuilder('acc');
+    b.stream<{ user: string }>('in', { keySerde: Serdes.string(), valueSerde: Serdes.json(), timestamp: () => 0 }).toTable('counts', {
+      table: 'counts',
+      columns,
+      primaryKey: ['user'],
+      row: (r) => ({ user: r.value.user, n: 1, note: 'x' }),
+      ...sink,
+    });
+    return b.build();
+  };
+
+  it('adds the deltas of a row in the table and takes the latest value of the other columns', () => {
+    const driver = new TopologyTestDriver(build({ accumulate: ['n'] })(), { partitions: 1 });
+    for (const user of ['a', 'b', 'a']) driver.pipe('in', user, { user });
+    expect(driver.readTable('counts')).toEqual([
+      { user: 'a', n: 2, note: 'x' },
+      { user: 'b', n: 1, note: 'x' },
+    ]);
+    expect(mergeTableRow({ accumulate: ['n'] }, { user: 'a', n: '40', note: 'old' }, { user: 'a', n: 2, note: 'new' })).toEqual({ user: 'a', n: 42, note: 'new' });
+    expect(mergeTableRow({}, { user: 'a', n: 40 }, { user: 'a', n: 2 })).toEqual({ user: 'a', n: 2 });
+  });
+
+  it('rejects a key, non-numeric or missing accumulate column, and a rowKey or deleteKey with it', () => {
+    expect(build({ accumulate: ['user'] })).toThrow('accumulate column user must be a numeric non-key column (is text)');
+    expect(build({ accumulate: ['note'] })).toThrow('accumulate column note must be a numeric non-key column (is text)');
+    expect(build({ accumulate: ['m'] })).toThrow('accumulate column m must be a numeric non-key column (is missing)');
+    expect(build({ accumulate: ['n'], rowKey: () => 'k' })).toThrow('an accumulating sink takes no rowKey or deleteKey');
   });
 });

@@ -74,6 +74,29 @@ export interface TableSinkDefinition<V = unknown> {
    * The result values must then not change after they are forwarded.
    */
   rowKey?: (rec: Rec<V>) => string;
+  /**
+   * Numeric columns that accumulate: each result's row is then a delta, and rows with the same
+   * primary key add up, within a commit and onto the stored row (`c = stored.c + delta.c`; the other
+   * columns take the latest value). For counts updated per event without keeping the running count
+   * as state: the commit that adds a delta also moves the offset, so each delta lands exactly once.
+   * Such a sink cannot delete (no null rows) and takes no rowKey.
+   */
+  accumulate?: readonly string[];
+}
+
+/**
+ * The row `next` leaves in a table that holds `prev` for the same primary key: `next` itself, or
+ * for an accumulating sink `next` with its accumulate columns added to prev's.
+ */
+export function mergeTableRow(
+  sink: Pick<TableSinkDefinition, 'accumulate'>,
+  prev: Record<string, unknown> | null | undefined,
+  next: Record<string, unknown>,
+): Record<string, unknown> {
+  if (!sink.accumulate?.length || !prev) return next;
+  const out = { ...next };
+  for (const c of sink.accumulate) out[c] = Number(prev[c] ?? 0) + Number(next[c] ?? 0);
+  return out;
 }
 
 export interface SinkPosition {
@@ -151,7 +174,7 @@ function describe(appId: string, sources: Topology['sources']): string {
   const walk = (nodes: GraphNode[], depth: number) => {
     for (const n of nodes) {
       const d = n.definition;
-      const extra = 'sink' in d ? ` -> ${d.sink.kind === 'topic' ? `topic ${d.sink.topic}` : `table ${d.sink.table}`}` : d.stores.length ? ` [stores: ${d.stores.join(', ')}]` : '';
+      const extra = 'sink' in d ? ` -> ${d.sink.kind === 'topic' ? `topic ${d.sink.topic}` : `table ${d.sink.table}${d.sink.accumulate?.length ? ` (adds ${d.sink.accumulate.join(', ')})` : ''}`}` : d.stores.length ? ` [stores: ${d.stores.join(', ')}]` : '';
       lines.push(`${'  '.repeat(depth)}${d.name}${extra}`);
       walk(n.children, depth + 1);
     }
@@ -251,7 +274,19 @@ export class KStream<V> {
   }
 
   toTable(name: string, sink: Omit<TableSinkDefinition<V>, 'kind' | 'name'>): void {
+    checkAccumulate(name, sink);
     this.builder.addNode(this.attach, { name, stores: [], sink: { kind: 'table', name, ...sink } as SinkDefinition });
+  }
+}
+
+function checkAccumulate<V>(name: string, sink: Omit<TableSinkDefinition<V>, 'kind' | 'name'>): void {
+  if (!sink.accumulate?.length) return;
+  if (sink.rowKey || sink.deleteKey) throw new Error(`table sink ${name}: an accumulating sink takes no rowKey or deleteKey`);
+  for (const c of sink.accumulate) {
+    const type = sink.columns[c];
+    if (sink.primaryKey.includes(c) || !['bigint', 'integer', 'double precision', 'numeric'].includes(type)) {
+      throw new Error(`table sink ${name}: accumulate column ${c} must be a numeric non-key column (is ${type ?? 'missing'})`);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task';
-import { ColumnTypes, TableSinkDefinition } from '../core/topology';
+import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
 import { WatermarkState } from '../core/watermark';
 import { PartitionProgress } from '../core/global-watermark';
 import { TaskFencedError, WatermarkFloorMovedError } from './errors';
@@ -198,12 +198,15 @@ function stateCtes(q: Statement, [app, topic, partition]: string[], changes: Map
 }
 
 function tableCtes(q: Statement, writes: TableWrite[]): string[] {
-  // Last write per primary key wins within a batch; one upsert and one delete per table.
+  // Last write per primary key wins within a batch (accumulating sinks: deltas add up); one upsert
+  // and one delete per table.
   const bySink = new Map<TableSinkDefinition, Map<string, TableWrite>>();
   for (const w of writes) {
     const rows = bySink.get(w.sink) ?? new Map<string, TableWrite>();
     const source = w.row ?? w.key;
-    rows.set(JSON.stringify(w.sink.primaryKey.map((c) => source[c])), w);
+    const pk = JSON.stringify(w.sink.primaryKey.map((c) => source[c]));
+    const prev = rows.get(pk);
+    rows.set(pk, prev?.row && w.row ? { ...w, row: mergeTableRow(w.sink, prev.row, w.row) } : w);
     bySink.set(w.sink, rows);
   }
   const out: string[] = [];
@@ -246,9 +249,10 @@ function upsertSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][])
   const unnest = cols.map(([, type], i) => `${q.add(arrays[i])}::${paramType(type)}[]`).join(', ');
   const select = cols.map(([c, type]) => selectExpr(c, type)).join(', ');
   const nonKey = cols.filter(([c]) => !sink.primaryKey.includes(c));
-  const update = nonKey.length
-    ? `DO UPDATE SET ${nonKey.map(([c]) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`
-    : 'DO NOTHING';
+  // An accumulating column adds the delta to the stored value.
+  const set = (c: string) =>
+    sink.accumulate?.includes(c) ? `${ident(c)} = ${ident(sink.table)}.${ident(c)} + EXCLUDED.${ident(c)}` : `${ident(c)} = EXCLUDED.${ident(c)}`;
+  const update = nonKey.length ? `DO UPDATE SET ${nonKey.map(([c]) => set(c)).join(', ')}` : 'DO NOTHING';
   return `INSERT INTO ${ident(sink.table)} (${names})
           SELECT ${select} FROM unnest(${unnest}) AS u(${names}) WHERE ${GUARD}
           ON CONFLICT (${sink.primaryKey.map(ident).join(', ')}) ${update}`;

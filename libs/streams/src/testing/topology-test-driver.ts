@@ -1,5 +1,5 @@
 import { RawRecord, StreamTask, TaskCommit, TaskOptions, TaskRestore } from '../core/task';
-import { Topology } from '../core/topology';
+import { mergeTableRow, Topology } from '../core/topology';
 
 export interface TestDriverOptions {
   /** Partitions of every source topic (default 1). */
@@ -117,7 +117,7 @@ export class TopologyTestDriver {
     for (const w of c.tableWrites) {
       const table = this.tables.get(w.sink.table) ?? new Map<string, Record<string, unknown>>();
       const pk = JSON.stringify(w.sink.primaryKey.map((col) => (w.row ?? w.key)[col]));
-      if (w.row) table.set(pk, w.row);
+      if (w.row) table.set(pk, mergeTableRow(w.sink, table.get(pk), w.row));
       else table.delete(pk);
       this.tables.set(w.sink.table, table);
     }

@@ -18,7 +18,8 @@ describe('fraudTopology', () => {
   it('names every node, store and sink', () => {
     const text = fraudTopology({ topics, cfg: DEFAULT_FRAUD_CONFIG }).describe();
     expect(text).toContain('fraud-user-rules [stores: fraud-user-rules-store]');
-    expect(text).toContain('fraud-user-activity [stores: fraud-user-activity-store]');
+    expect(text).toContain('fraud-user-activity\n');
+    expect(text).toContain('fraud-user-activity-table -> table fraud_user_activity (adds events)');
     expect(text).toContain('fraud-traffic-rules [stores: fraud-traffic-rules-store]');
     expect(text).toContain(`fraud-user-alerts -> topic ${topics.alerts}`);
     expect(text).toContain('fraud-traffic-alerts-table -> table alerts');

@@ -38,7 +38,7 @@ export interface FraudTopologyOptions extends FraudHooks {
  * clickstream.events.v1 + clickstream.aggregates.v1 → fraud alerts (SPEC §7).
  *
  * - events (event time = event_time): the per-user rules, alerts as soon as a threshold is crossed;
- *   and per-user counts of the outlier_activity window, upserted to fraud_user_activity for the
+ *   and per-user counts of the outlier_activity window, added to fraud_user_activity for the
  *   once-per-window global evaluation (evaluateOutlierWindow, run across partitions elsewhere).
  * - aggregates: the final `all` 1 min windows feed traffic_spike / traffic_drop. Their event time
  *   is window_end, not window_start: the aggregator publishes the 1 min, 5 min and 1 h windows that
@@ -70,8 +70,8 @@ export function fraudTopology(o: FraudTopologyOptions): Topology {
           events: 'bigint',
         },
         primaryKey: ['window_start', 'user_id'],
-        // Only a user's last count per window and commit reaches Postgres.
-        rowKey: (r) => `${r.value.window_start}|${r.value.user_id}`,
+        // Per-event deltas, summed per row and commit and added to the stored count.
+        accumulate: ['events'],
         row: (r) => ({ ...r.value }),
       });
   }

@@ -1,6 +1,6 @@
 import { fraudConfigWith } from '../rules/rule-config';
 import { clickEvent, fraudDriver, iso, MIN, pipeEvents, T0 } from '../testing/fraud-fixtures';
-import { USER_ACTIVITY_STORE, USER_ACTIVITY_TABLE, UserActivityRow } from './user-activity.node';
+import { USER_ACTIVITY_TABLE, UserActivityRow } from './user-activity.node';
 
 const HOUR = 60 * MIN;
 const byUser = (rows: UserActivityRow[]) =>
@@ -28,13 +28,25 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
     ]);
   });
 
-  it("drops a window's counts from the store once the watermark passes its end (the rows stay)", () => {
+  it('keeps no state: the counts are deltas the table adds up, so they survive a restart exactly', () => {
     const d = fraudDriver();
     pipeEvents(d, [clickEvent('u1', T0), clickEvent('u2', T0 + 10 * MIN)]);
-    expect(d.store(USER_ACTIVITY_STORE).size).toBe(2);
-    pipeEvents(d, [clickEvent('u1', T0 + HOUR + 2 * MIN)]);
-    expect([...d.store(USER_ACTIVITY_STORE).keys()]).toEqual([`${T0 + HOUR}|u1`]);
-    expect(d.readTable(USER_ACTIVITY_TABLE)).toHaveLength(3);
+    expect(() => d.store('fraud-user-activity-store')).toThrow('no store');
+    d.restart();
+    pipeEvents(d, [clickEvent('u1', T0 + 20 * MIN), clickEvent('u1', T0 + HOUR + 2 * MIN)]);
+    expect(byUser(d.readTable<UserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
+      { window_start: iso(T0), user_id: 'u1', partition: d.partitionFor('u1'), events: 2 },
+      { window_start: iso(T0), user_id: 'u2', partition: d.partitionFor('u2'), events: 1 },
+      { window_start: iso(T0 + HOUR), user_id: 'u1', partition: d.partitionFor('u1'), events: 1 },
+    ]);
+  });
+
+  it('does not count a late event (behind the watermark)', () => {
+    const d = fraudDriver();
+    pipeEvents(d, [clickEvent('u1', T0 + HOUR + 10 * MIN), clickEvent('u1', T0 + 30 * MIN)]);
+    expect(
+      d.readTable<UserActivityRow>(USER_ACTIVITY_TABLE).map((r) => [r.window_start, r.events]),
+    ).toEqual([[iso(T0 + HOUR), 1]]);
   });
 
   it('follows the configured window, and writes nothing when outlier_activity is disabled', () => {
