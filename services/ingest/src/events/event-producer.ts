@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { Message, Partitioners, Producer } from 'kafkajs';
+import { Message, Producer } from 'kafkajs';
+import { CachedDefaultPartitioner } from './cached-partitioner';
 import { ClickstreamError, KafkaClient, MetricsService } from '@clickstream/platform';
 import { ingestConfig, IngestConfig } from '../ingest.config';
 
@@ -95,8 +96,8 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
         transactionalId: `clickstream-ingest-${hostname()}-${process.pid}`,
         idempotent: true,
         maxInFlightRequests: 1,
-        // murmur2, as Java clients: a user's events land on the partition any Kafka client expects.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // murmur2, as Java clients (cached per key): a user's events land where any Kafka client expects.
+        createPartitioner: CachedDefaultPartitioner,
         // Bounded, so a dead broker answers 503 in seconds; the transaction keeps this safe.
         retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
       });
