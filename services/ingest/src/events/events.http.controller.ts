@@ -108,9 +108,9 @@ export class EventsHttpController {
     const result = intake(items, { now: Date.now(), maxFutureMs: this.config.maxFutureMs, source: 'ingest' });
     const messages: OutgoingMessage[] = new Array(result.accepted.length + result.deadLetters.length);
     let i = 0;
-    for (const e of result.accepted) messages[i++] = { topic: this.topics.events, message: { key: e.user_id, value: JSON.stringify(e) } };
+    for (const e of result.accepted) messages[i++] = { topic: this.topics.events, key: e.user_id, value: JSON.stringify(e) };
     for (const d of result.deadLetters) {
-      messages[i++] = { topic: this.topics.eventsDlq, message: { key: deadLetterKey(d.original), value: JSON.stringify(d) } };
+      messages[i++] = { topic: this.topics.eventsDlq, key: deadLetterKey(d.original), value: JSON.stringify(d) };
     }
     try {
       await this.producer.send(messages);
