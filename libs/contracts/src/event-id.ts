@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { factory } from 'ulid';
+import { monotonicFactory } from 'ulid';
 
 // ulid's default PRNG calls crypto.randomBytes(1) for each of the 16 random characters, about
 // 70 µs per id on this machine; drawing the bytes from a pooled buffer makes it ~1 µs, which the
@@ -15,5 +15,9 @@ function pooledRandom(): number {
   return pool[next++] / 256; // [0, 1): ulid maps it onto its 32-letter alphabet
 }
 
-/** A new ULID: 26 characters, sortable by creation time (ms). The default `event_id`. */
-export const newEventId: () => string = factory(pooledRandom);
+/**
+ * A new ULID: 26 characters, sortable by creation time (ms). The default `event_id`. Monotonic (the
+ * ULID spec's variant): within one millisecond the random part counts up from a random start instead
+ * of being drawn again, which keeps ids unique and ordered and costs a third of a fresh draw per id.
+ */
+export const newEventId: () => string = monotonicFactory(pooledRandom);
