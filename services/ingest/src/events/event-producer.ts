@@ -26,9 +26,14 @@ export class BacklogFullError extends ClickstreamError {
 /** How long one transaction's commit (or abort) may take before the flush counts as failed (503). */
 export const TRANSACTION_TIMEOUT_MS = 5_000;
 
-/** Disconnects without waiting longer than a commit would (a dead broker must not hang a reset). */
-const disconnect = (producer: Producer): Promise<void> =>
-  new Promise((resolve) => producer.disconnect(TRANSACTION_TIMEOUT_MS, () => resolve()));
+/**
+ * Disconnects without waiting longer than a commit would (a dead broker must not hang a reset). A
+ * producer whose connect() failed was closed by node-rdkafka already (its disconnect would throw).
+ */
+function disconnect(producer: Producer): Promise<void> {
+  if (!producer.isConnected()) return Promise.resolve();
+  return new Promise((resolve) => producer.disconnect(TRANSACTION_TIMEOUT_MS, () => resolve()));
+}
 
 /** Node-style callback → promise, for node-rdkafka's calls. */
 const call = (fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> =>
