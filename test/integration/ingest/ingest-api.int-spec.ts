@@ -1,5 +1,6 @@
+import { Partitioners } from 'kafkajs';
 import { readCsvEvents, validateEvent } from '@clickstream/contracts';
-import { comparable, fixture, post, postStatus, readAll, startIngest } from './ingest-harness';
+import { comparable, fixture, PARTITIONS, post, postStatus, readAll, startIngest } from './ingest-harness';
 
 const t0 = Date.now() - 3_600_000;
 
@@ -59,13 +60,14 @@ describe('POST /v1/events on a real broker', () => {
     const expectedIds = events.filter((_, i) => !invalidAt.has(i)).map((e) => e.event_id);
     expect(new Set(ids)).toEqual(new Set(expectedIds));
     for (const r of published) expect(r.key).toBe(r.json.user_id);
-    // All of a user's events are on one partition.
-    const partitionOf = new Map<string, number>();
+    // All of a user's events are on one partition: the one Java's murmur2 partitioner picks (kafkajs's
+    // DefaultPartitioner computes it the same way), so every Kafka client agrees on where a user is.
+    const murmur2 = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, partitionErrorCode: 0, leader: 1, replicas: [1], isr: [1] }));
     for (const r of published) {
-      const before = partitionOf.get(r.key!);
-      if (before !== undefined) expect(r.partition).toBe(before);
-      partitionOf.set(r.key!, r.partition);
+      expect(r.partition).toBe(murmur2({ topic: ingest.topics.events, partitionMetadata, message: { key: r.key, value: null } }));
     }
+    expect(new Set(published.map((r) => r.partition)).size).toBe(PARTITIONS);
 
     const dlq = await readAll(ingest.topics.eventsDlq);
     expect(dlq.length).toBe(37);

@@ -92,8 +92,9 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * librdkafka, not kafkajs, on this one hot path: it partitions, batches, encodes and checksums in
-   * its own C threads, ~2.6 µs of CPU per event where kafkajs took ~10 µs on the main thread, the
-   * difference between ~45k and 100k events/s on 2 cores (BENCHMARKS.md). The processors keep kafkajs.
+   * its own C threads, ~3.4 µs of CPU per event where kafkajs took ~13 µs on the main thread
+   * (`npm run bench:producers`), the difference between ~45k and 100k events/s on 2 cores
+   * (BENCHMARKS.md). The processors keep kafkajs.
    */
   private async connect(): Promise<Producer> {
     const { brokers, clientId, connectionTimeoutMs } = this.kafka.config;
