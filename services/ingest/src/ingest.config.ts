@@ -8,6 +8,8 @@ export const ingestConfig = defineConfig(
     INGEST_API_KEYS: env.optionalList(),
     INGEST_MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     INGEST_MAX_BATCH_EVENTS: env.int(10_000, 1, 1_000_000),
+    // Below the Kafka producer's message.max.bytes (1,000,000), with room for the key and framing.
+    INGEST_MAX_EVENT_BYTES: env.int(900_000, 1024, 990_000),
     INGEST_MAX_FUTURE_MS: env.int(24 * 60 * 60 * 1000, 0),
     INGEST_LINGER_MS: env.int(5, 0, 1000),
     INGEST_MAX_FLUSH_EVENTS: env.int(20_000, 1, 1_000_000),
@@ -18,6 +20,7 @@ export const ingestConfig = defineConfig(
     apiKeys: v.INGEST_API_KEYS,
     maxBodyBytes: v.INGEST_MAX_BODY_BYTES,
     maxBatchEvents: v.INGEST_MAX_BATCH_EVENTS,
+    maxEventBytes: v.INGEST_MAX_EVENT_BYTES,
     maxFutureMs: v.INGEST_MAX_FUTURE_MS,
     lingerMs: v.INGEST_LINGER_MS,
     maxFlushEvents: v.INGEST_MAX_FLUSH_EVENTS,

@@ -130,6 +130,21 @@ describe('POST /v1/events on a real broker', () => {
     expect((await post(ingest.svc, '/v1/events', tooManyEvents, 'application/json')).status).toBe(413);
     const tooLarge = JSON.stringify([{ ...validEvent(1), padding: 'x'.repeat(6 * 1024 * 1024) }]);
     expect(await postStatus(ingest.svc, '/v1/events', tooLarge, 'application/json')).toBe(413);
+    // One event over the Kafka record bound (valid or not: a DLQ record carries the original) refuses
+    // the whole request, so no flush can fail on it.
+    const huge = 'x'.repeat(950_000);
+    for (const [index, events] of [
+      [1, [{ ...validEvent(1), event_id: 'fits' }, { ...validEvent(2), event_id: 'huge', padding: huge }]],
+      [0, [{ ...validEvent(3), event_id: 'huge-invalid', event_type: 'teleport', padding: huge }, { ...validEvent(4), event_id: 'fits-too' }]],
+    ] as const) {
+      const refused = await post(ingest.svc, '/v1/events', JSON.stringify(events), 'application/json');
+      expect(refused.status).toBe(413);
+      expect(JSON.stringify(refused.body)).toContain(`the event at index ${index} is`);
+      expect(JSON.stringify(refused.body)).toContain('INGEST_MAX_EVENT_BYTES');
+    }
+    const ids = (await readAll(ingest.topics.events)).map((r) => r.json.event_id);
+    for (const id of ['fits', 'huge', 'fits-too']) expect(ids).not.toContain(id);
+    expect((await readAll(ingest.topics.eventsDlq)).map((r) => (r.json.original as { event_id?: string }).event_id)).not.toContain('huge-invalid');
     const bad = await fetch(ingest.svc.url('/v1/events/csv?format=excel'), { method: 'POST', body: 'a,b\n1,2', headers: { 'content-type': 'text/csv' } });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('format must be one of');

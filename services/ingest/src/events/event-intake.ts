@@ -8,6 +8,8 @@ export interface RejectedEvent {
 
 export interface Intake {
   accepted: ClickEvent[];
+  /** The request index of each accepted event. */
+  acceptedAt: number[];
   rejected: RejectedEvent[];
   deadLetters: DeadLetterRecord[];
 }
@@ -33,7 +35,7 @@ export class UnparsedItem {
  */
 export function intake(items: readonly unknown[], o: IntakeOptions): Intake {
   const receivedAt = new Date(o.now).toISOString();
-  const out: Intake = { accepted: [], rejected: [], deadLetters: [] };
+  const out: Intake = { accepted: [], acceptedAt: [], rejected: [], deadLetters: [] };
   for (let index = 0; index < items.length; index++) {
     const item = items[index];
     if (item instanceof UnparsedItem) {
@@ -41,8 +43,12 @@ export function intake(items: readonly unknown[], o: IntakeOptions): Intake {
       continue;
     }
     const result = validateEvent(item, { now: o.now, maxFutureMs: o.maxFutureMs, receivedAt });
-    if (result.ok) out.accepted.push(result.event);
-    else reject(out, index, item, result.errors, o);
+    if (!result.ok) {
+      reject(out, index, item, result.errors, o);
+      continue;
+    }
+    out.accepted.push(result.event);
+    out.acceptedAt.push(index);
   }
   return out;
 }

@@ -97,6 +97,21 @@ export class EventsHttpController {
     }
   }
 
+  /**
+   * A record Kafka would refuse must not reach a flush: it would fail the flush, and so every request
+   * coalesced into it, again on each retry. The whole request is refused instead (nothing accepted).
+   */
+  private sized(value: string, index: number): string {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long string needs counting.
+    if (value.length * 3 <= this.config.maxEventBytes) return value;
+    const bytes = Buffer.byteLength(value);
+    if (bytes <= this.config.maxEventBytes) return value;
+    throw new HttpException(
+      `the event at index ${index} is ${bytes} bytes as stored, more than ${this.config.maxEventBytes} (INGEST_MAX_EVENT_BYTES); nothing was accepted`,
+      HttpStatus.PAYLOAD_TOO_LARGE,
+    );
+  }
+
   private async process(items: unknown[], reply: FastifyReply): Promise<IngestResponse> {
     if (items.length === 0) throw new BadRequestException('the body holds no events');
     if (items.length > this.config.maxBatchEvents) {
@@ -108,9 +123,13 @@ export class EventsHttpController {
     const result = intake(items, { now: Date.now(), maxFutureMs: this.config.maxFutureMs, source: 'ingest' });
     const messages: OutgoingMessage[] = new Array(result.accepted.length + result.deadLetters.length);
     let i = 0;
-    for (const e of result.accepted) messages[i++] = { topic: this.topics.events, key: e.user_id, value: JSON.stringify(e) };
-    for (const d of result.deadLetters) {
-      messages[i++] = { topic: this.topics.eventsDlq, key: deadLetterKey(d.original), value: JSON.stringify(d) };
+    for (let k = 0; k < result.accepted.length; k++) {
+      const e = result.accepted[k];
+      messages[i++] = { topic: this.topics.events, key: e.user_id, value: this.sized(JSON.stringify(e), result.acceptedAt[k]) };
+    }
+    for (let k = 0; k < result.deadLetters.length; k++) {
+      const d = result.deadLetters[k];
+      messages[i++] = { topic: this.topics.eventsDlq, key: deadLetterKey(d.original), value: this.sized(JSON.stringify(d), result.rejected[k].index) };
     }
     try {
       await this.producer.send(messages);
