@@ -77,3 +77,13 @@ export function parseNdjson(body: string): unknown[] {
   }
   return items;
 }
+
+/**
+ * The UTF-8 size of a record value when it is over `maxBytes`, else undefined. UTF-8 takes at most
+ * 3 bytes per UTF-16 unit, so only a long string is counted (the hot path stays a length check).
+ */
+export function bytesOver(value: string, maxBytes: number): number | undefined {
+  if (value.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(value);
+  return bytes > maxBytes ? bytes : undefined;
+}

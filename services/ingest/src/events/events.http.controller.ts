@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CSV_FORMATS, CsvFormat, CsvHeaderError, deadLetterKey, readCsvEvents, TopicNames } from '@clickstream/contracts';
 import { ApiKeyGuard, KafkaClient, MetricsService } from '@clickstream/platform';
 import { ingestConfig, IngestConfig } from '../ingest.config';
-import { intake, parseNdjson, UnparsedItem } from './event-intake';
+import { bytesOver, intake, parseNdjson, UnparsedItem } from './event-intake';
 import { BacklogFullError, EventProducer, KafkaUnavailableError, OutgoingMessage } from './event-producer';
 
 export interface IngestResponse {
@@ -102,10 +102,8 @@ export class EventsHttpController {
    * coalesced into it, again on each retry. The whole request is refused instead (nothing accepted).
    */
   private sized(value: string, index: number): string {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long string needs counting.
-    if (value.length * 3 <= this.config.maxEventBytes) return value;
-    const bytes = Buffer.byteLength(value);
-    if (bytes <= this.config.maxEventBytes) return value;
+    const bytes = bytesOver(value, this.config.maxEventBytes);
+    if (bytes === undefined) return value;
     throw new HttpException(
       `the event at index ${index} is ${bytes} bytes as stored, more than ${this.config.maxEventBytes} (INGEST_MAX_EVENT_BYTES); nothing was accepted`,
       HttpStatus.PAYLOAD_TOO_LARGE,
