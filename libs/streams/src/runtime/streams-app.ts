@@ -165,6 +165,13 @@ export class StreamsApp {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    // kafkajs never hands eachBatch a fetch of only markers or aborted records; it only says so here.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0 || payload.firstOffset === null) return;
+      void this.onSkippedBatch(payload.topic, payload.partition, payload.firstOffset, payload.lastOffset).catch((err: Error) =>
+        this.o.logger.warn({ topic: payload.topic, partition: payload.partition, err: err.message }, 'skipped batch not committed'),
+      );
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.o.logger.error({ err: payload.error.message, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) void this.restartConsumer();
@@ -286,7 +293,8 @@ export class StreamsApp {
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    // A batch of only markers or aborted records still moves the position (see StreamTask.skipTo).
+    // Markers and aborted records at the end of a batch still move the position (StreamTask.skipTo);
+    // a batch of nothing else never gets here (onSkippedBatch).
     if (batch.firstOffset() === null) return;
     const live = await this.taskFor(batch.topic, batch.partition);
     await this.withLock(live, async () => {
@@ -313,6 +321,25 @@ export class StreamsApp {
       this.metrics.batchDuration.observe({ processor: this.applicationId, topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
       await this.enqueueCommit(live);
       await heartbeat();
+    });
+  }
+
+  /**
+   * A fetch of only transaction markers or aborted records still moves the task's position and is
+   * committed, like a batch: otherwise a transactional input that ends on a marker (every
+   * transaction does) leaves the partition one offset behind its end until more data arrives.
+   */
+  private async onSkippedBatch(topic: string, partition: number, firstOffset: string, lastOffset: string): Promise<void> {
+    if (!this.running || !this.assigned.has(`${topic}-${partition}`)) return;
+    const live = await this.taskFor(topic, partition);
+    await this.withLock(live, async () => {
+      if (live.closed) return;
+      const resume = live.task.resumeOffset();
+      // Kafka's position is past what Postgres committed: go back, as onBatch does.
+      if (resume !== null && BigInt(firstOffset) > BigInt(resume)) return this.consumer!.seek({ topic, partition, offset: resume });
+      if (resume !== null && BigInt(lastOffset) < BigInt(resume)) return;
+      live.task.skipTo((BigInt(lastOffset) + 1n).toString());
+      await this.enqueueCommit(live);
     });
   }
 
