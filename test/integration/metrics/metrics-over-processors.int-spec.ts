@@ -71,6 +71,23 @@ describe('metrics service over a database seeded by the real processors', () => 
   const endOffsets = async () => (await admin.fetchTopicOffsets(topics.events)).reduce((s, p) => s + Number(p.high), 0);
   const committed = async (group: string) =>
     n((await pool.query<{ s: string | null }>(`SELECT sum(next_offset) s FROM stream_offsets WHERE group_id = $1 AND topic = $2`, [group, topics.events])).rows[0].s);
+  /**
+   * Waits until `group` committed up to the topic's end, both read afresh on every poll: the end is
+   * the last stable offset, and Kafka writes a transaction's commit markers after the producer's
+   * commit returns, so an end read once right after a 202 can stay below what the group commits.
+   */
+  const caughtUp = async (group: string, timeoutMs: number) => {
+    let last: [number, number] | undefined;
+    await waitFor(
+      async () => {
+        last = [await committed(group), await endOffsets()];
+        return last[0] === last[1];
+      },
+      { timeoutMs, what: `${group} committed every offset` },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (committed ${last?.[0]}, end ${last?.[1]})`);
+    });
+  };
   const metricsText = async () => (await fetch(metrics.url('/metrics'))).text();
   const lagOf = (text: string, group: string) =>
     Array.from({ length: PARTITIONS }, (_, p) => sample(text, 'kafka_consumergroup_lag', { group, topic: topics.events, partition: String(p) }));
@@ -97,10 +114,7 @@ describe('metrics service over a database seeded by the real processors', () => 
     // 30 min of traffic ending now, with the per-user fraud patterns.
     const events = [...generateTraffic({ seed: 5, startTime: now - 30 * 60_000, ratePerSecond: 5, count: 9000, fraud: FRAUD_PATTERNS, disorderMs: 20_000 }).events()];
     for (let i = 0; i < events.length; i += 3000) await post(events.slice(i, i + 3000));
-    const end = await endOffsets();
-    for (const p of PROCESSORS) {
-      await waitFor(async () => (await committed(groups[p])) === end, { timeoutMs: 120_000, what: `${p} committed every offset (${end})` });
-    }
+    for (const p of PROCESSORS) await caughtUp(groups[p], 120_000);
   });
 
   afterAll(async () => {
@@ -211,8 +225,7 @@ describe('metrics service over a database seeded by the real processors', () => 
     await services.get('aggregator')!.stop('SIGKILL');
     const t = Date.now();
     await post(Array.from({ length: 300 }, (_, i) => ({ event_time: new Date(t - 1000).toISOString(), event_type: 'view', user_id: `late-user-${i}` })));
-    const end = await endOffsets();
-    await waitFor(async () => (await committed(groups.sessionizer)) === end, { timeoutMs: 60_000, what: 'sessionizer caught up' });
+    await caughtUp(groups.sessionizer, 60_000);
     await waitFor(
       async () => {
         const text = await metricsText();
