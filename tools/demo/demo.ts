@@ -148,10 +148,10 @@ async function caughtUp(brokers: string, prefix: string, dbUrl: string): Promise
   await admin.connect();
   const pool = new Pool({ connectionString: dbUrl, max: 1 });
   try {
-    const ends = await admin.fetchTopicOffsets(`${prefix}clickstream.events.v1`);
-    const end = ends.reduce((n, p) => n + Number(p.high), 0);
     const deadline = Date.now() + 300_000;
     for (;;) {
+      // Read afresh each time: the end (last stable offset) can trail the last commit by its markers.
+      const end = (await admin.fetchTopicOffsets(`${prefix}clickstream.events.v1`)).reduce((n, p) => n + Number(p.high), 0);
       const { rows } = await pool.query<{ group_id: string; n: string }>(
         `SELECT group_id, sum(next_offset) AS n FROM stream_offsets WHERE topic = $1 AND group_id = ANY($2) GROUP BY group_id`,
         [`${prefix}clickstream.events.v1`, PROCESSORS.map((p) => `${prefix}clickstream-${p}`)],
