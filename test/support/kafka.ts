@@ -88,56 +88,6 @@ export async function readTopic(
   return records;
 }
 
-/** End offsets of every partition now: read from here to see only what a test produces next. */
-export async function topicEnd(kafka: Kafka, topic: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, o.high]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Reads `topic` from the given offsets (read_committed) until `done(records)` holds. */
-export async function readTopicFrom(
-  kafka: Kafka,
-  topic: string,
-  from: Map<number, string>,
-  done: (records: ConsumedRecord[]) => boolean,
-  timeoutMs = 60_000,
-): Promise<ConsumedRecord[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('reader-from') });
-  const records: ConsumedRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`readTopicFrom(${topic}) timed out with ${records.length} records`)), timeoutMs);
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              const headers: Record<string, string> = {};
-              for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(v);
-              records.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, headers });
-            }
-            if (done(records)) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-      for (const [partition, offset] of from) consumer.seek({ topic, partition, offset });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
-}
-
 /**
  * Reads a whole topic as a read_committed consumer: appends an end marker to every partition
  * (after the writers stopped) and reads until all markers are seen, so nothing is missed.
