@@ -47,7 +47,7 @@ describe('accumulating table sink', () => {
     outbox: [],
     processed: writes.length,
     late: 0,
-    deadLettered: 0,
+    deadLettered: 0, deadLetters: [],
     minAcceptedTime: null,
   });
   const counts = async () =>

@@ -11,7 +11,7 @@ const emptyCommit = (nextOffset: string, nextSeq = 0): TaskCommit => ({
   outbox: [],
   processed: 0,
   late: 0,
-  deadLettered: 0,
+  deadLettered: 0, deadLetters: [],
   minAcceptedTime: null,
 });
 

@@ -42,8 +42,23 @@ export const databaseConfig = defineConfig(
       .string(DEFAULT_DATABASE_URL)
       .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// connection URL'),
     DATABASE_POOL_SIZE: env.int(10, 1, 500),
+    // Nothing waits forever (SPEC §9): a statement, a lock wait, an open transaction and a connect
+    // attempt are each bounded; a commit that hits a bound fails, is logged, and is retried.
+    DATABASE_STATEMENT_TIMEOUT_MS: env.int(30_000, 100, 3_600_000),
+    DATABASE_LOCK_TIMEOUT_MS: env.int(10_000, 100, 3_600_000),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: env.int(60_000, 100, 3_600_000),
+    DATABASE_CONNECT_TIMEOUT_MS: env.int(5_000, 100, 120_000),
   },
-  (v) => ({ url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE }),
+  (v) => ({
+    url: v.DATABASE_URL,
+    poolSize: v.DATABASE_POOL_SIZE,
+    timeouts: {
+      statementMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockMs: v.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      connectMs: v.DATABASE_CONNECT_TIMEOUT_MS,
+    },
+  }),
 );
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +100,13 @@ export const streamsConfig = defineConfig(
     STREAMS_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
     // kafkajs cannot consume a record batch larger than this: keep it above the broker's 1 MiB limit.
     STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1_100_000, 64 * 1024 * 1024),
+    // A failed task is rebuilt after a delay doubling from the initial one up to the max, jittered.
+    STREAMS_RESTART_BACKOFF_INITIAL_MS: env.int(1000, 10, 600_000),
+    STREAMS_RESTART_BACKOFF_MAX_MS: env.int(60_000, 10, 3_600_000),
+    // A partition with lag whose committed offset has not moved this long is stalled (metric, log).
+    STREAMS_STALL_TIMEOUT_MS: env.int(60_000, 1000, 24 * 3_600_000),
+    // Late and dead-letter records cut the original payload above this (under the broker's 1 MiB).
+    STREAMS_MAX_PAYLOAD_BYTES: env.int(512 * 1024, 1024, 900_000),
   },
   (v) => ({
     allowedLatenessMs: v.STREAMS_ALLOWED_LATENESS_MS,
@@ -92,6 +114,10 @@ export const streamsConfig = defineConfig(
     maxRetries: v.STREAMS_MAX_RETRIES,
     sessionTimeoutMs: v.STREAMS_SESSION_TIMEOUT_MS,
     maxBytesPerPartition: v.STREAMS_MAX_BYTES_PER_PARTITION,
+    restartBackoffInitialMs: v.STREAMS_RESTART_BACKOFF_INITIAL_MS,
+    restartBackoffMaxMs: Math.max(v.STREAMS_RESTART_BACKOFF_MAX_MS, v.STREAMS_RESTART_BACKOFF_INITIAL_MS),
+    stallTimeoutMs: v.STREAMS_STALL_TIMEOUT_MS,
+    maxPayloadBytes: v.STREAMS_MAX_PAYLOAD_BYTES,
   }),
 );
 

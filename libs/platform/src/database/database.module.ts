@@ -12,7 +12,7 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [databaseConfig.KEY],
           useFactory: (db: DatabaseConfig) => ({
-            ...dataSourceOptions(db.url, db.poolSize),
+            ...dataSourceOptions(db.url, db.poolSize, db.timeouts),
             autoLoadEntities: true,
             // Fail fast at boot, then let readiness report a lost database instead of crashing.
             retryAttempts: 3,

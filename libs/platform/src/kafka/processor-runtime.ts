@@ -1,9 +1,17 @@
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { Kafka } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
 import { StreamsConfig } from '../config';
 import { MetricsService } from '../metrics';
 import { KafkaClient } from './kafka.client';
+
+/** pino's (object, message) signature, as libs/streams' StreamsLogger expects. */
+export interface ProcessorLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 /** What every stream processor takes from the platform (a subset of libs/streams' StreamsAppOptions). */
 export interface ProcessorRuntime {
@@ -18,10 +26,26 @@ export interface ProcessorRuntime {
   maxBytesPerPartition: number;
   registry: Registry;
   metricPrefix: string;
+  logger: ProcessorLogger;
+  restartBackoff: { initialMs: number; maxMs: number };
+  stallAfterMs: number;
+  maxPayloadBytes: number;
 }
 
-/** The service's Kafka client, pool, SPEC §4 settings and metrics registry, for StreamsModule. */
-export function processorRuntime(kafka: KafkaClient, pool: Pool, streams: StreamsConfig, metrics: MetricsService, metricPrefix: string): ProcessorRuntime {
+/**
+ * The service's Kafka client, pool, SPEC §4 and §9 settings, metrics registry and logger, for
+ * StreamsModule. The runtime logs through nestjs-pino, so its lines carry the service name like
+ * every other line of the service.
+ */
+export function processorRuntime(
+  kafka: KafkaClient,
+  pool: Pool,
+  streams: StreamsConfig,
+  metrics: MetricsService,
+  metricPrefix: string,
+  logger: PinoLogger,
+): ProcessorRuntime {
+  logger.setContext('streams');
   return {
     kafka: kafka.kafka,
     pool,
@@ -34,5 +58,9 @@ export function processorRuntime(kafka: KafkaClient, pool: Pool, streams: Stream
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,
+    logger,
+    restartBackoff: { initialMs: streams.restartBackoffInitialMs, maxMs: streams.restartBackoffMaxMs },
+    stallAfterMs: streams.stallTimeoutMs,
+    maxPayloadBytes: streams.maxPayloadBytes,
   };
 }

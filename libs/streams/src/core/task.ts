@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { KeyValueStore } from './store';
 import { BranchContext, GraphNode, NodeInstance, ProcessorContext, Rec, SinkDefinition, SinkPosition, SourceDefinition, TableSinkDefinition, Topology } from './topology';
 import { PartitionWatermark, WatermarkState } from './watermark';
@@ -35,6 +36,25 @@ export interface TaskOptions {
   /** Attempts after the first before a record is dead-lettered. */
   maxRetries: number;
   clock: () => number;
+  /**
+   * Late and dead-letter records carry the original payload up to this many bytes (UTF-8); a larger
+   * one is cut, keeping its size and SHA-256, so the record stays under the broker's message limit.
+   * Default 512 KiB.
+   */
+  maxPayloadBytes?: number;
+}
+
+/** A record the runtime isolated as one that cannot be stored or published: dead-lettered, not processed. */
+export interface QuarantinedRecord {
+  reason: string;
+  message: string;
+}
+
+/** One dead-lettered record of a commit, for the runtime's log line. */
+export interface DeadLetterNote {
+  offset: string;
+  reason: string;
+  message: string;
 }
 
 export interface TaskRestore {
@@ -56,6 +76,7 @@ export interface TaskCommit {
   processed: number;
   late: number;
   deadLettered: number;
+  deadLetters: DeadLetterNote[];
   /** Oldest event time accepted (not late) since the last commit; null when none. */
   minAcceptedTime: number | null;
 }
@@ -79,6 +100,10 @@ class StoreJournal {
     const had = store.has(key);
     const prev = store.get(key);
     this.undo.push(() => (had ? store.restore(key, prev) : store.delete(key)));
+  }
+  /** A node's own undo of an in-place change (ProcessorContext.onRollback). */
+  push(undo: () => void): void {
+    this.undo.push(undo);
   }
   rollback(): void {
     for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]();
@@ -111,6 +136,9 @@ export class StreamTask {
   private lazyTables = new Map<TableSinkDefinition, Map<string, LazyWrite>>();
   private pendingLazy: Array<LazyWrite & { sink: TableSinkDefinition; id: string }> = [];
   private counts = { processed: 0, late: 0, deadLettered: 0 };
+  private deadLetters: DeadLetterNote[] = [];
+  /** Offsets the runtime isolated (see quarantine). */
+  private readonly quarantined = new Map<string, QuarantinedRecord>();
   private minAcceptedTime: number | null = null;
 
   constructor(
@@ -187,6 +215,9 @@ export class StreamTask {
       },
       watermark: () => this.wm.current,
       now: () => this.options.clock(),
+      onRollback: (undo) => {
+        if (this.journaling) this.journal.push(undo);
+      },
     };
     wired.instance = def.create(ctx as ProcessorContext);
     // Children are wired first (post-order); unshift puts every parent before its descendants, so a
@@ -230,6 +261,14 @@ export class StreamTask {
     if (this.nextOffset === null || n > this.nextOffset) this.nextOffset = n;
   }
 
+  /**
+   * Marks the record at `offset` as one that cannot be stored or published (the runtime found it by
+   * isolation): when it is consumed it is dead-lettered with `reason`, and nothing else happens.
+   */
+  quarantine(offset: string, record: QuarantinedRecord): void {
+    this.quarantined.set(offset, record);
+  }
+
   /** Processes consumed records in offset order. Records below the resume offset are skipped. */
   process(records: RawRecord[]): void {
     for (const raw of records) this.processOne(raw);
@@ -239,6 +278,8 @@ export class StreamTask {
     const offset = BigInt(raw.offset);
     if (this.nextOffset !== null && offset < this.nextOffset) return;
     this.nextOffset = offset + 1n;
+    const quarantined = this.quarantined.get(raw.offset);
+    if (quarantined) return this.deadLetter(raw, new PoisonError(quarantined.reason, quarantined.message), 1);
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
       try {
@@ -248,7 +289,7 @@ export class StreamTask {
         lastError = err;
       }
     }
-    this.deadLetter(raw, lastError);
+    this.deadLetter(raw, lastError, this.options.maxRetries + 1);
   }
 
   private attempt(raw: RawRecord): void {
@@ -324,7 +365,10 @@ export class StreamTask {
   }
 
   private pushOutbox(topic: string, key: string | null, value: string): void {
-    this.outbox.push({ seq: this.nextSeq++, topic, key, value });
+    // The outbox keeps keys as text, which cannot hold NUL; such a key only comes with a record that
+    // is about to be dead-lettered, whose DLQ record must still be storable.
+    const safeKey = key !== null && key.includes('\u0000') ? key.replace(/\u0000/g, '\uFFFD') : key;
+    this.outbox.push({ seq: this.nextSeq++, topic, key: safeKey, value });
   }
 
   /** Lets stateful nodes close what the watermark passed; their results flow downstream. */
@@ -369,7 +413,7 @@ export class StreamTask {
       JSON.stringify({
         processor: this.options.applicationId,
         reason: 'behind_watermark',
-        event: value,
+        ...this.payload('event', raw, value),
         event_time: new Date(timestamp).toISOString(),
         watermark: new Date(wm).toISOString(),
         detected_at: new Date(this.options.clock()).toISOString(),
@@ -378,24 +422,44 @@ export class StreamTask {
     );
   }
 
-  private deadLetter(raw: RawRecord, err: unknown): void {
+  /**
+   * The original payload under `field` (parsed value for late records, raw text for dead letters),
+   * or, above maxPayloadBytes, a cut prefix with the full size and hash.
+   */
+  private payload(field: 'event' | 'original', raw: RawRecord, parsed?: unknown): Record<string, unknown> {
+    const bytes = raw.value?.length ?? 0;
+    const limit = this.options.maxPayloadBytes ?? 512 * 1024;
+    if (bytes <= limit) return { [field]: parsed !== undefined ? parsed : (raw.value?.toString('utf8') ?? null) };
+    return {
+      [field]: null,
+      payload_truncated: true,
+      payload_bytes: bytes,
+      payload_sha256: createHash('sha256').update(raw.value!).digest('hex'),
+      payload_prefix: raw.value!.subarray(0, 1024).toString('utf8'),
+    };
+  }
+
+  private deadLetter(raw: RawRecord, err: unknown, attempts: number): void {
     this.counts.deadLettered++;
-    if (!this.options.deadLetterTopic) return;
     const poison = err instanceof PoisonError ? err : undefined;
+    const reason = poison?.reason ?? 'processing_failed';
+    const message = err instanceof Error ? err.message : String(err);
+    this.deadLetters.push({ offset: raw.offset, reason, message });
+    if (!this.options.deadLetterTopic) return;
     this.pushOutbox(
       this.options.deadLetterTopic,
       raw.key?.toString('utf8') ?? null,
       JSON.stringify({
-        original: raw.value?.toString('utf8') ?? null,
-        reason: poison?.reason ?? 'processing_failed',
+        ...this.payload('original', raw),
+        reason,
         field: null,
-        message: err instanceof Error ? err.message : String(err),
+        message,
         source: this.options.applicationId,
         failed_at: new Date(this.options.clock()).toISOString(),
         topic: this.topic,
         partition: this.partition,
         offset: raw.offset,
-        attempts: this.options.maxRetries + 1,
+        attempts,
       }),
     );
   }
@@ -417,8 +481,10 @@ export class StreamTask {
       tableWrites: this.tableWrites,
       outbox: this.outbox,
       ...this.counts,
+      deadLetters: this.deadLetters,
       minAcceptedTime: this.minAcceptedTime,
     };
+    this.deadLetters = [];
     this.minAcceptedTime = null;
     this.tableWrites = [];
     this.outbox = [];

@@ -21,6 +21,12 @@ export interface ProcessorContext {
   watermark(): number | null;
   /** Wall-clock ms (the test driver controls it). */
   now(): number;
+  /**
+   * For a node that changes a stored value in place (instead of putting a new one): `undo` puts it
+   * back. Undos run newest first, with the store writes, when the record or watermark step fails;
+   * they are dropped when it succeeds.
+   */
+  onRollback(undo: () => void): void;
 }
 
 export interface NodeInstance {

@@ -2,8 +2,13 @@ import { Admin, Kafka } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
 import { globalWatermark } from '../core/global-watermark';
 import { OutboxMessage } from '../core/task';
+import { restartDelayMs, RestartBackoffOptions } from './backoff';
 import { TaskFencedError } from './errors';
+import { classifyFailure } from './failure';
+import { StreamsLogger } from './logger';
+import { StreamsMetrics } from './metrics';
 import { OutboxPublisher } from './outbox-publisher';
+import { withClient } from './pg-client';
 import { TaskIdentity, TaskRepository } from './task-repository';
 
 /** A message a stage publishes. */
@@ -37,11 +42,6 @@ export interface GlobalStage {
   run(ctx: GlobalStageContext): Promise<StageMessage[]>;
 }
 
-interface StageLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 interface OpenStage {
   id: TaskIdentity;
   epoch: string;
@@ -54,6 +54,9 @@ export class GlobalStageRunner {
   private open?: OpenStage;
   private running = false;
   private partitionCount?: { n: number; at: number };
+  /** Consecutive failed steps, and the wall-clock ms before which no step runs. */
+  private failures = 0;
+  private notBefore = 0;
 
   constructor(
     private readonly stage: GlobalStage,
@@ -65,25 +68,52 @@ export class GlobalStageRunner {
       repo: TaskRepository;
       idleTimeoutMs: number;
       clock: () => number;
-      logger: StageLogger;
+      logger: StreamsLogger;
+      metrics: StreamsMetrics;
+      backoff: RestartBackoffOptions;
     },
   ) {}
 
   get identity(): TaskIdentity {
-    return { appId: `${this.deps.appId}#${this.stage.name}`, topic: this.stage.topic, partition: 0 };
+    return {
+      appId: `${this.deps.appId}#${this.stage.name}`,
+      topic: this.stage.topic,
+      partition: 0,
+    };
   }
 
   /** One step; `owner`: whether this instance owns partition 0 of the stage's topic right now. */
   async tick(owner: boolean): Promise<void> {
     if (this.running) return;
+    if (owner && this.deps.clock() < this.notBefore) return;
     this.running = true;
     try {
       if (!owner) return await this.close();
       const open = this.open ?? (await this.claim());
       await this.step(open);
+      this.failures = 0;
     } catch (err) {
+      // Backs off like a task (capped, jittered): a stage that fails every second would re-claim every second.
+      const failure = classifyFailure(err);
+      const delay = restartDelayMs(++this.failures, this.deps.backoff);
+      this.notBefore = this.deps.clock() + delay;
+      this.deps.metrics.taskFailures.inc({
+        processor: this.deps.appId,
+        reason: `stage_${failure.kind}`,
+      });
       const fenced = err instanceof TaskFencedError;
-      this.deps.logger.warn({ stage: this.stage.name, err: (err as Error).message }, fenced ? 'stage fenced' : 'stage step failed');
+      this.deps.logger[fenced ? 'warn' : 'error'](
+        {
+          processor: this.deps.appId,
+          stage: this.stage.name,
+          reason: failure.kind,
+          code: failure.code,
+          err: failure.message,
+          attempt: this.failures,
+          retryInMs: delay,
+        },
+        fenced ? 'stage fenced' : 'stage step failed',
+      );
       await this.close();
     } finally {
       this.running = false;
@@ -93,7 +123,9 @@ export class GlobalStageRunner {
   private async claim(): Promise<OpenStage> {
     const id = this.identity;
     const claimed = await this.deps.repo.claim(id);
-    const publisher = new OutboxPublisher(this.deps.kafka, this.deps.admin(), id);
+    const publisher = new OutboxPublisher(this.deps.kafka, this.deps.admin(), id, {
+      logger: this.deps.logger,
+    });
     try {
       const from = await publisher.init();
       await publisher.publish(await this.deps.repo.pendingOutbox(id, from));
@@ -102,7 +134,10 @@ export class GlobalStageRunner {
       throw err;
     }
     this.open = { id, epoch: claimed.epoch, nextSeq: claimed.nextSeq, publisher };
-    this.deps.logger.info({ stage: this.stage.name, epoch: claimed.epoch }, 'stage claimed');
+    this.deps.logger.info(
+      { processor: this.deps.appId, stage: this.stage.name, epoch: claimed.epoch },
+      'stage claimed',
+    );
     return this.open;
   }
 
@@ -116,7 +151,11 @@ export class GlobalStageRunner {
     const partitions = await this.partitions(now);
     const { id } = open;
     const outbox = await this.transaction(open, async (client) => {
-      const progress = await this.deps.repo.partitionProgress(this.deps.appId, this.stage.topic, client);
+      const progress = await this.deps.repo.partitionProgress(
+        this.deps.appId,
+        this.stage.topic,
+        client,
+      );
       const gw = globalWatermark(progress, now, this.deps.idleTimeoutMs, partitions);
       const messages = await this.stage.run({ client, globalWatermark: gw, now });
       if (gw !== null) {
@@ -132,46 +171,55 @@ export class GlobalStageRunner {
   }
 
   /** The stage's run plus its outbox rows, in one transaction fenced by the stage's epoch. */
-  private async transaction(open: OpenStage, run: (client: PoolClient) => Promise<StageMessage[]>): Promise<OutboxMessage[]> {
+  private async transaction(
+    open: OpenStage,
+    run: (client: PoolClient) => Promise<StageMessage[]>,
+  ): Promise<OutboxMessage[]> {
     const { id } = open;
-    const client = await this.deps.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // Locks the stage's row until commit: a second runner (during a rebalance) waits, then fails the fence.
-      const fenced = await client.query(`UPDATE stream_offsets SET updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`, [
-        id.appId,
-        id.topic,
-        id.partition,
-        open.epoch,
-      ]);
-      if (fenced.rowCount !== 1) throw new TaskFencedError(`${id.appId}/${id.topic}`);
-      const messages = await run(client);
-      const outbox = messages.map((m, i) => ({ seq: open.nextSeq + i, ...m }));
-      const confirmed = open.publisher.confirmedBelow;
-      await client.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [id.appId, id.topic, id.partition, confirmed]);
-      if (outbox.length) {
+    return withClient(this.deps.pool, async (client) => {
+      try {
+        await client.query('BEGIN');
+        // Locks the stage's row until commit: a second runner (during a rebalance) waits, then fails the fence.
+        const fenced = await client.query(
+          `UPDATE stream_offsets SET updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`,
+          [id.appId, id.topic, id.partition, open.epoch],
+        );
+        if (fenced.rowCount !== 1) throw new TaskFencedError(`${id.appId}/${id.topic}`);
+        const messages = await run(client);
+        const outbox = messages.map((m, i) => ({ seq: open.nextSeq + i, ...m }));
+        const confirmed = open.publisher.confirmedBelow;
         await client.query(
-          `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
+          `DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`,
+          [id.appId, id.topic, id.partition, confirmed],
+        );
+        if (outbox.length) {
+          await client.query(
+            `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
            SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
              FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS o(seq, target_topic, key, value)`,
-          [id.appId, id.topic, id.partition, outbox.map((m) => m.seq), outbox.map((m) => m.topic), outbox.map((m) => m.key), outbox.map((m) => m.value)],
-        );
-        await client.query(`UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`, [
-          id.appId,
-          id.topic,
-          id.partition,
-          open.nextSeq + outbox.length,
-        ]);
+            [
+              id.appId,
+              id.topic,
+              id.partition,
+              outbox.map((m) => m.seq),
+              outbox.map((m) => m.topic),
+              outbox.map((m) => m.key),
+              outbox.map((m) => m.value),
+            ],
+          );
+          await client.query(
+            `UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+            [id.appId, id.topic, id.partition, open.nextSeq + outbox.length],
+          );
+        }
+        await client.query('COMMIT');
+        open.nextSeq += outbox.length;
+        return outbox;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
       }
-      await client.query('COMMIT');
-      open.nextSeq += outbox.length;
-      return outbox;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The topic's partition count, refreshed every 30 s (partitions can be added). */

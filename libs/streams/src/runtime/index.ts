@@ -5,3 +5,8 @@ export * from './task-repository';
 export * from './outbox-publisher';
 export * from './backoff';
 export * from './global-stage';
+export * from './logger';
+export * from './failure';
+export * from './task-supervisor';
+export * from './stall-monitor';
+export * from './pg-client';

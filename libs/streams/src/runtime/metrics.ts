@@ -8,6 +8,10 @@ export class StreamsMetrics {
   readonly watermarkLag: Gauge<'processor' | 'topic' | 'partition'>;
   readonly batchDuration: Histogram<'processor' | 'topic'>;
   readonly commitDuration: Histogram<'processor'>;
+  readonly taskFailures: Counter<'processor' | 'reason'>;
+  readonly taskRestarts: Counter<'processor'>;
+  readonly consumerRestarts: Counter<'processor'>;
+  readonly partitionStalled: Gauge<'processor' | 'topic' | 'partition'>;
 
   constructor(registry: Registry, prefix: string) {
     const get = <M>(name: string, make: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? make();
@@ -39,6 +43,28 @@ export class StreamsMetrics {
         help: 'Postgres commit of state, results, outbox and offsets.',
         labelNames: ['processor'],
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+        registers: [registry],
+      }),
+    );
+    this.taskFailures = get(`${prefix}_task_failures_total`, () =>
+      new Counter({
+        name: `${prefix}_task_failures_total`,
+        help: 'Task failures by reason (<stage>_<kind>, e.g. commit_data, commit_transient, publish_data, fenced).',
+        labelNames: ['processor', 'reason'],
+        registers: [registry],
+      }),
+    );
+    this.taskRestarts = get(`${prefix}_task_restarts_total`, () =>
+      new Counter({ name: `${prefix}_task_restarts_total`, help: 'Tasks rebuilt from Postgres after a failure.', labelNames: ['processor'], registers: [registry] }),
+    );
+    this.consumerRestarts = get(`${prefix}_consumer_restarts_total`, () =>
+      new Counter({ name: `${prefix}_consumer_restarts_total`, help: 'Kafka consumer crashes that were restarted.', labelNames: ['processor'], registers: [registry] }),
+    );
+    this.partitionStalled = get(`${prefix}_partition_stalled`, () =>
+      new Gauge({
+        name: `${prefix}_partition_stalled`,
+        help: '1 when the partition has lag but its committed offset has not moved for the stall timeout.',
+        labelNames: labels,
         registers: [registry],
       }),
     );

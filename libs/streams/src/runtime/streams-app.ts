@@ -4,20 +4,17 @@ import { Registry } from 'prom-client';
 import { RawRecord, StreamTask, TaskCommit } from '../core/task';
 import { Topology } from '../core/topology';
 import { globalWatermark } from '../core/global-watermark';
-import { backoffMs, sleep } from './backoff';
-import { TaskFencedError, WatermarkFloorMovedError } from './errors';
+import { DEFAULT_RESTART_BACKOFF, restartDelayMs, RestartBackoffOptions, sleep } from './backoff';
+import { classifyFailure } from './failure';
+import { StreamsLogger, silentLogger } from './logger';
 import { StreamsMetrics } from './metrics';
 import { GlobalStage, GlobalStageRunner } from './global-stage';
 import { OutboxPublisher } from './outbox-publisher';
+import { StallMonitor } from './stall-monitor';
+import { CommitRange, FailureStage, TaskSupervisor } from './task-supervisor';
 import { TaskIdentity, TaskRepository } from './task-repository';
 
-export interface StreamsLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-const silentLogger: StreamsLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export type { StreamsLogger } from './logger';
 
 export interface StreamsAppOptions {
   topology: Topology;
@@ -45,19 +42,37 @@ export interface StreamsAppOptions {
   clock?: () => number;
   /** Cross-partition work done exactly once by the owner of a topic's partition 0 (see GlobalStage). */
   stages?: GlobalStage[];
+  /** Delay before a failed task, stage or consumer is rebuilt: default 1 s doubling to 60 s, jittered. */
+  restartBackoff?: RestartBackoffOptions;
+  /** A partition with lag whose committed offset has not moved this long is stalled, default 60 s. */
+  stallAfterMs?: number;
+  /** Late and dead-letter records cut the original payload above this size, default 512 KiB. */
+  maxPayloadBytes?: number;
+  /** Bytes per produce request of the outbox (the topics' max.message.bytes may lower it), default 1 MB. */
+  maxRequestBytes?: number;
 }
 
+type ResolvedOptions = Required<
+  Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes'>
+> &
+  Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes'>;
+
 interface LiveTask {
+  key: string;
   id: TaskIdentity;
   task: StreamTask;
   epoch: string;
   publisher: OutboxPublisher;
+  /** The promise registered for this task in `tasks` (to tell it from a newer one). */
+  handle?: Promise<LiveTask>;
   /** Serialises batches and punctuation of one task. */
   lock: Promise<unknown>;
   /** Outbox rows below this seq are known deleted from Postgres. */
   deletedBelow: number;
   /** The commit of the previous batch, still running while the next batch is processed. */
   inflight: Promise<void>;
+  /** The next offset Postgres has: where the next commit's range starts. */
+  committed: string | null;
   closed: boolean;
 }
 
@@ -66,14 +81,17 @@ interface LiveTask {
  * consume a batch → process in memory → ONE Postgres transaction with state changes, result rows,
  * outbox messages and the consumed offset (fenced by the task's epoch) → publish the outbox in a
  * Kafka transaction → commit the offset to Kafka too (a hint for lag tools; Postgres is the truth).
- * Any failure after processing drops the task; its next batch rebuilds it from Postgres.
+ * Any failure after processing drops the task's memory; it is rebuilt from Postgres after a
+ * backoff (see TaskSupervisor), and a record Postgres refuses is isolated and dead-lettered, so a
+ * partition never stalls on one record.
  */
 export class StreamsApp {
-  private readonly o: Required<Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix' | 'stages'>> &
-    Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'stages'>;
+  private readonly o: ResolvedOptions;
   private readonly repo: TaskRepository;
   private readonly tasks = new Map<string, Promise<LiveTask>>();
   private readonly metrics: StreamsMetrics;
+  private readonly supervisor: TaskSupervisor;
+  private readonly stall: StallMonitor;
   private consumer?: Consumer;
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
@@ -81,8 +99,13 @@ export class StreamsApp {
   private readonly stageRunners: GlobalStageRunner[] = [];
   private running = false;
   private restarting = false;
-  /** Tasks dropped after a failure: Kafka's position may be past Postgres, so reopening seeks back. */
+  private punctuating = false;
+  /** Tasks dropped after a failure or never opened: Kafka's position may be past Postgres, so opening seeks back. */
   private readonly reopen = new Set<string>();
+  /** The epoch this instance holds per task (a reload keeps it). */
+  private readonly epochs = new Map<string, string>();
+  /** Partitions paused while their task waits out a backoff. */
+  private readonly paused = new Set<string>();
   /** Partitions the group assigned to this instance, as {topic, partition}. */
   private assigned = new Map<string, { topic: string; partition: number }>();
 
@@ -98,10 +121,15 @@ export class StreamsApp {
       maxBytesPerPartition: 1_048_576,
       logger: silentLogger,
       clock: Date.now,
+      restartBackoff: DEFAULT_RESTART_BACKOFF,
+      stallAfterMs: 60_000,
       ...options,
     };
     this.repo = new TaskRepository(options.pool);
     this.metrics = new StreamsMetrics(options.registry ?? new Registry(), options.metricPrefix ?? 'streams');
+    const common = { processor: this.applicationId, metrics: this.metrics, logger: this.o.logger, clock: this.o.clock };
+    this.supervisor = new TaskSupervisor({ ...common, backoff: this.o.restartBackoff });
+    this.stall = new StallMonitor({ ...common, admin: () => this.admin, stallAfterMs: this.o.stallAfterMs });
   }
 
   get applicationId(): string {
@@ -147,6 +175,8 @@ export class StreamsApp {
       idleTimeoutMs: this.o.idleTimeoutMs,
       clock: this.o.clock,
       logger: this.o.logger,
+      metrics: this.metrics,
+      backoff: this.o.restartBackoff,
     });
     this.stageRunners.push(runner);
     const timer = setInterval(() => void runner.tick(this.running && this.assigned.has(`${stage.topic}-0`)), stage.intervalMs ?? 1000);
@@ -169,11 +199,12 @@ export class StreamsApp {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.batchSize > 0 || payload.firstOffset === null) return;
       void this.onSkippedBatch(payload.topic, payload.partition, payload.firstOffset, payload.lastOffset).catch((err: Error) =>
-        this.o.logger.warn({ topic: payload.topic, partition: payload.partition, err: err.message }, 'skipped batch not committed'),
+        this.o.logger.warn({ processor: this.applicationId, topic: payload.topic, partition: payload.partition, err: err.message }, 'skipped batch not committed'),
       );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.o.logger.error({ err: payload.error.message, restart: payload.restart }, 'consumer crashed');
+      this.metrics.consumerRestarts.inc({ processor: this.applicationId });
+      this.o.logger.error({ processor: this.applicationId, err: payload.error.message, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) void this.restartConsumer();
     });
     await consumer.connect();
@@ -186,20 +217,23 @@ export class StreamsApp {
     });
   }
 
-  /** kafkajs gave up on the consumer: build a new one after a jittered pause. */
+  /** kafkajs gave up on the consumer: build a new one after a jittered, growing pause. */
   private async restartConsumer(): Promise<void> {
     if (this.restarting || !this.running) return;
     this.restarting = true;
     try {
       await this.consumer?.disconnect().catch(() => undefined);
       await this.closeAll();
-      for (let attempt = 0; this.running; attempt++) {
-        await sleep(backoffMs(attempt, 500, 15_000));
+      for (let attempt = 1; this.running; attempt++) {
+        const delay = restartDelayMs(attempt, this.o.restartBackoff);
+        this.o.logger.warn({ processor: this.applicationId, attempt, retryInMs: delay }, 'consumer restarting');
+        await sleep(delay);
         try {
           await this.startConsumer();
+          this.o.logger.info({ processor: this.applicationId, attempt }, 'consumer restarted');
           return;
         } catch (err) {
-          this.o.logger.warn({ err: (err as Error).message, attempt }, 'consumer restart failed');
+          this.o.logger.error({ processor: this.applicationId, err: (err as Error).message, attempt }, 'consumer restart failed');
         }
       }
     } finally {
@@ -213,12 +247,25 @@ export class StreamsApp {
       for (const partition of partitions) assigned.set(`${topic}-${partition}`, { topic, partition });
     }
     this.assigned = assigned;
+    this.stall.assigned([...assigned.values()]);
     for (const id of [...this.tasks.keys()]) if (!assigned.has(id)) void this.closeTask(id);
+    for (const key of [...this.paused]) if (!assigned.has(key)) this.paused.delete(key);
     // Claim new partitions eagerly, so empty and idle ones get ticked and show a watermark.
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const p of partitions) void this.taskFor(topic, p).catch(() => undefined);
+    for (const { topic, partition } of assigned.values()) void this.liveTask(topic, partition);
+    this.o.logger.info({ processor: this.applicationId, assigned: [...assigned.keys()].sort() }, 'partitions assigned');
+  }
+
+  /** The open task, or undefined (partition paused) while it backs off or cannot be opened. */
+  private async liveTask(topic: string, partition: number): Promise<LiveTask | undefined> {
+    const key = `${topic}-${partition}`;
+    if (!this.tasks.has(key) && this.supervisor.waitMs(key) > 0) {
+      this.pause(key, topic, partition);
+      return undefined;
     }
-    this.o.logger.info({ assigned: [...assigned.keys()].sort() }, 'partitions assigned');
+    return this.taskFor(topic, partition).catch(() => {
+      this.pause(key, topic, partition);
+      return undefined;
+    });
   }
 
   private taskFor(topic: string, partition: number): Promise<LiveTask> {
@@ -226,16 +273,53 @@ export class StreamsApp {
     let t = this.tasks.get(key);
     if (!t) {
       t = this.openTask({ appId: this.applicationId, topic, partition });
-      this.tasks.set(key, t);
-      t.catch(() => this.tasks.get(key) === t && this.tasks.delete(key));
+      const handle = t;
+      this.tasks.set(key, handle);
+      handle.then(
+        (live) => (live.handle = handle),
+        () => this.tasks.get(key) === handle && this.tasks.delete(key),
+      );
     }
     return t;
   }
 
-  /** Claims the task in Postgres, restores it, fences the old publisher and finishes its outbox. */
+  /** Claims (or, after a failure, reloads) the task from Postgres, fences the old publisher and finishes its outbox. */
   private async openTask(id: TaskIdentity): Promise<LiveTask> {
-    const claimed = await this.repo.claim(id);
-    const task = new StreamTask(
+    const key = `${id.topic}-${id.partition}`;
+    const epoch = this.epochs.get(key);
+    const rebuilt = this.reopen.has(key);
+    const ctx = { processor: this.applicationId, topic: id.topic, partition: id.partition, epoch };
+    let publisher: OutboxPublisher | undefined;
+    try {
+      const reload = this.supervisor.reopenMode(key) === 'reload' && epoch !== undefined;
+      const claimed = reload ? await this.repo.reload(id, epoch) : await this.repo.claim(id);
+      this.epochs.set(key, claimed.epoch);
+      const task = this.newTask(id, claimed);
+      for (const [offset, record] of this.supervisor.quarantined(key)) task.quarantine(offset, record);
+      // A partition left out of the global watermark (idle or empty) must not change what a stage
+      // already finalised: it resumes with its watermark at least at the stages' floor.
+      const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
+      if (floor !== null) task.raiseWatermarkTo(floor);
+      publisher = this.newPublisher(id);
+      const from = await publisher.init();
+      const published = await publisher.publish(await this.repo.pendingOutbox(id, from));
+      if (this.reopen.has(key)) await this.seekToCommitted(id, claimed.nextOffset);
+      this.reopen.delete(key);
+      this.supervisor.opened(key, rebuilt, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset, republished: published, reload });
+      this.stall.committed(key, claimed.nextOffset);
+      const live: LiveTask = { key, id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve(), committed: claimed.nextOffset };
+      this.resumeIfPaused(key, id);
+      return live;
+    } catch (err) {
+      await publisher?.close();
+      this.reopen.add(key);
+      this.supervisor.failed(key, 'restore', classifyFailure(err), ctx);
+      throw err;
+    }
+  }
+
+  private newTask(id: TaskIdentity, claimed: Awaited<ReturnType<TaskRepository['claim']>>): StreamTask {
+    return new StreamTask(
       this.o.topology,
       id.topic,
       id.partition,
@@ -247,33 +331,40 @@ export class StreamsApp {
         deadLetterTopic: this.o.deadLetterTopic,
         maxRetries: this.o.maxRetries,
         clock: this.o.clock,
+        maxPayloadBytes: this.o.maxPayloadBytes,
       },
       claimed,
     );
-    // A partition left out of the global watermark (idle or empty) must not change what a stage
-    // already finalised: it resumes with its watermark at least at the stages' floor.
-    const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
-    if (floor !== null) task.raiseWatermarkTo(floor);
-    const publisher = new OutboxPublisher(this.o.kafka, this.admin!, id);
-    try {
-      const from = await publisher.init();
-      const pending = await this.repo.pendingOutbox(id, from);
-      const published = await publisher.publish(pending);
-      this.o.logger.info(
-        { task: `${id.topic}-${id.partition}`, epoch: claimed.epoch, resumeOffset: claimed.nextOffset, republished: published },
-        'task restored',
-      );
-    } catch (err) {
-      await publisher.close();
-      throw err;
-    }
-    if (this.reopen.delete(`${id.topic}-${id.partition}`)) await this.seekToCommitted(id, claimed.nextOffset);
-    return { id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve() };
+  }
+
+  private newPublisher(id: TaskIdentity): OutboxPublisher {
+    const labels = { processor: this.applicationId, topic: id.topic, partition: String(id.partition) };
+    return new OutboxPublisher(this.o.kafka, this.admin!, id, {
+      deadLetterTopic: this.o.deadLetterTopic,
+      maxRequestBytes: this.o.maxRequestBytes,
+      logger: this.o.logger,
+      onRejected: () => this.metrics.deadLettered.inc(labels),
+    });
+  }
+
+  private pause(key: string, topic: string, partition: number): void {
+    // Whatever kafkajs resolved meanwhile, the task seeks back to Postgres when it opens.
+    this.reopen.add(key);
+    if (this.paused.has(key) || !this.consumer) return;
+    this.paused.add(key);
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+  }
+
+  private resumeIfPaused(key: string, id: TaskIdentity): void {
+    if (!this.paused.delete(key)) return;
+    this.consumer?.resume([{ topic: id.topic, partitions: [id.partition] }]);
   }
 
   private async closeTask(key: string): Promise<void> {
     const t = this.tasks.get(key);
     this.tasks.delete(key);
+    this.supervisor.forget(key);
+    this.epochs.delete(key);
     const live = await t?.catch(() => undefined);
     if (!live) return;
     await live.lock.catch(() => undefined);
@@ -292,11 +383,16 @@ export class StreamsApp {
     return run;
   }
 
+  private context(live: LiveTask): Record<string, unknown> {
+    return { processor: this.applicationId, topic: live.id.topic, partition: live.id.partition, epoch: live.epoch, offset: live.committed };
+  }
+
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     // Markers and aborted records at the end of a batch still move the position (StreamTask.skipTo);
     // a batch of nothing else never gets here (onSkippedBatch).
     if (batch.firstOffset() === null) return;
-    const live = await this.taskFor(batch.topic, batch.partition);
+    const live = await this.liveTask(batch.topic, batch.partition);
+    if (!live) return;
     await this.withLock(live, async () => {
       if (live.closed || !isRunning() || isStale()) return;
       const resume = live.task.resumeOffset();
@@ -308,20 +404,43 @@ export class StreamsApp {
       const started = process.hrtime.bigint();
       const records: RawRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
       try {
-        for (let i = 0; i < records.length; i += this.o.chunkSize) {
-          live.task.process(records.slice(i, i + this.o.chunkSize));
-          if (i + this.o.chunkSize < records.length) await heartbeat();
+        const rest = await this.processIsolated(live, records, heartbeat);
+        if (rest === null) return;
+        for (let i = 0; i < rest.length; i += this.o.chunkSize) {
+          live.task.process(rest.slice(i, i + this.o.chunkSize));
+          if (i + this.o.chunkSize < rest.length) await heartbeat();
         }
         live.task.skipTo((BigInt(batch.lastOffset()) + 1n).toString());
       } catch (err) {
         // A bug, not a poison record (those are dead-lettered inside the task).
-        await this.fail(live, err);
-        throw err;
+        return this.fail(live, 'process', err);
       }
       this.metrics.batchDuration.observe({ processor: this.applicationId, topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
       await this.enqueueCommit(live);
       await heartbeat();
     });
+  }
+
+  /**
+   * While the task isolates a refused commit, each record up to the refused range's end is
+   * processed and committed on its own, so the one Postgres refuses is known (and quarantined by
+   * the supervisor). Returns the records past the range, or null when the task failed meanwhile.
+   */
+  private async processIsolated(live: LiveTask, records: RawRecord[], heartbeat: () => Promise<void>): Promise<RawRecord[] | null> {
+    const upTo = this.supervisor.isolateUpTo(live.key);
+    if (upTo === null || records.length === 0) return records;
+    let i = 0;
+    for (; i < records.length && BigInt(records[i].offset) <= upTo; i++) {
+      const resume = live.task.resumeOffset();
+      if (resume !== null && BigInt(records[i].offset) < BigInt(resume)) continue;
+      live.task.process([records[i]]);
+      await this.enqueueCommit(live);
+      await live.inflight;
+      if (live.closed) return null;
+      await heartbeat();
+    }
+    if (i < records.length || BigInt(records[records.length - 1].offset) >= upTo) this.supervisor.isolationDone(live.key, this.context(live));
+    return records.slice(i);
   }
 
   /**
@@ -331,7 +450,8 @@ export class StreamsApp {
    */
   private async onSkippedBatch(topic: string, partition: number, firstOffset: string, lastOffset: string): Promise<void> {
     if (!this.running || !this.assigned.has(`${topic}-${partition}`)) return;
-    const live = await this.taskFor(topic, partition);
+    const live = await this.liveTask(topic, partition);
+    if (!live) return;
     await this.withLock(live, async () => {
       if (live.closed) return;
       const resume = live.task.resumeOffset();
@@ -352,36 +472,48 @@ export class StreamsApp {
     await live.inflight;
     if (live.closed) return;
     const c = live.task.takeCommit();
-    live.inflight = this.commit(live, c).catch((err) => this.fail(live, err));
+    const range: CommitRange = { from: live.committed, to: c.nextOffset, records: c.processed + c.late + c.deadLettered };
+    live.inflight = this.commit(live, c, range);
   }
 
-  /** Postgres first (the truth), then Kafka; then the offset hint for lag tools. */
-  private async commit(live: LiveTask, c: TaskCommit): Promise<void> {
+  /** Postgres first (the truth), then Kafka; then the offset hint for lag tools. Never rejects. */
+  private async commit(live: LiveTask, c: TaskCommit, range: CommitRange): Promise<void> {
     const labels = { processor: this.applicationId, topic: live.id.topic, partition: String(live.id.partition) };
     const t0 = process.hrtime.bigint();
-    await this.repo.commit(live.id, live.epoch, c, live.publisher.confirmedBelow, this.stageGroups(live.id.topic));
+    try {
+      await this.repo.commit(live.id, live.epoch, c, live.publisher.confirmedBelow, this.stageGroups(live.id.topic));
+    } catch (err) {
+      return this.fail(live, 'commit', err, range);
+    }
     live.deletedBelow = live.publisher.confirmedBelow;
+    if (c.nextOffset !== null) live.committed = c.nextOffset;
+    this.supervisor.committed(live.key, c.nextOffset);
+    this.stall.committed(live.key, c.nextOffset);
     this.metrics.commitDuration.observe({ processor: this.applicationId }, Number(process.hrtime.bigint() - t0) / 1e9);
-    await live.publisher.publish(c.outbox);
     this.metrics.processed.inc(labels, c.processed);
     if (c.late) this.metrics.late.inc(labels, c.late);
     if (c.deadLettered) this.metrics.deadLettered.inc(labels, c.deadLettered);
+    for (const d of c.deadLetters) this.o.logger.error({ ...this.context(live), offset: d.offset, reason: d.reason, err: d.message }, 'record dead-lettered');
     if (c.watermark.watermark !== null) this.metrics.watermarkLag.set(labels, (this.o.clock() - c.watermark.watermark) / 1000);
+    try {
+      await live.publisher.publish(c.outbox);
+    } catch (err) {
+      return this.fail(live, 'publish', err);
+    }
     if (c.nextOffset !== null) {
       await this.consumer
         ?.commitOffsets([{ topic: live.id.topic, partition: live.id.partition, offset: c.nextOffset }])
-        .catch((err: Error) => this.o.logger.warn({ err: err.message }, 'kafka offset hint not committed'));
+        .catch((err: Error) => this.o.logger.warn({ ...this.context(live), err: err.message }, 'kafka offset hint not committed'));
     }
   }
 
-  /** The task's memory may be ahead of Postgres now: drop it; the next batch rebuilds it. */
-  private async fail(live: LiveTask, err: unknown): Promise<void> {
-    const key = `${live.id.topic}-${live.id.partition}`;
-    const expected = err instanceof TaskFencedError || err instanceof WatermarkFloorMovedError;
-    this.o.logger[expected ? 'warn' : 'error']({ task: key, err: (err as Error).message }, expected ? 'task rebuilt' : 'task failed');
+  /** The task's memory may be ahead of Postgres now: drop it; it is rebuilt after the supervisor's backoff. */
+  private async fail(live: LiveTask, stage: FailureStage, err: unknown, range?: CommitRange): Promise<void> {
+    if (live.closed) return;
     live.closed = true;
-    if (this.tasks.has(key)) this.tasks.delete(key);
-    this.reopen.add(key);
+    if (this.tasks.get(live.key) === live.handle) this.tasks.delete(live.key);
+    this.reopen.add(live.key);
+    this.supervisor.failed(live.key, stage, classifyFailure(err), this.context(live), range);
     await live.publisher.close();
   }
 
@@ -395,20 +527,38 @@ export class StreamsApp {
     this.consumer?.seek({ topic: id.topic, partition: id.partition, offset });
   }
 
+  /** Every tick: rebuilds failed tasks whose backoff ran out, advances idle watermarks, checks for stalls. */
   private async punctuateAll(): Promise<void> {
-    // A task dropped after a failure is rebuilt even if its partition gets no new input.
-    for (const [key, { topic, partition }] of this.assigned) {
-      if (!this.tasks.has(key)) void this.taskFor(topic, partition).catch(() => undefined);
+    if (this.punctuating || !this.running) return;
+    this.punctuating = true;
+    try {
+      // A task dropped after a failure is rebuilt even if its partition gets no new input.
+      for (const [key, { topic, partition }] of this.assigned) {
+        if (!this.tasks.has(key) && this.supervisor.waitMs(key) === 0) void this.taskFor(topic, partition).catch(() => undefined);
+      }
+      for (const pending of [...this.tasks.values()]) {
+        const live = await pending.catch(() => undefined);
+        if (!live || live.closed) continue;
+        await this.withLock(live, () => this.punctuate(live));
+      }
+      await this.stall.check();
+    } catch (err) {
+      this.o.logger.error({ processor: this.applicationId, err: (err as Error).message }, 'punctuation failed');
+    } finally {
+      this.punctuating = false;
     }
-    for (const pending of [...this.tasks.values()]) {
-      const live = await pending.catch(() => undefined);
-      if (!live || live.closed) continue;
-      await this.withLock(live, async () => {
-        if (live.closed) return;
-        if (!live.task.punctuate()) return this.cleanOutbox(live);
-        await this.enqueueCommit(live);
-      });
+  }
+
+  private async punctuate(live: LiveTask): Promise<void> {
+    if (live.closed) return;
+    let moved: boolean;
+    try {
+      moved = live.task.punctuate();
+    } catch (err) {
+      return this.fail(live, 'punctuate', err);
     }
+    if (!moved) return this.cleanOutbox(live);
+    await this.enqueueCommit(live);
   }
 
   /** A quiet task still deletes what its last publish confirmed, keeping the outbox table empty. */
@@ -418,7 +568,7 @@ export class StreamsApp {
     if (below <= live.deletedBelow) return;
     await this.repo.deletePublished(live.id, below).then(
       () => (live.deletedBelow = below),
-      (err: Error) => this.o.logger.warn({ err: err.message }, 'outbox cleanup failed'),
+      (err: Error) => this.o.logger.warn({ ...this.context(live), err: err.message }, 'outbox cleanup failed'),
     );
   }
 

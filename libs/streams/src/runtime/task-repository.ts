@@ -4,6 +4,7 @@ import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topolog
 import { WatermarkState } from '../core/watermark';
 import { PartitionProgress } from '../core/global-watermark';
 import { TaskFencedError, WatermarkFloorMovedError } from './errors';
+import { withClient } from './pg-client';
 
 export interface TaskIdentity {
   appId: string;
@@ -25,20 +26,41 @@ export class TaskRepository {
 
   /** Takes ownership of a task: bumps its epoch, so commits of a previous owner fail. */
   async claim(t: TaskIdentity): Promise<ClaimedTask> {
-    const client = await this.pool.connect();
-    try {
+    return this.restore(
+      t,
+      `INSERT INTO stream_offsets (group_id, topic, partition, next_offset, epoch)
+       VALUES ($1, $2, $3, NULL, 1)
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET epoch = stream_offsets.epoch + 1, updated_at = now()
+       RETURNING epoch, next_offset, next_seq, watermark_state`,
+      [t.appId, t.topic, t.partition],
+    );
+  }
+
+  /**
+   * Reloads a task this instance still owns (same epoch), after a failed commit: the state as
+   * Postgres has it. The UPDATE takes the offsets row lock, so a commit of ours still running on the
+   * server (its client gave up) has finished before the state is read. Throws TaskFencedError when
+   * the epoch moved on.
+   */
+  async reload(t: TaskIdentity, epoch: string): Promise<ClaimedTask> {
+    return this.restore(
+      t,
+      `UPDATE stream_offsets SET updated_at = now()
+        WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4
+       RETURNING epoch, next_offset, next_seq, watermark_state`,
+      [t.appId, t.topic, t.partition, epoch],
+    );
+  }
+
+  private async restore(t: TaskIdentity, offsetsSql: string, params: unknown[]): Promise<ClaimedTask> {
+    return withClient(this.pool, async (client) => {
       const { rows } = await client.query<{
         epoch: string;
         next_offset: string | null;
         next_seq: string;
         watermark_state: WatermarkState | null;
-      }>(
-        `INSERT INTO stream_offsets (group_id, topic, partition, next_offset, epoch)
-         VALUES ($1, $2, $3, NULL, 1)
-         ON CONFLICT (group_id, topic, partition) DO UPDATE SET epoch = stream_offsets.epoch + 1, updated_at = now()
-         RETURNING epoch, next_offset, next_seq, watermark_state`,
-        [t.appId, t.topic, t.partition],
-      );
+      }>(offsetsSql, params);
+      if (rows.length === 0) throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
       const state = await client.query<{ store: string; key: string; value: unknown }>(
         `SELECT store, key, value FROM stream_state WHERE app_id = $1 AND topic = $2 AND partition = $3`,
         [t.appId, t.topic, t.partition],
@@ -57,9 +79,7 @@ export class TaskRepository {
         watermark: row.watermark_state,
         stores,
       };
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Committed watermarks of every partition of `topic`, for the global watermark. */

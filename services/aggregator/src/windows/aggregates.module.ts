@@ -1,3 +1,4 @@
+import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -11,8 +12,8 @@ import { windowFinaliser } from './window-finaliser';
 @Module({
   imports: [
     StreamsModule.forRootAsync({
-      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, aggregatorConfig.KEY],
-      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: AggregatorConfig) => {
+      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, aggregatorConfig.KEY, PinoLogger],
+      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: AggregatorConfig, logger: PinoLogger) => {
         const pool = pgPoolOf(dataSource);
         const events = metrics.counter({ name: 'aggregator_events_total', help: 'Events folded into windows, per window size.', labelNames: ['window_size'] });
         const finals = metrics.counter({ name: 'aggregator_windows_final_total', help: 'Final windows published, per window size.', labelNames: ['window_size'] });
@@ -41,7 +42,7 @@ import { windowFinaliser } from './window-finaliser';
               intervalMs: cfg.finaliseIntervalMs,
             },
           ],
-          ...processorRuntime(kafka, pool, streams, metrics, 'aggregator'),
+          ...processorRuntime(kafka, pool, streams, metrics, 'aggregator', logger),
         };
       },
     }),

@@ -1,3 +1,4 @@
+import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -30,6 +31,7 @@ import { outlierStage } from './outlier-stage';
         MetricsService,
         streamsConfig.KEY,
         fraudConfig.KEY,
+        PinoLogger,
       ],
       useFactory: (
         kafka: KafkaClient,
@@ -37,6 +39,7 @@ import { outlierStage } from './outlier-stage';
         metrics: MetricsService,
         streams: StreamsConfig,
         cfg: FraudConfig,
+        logger: PinoLogger,
       ) => {
         const hooks = fraudMetricHooks(metrics);
         return {
@@ -50,7 +53,7 @@ import { outlierStage } from './outlier-stage';
           stages: cfg.rules.outlier_activity.enabled
             ? [outlierStage({ topics: kafka.topics, cfg, ...hooks })]
             : [],
-          ...processorRuntime(kafka, pgPoolOf(dataSource), streams, metrics, metrics.prefix),
+          ...processorRuntime(kafka, pgPoolOf(dataSource), streams, metrics, metrics.prefix, logger),
         };
       },
     }),

@@ -1,3 +1,4 @@
+import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -10,8 +11,8 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
 @Module({
   imports: [
     StreamsModule.forRootAsync({
-      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, sessionizerConfig.KEY],
-      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: SessionizerConfig) => {
+      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, sessionizerConfig.KEY, PinoLogger],
+      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: SessionizerConfig, logger: PinoLogger) => {
         const closedTotal = metrics.counter({ name: 'sessionizer_sessions_closed_total', help: 'Sessions closed and published.' });
         const pool = pgPoolOf(dataSource);
         metrics.gauge({
@@ -31,7 +32,7 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
             applicationId: `${kafka.config.topicPrefix}${SESSIONIZER_APP_ID}`,
             onClosed: () => closedTotal.inc(),
           }),
-          ...processorRuntime(kafka, pool, streams, metrics, 'sessionizer'),
+          ...processorRuntime(kafka, pool, streams, metrics, 'sessionizer', logger),
         };
       },
     }),
