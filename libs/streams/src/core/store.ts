@@ -39,11 +39,20 @@ export class KeyValueStore<V = unknown> {
     this.data.set(key, value);
   }
 
-  /** The changes since the last call: value, or undefined for a deletion. */
-  takeChanges(): Map<string, V | undefined> {
-    const changes = new Map<string, V | undefined>();
-    for (const key of this.dirty) changes.set(key, this.data.get(key));
+  /**
+   * The changes since the last call: value, or undefined for a deletion. A value with toJSON (one a
+   * node changes in place) is taken in its stored form now, so the commit holds the state as of this
+   * call even if it is written, or written again, after later records changed the value.
+   */
+  takeChanges(): Map<string, unknown> {
+    const changes = new Map<string, unknown>();
+    for (const key of this.dirty) changes.set(key, storedForm(this.data.get(key)));
     this.dirty.clear();
     return changes;
   }
+}
+
+function storedForm(value: unknown): unknown {
+  const toJSON = (value as { toJSON?: unknown } | null | undefined)?.toJSON;
+  return typeof toJSON === 'function' ? (toJSON as () => unknown).call(value) : value;
 }

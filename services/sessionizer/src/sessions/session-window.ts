@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, FunnelStage, funnelStageOf } from '@clickstream/contracts';
 import { SessionResult } from '@clickstream/streams';
 
-/** What a session needs of an event: kept small because open sessions hold their events. */
+/**
+ * What a session needs of an event: kept small because an open session stores its events newer than
+ * the watermark (up to rate × allowed lateness of them for one busy user).
+ */
 export interface SessionEvent {
   type: EventType;
-  /** price × quantity in cents, for purchases only (exact sums, no float drift). */
-  cents: number;
+  /** price × quantity in cents, for purchases only (exact sums, no float drift); absent: 0. */
+  cents?: number;
   csid?: string;
 }
 
@@ -23,7 +26,8 @@ export const MAX_CLIENT_SESSION_IDS = 50;
 
 export function toSessionEvent(e: ClickEvent): SessionEvent {
   const purchase = e.event_type === 'purchase' && e.price !== undefined;
-  const out: SessionEvent = { type: e.event_type, cents: purchase ? Math.round(e.price! * 100) * (e.quantity ?? 1) : 0 };
+  const out: SessionEvent = { type: e.event_type };
+  if (purchase) out.cents = Math.round(e.price! * 100) * (e.quantity ?? 1);
   if (e.client_session_id !== undefined) out.csid = e.client_session_id;
   return out;
 }
@@ -40,7 +44,7 @@ export function addToSession(agg: SessionAggregate, e: SessionEvent): SessionAgg
       : agg.clientSessionIds;
   return {
     counts: { ...agg.counts, [e.type]: (agg.counts[e.type] ?? 0) + 1 },
-    revenueCents: agg.revenueCents + e.cents,
+    revenueCents: agg.revenueCents + (e.cents ?? 0), // stored events of older versions carry 0
     stage: Math.max(agg.stage, rank),
     clientSessionIds: csids,
   };

@@ -123,6 +123,22 @@ describe('sessionizer topology (SPEC §5)', () => {
     expect(rows.map((r) => [r.started_at, r.event_count])).toEqual([[new Date(T0).toISOString(), 3]]);
   });
 
+  it('one user with 10,000 events in one session: the stored state stays small; the row counts them all', () => {
+    const d = driver(); // lateness 2 min
+    const n = 10_000;
+    let maxStored = 0;
+    for (let i = 0; i < n; i++) {
+      const purchase = i % 100 === 0;
+      d.pipe(topics.events, 'hot', event('hot', T0 + i * 2000, purchase ? 'purchase' : 'view', purchase ? { price: 1.5, quantity: 2 } : {}));
+      if (i % 500 === 0) maxStored = Math.max(maxStored, JSON.stringify(d.store('sessionizer-session-window-store').get('hot')).length);
+    }
+    // The session and its folded base, and the ~60 events of the last 2 minutes (was: every event).
+    expect(maxStored).toBeLessThan(4 * 1024);
+    expect(d.readTable<SessionRow>('sessions')).toEqual([expect.objectContaining({ user_id: 'hot', status: 'open', event_count: n })]);
+    closeAll(d, T0 + n * 2000);
+    expect(closed(d, 'hot')).toEqual([expect.objectContaining({ event_count: n, revenue: 300, event_counts: { view: n - 100, purchase: 100 } })]);
+  });
+
   it('session ids are deterministic from user and start', () => {
     const a = driver();
     const b = driver();

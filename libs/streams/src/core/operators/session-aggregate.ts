@@ -26,23 +26,106 @@ export interface SessionResult<A> {
   retracted: boolean;
 }
 
+/** A session as of one of its records. Never changed: a session that grows is a new object. */
 interface Session<A> {
   start: number;
   last: number;
   count: number;
   agg: A;
+  /**
+   * Only when a record's own key differs from its group key: the aggregate a re-segmentation gives
+   * (it folds records as (group key, time, value)), while `agg` is the one emitted so far.
+   */
+  alt?: A;
 }
 
-/** The open part of one key: its records in event-time order and the sessions they form. */
-interface KeyState<V, A> {
+/** A record of the key newer than the watermark of the last fold, with its session as of it. */
+interface TailEntry<V, A> {
+  t: number;
+  v: V;
+  s: Session<A>;
+}
+
+/**
+ * The open part of one key. A record that is not late (t >= watermark) is placed after every kept
+ * record with a time <= t, so records at or behind the watermark are never re-segmented: they are
+ * folded into `base` and dropped. Only `tail[head..]`, the records newer than the watermark, are
+ * kept: a tail bounded by rate × allowed lateness, whatever the session's length.
+ *
+ * `sessions` are the key's open sessions in order (what it emits). Every open session closes after
+ * the watermark (onWatermark closed the others), so only the first can hold records at or behind it:
+ * `base` is that first session as of its last folded record (null: none folded).
+ * Changed in place (appends, the last session replaced; anything else swaps in new arrays), with an
+ * undo per change for rollback.
+ */
+class KeyState<V, A> {
+  constructor(
+    public sessions: Array<Session<A>>,
+    public base: Session<A> | null,
+    public tail: Array<TailEntry<V, A>>,
+    public head: number,
+  ) {}
+
+  /** The stored form (JSON.stringify and the store's commit snapshot use it). */
+  toJSON(): EncodedState<V, A> {
+    const live = this.tail.slice(this.head);
+    const integral = live.every((e) => Number.isSafeInteger(e.t));
+    return {
+      v: 2,
+      s: this.sessions.map(encodeSession),
+      b: this.base && encodeSession(this.base),
+      // Times as differences to the previous one (exact for integers: ms timestamps are).
+      ...(integral ? { dt: live.map((e, i) => (i === 0 ? e.t : e.t - live[i - 1].t)) } : { t: live.map((e) => e.t) }),
+      e: live.map((e) => e.v),
+    };
+  }
+}
+
+/** Stored form, version 2. Sessions and base: `{ s: start, l: last, c: count, a: agg, x?: alt }`. */
+interface EncodedState<V, A> {
+  v: 2;
+  s: Array<EncodedSession<A>>;
+  b: EncodedSession<A> | null;
+  /** Tail times: `dt` delta-coded, or `t` as they are when one is not a safe integer. */
+  dt?: number[];
+  t?: number[];
+  e: V[];
+}
+
+interface EncodedSession<A> {
+  s: number;
+  l: number;
+  c: number;
+  a: A;
+  x?: A;
+}
+
+/** The stored form before version 2: every record of the open sessions. Still read. */
+interface LegacyState<V, A> {
   events: Array<[number, V]>;
   sessions: Array<Session<A>>;
 }
 
+function encodeSession<A>(s: Session<A>): EncodedSession<A> {
+  const out: EncodedSession<A> = { s: s.start, l: s.last, c: s.count, a: s.agg };
+  if (s.alt !== undefined) out.x = s.alt;
+  return out;
+}
+
+function decodeSession<A>(e: EncodedSession<A>): Session<A> {
+  const out: Session<A> = { start: e.s, last: e.l, count: e.c, agg: e.a };
+  if (e.x !== undefined) out.alt = e.x;
+  return out;
+}
+
+/** The session as a re-segmentation sees it. */
+const plain = <A>(s: Session<A>): Session<A> => (s.alt === undefined ? s : { start: s.start, last: s.last, count: s.count, agg: s.alt });
+
 /**
  * Session windows with an inactivity gap and a maximum length. Sessions are the sequential reading
  * of the key's records in event-time order, so out-of-order input (within the allowed lateness)
- * gives exactly the in-order result: such a record re-segments the key's open records.
+ * gives exactly the in-order result: such a record re-segments the key's records newer than the
+ * watermark (see KeyState).
  */
 export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOptions<V, A>): NodeDefinition {
   const storeName = o.store ?? `${name}-store`;
@@ -51,11 +134,78 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
   const startsNew = (s: Session<A>, t: number) => t - s.last >= o.gapMs || t - s.start >= maxDuration;
   const asRec = (key: string, t: number, v: V): Rec<V> => ({ key, timestamp: t, value: v });
 
+  /** The session after `cur` (null: none) takes the record: cur grown, or a new session. */
+  const step = (cur: Session<A> | null, t: number, v: V, rec: Rec<V>): Session<A> =>
+    cur !== null && !startsNew(cur, t)
+      ? { start: cur.start, last: t, count: cur.count + 1, agg: o.aggregator(cur.agg, v, rec) }
+      : { start: t, last: t, count: 1, agg: o.aggregator(o.initializer(), v, rec) };
+
+  /** Sessions from `base` on over `records` (time order), and the tail entries they make. */
+  const resegment = (key: string, base: Session<A> | null, records: Iterable<[number, V]>) => {
+    const sessions: Array<Session<A>> = [];
+    const tail: Array<TailEntry<V, A>> = [];
+    let cur = base && plain(base);
+    for (const [t, v] of records) {
+      const s = step(cur, t, v, asRec(key, t, v));
+      if (cur && s.count === 1) sessions.push(cur);
+      tail.push({ t, v, s });
+      cur = s;
+    }
+    if (cur) sessions.push(cur);
+    return { sessions, tail };
+  };
+
+  const decode = (key: string, raw: EncodedState<V, A> | LegacyState<V, A>): KeyState<V, A> => {
+    if ('events' in raw) return new KeyState(raw.sessions, null, resegment(key, null, raw.events).tail, 0);
+    const base = raw.b && decodeSession(raw.b);
+    let t = 0;
+    const times = raw.dt ? raw.dt.map((d, i) => (t = i === 0 ? d : t + d)) : raw.t!;
+    const { tail } = resegment(key, base, times.map((time, i) => [time, raw.e[i]] as [number, V]));
+    return new KeyState(raw.s.map(decodeSession), base, tail, 0);
+  };
+
   return {
     name,
     stores: [storeName],
     create(ctx) {
-      const store = ctx.store<KeyState<V, A>>(storeName);
+      const store = ctx.store<KeyState<V, A> | EncodedState<V, A> | LegacyState<V, A>>(storeName);
+      /** The key's state as a KeyState: a restored (stored-form) value is decoded once, in place. */
+      const load = (key: string): KeyState<V, A> | undefined => {
+        const raw = store.get(key);
+        if (raw === undefined || raw instanceof KeyState) return raw;
+        const st = decode(key, raw);
+        store.restore(key, st); // the same committed state, in its in-memory form
+        return st;
+      };
+      /** Registers how to put `st` back as it is now, should the current step fail. */
+      const undoable = (st: KeyState<V, A>) => {
+        const { sessions, tail, head, base } = st;
+        const sLen = sessions.length;
+        const sLast = sessions[sLen - 1];
+        const tLen = tail.length;
+        ctx.onRollback(() => {
+          sessions.length = sLen;
+          if (sLen) sessions[sLen - 1] = sLast;
+          tail.length = tLen;
+          Object.assign(st, { sessions, tail, head, base });
+        });
+      };
+      /** Folds the tail records at or behind the watermark into base (they can no longer move). */
+      const foldTo = (st: KeyState<V, A>, watermark: number | null) => {
+        if (watermark === null || st.head >= st.tail.length || st.tail[st.head].t > watermark) return;
+        undoable(st);
+        const tail = st.tail;
+        let h = st.head;
+        while (h < tail.length && tail[h].t <= watermark) h++;
+        st.base = tail[h - 1].s;
+        st.head = h;
+        // Drop folded entries once they are half the array: amortised O(1), never a copy per record.
+        if (h >= 16 && 2 * h >= tail.length) {
+          st.tail = tail.slice(h);
+          st.head = 0;
+        }
+      };
+
       // (close time, key) with the earliest scheduled time per key; other heap entries are stale.
       const closing = new MinHeap<string>();
       const scheduled = new Map<string, number>();
@@ -65,64 +215,66 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
         scheduled.set(key, at);
         closing.push(at, key);
       };
-      for (const [key, st] of store.entries()) if (st.sessions.length) schedule(key, closesAt(st.sessions[0]));
-
-      const segment = (key: string, events: Array<[number, V]>): Array<Session<A>> => {
-        const out: Array<Session<A>> = [];
-        for (const [t, v] of events) {
-          const cur = out[out.length - 1];
-          if (!cur || startsNew(cur, t)) out.push({ start: t, last: t, count: 1, agg: o.aggregator(o.initializer(), v, asRec(key, t, v)) });
-          else {
-            cur.agg = o.aggregator(cur.agg, v, asRec(key, t, v));
-            cur.last = t;
-            cur.count++;
-          }
-        }
-        return out;
-      };
+      for (const key of [...store.entries()].map(([k]) => k)) {
+        const st = load(key)!;
+        if (st.sessions.length) schedule(key, closesAt(st.sessions[0]));
+      }
 
       const emit = (key: string, s: Session<A>, final: boolean, retracted = false) =>
         ctx.forward({ key, timestamp: s.start, value: { key, start: s.start, last: s.last, count: s.count, value: s.agg, final, retracted } });
+
+      /** In order (the common case): only the last session changes; O(1). */
+      const append = (st: KeyState<V, A>, key: string, rec: Rec<V>): Session<A> => {
+        const t = rec.timestamp;
+        const cur = st.sessions[st.sessions.length - 1] ?? null;
+        const s = step(cur, t, rec.value, rec);
+        const joins = s.count > 1;
+        // Keep what a later re-segmentation would fold, when it differs from what this fold saw.
+        if (rec.key !== key || (joins && cur!.alt !== undefined)) {
+          s.alt = o.aggregator(joins ? (cur!.alt ?? cur!.agg) : o.initializer(), rec.value, asRec(key, t, rec.value));
+        }
+        undoable(st);
+        if (joins) st.sessions[st.sessions.length - 1] = s;
+        else st.sessions.push(s);
+        st.tail.push({ t, v: rec.value, s });
+        return s;
+      };
+
+      /** Out of order: the tail is re-segmented from base, as the full re-segmentation would. */
+      const insert = (st: KeyState<V, A>, key: string, t: number, value: V) => {
+        const live = st.tail.slice(st.head);
+        let i = live.length;
+        while (i > 0 && live[i - 1].t > t) i--;
+        const records = live.map((e) => [e.t, e.v] as [number, V]);
+        records.splice(i, 0, [t, value]);
+        const { sessions, tail } = resegment(key, st.base, records);
+        const before = new Map(st.sessions.map((s) => [s.start, s]));
+        const changed = sessions.filter((s) => {
+          const b = before.get(s.start);
+          return !b || b.last !== s.last || b.count !== s.count;
+        });
+        const starts = new Set(sessions.map((s) => s.start));
+        const retracted = st.sessions.filter((s) => !starts.has(s.start));
+        undoable(st);
+        Object.assign(st, { sessions, tail, head: 0 });
+        return { changed, retracted };
+      };
 
       return {
         process(rec) {
           const value = rec.value as V;
           const key = o.groupKey ? o.groupKey(value, rec as Rec<V>) : (rec.key ?? '');
           const t = rec.timestamp;
-          const prev = store.get(key) ?? { events: [], sessions: [] };
-          const lastT = prev.events.length ? prev.events[prev.events.length - 1][0] : Number.NEGATIVE_INFINITY;
-          let next: KeyState<V, A>;
+          let st = load(key);
+          if (st) foldTo(st, ctx.watermark());
+          else st = new KeyState<V, A>([], null, [], 0);
+          const last = st.sessions[st.sessions.length - 1];
           let changed: Array<Session<A>>;
           let retracted: Array<Session<A>> = [];
-          if (t >= lastT) {
-            // In order (the common case): only the last session changes. The stored state is never
-            // mutated (a new one replaces it), so a failed attempt anywhere downstream rolls back.
-            const cur = prev.sessions[prev.sessions.length - 1];
-            const extend = cur !== undefined && !startsNew(cur, t);
-            const agg = o.aggregator(extend ? cur.agg : o.initializer(), value, rec as Rec<V>);
-            const sessions = extend ? prev.sessions.slice(0, -1) : prev.sessions.slice();
-            sessions.push(extend ? { start: cur.start, last: t, count: cur.count + 1, agg } : { start: t, last: t, count: 1, agg });
-            const events = prev.events.slice();
-            events.push([t, value]);
-            next = { events, sessions };
-            changed = [sessions[sessions.length - 1]];
-          } else {
-            const events = prev.events.slice();
-            let i = events.length;
-            while (i > 0 && events[i - 1][0] > t) i--;
-            events.splice(i, 0, [t, value]);
-            const sessions = segment(key, events);
-            const before = new Map(prev.sessions.map((s) => [s.start, s]));
-            changed = sessions.filter((s) => {
-              const b = before.get(s.start);
-              return !b || b.last !== s.last || b.count !== s.count;
-            });
-            const starts = new Set(sessions.map((s) => s.start));
-            retracted = prev.sessions.filter((s) => !starts.has(s.start));
-            next = { events, sessions };
-          }
-          store.put(key, next);
-          schedule(key, closesAt(next.sessions[0]));
+          if (!last || t >= last.last) changed = [append(st, key, rec as Rec<V>)];
+          else ({ changed, retracted } = insert(st, key, t, value));
+          store.put(key, st);
+          schedule(key, closesAt(st.sessions[0]));
           if (o.emit !== 'update') return;
           for (const s of retracted) emit(key, s, false, true);
           for (const s of changed) emit(key, s, false);
@@ -133,7 +285,7 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
             closing.pop();
             if (scheduled.get(top.v) !== top.p) continue; // superseded entry
             scheduled.delete(top.v);
-            const st = store.get(top.v);
+            const st = load(top.v);
             if (!st || st.sessions.length === 0) continue;
             let closed = 0;
             while (closed < st.sessions.length && closesAt(st.sessions[closed]) <= watermark) closed++;
@@ -142,16 +294,18 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
               schedule(top.v, closesAt(st.sessions[0]));
               continue;
             }
-            const done = st.sessions.slice(0, closed);
-            const rest = st.sessions.slice(closed);
-            for (const s of done) emit(top.v, s, true);
-            if (rest.length === 0) {
+            for (const s of st.sessions.slice(0, closed)) emit(top.v, s, true);
+            if (closed === st.sessions.length) {
               store.delete(top.v);
               continue;
             }
-            const events = st.events.filter(([t]) => t >= rest[0].start);
-            store.put(top.v, { events, sessions: rest });
-            schedule(top.v, closesAt(rest[0]));
+            // The closed sessions' records are all behind the watermark: folded, and so dropped.
+            foldTo(st, watermark);
+            undoable(st);
+            st.sessions = st.sessions.slice(closed);
+            if (st.base && st.base.start < st.sessions[0].start) st.base = null; // base's session closed
+            store.put(top.v, st);
+            schedule(top.v, closesAt(st.sessions[0]));
           }
         },
       };
