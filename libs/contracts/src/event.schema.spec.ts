@@ -25,19 +25,17 @@ function invalid(raw: unknown, opts: ValidateEventOptions = OPTS): ValidationIss
 
 describe('validateEvent: valid events', () => {
   it('normalises a minimal event and fills the defaults', () => {
-    expect(validateEvent(minimal, OPTS)).toEqual({
-      ok: true,
-      event: {
-        event_id: 'generated-id',
-        event_time: '2019-10-01T00:00:00.000Z',
-        event_type: 'view',
-        user_id: 'u1',
-        quantity: 1,
-        currency: 'USD',
-        properties: {},
-        received_at: '2019-10-02T00:00:00.000Z',
-      },
-    });
+    const event = {
+      event_id: 'generated-id',
+      event_time: '2019-10-01T00:00:00.000Z',
+      event_type: 'view',
+      user_id: 'u1',
+      quantity: 1,
+      currency: 'USD',
+      properties: {},
+      received_at: '2019-10-02T00:00:00.000Z',
+    };
+    expect(validateEvent(minimal, OPTS)).toEqual({ ok: true, event, json: JSON.stringify(event) });
   });
 
   it('keeps every contract field, renaming session_id to client_session_id', () => {
@@ -212,25 +210,28 @@ describe('validateEvent: unknown fields', () => {
 });
 
 describe('validateEvent: the future bound', () => {
-  it('accepts an event up to 24 h after now and rejects one later', () => {
+  it('accepts an event up to 5 min after now and rejects one later', () => {
+    expect(DEFAULT_MAX_FUTURE_MS).toBe(300_000);
     expect(valid({ ...minimal, event_time: NOW + DEFAULT_MAX_FUTURE_MS }).event_time).toBe(
-      '2019-10-03T00:00:00.000Z',
+      '2019-10-02T00:05:00.000Z',
     );
-    expect(invalid({ ...minimal, event_time: '2019-10-03T00:00:00.001Z' })).toEqual([
+    expect(invalid({ ...minimal, event_time: '2019-10-02T00:05:00.001Z' })).toEqual([
       {
         field: 'event_time',
-        message: 'must be at most 24 h in the future (got "2019-10-03T00:00:00.001Z")',
+        message: 'must be at most 5 min in the future (got "2019-10-02T00:05:00.001Z")',
       },
     ]);
+    // SPEC §2's example: 6 min ahead of received_at.
+    expect(invalid({ ...minimal, event_time: NOW + 6 * 60_000 })[0].field).toBe('event_time');
   });
 
   it('uses maxFutureMs from the options', () => {
-    const opts = { ...OPTS, maxFutureMs: 5 * 60_000 };
-    expect(valid({ ...minimal, event_time: NOW + 5 * 60_000 }, opts).event_time).toBe(
-      '2019-10-02T00:05:00.000Z',
+    const opts = { ...OPTS, maxFutureMs: 24 * 3_600_000 };
+    expect(valid({ ...minimal, event_time: NOW + 24 * 3_600_000 }, opts).event_time).toBe(
+      '2019-10-03T00:00:00.000Z',
     );
-    expect(invalid({ ...minimal, event_time: NOW + 5 * 60_000 + 1 }, opts)).toEqual([
-      { field: 'event_time', message: 'must be at most 5 min in the future (got 1569974700001)' },
+    expect(invalid({ ...minimal, event_time: NOW + 24 * 3_600_000 + 1 }, opts)).toEqual([
+      { field: 'event_time', message: 'must be at most 24 h in the future (got 1570060800001)' },
     ]);
   });
 
@@ -333,22 +334,22 @@ describe('validateEvent: invalid events name the field and the value', () => {
     [
       'negative price',
       { price: -3 },
-      { field: 'price', message: 'must be a number >= 0 (got -3)' },
+      { field: 'price', message: 'must be a number from 0 to 1000000000 (got -3)' },
     ],
     [
       'string price',
       { price: '9.99' },
-      { field: 'price', message: 'must be a number >= 0 (got "9.99")' },
+      { field: 'price', message: 'must be a number from 0 to 1000000000 (got "9.99")' },
     ],
     [
       'zero quantity',
       { quantity: 0 },
-      { field: 'quantity', message: 'must be an integer >= 1 (got 0)' },
+      { field: 'quantity', message: 'must be an integer from 1 to 1000000 (got 0)' },
     ],
     [
       'fractional quantity',
       { quantity: 1.5 },
-      { field: 'quantity', message: 'must be an integer >= 1 (got 1.5)' },
+      { field: 'quantity', message: 'must be an integer from 1 to 1000000 (got 1.5)' },
     ],
     [
       'lower-case currency',
@@ -438,7 +439,7 @@ describe('validateEvent: invalid events name the field and the value', () => {
 
   it('checks the future bound only once the event is otherwise valid', () => {
     expect(invalid({ ...minimal, event_time: '2030-01-01T00:00:00Z', price: -1 })).toEqual([
-      { field: 'price', message: 'must be a number >= 0 (got -1)' },
+      { field: 'price', message: 'must be a number from 0 to 1000000000 (got -1)' },
     ]);
   });
 });

@@ -7,17 +7,38 @@ import {
   parseEventTime,
 } from './event-time';
 import { EVENT_TYPES, EVENT_TYPE_INPUTS, toCanonicalEventType } from './event-types';
-import { ValidationIssue, fieldPath, mustBe } from './validation-issue';
+import {
+  MAX_PROPERTIES_DEPTH,
+  STORABLE_TEXT,
+  findUnstorable,
+  isStorableText,
+  unstorableKey,
+  utf8BytesOver,
+} from './storable-value';
+import { ROOT_FIELD, ValidationIssue, fieldPath, mustBe } from './validation-issue';
 
 /**
  * The event contract v1 (SPEC §2). `clickEventSchema` is the only place its rules are written:
  * validateEvent parses with it (so it produces every validation message), ClickEventInput and
  * ClickEvent are derived from it, and clickEventJsonSchema is generated from it.
- * Only the future bound lives outside it, because it depends on the caller's clock.
+ * Only the future bound and the stored size live outside it: they depend on the caller's clock and
+ * configuration, and on the normalised form.
+ *
+ * Every rule keeps an accepted event storable by every processor (SPEC §2): one value Postgres
+ * refuses would fail a processor's whole commit, again on every retry, and stall its partition.
  */
 
 export const CONTRACT_VERSION = 1;
-export const DEFAULT_MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+/** event_time may be this far after received_at: a skewed clock must not move a watermark ahead. */
+export const DEFAULT_MAX_FUTURE_MS = 5 * 60 * 1000;
+/** Largest event as stored (its JSON on clickstream.events.v1, in UTF-8 bytes). */
+export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
+/**
+ * Bounds that keep sums storable: a purchase adds at most 1e9 × 1e6 = 1e15 (1e17 cents), so even
+ * 2^63 events sum to less than 1e34, inside the numeric(38,2) revenue columns.
+ */
+export const MAX_PRICE = 1_000_000_000;
+export const MAX_QUANTITY = 1_000_000;
 export const DEFAULT_QUANTITY = 1;
 export const DEFAULT_CURRENCY = 'USD';
 
@@ -32,23 +53,29 @@ function rule(expectation: string) {
   return { error: (issue: { input?: unknown }) => mustBe(expectation, issue.input) };
 }
 
+const textRule = rule(STORABLE_TEXT);
+
+/** A string of at most `max` characters that Postgres can store (the union's message otherwise). */
+function text(r: ReturnType<typeof rule>, max: number, min = 0) {
+  return z.string(r).min(min, r).max(max, r).refine(isStorableText, textRule);
+}
+
 /** Required id: a string, or an integer id as CSV/Retailrocket sources send (stringified later). */
 function requiredId(max: number) {
   const r = rule(`a string of 1–${max} characters or an integer`);
-  return z.union([z.string(r).min(1, r).max(max, r), z.int(r)], r);
+  return z.union([text(r, max, 1), z.int(r)], r);
 }
 
 /** Optional string that may also come as an integer id; null and "" mean absent. */
 function optionalIdOrText(max: number) {
   // z.int() is the safe-integer range: a larger JSON number has already lost digits, so reject it.
   const r = rule(`a string of at most ${max} characters or an integer`);
-  return z.union([z.string(r).max(max, r), z.int(r)], r).nullish();
+  return z.union([text(r, max), z.int(r)], r).nullish();
 }
 
 /** Optional free text; null and "" mean absent (CSV cells, `document.referrer` of a direct visit). */
 function optionalText(max: number) {
-  const r = rule(`a string of at most ${max} characters`);
-  return z.string(r).max(max, r).nullish();
+  return text(rule(`a string of at most ${max} characters`), max).nullish();
 }
 
 const eventTimeRule = rule(
@@ -78,23 +105,20 @@ const eventTime = z
 
 const eventIdRule = rule(`a string of 1–${MAX_ID_LENGTH} characters`);
 const eventTypeRule = rule(`one of ${EVENT_TYPES.join(', ')}`);
-const priceRule = rule('a number >= 0');
-const quantityRule = rule('an integer >= 1');
+const priceRule = rule(`a number from 0 to ${MAX_PRICE}`);
+const quantityRule = rule(`an integer from 1 to ${MAX_QUANTITY}`);
 const currencyRule = rule('an ISO-4217 code of 3 upper-case letters');
 const countryRule = rule('an ISO-3166 alpha-2 code of 2 letters');
 const propertiesRule = rule('an object');
 
 const fields = {
-  event_id: z
-    .string(eventIdRule)
-    .min(1, eventIdRule)
-    .max(MAX_ID_LENGTH, eventIdRule)
+  event_id: text(eventIdRule, MAX_ID_LENGTH, 1)
     .nullish()
     .meta({ description: 'Idempotency key. Ingest assigns a ULID when absent.' }),
   event_time: eventTime.meta({
     description:
       'When the event happened: ISO-8601 with an offset or Z, "YYYY-MM-DD HH:MM:SS UTC", or epoch ms. ' +
-      'Stored as UTC; more than 24 h (cfg) in the future is invalid.',
+      'Stored as UTC; more than 5 min (cfg) after received_at is invalid.',
   }),
   event_type: z.enum(EVENT_TYPE_INPUTS, eventTypeRule).meta({
     description:
@@ -115,9 +139,15 @@ const fields = {
   price: z
     .number(priceRule)
     .min(0, priceRule)
+    .max(MAX_PRICE, priceRule)
     .nullish()
     .meta({ description: 'Unit price. A purchase without a price adds nothing to revenue.' }),
-  quantity: z.int(quantityRule).min(1, quantityRule).nullish().default(DEFAULT_QUANTITY),
+  quantity: z
+    .int(quantityRule)
+    .min(1, quantityRule)
+    .max(MAX_QUANTITY, quantityRule)
+    .nullish()
+    .default(DEFAULT_QUANTITY),
   currency: z
     .string(currencyRule)
     .regex(/^[A-Z]{3}$/, currencyRule)
@@ -134,23 +164,60 @@ const fields = {
   referrer: optionalText(MAX_URL_LENGTH),
   properties: z
     .record(z.string(), z.unknown(), propertiesRule)
+    .superRefine((properties, ctx) => reportUnstorable(ctx, [], findUnstorable(properties, 1)))
     .nullish()
-    .meta({ description: 'Free-form attributes. Unknown top-level fields are merged into it.' }),
+    .meta({
+      description:
+        `Free-form attributes, at most ${MAX_PROPERTIES_DEPTH} levels deep (this object is level 1). ` +
+        'Unknown top-level fields are merged into it.',
+    }),
 };
 
+type RefinementContext = z.core.$RefinementCtx<unknown>;
+
+function reportUnstorable(
+  ctx: RefinementContext,
+  at: PropertyKey[],
+  found: ReturnType<typeof findUnstorable>,
+): void {
+  if (found) ctx.addIssue({ code: 'custom', path: [...at, ...found.path], message: found.message });
+}
+
+/**
+ * Unknown top-level fields end up in `properties` (as level 2), so they obey its rules. One issue
+ * at most: a payload of a million bad fields must not make a million-issue DLQ record.
+ */
+function checkUnknownFields(event: Record<string, unknown>, ctx: RefinementContext): void {
+  for (const key in event) {
+    if (CONTRACT_FIELDS.has(key)) continue;
+    if (!isStorableText(key)) {
+      ctx.addIssue({ code: 'custom', path: [], message: unstorableKey(key) });
+      return;
+    }
+    const found = findUnstorable(event[key], 2);
+    if (found) return reportUnstorable(ctx, [key], found);
+  }
+}
+
+const CONTRACT_FIELDS: ReadonlySet<string> = new Set(Object.keys(fields));
+
 /** Contract v1 input: unknown fields are allowed (loose) and end up in `properties`. */
-export const clickEventSchema = z.object(fields, rule('a JSON object')).loose().meta({
-  title: 'Clickstream event (contract v1)',
-  description:
-    'One e-commerce clickstream event as clients send it to ingest. Unknown fields are kept in `properties`.',
-});
+export const clickEventSchema = z
+  .object(fields, rule('a JSON object'))
+  .loose()
+  .superRefine(checkUnknownFields)
+  .meta({
+    title: 'Clickstream event (contract v1)',
+    description:
+      'One e-commerce clickstream event as clients send it to ingest. Unknown fields are kept in ' +
+      '`properties`. Every string, properties keys included, is text without NUL (U+0000) or lone ' +
+      'surrogates, and the event is at most 64 KiB (cfg) as stored.',
+  });
 
 /** What clients send (after ingest's CSV mapping too). Unknown fields are allowed. */
 export type ClickEventInput = z.input<typeof clickEventSchema>;
 
 type ParsedEvent = z.output<typeof clickEventSchema>;
-
-const CONTRACT_FIELDS: ReadonlySet<string> = new Set(Object.keys(fields));
 
 /** The normalised event, as published on clickstream.events.v1. */
 export type ClickEvent = OptionalWhenUndefined<ReturnType<typeof toClickEvent>>;
@@ -206,8 +273,10 @@ function collectProperties(event: ParsedEvent): Record<string, unknown> {
 export interface ValidateEventOptions {
   /** Clock for the future bound and the default received_at (epoch ms). Default Date.now(). */
   now?: number;
-  /** How far after `now` an event_time may be. Default 24 h. */
+  /** How far after `now` an event_time may be. Default 5 min. */
   maxFutureMs?: number;
+  /** Largest event as stored: its JSON in UTF-8 bytes. Default 64 KiB. */
+  maxEventBytes?: number;
   /** received_at to stamp (ISO UTC). Default: `now` as ISO. Ingest passes one per request. */
   receivedAt?: string;
   /** event_id factory for events without one. Default: a ULID. */
@@ -215,7 +284,8 @@ export interface ValidateEventOptions {
 }
 
 export type ValidationResult =
-  { ok: true; event: ClickEvent } | { ok: false; errors: ValidationIssue[] };
+  /** `json`: the event as stored, i.e. the value to publish on clickstream.events.v1. */
+  { ok: true; event: ClickEvent; json: string } | { ok: false; errors: ValidationIssue[] };
 
 const NO_OPTIONS: ValidateEventOptions = {};
 
@@ -242,7 +312,12 @@ export function validateEvent(
 
   const eventId = event.event_id || (opts.newId ?? newEventId)();
   const receivedAt = opts.receivedAt ?? formatEventTime(now);
-  return { ok: true, event: toClickEvent(event, eventId, receivedAt) };
+  const stored = toClickEvent(event, eventId, receivedAt);
+  const json = JSON.stringify(stored);
+  const maxEventBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const bytes = utf8BytesOver(json, maxEventBytes);
+  if (bytes !== undefined) return { ok: false, errors: [sizeIssue(bytes, maxEventBytes)] };
+  return { ok: true, event: stored, json };
 }
 
 function toValidationIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {
@@ -253,6 +328,13 @@ function futureIssue(value: unknown, maxFutureMs: number): ValidationIssue {
   return {
     field: 'event_time',
     message: mustBe(`at most ${describeDuration(maxFutureMs)} in the future`, value),
+  };
+}
+
+function sizeIssue(bytes: number, maxEventBytes: number): ValidationIssue {
+  return {
+    field: ROOT_FIELD,
+    message: `must be at most ${maxEventBytes} bytes as stored (got ${bytes} bytes)`,
   };
 }
 

@@ -1,5 +1,8 @@
 import { validateEvent } from './event.schema';
+import { createHash } from 'node:crypto';
 import {
+  DEAD_LETTER_HEAD_CHARS,
+  deadLetterJson,
   deadLetterKey,
   deadLetterRecord,
   eventKey,
@@ -9,6 +12,47 @@ import {
 } from './records';
 
 const NOW = Date.parse('2019-10-02T00:00:00.000Z');
+
+describe('deadLetterJson: a DLQ record that fits a Kafka message', () => {
+  const base = {
+    reason: 'validation_failed' as const,
+    message: 'must be ...',
+    source: 'ingest',
+    now: NOW,
+  };
+
+  it('is the plain JSON of a record under the bound', () => {
+    const record = deadLetterRecord({ ...base, original: { user_id: 'u1', pad: 'x'.repeat(100) } });
+    expect(deadLetterJson(record, 1000)).toBe(JSON.stringify(record));
+  });
+
+  it('cuts a larger original to a head and keeps its size and SHA-256', () => {
+    const original = { user_id: 'u1', pad: 'é'.repeat(50_000) };
+    const text = JSON.stringify(original);
+    const json = deadLetterJson(deadLetterRecord({ ...base, original }), 20_000);
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(20_000);
+    expect(JSON.parse(json)).toEqual({
+      original: text.slice(0, 2500),
+      original_cut: {
+        bytes: Buffer.byteLength(text),
+        sha256: createHash('sha256').update(text).digest('hex'),
+      },
+      reason: 'validation_failed',
+      field: '(root)',
+      message: 'must be ...',
+      source: 'ingest',
+      failed_at: '2019-10-02T00:00:00.000Z',
+    });
+  });
+
+  it('cuts raw text as it is, at most DEAD_LETTER_HEAD_CHARS, never inside a surrogate pair', () => {
+    const original = `${'a'.repeat(DEAD_LETTER_HEAD_CHARS - 1)}😀${'b'.repeat(900_000)}`;
+    const parsed = JSON.parse(deadLetterJson(deadLetterRecord({ ...base, original }), 900_000)) as {
+      original: string;
+    };
+    expect(parsed.original).toBe('a'.repeat(DEAD_LETTER_HEAD_CHARS - 1));
+  });
+});
 
 describe('dead-letter records', () => {
   it('carries the original payload, the reason, the first field, all issues and the time', () => {

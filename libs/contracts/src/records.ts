@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { formatEventTime, parseEventTime } from './event-time';
 import type { ClickEvent } from './event.schema';
+import { utf8BytesOver } from './storable-value';
 import { ROOT_FIELD, ValidationIssue } from './validation-issue';
 
 /** Why a message went to clickstream.events.dlq.v1. */
@@ -7,13 +9,22 @@ export const DEAD_LETTER_REASONS = [
   'validation_failed',
   'deserialization_failed',
   'processing_failed',
+  // A processor's database refused the record (found by isolating a refused commit; SQLSTATE in the message).
+  'storage_rejected',
+  // The broker refused an output record on its own (e.g. over max.message.bytes).
+  'publish_rejected',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** A message of clickstream.events.dlq.v1 (SPEC §2, §9): enough to find, understand and replay it. */
 export interface DeadLetterRecord {
-  /** The payload as received: the parsed JSON value, or the raw text when it could not be parsed. */
+  /**
+   * The payload as received: the parsed JSON value, or the raw text when it could not be parsed.
+   * When `original_cut` is set, only the head of its text (JSON for a parsed value).
+   */
   original: unknown;
+  /** Set when the original was too large for the record: the size and SHA-256 of its whole text. */
+  original_cut?: { bytes: number; sha256: string };
   reason: DeadLetterReason;
   /** The (first) bad field as a dotted path; `(root)` when the payload as a whole is bad. */
   field: string;
@@ -82,6 +93,33 @@ export function validationDeadLetter(
     message: first.message,
     errors: [...errors],
   });
+}
+
+/** How much of a cut original a DLQ record keeps: enough to recognise it. */
+export const DEAD_LETTER_HEAD_CHARS = 4096;
+
+/**
+ * The JSON of a DLQ record in at most about `maxBytes` (UTF-8). A larger one would be refused by
+ * Kafka and fail the whole batch it travels in, so its original is cut to a head, and the record
+ * keeps the original's size and SHA-256 (`original_cut`) to match it against the client's copy.
+ */
+export function deadLetterJson(record: DeadLetterRecord, maxBytes: number): string {
+  const json = JSON.stringify(record);
+  if (utf8BytesOver(json, maxBytes) === undefined) return json;
+  const text =
+    typeof record.original === 'string'
+      ? record.original
+      : (JSON.stringify(record.original) ?? String(record.original));
+  let head = text.slice(0, Math.min(DEAD_LETTER_HEAD_CHARS, Math.floor(maxBytes / 8)));
+  // Do not end on half a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const cut: DeadLetterRecord = {
+    ...record,
+    original: head,
+    original_cut: { bytes: Buffer.byteLength(text), sha256 },
+  };
+  return JSON.stringify(cut);
 }
 
 /** Kafka key of a ClickEvent: all of a user's events go to one partition. */

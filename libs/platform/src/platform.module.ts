@@ -12,6 +12,11 @@ import { SERVICE_INFO, ServiceInfo } from './service-info';
 export interface PlatformOptions extends ServiceInfo {
   /** The service's own feature configs, validated at boot with the platform's. */
   configs?: ConfigDefinition[];
+  /**
+   * Whether the service uses Postgres (default true). Without it no TypeORM connection is made and
+   * readiness checks Kafka alone: ingest must keep taking events while the database is down.
+   */
+  database?: boolean;
 }
 
 /** The configs every service loads; the compose test checks env values against these. */
@@ -21,12 +26,13 @@ export function platformConfigs(defaultPort: number): ConfigDefinition[] {
 
 /**
  * Shared plumbing of every service: validated config, pino logging, terminus health, Prometheus
- * metrics, the Kafka client and the TypeORM connection.
+ * metrics, the Kafka client and (unless `database: false`) the TypeORM connection.
  */
 @Module({})
 export class PlatformModule {
   static forService(options: PlatformOptions): DynamicModule {
     const service: ServiceInfo = { name: options.name, defaultPort: options.defaultPort };
+    const database = options.database === false ? [] : [DatabaseModule.forRoot()];
     return {
       module: PlatformModule,
       global: true,
@@ -38,11 +44,11 @@ export class PlatformModule {
         }),
         LoggingModule.forService(service),
         TerminusModule.forRoot({ logger: false }),
-        DatabaseModule.forRoot(),
+        ...database,
       ],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: SERVICE_INFO, useValue: service }, MetricsService, KafkaClient, TopicsBootstrap],
-      exports: [SERVICE_INFO, MetricsService, KafkaClient, DatabaseModule],
+      exports: [SERVICE_INFO, MetricsService, KafkaClient, ...database.map(() => DatabaseModule)],
     };
   }
 }

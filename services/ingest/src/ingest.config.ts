@@ -1,4 +1,5 @@
 import { ConfigType } from '@nestjs/config';
+import { DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_FUTURE_MS } from '@clickstream/contracts';
 import { defineConfig, env } from '@clickstream/platform';
 
 /** Ingest's own settings (SPEC §2–§3); the body and batch limits protect the service. */
@@ -8,9 +9,11 @@ export const ingestConfig = defineConfig(
     INGEST_API_KEYS: env.optionalList(),
     INGEST_MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     INGEST_MAX_BATCH_EVENTS: env.int(10_000, 1, 1_000_000),
-    // Below the Kafka producer's message.max.bytes (1,000,000), with room for the key and framing.
-    INGEST_MAX_EVENT_BYTES: env.int(900_000, 1024, 990_000),
-    INGEST_MAX_FUTURE_MS: env.int(24 * 60 * 60 * 1000, 0),
+    // The largest event as stored (SPEC §2: 64 KiB); a larger one is an invalid event (400 + DLQ).
+    // At most the Kafka producer's message.max.bytes (1,000,000), with room for the key and framing.
+    INGEST_MAX_EVENT_BYTES: env.int(DEFAULT_MAX_EVENT_BYTES, 1024, 990_000),
+    // How far event_time may be ahead of received_at (SPEC §2: 5 min).
+    INGEST_MAX_FUTURE_MS: env.int(DEFAULT_MAX_FUTURE_MS, 0),
     INGEST_LINGER_MS: env.int(5, 0, 1000),
     INGEST_MAX_FLUSH_EVENTS: env.int(20_000, 1, 1_000_000),
     INGEST_MAX_BACKLOG_EVENTS: env.int(200_000, 1, 100_000_000),

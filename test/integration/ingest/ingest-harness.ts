@@ -72,3 +72,25 @@ export function postStatus(svc: RunningService, path: string, body: string, cont
     }, 5000);
   });
 }
+
+/**
+ * Status of a POST of which only the headers are ever sent (Content-Length announces `bytes`). Only
+ * a server that answers before reading the body answers at all: otherwise this fails after
+ * `timeoutMs`, as nothing of the body comes.
+ */
+export function headersOnlyStatus(svc: RunningService, path: string, bytes: number, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const req = request(svc.url(path), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': bytes, ...headers } }, (res) => {
+      clearTimeout(timer);
+      res.resume();
+      resolveStatus(res.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on('error', (err) => reject(err));
+    req.flushHeaders();
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms without the body: the server waits for the body`));
+    }, timeoutMs);
+  });
+}

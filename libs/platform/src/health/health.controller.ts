@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
@@ -6,7 +6,10 @@ import { KafkaClient } from '../kafka';
 
 const PROBE_TIMEOUT_MS = 2000;
 
-/** Liveness checks nothing outside the process; readiness checks Kafka and Postgres. */
+/**
+ * Liveness checks nothing outside the process; readiness checks Kafka, and Postgres when the
+ * service has a database (PlatformOptions.database).
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -14,7 +17,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly kafka: KafkaClient,
-    private readonly dataSource: DataSource,
+    @Optional() private readonly dataSource?: DataSource,
   ) {}
 
   @Get('live')
@@ -26,7 +29,9 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.kafkaUp(), () => this.postgresUp()]);
+    const dataSource = this.dataSource;
+    if (!dataSource) return this.health.check([() => this.kafkaUp()]);
+    return this.health.check([() => this.kafkaUp(), () => this.postgresUp(dataSource)]);
   }
 
   private async kafkaUp() {
@@ -39,10 +44,10 @@ export class HealthController {
     }
   }
 
-  private async postgresUp() {
+  private async postgresUp(dataSource: DataSource) {
     const indicator = this.indicators.check('postgres');
     try {
-      await this.dataSource.query('SELECT 1');
+      await dataSource.query('SELECT 1');
       return indicator.up();
     } catch (err) {
       return indicator.down({ message: (err as Error).message });

@@ -1,4 +1,12 @@
-import { ClickEvent, DeadLetterRecord, ROOT_FIELD, validateEvent, validationDeadLetter, ValidationIssue } from '@clickstream/contracts';
+import {
+  ClickEvent,
+  DeadLetterRecord,
+  ROOT_FIELD,
+  utf8BytesOver,
+  validateEvent,
+  validationDeadLetter,
+  ValidationIssue,
+} from '@clickstream/contracts';
 
 export interface RejectedEvent {
   index: number;
@@ -8,6 +16,8 @@ export interface RejectedEvent {
 
 export interface Intake {
   accepted: ClickEvent[];
+  /** The JSON of each accepted event, as validated and measured: the record value to publish. */
+  acceptedJson: string[];
   /** The request index of each accepted event. */
   acceptedAt: number[];
   rejected: RejectedEvent[];
@@ -17,6 +27,8 @@ export interface Intake {
 export interface IntakeOptions {
   now: number;
   maxFutureMs: number;
+  /** Largest event as stored (INGEST_MAX_EVENT_BYTES); a larger one is invalid. */
+  maxEventBytes: number;
   source: string;
 }
 
@@ -35,19 +47,21 @@ export class UnparsedItem {
  */
 export function intake(items: readonly unknown[], o: IntakeOptions): Intake {
   const receivedAt = new Date(o.now).toISOString();
-  const out: Intake = { accepted: [], acceptedAt: [], rejected: [], deadLetters: [] };
+  const out: Intake = { accepted: [], acceptedJson: [], acceptedAt: [], rejected: [], deadLetters: [] };
+  const options = { now: o.now, maxFutureMs: o.maxFutureMs, maxEventBytes: o.maxEventBytes, receivedAt };
   for (let index = 0; index < items.length; index++) {
     const item = items[index];
     if (item instanceof UnparsedItem) {
       reject(out, index, item.raw, [item.issue], o);
       continue;
     }
-    const result = validateEvent(item, { now: o.now, maxFutureMs: o.maxFutureMs, receivedAt });
+    const result = validateEvent(item, options);
     if (!result.ok) {
       reject(out, index, item, result.errors, o);
       continue;
     }
     out.accepted.push(result.event);
+    out.acceptedJson.push(result.json);
     out.acceptedAt.push(index);
   }
   return out;
@@ -59,31 +73,33 @@ function reject(out: Intake, index: number, original: unknown, errors: readonly 
   out.deadLetters.push(validationDeadLetter(original, errors, { source: o.source, now: o.now }));
 }
 
-/** Splits an NDJSON body into items; a line that is not JSON becomes an UnparsedItem. */
-export function parseNdjson(body: string): unknown[] {
+/**
+ * Splits an NDJSON body into items; a line that is not JSON becomes an UnparsedItem. A line over
+ * `maxLineBytes` is not parsed at all (JSON.parse of megabytes would build a large object tree only
+ * to reject it): it becomes an UnparsedItem naming its line and size.
+ */
+export function parseNdjson(body: string, maxLineBytes: number): unknown[] {
   const items: unknown[] = [];
   let start = 0;
+  let lineNumber = 0;
   while (start <= body.length) {
     let end = body.indexOf('\n', start);
     if (end === -1) end = body.length;
     const line = body.slice(start, end).trim();
     start = end + 1;
+    lineNumber += 1;
     if (line.length === 0) continue;
+    const bytes = utf8BytesOver(line, maxLineBytes);
+    if (bytes !== undefined) {
+      const message = `must be at most ${maxLineBytes} bytes (INGEST_MAX_EVENT_BYTES; got ${bytes} bytes on line ${lineNumber}, not parsed)`;
+      items.push(new UnparsedItem(line, { field: ROOT_FIELD, message }));
+      continue;
+    }
     try {
       items.push(JSON.parse(line));
     } catch (err) {
-      items.push(new UnparsedItem(line, { field: ROOT_FIELD, message: `is not valid JSON (${(err as Error).message})` }));
+      items.push(new UnparsedItem(line, { field: ROOT_FIELD, message: `is not valid JSON on line ${lineNumber} (${(err as Error).message})` }));
     }
   }
   return items;
-}
-
-/**
- * The UTF-8 size of a record value when it is over `maxBytes`, else undefined. UTF-8 takes at most
- * 3 bytes per UTF-16 unit, so only a long string is counted (the hot path stays a length check).
- */
-export function bytesOver(value: string, maxBytes: number): number | undefined {
-  if (value.length * 3 <= maxBytes) return undefined;
-  const bytes = Buffer.byteLength(value);
-  return bytes > maxBytes ? bytes : undefined;
 }

@@ -1,11 +1,18 @@
 import { BadRequestException, Body, Controller, HttpException, HttpStatus, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CSV_FORMATS, CsvFormat, CsvHeaderError, deadLetterKey, readCsvEvents, TopicNames } from '@clickstream/contracts';
+import { CSV_FORMATS, CsvFormat, CsvHeaderError, CsvSyntaxError, deadLetterJson, deadLetterKey, readCsvEvents, TopicNames } from '@clickstream/contracts';
 import { ApiKeyGuard, KafkaClient, MetricsService } from '@clickstream/platform';
 import { ingestConfig, IngestConfig } from '../ingest.config';
-import { bytesOver, intake, parseNdjson, UnparsedItem } from './event-intake';
+import { intake, parseNdjson, UnparsedItem } from './event-intake';
 import { BacklogFullError, EventProducer, KafkaUnavailableError, OutgoingMessage } from './event-producer';
+
+/**
+ * A DLQ record carries the original payload, which can be as large as the body. Over this it keeps
+ * only a head, the size and a hash: below the Kafka producer's message.max.bytes (1,000,000), with
+ * room for the key and framing, so one record can never fail a flush (and every request in it).
+ */
+export const MAX_DEAD_LETTER_BYTES = 900_000;
 
 export interface IngestResponse {
   accepted: number;
@@ -19,6 +26,7 @@ export interface IngestResponse {
 @ApiSecurity('api-key')
 @ApiResponse({ status: 401, description: 'API keys are configured and none (or a wrong one) was sent' })
 @ApiResponse({ status: 413, description: 'Body or batch larger than the configured limit' })
+@ApiResponse({ status: 400, description: 'Every event was invalid (each went to the DLQ), or the CSV is malformed (the line is named)' })
 @ApiResponse({ status: 415, description: 'Unsupported Content-Type' })
 @ApiResponse({ status: 503, description: 'Kafka unavailable or backlog full; nothing was accepted; see Retry-After' })
 @Controller('v1/events')
@@ -52,7 +60,7 @@ export class EventsHttpController {
   @ApiResponse({ status: 400, description: 'Every event was invalid (each went to the DLQ)' })
   async ingest(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<IngestResponse> {
     const started = process.hrtime.bigint();
-    const items = isNdjson(req) ? parseNdjson(String(body ?? '')) : Array.isArray(body) ? body : [body];
+    const items = isNdjson(req) ? parseNdjson(String(body ?? ''), this.config.maxEventBytes) : Array.isArray(body) ? body : [body];
     return this.handle('events', items, reply, started);
   }
 
@@ -71,13 +79,16 @@ export class EventsHttpController {
       throw new BadRequestException(`format must be one of ${[...CSV_FORMATS, 'auto'].join(', ')} (got "${chosen}")`);
     }
     const items: unknown[] = [];
+    // A row longer than an event may be cannot give a valid one: the parser stops there (400).
+    const options = { maxRecordBytes: this.config.maxEventBytes };
     try {
-      for await (const row of readCsvEvents(String(body ?? ''), chosen as CsvFormat | 'auto')) {
+      for await (const row of readCsvEvents(String(body ?? ''), chosen as CsvFormat | 'auto', options)) {
         items.push('input' in row ? row.input : new UnparsedItem(`row ${row.row}`, row.issue));
         if (items.length > this.config.maxBatchEvents) break;
       }
     } catch (err) {
-      if (err instanceof CsvHeaderError) throw new BadRequestException(err.message);
+      // Broken CSV is the client's error, named by its line; nothing of the request is accepted.
+      if (err instanceof CsvHeaderError || err instanceof CsvSyntaxError) throw new BadRequestException(err.message);
       throw err;
     }
     return this.handle('events_csv', items, reply, started);
@@ -97,19 +108,6 @@ export class EventsHttpController {
     }
   }
 
-  /**
-   * A record Kafka would refuse must not reach a flush: it would fail the flush, and so every request
-   * coalesced into it, again on each retry. The whole request is refused instead (nothing accepted).
-   */
-  private sized(value: string, index: number): string {
-    const bytes = bytesOver(value, this.config.maxEventBytes);
-    if (bytes === undefined) return value;
-    throw new HttpException(
-      `the event at index ${index} is ${bytes} bytes as stored, more than ${this.config.maxEventBytes} (INGEST_MAX_EVENT_BYTES); nothing was accepted`,
-      HttpStatus.PAYLOAD_TOO_LARGE,
-    );
-  }
-
   private async process(items: unknown[], reply: FastifyReply): Promise<IngestResponse> {
     if (items.length === 0) throw new BadRequestException('the body holds no events');
     if (items.length > this.config.maxBatchEvents) {
@@ -118,16 +116,18 @@ export class EventsHttpController {
         HttpStatus.PAYLOAD_TOO_LARGE,
       );
     }
-    const result = intake(items, { now: Date.now(), maxFutureMs: this.config.maxFutureMs, source: 'ingest' });
+    const { maxFutureMs, maxEventBytes } = this.config;
+    const result = intake(items, { now: Date.now(), maxFutureMs, maxEventBytes, source: 'ingest' });
+    // A record Kafka would refuse must not reach a flush: it would fail the flush, and so every
+    // request coalesced into it, again on each retry. The contract bounds events (an oversized one is
+    // invalid), and DLQ records are cut to fit.
     const messages: OutgoingMessage[] = new Array(result.accepted.length + result.deadLetters.length);
     let i = 0;
     for (let k = 0; k < result.accepted.length; k++) {
-      const e = result.accepted[k];
-      messages[i++] = { topic: this.topics.events, key: e.user_id, value: this.sized(JSON.stringify(e), result.acceptedAt[k]) };
+      messages[i++] = { topic: this.topics.events, key: result.accepted[k].user_id, value: result.acceptedJson[k] };
     }
-    for (let k = 0; k < result.deadLetters.length; k++) {
-      const d = result.deadLetters[k];
-      messages[i++] = { topic: this.topics.eventsDlq, key: deadLetterKey(d.original), value: this.sized(JSON.stringify(d), result.rejected[k].index) };
+    for (const d of result.deadLetters) {
+      messages[i++] = { topic: this.topics.eventsDlq, key: deadLetterKey(d.original), value: deadLetterJson(d, MAX_DEAD_LETTER_BYTES) };
     }
     try {
       await this.producer.send(messages);

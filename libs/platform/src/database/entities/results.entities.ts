@@ -1,7 +1,8 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 const timestamptz = 'timestamp with time zone';
-const money = { type: 'numeric', precision: 18, scale: 2 } as const;
+// numeric(38,2): no sum of contract-bounded purchases can overflow it (migration 1765400000000).
+const money = { type: 'numeric', precision: 38, scale: 2 } as const;
 
 /** A session (SPEC §5), written by the sessionizer. */
 @Entity({ name: 'sessions' })
