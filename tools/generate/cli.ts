@@ -33,7 +33,8 @@ Traffic
   --users N           distinct normal users (default 300 per event/s, at least 50)
   --seed N            random seed (default 1); same seed and --start give identical output
   --start T           event time of the first event: ISO-8601, "YYYY-MM-DD HH:MM:SS UTC",
-                      epoch ms, or "now" (default: now, rounded down to the minute)
+                      epoch ms, or "now" (default: now, rounded down to the minute; with
+                      --to, so that the stream ends at now)
   --disorder-ms N     bounded shuffle: events up to N ms out of event-time order (default 0)
   --no-bursts         no short bursts of elevated traffic
 Fraud
@@ -172,7 +173,10 @@ export function parseArgs(
   const sendRate =
     num('--send-rate', (n) => n >= 0, 'a number of events/s >= 0 (0 = unlimited)') ?? 0;
 
-  let startTime = Math.floor(now / 60_000) * 60_000;
+  // Sent to ingest or Kafka, the stream ends at now by default: ingest refuses event times more
+  // than 5 min ahead (SPEC §2), so a stream starting now would mostly be invalid.
+  const spanMs = values.has('--to') ? Math.ceil((duration ?? (count ?? 0) / rate) * 1000) : 0;
+  let startTime = Math.floor((now - spanMs) / 60_000) * 60_000;
   const start = values.get('--start');
   if (start !== undefined && start !== 'now') {
     const parsed = parseEventTime(start);

@@ -38,7 +38,7 @@ export interface KafkaSinkOptions {
    * replication from $KAFKA_TOPIC_PARTITIONS / $KAFKA_REPLICATION_FACTOR, default 6 / 1). Default true.
    */
   ensureTopics?: boolean;
-  /** Future bound of event_time, as ingest's. Default 24 h. */
+  /** Future bound of event_time, as ingest's. Default 5 min (SPEC §2). */
   maxFutureMs?: number;
 }
 
