@@ -136,8 +136,7 @@ export class FaultStack {
     const limiter = eventsPerSecond ? new RateLimiter(eventsPerSecond) : undefined;
     await producer.connect();
     try {
-      for (let i = 0; i < events.length; i += chunk) {
-        const messages = events.slice(i, i + chunk).map((e) => toMessage(e));
+      for (const messages of batches(events.map((e) => toMessage(e)), chunk, MAX_SEND_BYTES)) {
         await limiter?.take(messages.length);
         await producer.send({ topic: this.topics.events, acks: -1, messages });
       }
@@ -294,6 +293,28 @@ function toMessage(e: unknown): { key: string; value: string } {
   const r = validateEvent(e);
   if (!r.ok) throw new Error(`event invalid: ${JSON.stringify(r.errors)}`);
   return { key: eventKey(r.event), value: JSON.stringify(r.event) };
+}
+
+/** Under the broker's default 1 MiB message.max.bytes for one partition's record batch. */
+const MAX_SEND_BYTES = 512 * 1024;
+
+/** Splits messages into sends of at most `count` messages and about `maxBytes` (one oversized message goes alone). */
+function batches<T extends { value: string }>(messages: T[], count: number, maxBytes: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.value);
+    if (current.length > 0 && (current.length >= count || bytes + size > maxBytes)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 const run = promisify(execFile);
