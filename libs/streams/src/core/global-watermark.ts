@@ -5,7 +5,7 @@ export interface PartitionProgress {
   watermark: number | null;
   /** Wall-clock ms of its last input (for an empty partition: when it was claimed). */
   lastInputAt: number;
-  /** Wall-clock ms up to which idle time is already included in `watermark`. */
+  /** Wall-clock ms up to which idle time is already included in `watermark` (set by idle ticks). */
   idleAdvancedTo?: number | null;
 }
 
@@ -15,24 +15,39 @@ export interface PartitionProgress {
  * idle, each one's watermark has advanced with the wall clock since it became idle, and the global
  * watermark is the minimum of those, so quiet streams still close. null: no partition had input.
  *
+ * Idleness is the owner's word, not the reader's guess: a partition with input is idle only while
+ * its owner keeps committing idle ticks (the last one less than `idleTimeoutMs` ago). A partition
+ * whose owner stopped committing (commits failing on a lock or a restart, a crash, a rebuild in
+ * backoff) looks just as quiet from here, but it may hold records it has not committed yet: it
+ * keeps its last committed watermark in the minimum, so nothing is finalised past them.
+ *
  * `partitionCount`, when given, makes the result safe to finalise on: a partition nobody has
  * claimed yet, or one claimed less than the idle timeout ago that has had no input, may still hold
  * records of any time, so the answer is null (wait) rather than a watermark it could contradict.
  */
-export function globalWatermark(partitions: PartitionProgress[], now: number, idleTimeoutMs: number, partitionCount?: number): number | null {
+export function globalWatermark(
+  partitions: PartitionProgress[],
+  now: number,
+  idleTimeoutMs: number,
+  partitionCount?: number,
+): number | null {
   if (partitionCount !== undefined) {
     if (partitions.length < partitionCount) return null;
-    if (partitions.some((p) => p.watermark === null && now - p.lastInputAt < idleTimeoutMs)) return null;
+    if (partitions.some((p) => p.watermark === null && now - p.lastInputAt < idleTimeoutMs))
+      return null;
   }
   const withInput = partitions.filter((p) => p.watermark !== null);
   if (withInput.length === 0) return null;
-  const active = withInput.filter((p) => now - p.lastInputAt < idleTimeoutMs);
+  const active = withInput.filter((p) => !declaredIdle(p, now, idleTimeoutMs));
   if (active.length > 0) return Math.min(...active.map((p) => p.watermark!));
-  return Math.min(...withInput.map((p) => p.watermark! + idleAdvance(p, now, idleTimeoutMs)));
+  return Math.min(...withInput.map((p) => p.watermark! + (now - p.idleAdvancedTo!)));
 }
 
-/** Idle time not yet in the committed watermark (the owner adds it on its own ticks). */
-function idleAdvance(p: PartitionProgress, now: number, idleTimeoutMs: number): number {
-  const from = Math.max(p.idleAdvancedTo ?? 0, p.lastInputAt + idleTimeoutMs);
-  return Math.max(0, now - from);
+/** The owner's last commit was an idle tick, recent enough that the owner is still ticking. */
+function declaredIdle(p: PartitionProgress, now: number, idleTimeoutMs: number): boolean {
+  return (
+    p.idleAdvancedTo != null &&
+    p.idleAdvancedTo >= p.lastInputAt &&
+    now - p.idleAdvancedTo < idleTimeoutMs
+  );
 }
