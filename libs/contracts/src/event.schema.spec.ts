@@ -4,24 +4,13 @@ import {
   ValidateEventOptions,
   validateEvent,
 } from './event.schema';
+import { accepted, minimal, NOW, OPTS, refused } from './__fixtures__/validate-event';
 import { ValidationIssue } from './validation-issue';
 
-const NOW = Date.parse('2019-10-02T00:00:00.000Z');
-const OPTS: ValidateEventOptions = { now: NOW, newId: () => 'generated-id' };
-
-const minimal = { event_time: '2019-10-01T00:00:00Z', event_type: 'view', user_id: 'u1' };
-
-function valid(raw: unknown, opts: ValidateEventOptions = OPTS): ClickEvent {
-  const result = validateEvent(raw, opts);
-  if (!result.ok) throw new Error(`expected a valid event, got ${JSON.stringify(result.errors)}`);
-  return result.event;
-}
-
-function invalid(raw: unknown, opts: ValidateEventOptions = OPTS): ValidationIssue[] {
-  const result = validateEvent(raw, opts);
-  if (result.ok) throw new Error(`expected an invalid event, got ${JSON.stringify(result.event)}`);
-  return result.errors;
-}
+const valid = (raw: unknown, opts: ValidateEventOptions = OPTS): ClickEvent =>
+  accepted(raw, opts).event;
+const invalid = (raw: unknown, opts: ValidateEventOptions = OPTS): ValidationIssue[] =>
+  refused(raw, opts);
 
 describe('validateEvent: valid events', () => {
   it('normalises a minimal event and fills the defaults', () => {

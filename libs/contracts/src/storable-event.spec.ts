@@ -6,27 +6,16 @@ import {
   ValidateEventOptions,
   validateEvent,
 } from './event.schema';
+import { accepted, minimal, NOW, OPTS, refused } from './__fixtures__/validate-event';
 import { MAX_PROPERTIES_DEPTH, isStorableText } from './storable-value';
 import { ValidationIssue } from './validation-issue';
 
 /** SPEC §2: an accepted event must be storable by every processor. One spec per rule. */
 
-const NOW = Date.parse('2019-10-02T00:00:00.000Z');
-const OPTS: ValidateEventOptions = { now: NOW, newId: () => 'generated-id' };
-const minimal = { event_time: '2019-10-01T00:00:00Z', event_type: 'view', user_id: 'u1' };
 const TEXT = 'text without NUL (U+0000) or lone surrogates';
-
-function issues(raw: unknown, opts: ValidateEventOptions = OPTS): ValidationIssue[] {
-  const result = validateEvent(raw, opts);
-  if (result.ok) throw new Error(`expected an invalid event, got ${result.json}`);
-  return result.errors;
-}
-
-function accepts(raw: unknown, opts: ValidateEventOptions = OPTS): string {
-  const result = validateEvent(raw, opts);
-  if (!result.ok) throw new Error(`expected a valid event, got ${JSON.stringify(result.errors)}`);
-  return result.json;
-}
+const issues = refused;
+const accepts = (raw: unknown, opts: ValidateEventOptions = OPTS): string =>
+  accepted(raw, opts).json;
 
 /** Nests `leaf` in `levels` objects: nest(2, 1) is {"k":{"k":1}}. */
 function nest(levels: number, leaf: unknown): unknown {

@@ -3,7 +3,15 @@ import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud
 import { ExpectedAlert } from '../../../tools/generate/traffic-generator';
 import { readWholeTopic, testKafka } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
-import { buildTraffic, FaultStack, HOUR, PARTITIONS, ProcessorName, START, Traffic } from './fault-harness';
+import {
+  buildTraffic,
+  FaultStack,
+  HOUR,
+  PARTITIONS,
+  ProcessorName,
+  START,
+  Traffic,
+} from './fault-harness';
 import { expectResults, waitForResults } from './fault-results';
 
 /*
@@ -78,13 +86,21 @@ describe('fault: values Postgres refuses, written past ingest', () => {
     await s.produce(traffic.tail);
     const services = await s.startAll(['ingest', ...PROCESSORS]);
 
-    await s.waitForLagZero(PROCESSORS, Date.now() + 150_000, 'lag 0 with the bad records in the input');
+    await s.waitForLagZero(
+      PROCESSORS,
+      Date.now() + 150_000,
+      'lag 0 with the bad records in the input',
+    );
     const letters = await processorDeadLetters(s);
-    const refused = new Map(PROCESSORS.map((p) => [p, letters.filter((d) => d.source === s.group(p))]));
+    const refused = new Map(
+      PROCESSORS.map((p) => [p, letters.filter((d) => d.source === s.group(p))]),
+    );
     for (const p of PROCESSORS) {
       const mine = refused.get(p)!;
       // Only the bad records, each once, with the database's reason.
-      expect(mine.every((d) => d.reason === 'storage_rejected' && /\(\w{5}\)$/.test(d.message))).toBe(true);
+      expect(
+        mine.every((d) => d.reason === 'storage_rejected' && /\(\w{5}\)$/.test(d.message)),
+      ).toBe(true);
       const ids = mine.map((d) => (JSON.parse(d.original!) as ClickEvent).event_id);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.every((id) => id.startsWith('bad-'))).toBe(true);
@@ -93,24 +109,47 @@ describe('fault: values Postgres refuses, written past ingest', () => {
     }
     // Each processor's reference input: the traffic plus the bad records it could store.
     const trafficFor = (p: ProcessorName): Traffic => {
-      const out = new Set(refused.get(p)!.map((d) => (JSON.parse(d.original!) as ClickEvent).event_id));
-      const extra = BAD.filter((e) => !out.has(e.event_id)).map((e) => ({ ...e, user_id: asKey(e.user_id) }));
+      const out = new Set(
+        refused.get(p)!.map((d) => (JSON.parse(d.original!) as ClickEvent).event_id),
+      );
+      const extra = BAD.filter((e) => !out.has(e.event_id)).map((e) => ({
+        ...e,
+        user_id: asKey(e.user_id),
+      }));
       const alerts = p === 'fraud-detector' ? extra.flatMap(highValueAlert) : [];
-      return { ...traffic, events: [...traffic.events, ...extra], manifest: { ...traffic.manifest, expected: [...traffic.manifest.expected, ...alerts] } };
+      return {
+        ...traffic,
+        events: [...traffic.events, ...extra],
+        manifest: { ...traffic.manifest, expected: [...traffic.manifest.expected, ...alerts] },
+      };
     };
     for (const p of PROCESSORS) await waitForResults(s, trafficFor(p), [p]);
 
     // Epochs: claimed once, at most once more; a refused commit reloads the task, it does not re-claim.
-    const { rows } = await s.db.pool.query<{ max: string }>(`SELECT max(epoch) AS max FROM stream_offsets WHERE group_id LIKE $1`, [`${s.prefix}%`]);
+    const { rows } = await s.db.pool.query<{ max: string }>(
+      `SELECT max(epoch) AS max FROM stream_offsets WHERE group_id LIKE $1`,
+      [`${s.prefix}%`],
+    );
     expect(Number(rows[0].max)).toBeLessThanOrEqual(2);
 
     // One log line and one metric increment per dead letter.
     for (const p of PROCESSORS) {
       const svc = [...services.values()].find((x) => x.name === p)!;
-      const lines = s.logLines([p]).filter((l) => l.msg === 'record dead-lettered' && l.reason === 'storage_rejected');
-      expect(lines.map((l) => `${l.partition}:${l.offset}`).sort()).toEqual(refused.get(p)!.map((d) => `${d.partition}:${d.offset}`).sort());
+      const lines = s
+        .logLines([p])
+        .filter((l) => l.msg === 'record dead-lettered' && l.reason === 'storage_rejected');
+      expect(lines.map((l) => `${l.partition}:${l.offset}`).sort()).toEqual(
+        refused
+          .get(p)!
+          .map((d) => `${d.partition}:${d.offset}`)
+          .sort(),
+      );
       const metrics = await (await fetch(svc.url('/metrics'))).text();
-      const counted = [...metrics.matchAll(new RegExp(`^${p.replace('-', '_')}_dead_letter_events_total\\{[^}]*\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+      const counted = [
+        ...metrics.matchAll(
+          new RegExp(`^${p.replace('-', '_')}_dead_letter_events_total\\{[^}]*\\} (\\d+)`, 'gm'),
+        ),
+      ].reduce((n, m) => n + Number(m[1]), 0);
       expect(counted).toBe(refused.get(p)!.length);
     }
 
@@ -120,21 +159,39 @@ describe('fault: values Postgres refuses, written past ingest', () => {
     const requests = [
       { body: { event_time: now, event_type: 'view', user_id: 'nul\u0000user' }, field: 'user_id' },
       { body: { event_time: now, event_type: 'view', user_id: 'sur\ud800x' }, field: 'user_id' },
-      { body: { event_time: now, event_type: 'purchase', user_id: 'big', price: 1e17 }, field: 'price' },
-      { body: { event_time: now, event_type: 'view', user_id: 'ok', properties: { a: 'x\u0000y' } }, field: 'properties.a' },
+      {
+        body: { event_time: now, event_type: 'purchase', user_id: 'big', price: 1e17 },
+        field: 'price',
+      },
+      {
+        body: { event_time: now, event_type: 'view', user_id: 'ok', properties: { a: 'x\u0000y' } },
+        field: 'properties.a',
+      },
     ];
     for (const r of requests) {
-      const res = await fetch(ingest.url('/v1/events'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body) });
+      const res = await fetch(ingest.url('/v1/events'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(r.body),
+      });
       expect(res.status).toBe(400);
       expect(JSON.stringify(await res.json())).toContain(r.field);
     }
-    await waitFor(async () => (await ingestDeadLetters(s)).length >= 4, { timeoutMs: 30_000, what: 'ingest DLQ records' });
-    expect((await ingestDeadLetters(s)).map((d) => d.field).sort()).toEqual(requests.map((r) => r.field).sort());
+    await waitFor(async () => (await ingestDeadLetters(s)).length >= 4, {
+      timeoutMs: 30_000,
+      what: 'ingest DLQ records',
+    });
+    expect((await ingestDeadLetters(s)).map((d) => d.field).sort()).toEqual(
+      requests.map((r) => r.field).sort(),
+    );
 
     await s.stopServices();
     // Every other result equals the reference over what each processor accepted.
     const trafficOf = Object.fromEntries(PROCESSORS.map((p) => [p, trafficFor(p)]));
-    await expectResults(s, traffic, PROCESSORS, { trafficOf, deadLetters: letters.length + requests.length });
+    await expectResults(s, traffic, PROCESSORS, {
+      trafficOf,
+      deadLetters: letters.length + requests.length,
+    });
     process.stdout.write(
       `[faults] bad-values: dead-lettered ${JSON.stringify(Object.fromEntries([...refused].map(([p, d]) => [p, d.map((x) => x.message)])))}; case ${Date.now() - began} ms\n`,
     );
@@ -161,10 +218,14 @@ function highValueAlert(e: ClickEvent): ExpectedAlert[] {
 
 async function processorDeadLetters(s: FaultStack): Promise<DeadLetter[]> {
   const records = await readWholeTopic(testKafka(), s.topics.eventsDlq, PARTITIONS);
-  return records.map((r) => JSON.parse(r.value!) as DeadLetter).filter((d) => d.source !== 'ingest');
+  return records
+    .map((r) => JSON.parse(r.value!) as DeadLetter)
+    .filter((d) => d.source !== 'ingest');
 }
 
 async function ingestDeadLetters(s: FaultStack): Promise<Array<{ field: string }>> {
   const records = await readWholeTopic(testKafka(), s.topics.eventsDlq, PARTITIONS);
-  return records.map((r) => JSON.parse(r.value!) as { field: string; source: string }).filter((d) => d.source === 'ingest');
+  return records
+    .map((r) => JSON.parse(r.value!) as { field: string; source: string })
+    .filter((d) => d.source === 'ingest');
 }

@@ -10,8 +10,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ClickEvent, ClickEventInput, eventKey, topicNames, TopicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
-import { FRAUD_PATTERNS, generateTraffic, TrafficManifest } from '../../../tools/generate/traffic-generator';
+import {
+  ClickEvent,
+  ClickEventInput,
+  eventKey,
+  topicNames,
+  TopicNames,
+  topicSpecs,
+  validateEvent,
+} from '@clickstream/contracts';
+import {
+  FRAUD_PATTERNS,
+  generateTraffic,
+  TrafficManifest,
+} from '../../../tools/generate/traffic-generator';
 import { RateLimiter } from '../../../tools/shared/rate-limiter';
 import { deleteTopics, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
@@ -43,10 +55,19 @@ export interface Traffic {
 
 /** Deterministic traffic (tools/generate) with every §7 pattern and near miss, shuffled within 60 s. */
 export function buildTraffic(o: { seed: number; count: number; ratePerSecond: number }): Traffic {
-  const gen = generateTraffic({ seed: o.seed, startTime: START, ratePerSecond: o.ratePerSecond, count: o.count, fraud: [...FRAUD_PATTERNS], nearMiss: true, disorderMs: 60_000 });
+  const gen = generateTraffic({
+    seed: o.seed,
+    startTime: START,
+    ratePerSecond: o.ratePerSecond,
+    count: o.count,
+    fraud: [...FRAUD_PATTERNS],
+    nearMiss: true,
+    disorderMs: 60_000,
+  });
   const inputs = [...gen.events()];
   const manifest = gen.manifest();
-  if (manifest.warnings.length > 0) throw new Error(`traffic manifest has warnings: ${manifest.warnings.join('; ')}`);
+  if (manifest.warnings.length > 0)
+    throw new Error(`traffic manifest has warnings: ${manifest.warnings.join('; ')}`);
   const now = Date.now();
   const events = inputs.map((input) => {
     const r = validateEvent(input, { now });
@@ -66,7 +87,13 @@ export function buildTraffic(o: { seed: number; count: number; ratePerSecond: nu
     event_type: 'view' as const,
     user_id: `clock-${i}`,
   }));
-  return { inputs, events, manifest, tail: [...clock, ...late], lateIds: late.map((e) => e.event_id) };
+  return {
+    inputs,
+    events,
+    manifest,
+    tail: [...clock, ...late],
+    lateIds: late.map((e) => e.event_id),
+  };
 }
 
 /** Sources of each processor: the consumer groups whose lag must reach 0. */
@@ -102,7 +129,10 @@ export class FaultStack {
     const admin = testKafka().admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }), waitForLeaders: true });
+      await admin.createTopics({
+        topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }),
+        waitForLeaders: true,
+      });
     } finally {
       await admin.disconnect();
     }
@@ -120,7 +150,10 @@ export class FaultStack {
   }
 
   /** Starts each service and waits until every one is ready (Kafka and Postgres reachable). */
-  async startAll(names: ServiceName[], env: Record<string, string> = {}): Promise<Map<ServiceName, RunningService>> {
+  async startAll(
+    names: ServiceName[],
+    env: Record<string, string> = {},
+  ): Promise<Map<ServiceName, RunningService>> {
     const started = new Map<ServiceName, RunningService>();
     for (const name of names) started.set(name, await this.start(name, env));
     await Promise.all([...started.values()].map((s) => waitForHttpOk(s, '/health/ready', 60_000)));
@@ -132,11 +165,18 @@ export class FaultStack {
    * order; at `eventsPerSecond` when given, so traffic keeps flowing while a fault lasts.
    */
   async produce(events: readonly unknown[], eventsPerSecond?: number, chunk = 2000): Promise<void> {
-    const producer = testKafka('fault-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = testKafka('fault-producer').producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     const limiter = eventsPerSecond ? new RateLimiter(eventsPerSecond) : undefined;
     await producer.connect();
     try {
-      for (const messages of batches(events.map((e) => toMessage(e)), chunk, MAX_SEND_BYTES)) {
+      for (const messages of batches(
+        events.map((e) => toMessage(e)),
+        chunk,
+        MAX_SEND_BYTES,
+      )) {
         await limiter?.take(messages.length);
         await producer.send({ topic: this.topics.events, acks: -1, messages });
       }
@@ -165,13 +205,23 @@ export class FaultStack {
         let lag = 0n;
         for (const key of SOURCES[name]) {
           const topic = this.topics[key];
-          if (!ends.has(topic)) ends.set(topic, new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)])));
-          const { rows } = await this.db.pool.query<{ partition: number; next_offset: string | null }>(
+          if (!ends.has(topic))
+            ends.set(
+              topic,
+              new Map(
+                (await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]),
+              ),
+            );
+          const { rows } = await this.db.pool.query<{
+            partition: number;
+            next_offset: string | null;
+          }>(
             `SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
             [this.group(name), topic],
           );
           const committed = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset ?? 0)]));
-          for (const [partition, high] of ends.get(topic)!) lag += high - (committed.get(partition) ?? 0n);
+          for (const [partition, high] of ends.get(topic)!)
+            lag += high - (committed.get(partition) ?? 0n);
         }
         out[name] = Number(lag);
       }
@@ -182,23 +232,36 @@ export class FaultStack {
   }
 
   /** Waits until every processor's lag is 0; fails at `deadline` (epoch ms) with the last lags seen. */
-  async waitForLagZero(names: readonly ProcessorName[], deadline: number, what: string): Promise<Record<string, number>> {
+  async waitForLagZero(
+    names: readonly ProcessorName[],
+    deadline: number,
+    what: string,
+  ): Promise<Record<string, number>> {
     let last: Record<string, number> = {};
     await waitFor(
       async () => {
         last = await this.lag(names);
         return Object.values(last).every((n) => n === 0);
       },
-      { timeoutMs: Math.max(1, deadline - Date.now()), intervalMs: 250, what: `${what} (last lag ${JSON.stringify(last)})` },
+      {
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        intervalMs: 250,
+        what: `${what} (last lag ${JSON.stringify(last)})`,
+      },
     );
     return last;
   }
 
   /** Fails naming every service process that exited, with the tail of its output. */
   expectAllAlive(): void {
-    const dead = this.services.filter((s) => s.child.exitCode !== null || s.child.signalCode !== null);
+    const dead = this.services.filter(
+      (s) => s.child.exitCode !== null || s.child.signalCode !== null,
+    );
     if (dead.length === 0) return;
-    const lines = dead.map((s) => `${s.name} exited (code ${s.child.exitCode}, signal ${s.child.signalCode}):\n${s.output().slice(-3000)}`);
+    const lines = dead.map(
+      (s) =>
+        `${s.name} exited (code ${s.child.exitCode}, signal ${s.child.signalCode}):\n${s.output().slice(-3000)}`,
+    );
     throw new Error(`service processes exited during the fault:\n${lines.join('\n')}`);
   }
 
@@ -269,7 +332,12 @@ export class IngestSender {
   private async sendOne(body: string, n: number, giveUpAfterMs = 180_000): Promise<void> {
     const started = Date.now();
     for (;;) {
-      const res = await fetch(this.url, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' }, signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(this.url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-ndjson' },
+        signal: AbortSignal.timeout(60_000),
+      });
       const text = await res.text();
       if (res.status === 202) {
         const accepted = (JSON.parse(text) as { accepted: number }).accepted;
@@ -279,10 +347,15 @@ export class IngestSender {
       }
       const retryAfter = res.headers.get('retry-after');
       this.refusals.push({ at: Date.now(), status: res.status, retryAfter });
-      if (res.status !== 503 || Date.now() - started > giveUpAfterMs) throw new Error(`ingest answered ${res.status} (Retry-After ${retryAfter}): ${text.slice(0, 500)}`);
+      if (res.status !== 503 || Date.now() - started > giveUpAfterMs)
+        throw new Error(
+          `ingest answered ${res.status} (Retry-After ${retryAfter}): ${text.slice(0, 500)}`,
+        );
       // As a client must: wait what the server asked (1 s when it named nothing usable).
       const seconds = Number(retryAfter);
-      await new Promise((r) => setTimeout(r, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000));
+      await new Promise((r) =>
+        setTimeout(r, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000),
+      );
     }
   }
 }
@@ -299,7 +372,11 @@ function toMessage(e: unknown): { key: string; value: string } {
 const MAX_SEND_BYTES = 512 * 1024;
 
 /** Splits messages into sends of at most `count` messages and about `maxBytes` (one oversized message goes alone). */
-function batches<T extends { value: string }>(messages: T[], count: number, maxBytes: number): T[][] {
+function batches<T extends { value: string }>(
+  messages: T[],
+  count: number,
+  maxBytes: number,
+): T[][] {
   const out: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
@@ -320,10 +397,14 @@ function batches<T extends { value: string }>(messages: T[], count: number, maxB
 const run = promisify(execFile);
 
 /** The local Postgres cluster serving `databaseUrl`, from pg_lsclusters (Debian's /etc/postgresql). */
-export async function localCluster(databaseUrl: string): Promise<{ version: string; name: string }> {
+export async function localCluster(
+  databaseUrl: string,
+): Promise<{ version: string; name: string }> {
   const url = new URL(databaseUrl);
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) {
-    throw new Error(`this test restarts the local Postgres cluster; DATABASE_URL host ${url.hostname} is not local`);
+    throw new Error(
+      `this test restarts the local Postgres cluster; DATABASE_URL host ${url.hostname} is not local`,
+    );
   }
   const port = url.port || '5432';
   const { stdout } = await run('pg_lsclusters', ['-h']);
@@ -339,6 +420,8 @@ export async function localCluster(databaseUrl: string): Promise<{ version: stri
 export async function restartPostgres(databaseUrl: string): Promise<number> {
   const { version, name } = await localCluster(databaseUrl);
   const started = Date.now();
-  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'restart'], { timeout: 120_000 });
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'restart'], {
+    timeout: 120_000,
+  });
   return Date.now() - started;
 }

@@ -8,9 +8,23 @@ import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud
 import { ExpectedAlert } from '../../../tools/generate/traffic-generator';
 import { ConsumedRecord, readWholeTopic, testKafka } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
-import { conversion, emptyMinutes, referenceWindows, SIZES, windowKey } from '../pipeline/reference-windows';
+import {
+  conversion,
+  emptyMinutes,
+  referenceWindows,
+  SIZES,
+  windowKey,
+} from '../pipeline/reference-windows';
 import { referenceSessions, refEvent } from '../sessionizer/reference-sessions';
-import { CLOCK_TIME, FaultStack, HOUR, MINUTE, PARTITIONS, ProcessorName, Traffic } from './fault-harness';
+import {
+  CLOCK_TIME,
+  FaultStack,
+  HOUR,
+  MINUTE,
+  PARTITIONS,
+  ProcessorName,
+  Traffic,
+} from './fault-harness';
 
 const finalUntil = (ms: number) => Math.floor((CLOCK_TIME - 2 * MINUTE) / ms) * ms;
 const expectedId = (a: ExpectedAlert) => `${a.rule}:${a.user_id ?? '*'}:${a.window_start}`;
@@ -20,10 +34,19 @@ async function count(stack: FaultStack, sql: string, params: unknown[] = []): Pr
 }
 
 const outboxDrained = async (stack: FaultStack, name: ProcessorName) =>
-  (await count(stack, `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`, [stack.group(name), `${stack.group(name)}#%`])) === 0;
+  (await count(
+    stack,
+    `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`,
+    [stack.group(name), `${stack.group(name)}#%`],
+  )) === 0;
 
 /** Waits until everything the input can produce is committed and published by `processors`. */
-export async function waitForResults(stack: FaultStack, traffic: Traffic, processors: readonly ProcessorName[], timeoutMs = 120_000): Promise<void> {
+export async function waitForResults(
+  stack: FaultStack,
+  traffic: Traffic,
+  processors: readonly ProcessorName[],
+  timeoutMs = 120_000,
+): Promise<void> {
   const unmet = await pendingResults(stack, traffic, processors, timeoutMs);
   if (unmet.length > 0) throw new Error(unmet.join('; '));
 }
@@ -32,13 +55,22 @@ export async function waitForResults(stack: FaultStack, traffic: Traffic, proces
  * As waitForResults, but returns the conditions still unmet at the deadline instead of failing, so
  * that expectResults can list them together with the differences they cause.
  */
-export async function pendingResults(stack: FaultStack, traffic: Traffic, processors: readonly ProcessorName[], timeoutMs = 120_000): Promise<string[]> {
+export async function pendingResults(
+  stack: FaultStack,
+  traffic: Traffic,
+  processors: readonly ProcessorName[],
+  timeoutMs = 120_000,
+): Promise<string[]> {
   const checks: Array<[string, () => Promise<boolean>]> = [];
   if (processors.includes('sessionizer')) {
     const sessions = referenceSessions(traffic.events.map(refEvent)).length;
     checks.push([
       `all ${sessions} sessions closed`,
-      async () => (await count(stack, `SELECT count(*) AS n FROM sessions WHERE user_id NOT LIKE 'clock-%' AND status = 'closed'`)) === sessions,
+      async () =>
+        (await count(
+          stack,
+          `SELECT count(*) AS n FROM sessions WHERE user_id NOT LIKE 'clock-%' AND status = 'closed'`,
+        )) === sessions,
     ]);
   }
   if (processors.includes('aggregator')) {
@@ -48,16 +80,23 @@ export async function pendingResults(stack: FaultStack, traffic: Traffic, proces
         const { rows } = await stack.db.pool.query<{ window_size: string; ms: string }>(
           `SELECT window_size, (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress`,
         );
-        return SIZES.every(([size, ms]) => rows.some((r) => r.window_size === size && Number(r.ms) === finalUntil(ms)));
+        return SIZES.every(([size, ms]) =>
+          rows.some((r) => r.window_size === size && Number(r.ms) === finalUntil(ms)),
+        );
       },
     ]);
   }
   if (processors.includes('fraud-detector')) checks.push(...fraudChecks(stack, traffic));
-  for (const name of processors) checks.push([`${name} outbox drained`, () => outboxDrained(stack, name)]);
+  for (const name of processors)
+    checks.push([`${name} outbox drained`, () => outboxDrained(stack, name)]);
   const deadline = Date.now() + timeoutMs;
   const unmet: string[] = [];
   for (const [what, probe] of checks) {
-    await waitFor(probe, { timeoutMs: Math.max(1, deadline - Date.now()), intervalMs: 250, what }).catch((err: Error) => unmet.push(err.message));
+    await waitFor(probe, {
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      intervalMs: 250,
+      what,
+    }).catch((err: Error) => unmet.push(err.message));
   }
   return unmet;
 }
@@ -70,13 +109,22 @@ function fraudChecks(stack: FaultStack, traffic: Traffic): Array<[string, () => 
     [
       'every expected alert stored',
       async () => {
-        const have = new Set((await stack.db.pool.query<{ alert_id: string }>(`SELECT alert_id FROM alerts`)).rows.map((r) => r.alert_id));
+        const have = new Set(
+          (await stack.db.pool.query<{ alert_id: string }>(`SELECT alert_id FROM alerts`)).rows.map(
+            (r) => r.alert_id,
+          ),
+        );
         return expectedIds.every((id) => have.has(id));
       },
     ],
     [
       'every outlier hour before the clock evaluated',
-      async () => (await count(stack, `SELECT count(*) AS n FROM fraud_user_activity WHERE window_start < $1`, [beforeClock])) === 0,
+      async () =>
+        (await count(
+          stack,
+          `SELECT count(*) AS n FROM fraud_user_activity WHERE window_start < $1`,
+          [beforeClock],
+        )) === 0,
     ],
     [
       'traffic rules past the last final minute before the clock',
@@ -110,27 +158,41 @@ export interface ExpectOptions {
   unmet?: string[];
 }
 
-export async function expectResults(stack: FaultStack, traffic: Traffic, processors: readonly ProcessorName[], o: ExpectOptions = {}): Promise<void> {
+export async function expectResults(
+  stack: FaultStack,
+  traffic: Traffic,
+  processors: readonly ProcessorName[],
+  o: ExpectOptions = {},
+): Promise<void> {
   const problems = [...(o.unmet ?? [])];
   const of = (p: ProcessorName) => o.trafficOf?.[p] ?? traffic;
-  if (processors.includes('sessionizer')) problems.push(...(await sessionProblems(stack, of('sessionizer'))));
-  if (processors.includes('aggregator')) problems.push(...(await windowProblems(stack, of('aggregator'))));
-  if (processors.includes('fraud-detector')) problems.push(...(await alertProblems(stack, of('fraud-detector').manifest.expected)));
+  if (processors.includes('sessionizer'))
+    problems.push(...(await sessionProblems(stack, of('sessionizer'))));
+  if (processors.includes('aggregator'))
+    problems.push(...(await windowProblems(stack, of('aggregator'))));
+  if (processors.includes('fraud-detector'))
+    problems.push(...(await alertProblems(stack, of('fraud-detector').manifest.expected)));
   problems.push(...(await lateProblems(stack, traffic.lateIds, processors)));
   const dlq = await readAll(stack, stack.topics.eventsDlq);
   const allowed = o.deadLetters ?? 0;
-  if (dlq.length !== allowed) problems.push(`DLQ holds ${dlq.length} records, ${allowed} expected; first: ${dlq[0]?.value?.slice(0, 400)}`);
+  if (dlq.length !== allowed)
+    problems.push(
+      `DLQ holds ${dlq.length} records, ${allowed} expected; first: ${dlq[0]?.value?.slice(0, 400)}`,
+    );
   expect(problems).toEqual([]);
 }
 
-const readAll = (stack: FaultStack, topic: string): Promise<ConsumedRecord[]> => readWholeTopic(testKafka(), topic, PARTITIONS);
+const readAll = (stack: FaultStack, topic: string): Promise<ConsumedRecord[]> =>
+  readWholeTopic(testKafka(), topic, PARTITIONS);
 const SHOWN = 5;
 
 /** The natural ids that occur more than once, as a problem line. */
 export function duplicates(what: string, ids: string[]): string[] {
   const seen = new Set<string>();
   const twice = [...new Set(ids.filter((id) => (seen.has(id) ? true : (seen.add(id), false))))];
-  return twice.length === 0 ? [] : [`${what}: ${twice.length} ids more than once, e.g. ${twice.slice(0, SHOWN).join(', ')}`];
+  return twice.length === 0
+    ? []
+    : [`${what}: ${twice.length} ids more than once, e.g. ${twice.slice(0, SHOWN).join(', ')}`];
 }
 
 /** Multiset difference of two lists of comparable strings, as problem lines. */
@@ -145,42 +207,91 @@ export function differences(what: string, got: string[], want: string[]): string
   }
   const missing = [...counts].flatMap(([k, n]) => Array<string>(n).fill(k));
   const out: string[] = [];
-  if (missing.length) out.push(`${what}: ${missing.length} expected but missing, e.g. ${missing.slice(0, SHOWN).join(' | ')}`);
-  if (extra.length) out.push(`${what}: ${extra.length} not expected, e.g. ${extra.slice(0, SHOWN).join(' | ')}`);
+  if (missing.length)
+    out.push(
+      `${what}: ${missing.length} expected but missing, e.g. ${missing.slice(0, SHOWN).join(' | ')}`,
+    );
+  if (extra.length)
+    out.push(`${what}: ${extra.length} not expected, e.g. ${extra.slice(0, SHOWN).join(' | ')}`);
   return out;
 }
 
 async function sessionProblems(stack: FaultStack, traffic: Traffic): Promise<string[]> {
   const ref = referenceSessions(traffic.events.map(refEvent));
-  const { rows } = await stack.db.pool.query<{ session_id: string; user_id: string; started_at: Date; event_count: number; revenue: string; status: string }>(
+  const { rows } = await stack.db.pool.query<{
+    session_id: string;
+    user_id: string;
+    started_at: Date;
+    event_count: number;
+    revenue: string;
+    status: string;
+  }>(
     `SELECT session_id, user_id, started_at, event_count, revenue, status FROM sessions WHERE user_id NOT LIKE 'clock-%'`,
   );
   const problems = differences(
     'sessions table (user@start#events$cents)',
-    rows.map((r) => `${r.user_id}@${r.started_at.toISOString()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`),
+    rows.map(
+      (r) =>
+        `${r.user_id}@${r.started_at.toISOString()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`,
+    ),
     ref.map((s) => `${s.user}@${new Date(s.start).toISOString()}#${s.count}$${s.revenueCents}`),
   );
   const open = rows.filter((r) => r.status !== 'closed').length;
   if (open > 0) problems.push(`sessions table: ${open} sessions still open`);
-  type Published = { session_id: string; user_id: string; started_at: string; event_count: number; revenue: number };
-  const published = (await readAll(stack, stack.topics.sessions)).map((r) => JSON.parse(r.value!) as Published);
-  problems.push(...duplicates('sessions topic session_id', published.map((s) => s.session_id)));
+  type Published = {
+    session_id: string;
+    user_id: string;
+    started_at: string;
+    event_count: number;
+    revenue: number;
+  };
+  const published = (await readAll(stack, stack.topics.sessions)).map(
+    (r) => JSON.parse(r.value!) as Published,
+  );
+  problems.push(
+    ...duplicates(
+      'sessions topic session_id',
+      published.map((s) => s.session_id),
+    ),
+  );
   const mine = published.filter((s) => !s.user_id.startsWith('clock-'));
-  problems.push(...differences('sessions topic vs table (session_id)', [...new Set(mine.map((s) => s.session_id))], rows.map((r) => r.session_id)));
+  problems.push(
+    ...differences(
+      'sessions topic vs table (session_id)',
+      [...new Set(mine.map((s) => s.session_id))],
+      rows.map((r) => r.session_id),
+    ),
+  );
   problems.push(
     ...differences(
       'sessions topic (user@start#events$cents)',
-      mine.map((s) => `${s.user_id}@${new Date(s.started_at).toISOString()}#${s.event_count}$${Math.round(s.revenue * 100)}`),
+      mine.map(
+        (s) =>
+          `${s.user_id}@${new Date(s.started_at).toISOString()}#${s.event_count}$${Math.round(s.revenue * 100)}`,
+      ),
       ref.map((s) => `${s.user}@${new Date(s.start).toISOString()}#${s.count}$${s.revenueCents}`),
     ),
   );
   return problems;
 }
 
-type WindowRow = { window_size: string; dimension: string; start_ms: string; events: string; unique_users: string; purchases: string; revenue: string; views: string; carts: string };
+type WindowRow = {
+  window_size: string;
+  dimension: string;
+  start_ms: string;
+  events: string;
+  unique_users: string;
+  purchases: string;
+  revenue: string;
+  views: string;
+  carts: string;
+};
 
 /** A window as compared: exact counts and cents; unique users only within 2 % (HyperLogLog above 2,000). */
-const windowLine = (k: string, w: { events: number; purchases: number; cents: number; views: number; carts: number }) =>
+const windowLine = (
+  k: string,
+  w: { events: number; purchases: number; cents: number; views: number; carts: number },
+) =>
   `${k} events=${w.events} purchases=${w.purchases} cents=${w.cents} views=${w.views} carts=${w.carts}`;
 
 async function windowProblems(stack: FaultStack, traffic: Traffic): Promise<string[]> {
@@ -188,7 +299,15 @@ async function windowProblems(stack: FaultStack, traffic: Traffic): Promise<stri
   const empties = emptyMinutes(ref);
   const want = [
     ...[...ref].map(([k, w]) => windowLine(k, w)),
-    ...empties.map((m) => windowLine(windowKey('1m', 'all', m), { events: 0, purchases: 0, cents: 0, views: 0, carts: 0 })),
+    ...empties.map((m) =>
+      windowLine(windowKey('1m', 'all', m), {
+        events: 0,
+        purchases: 0,
+        cents: 0,
+        views: 0,
+        carts: 0,
+      }),
+    ),
   ];
   // Postgres: partial rows merged over partitions.
   const { rows } = await stack.db.pool.query<WindowRow>(
@@ -207,39 +326,101 @@ async function windowProblems(stack: FaultStack, traffic: Traffic): Promise<stri
   const stored = rows.map((r) => {
     const k = windowKey(r.window_size, r.dimension, Number(r.start_ms));
     users(k, Number(r.unique_users));
-    return windowLine(k, { events: Number(r.events), purchases: Number(r.purchases), cents: Math.round(Number(r.revenue) * 100), views: Number(r.views), carts: Number(r.carts) });
+    return windowLine(k, {
+      events: Number(r.events),
+      purchases: Number(r.purchases),
+      cents: Math.round(Number(r.revenue) * 100),
+      views: Number(r.views),
+      carts: Number(r.carts),
+    });
   });
   problems.push(...differences('window_aggregates merged', stored, want));
 
   // The topic: every final window exactly once, equal to the reference; the empty `all` minutes as 0.
-  const published = (await readAll(stack, stack.topics.aggregates)).map((r) => ({ key: r.key, v: aggregateRecordSchema.parse(JSON.parse(r.value!)) as AggregateRecord }));
-  problems.push(...duplicates('aggregates topic window', published.map((p) => windowKey(p.v.window_size, p.v.dimension, Date.parse(p.v.window_start)))));
+  const published = (await readAll(stack, stack.topics.aggregates)).map((r) => ({
+    key: r.key,
+    v: aggregateRecordSchema.parse(JSON.parse(r.value!)) as AggregateRecord,
+  }));
+  problems.push(
+    ...duplicates(
+      'aggregates topic window',
+      published.map((p) => windowKey(p.v.window_size, p.v.dimension, Date.parse(p.v.window_start))),
+    ),
+  );
   const mine = published.filter((p) => Date.parse(p.v.window_start) < CLOCK_TIME - HOUR);
   const lines = mine.map(({ key, v }) => {
     const k = windowKey(v.window_size, v.dimension, Date.parse(v.window_start));
     users(k, v.unique_users);
-    const bad = key !== `${v.window_size}:${v.dimension}` || !v.final || v.conversion_rate !== conversion(v.purchases, v.views);
-    if (bad) problems.push(`aggregates topic ${k}: key ${key}, final ${v.final}, conversion_rate ${v.conversion_rate}`);
-    return windowLine(k, { events: v.events, purchases: v.purchases, cents: Math.round(v.revenue * 100), views: v.views, carts: v.carts });
+    const bad =
+      key !== `${v.window_size}:${v.dimension}` ||
+      !v.final ||
+      v.conversion_rate !== conversion(v.purchases, v.views);
+    if (bad)
+      problems.push(
+        `aggregates topic ${k}: key ${key}, final ${v.final}, conversion_rate ${v.conversion_rate}`,
+      );
+    return windowLine(k, {
+      events: v.events,
+      purchases: v.purchases,
+      cents: Math.round(v.revenue * 100),
+      views: v.views,
+      carts: v.carts,
+    });
   });
   problems.push(...differences('aggregates topic', lines, want));
-  if (badUsers.length) problems.push(`unique users beyond 2 % in ${badUsers.length} windows (table and topic), e.g. ${badUsers.slice(0, SHOWN).join(' | ')}`);
+  if (badUsers.length)
+    problems.push(
+      `unique users beyond 2 % in ${badUsers.length} windows (table and topic), e.g. ${badUsers.slice(0, SHOWN).join(' | ')}`,
+    );
   return problems;
 }
 
-const alertLine = (a: { alert_id: string; rule: string; severity: string; user_id: string | null; window_end: string; value: number }) =>
+const alertLine = (a: {
+  alert_id: string;
+  rule: string;
+  severity: string;
+  user_id: string | null;
+  window_end: string;
+  value: number;
+}) =>
   `${a.alert_id} ${a.rule}/${a.severity} user=${a.user_id} end=${a.window_end} value=${a.value}`;
 
 async function alertProblems(stack: FaultStack, expected: ExpectedAlert[]): Promise<string[]> {
-  const want = expected.map((e) => alertLine({ ...e, alert_id: expectedId(e), severity: DEFAULT_FRAUD_CONFIG.rules[e.rule].severity }));
-  const { rows } = await stack.db.pool.query<{ alert_id: string; rule: string; severity: string; user_id: string | null; window_end: Date; value: number }>(
-    `SELECT alert_id, rule, severity, user_id, window_end, value FROM alerts`,
+  const want = expected.map((e) =>
+    alertLine({
+      ...e,
+      alert_id: expectedId(e),
+      severity: DEFAULT_FRAUD_CONFIG.rules[e.rule].severity,
+    }),
   );
-  const problems = differences('alerts table', rows.map((r) => alertLine({ ...r, window_end: r.window_end.toISOString() })), want);
-  const published = (await readAll(stack, stack.topics.alerts)).map((r) => ({ key: r.key, alert: fraudAlertSchema.parse(JSON.parse(r.value!)) }));
-  problems.push(...duplicates('alerts topic alert_id', published.map((p) => p.alert.alert_id)));
-  problems.push(...differences('alerts topic', [...new Set(published.map((p) => alertLine(p.alert)))], want));
-  for (const { key, alert } of published) if (key !== (alert.user_id ?? '*')) problems.push(`alerts topic ${alert.alert_id}: key ${key}`);
+  const { rows } = await stack.db.pool.query<{
+    alert_id: string;
+    rule: string;
+    severity: string;
+    user_id: string | null;
+    window_end: Date;
+    value: number;
+  }>(`SELECT alert_id, rule, severity, user_id, window_end, value FROM alerts`);
+  const problems = differences(
+    'alerts table',
+    rows.map((r) => alertLine({ ...r, window_end: r.window_end.toISOString() })),
+    want,
+  );
+  const published = (await readAll(stack, stack.topics.alerts)).map((r) => ({
+    key: r.key,
+    alert: fraudAlertSchema.parse(JSON.parse(r.value!)),
+  }));
+  problems.push(
+    ...duplicates(
+      'alerts topic alert_id',
+      published.map((p) => p.alert.alert_id),
+    ),
+  );
+  problems.push(
+    ...differences('alerts topic', [...new Set(published.map((p) => alertLine(p.alert)))], want),
+  );
+  for (const { key, alert } of published)
+    if (key !== (alert.user_id ?? '*')) problems.push(`alerts topic ${alert.alert_id}: key ${key}`);
   return problems;
 }
 
@@ -253,12 +434,24 @@ interface LateRecord {
 }
 
 /** Late records: none twice; from the events topic exactly the tail's late events, once per processor. */
-async function lateProblems(stack: FaultStack, lateIds: string[], processors: readonly ProcessorName[]): Promise<string[]> {
-  const late = (await readAll(stack, stack.topics.late)).map((r) => JSON.parse(r.value!) as LateRecord);
+async function lateProblems(
+  stack: FaultStack,
+  lateIds: string[],
+  processors: readonly ProcessorName[],
+): Promise<string[]> {
+  const late = (await readAll(stack, stack.topics.late)).map(
+    (r) => JSON.parse(r.value!) as LateRecord,
+  );
   const naturalId = (l: LateRecord) =>
     `${l.processor}|${l.source.topic}|${l.event.event_id ?? `${l.event.window_size}:${l.event.dimension}@${l.event.window_start}`}`;
   const problems = duplicates('late topic (processor, source, event)', late.map(naturalId));
-  const fromEvents = [...new Set(late.filter((l) => l.source.topic === stack.topics.events).map((l) => `${l.processor}|${l.event.event_id}`))];
+  const fromEvents = [
+    ...new Set(
+      late
+        .filter((l) => l.source.topic === stack.topics.events)
+        .map((l) => `${l.processor}|${l.event.event_id}`),
+    ),
+  ];
   const wanted = processors.flatMap((p) => lateIds.map((id) => `${stack.group(p)}|${id}`));
   const found = differences('late topic, events source (processor|event_id)', fromEvents, wanted);
   if (found.length > 0) {
@@ -268,8 +461,20 @@ async function lateProblems(stack: FaultStack, lateIds: string[], processors: re
       const k = `${l.processor.slice(stack.prefix.length)} from ${l.source.topic.slice(stack.prefix.length)}`;
       perProcessor.set(k, (perProcessor.get(k) ?? 0) + 1);
     }
-    const sample = late.filter((l) => !lateIds.includes(l.event.event_id ?? '')).slice(0, 3).map((l) => JSON.stringify({ event_time: l.event_time, watermark: l.watermark, detected_at: l.detected_at, source: l.source }));
-    found.push(`late records per processor: ${JSON.stringify(Object.fromEntries(perProcessor))}; unexpected ones e.g. ${sample.join(' ')}`);
+    const sample = late
+      .filter((l) => !lateIds.includes(l.event.event_id ?? ''))
+      .slice(0, 3)
+      .map((l) =>
+        JSON.stringify({
+          event_time: l.event_time,
+          watermark: l.watermark,
+          detected_at: l.detected_at,
+          source: l.source,
+        }),
+      );
+    found.push(
+      `late records per processor: ${JSON.stringify(Object.fromEntries(perProcessor))}; unexpected ones e.g. ${sample.join(' ')}`,
+    );
   }
   problems.push(...found);
   return problems;

@@ -41,7 +41,9 @@ describe('fault: late events of ~450 KB, several per commit', () => {
     const s = stack;
     // One current event moves the user's partition watermark an hour on; the big ones are behind it.
     await s.produce([event('now', START + HOUR)]);
-    const late = Array.from({ length: LATE }, (_, i) => event(`late-${i}`, START + i * 1000, `${i}`.padEnd(PAD_BYTES, 'x')));
+    const late = Array.from({ length: LATE }, (_, i) =>
+      event(`late-${i}`, START + i * 1000, `${i}`.padEnd(PAD_BYTES, 'x')),
+    );
     await s.produce(late, 1);
     await s.startAll(PROCESSORS);
 
@@ -53,14 +55,21 @@ describe('fault: late events of ~450 KB, several per commit', () => {
       },
       { timeoutMs: 60_000, what: `${LATE * PROCESSORS.length} late records` },
     );
-    const parsed = records.map((r) => ({ bytes: r.value!.length, v: JSON.parse(r.value!) as { processor: string; event: ClickEvent | null } }));
+    const parsed = records.map((r) => ({
+      bytes: r.value!.length,
+      v: JSON.parse(r.value!) as { processor: string; event: ClickEvent | null },
+    }));
     for (const p of PROCESSORS) {
       const mine = parsed.filter((r) => r.v.processor === s.group(p));
       // Each exactly once, carrying the whole event (under the 512 KiB cut).
-      expect(mine.map((r) => r.v.event?.event_id).sort()).toEqual(late.map((e) => e.event_id).sort());
+      expect(mine.map((r) => r.v.event?.event_id).sort()).toEqual(
+        late.map((e) => e.event_id).sort(),
+      );
       expect(mine.every((r) => r.bytes > PAD_BYTES)).toBe(true);
     }
     s.expectAllAlive();
-    process.stdout.write(`[faults] oversized-output: ${parsed.length} late records of ~${Math.round(PAD_BYTES / 1000)} KB published; case ${Date.now() - began} ms\n`);
+    process.stdout.write(
+      `[faults] oversized-output: ${parsed.length} late records of ~${Math.round(PAD_BYTES / 1000)} KB published; case ${Date.now() - began} ms\n`,
+    );
   }, 240_000);
 });
