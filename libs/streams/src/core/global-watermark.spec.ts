@@ -108,13 +108,15 @@ describe('globalWatermark with a partition count (safe to finalise on)', () => {
     ).toBeNull();
   });
 
-  it('waits for an empty partition until it has been idle for the timeout', () => {
-    const parts = [
-      { partition: 0, watermark: 700, lastInputAt: now },
-      { partition: 1, watermark: null, lastInputAt: now - idle + 1 },
-    ];
-    expect(globalWatermark(parts, now, idle, 2)).toBeNull();
-    expect(globalWatermark(parts, now + 1, idle, 2)).toBe(700);
+  it('waits for an empty partition until its owner declares it idle, and again when the declaration goes stale', () => {
+    const busy = { partition: 0, watermark: 700, lastInputAt: now };
+    const empty = { partition: 1, watermark: null, lastInputAt: now - idle - 1 };
+    // Claimed long ago, never declared idle: its owner may be failing to commit its first records.
+    expect(globalWatermark([busy, empty], now, idle, 2)).toBeNull();
+    expect(globalWatermark([busy, { ...empty, idleAdvancedTo: now - 1 }], now, idle, 2)).toBe(700);
+    expect(
+      globalWatermark([busy, { ...empty, idleAdvancedTo: now - idle }], now, idle, 2),
+    ).toBeNull();
   });
 
   it('adds only the idle time the owner has not committed yet', () => {

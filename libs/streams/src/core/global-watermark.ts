@@ -22,8 +22,9 @@ export interface PartitionProgress {
  * keeps its last committed watermark in the minimum, so nothing is finalised past them.
  *
  * `partitionCount`, when given, makes the result safe to finalise on: a partition nobody has
- * claimed yet, or one claimed less than the idle timeout ago that has had no input, may still hold
- * records of any time, so the answer is null (wait) rather than a watermark it could contradict.
+ * claimed yet, or an empty one (no input committed) that its owner has not lately declared idle
+ * (just claimed, or its commits failing), may still hold records of any time, so the answer is
+ * null (wait) rather than a watermark it could contradict.
  */
 export function globalWatermark(
   partitions: PartitionProgress[],
@@ -33,7 +34,7 @@ export function globalWatermark(
 ): number | null {
   if (partitionCount !== undefined) {
     if (partitions.length < partitionCount) return null;
-    if (partitions.some((p) => p.watermark === null && now - p.lastInputAt < idleTimeoutMs))
+    if (partitions.some((p) => p.watermark === null && !declaredIdle(p, now, idleTimeoutMs)))
       return null;
   }
   const withInput = partitions.filter((p) => p.watermark !== null);
@@ -45,9 +46,5 @@ export function globalWatermark(
 
 /** The owner's last commit was an idle tick, recent enough that the owner is still ticking. */
 function declaredIdle(p: PartitionProgress, now: number, idleTimeoutMs: number): boolean {
-  return (
-    p.idleAdvancedTo != null &&
-    p.idleAdvancedTo >= p.lastInputAt &&
-    now - p.idleAdvancedTo < idleTimeoutMs
-  );
+  return p.idleAdvancedTo != null && now - p.idleAdvancedTo < idleTimeoutMs;
 }

@@ -59,10 +59,17 @@ describe('PartitionWatermark', () => {
   });
 
   describe('idle partitions', () => {
-    it('a partition that never saw a record does not tick', () => {
+    it('a partition that never saw a record has no watermark, but declares itself idle every third of the timeout', () => {
       const wm = PartitionWatermark.fresh(opts, 0);
-      expect(wm.tick(1_000_000)).toBe(false);
+      expect(wm.tick(30_000)).toBe(false);
+      expect(wm.tick(30_001)).toBe(true);
+      expect(wm.snapshot().idleAdvancedTo).toBe(30_001);
+      expect(wm.tick(40_000)).toBe(false);
+      expect(wm.tick(40_001)).toBe(true);
       expect(wm.current).toBeNull();
+      // A record ends the declaration.
+      wm.observe(1_000, 41_000);
+      expect(wm.snapshot().idleAdvancedTo).toBeNull();
     });
 
     it('does not move before the idle timeout, then moves with the wall clock', () => {

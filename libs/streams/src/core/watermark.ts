@@ -24,7 +24,12 @@ export class PartitionWatermark {
   ) {}
 
   static fresh(options: WatermarkOptions, now: number): PartitionWatermark {
-    return new PartitionWatermark(options, { maxEventTime: null, watermark: null, lastInputAt: now, idleAdvancedTo: null });
+    return new PartitionWatermark(options, {
+      maxEventTime: null,
+      watermark: null,
+      lastInputAt: now,
+      idleAdvancedTo: null,
+    });
   }
 
   get current(): number | null {
@@ -49,11 +54,23 @@ export class PartitionWatermark {
     return this.raiseTo(eventTime - this.options.allowedLatenessMs);
   }
 
-  /** Wall-clock tick: an idle partition's watermark advances with the clock. */
+  /**
+   * Wall-clock tick: an idle partition's watermark advances with the clock. An empty one (no
+   * record yet) has nothing to advance, but says it is idle again every third of the timeout
+   * (true: commit it), so that global stages may leave it out only while its owner is alive.
+   */
   tick(now: number): boolean {
-    if (this.state.watermark === null) return false;
     const idleSince = this.state.lastInputAt + this.options.idleTimeoutMs;
     if (now <= idleSince) return false;
+    if (this.state.watermark === null) {
+      if (
+        this.state.idleAdvancedTo !== null &&
+        now - this.state.idleAdvancedTo < this.options.idleTimeoutMs / 3
+      )
+        return false;
+      this.state.idleAdvancedTo = now;
+      return true;
+    }
     const from = this.state.idleAdvancedTo ?? idleSince;
     if (now <= from) return false;
     this.state.idleAdvancedTo = now;
