@@ -52,7 +52,11 @@ export class TaskRepository {
     );
   }
 
-  private async restore(t: TaskIdentity, offsetsSql: string, params: unknown[]): Promise<ClaimedTask> {
+  private async restore(
+    t: TaskIdentity,
+    offsetsSql: string,
+    params: unknown[],
+  ): Promise<ClaimedTask> {
     return withClient(this.pool, async (client) => {
       const { rows } = await client.query<{
         epoch: string;
@@ -83,9 +87,18 @@ export class TaskRepository {
   }
 
   /** Committed watermarks of every partition of `topic`, for the global watermark. */
-  async partitionProgress(appId: string, topic: string, db: Pick<Pool, 'query'> = this.pool): Promise<PartitionProgress[]> {
+  async partitionProgress(
+    appId: string,
+    topic: string,
+    db: Pick<Pool, 'query'> = this.pool,
+  ): Promise<PartitionProgress[]> {
     // An empty partition's "last input" is when it was claimed (updated_at), for the hold-back rule.
-    const { rows } = await db.query<{ partition: number; watermark: string | null; last_input_ms: string; idle_to: string | null }>(
+    const { rows } = await db.query<{
+      partition: number;
+      watermark: string | null;
+      last_input_ms: string;
+      idle_to: string | null;
+    }>(
       `SELECT partition, watermark,
               (extract(epoch FROM COALESCE(last_input_at, updated_at)) * 1000)::bigint AS last_input_ms,
               watermark_state->>'idleAdvancedTo' AS idle_to
@@ -102,22 +115,30 @@ export class TaskRepository {
 
   /** Removes outbox rows confirmed on Kafka (also done inside every commit). */
   async deletePublished(t: TaskIdentity, publishedBelow: number): Promise<void> {
-    await this.pool.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [
-      t.appId,
-      t.topic,
-      t.partition,
-      publishedBelow,
-    ]);
+    await this.pool.query(
+      `DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`,
+      [t.appId, t.topic, t.partition, publishedBelow],
+    );
   }
 
   /** Outbox rows not yet confirmed as published, in sequence order. */
   async pendingOutbox(t: TaskIdentity, fromSeq: number): Promise<OutboxMessage[]> {
-    const { rows } = await this.pool.query<{ seq: string; target_topic: string; key: string | null; value: string }>(
+    const { rows } = await this.pool.query<{
+      seq: string;
+      target_topic: string;
+      key: string | null;
+      value: string;
+    }>(
       `SELECT seq, target_topic, key, value FROM stream_outbox
         WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq >= $4 ORDER BY seq`,
       [t.appId, t.topic, t.partition, fromSeq],
     );
-    return rows.map((r) => ({ seq: Number(r.seq), topic: r.target_topic, key: r.key, value: r.value }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      topic: r.target_topic,
+      key: r.key,
+      value: r.value,
+    }));
   }
 
   /**
@@ -130,7 +151,13 @@ export class TaskRepository {
    * and a fenced commit changes nothing. (The changes touch disjoint keys, so running them against
    * one snapshot is the same as running them in sequence.)
    */
-  async commit(t: TaskIdentity, epoch: string, c: TaskCommit, publishedBelow: number, stageGroups: string[] = []): Promise<void> {
+  async commit(
+    t: TaskIdentity,
+    epoch: string,
+    c: TaskCommit,
+    publishedBelow: number,
+    stageGroups: string[] = [],
+  ): Promise<void> {
     const q = new Statement();
     const task = [q.add(t.appId), q.add(t.topic), q.add(t.partition)];
     // With global stages: the records accepted must not be behind the watermark a stage finalised
@@ -161,7 +188,8 @@ export class TaskRepository {
       q.params,
     );
     if (Number(rows[0].fenced) === 1) return;
-    if (!rows[0].floor_ok) throw new WatermarkFloorMovedError(`${t.appId}/${t.topic}-${t.partition}`);
+    if (!rows[0].floor_ok)
+      throw new WatermarkFloorMovedError(`${t.appId}/${t.topic}-${t.partition}`);
     throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
   }
 
@@ -187,7 +215,18 @@ class Statement {
 
 const GUARD = 'EXISTS (SELECT 1 FROM fence)';
 
-function stateCtes(q: Statement, [app, topic, partition]: string[], changes: Map<string, Map<string, unknown>>): string[] {
+/**
+ * State changes as two data-modifying CTEs. Upserted values travel as ONE json text parameter
+ * ([value, ...], matched to stores and keys by position) rather than a text[] array: node-postgres
+ * escapes every element of an array parameter character by character, which for JSON state (all
+ * quotes) was a large part of the sessionizer's CPU and garbage under live cardinality. Keys stay
+ * text (as Postgres stores them), so a key is never parsed as JSON.
+ */
+function stateCtes(
+  q: Statement,
+  [app, topic, partition]: string[],
+  changes: Map<string, Map<string, unknown>>,
+): string[] {
   const up = { store: [] as string[], key: [] as string[], value: [] as string[] };
   const del = { store: [] as string[], key: [] as string[] };
   for (const [store, entries] of changes) {
@@ -209,8 +248,9 @@ function stateCtes(q: Statement, [app, topic, partition]: string[], changes: Map
   }
   if (up.key.length) {
     out.push(`state_up AS (INSERT INTO stream_state (app_id, topic, partition, store, key, value)
-      SELECT ${app}, ${topic}, ${partition}, u.store, u.key, u.value::jsonb
-        FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[], ${q.add(up.value)}::text[]) AS u(store, key, value)
+      SELECT ${app}, ${topic}, ${partition}, u.store, u.key, v.value
+        FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[]) WITH ORDINALITY AS u(store, key, i)
+        JOIN jsonb_array_elements(${q.add(`[${up.value.join(',')}]`)}::jsonb) WITH ORDINALITY AS v(value, i) USING (i)
        WHERE ${GUARD}
       ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value)`);
   }
@@ -235,15 +275,28 @@ function tableCtes(q: Statement, writes: TableWrite[]): string[] {
     const all = [...rows.values()];
     const upserts = all.filter((w) => w.row !== null).map((w) => w.row!);
     const deletes = all.filter((w) => w.row === null).map((w) => w.key);
-    if (deletes.length) out.push(`t${n}_del AS (${deleteSql(q, sink, columnArrays(sink.columns, sink.primaryKey, deletes))})`);
-    if (upserts.length) out.push(`t${n}_up AS (${upsertSql(q, sink, columnArrays(sink.columns, Object.keys(sink.columns), upserts))})`);
+    if (deletes.length)
+      out.push(
+        `t${n}_del AS (${deleteSql(q, sink, columnArrays(sink.columns, sink.primaryKey, deletes))})`,
+      );
+    if (upserts.length)
+      out.push(
+        `t${n}_up AS (${upsertSql(q, sink, columnArrays(sink.columns, Object.keys(sink.columns), upserts))})`,
+      );
     n++;
   }
   return out;
 }
 
-function outboxCtes(q: Statement, [app, topic, partition]: string[], outbox: OutboxMessage[], publishedBelow: number): string[] {
-  const out = [`outbox_del AS (DELETE FROM stream_outbox WHERE app_id = ${app} AND topic = ${topic} AND partition = ${partition} AND seq < ${q.add(publishedBelow)} AND ${GUARD})`];
+function outboxCtes(
+  q: Statement,
+  [app, topic, partition]: string[],
+  outbox: OutboxMessage[],
+  publishedBelow: number,
+): string[] {
+  const out = [
+    `outbox_del AS (DELETE FROM stream_outbox WHERE app_id = ${app} AND topic = ${topic} AND partition = ${partition} AND seq < ${q.add(publishedBelow)} AND ${GUARD})`,
+  ];
   if (outbox.length === 0) return out;
   out.push(`outbox_ins AS (INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
     SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
@@ -271,8 +324,12 @@ function upsertSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][])
   const nonKey = cols.filter(([c]) => !sink.primaryKey.includes(c));
   // An accumulating column adds the delta to the stored value.
   const set = (c: string) =>
-    sink.accumulate?.includes(c) ? `${ident(c)} = ${ident(sink.table)}.${ident(c)} + EXCLUDED.${ident(c)}` : `${ident(c)} = EXCLUDED.${ident(c)}`;
-  const update = nonKey.length ? `DO UPDATE SET ${nonKey.map(([c]) => set(c)).join(', ')}` : 'DO NOTHING';
+    sink.accumulate?.includes(c)
+      ? `${ident(c)} = ${ident(sink.table)}.${ident(c)} + EXCLUDED.${ident(c)}`
+      : `${ident(c)} = EXCLUDED.${ident(c)}`;
+  const update = nonKey.length
+    ? `DO UPDATE SET ${nonKey.map(([c]) => set(c)).join(', ')}`
+    : 'DO NOTHING';
   return `INSERT INTO ${ident(sink.table)} (${names})
           SELECT ${select} FROM unnest(${unnest}) AS u(${names}) WHERE ${GUARD}
           ON CONFLICT (${sink.primaryKey.map(ident).join(', ')}) ${update}`;
@@ -280,13 +337,21 @@ function upsertSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][])
 
 function deleteSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][]): string {
   const types = sink.columns;
-  const unnest = sink.primaryKey.map((c, i) => `${q.add(arrays[i])}::${paramType(types[c])}[]`).join(', ');
+  const unnest = sink.primaryKey
+    .map((c, i) => `${q.add(arrays[i])}::${paramType(types[c])}[]`)
+    .join(', ');
   const names = sink.primaryKey.map(ident).join(', ');
-  const match = sink.primaryKey.map((c) => `t.${ident(c)} = ${selectExpr(c, types[c])}`).join(' AND ');
+  const match = sink.primaryKey
+    .map((c) => `t.${ident(c)} = ${selectExpr(c, types[c])}`)
+    .join(' AND ');
   return `DELETE FROM ${ident(sink.table)} t USING unnest(${unnest}) AS u(${names}) WHERE ${match} AND ${GUARD}`;
 }
 
-function columnArrays(types: ColumnTypes, columns: string[], rows: Array<Record<string, unknown>>): unknown[][] {
+function columnArrays(
+  types: ColumnTypes,
+  columns: string[],
+  rows: Array<Record<string, unknown>>,
+): unknown[][] {
   return columns.map((c) => {
     const type = types[c];
     return rows.map((r) => {
