@@ -2,7 +2,10 @@
  * Events/s each processor sustains on the real local broker and Postgres, next to the raw-consume
  * baseline of the same run.
  *
- *   npm run bench:pipeline [-- --events N] [--rate R] [--processors sessionizer,aggregator,fraud-detector] [--timeout S]
+ *   npm run bench:pipeline [-- --events N] [--rate R] [--users U] [--processors sessionizer,aggregator,fraud-detector] [--timeout S]
+ *
+ * --users sets the generator's user count (default 300 per event/s of --rate: 15,000 users over 200k events, dense); live cardinality
+ * is --users 100000: almost every event of a batch belongs to a different user.
  *
  * One run:
  *  1. setup     unique database (migrated) and topic prefix (6 partitions); `npm run build` must have run
@@ -32,21 +35,34 @@ const PARTITIONS = 6;
 interface Args {
   events: number;
   rate: number;
+  users?: number;
   processors: string[];
   timeoutS: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { events: 200_000, rate: 50, processors: ['sessionizer', 'aggregator', 'fraud-detector'], timeoutS: 600 };
+  const a: Args = {
+    events: 200_000,
+    rate: 50,
+    processors: ['sessionizer', 'aggregator', 'fraud-detector'],
+    timeoutS: 600,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--events') a.events = Number(value);
     else if (flag === '--rate') a.rate = Number(value);
+    else if (flag === '--users') a.users = Number(value);
     else if (flag === '--processors') a.processors = value.split(',');
     else if (flag === '--timeout') a.timeoutS = Number(value);
-    else throw new Error(`unknown flag ${flag} (--events N, --rate R, --processors a,b, --timeout S)`);
+    else
+      throw new Error(
+        `unknown flag ${flag} (--events N, --rate R, --users U, --processors a,b, --timeout S)`,
+      );
   }
-  if (!Number.isInteger(a.events) || a.events <= 0) throw new Error(`--events must be a positive integer (got ${a.events})`);
+  if (!Number.isInteger(a.events) || a.events <= 0)
+    throw new Error(`--events must be a positive integer (got ${a.events})`);
+  if (a.users !== undefined && !(Number.isInteger(a.users) && a.users > 0))
+    throw new Error(`--users must be a positive integer (got ${a.users})`);
   return a;
 }
 
@@ -61,7 +77,11 @@ async function main(): Promise<void> {
   dbUrl.pathname = `/clickstream_bench_pipeline_${stamp}`;
   const url = dbUrl.toString();
   const topics = topicNames(prefix);
-  const kafka = new Kafka({ clientId: 'bench-pipeline', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'bench-pipeline',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   await ensureDatabase(url);
@@ -69,8 +89,12 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: url, max: 2 });
   const groups: string[] = [];
   try {
-    await admin.createTopics({ topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }) });
-    console.log(`machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events`);
+    await admin.createTopics({
+      topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }),
+    });
+    console.log(
+      `machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events; ${args.users ?? 'default (dense)'} users`,
+    );
 
     const produced = await produce(kafka, topics.events, args);
     console.log(`produce: ${produced.toLocaleString()} events`);
@@ -78,14 +102,25 @@ async function main(): Promise<void> {
     const rawGroup = `${prefix}raw`;
     groups.push(rawGroup);
     const raw = await rawConsume(kafka, topics.events, rawGroup, produced);
-    console.log(`raw consume (kafkajs eachBatch + JSON.parse): ${Math.round(raw).toLocaleString()} events/s`);
+    console.log(
+      `raw consume (kafkajs eachBatch + JSON.parse): ${Math.round(raw).toLocaleString()} events/s`,
+    );
 
-    const env = { ...process.env, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), DATABASE_URL: url, LOG_LEVEL: 'warn' };
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+      DATABASE_URL: url,
+      LOG_LEVEL: 'warn',
+    };
     for (const name of args.processors) {
       const group = `${prefix}clickstream-${name}`;
       groups.push(group, `${group}.outbox`);
       const rate = await runProcessor(name, env, pool, group, produced, args.timeoutS);
-      console.log(`${name} (1 instance): ${Math.round(rate).toLocaleString()} events/s = ${((rate / raw) * 100).toFixed(0)} % of raw`);
+      console.log(
+        `${name} (1 instance): ${Math.round(rate).toLocaleString()} events/s = ${((rate / raw) * 100).toFixed(0)} % of raw`,
+      );
     }
   } finally {
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
@@ -108,7 +143,13 @@ async function produce(kafka: Kafka, topic: string, args: Args): Promise<number>
     batch = [];
   };
   const start = now - Math.ceil(args.events / args.rate) * 1000 - 86_400_000;
-  for (const input of generateTraffic({ seed: 7, startTime: start, ratePerSecond: args.rate, count: args.events }).events()) {
+  for (const input of generateTraffic({
+    seed: 7,
+    startTime: start,
+    ratePerSecond: args.rate,
+    count: args.events,
+    users: args.users,
+  }).events()) {
     const r = validateEvent(input, { now, receivedAt });
     if (!r.ok) continue;
     batch.push({ key: r.event.user_id, value: JSON.stringify(r.event) });
@@ -120,7 +161,12 @@ async function produce(kafka: Kafka, topic: string, args: Args): Promise<number>
   return n;
 }
 
-async function rawConsume(kafka: Kafka, topic: string, groupId: string, expected: number): Promise<number> {
+async function rawConsume(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  expected: number,
+): Promise<number> {
   const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 2 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -144,18 +190,40 @@ async function rawConsume(kafka: Kafka, topic: string, groupId: string, expected
   return (seen / (last - first)) * 1000;
 }
 
-async function runProcessor(name: string, env: NodeJS.ProcessEnv, pool: Pool, group: string, expected: number, timeoutS: number): Promise<number> {
+async function runProcessor(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  pool: Pool,
+  group: string,
+  expected: number,
+  timeoutS: number,
+): Promise<number> {
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'dist/services', name, 'src/main.js')], { env: { ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, resolve(ROOT, 'dist/services', name, 'src/main.js')],
+    { env: { ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   try {
-    const committed = async () => Number((await pool.query<{ n: string | null }>(`SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`, [group])).rows[0].n ?? 0);
+    const committed = async () =>
+      Number(
+        (
+          await pool.query<{ n: string | null }>(
+            `SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`,
+            [group],
+          )
+        ).rows[0].n ?? 0,
+      );
     const deadline = Date.now() + timeoutS * 1000;
     let p0 = 0;
     let t0 = 0;
     for (;;) {
-      if (Date.now() > deadline) throw new Error(`${name} did not finish within ${timeoutS} s (${await committed()} of ${expected})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name} did not finish within ${timeoutS} s (${await committed()} of ${expected})`,
+        );
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
       const p = await committed();
       if (p > 0 && t0 === 0) {
@@ -177,7 +245,9 @@ function freePort(): Promise<number> {
     srv.on('error', rej);
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? res(address.port) : rej(new Error('no free port'))));
+      srv.close(() =>
+        typeof address === 'object' && address ? res(address.port) : rej(new Error('no free port')),
+      );
     });
   });
 }

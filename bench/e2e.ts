@@ -1,0 +1,315 @@
+/**
+ * The whole pipeline under live traffic: the highest rate it sustains end to end on this machine.
+ *
+ *   npm run bench:e2e [-- --rates 1000,2000,4000] [--minutes 5] [--users-per-rate 8] [--floods 5] [--interval 100]
+ *   npm run bench:e2e -- --rates 1000 --soak 600      (one long run: is memory flat?)
+ *
+ * For each rate, in ascending order, on a fresh stack (own database, topics and five services from
+ * dist/, the local broker and Postgres; `npm run build` first):
+ *  1. offer generated traffic (tools/generate: every user behaviour, near misses) plus click floods
+ *     through POST /v1/events at the fixed rate, event time = wall clock, with users = rate ×
+ *     users-per-rate, so most events of a batch belong to different users, as in production;
+ *  2. every 5 s sample each processor's lag (topic end − offsets committed in Postgres, over all
+ *     partitions; the fraud-detector also on the aggregates topic) and each service's CPU and RSS;
+ *  3. the rate is sustained when every lag is bounded over the last 3 minutes (least-squares slope
+ *     ≤ 1 % of the rate and at most 5 s of traffic behind) and ingest accepted ≥ 99 % of what was
+ *     offered. The p99 ingest→alert latency comes from the floods (see shared/flood-probe.ts).
+ * The steps stop at the first rate that is not sustained. The samples (JSON) and a plot of lag and
+ * RSS over time (SVG) go to bench/results/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { generateTraffic } from '../tools/generate/traffic-generator';
+import {
+  BenchService,
+  BenchStack,
+  PARTITIONS,
+  processStats,
+  quantile,
+  sleep,
+} from './shared/bench-stack';
+import { FloodProbe, formatLatencies } from './shared/flood-probe';
+import { sendPaced, SendResult } from './shared/paced-sender';
+import { Panel, svgDocument } from './shared/svg-plot';
+
+const SERVICES = ['ingest', 'sessionizer', 'aggregator', 'fraud-detector', 'metrics'];
+const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'];
+const SAMPLE_MS = 5000;
+const WARMUP_MS = 30_000;
+const MINUTE = 60_000;
+
+interface Args {
+  rates: number[];
+  minutes: number;
+  usersPerRate: number;
+  floods: number;
+  interval: number;
+  soak: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    rates: [1000, 2000, 4000, 8000, 12000, 16000, 20000],
+    minutes: 5,
+    usersPerRate: 8,
+    floods: 1,
+    interval: 100,
+    soak: 0,
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1] ?? ''];
+    const n = Number(value);
+    if (flag === '--rates') a.rates = value.split(',').map(Number);
+    else if (flag === '--minutes') a.minutes = n;
+    else if (flag === '--users-per-rate') a.usersPerRate = n;
+    else if (flag === '--floods') a.floods = n;
+    else if (flag === '--interval') a.interval = n;
+    else if (flag === '--soak') a.soak = n;
+    else
+      throw new Error(
+        `unknown flag ${flag}: use --rates a,b,c --minutes M --users-per-rate K --floods F --interval MS --soak S`,
+      );
+  }
+  if (a.rates.some((r) => !(r > a.floods * 60)) || a.rates.length === 0)
+    throw new Error(`--rates must be numbers above --floods × 60 (got ${a.rates.join(',')})`);
+  if (!(a.minutes > 0))
+    throw new Error(
+      `--minutes must be > 0 (got ${a.minutes}); below 4 the verdict covers the whole run, not its last 3 minutes`,
+    );
+  if (!(a.usersPerRate >= 1))
+    throw new Error(`--users-per-rate must be >= 1 (got ${a.usersPerRate})`);
+  if (a.soak && a.rates.length !== 1) throw new Error('--soak takes exactly one rate (--rates R)');
+  return a;
+}
+
+interface Sample {
+  t: number;
+  lag: Record<string, number>;
+  cpu: Record<string, number>;
+  rss: Record<string, number>;
+}
+
+interface StepResult {
+  rate: number;
+  users: number;
+  run: SendResult;
+  samples: Sample[];
+  bounded: Record<string, { slope: number; maxLag: number; ok: boolean }>;
+  sustained: boolean;
+  p99: number;
+  latencies: string;
+  cpuPercent: Record<string, number>;
+  peakRss: Record<string, number>;
+}
+
+async function sampleOnce(stack: BenchStack, services: BenchService[], t: number): Promise<Sample> {
+  const lag = await stack.lag(PROCESSORS);
+  lag['fraud-detector (aggregates)'] = (
+    await stack.lag(['fraud-detector'], stack.topics.aggregates)
+  )['fraud-detector'];
+  const cpu: Record<string, number> = {};
+  const rss: Record<string, number> = {};
+  for (const s of services)
+    ({ cpuSeconds: cpu[s.name], rssBytes: rss[s.name] } = processStats(s.child.pid));
+  return { t, lag, cpu, rss };
+}
+
+/** Least-squares slope (per second) of `ys` over `xs` (ms). */
+function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return den === 0 ? 0 : (num / den) * 1000;
+}
+
+async function runStep(args: Args, rate: number, durationS: number): Promise<StepResult> {
+  const stack = await BenchStack.create('e2e');
+  const probe = new FloodProbe(stack);
+  const samples: Sample[] = [];
+  try {
+    const services: BenchService[] = [];
+    for (const name of SERVICES) services.push(await stack.start(name));
+    for (const p of PROCESSORS) await stack.claimed(p);
+    await probe.start();
+    const users = Math.ceil(rate * args.usersPerRate);
+    const genStart = Math.ceil(Date.now() / MINUTE) * MINUTE;
+    const normalRate = rate - args.floods * 60;
+    const normal = generateTraffic({
+      seed: 16,
+      startTime: genStart,
+      ratePerSecond: normalRate,
+      durationSeconds: durationS + 1,
+      users,
+    }).events();
+    let sampling = true;
+    const t0 = Date.now();
+    const sampler = (async () => {
+      for (let next = t0; sampling; next += SAMPLE_MS) {
+        await sleep(Math.max(0, next - Date.now()));
+        samples.push(await sampleOnce(stack, services, Date.now() - t0));
+      }
+    })();
+    const run = await sendPaced({
+      ingestUrl: services[0].url,
+      rate,
+      intervalMs: args.interval,
+      durationS,
+      floodsPerSecond: args.floods,
+      normal,
+      genStart,
+      probe,
+      stamp: stack.prefix,
+    });
+    sampling = false;
+    await sampler;
+    await probe.settle(10_000);
+    return summarise(rate, users, run, samples, probe);
+  } finally {
+    await probe.stop();
+    await stack.cleanup();
+  }
+}
+
+function summarise(
+  rate: number,
+  users: number,
+  run: SendResult,
+  samples: Sample[],
+  probe: FloodProbe,
+): StepResult {
+  const end = samples[samples.length - 1].t;
+  const last3 = samples.filter((s) => s.t >= end - 3 * MINUTE);
+  const bounded: StepResult['bounded'] = {};
+  for (const group of Object.keys(samples[0].lag)) {
+    const points = last3.map((s) => [s.t, s.lag[group]] as [number, number]);
+    const maxLag = Math.max(...points.map(([, y]) => y));
+    const perSecond = slope(points);
+    bounded[group] = {
+      slope: perSecond,
+      maxLag,
+      ok: perSecond <= 0.01 * rate && maxLag <= 5 * rate,
+    };
+  }
+  const first = samples[0];
+  const cpuPercent: Record<string, number> = {};
+  const peakRss: Record<string, number> = {};
+  for (const name of Object.keys(first.cpu)) {
+    const last = samples[samples.length - 1];
+    cpuPercent[name] = ((last.cpu[name] - first.cpu[name]) / ((last.t - first.t) / 1000)) * 100;
+    peakRss[name] = Math.max(...samples.map((s) => s.rss[name]));
+  }
+  const accepted = run.sent / (run.sent + run.failed || 1);
+  const steady = probe.latencies(run.t0 + WARMUP_MS);
+  return {
+    rate,
+    users,
+    run,
+    samples,
+    bounded,
+    sustained:
+      Object.values(bounded).every((b) => b.ok) && accepted >= 0.99 && probe.missing() === 0,
+    p99: quantile(steady, 0.99),
+    latencies: `${formatLatencies(steady)}; ${probe.missing()} of ${probe.count} floods without an alert`,
+    cpuPercent,
+    peakRss,
+  };
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+
+function report(step: StepResult): void {
+  const { run } = step;
+  console.log(
+    `\n== ${step.rate.toLocaleString('en-US')} events/s offered, ${step.users.toLocaleString('en-US')} users ==`,
+  );
+  console.log(
+    `ingest: ${run.sent.toLocaleString('en-US')} accepted, ${run.failed.toLocaleString('en-US')} refused ${JSON.stringify(run.statuses)} in ${run.elapsedS.toFixed(0)} s = ${Math.round(run.sent / run.elapsedS).toLocaleString('en-US')} events/s (sender at most ${run.maxBehindMs} ms behind)`,
+  );
+  for (const [group, b] of Object.entries(step.bounded)) {
+    console.log(
+      `  lag ${group.padEnd(28)} last 3 min: max ${b.maxLag.toLocaleString('en-US').padStart(9)}, slope ${b.slope.toFixed(1).padStart(8)}/s  ${b.ok ? 'bounded' : b.slope > 0.01 * step.rate ? 'GROWING' : 'TOO FAR BEHIND'}`,
+    );
+  }
+  console.log(`  ingest→alert (after ${WARMUP_MS / 1000} s): ${step.latencies}`);
+  console.log(`  ${'service'.padEnd(16)} ${'CPU %'.padStart(6)} ${'peak RSS'.padStart(9)}`);
+  for (const name of Object.keys(step.cpuPercent))
+    console.log(
+      `  ${name.padEnd(16)} ${step.cpuPercent[name].toFixed(0).padStart(6)} ${mb(step.peakRss[name]).padStart(9)}`,
+    );
+  console.log(`  => ${step.sustained ? 'SUSTAINED' : 'not sustained'}`);
+}
+
+function soakVerdict(step: StepResult): void {
+  const at2 = step.samples.find((s) => s.t >= 2 * MINUTE) ?? step.samples[0];
+  const last = step.samples[step.samples.length - 1];
+  console.log(
+    `\nsoak: RSS at minute 2 vs at the end (${(last.t / 1000).toFixed(0)} s), within 10 %?`,
+  );
+  for (const name of Object.keys(last.rss)) {
+    const change = (last.rss[name] - at2.rss[name]) / at2.rss[name];
+    console.log(
+      `  ${name.padEnd(16)} ${mb(at2.rss[name]).padStart(8)} -> ${mb(last.rss[name]).padStart(8)}  ${(change * 100).toFixed(1)} %  ${Math.abs(change) <= 0.1 ? 'flat' : 'NOT FLAT'}`,
+    );
+  }
+}
+
+function plot(steps: StepResult[], file: string): void {
+  const panels: Panel[] = steps.flatMap((step) => [
+    {
+      title: `${step.rate.toLocaleString('en-US')} events/s, ${step.users.toLocaleString('en-US')} users: consumer lag`,
+      yLabel: 'records behind',
+      series: Object.keys(step.samples[0].lag).map((g) => ({
+        name: g,
+        points: step.samples.map((s) => [s.t / 1000, s.lag[g]] as [number, number]),
+      })),
+    },
+    {
+      title: `${step.rate.toLocaleString('en-US')} events/s: resident memory`,
+      yLabel: 'RSS (MB)',
+      series: Object.keys(step.samples[0].rss).map((n) => ({
+        name: n,
+        points: step.samples.map((s) => [s.t / 1000, s.rss[n] / 2 ** 20] as [number, number]),
+      })),
+    },
+  ]);
+  writeFileSync(file, svgDocument(panels));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const durationS = args.soak || args.minutes * 60;
+  console.log(`command: npm run bench:e2e -- ${process.argv.slice(2).join(' ')}`);
+  console.log(
+    `machine: ${cpus().length} cores, ${mb(totalmem())}, node ${process.version}; broker, Postgres, 5 services and this load generator on one box; ${PARTITIONS} partitions, 1 instance each`,
+  );
+  const steps: StepResult[] = [];
+  for (const rate of [...args.rates].sort((x, y) => x - y)) {
+    const step = await runStep(args, rate, durationS);
+    steps.push(step);
+    report(step);
+    if (!step.sustained && !args.soak) break;
+  }
+  const best = steps.filter((s) => s.sustained).pop();
+  console.log(
+    `\nhighest sustained rate: ${best ? `${best.rate.toLocaleString('en-US')} events/s (p99 ingest→alert ${best.p99.toFixed(0)} ms)` : 'none of the rates tried'}; load average ${loadavg()[0].toFixed(2)}`,
+  );
+  if (args.soak) soakVerdict(steps[0]);
+  const dir = resolve(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const name = `e2e-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${args.soak ? '-soak' : ''}`;
+  writeFileSync(
+    resolve(dir, `${name}.json`),
+    JSON.stringify({ args, steps: steps.map(({ run, ...s }) => ({ ...s, run })) }, null, 1),
+  );
+  plot(steps, resolve(dir, `${name}.svg`));
+  console.log(`samples: bench/results/${name}.json; plot: bench/results/${name}.svg`);
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exit(1);
+});

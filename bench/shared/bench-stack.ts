@@ -1,0 +1,208 @@
+/**
+ * What the end-to-end benchmarks share: a private database and topic prefix, the compiled services
+ * started as child processes (dist/, `npm run build` first), their CPU and RSS from /proc, and
+ * cleanup. Benchmarks are not tests: they print figures for BENCHMARKS.md.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Pool } from 'pg';
+import { topicNames, topicSpecs } from '@clickstream/contracts';
+import { dropDatabase, ensureDatabase, migrate } from '../../libs/platform/src/database/migrate';
+
+const ROOT = resolve(__dirname, '../..');
+export const PARTITIONS = 6;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function quantile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = p * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+const freePort = () =>
+  new Promise<number>((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() =>
+        typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port')),
+      );
+    });
+  });
+
+export interface BenchService {
+  name: string;
+  child: ChildProcess;
+  url: string;
+}
+
+/** CPU seconds (user + system) and resident memory (bytes) of a process so far (Linux /proc). */
+export function processStats(pid: number | undefined): { cpuSeconds: number; rssBytes: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const rssPages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return {
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100,
+      rssBytes: rssPages * 4096,
+    };
+  } catch {
+    return { cpuSeconds: NaN, rssBytes: NaN };
+  }
+}
+
+/** A private database (migrated) and topic prefix on the local broker and Postgres. */
+export class BenchStack {
+  readonly services: BenchService[] = [];
+  readonly groups: string[] = [];
+  readonly topics: ReturnType<typeof topicNames>;
+  readonly kafka: Kafka;
+  private constructor(
+    readonly prefix: string,
+    readonly databaseUrl: string,
+    readonly brokers: string,
+    readonly pool: Pool,
+    private readonly admin: Admin,
+  ) {
+    this.topics = topicNames(prefix);
+    this.kafka = new Kafka({
+      clientId: 'bench',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+  }
+
+  static async create(name: string): Promise<BenchStack> {
+    const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+    const stamp = `${Date.now()}`;
+    const dbUrl = new URL(
+      process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    );
+    dbUrl.pathname = `/clickstream_bench_${name.replace(/\W/g, '_')}_${stamp}`;
+    const url = dbUrl.toString();
+    await ensureDatabase(url);
+    await migrate(url);
+    const admin = new Kafka({
+      clientId: 'bench-admin',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    const stack = new BenchStack(
+      `bench-${name}-${stamp}.`,
+      url,
+      brokers,
+      new Pool({ connectionString: url, max: 2 }),
+      admin,
+    );
+    await admin.createTopics({
+      topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix: stack.prefix }),
+      waitForLeaders: true,
+    });
+    return stack;
+  }
+
+  /** The environment every service of this stack runs with. */
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      KAFKA_BROKERS: this.brokers,
+      KAFKA_TOPIC_PREFIX: this.prefix,
+      KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+      DATABASE_URL: this.databaseUrl,
+      LOG_LEVEL: 'warn',
+      ...extra,
+    };
+  }
+
+  group(processor: string): string {
+    return `${this.prefix}clickstream-${processor}`;
+  }
+
+  /** Starts one compiled service and waits until it answers /health/ready (60 s at most). */
+  async start(name: string, extra: Record<string, string> = {}): Promise<BenchService> {
+    const port = await freePort();
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") for the services in BENCH_PROFILE (default all).
+    const profiled =
+      !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE.split(',').includes(name);
+    const nodeArgs = profiled ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, resolve(ROOT, 'dist/services', name, 'src/main.js')],
+      {
+        env: { ...this.env(extra), HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    const svc = { name, child, url: `http://127.0.0.1:${port}` };
+    this.services.push(svc);
+    if (name !== 'ingest' && name !== 'metrics')
+      this.groups.push(this.group(name), `${this.group(name)}.outbox`);
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null)
+        throw new Error(`${name} exited with ${child.exitCode} (is it built? npm run build)`);
+      if (
+        await fetch(`${svc.url}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return svc;
+      if (i > 600) throw new Error(`${name} not ready after 60 s`);
+      await sleep(100);
+    }
+  }
+
+  /** Waits until `processor` has claimed every partition of `topic` (its rows in stream_offsets). */
+  async claimed(processor: string, topic = this.topics.events, timeoutMs = 60_000): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; ;) {
+      const { rows } = await this.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
+        [this.group(processor), topic],
+      );
+      if (Number(rows[0].n) >= PARTITIONS) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `${processor} did not claim the ${topic} partitions within ${timeoutMs / 1000} s`,
+        );
+      await sleep(100);
+    }
+  }
+
+  /** Topic end minus the offsets committed in Postgres (the truth), summed over partitions, per processor. */
+  async lag(
+    processors: readonly string[],
+    topic = this.topics.events,
+  ): Promise<Record<string, number>> {
+    const ends = await this.admin.fetchTopicOffsets(topic);
+    const out: Record<string, number> = {};
+    for (const p of processors) {
+      const { rows } = await this.pool.query<{ partition: number; next_offset: string | null }>(
+        `SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
+        [this.group(p), topic],
+      );
+      const committed = new Map(rows.map((r) => [r.partition, Number(r.next_offset ?? 0)]));
+      out[p] = ends.reduce((sum, o) => sum + Number(o.high) - (committed.get(o.partition) ?? 0), 0);
+    }
+    return out;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const s of this.services) if (s.child.exitCode === null) s.child.kill('SIGTERM');
+    await Promise.all(
+      this.services.map((s) =>
+        s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : undefined,
+      ),
+    );
+    await this.admin.deleteTopics({ topics: Object.values(this.topics) }).catch(() => undefined);
+    await this.admin.deleteGroups(this.groups).catch(() => undefined);
+    await this.admin.disconnect();
+    await this.pool.end();
+    await dropDatabase(this.databaseUrl).catch(() => undefined);
+  }
+}

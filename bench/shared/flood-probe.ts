@@ -1,0 +1,139 @@
+/**
+ * Ingest→alert latency, measured as a consumer would see it: click floods (a new user with 60
+ * clicks in 1 s, so the 51st crosses click_flood's > 50 per minute) are mixed into the traffic; a
+ * read_committed consumer of the events topic finds each flood's 51st click in partition order (as
+ * the detector counts) and its received_at; a read_committed consumer of the alerts topic notes
+ * when the flood's alert is seen. latency = seen − received_at (one machine, one clock).
+ */
+import { Consumer } from 'kafkajs';
+import { BenchStack, quantile, sleep } from './bench-stack';
+
+export const FLOOD_EVENTS = 60;
+const FLOOD_THRESHOLD = 50;
+
+interface Flood {
+  user: string;
+  startedAt: number;
+  triggerReceivedAt?: number;
+  alertSeenAt?: number;
+  detectedAt?: number;
+}
+
+export type Span = 'total' | 'to-detected' | 'detected-to-seen';
+
+export class FloodProbe {
+  private readonly floods = new Map<string, Flood>();
+  private readonly counts = new Map<string, number>();
+  private readonly consumers: Consumer[] = [];
+  otherAlerts = 0;
+
+  constructor(private readonly stack: BenchStack) {}
+
+  async start(): Promise<void> {
+    const { kafka, topics, prefix } = this.stack;
+    const events = kafka.consumer({
+      groupId: `${prefix}bench-events`,
+      maxWaitTimeInMs: 50,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    const alerts = kafka.consumer({ groupId: `${prefix}bench-alerts`, maxWaitTimeInMs: 20 });
+    this.stack.groups.push(`${prefix}bench-events`, `${prefix}bench-alerts`);
+    this.consumers.push(events, alerts);
+    await Promise.all([events.connect(), alerts.connect()]);
+    await events.subscribe({ topic: topics.events, fromBeginning: true });
+    await alerts.subscribe({ topic: topics.alerts, fromBeginning: true });
+    await events.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const user = m.key?.toString() ?? '';
+          if (!user.startsWith('flood-')) continue;
+          const n = (this.counts.get(user) ?? 0) + 1;
+          this.counts.set(user, n);
+          const flood = n === FLOOD_THRESHOLD + 1 ? this.floods.get(user) : undefined;
+          if (flood)
+            flood.triggerReceivedAt = Date.parse(
+              (JSON.parse(m.value!.toString()) as { received_at: string }).received_at,
+            );
+        }
+      },
+    });
+    await alerts.run({
+      eachMessage: async ({ message }) => {
+        const seenAt = Date.now();
+        const alert = JSON.parse(message.value!.toString()) as {
+          rule: string;
+          user_id: string | null;
+          detected_at: string;
+        };
+        const flood = alert.user_id ? this.floods.get(alert.user_id) : undefined;
+        if (alert.rule === 'click_flood' && flood && flood.alertSeenAt === undefined) {
+          flood.alertSeenAt = seenAt;
+          flood.detectedAt = Date.parse(alert.detected_at);
+        } else this.otherAlerts++;
+      },
+    });
+    // Both consumers joined and positioned before the first event.
+    await sleep(3000);
+  }
+
+  add(user: string, startedAt: number): void {
+    this.floods.set(user, { user, startedAt });
+  }
+
+  get count(): number {
+    return this.floods.size;
+  }
+
+  missing(): number {
+    return [...this.floods.values()].filter((f) => f.alertSeenAt === undefined).length;
+  }
+
+  /** Waits until every flood's alert and trigger were seen, or `timeoutMs`. */
+  async settle(timeoutMs = 30_000): Promise<void> {
+    const list = [...this.floods.values()];
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+      if (list.every((f) => f.alertSeenAt !== undefined && f.triggerReceivedAt !== undefined))
+        return;
+    }
+  }
+
+  /** Sorted latencies (ms) of the floods started at or after `from`. */
+  latencies(from = 0, span: Span = 'total'): number[] {
+    const pick = (f: Required<Flood>) =>
+      span === 'total'
+        ? f.alertSeenAt - f.triggerReceivedAt
+        : span === 'to-detected'
+          ? f.detectedAt - f.triggerReceivedAt
+          : f.alertSeenAt - f.detectedAt;
+    return [...this.floods.values()]
+      .filter(
+        (f) =>
+          f.startedAt >= from && f.alertSeenAt !== undefined && f.triggerReceivedAt !== undefined,
+      )
+      .map((f) => pick(f as Required<Flood>))
+      .sort((a, b) => a - b);
+  }
+
+  /** One CSV line per flood: when (ms after t0) and its spans. */
+  trace(t0: number): string[] {
+    return [...this.floods.values()]
+      .filter((f) => f.alertSeenAt !== undefined && f.triggerReceivedAt !== undefined)
+      .map((f) =>
+        [
+          f.triggerReceivedAt! - t0,
+          f.alertSeenAt! - f.triggerReceivedAt!,
+          f.detectedAt! - f.triggerReceivedAt!,
+          f.alertSeenAt! - f.detectedAt!,
+        ].join(','),
+      );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
+  }
+}
+
+export function formatLatencies(xs: number[]): string {
+  const q = (p: number) => quantile(xs, p).toFixed(0);
+  return `n=${xs.length}  p50 ${q(0.5)} ms  p90 ${q(0.9)} ms  p99 ${q(0.99)} ms  max ${xs.length ? xs[xs.length - 1] : NaN} ms`;
+}
