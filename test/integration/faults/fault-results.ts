@@ -275,7 +275,8 @@ async function sessionProblems(stack: FaultStack, traffic: Traffic): Promise<str
   return problems;
 }
 
-type WindowRow = {
+/** window_aggregates merged over partitions, as the fault cases read them (numbers arrive as text). */
+export type WindowRow = {
   window_size: string;
   dimension: string;
   start_ms: string;

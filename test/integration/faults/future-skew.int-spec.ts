@@ -6,7 +6,7 @@ import { waitFor } from '../../support/wait-for';
 import { referenceWindows, windowKey } from '../pipeline/reference-windows';
 import { referenceSessions, refEvent } from '../sessionizer/reference-sessions';
 import { FaultStack, MINUTE, PARTITIONS, ProcessorName } from './fault-harness';
-import { differences } from './fault-results';
+import { differences, WindowRow } from './fault-results';
 
 /*
  * Issue 12, fault 7: a client clock skewed into the future. With the default allowance (5 min) an
@@ -172,18 +172,8 @@ describe('fault: event time skewed into the future (through ingest)', () => {
       event_count: number;
       revenue: string;
     }>(`SELECT user_id, started_at, event_count, revenue FROM sessions`);
-    const windows = await s.db.pool.query<{
-      window_size: string;
-      dimension: string;
-      ms: string;
-      events: string;
-      unique_users: string;
-      purchases: string;
-      revenue: string;
-      views: string;
-      carts: string;
-    }>(
-      `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS ms, sum(events) AS events, sum(unique_users) AS unique_users,
+    const windows = await s.db.pool.query<WindowRow>(
+      `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, sum(events) AS events, sum(unique_users) AS unique_users,
               sum(purchases) AS purchases, sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts
          FROM window_aggregates WHERE partition >= 0 GROUP BY window_size, dimension, window_start`,
     );
@@ -217,7 +207,7 @@ describe('fault: event time skewed into the future (through ingest)', () => {
       ...differences(
         'windows',
         windows.rows.map((r) =>
-          windowLine(windowKey(r.window_size, r.dimension, Number(r.ms)), {
+          windowLine(windowKey(r.window_size, r.dimension, Number(r.start_ms)), {
             events: Number(r.events),
             users: Number(r.unique_users),
             purchases: Number(r.purchases),
