@@ -8,9 +8,9 @@ describe('globalWatermark (SPEC §4)', () => {
     expect(
       globalWatermark(
         [
-          { partition: 0, watermark: 500, lastInputAt: now - 1000 },
-          { partition: 1, watermark: 300, lastInputAt: now - 2000 },
-          { partition: 2, watermark: 900, lastInputAt: now },
+          { partition: 0, watermark: 500 },
+          { partition: 1, watermark: 300 },
+          { partition: 2, watermark: 900 },
         ],
         now,
         idle,
@@ -22,11 +22,11 @@ describe('globalWatermark (SPEC §4)', () => {
     expect(
       globalWatermark(
         [
-          { partition: 0, watermark: 500, lastInputAt: now - 1000 },
+          { partition: 0, watermark: 500 },
           {
             partition: 1,
             watermark: 10,
-            lastInputAt: now - idle - 2000,
+
             idleAdvancedTo: now - 1000,
           },
         ],
@@ -37,61 +37,40 @@ describe('globalWatermark (SPEC §4)', () => {
   });
 
   it('waits for a partition whose owner stopped committing (commits failing, crashed, in backoff)', () => {
-    const busy = { partition: 0, watermark: 500, lastInputAt: now - 1000 };
+    const busy = { partition: 0, watermark: 500 };
     // Quiet for five idle timeouts with no idle tick committed: its owner could not commit, not "no input".
-    expect(
-      globalWatermark(
-        [busy, { partition: 1, watermark: 100, lastInputAt: now - 5 * idle }],
-        now,
-        idle,
-      ),
-    ).toBe(100);
+    expect(globalWatermark([busy, { partition: 1, watermark: 100 }], now, idle)).toBe(100);
     // Declared idle once, then silent for longer than the timeout: its owner is gone, the declaration is void.
     expect(
       globalWatermark(
-        [
-          busy,
-          { partition: 1, watermark: 100, lastInputAt: now - 5 * idle, idleAdvancedTo: now - idle },
-        ],
+        [busy, { partition: 1, watermark: 100, idleAdvancedTo: now - idle }],
         now,
         idle,
       ),
     ).toBe(100);
     // Every partition silent: no wall-clock advance past what the owners committed.
-    expect(
-      globalWatermark(
-        [
-          { ...busy, lastInputAt: now - 5 * idle },
-          { partition: 1, watermark: 100, lastInputAt: now - 5 * idle },
-        ],
-        now,
-        idle,
-        2,
-      ),
-    ).toBe(100);
+    expect(globalWatermark([busy, { partition: 1, watermark: 100 }], now, idle, 2)).toBe(100);
   });
 
   it('is not held back by an empty partition, and is null when no partition had input', () => {
     expect(
       globalWatermark(
         [
-          { partition: 0, watermark: 700, lastInputAt: now },
-          { partition: 1, watermark: null, lastInputAt: 0 },
+          { partition: 0, watermark: 700 },
+          { partition: 1, watermark: null },
         ],
         now,
         idle,
       ),
     ).toBe(700);
-    expect(
-      globalWatermark([{ partition: 0, watermark: null, lastInputAt: 0 }], now, idle),
-    ).toBeNull();
+    expect(globalWatermark([{ partition: 0, watermark: null }], now, idle)).toBeNull();
   });
 
   it('advances with the wall clock when every partition is idle', () => {
     // Each owner committed its last idle tick 3 s and 1 s ago.
     const parts = [
-      { partition: 0, watermark: 5000, lastInputAt: now - idle - 4000, idleAdvancedTo: now - 3000 },
-      { partition: 1, watermark: 7000, lastInputAt: now - idle - 1000, idleAdvancedTo: now - 1000 },
+      { partition: 0, watermark: 5000, idleAdvancedTo: now - 3000 },
+      { partition: 1, watermark: 7000, idleAdvancedTo: now - 1000 },
     ];
     expect(globalWatermark(parts, now, idle)).toBe(8000);
     expect(globalWatermark(parts, now + 10_000, idle)).toBe(18_000);
@@ -103,14 +82,12 @@ describe('globalWatermark with a partition count (safe to finalise on)', () => {
   const now = 1_000_000;
 
   it('waits for partitions nobody has claimed yet', () => {
-    expect(
-      globalWatermark([{ partition: 0, watermark: 700, lastInputAt: now }], now, idle, 2),
-    ).toBeNull();
+    expect(globalWatermark([{ partition: 0, watermark: 700 }], now, idle, 2)).toBeNull();
   });
 
   it('waits for an empty partition until its owner declares it idle, and again when the declaration goes stale', () => {
-    const busy = { partition: 0, watermark: 700, lastInputAt: now };
-    const empty = { partition: 1, watermark: null, lastInputAt: now - idle - 1 };
+    const busy = { partition: 0, watermark: 700 };
+    const empty = { partition: 1, watermark: null };
     // Claimed long ago, never declared idle: its owner may be failing to commit its first records.
     expect(globalWatermark([busy, empty], now, idle, 2)).toBeNull();
     expect(globalWatermark([busy, { ...empty, idleAdvancedTo: now - 1 }], now, idle, 2)).toBe(700);
@@ -120,9 +97,7 @@ describe('globalWatermark with a partition count (safe to finalise on)', () => {
   });
 
   it('adds only the idle time the owner has not committed yet', () => {
-    const parts = [
-      { partition: 0, watermark: 5000, lastInputAt: now - idle - 4000, idleAdvancedTo: now - 1000 },
-    ];
+    const parts = [{ partition: 0, watermark: 5000, idleAdvancedTo: now - 1000 }];
     expect(globalWatermark(parts, now, idle, 1)).toBe(6000);
   });
 });

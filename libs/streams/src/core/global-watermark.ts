@@ -3,8 +3,6 @@ export interface PartitionProgress {
   partition: number;
   /** null: the partition never had input (empty). */
   watermark: number | null;
-  /** Wall-clock ms of its last input (for an empty partition: when it was claimed). */
-  lastInputAt: number;
   /** Wall-clock ms up to which idle time is already included in `watermark` (set by idle ticks). */
   idleAdvancedTo?: number | null;
 }

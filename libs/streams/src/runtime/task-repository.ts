@@ -92,23 +92,18 @@ export class TaskRepository {
     topic: string,
     db: Pick<Pool, 'query'> = this.pool,
   ): Promise<PartitionProgress[]> {
-    // An empty partition's "last input" is when it was claimed (updated_at), for the hold-back rule.
     const { rows } = await db.query<{
       partition: number;
       watermark: string | null;
-      last_input_ms: string;
       idle_to: string | null;
     }>(
-      `SELECT partition, watermark,
-              (extract(epoch FROM COALESCE(last_input_at, updated_at)) * 1000)::bigint AS last_input_ms,
-              watermark_state->>'idleAdvancedTo' AS idle_to
+      `SELECT partition, watermark, watermark_state->>'idleAdvancedTo' AS idle_to
          FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
       [appId, topic],
     );
     return rows.map((r) => ({
       partition: r.partition,
       watermark: r.watermark === null ? null : Number(r.watermark),
-      lastInputAt: Number(r.last_input_ms),
       idleAdvancedTo: r.idle_to === null ? null : Number(r.idle_to),
     }));
   }
