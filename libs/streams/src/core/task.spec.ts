@@ -717,6 +717,40 @@ describe('StreamTask', () => {
     ]);
   });
 
+  it('punctuate with input that may wait holds the task: its watermark stays and nothing closes', () => {
+    const task = new StreamTask(clickCounter('final'), 'clicks', 0, options);
+    task.process([raw(0, 'a', click('a', 100))]);
+    task.takeCommit();
+    wall += 11_000;
+    expect(task.punctuate(null)).toBe(false);
+    expect(task.watermark.current).toBe(100 - 500);
+    wall += 11_000; // 22 s without input, but the last 11 s held
+    expect(task.punctuate()).toBe(true);
+    expect(task.watermark.current).toBe(100 - 500 + 1_000);
+    expect(task.punctuate(null)).toBe(true); // withdraws the idle declaration: commit it
+    expect(task.takeCommit().watermark.idleAdvancedTo).toBeNull();
+    wall += 5_000;
+    expect(task.punctuate()).toBe(false);
+    expect(task.takeCommit().outbox).toEqual([]);
+  });
+
+  it('punctuate counts idle time only since the consumer has been reading, even when no tick saw the gap', () => {
+    const task = new StreamTask(clickCounter('final'), 'clicks', 0, options);
+    task.process([raw(0, 'a', click('a', 100))]);
+    task.takeCommit();
+    const start = wall;
+    wall += 11_000;
+    expect(task.punctuate(start)).toBe(true); // idle: -400 + 1 000
+    expect(task.watermark.current).toBe(600);
+    wall += 60_000; // the broker was down; the consumer reads again since 5 s ago
+    expect(task.punctuate(wall - 5_000)).toBe(true); // withdraws the declaration made before the gap
+    expect(task.watermark.current).toBe(600);
+    expect(task.takeCommit().watermark.idleAdvancedTo).toBeNull();
+    wall += 6_000; // readable for 11 s: idle again, from 10 s after the gap
+    expect(task.punctuate(wall - 11_000)).toBe(true);
+    expect(task.watermark.current).toBe(1_600);
+  });
+
   it('a crash that loses uncommitted work, then a restore from the last commit, gives the same outputs once, with consecutive seq numbers', () => {
     const reference: OutboxMessage[] = [];
     const straight = new StreamTask(topology, 'clicks', 0, options);

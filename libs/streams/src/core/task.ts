@@ -393,11 +393,22 @@ export class StreamTask {
     return moved;
   }
 
-  /** Wall-clock tick: advances an idle partition's watermark (SPEC §4). On failure nothing moved. */
-  punctuate(): boolean {
+  /**
+   * Wall-clock tick: advances an idle partition's watermark (SPEC §4). On failure nothing moved.
+   * `readableSince` (from the runtime): null while input may wait unread (consumer not fetching,
+   * or behind the partition's end), so the partition is held not idle, as Flink never idles a
+   * source with pending data; else since when the consumer has been reading without a gap.
+   * Returns true when there is something to commit.
+   */
+  punctuate(readableSince?: number | null): boolean {
     let moved = false;
+    const now = this.options.clock();
     this.atomically(() => {
-      moved = this.wm.tick(this.options.clock());
+      if (readableSince === null) {
+        moved = this.wm.hold(now);
+        return;
+      }
+      moved = this.wm.tick(now, readableSince);
       if (moved) this.closeUpToWatermark();
     });
     return moved;

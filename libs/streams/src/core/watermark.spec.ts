@@ -100,6 +100,46 @@ describe('PartitionWatermark', () => {
       expect(b.current).toBe(900 + 70_000);
     });
 
+    it('hold: a partition that may have unread input is not idle, withdraws its declaration once, and its timeout starts again', () => {
+      const wm = PartitionWatermark.fresh({ allowedLatenessMs: 5_000, idleTimeoutMs: 30_000 }, 0);
+      wm.observe(15_000, 0); // watermark 10 000
+      expect(wm.tick(40_000)).toBe(true);
+      expect(wm.current).toBe(20_000);
+      expect(wm.hold(41_000)).toBe(true);
+      expect(wm.snapshot().idleAdvancedTo).toBeNull();
+      expect(wm.hold(50_000)).toBe(false);
+      expect(wm.isIdle(79_999)).toBe(false);
+      expect(wm.tick(80_000)).toBe(false);
+      expect(wm.current).toBe(20_000);
+      expect(wm.tick(81_000)).toBe(true);
+      expect(wm.current).toBe(21_000);
+    });
+
+    it('quiet time before readableSince is not idle: an earlier declaration is withdrawn and the timeout runs from there', () => {
+      const wm = PartitionWatermark.fresh({ allowedLatenessMs: 5_000, idleTimeoutMs: 30_000 }, 0);
+      wm.observe(15_000, 0); // watermark 10 000
+      expect(wm.tick(40_000, 0)).toBe(true);
+      expect(wm.current).toBe(20_000);
+      // Not fetching from 41 s to 100 s, and no tick saw it.
+      expect(wm.tick(110_000, 100_000)).toBe(true);
+      expect(wm.current).toBe(20_000);
+      expect(wm.snapshot().idleAdvancedTo).toBeNull();
+      expect(wm.tick(120_000, 100_000)).toBe(false);
+      expect(wm.tick(130_000, 100_000)).toBe(false);
+      expect(wm.tick(131_000, 100_000)).toBe(true);
+      expect(wm.current).toBe(21_000);
+    });
+
+    it('an empty partition withdraws its idle declaration after a gap, and declares again a timeout later', () => {
+      const wm = PartitionWatermark.fresh({ allowedLatenessMs: 5_000, idleTimeoutMs: 30_000 }, 0);
+      expect(wm.tick(30_001, 0)).toBe(true);
+      expect(wm.tick(50_000, 45_000)).toBe(true);
+      expect(wm.snapshot().idleAdvancedTo).toBeNull();
+      expect(wm.tick(60_000, 45_000)).toBe(false);
+      expect(wm.tick(75_001, 45_000)).toBe(true);
+      expect(wm.snapshot().idleAdvancedTo).toBe(75_001);
+    });
+
     it('isIdle after the idle timeout of wall-clock time without input', () => {
       const wm = PartitionWatermark.fresh(opts, 0);
       wm.observe(1_000, 1_000);

@@ -58,23 +58,40 @@ export class PartitionWatermark {
    * Wall-clock tick: an idle partition's watermark advances with the clock. An empty one (no
    * record yet) has nothing to advance, but says it is idle again every third of the timeout
    * (true: commit it), so that global stages may leave it out only while its owner is alive.
+   * `readableSince`: since when the runtime has been reading the partition without a gap; quiet
+   * time before it (broker down, consumer restarting) does not count as idle, and an idle
+   * declaration made before the gap is withdrawn (true: commit it).
    */
-  tick(now: number): boolean {
-    const idleSince = this.state.lastInputAt + this.options.idleTimeoutMs;
-    if (now <= idleSince) return false;
+  tick(now: number, readableSince = Number.NEGATIVE_INFINITY): boolean {
+    const withdrew = this.state.idleAdvancedTo !== null && this.state.idleAdvancedTo < readableSince;
+    if (withdrew) this.state.idleAdvancedTo = null;
+    const idleSince = Math.max(this.state.lastInputAt, readableSince) + this.options.idleTimeoutMs;
+    if (now <= idleSince) return withdrew;
     if (this.state.watermark === null) {
       if (
         this.state.idleAdvancedTo !== null &&
         now - this.state.idleAdvancedTo < this.options.idleTimeoutMs / 3
       )
-        return false;
+        return withdrew;
       this.state.idleAdvancedTo = now;
       return true;
     }
     const from = this.state.idleAdvancedTo ?? idleSince;
-    if (now <= from) return false;
+    if (now <= from) return withdrew;
     this.state.idleAdvancedTo = now;
-    return this.raiseTo(this.state.watermark + (now - from));
+    return this.raiseTo(this.state.watermark + (now - from)) || withdrew;
+  }
+
+  /**
+   * Input may be waiting where the consumer cannot see it (not fetching, or behind the partition's
+   * end): the partition is not idle, and its idle timeout starts again. Returns true when this
+   * withdraws an idle declaration (commit it, so global stages count the partition again).
+   */
+  hold(now: number): boolean {
+    this.state.lastInputAt = Math.max(this.state.lastInputAt, now);
+    if (this.state.idleAdvancedTo === null) return false;
+    this.state.idleAdvancedTo = null;
+    return true;
   }
 
   /** Raises the watermark to at least `floor` (never lowers it); true when it moved. */

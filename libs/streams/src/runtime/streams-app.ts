@@ -9,6 +9,7 @@ import { classifyFailure } from './failure';
 import { StreamsLogger, silentLogger } from './logger';
 import { StreamsMetrics } from './metrics';
 import { GlobalStage, GlobalStageRunner } from './global-stage';
+import { IdleGate } from './idle-gate';
 import { OutboxPublisher } from './outbox-publisher';
 import { StallMonitor } from './stall-monitor';
 import { CommitRange, FailureStage, TaskSupervisor } from './task-supervisor';
@@ -50,6 +51,10 @@ export interface StreamsAppOptions {
   maxPayloadBytes?: number;
   /** Bytes per produce request of the outbox (the topics' max.message.bytes may lower it), default 1 MB. */
   maxRequestBytes?: number;
+  /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
+  fetchMaxWaitMs?: number;
+  /** Without a completed fetch for this long the consumer is not reading and no partition may turn idle, default 3 × fetchMaxWaitMs. */
+  fetchStaleMs?: number;
 }
 
 type ResolvedOptions = Required<
@@ -92,6 +97,8 @@ export class StreamsApp {
   private readonly metrics: StreamsMetrics;
   private readonly supervisor: TaskSupervisor;
   private readonly stall: StallMonitor;
+  private readonly idleGate: IdleGate;
+  private fetching = false;
   private consumer?: Consumer;
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
@@ -123,6 +130,8 @@ export class StreamsApp {
       clock: Date.now,
       restartBackoff: DEFAULT_RESTART_BACKOFF,
       stallAfterMs: 60_000,
+      fetchMaxWaitMs: 5000,
+      fetchStaleMs: 3 * (options.fetchMaxWaitMs ?? 5000),
       ...options,
     };
     this.repo = new TaskRepository(options.pool);
@@ -130,6 +139,7 @@ export class StreamsApp {
     const common = { processor: this.applicationId, metrics: this.metrics, logger: this.o.logger, clock: this.o.clock };
     this.supervisor = new TaskSupervisor({ ...common, backoff: this.o.restartBackoff });
     this.stall = new StallMonitor({ ...common, admin: () => this.admin, stallAfterMs: this.o.stallAfterMs });
+    this.idleGate = new IdleGate({ fetchStaleMs: this.o.fetchStaleMs, clock: this.o.clock });
   }
 
   get applicationId(): string {
@@ -190,19 +200,24 @@ export class StreamsApp {
       sessionTimeout: this.o.sessionTimeoutMs,
       heartbeatInterval: this.o.heartbeatIntervalMs,
       maxBytesPerPartition: this.o.maxBytesPerPartition,
+      maxWaitTimeInMs: this.o.fetchMaxWaitMs,
       readUncommitted: false,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    this.idleGate.reset();
+    consumer.on(consumer.events.FETCH, () => this.idleGate.fetched());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
     // kafkajs never hands eachBatch a fetch of only markers or aborted records; it only says so here.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.idleGate.batchEnded(`${payload.topic}-${payload.partition}`, payload.highWatermark);
       if (payload.batchSize > 0 || payload.firstOffset === null) return;
       void this.onSkippedBatch(payload.topic, payload.partition, payload.firstOffset, payload.lastOffset).catch((err: Error) =>
         this.o.logger.warn({ processor: this.applicationId, topic: payload.topic, partition: payload.partition, err: err.message }, 'skipped batch not committed'),
       );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.idleGate.reset();
       this.metrics.consumerRestarts.inc({ processor: this.applicationId });
       this.o.logger.error({ processor: this.applicationId, err: payload.error.message, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) void this.restartConsumer();
@@ -529,7 +544,9 @@ export class StreamsApp {
 
   /** Every tick: rebuilds failed tasks whose backoff ran out, advances idle watermarks, checks for stalls. */
   private async punctuateAll(): Promise<void> {
-    if (this.punctuating || !this.running) return;
+    if (!this.running) return;
+    this.logFetching();
+    if (this.punctuating) return;
     this.punctuating = true;
     try {
       // A task dropped after a failure is rebuilt even if its partition gets no new input.
@@ -553,12 +570,22 @@ export class StreamsApp {
     if (live.closed) return;
     let moved: boolean;
     try {
-      moved = live.task.punctuate();
+      moved = live.task.punctuate(this.idleGate.readableSince(live.key, live.task.resumeOffset()));
     } catch (err) {
       return this.fail(live, 'punctuate', err);
     }
     if (!moved) return this.cleanOutbox(live);
     await this.enqueueCommit(live);
+  }
+
+  /** Logs when the consumer stops and starts fetching: meanwhile no partition turns idle. */
+  private logFetching(): void {
+    const fetching = this.idleGate.fetching();
+    if (fetching === this.fetching) return;
+    this.fetching = fetching;
+    const ctx = { processor: this.applicationId, fetchStaleMs: this.o.fetchStaleMs };
+    if (fetching) this.o.logger.info(ctx, 'consumer fetching: idle partitions may advance');
+    else this.o.logger.warn(ctx, 'consumer not fetching: idle partitions held');
   }
 
   /** A quiet task still deletes what its last publish confirmed, keeping the outbox table empty. */
