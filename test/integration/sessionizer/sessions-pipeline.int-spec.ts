@@ -71,6 +71,9 @@ describe('ingest → sessionizer → Postgres and clickstream.sessions.v1 (REES4
     await waitFor(async () => (await rowsOf()).every((r) => r.status === 'closed'), { timeoutMs: 60_000, what: 'REES46 sessions closed' });
     expect(comparable(await rowsOf())).toEqual(expected);
 
+    // Postgres has the closed rows before the outbox reaches Kafka: read the topic once it has.
+    const outbox = async () => Number((await pool.query(`SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1`, [`${prefix}clickstream-sessionizer`])).rows[0].n);
+    await waitFor(async () => (await outbox()) === 0, { timeoutMs: 30_000, what: 'sessionizer outbox drained' });
     const published = (await readWholeTopic(testKafka(), topics.sessions, PARTITIONS)).map((r) => JSON.parse(r.value!) as { session_id: string; user_id: string; status: string });
     const mine = published.filter((s) => users.includes(s.user_id));
     expect(mine.length).toBe(ref.length);
