@@ -98,6 +98,8 @@ export const streamsConfig = defineConfig(
     STREAMS_IDLE_TIMEOUT_MS: env.int(30_000, 100, 24 * 3_600_000),
     STREAMS_MAX_RETRIES: env.int(2, 0, 100),
     STREAMS_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
+    // A task commits at most this often (Kafka Streams' commit.interval.ms); 0: every fetched batch.
+    STREAMS_COMMIT_INTERVAL_MS: env.int(100, 0, 60_000),
     // kafkajs cannot consume a record batch larger than this: keep it above the broker's 1 MiB limit.
     STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1_100_000, 64 * 1024 * 1024),
     // A failed task is rebuilt after a delay doubling from the initial one up to the max, jittered.
@@ -113,6 +115,7 @@ export const streamsConfig = defineConfig(
     idleTimeoutMs: v.STREAMS_IDLE_TIMEOUT_MS,
     maxRetries: v.STREAMS_MAX_RETRIES,
     sessionTimeoutMs: v.STREAMS_SESSION_TIMEOUT_MS,
+    commitIntervalMs: v.STREAMS_COMMIT_INTERVAL_MS,
     maxBytesPerPartition: v.STREAMS_MAX_BYTES_PER_PARTITION,
     restartBackoffInitialMs: v.STREAMS_RESTART_BACKOFF_INITIAL_MS,
     restartBackoffMaxMs: Math.max(v.STREAMS_RESTART_BACKOFF_MAX_MS, v.STREAMS_RESTART_BACKOFF_INITIAL_MS),

@@ -23,6 +23,7 @@ export interface ProcessorRuntime {
   idleTimeoutMs: number;
   maxRetries: number;
   sessionTimeoutMs: number;
+  commitIntervalMs: number;
   maxBytesPerPartition: number;
   registry: Registry;
   metricPrefix: string;
@@ -55,6 +56,7 @@ export function processorRuntime(
     idleTimeoutMs: streams.idleTimeoutMs,
     maxRetries: streams.maxRetries,
     sessionTimeoutMs: streams.sessionTimeoutMs,
+    commitIntervalMs: streams.commitIntervalMs,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,

@@ -475,6 +475,11 @@ export class StreamTask {
     );
   }
 
+  /** Records accounted since the last takeCommit (processed, late or dead-lettered). */
+  pendingRecords(): number {
+    return this.counts.processed + this.counts.late + this.counts.deadLettered;
+  }
+
   /** Takes the changes since the last commit. The caller commits them or discards the task. */
   takeCommit(): TaskCommit {
     const storeChanges = new Map<string, Map<string, unknown>>();

@@ -31,6 +31,13 @@ export interface StreamsAppOptions {
   maxRetries?: number;
   /** How often idle partitions are ticked, default 1 s. */
   punctuateIntervalMs?: number;
+  /**
+   * A task commits at most this often (Kafka Streams' commit.interval.ms): batches fetched
+   * meanwhile go into one commit, default 100 ms. 0 commits every batch.
+   */
+  commitIntervalMs?: number;
+  /** More uncommitted records than this commit at once, whatever the interval, default 20,000. */
+  maxUncommittedRecords?: number;
   /** Records processed between heartbeats within one batch, default 5000. */
   chunkSize?: number;
   sessionTimeoutMs?: number;
@@ -79,6 +86,10 @@ interface LiveTask {
   /** The next offset Postgres has: where the next commit's range starts. */
   committed: string | null;
   closed: boolean;
+  /** Date.now() when the last commit was taken (real time, whatever the clock option says). */
+  lastCommitAt: number;
+  /** The commit scheduled for the end of the interval. */
+  flush?: NodeJS.Timeout;
 }
 
 /**
@@ -122,6 +133,8 @@ export class StreamsApp {
       idleTimeoutMs: 30_000,
       maxRetries: 2,
       punctuateIntervalMs: 1000,
+      commitIntervalMs: 100,
+      maxUncommittedRecords: 20_000,
       chunkSize: 5000,
       sessionTimeoutMs: 30_000,
       heartbeatIntervalMs: 3000,
@@ -322,7 +335,7 @@ export class StreamsApp {
       this.reopen.delete(key);
       this.supervisor.opened(key, rebuilt, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset, republished: published, reload });
       this.stall.committed(key, claimed.nextOffset);
-      const live: LiveTask = { key, id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve(), committed: claimed.nextOffset };
+      const live: LiveTask = { key, id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve(), committed: claimed.nextOffset, lastCommitAt: 0 };
       this.resumeIfPaused(key, id);
       return live;
     } catch (err) {
@@ -382,7 +395,8 @@ export class StreamsApp {
     this.epochs.delete(key);
     const live = await t?.catch(() => undefined);
     if (!live) return;
-    await live.lock.catch(() => undefined);
+    // What was processed since the last commit (a flush is pending) is committed before the partition goes.
+    if (live.flush) await this.withLock(live, () => this.enqueueCommit(live)).catch(() => undefined);
     await live.inflight;
     live.closed = true;
     await live.publisher.close();
@@ -431,7 +445,7 @@ export class StreamsApp {
         return this.fail(live, 'process', err);
       }
       this.metrics.batchDuration.observe({ processor: this.applicationId, topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
-      await this.enqueueCommit(live);
+      await this.commitSoon(live);
       await heartbeat();
     });
   }
@@ -479,13 +493,31 @@ export class StreamsApp {
   }
 
   /**
+   * Commits now when the task's interval has passed or too much is uncommitted; else once, at the
+   * end of the interval. Fewer commits mean a key touched by several batches is written once, and
+   * fewer Postgres and Kafka transactions per record.
+   */
+  private async commitSoon(live: LiveTask): Promise<void> {
+    const wait = live.lastCommitAt + this.o.commitIntervalMs - Date.now();
+    if (wait <= 0 || live.task.pendingRecords() >= this.o.maxUncommittedRecords) return this.enqueueCommit(live);
+    if (live.flush) return;
+    live.flush = setTimeout(() => {
+      live.flush = undefined;
+      void this.withLock(live, () => this.enqueueCommit(live));
+    }, wait);
+  }
+
+  /**
    * Commits what the task changed, after the previous commit of the same task landed. The commit
    * runs while kafkajs hands us the next batch (of any partition): CPU-bound processing overlaps
    * the Postgres and Kafka round trips, and at most one commit per task is in flight.
    */
   private async enqueueCommit(live: LiveTask): Promise<void> {
+    if (live.flush) clearTimeout(live.flush);
+    live.flush = undefined;
     await live.inflight;
     if (live.closed) return;
+    live.lastCommitAt = Date.now();
     const c = live.task.takeCommit();
     const range: CommitRange = { from: live.committed, to: c.nextOffset, records: c.processed + c.late + c.deadLettered };
     live.inflight = this.commit(live, c, range);
@@ -515,7 +547,7 @@ export class StreamsApp {
     } catch (err) {
       return this.fail(live, 'publish', err);
     }
-    if (c.nextOffset !== null) {
+    if (c.nextOffset !== null && this.running) {
       await this.consumer
         ?.commitOffsets([{ topic: live.id.topic, partition: live.id.partition, offset: c.nextOffset }])
         .catch((err: Error) => this.o.logger.warn({ ...this.context(live), err: err.message }, 'kafka offset hint not committed'));
@@ -526,6 +558,7 @@ export class StreamsApp {
   private async fail(live: LiveTask, stage: FailureStage, err: unknown, range?: CommitRange): Promise<void> {
     if (live.closed) return;
     live.closed = true;
+    if (live.flush) clearTimeout(live.flush);
     if (this.tasks.get(live.key) === live.handle) this.tasks.delete(live.key);
     this.reopen.add(live.key);
     this.supervisor.failed(live.key, stage, classifyFailure(err), this.context(live), range);
