@@ -28,6 +28,7 @@ import { Pool } from 'pg';
 import { topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../libs/platform/src/database/migrate';
 import { generateTraffic } from '../tools/generate/traffic-generator';
+import { processStats } from './shared/bench-stack';
 
 const ROOT = resolve(__dirname, '..');
 const PARTITIONS = 6;
@@ -117,9 +118,10 @@ async function main(): Promise<void> {
     for (const name of args.processors) {
       const group = `${prefix}clickstream-${name}`;
       groups.push(group, `${group}.outbox`);
-      const rate = await runProcessor(name, env, pool, group, produced, args.timeoutS);
+      const r = await runProcessor(name, env, pool, group, produced, args.timeoutS);
       console.log(
-        `${name} (1 instance): ${Math.round(rate).toLocaleString()} events/s = ${((rate / raw) * 100).toFixed(0)} % of raw`,
+        `${name} (1 instance): ${Math.round(r.rate).toLocaleString()} events/s = ${((r.rate / raw) * 100).toFixed(0)} % of raw; ` +
+          `CPU ${r.cpuMicrosPerEvent.toFixed(1)} µs/event, peak RSS ${Math.round(r.peakRssBytes / 1e6)} MB`,
       );
     }
   } finally {
@@ -197,7 +199,7 @@ async function runProcessor(
   group: string,
   expected: number,
   timeoutS: number,
-): Promise<number> {
+): Promise<{ rate: number; cpuMicrosPerEvent: number; peakRssBytes: number }> {
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -219,6 +221,8 @@ async function runProcessor(
     const deadline = Date.now() + timeoutS * 1000;
     let p0 = 0;
     let t0 = 0;
+    let cpu0 = 0;
+    let peakRssBytes = 0;
     for (;;) {
       if (Date.now() > deadline)
         throw new Error(
@@ -226,11 +230,18 @@ async function runProcessor(
         );
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
       const p = await committed();
+      const stats = processStats(child.pid);
+      peakRssBytes = Math.max(peakRssBytes, stats.rssBytes);
       if (p > 0 && t0 === 0) {
         p0 = p;
         t0 = performance.now();
+        cpu0 = stats.cpuSeconds;
       }
-      if (p >= expected) return ((p - p0) / (performance.now() - t0)) * 1000;
+      if (p >= expected) {
+        // CPU of the service (user + system) over the timed span, per event it committed.
+        const cpuMicrosPerEvent = ((stats.cpuSeconds - cpu0) * 1e6) / (p - p0);
+        return { rate: ((p - p0) / (performance.now() - t0)) * 1000, cpuMicrosPerEvent, peakRssBytes };
+      }
       await sleep(100);
     }
   } finally {

@@ -88,7 +88,8 @@ interface LiveTask {
   closed: boolean;
   /** Date.now() when the last commit was taken (real time, whatever the clock option says). */
   lastCommitAt: number;
-  /** The commit scheduled for the end of the interval. */
+  /** A commit is scheduled (timer, or waiting for the previous commit): what is processed meanwhile joins it. */
+  flushScheduled: boolean;
   flush?: NodeJS.Timeout;
 }
 
@@ -335,7 +336,7 @@ export class StreamsApp {
       this.reopen.delete(key);
       this.supervisor.opened(key, rebuilt, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset, republished: published, reload });
       this.stall.committed(key, claimed.nextOffset);
-      const live: LiveTask = { key, id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve(), committed: claimed.nextOffset, lastCommitAt: 0 };
+      const live: LiveTask = { key, id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve(), committed: claimed.nextOffset, lastCommitAt: 0, flushScheduled: false };
       this.resumeIfPaused(key, id);
       return live;
     } catch (err) {
@@ -396,7 +397,7 @@ export class StreamsApp {
     const live = await t?.catch(() => undefined);
     if (!live) return;
     // What was processed since the last commit (a flush is pending) is committed before the partition goes.
-    if (live.flush) await this.withLock(live, () => this.enqueueCommit(live)).catch(() => undefined);
+    if (live.flushScheduled) await this.withLock(live, () => this.enqueueCommit(live)).catch(() => undefined);
     await live.inflight;
     live.closed = true;
     await live.publisher.close();
@@ -493,17 +494,20 @@ export class StreamsApp {
   }
 
   /**
-   * Commits now when the task's interval has passed or too much is uncommitted; else once, at the
-   * end of the interval. Fewer commits mean a key touched by several batches is written once, and
-   * fewer Postgres and Kafka transactions per record.
+   * Schedules the task's next commit at the end of its interval, or, if the previous commit is
+   * still running then, right after it; batches processed meanwhile join it. So the consumer never
+   * waits for a commit, a key touched by several batches is written once, and there are fewer
+   * Postgres and Kafka transactions per record. Only more than maxUncommittedRecords waits
+   * (backpressure).
    */
   private async commitSoon(live: LiveTask): Promise<void> {
-    const wait = live.lastCommitAt + this.o.commitIntervalMs - Date.now();
-    if (wait <= 0 || live.task.pendingRecords() >= this.o.maxUncommittedRecords) return this.enqueueCommit(live);
-    if (live.flush) return;
+    if (live.task.pendingRecords() >= this.o.maxUncommittedRecords) return this.enqueueCommit(live);
+    if (live.flushScheduled) return;
+    live.flushScheduled = true;
+    const wait = Math.max(0, live.lastCommitAt + this.o.commitIntervalMs - Date.now());
     live.flush = setTimeout(() => {
       live.flush = undefined;
-      void this.withLock(live, () => this.enqueueCommit(live));
+      void live.inflight.then(() => this.withLock(live, () => (live.flushScheduled ? this.enqueueCommit(live) : Promise.resolve())));
     }, wait);
   }
 
@@ -517,6 +521,7 @@ export class StreamsApp {
     live.flush = undefined;
     await live.inflight;
     if (live.closed) return;
+    live.flushScheduled = false;
     live.lastCommitAt = Date.now();
     const c = live.task.takeCommit();
     const range: CommitRange = { from: live.committed, to: c.nextOffset, records: c.processed + c.late + c.deadLettered };
