@@ -39,6 +39,21 @@ export function windowFinaliser(o: WindowFinaliserOptions): GlobalStage {
   return {
     name: FINALISER_STAGE,
     topic: o.topics.events,
+    // Due when some size has a window end the watermark passed that is not final yet (as finalUntil
+    // reads it: the progress row, else the first window with data).
+    async due({ db, globalWatermark }) {
+      if (globalWatermark === null) return false;
+      const sizes = o.windowSizesMs.map(sizeLabel);
+      const { rows } = await db.query<{ ms: string | null }>(
+        `SELECT (extract(epoch FROM COALESCE(p.final_until,
+                   (SELECT min(w.window_start) FROM window_aggregates w WHERE w.window_size = s.size))) * 1000)::bigint AS ms
+           FROM unnest($1::text[]) WITH ORDINALITY AS s(size, i)
+           LEFT JOIN aggregate_progress p ON p.window_size = s.size
+          ORDER BY s.i`,
+        [sizes],
+      );
+      return o.windowSizesMs.some((ms, i) => rows[i].ms !== null && alignDown(globalWatermark, ms) > Number(rows[i].ms));
+    },
     async run({ client, globalWatermark }) {
       if (globalWatermark === null) return [];
       const out: StageMessage[] = [];

@@ -28,6 +28,8 @@ class FakeClient {
   query(sql: string, params: unknown[] = []) {
     this.queries.push({ sql, params });
     if (/DELETE FROM fraud_user_activity/.test(sql)) return Promise.resolve(this.take(params));
+    if (/SELECT 1 FROM fraud_user_activity/.test(sql))
+      return Promise.resolve({ rows: this.activity.filter((r) => r.window_start <= (params[0] as number)).slice(0, 1) });
     if (/INSERT INTO alerts/.test(sql)) return Promise.resolve(this.insert(params));
     return Promise.reject(new Error(`unexpected query: ${sql}`));
   }
@@ -97,7 +99,9 @@ function setup(cfg = fraudConfigWith()) {
       globalWatermark,
       now,
     } satisfies GlobalStageContext);
-  return { client, stage, run, evaluations, raised };
+  const due = (globalWatermark: number | null) =>
+    stage.due!({ db: client as unknown as PoolClient, globalWatermark, now: NOW });
+  return { client, stage, run, due, evaluations, raised };
 }
 
 describe('outlier_activity global stage', () => {
@@ -113,6 +117,16 @@ describe('outlier_activity global stage', () => {
     expect(await run(null)).toEqual([]);
     expect(client.queries).toHaveLength(0);
     expect(client.activity).toHaveLength(25);
+  });
+
+  it('is due only when a final window has rows, so idle steps take no lock', async () => {
+    const { client, due } = setup();
+    expect(await due(H10 + HOUR)).toBe(false);
+    client.activity = hourOf(H10);
+    expect(await due(null)).toBe(false);
+    expect(await due(H10 + HOUR - 1)).toBe(false);
+    expect(await due(H10 + HOUR)).toBe(true);
+    expect(client.queries.map((q) => q.params)).toEqual([[H10], [H10 - 1], [H10]]);
   });
 
   it('leaves a window alone until the watermark reaches its end', async () => {

@@ -63,6 +63,15 @@ export function outlierStage(o: OutlierStageOptions): GlobalStage {
     name: OUTLIER_STAGE,
     topic: o.topics.events,
     intervalMs: o.intervalMs,
+    // Due when a final window has rows to evaluate (the run's DELETE would find some).
+    async due({ db, globalWatermark }) {
+      if (globalWatermark === null || !rule.enabled) return false;
+      const { rows } = await db.query(
+        `SELECT 1 FROM ${USER_ACTIVITY_TABLE} WHERE window_start <= to_timestamp($1 / 1000.0) LIMIT 1`,
+        [globalWatermark - rule.windowMs],
+      );
+      return rows.length > 0;
+    },
     async run({ client, globalWatermark, now }) {
       if (globalWatermark === null || !rule.enabled) return [];
       const rows = await takeFinalWindows(client, globalWatermark - rule.windowMs, maxWindows);
