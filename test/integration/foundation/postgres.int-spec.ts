@@ -17,6 +17,13 @@ describe('real Postgres', () => {
     expect(applied.rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
+  it('compresses large state values with lz4 (this server has it)', async () => {
+    const { rows } = await pool.query<{ method: string }>(
+      `SELECT attcompression AS method FROM pg_attribute WHERE attrelid = 'stream_state'::regclass AND attname = 'value'`,
+    );
+    expect(rows[0].method).toBe('l');
+  });
+
   it('keeps what a transaction commits and nothing of what it rolls back', async () => {
     const group = `group-${Date.now()}`;
     const client = await pool.connect();

@@ -37,6 +37,14 @@ export const env = {
       .transform(Number)
       .pipe(z.number().int().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
       .default(fallback),
+  /** An integer, or undefined when unset: for settings whose default depends on the service. */
+  optionalInt: (min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z
+      .string()
+      .regex(/^-?\d+$/, 'must be an integer')
+      .transform(Number)
+      .pipe(z.number().int().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
+      .optional(),
   port: (fallback: number) => env.int(fallback, 1, 65535),
   bool: (fallback: boolean) =>
     z

@@ -99,7 +99,8 @@ export const streamsConfig = defineConfig(
     STREAMS_MAX_RETRIES: env.int(2, 0, 100),
     STREAMS_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
     // A task commits at most this often (Kafka Streams' commit.interval.ms); 0: every fetched batch.
-    STREAMS_COMMIT_INTERVAL_MS: env.int(100, 0, 60_000),
+    // Unset: the processor's own default (processorRuntime).
+    STREAMS_COMMIT_INTERVAL_MS: env.optionalInt(0, 60_000),
     // kafkajs cannot consume a record batch larger than this: keep it above the broker's 1 MiB limit.
     STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1_100_000, 64 * 1024 * 1024),
     // A failed task is rebuilt after a delay doubling from the initial one up to the max, jittered.

@@ -33,6 +33,14 @@ export interface ProcessorRuntime {
   maxPayloadBytes: number;
 }
 
+/** Commit interval of a processor that names none (Kafka Streams' default under exactly-once). */
+export const DEFAULT_COMMIT_INTERVAL_MS = 100;
+
+/** What a processor may set for itself; the env (STREAMS_*) overrides it. */
+export interface ProcessorDefaults {
+  commitIntervalMs?: number;
+}
+
 /**
  * The service's Kafka client, pool, SPEC §4 and §9 settings, metrics registry and logger, for
  * StreamsModule. The runtime logs through nestjs-pino, so its lines carry the service name like
@@ -45,6 +53,7 @@ export function processorRuntime(
   metrics: MetricsService,
   metricPrefix: string,
   logger: PinoLogger,
+  defaults: ProcessorDefaults = {},
 ): ProcessorRuntime {
   logger.setContext('streams');
   return {
@@ -56,7 +65,7 @@ export function processorRuntime(
     idleTimeoutMs: streams.idleTimeoutMs,
     maxRetries: streams.maxRetries,
     sessionTimeoutMs: streams.sessionTimeoutMs,
-    commitIntervalMs: streams.commitIntervalMs,
+    commitIntervalMs: streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,

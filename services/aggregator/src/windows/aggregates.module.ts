@@ -42,7 +42,9 @@ import { windowFinaliser } from './window-finaliser';
               intervalMs: cfg.finaliseIntervalMs,
             },
           ],
-          ...processorRuntime(kafka, pool, streams, metrics, 'aggregator', logger),
+          // Every commit rewrites each open window's partial (and its HyperLogLog state): once a second
+          // is enough for partials, and final windows wait for the watermark anyway.
+          ...processorRuntime(kafka, pool, streams, metrics, 'aggregator', logger, { commitIntervalMs: 1000 }),
         };
       },
     }),

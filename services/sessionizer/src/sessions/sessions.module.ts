@@ -32,7 +32,9 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
             applicationId: `${kafka.config.topicPrefix}${SESSIONIZER_APP_ID}`,
             onClosed: () => closedTotal.inc(),
           }),
-          ...processorRuntime(kafka, pool, streams, metrics, 'sessionizer', logger),
+          // Live traffic touches a different user per event, so the cost is per key per commit: commit
+          // once a second (sessions stay visible within seconds, SPEC §5). BENCHMARKS.md measures it.
+          ...processorRuntime(kafka, pool, streams, metrics, 'sessionizer', logger, { commitIntervalMs: 1000 }),
         };
       },
     }),
