@@ -507,7 +507,10 @@ export class StreamsApp {
     const wait = Math.max(0, live.lastCommitAt + this.o.commitIntervalMs - Date.now());
     live.flush = setTimeout(() => {
       live.flush = undefined;
-      void live.inflight.then(() => this.withLock(live, () => (live.flushScheduled ? this.enqueueCommit(live) : Promise.resolve())));
+      // A throw here (not a commit failure: commit() handles those) must fail the task, not escape.
+      void live.inflight
+        .then(() => this.withLock(live, () => (live.flushScheduled ? this.enqueueCommit(live) : Promise.resolve())))
+        .catch((err: unknown) => this.fail(live, 'commit', err));
     }, wait);
   }
 
