@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, FunnelStage, funnelStageOf } from '@clickstream/contracts';
-import { SessionResult } from '@clickstream/streams';
+import { SessionResult, TailCodec } from '@clickstream/streams';
 
 /**
  * What a session needs of an event: kept small because an open session stores its events newer than
@@ -31,6 +31,61 @@ export function toSessionEvent(e: ClickEvent): SessionEvent {
   if (e.client_session_id !== undefined) out.csid = e.client_session_id;
   return out;
 }
+
+/**
+ * Stored form of a user's events newer than the watermark (up to 2 min of them by default): event
+ * type indexes, the client session ids once each, and the purchases' cents by position. The plain
+ * form repeated a 36-character client session id per event, and every commit rewrites the tail of
+ * each user it touches.
+ */
+export interface EncodedSessionEvents {
+  /** Index into EVENT_TYPES, per event. */
+  t: number[];
+  /** Distinct client session ids. */
+  k?: string[];
+  /** Per event, its index into `k` or -1; absent when every event has k[0]. */
+  i?: number[];
+  /** [position, cents] of each event with cents. */
+  c?: Array<[number, number]>;
+}
+
+export const sessionEventsCodec: TailCodec<SessionEvent> = {
+  encode(events) {
+    const t: number[] = [];
+    const k: string[] = [];
+    const i: number[] = [];
+    const c: Array<[number, number]> = [];
+    events.forEach((e, n) => {
+      const type = EVENT_TYPES.indexOf(e.type);
+      if (type < 0) throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
+      t.push(type);
+      let id = -1;
+      if (e.csid !== undefined) {
+        id = k.indexOf(e.csid);
+        if (id < 0) id = k.push(e.csid) - 1;
+      }
+      i.push(id);
+      if (e.cents !== undefined) c.push([n, e.cents]);
+    });
+    const out: EncodedSessionEvents = { t };
+    if (k.length) out.k = k;
+    if (!(k.length === 1 && i.every((id) => id === 0)) && i.some((id) => id !== -1)) out.i = i;
+    if (c.length) out.c = c;
+    return out;
+  },
+  decode(encoded) {
+    const { t, k, i, c } = encoded as EncodedSessionEvents;
+    const cents = new Map(c ?? []);
+    return t.map((type, n) => {
+      const e: SessionEvent = { type: EVENT_TYPES[type] };
+      const at = cents.get(n);
+      if (at !== undefined) e.cents = at;
+      const id = k === undefined ? -1 : i === undefined ? 0 : i[n];
+      if (id >= 0) e.csid = k![id];
+      return e;
+    });
+  },
+};
 
 export const initialSession = (): SessionAggregate => ({ counts: {}, revenueCents: 0, stage: 0, clientSessionIds: [] });
 

@@ -1,6 +1,6 @@
 import { ClickEvent, TopicNames } from '@clickstream/contracts';
 import { Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
-import { addToSession, initialSession, SessionAggregate, SessionEvent, SessionRow, toSessionEvent, toSessionRow } from './session-window';
+import { addToSession, initialSession, SessionAggregate, SessionEvent, sessionEventsCodec, SessionRow, toSessionEvent, toSessionRow } from './session-window';
 
 export const SESSIONIZER_APP_ID = 'clickstream-sessionizer';
 export const SESSIONS_TABLE = 'sessions';
@@ -37,6 +37,7 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
       initializer: initialSession,
       aggregator: addToSession,
       emit: 'update',
+      tailCodec: sessionEventsCodec,
     });
 
   sessions.toTable('sessionizer-sessions-table', {

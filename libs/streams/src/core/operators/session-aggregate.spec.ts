@@ -1,7 +1,7 @@
 import { TopologyTestDriver } from '../../testing/topology-test-driver';
 import { Serdes } from '../serde';
 import { Topology, TopologyBuilder } from '../topology';
-import { SessionResult } from './session-aggregate';
+import { SessionResult, TailCodec } from './session-aggregate';
 import { prng } from '../../testing/prng';
 
 /* A tiny session aggregate of { ts, kind } records keyed by user. The aggregate is the sequence of
@@ -28,7 +28,7 @@ const GAP = 1_000;
 const MAX = 10_000;
 
 function sessionizer(
-  o: { emit?: 'update' | 'final'; gapMs?: number; maxDurationMs?: number } = {},
+  o: { emit?: 'update' | 'final'; gapMs?: number; maxDurationMs?: number; tailCodec?: TailCodec<Act> } = {},
 ): Topology {
   const b = new TopologyBuilder('sessionizer');
   const sessions = b
@@ -43,6 +43,7 @@ function sessionizer(
       initializer: () => ({ kinds: '' }),
       aggregator: (a, v) => ({ kinds: a.kinds + v.kind }),
       emit: o.emit ?? 'final',
+      tailCodec: o.tailCodec,
     });
   sessions.to('publish', {
     topic: 'sessions',
@@ -631,6 +632,33 @@ describe('session aggregate: idle partitions and bounded state', () => {
     });
     d.advanceWallClock(IDLE + GAP);
     expect(d.store('sessions-store').size).toBe(0);
+  });
+
+  it('a tail codec stores the tail in its own form, and a restart decodes it to the same results', () => {
+    const codec: TailCodec<Act> = {
+      encode: (acts) => acts.map((a) => `${a.ts}:${a.kind}`).join(','),
+      decode: (text) => (text as string).split(',').map((item) => ({ ts: Number(item.split(':')[0]), kind: item.split(':')[1] })),
+    };
+    const run = (tailCodec?: TailCodec<Act>) => {
+      const d = new TopologyTestDriver(sessionizer({ emit: 'update', tailCodec }), { allowedLatenessMs: 3_000 });
+      pipeAll(d, 'u', [
+        [0, 'a'],
+        [1_500, 'c'],
+      ]);
+      const stored = JSON.parse(JSON.stringify(d.store('sessions-store').get('u'))) as Record<string, unknown>;
+      d.restart();
+      d.pipe('activity', 'u', { ts: 800, kind: 'b' });
+      d.restart();
+      d.pipe('activity', 'u', { ts: 20_000, kind: 'd' });
+      return { stored, out: brief(read(d)) };
+    };
+    const plain = run();
+    const coded = run(codec);
+    expect(coded.stored.ec).toBe('0:a,1500:c');
+    expect(coded.stored.e).toBeUndefined();
+    expect(plain.stored.e).toEqual([{ ts: 0, kind: 'a' }, { ts: 1_500, kind: 'c' }]);
+    expect(coded.out).toEqual(plain.out);
+    expect(coded.out).toContain('u:0-1500#3:abc:final');
   });
 
   it('a restart restores open sessions, which still close once', () => {

@@ -12,6 +12,17 @@ export interface SessionAggregateOptions<V, A> {
   /** Pure fold over the session's records in event-time order. */
   aggregator: (agg: A, value: V, rec: Rec<V>) => A;
   emit: 'update' | 'final';
+  /**
+   * How the records newer than the watermark are stored (default: as they are). Every commit rewrites
+   * a touched key's state, tail included, so a compact form pays for itself under live traffic.
+   */
+  tailCodec?: TailCodec<V>;
+}
+
+/** A stored form for a key's tail values; `decode(encode(vs))` must equal `vs`. */
+export interface TailCodec<V> {
+  encode(values: V[]): unknown;
+  decode(encoded: unknown): V[];
 }
 
 export interface SessionResult<A> {
@@ -64,6 +75,7 @@ class KeyState<V, A> {
     public base: Session<A> | null,
     public tail: Array<TailEntry<V, A>>,
     public head: number,
+    private readonly codec?: TailCodec<V>,
   ) {}
 
   /** The stored form (JSON.stringify and the store's commit snapshot use it). */
@@ -76,7 +88,7 @@ class KeyState<V, A> {
       b: this.base && encodeSession(this.base),
       // Times as differences to the previous one (exact for integers: ms timestamps are).
       ...(integral ? { dt: live.map((e, i) => (i === 0 ? e.t : e.t - live[i - 1].t)) } : { t: live.map((e) => e.t) }),
-      e: live.map((e) => e.v),
+      ...(this.codec ? { ec: this.codec.encode(live.map((e) => e.v)) } : { e: live.map((e) => e.v) }),
     };
   }
 }
@@ -89,7 +101,9 @@ interface EncodedState<V, A> {
   /** Tail times: `dt` delta-coded, or `t` as they are when one is not a safe integer. */
   dt?: number[];
   t?: number[];
-  e: V[];
+  /** Tail values: `e` as they are, or `ec` in the node's TailCodec form. */
+  e?: V[];
+  ec?: unknown;
 }
 
 interface EncodedSession<A> {
@@ -155,13 +169,20 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
     return { sessions, tail };
   };
 
+  const tailValues = (raw: EncodedState<V, A>): V[] => {
+    if (raw.ec === undefined) return raw.e ?? [];
+    if (!o.tailCodec) throw new Error(`${name}: stored state has an encoded tail but the node has no tailCodec`);
+    return o.tailCodec.decode(raw.ec);
+  };
+
   const decode = (key: string, raw: EncodedState<V, A> | LegacyState<V, A>): KeyState<V, A> => {
-    if ('events' in raw) return new KeyState(raw.sessions, null, resegment(key, null, raw.events).tail, 0);
+    if ('events' in raw) return new KeyState(raw.sessions, null, resegment(key, null, raw.events).tail, 0, o.tailCodec);
     const base = raw.b && decodeSession(raw.b);
     let t = 0;
     const times = raw.dt ? raw.dt.map((d, i) => (t = i === 0 ? d : t + d)) : raw.t!;
-    const { tail } = resegment(key, base, times.map((time, i) => [time, raw.e[i]] as [number, V]));
-    return new KeyState(raw.s.map(decodeSession), base, tail, 0);
+    const values = tailValues(raw);
+    const { tail } = resegment(key, base, times.map((time, i) => [time, values[i]] as [number, V]));
+    return new KeyState(raw.s.map(decodeSession), base, tail, 0, o.tailCodec);
   };
 
   return {
@@ -267,7 +288,7 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
           const t = rec.timestamp;
           let st = load(key);
           if (st) foldTo(st, ctx.watermark());
-          else st = new KeyState<V, A>([], null, [], 0);
+          else st = new KeyState<V, A>([], null, [], 0, o.tailCodec);
           const last = st.sessions[st.sessions.length - 1];
           let changed: Array<Session<A>>;
           let retracted: Array<Session<A>> = [];
