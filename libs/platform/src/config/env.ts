@@ -24,27 +24,22 @@ export function parseEnv<S extends EnvShape>(shape: S, env: NodeJS.ProcessEnv): 
   );
 }
 
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
+
 /** Reusable env value parsers: every one rejects the empty string. */
 export const env = {
   string: (fallback?: string) => {
     const s = z.string().min(1, 'must not be empty');
     return fallback === undefined ? s : s.default(fallback);
   },
-  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-    z
-      .string()
-      .regex(/^-?\d+$/, 'must be an integer')
-      .transform(Number)
-      .pipe(z.number().int().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
-      .default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => intString(min, max).default(fallback),
   /** An integer, or undefined when unset: for settings whose default depends on the service. */
-  optionalInt: (min = 0, max = Number.MAX_SAFE_INTEGER) =>
-    z
-      .string()
-      .regex(/^-?\d+$/, 'must be an integer')
-      .transform(Number)
-      .pipe(z.number().int().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
-      .optional(),
+  optionalInt: (min = 0, max = Number.MAX_SAFE_INTEGER) => intString(min, max).optional(),
   port: (fallback: number) => env.int(fallback, 1, 65535),
   bool: (fallback: boolean) =>
     z

@@ -171,12 +171,7 @@ export class GlobalStageRunner {
     if (this.stage.due && clean && !(await this.isDue(partitions, now))) return;
     const { id } = open;
     const outbox = await this.transaction(open, async (client) => {
-      const progress = await this.deps.repo.partitionProgress(
-        this.deps.appId,
-        this.stage.topic,
-        client,
-      );
-      const gw = globalWatermark(progress, now, this.deps.idleTimeoutMs, partitions);
+      const gw = await this.readGlobalWatermark(client, partitions, now);
       const messages = await this.stage.run({ client, globalWatermark: gw, now });
       if (gw !== null) {
         await client.query(
@@ -192,9 +187,14 @@ export class GlobalStageRunner {
 
   private async isDue(partitions: number, now: number): Promise<boolean> {
     const { pool } = this.deps;
-    const progress = await this.deps.repo.partitionProgress(this.deps.appId, this.stage.topic, pool);
-    const gw = globalWatermark(progress, now, this.deps.idleTimeoutMs, partitions);
-    return this.stage.due!({ db: pool, globalWatermark: gw, now });
+    const globalWm = await this.readGlobalWatermark(pool, partitions, now);
+    return this.stage.due!({ db: pool, globalWatermark: globalWm, now });
+  }
+
+  /** The topic's global watermark from the partitions' committed progress, read through `db`. */
+  private async readGlobalWatermark(db: Pick<Pool, 'query'>, partitions: number, now: number): Promise<number | null> {
+    const progress = await this.deps.repo.partitionProgress(this.deps.appId, this.stage.topic, db);
+    return globalWatermark(progress, now, this.deps.idleTimeoutMs, partitions);
   }
 
   /** The stage's run plus its outbox rows, in one transaction fenced by the stage's epoch. */
@@ -219,7 +219,6 @@ export class GlobalStageRunner {
           `DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`,
           [id.appId, id.topic, id.partition, confirmed],
         );
-        const cleanedBelow = confirmed;
         if (outbox.length) {
           await client.query(
             `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
@@ -242,7 +241,7 @@ export class GlobalStageRunner {
         }
         await client.query('COMMIT');
         open.nextSeq += outbox.length;
-        open.cleanedBelow = cleanedBelow;
+        open.cleanedBelow = confirmed;
         return outbox;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -170,7 +170,7 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
   };
 
   const tailValues = (raw: EncodedState<V, A>): V[] => {
-    if (raw.ec === undefined) return raw.e ?? [];
+    if (raw.ec === undefined) return raw.e!;
     if (!o.tailCodec) throw new Error(`${name}: stored state has an encoded tail but the node has no tailCodec`);
     return o.tailCodec.decode(raw.ec);
   };
