@@ -4,6 +4,11 @@
  *   stop             stop it cleanly
  *   status           print whether it runs
  * Prints the bootstrap address on success: `KAFKA_BROKERS=127.0.0.1:19092`.
+ *
+ * Environment (stop and status need the same values as start):
+ *   KAFKA_VERSION                 4.1.2 by default; 3.9.x still works (log4j 1) for one release
+ *   KAFKA_LOCAL_PORT              19092 by default; KAFKA_LOCAL_CONTROLLER_PORT 19093
+ *   KAFKA_LOCAL_HEAP_MB           1024 by default
  */
 import { brokerStatus, LocalKafkaError, localKafkaOptions, startBroker, stopBroker, wipeData } from './local-kafka';
 

@@ -6,16 +6,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { KafkaVersion, kafkaVersion, mavenVersionArgs } from './kafka-version';
 
-export const KAFKA_VERSION = '3.9.1';
+export { DEFAULT_KAFKA_VERSION } from './kafka-version';
 const POM = resolve(__dirname, 'pom.xml');
+const DEFAULT_PORT = 19092;
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies';
 
 export interface LocalKafkaOptions {
-  /** Where the jars, data and logs live (outside the repo). */
+  /** KAFKA_VERSION (default 4.1.2) and how that line logs. */
+  kafka: KafkaVersion;
+  /** Where the jars, data and logs live (outside the repo), one directory per version. */
   home: string;
   port: number;
   controllerPort: number;
@@ -38,9 +43,11 @@ export class LocalKafkaError extends Error {
 
 export function localKafkaOptions(env: NodeJS.ProcessEnv = process.env): LocalKafkaOptions {
   const cacheRoot = env.CLICKSTREAM_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'clickstream');
+  const kafka = kafkaVersion(env);
   return {
-    home: join(cacheRoot, `kafka-${KAFKA_VERSION}`),
-    port: intFromEnv(env, 'KAFKA_LOCAL_PORT', 19092),
+    kafka,
+    home: join(cacheRoot, `kafka-${kafka.version}`),
+    port: intFromEnv(env, 'KAFKA_LOCAL_PORT', DEFAULT_PORT),
     controllerPort: intFromEnv(env, 'KAFKA_LOCAL_CONTROLLER_PORT', 19093),
     heapMb: intFromEnv(env, 'KAFKA_LOCAL_HEAP_MB', 1024),
   };
@@ -56,16 +63,23 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return value;
 }
 
-const paths = (o: LocalKafkaOptions) => ({
-  libs: join(o.home, 'libs'),
-  libsMarker: join(o.home, 'libs', '.complete'),
-  run: join(o.home, 'run'),
-  data: join(o.home, 'run', 'data'),
-  pid: join(o.home, 'run', 'broker.pid'),
-  log: join(o.home, 'run', 'broker.log'),
-  properties: join(o.home, 'run', 'server.properties'),
-  log4j: join(o.home, 'run', 'log4j.properties'),
-});
+/**
+ * A broker on another KAFKA_LOCAL_PORT gets its own data, pid file and log (run-<port>), so
+ * status and stop never mistake one broker for another of the same version.
+ */
+const paths = (o: LocalKafkaOptions) => {
+  const run = join(o.home, o.port === DEFAULT_PORT ? 'run' : `run-${o.port}`);
+  return {
+    libs: join(o.home, 'libs'),
+    libsMarker: join(o.home, 'libs', '.complete'),
+    run,
+    data: join(run, 'data'),
+    pid: join(run, 'broker.pid'),
+    log: join(run, 'broker.log'),
+    properties: join(run, 'server.properties'),
+    logging: join(run, o.kafka.logging.configFile),
+  };
+};
 
 export function localBrokers(o: LocalKafkaOptions): string {
   return `127.0.0.1:${o.port}`;
@@ -74,26 +88,28 @@ export function localBrokers(o: LocalKafkaOptions): string {
 /** Resolves the broker's jars with mvn once; later calls reuse the cache. */
 export function ensureRuntime(o: LocalKafkaOptions, log: (line: string) => void = () => undefined): string {
   const p = paths(o);
-  const pom = readFileSync(POM, 'utf8');
-  if (existsSync(p.libsMarker) && readFileSync(p.libsMarker, 'utf8') === pom) return p.libs;
+  const versionArgs = mavenVersionArgs(o.kafka);
+  // The marker records what was resolved: a changed pom or version resolves again.
+  const marker = `${versionArgs.join(' ')}\n${readFileSync(POM, 'utf8')}`;
+  if (existsSync(p.libsMarker) && readFileSync(p.libsMarker, 'utf8') === marker) return p.libs;
   requireCommand('mvn', ['-v'], 'Apache Maven is needed to fetch Kafka from Maven Central: apt-get install maven');
   requireCommand('java', ['-version'], 'Java 17+ is needed to run Kafka: apt-get install openjdk-17-jre-headless');
-  log(`resolving org.apache.kafka:kafka_2.13:${KAFKA_VERSION} from Maven Central into ${p.libs}`);
+  log(`resolving org.apache.kafka:kafka_2.13:${o.kafka.version} from Maven Central into ${p.libs}`);
   rmSync(p.libs, { recursive: true, force: true });
   mkdirSync(p.libs, { recursive: true });
   const mvn = spawnSync(
     'mvn',
-    ['-B', '-q', '-f', POM, DEPENDENCY_PLUGIN, '-DincludeScope=runtime', `-DoutputDirectory=${p.libs}`],
+    ['-B', '-q', '-f', POM, ...versionArgs, DEPENDENCY_PLUGIN, '-DincludeScope=runtime', `-DoutputDirectory=${p.libs}`],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   if (mvn.status !== 0) {
     throw new LocalKafkaError(`mvn could not resolve Kafka (exit ${mvn.status}):\n${mvn.stdout}${mvn.stderr}`);
   }
   const jars = readdirSync(p.libs).filter((f) => f.endsWith('.jar'));
-  if (!jars.some((f) => f.startsWith('kafka_2.13-'))) {
-    throw new LocalKafkaError(`mvn finished but ${p.libs} holds no kafka_2.13 jar`);
+  if (!jars.includes(`kafka_2.13-${o.kafka.version}.jar`)) {
+    throw new LocalKafkaError(`mvn finished but ${p.libs} holds no kafka_2.13-${o.kafka.version}.jar`);
   }
-  writeFileSync(p.libsMarker, pom);
+  writeFileSync(p.libsMarker, marker);
   log(`resolved ${jars.length} jars`);
   return p.libs;
 }
@@ -131,17 +147,7 @@ function writeConfig(o: LocalKafkaOptions): void {
     '',
   ].join('\n');
   writeFileSync(p.properties, props);
-  writeFileSync(
-    p.log4j,
-    [
-      'log4j.rootLogger=WARN, stdout',
-      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-      'log4j.logger.kafka.server.KafkaRaftServer=INFO',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(p.logging, o.kafka.logging.config);
 }
 
 function javaArgs(o: LocalKafkaOptions, mainClass: string, args: string[]): string[] {
@@ -152,7 +158,7 @@ function javaArgs(o: LocalKafkaOptions, mainClass: string, args: string[]): stri
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${p.log4j}`,
+    o.kafka.logging.jvmFlag(p.logging),
     '-cp',
     join(p.libs, '*'),
     mainClass,
@@ -222,6 +228,35 @@ export async function servesMetadata(brokers: string, timeoutMs: number): Promis
   return false;
 }
 
+/** Resolves true when something accepts TCP connections on 127.0.0.1:port. */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (taken: boolean) => {
+      socket.destroy();
+      resolve(taken);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Each version has its own home and pid file, so a broker of another KAFKA_VERSION on the same
+ * ports is invisible to this one: refuse to start rather than report that broker as ours.
+ */
+async function requireFreePorts(o: LocalKafkaOptions): Promise<void> {
+  for (const port of [o.port, o.controllerPort]) {
+    if (await portTaken(port)) {
+      throw new LocalKafkaError(
+        `127.0.0.1:${port} is in use, but not by the Kafka ${o.kafka.version} broker of ${o.home} ` +
+          '(a broker of another KAFKA_VERSION?): stop that process, or set KAFKA_LOCAL_PORT and KAFKA_LOCAL_CONTROLLER_PORT',
+      );
+    }
+  }
+}
+
 function tail(file: string, lines = 30): string {
   if (!existsSync(file)) return '(no log)';
   return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
@@ -245,6 +280,7 @@ export async function startBroker(
     log(`broker already running (pid ${pid}) on ${brokers}`);
     return { brokers, started: false, external: false };
   }
+  await requireFreePorts(o);
   ensureRuntime(o, log);
   writeConfig(o);
   formatStorage(o);
@@ -259,7 +295,7 @@ export async function startBroker(
   child.on('exit', (code) => (exitCode = code ?? -1));
   child.unref();
   writeFileSync(p.pid, String(child.pid));
-  log(`starting Apache Kafka ${KAFKA_VERSION} (KRaft, pid ${child.pid}) on ${brokers}; log ${p.log}`);
+  log(`starting Apache Kafka ${o.kafka.version} (KRaft, pid ${child.pid}) on ${brokers}; log ${p.log}`);
   const started = Date.now();
   const ready = await servesMetadata(brokers, 90_000);
   if (!ready || exitCode !== null) {
@@ -306,9 +342,9 @@ export async function stopBroker(
 export async function brokerStatus(o: LocalKafkaOptions = localKafkaOptions()): Promise<string> {
   const pid = readPid(o);
   const brokers = localBrokers(o);
-  if (pid === undefined || !alive(pid)) return `stopped (home ${o.home})`;
+  if (pid === undefined || !alive(pid)) return `stopped (Kafka ${o.kafka.version}, home ${o.home})`;
   const ok = await servesMetadata(brokers, 3_000);
-  return `${ok ? 'running' : 'starting or unhealthy'} (pid ${pid}) on ${brokers}`;
+  return `${ok ? 'running' : 'starting or unhealthy'} (Kafka ${o.kafka.version}, pid ${pid}) on ${brokers}`;
 }
 
 /** Removes topics' data so the next start is a brand-new cluster. */
