@@ -236,6 +236,8 @@ describe('deploy/k8s overlays/local', () => {
     expect(selects({ matchLabels: service?.spec?.selector as Record<string, string> }, kafka!.podLabels)).toBe(true);
     expect(sharedConfig(objects()).KAFKA_BROKERS).toBe('kafka:9092');
     expect(env.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092');
+    // The image turns every KAFKA_* variable into a broker setting: no Service-link KAFKA_PORT=tcp://...
+    expect(kafka!.pod.enableServiceLinks).toBe(false);
   });
 
   it('creates every SPEC §10 topic in a Job, with the partition count and brokers of the ConfigMap', () => {

@@ -44,6 +44,7 @@ export interface PodSpec {
   initContainers?: Container[];
   securityContext?: SecurityContext;
   terminationGracePeriodSeconds?: number;
+  enableServiceLinks?: boolean;
   topologySpreadConstraints?: { topologyKey: string; labelSelector?: LabelSelector }[];
 }
 
