@@ -102,7 +102,7 @@ describe.each(Object.entries(OVERLAYS))('deploy/k8s %s', (overlay, dir) => {
     const problems = workloads(objects()).flatMap((w) => [
       ...w.pod.containers.flatMap((c) => containerProblems(w, c, { probes: w.object.kind !== 'Job', writableRoot: WRITABLE_ROOT.includes(`${overlay} ${w.id} ${c.name}`) })),
       // Kubernetes rejects probes on init containers: they run to completion before the pod is up.
-      ...(w.pod.initContainers ?? []).flatMap((c) => containerProblems(w, c, { probes: false, writableRoot: false })),
+      ...(w.pod.initContainers ?? []).flatMap((c) => containerProblems(w, c, { probes: false, writableRoot: false, init: true })),
     ]);
     expect(problems).toEqual([]);
     expect(workloads(objects()).length).toBeGreaterThanOrEqual(APPS.length);

@@ -103,7 +103,7 @@ export function selects(selector: LabelSelector | undefined, labels: Record<stri
 }
 
 /** Problems with one container's limits, user and privileges, as readable strings (empty: none). */
-export function containerProblems(w: Workload, c: Container, opts: { probes: boolean; writableRoot: boolean }): string[] {
+export function containerProblems(w: Workload, c: Container, opts: { probes: boolean; writableRoot: boolean; init?: boolean }): string[] {
   const at = `${w.id} container ${c.name}`;
   const pod = w.pod.securityContext ?? {};
   const own = c.securityContext ?? {};
@@ -115,6 +115,7 @@ export function containerProblems(w: Workload, c: Container, opts: { probes: boo
     need(c.livenessProbe !== undefined, 'no livenessProbe');
     need(c.readinessProbe !== undefined, 'no readinessProbe');
   }
+  if (opts.init) need(!c.livenessProbe && !c.readinessProbe, 'probes on an init container (the API server rejects them)');
   for (const r of ['cpu', 'memory']) {
     need(Boolean(c.resources?.limits?.[r]), `no ${r} limit`);
     need(Boolean(c.resources?.requests?.[r]), `no ${r} request`);
