@@ -48,7 +48,7 @@ export function pipeline(): Dashboard {
         description: 'Records appended to the topics the selected groups read, and records those groups committed.',
         queries: [
           [
-            'sum by (topic) (max by (topic, partition) (rate(kafka_topic_partition_current_offset[$__rate_interval])) and on (topic) group by (topic) (kafka_consumergroup_lag{group=~"$group"}))',
+            `sum by (topic) (max by (topic, partition) (rate(kafka_topic_partition_current_offset${RATE})) and on (topic) group by (topic) (${LAG_BY_PARTITION}))`,
             'appended {{topic}}',
           ],
           ['sum by (group) (max by (group, topic, partition) (rate(kafka_consumergroup_current_offset{group=~"$group"}[$__rate_interval])))', 'committed {{group}}'],
