@@ -2,6 +2,8 @@
  * A single-node Apache Kafka broker (KRaft, combined broker+controller) on loopback, built from
  * Maven Central artifacts and cached outside the repo. Used by `npm run kafka:*`, jest's global
  * setup and CI. When KAFKA_BROKERS is set, that broker is used and nothing is started.
+ * KAFKA_VERSION picks the release (kafka-version.ts: 4.1.2 by default, 3.9.x for one more release);
+ * both format a static one-voter quorum with `kafka.tools.StorageTool format` and run `kafka.Kafka`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
