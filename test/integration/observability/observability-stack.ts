@@ -12,7 +12,6 @@ const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
 const PARTITIONS = 3;
 /** Small enough that one request over it gets 503 (backlog full); the replay's requests stay below. */
 const MAX_BACKLOG = 2000;
-const BATCH = 1000;
 /** The per-user rules fire as soon as their pattern completes: alerts within the replay. */
 const USER_FRAUD = ['click_flood', 'ip_hopping', 'purchase_velocity', 'high_value', 'geo_velocity'] as const;
 
@@ -86,27 +85,66 @@ export async function postEvents(stack: ObservabilityStack, events: unknown): Pr
 }
 
 /**
- * Generated traffic with the per-user fraud patterns, through ingest, in two parts: 12 min of event
- * time ending 3 min ago, then 3 min more from 90 s ago once Prometheus has scraped the first part's alerts. A
+ * Generated traffic with the per-user fraud patterns, through ingest, in two parts: 8 min of event
+ * time ending 3 min ago, then 3 min more once Prometheus has scraped the first part's alerts. A
  * series' first sample is never an increase to rate(), so a histogram whose every observation came
  * before its first scrape would chart nothing: the second part's alerts add to existing series.
  */
 export async function replayTraffic(stack: ObservabilityStack): Promise<void> {
-  const now = Date.now();
-  await postAll(stack, { seed: 13, startTime: now - 15 * 60_000, ratePerSecond: 4, count: 3000 });
-  await waitForCaughtUp(stack);
+  const first = await postPaced(stack, { seed: 13, startTime: Date.now() - 11 * 60_000, ratePerSecond: 4, count: 2000 });
   await waitForScraped(stack, 'fraud-detector', 'fraud_detection_latency_seconds_count');
-  // Within the allowed lateness (2 min) of the wall clock: an idle partition's watermark may have advanced to it.
-  await postAll(stack, { seed: 14, startTime: Date.now() - 90_000, ratePerSecond: 6, count: 1200 });
-  await waitForCaughtUp(stack);
+  await postPaced(stack, { seed: 14, startTime: first + 1000, ratePerSecond: 6, count: 1200 });
 }
 
-async function postAll(stack: ObservabilityStack, o: { seed: number; startTime: number; ratePerSecond: number; count: number }): Promise<void> {
+/**
+ * Posts the traffic a minute of event time at a time, each once the processors committed the one
+ * before and the window finaliser reached their watermark, as live traffic arrives. Replayed in one
+ * burst, a finaliser step would cover many minutes, publishing all 1 min windows before the 5 min
+ * and 1 h ones, and the fraud-detector would count those as late (window_end > 2 min behind).
+ * Returns the last event time.
+ */
+async function postPaced(stack: ObservabilityStack, o: { seed: number; startTime: number; ratePerSecond: number; count: number }): Promise<number> {
   const events = [...generateTraffic({ ...o, fraud: USER_FRAUD, disorderMs: 10_000 }).events()];
-  for (let i = 0; i < events.length; i += BATCH) {
-    const status = await postEvents(stack, events.slice(i, i + BATCH));
-    if (status !== 202) throw new Error(`replay batch answered ${status}`);
+  const at = (e: (typeof events)[number]) => (typeof e.event_time === 'number' ? e.event_time : Date.parse(e.event_time));
+  let chunk: typeof events = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const status = await postEvents(stack, chunk);
+    if (status !== 202) throw new Error(`replay chunk answered ${status}`);
+    chunk = [];
+    await waitForCaughtUp(stack);
+    await waitForFinaliser(stack);
+  };
+  let chunkStart = at(events[0]);
+  for (const e of events) {
+    if (at(e) >= chunkStart + 60_000) {
+      await flush();
+      chunkStart = at(e);
+    }
+    chunk.push(e);
   }
+  await flush();
+  return Math.max(...events.map(at));
+}
+
+/** Waits until the aggregator's finaliser made final every 1 min window its committed watermarks allow. */
+async function waitForFinaliser(stack: ObservabilityStack): Promise<void> {
+  const group = `${stack.prefix}clickstream-aggregator`;
+  await waitFor(
+    async () => {
+      const { rows } = await stack.pool.query<{ wm: string | null; fu: string | null; first: string | null }>(
+        `SELECT (SELECT min(watermark) FROM stream_offsets WHERE group_id = $1 AND topic = $2) AS wm,
+                (SELECT (extract(epoch FROM final_until) * 1000)::bigint FROM aggregate_progress WHERE window_size = '1m') AS fu,
+                (SELECT (extract(epoch FROM min(window_start)) * 1000)::bigint FROM window_aggregates WHERE window_size = '1m') AS first`,
+        [group, topicNames(stack.prefix).events],
+      );
+      const { wm, fu, first } = rows[0];
+      if (wm === null) return true;
+      const due = Math.floor(Number(wm) / 60_000) * 60_000;
+      return fu !== null ? Number(fu) >= due : first === null || due <= Number(first);
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: 'the window finaliser at the aggregator watermark' },
+  );
 }
 
 /** Waits until Prometheus holds the sum of a service's series `name` that the service exports now. */
