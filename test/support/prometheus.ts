@@ -60,16 +60,20 @@ function configYaml(jobs: ScrapeJob[]): string {
  * Starts the real Prometheus server on a free 127.0.0.1 port with a temporary config and TSDB, and
  * waits until it is ready. `stop()` ends it (SIGTERM, then SIGKILL) and removes the directory.
  */
-export async function startPrometheus(jobs: ScrapeJob[], o: { readyTimeoutMs?: number; requestTimeoutMs?: number } = {}): Promise<RunningPrometheus> {
-  if (!existsSync(PROMETHEUS_BIN)) {
-    throw new Error(`Prometheus server not found at ${PROMETHEUS_BIN}: install Debian's "prometheus" package (.ci/run does) or set PROMETHEUS_BIN`);
+export async function startPrometheus(
+  jobs: ScrapeJob[],
+  o: { bin?: string; readyTimeoutMs?: number; requestTimeoutMs?: number } = {},
+): Promise<RunningPrometheus> {
+  const bin = o.bin ?? PROMETHEUS_BIN;
+  if (!existsSync(bin)) {
+    throw new Error(`Prometheus server not found at ${bin}: install Debian's "prometheus" package (.ci/run does) or set PROMETHEUS_BIN`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-prometheus-'));
   writeFileSync(join(dir, 'prometheus.yml'), configYaml(jobs));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
-    PROMETHEUS_BIN,
+    bin,
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,

@@ -11,6 +11,7 @@ import {
   SERVICES,
   startStack,
 } from './observability-stack';
+import { startPrometheus } from '../../support/prometheus';
 import { waitFor } from '../../support/wait-for';
 
 /**
@@ -99,6 +100,10 @@ describe('Grafana dashboards on a real Prometheus scraping the five services', (
 
   afterAll(async () => {
     await stack?.cleanup();
+  });
+
+  it('names the missing package when the Prometheus server is not installed', async () => {
+    await expect(startPrometheus([], { bin: '/nonexistent/prometheus' })).rejects.toThrow(/not found at \/nonexistent\/prometheus: install Debian's "prometheus" package/);
   });
 
   it('has the five dashboards, and the failure-only list names real panels', () => {
