@@ -40,14 +40,15 @@ export function overview(): Dashboard {
         type: 'bargauge',
         title: 'Funnel (sessions started in the last hour)',
         description: 'Sessions that reached each stage; stage "none" counts all of them.',
-        queries: [[`max by (stage) (clickstream_funnel_sessions{${SVC}})`, '{{stage}}']],
+        // Each stage counts the sessions of the next ones too: sorted by count, the bars are in funnel order.
+        queries: [[`sort_desc(max by (stage) (clickstream_funnel_sessions{${SVC}}))`, '{{stage}}']],
         instant: true,
       },
       {
         type: 'bargauge',
         title: 'Alerts in the last hour by rule and severity',
         description: 'Fraud and anomaly alerts detected in the last hour (every rule shown, 0 when quiet).',
-        queries: [[`max by (rule, severity) (clickstream_alerts_last_hour{${SVC}})`, '{{rule}} ({{severity}})']],
+        queries: [[`sort_desc(max by (rule, severity) (clickstream_alerts_last_hour{${SVC}}))`, '{{rule}} ({{severity}})']],
         instant: true,
       },
       {
@@ -177,7 +178,7 @@ export function fraud(): Dashboard {
         type: 'bargauge',
         title: 'Alerts in the time range by rule',
         description: 'Alerts raised by each rule in the dashboard\'s time range.',
-        queries: [[`sum by (rule) (increase(fraud_alerts_total{${SVC}}[$__range]))`, '{{rule}}']],
+        queries: [[`sort_desc(sum by (rule) (increase(fraud_alerts_total{${SVC}}[$__range])))`, '{{rule}}']],
         instant: true,
       },
       {
