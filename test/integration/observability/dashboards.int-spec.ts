@@ -1,8 +1,9 @@
-import { DashboardFile, evaluatePanel, Interpolation, loadDashboards, panelKey, PanelResult, resolveVariables } from './dashboard-queries';
+import { DashboardFile, evaluatePanel, interpolate, Interpolation, loadDashboards, panelKey, PanelResult, resolveVariables } from './dashboard-queries';
 import { familiesOf, namesIn, selects } from './metric-families';
 import {
   lateEvents,
   lockSessionsUntil,
+  METRICS_REPLICA,
   ObservabilityStack,
   overBacklog,
   postEvents,
@@ -152,5 +153,37 @@ describe('Grafana dashboards on a real Prometheus scraping the five services', (
     const exported = new Set([...families].flatMap(([f, type]) => (type === 'histogram' ? [f, `${f}_bucket`, `${f}_sum`, `${f}_count`] : [f])));
     const unknown = [...new Set(exprs.flatMap((e) => [...e.names]))].filter((n) => !exported.has(n) && !SYNTHETIC.has(n));
     expect({ unknown }).toEqual({ unknown: [] });
+  });
+
+  it('counts lag once per partition with two metrics replicas: the lag panels take the max, not the sum', async () => {
+    const group = `${stack.prefix}clickstream-aggregator`;
+    await stack.services.get('aggregator')!.stop('SIGKILL');
+    const now = new Date().toISOString();
+    expect(await postEvents(stack, Array.from({ length: 300 }, (_, i) => ({ event_time: now, event_type: 'page_view', user_id: `lag-${i}` })))).toBe(202);
+    // Each replica's own figure: the group's lag summed over partitions, from its /metrics.
+    const lagOf = async (key: string) => {
+      const text = await (await fetch(stack.services.get(key)!.url('/metrics'))).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('kafka_consumergroup_lag{') && l.includes(`group="${group}"`));
+      return lines.reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    let lag = 0;
+    await waitFor(
+      async () => {
+        const [a, b] = await Promise.all([lagOf('metrics'), lagOf(METRICS_REPLICA)]);
+        lag = a;
+        return a >= 300 && a === b;
+      },
+      { timeoutMs: 30_000, what: 'both metrics replicas export the stopped aggregator lag' },
+    );
+    const overview = dashboards.find((d) => d.uid === 'clickstream-overview')!;
+    const panel = overview.panels.find((p) => p.title === 'Consumer lag by group')!;
+    const expr = interpolate(panel.targets![0].expr, interpolation(overview, stack.startedAt));
+    const byGroup = async (e: string) => Number((await stack.prometheus.query(e)).find((s) => s.metric.group === group)?.value?.[1]);
+    // Until Prometheus holds that figure from both replicas.
+    const perReplica = `min by (group) (sum by (group, instance) (kafka_consumergroup_lag{group="${group}"}))`;
+    await waitFor(async () => (await byGroup(perReplica)) === lag, { timeoutMs: 20_000, what: `both replicas scraped at lag ${lag}` });
+    expect(await byGroup(expr)).toBe(lag);
+    // The old panel's sum counts every partition once per replica.
+    expect(await byGroup(`sum by (group) (kafka_consumergroup_lag{group="${group}"})`)).toBe(2 * lag);
   });
 });

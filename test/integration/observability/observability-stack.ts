@@ -8,6 +8,8 @@ import { RunningService, startService, waitForHttpOk } from '../../support/servi
 import { waitFor } from '../../support/wait-for';
 
 export const SERVICES = ['ingest', 'sessionizer', 'aggregator', 'fraud-detector', 'metrics'] as const;
+/** The services map's key of the second metrics instance. */
+export const METRICS_REPLICA = 'metrics-replica';
 const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
 const PARTITIONS = 3;
 /** Small enough that one request over it gets 503 (backlog full); the replay's requests stay below. */
@@ -26,8 +28,8 @@ export interface ObservabilityStack {
 }
 
 /**
- * All five services on their own topics, group prefix and database, and a real Prometheus scraping
- * each as a job named after it (as deploy/prometheus/prometheus.yml does).
+ * All five services (the metrics service twice) on their own topics, group prefix and database, and
+ * a real Prometheus scraping each as a job named after it (as deploy/prometheus/prometheus.yml does).
  */
 export async function startStack(): Promise<ObservabilityStack> {
   const prefix = `${uniqueName('observability')}.`;
@@ -55,16 +57,20 @@ export async function startStack(): Promise<ObservabilityStack> {
     const ingest = await startService('ingest', env);
     services.set('ingest', ingest);
     await waitForHttpOk(ingest, '/health/ready', 60_000);
+    // Two metrics replicas, as a deployment may run: each exports the same lag.
     const rest = await Promise.all(
-      SERVICES.slice(1).map(async (name) => {
+      [...SERVICES.slice(1), METRICS_REPLICA].map(async (key) => {
+        const name = key === METRICS_REPLICA ? 'metrics' : key;
         // Only the metrics service gets the short lock timeout: the processors' commits wait as usual.
         const svc = await startService(name, name === 'metrics' ? env : { ...env, DATABASE_LOCK_TIMEOUT_MS: '10000' });
-        services.set(name, svc);
+        services.set(key, svc);
         return svc;
       }),
     );
     await Promise.all(rest.map((s) => waitForHttpOk(s, '/health/ready', 60_000)));
-    prometheus = await startPrometheus(SERVICES.map((name) => ({ job: name, targets: [`127.0.0.1:${services.get(name)!.port}`] })));
+    prometheus = await startPrometheus(
+      SERVICES.map((job) => ({ job, targets: [...services.values()].filter((s) => s.name === job).map((s) => `127.0.0.1:${s.port}`) })),
+    );
     const startedAt = new Date();
     await prometheus.waitForTargetsUp();
     return { prefix, prometheus, services, pool: db.pool, startedAt, cleanup };
