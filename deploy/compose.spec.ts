@@ -62,7 +62,7 @@ const ONE_SHOT = ['kafka-init', 'migrate'];
 const PINNED_IMAGES: Record<string, RegExp> = {
   kafka: /^apache\/kafka:4\.1\.\d+$/,
   'kafka-init': /^apache\/kafka:4\.1\.\d+$/,
-  postgres: /^postgres:16\.\d+$/, // PostgreSQL's minor releases are its patch releases
+  postgres: /^postgres:16\.\d+(-bookworm)?$/, // PostgreSQL's minor releases are its patch releases
   prometheus: /^prom\/prometheus:v\d+\.\d+\.\d+$/,
   grafana: /^grafana\/grafana:\d+\.\d+\.\d+$/,
 };
@@ -259,6 +259,16 @@ describe('docker-compose.yml', () => {
       name,
       image: expect.stringMatching(pattern),
     });
+  });
+
+  it('runs the same Kafka and Postgres images as the local Kubernetes overlay', () => {
+    // Two deploy paths on different releases would test one and ship the other.
+    const imagesIn = (path: string) =>
+      [...read(path).matchAll(/^\s+image: *(\S+)\s*$/gm)].map((match) => match[1]);
+    expect({
+      kafka: imagesIn('deploy/k8s/overlays/local/kafka.yaml'),
+      postgres: imagesIn('deploy/k8s/overlays/local/postgres.yaml'),
+    }).toEqual({ kafka: [service('kafka').image], postgres: [service('postgres').image] });
   });
 
   it('builds every other service from the Dockerfile; no image floats', () => {

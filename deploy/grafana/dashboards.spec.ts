@@ -79,7 +79,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const read = (f: string) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Json;
 
 describe('deploy/grafana/dashboards', () => {
-  it('are exactly what the builders generate (npx tsx deploy/grafana/generate.ts)', () => {
+  it('are exactly what the builders generate (npm run grafana:generate)', () => {
     const built = allDashboards();
     expect(files).toEqual(Object.keys(built).sort());
     for (const [file, dashboard] of Object.entries(built)) expect({ file, json: readFileSync(join(DIR, file), 'utf8') }).toEqual({ file, json: dashboardJson(dashboard) });

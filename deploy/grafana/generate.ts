@@ -1,6 +1,6 @@
 /**
  * Writes the provisioned dashboards (deploy/grafana/dashboards/*.json) from deploy/grafana/builder.
- * Run `npx tsx deploy/grafana/generate.ts` after changing a builder; dashboards.spec.ts fails while
+ * Run `npm run grafana:generate` after changing a builder; dashboards.spec.ts fails while
  * the JSON and the builders differ.
  */
 import { writeFileSync } from 'node:fs';

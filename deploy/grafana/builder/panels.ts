@@ -1,6 +1,6 @@
 /**
  * Small builders for the provisioned Grafana dashboards (schema 39, Grafana 10/11). The JSON under
- * deploy/grafana/dashboards is generated from these (`npx tsx deploy/grafana/generate.ts`), so every
+ * deploy/grafana/dashboards is generated from these (`npm run grafana:generate`), so every
  * panel gets the datasource variable, a grid position and the same look without copy and paste.
  */
 
