@@ -104,9 +104,8 @@ export async function replayTraffic(stack: ObservabilityStack): Promise<void> {
 
 /**
  * Posts the traffic a minute of event time at a time, each once the processors committed the one
- * before and the window finaliser reached their watermark, as live traffic arrives. Replayed in one
- * burst, a finaliser step would cover many minutes, publishing all 1 min windows before the 5 min
- * and 1 h ones, and the fraud-detector would count those as late (window_end > 2 min behind).
+ * before and the window finaliser reached their watermark, as live traffic arrives, so watermarks
+ * advance as in production and nothing is late unless the test makes it so.
  * Returns the last event time.
  */
 async function postPaced(stack: ObservabilityStack, o: { seed: number; startTime: number; ratePerSecond: number; count: number }): Promise<number> {

@@ -170,7 +170,19 @@ async function expectWindows(pool: Pool, input: Input, topic: string, appId: str
 
   // The topic: every final window once, equal to the reference; the empty `all` minutes as 0.
   // Every record satisfies the contract consumers build on.
-  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) => ({ key: r.key, v: aggregateRecordSchema.parse(JSON.parse(r.value!)) as AggregateRecord }));
+  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) => ({
+    key: r.key,
+    partition: r.partition,
+    offset: BigInt(r.offset),
+    v: aggregateRecordSchema.parse(JSON.parse(r.value!)) as AggregateRecord,
+  }));
+  // Each partition in window-end order, whatever the size: a consumer's watermark on this topic
+  // (the fraud-detector's) then never sees a final window behind one it already read.
+  const backwards = [...Array(PARTITIONS).keys()].flatMap((partition) => {
+    const inOrder = published.filter((p) => p.partition === partition).sort((a, b) => (a.offset < b.offset ? -1 : 1));
+    return inOrder.slice(1).filter((p, i) => p.v.window_end < inOrder[i].v.window_end).map((p) => `${partition}@${p.offset}: ${p.key} ends ${p.v.window_end}`);
+  });
+  expect(backwards.slice(0, 5)).toEqual([]);
   const mine = published.filter((p) => Date.parse(p.v.window_start) < CLOCK_TIME - 3_600_000);
   const keys = mine.map((p) => windowKey(p.v.window_size, p.v.dimension, Date.parse(p.v.window_start)));
   expect(new Set(keys).size).toBe(keys.length); // no duplicate

@@ -56,14 +56,27 @@ export function windowFinaliser(o: WindowFinaliserOptions): GlobalStage {
     },
     async run({ client, globalWatermark }) {
       if (globalWatermark === null) return [];
-      const out: StageMessage[] = [];
-      for (const ms of o.windowSizesMs) out.push(...(await finaliseSize(client, o, ms, globalWatermark)));
-      return out;
+      const records: AggregateRecord[] = [];
+      for (const ms of o.windowSizesMs) records.push(...(await finaliseSize(client, o, ms, globalWatermark)));
+      // In window-end order across sizes: a step covering minutes would otherwise publish every
+      // 1 min window before the 5 min and 1 h ones, which a consumer of the topic (the
+      // fraud-detector) then sees minutes behind its watermark, as late.
+      records.sort(publishOrder);
+      return records.map((v): StageMessage => ({ topic: o.topics.aggregates, key: aggregateKey(v), value: JSON.stringify(v) }));
     },
   };
 }
 
-async function finaliseSize(client: PoolClient, o: WindowFinaliserOptions, ms: number, watermark: number): Promise<StageMessage[]> {
+/** By window end, then the shorter window, then start and dimension. */
+export function publishOrder(a: AggregateRecord, b: AggregateRecord): number {
+  return (
+    a.window_end.localeCompare(b.window_end) ||
+    b.window_start.localeCompare(a.window_start) ||
+    a.dimension.localeCompare(b.dimension)
+  );
+}
+
+async function finaliseSize(client: PoolClient, o: WindowFinaliserOptions, ms: number, watermark: number): Promise<AggregateRecord[]> {
   const size = sizeLabel(ms);
   const from = await finalUntil(client, size);
   if (from === null) return [];
@@ -73,14 +86,13 @@ async function finaliseSize(client: PoolClient, o: WindowFinaliserOptions, ms: n
   const rows = await merged(client, size, from, until - ms);
   const records = rows.map((r) => record(size, ms, r));
   if (ms === MINUTE_MS) records.push(...(await emptyMinutes(client, o, size, from, until, rows)));
-  records.sort((a, b) => a.window_start.localeCompare(b.window_start) || a.dimension.localeCompare(b.dimension));
   await client.query(
     `INSERT INTO aggregate_progress (window_size, final_until) VALUES ($1, to_timestamp($2 / 1000.0))
      ON CONFLICT (window_size) DO UPDATE SET final_until = EXCLUDED.final_until, updated_at = now()`,
     [size, until],
   );
   if (records.length) o.onFinal?.(size, records.length);
-  return records.map((v) => ({ topic: o.topics.aggregates, key: aggregateKey(v), value: JSON.stringify(v) }));
+  return records;
 }
 
 /** Where this size's final windows end; the first window with data when none is final yet. */
