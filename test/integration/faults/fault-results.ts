@@ -135,7 +135,7 @@ function fraudChecks(stack: FaultStack, traffic: Traffic): Array<[string, () => 
           [beforeClock],
         );
         const seen = await stack.db.pool.query<{ last: string | null }>(
-          `SELECT value->>'last' AS last FROM stream_state WHERE app_id = $1 AND store = 'fraud-traffic-rules-store' AND key = '1m:all'`,
+          `SELECT convert_from(value, 'UTF8')::jsonb->>'last' AS last FROM stream_state WHERE app_id = $1 AND store = 'fraud-traffic-rules-store' AND key = '1m:all'`,
           [stack.group('fraud-detector')],
         );
         return last.rows[0].ms !== null && seen.rows[0]?.last === last.rows[0].ms;

@@ -164,7 +164,7 @@ async function waitUntilDone(pool: Pool, input: Input, appId: string, eventsTopi
           [beforeClock],
         );
         const seen = await pool.query<{ last: string | null }>(
-          `SELECT value->>'last' AS last FROM stream_state WHERE app_id = $1 AND store = 'fraud-traffic-rules-store' AND key = '1m:all'`,
+          `SELECT convert_from(value, 'UTF8')::jsonb->>'last' AS last FROM stream_state WHERE app_id = $1 AND store = 'fraud-traffic-rules-store' AND key = '1m:all'`,
           [appId],
         );
         return last.rows[0].ms !== null && seen.rows[0]?.last === last.rows[0].ms;

@@ -65,14 +65,14 @@ export class TaskRepository {
         watermark_state: WatermarkState | null;
       }>(offsetsSql, params);
       if (rows.length === 0) throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
-      const state = await client.query<{ store: string; key: string; value: unknown }>(
+      const state = await client.query<{ store: string; key: string; value: Buffer }>(
         `SELECT store, key, value FROM stream_state WHERE app_id = $1 AND topic = $2 AND partition = $3`,
         [t.appId, t.topic, t.partition],
       );
       const stores = new Map<string, Array<[string, unknown]>>();
       for (const r of state.rows) {
         const list = stores.get(r.store) ?? [];
-        list.push([r.key, r.value]);
+        list.push([r.key, decodeStateValue(r.value)]);
         stores.set(r.store, list);
       }
       const row = rows[0];
@@ -211,18 +211,19 @@ class Statement {
 const GUARD = 'EXISTS (SELECT 1 FROM fence)';
 
 /**
- * State changes as two data-modifying CTEs. Upserted values travel as ONE json text parameter
- * ([value, ...], matched to stores and keys by position) rather than a text[] array: node-postgres
- * escapes every element of an array parameter character by character, which for JSON state (all
- * quotes) was a large part of the sessionizer's CPU and garbage under live cardinality. Keys stay
- * text (as Postgres stores them), so a key is never parsed as JSON.
+ * State changes as two data-modifying CTEs. A value is stored as its JSON in UTF-8 (bytea), not
+ * jsonb: jsonb's binary form of the sessionizer's state (arrays of numbers) was 1.8 times its
+ * text, and Postgres parsed every value of a commit into it, which under live cardinality was most
+ * of the WAL and much of the commit time (BENCHMARKS.md, 2026-12-03). Upserted values travel as ONE
+ * bytea parameter (node-postgres sends a Buffer in binary, no escaping), cut by offset and length;
+ * keys stay text.
  */
 function stateCtes(
   q: Statement,
   [app, topic, partition]: string[],
   changes: Map<string, Map<string, unknown>>,
 ): string[] {
-  const up = { store: [] as string[], key: [] as string[], value: [] as string[] };
+  const up = { store: [] as string[], key: [] as string[], value: [] as string[], offset: [] as number[], length: [] as number[] };
   const del = { store: [] as string[], key: [] as string[] };
   for (const [store, entries] of changes) {
     for (const [key, value] of entries) {
@@ -232,7 +233,9 @@ function stateCtes(
       } else {
         up.store.push(store);
         up.key.push(key);
-        up.value.push(JSON.stringify(value));
+        const json = JSON.stringify(value);
+        up.value.push(json);
+        up.length.push(Buffer.byteLength(json));
       }
     }
   }
@@ -242,14 +245,24 @@ function stateCtes(
       WHERE s.app_id = ${app} AND s.topic = ${topic} AND s.partition = ${partition} AND s.store = d.store AND s.key = d.key AND ${GUARD})`);
   }
   if (up.key.length) {
+    let offset = 1; // substring() counts from 1
+    for (const length of up.length) {
+      up.offset.push(offset);
+      offset += length;
+    }
+    const values = q.add(Buffer.from(up.value.join(''), 'utf8'));
     out.push(`state_up AS (INSERT INTO stream_state (app_id, topic, partition, store, key, value)
-      SELECT ${app}, ${topic}, ${partition}, u.store, u.key, v.value
-        FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[]) WITH ORDINALITY AS u(store, key, i)
-        JOIN jsonb_array_elements(${q.add(`[${up.value.join(',')}]`)}::jsonb) WITH ORDINALITY AS v(value, i) USING (i)
+      SELECT ${app}, ${topic}, ${partition}, u.store, u.key, substring(${values}::bytea FROM u.off FOR u.len)
+        FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[], ${q.add(up.offset)}::int[], ${q.add(up.length)}::int[]) AS u(store, key, off, len)
        WHERE ${GUARD}
       ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value)`);
   }
   return out;
+}
+
+/** A stored state value: its JSON in UTF-8. */
+export function decodeStateValue(value: Buffer): unknown {
+  return JSON.parse(value.toString('utf8'));
 }
 
 function tableCtes(q: Statement, writes: TableWrite[]): string[] {

@@ -29,7 +29,8 @@ export class StreamStateEntity {
   @PrimaryColumn('integer') partition!: number;
   @PrimaryColumn('text') store!: string;
   @PrimaryColumn('text') key!: string;
-  @Column('jsonb') value!: unknown;
+  /** The value's JSON in UTF-8. */
+  @Column('bytea') value!: Buffer;
 }
 
 /** Messages committed but not yet confirmed on Kafka. */
