@@ -1,7 +1,6 @@
 import { dashboard, Dashboard } from './dashboard';
-import { quantile, SVC } from './panels';
+import { quantile, RATE, SVC } from './panels';
 
-const RATE = '[$__rate_interval]';
 /** Lag per partition: the max over metrics replicas (each exports the same value), never their sum. */
 export const LAG_BY_PARTITION = 'max by (group, topic, partition) (kafka_consumergroup_lag{group=~"$group"})';
 /** A business gauge of the metrics service; max, so two replicas show one value. */

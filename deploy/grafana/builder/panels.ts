@@ -9,6 +9,8 @@ export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 
 /** Label matchers of a service's own metrics: the scrape job (one per service) and the instance. */
 export const SVC = 'job=~"$service", instance=~"$instance"';
+/** Range of rate() and increase() over a panel's step, as Grafana sizes it. */
+export const RATE = '[$__rate_interval]';
 
 /** The three stream processors' metric prefixes (libs/streams names its metrics `<service>_…`). */
 export const PROCESSORS = '(sessionizer|aggregator|fraud_detector)';

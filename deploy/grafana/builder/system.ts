@@ -1,8 +1,7 @@
 import { LAG_BY_PARTITION } from './business';
 import { dashboard, Dashboard } from './dashboard';
-import { quantile, streams, SVC } from './panels';
+import { quantile, RATE, streams, SVC } from './panels';
 
-const RATE = '[$__rate_interval]';
 const perProcessorRate = (suffix: string) => `sum by (processor) (rate(${streams(suffix)}${RATE}))`;
 const perProcessorRange = (suffix: string) => `sum by (processor) (increase(${streams(suffix)}[$__range]))`;
 
