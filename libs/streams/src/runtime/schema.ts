@@ -42,7 +42,8 @@ export const STREAMS_SCHEMA_DOWN = [
 
 /**
  * State values as their JSON in UTF-8 rather than jsonb (see stateCtes in task-repository.ts): a
- * smaller row and no jsonb parse per value on commit. The column keeps its compression setting.
+ * smaller row and no jsonb parse per value on commit. The type change resets the column's
+ * compression; the platform migration sets lz4 again.
  */
 export const STREAMS_STATE_BYTEA_UP = [
   `ALTER TABLE stream_state ALTER COLUMN value TYPE bytea USING convert_to(value::text, 'UTF8')`,

@@ -68,7 +68,7 @@ export function windowFinaliser(o: WindowFinaliserOptions): GlobalStage {
 }
 
 /** By window end, then the shorter window, then start and dimension. */
-export function publishOrder(a: AggregateRecord, b: AggregateRecord): number {
+function publishOrder(a: AggregateRecord, b: AggregateRecord): number {
   return (
     a.window_end.localeCompare(b.window_end) ||
     b.window_start.localeCompare(a.window_start) ||
