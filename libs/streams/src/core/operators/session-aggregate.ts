@@ -50,11 +50,14 @@ interface Session<A> {
   alt?: A;
 }
 
-/** A record of the key newer than the watermark of the last fold, with its session as of it. */
-interface TailEntry<V, A> {
+/**
+ * A record of the key newer than the watermark of the last fold. It does not keep its session as of
+ * it: a fold recomputes that from `base`. Kept per record for minutes under live traffic, three more
+ * objects each made most of the heap the garbage collector scanned (BENCHMARKS.md, 2026-12-03).
+ */
+interface TailEntry<V> {
   t: number;
   v: V;
-  s: Session<A>;
 }
 
 /**
@@ -73,7 +76,7 @@ class KeyState<V, A> {
   constructor(
     public sessions: Array<Session<A>>,
     public base: Session<A> | null,
-    public tail: Array<TailEntry<V, A>>,
+    public tail: Array<TailEntry<V>>,
     public head: number,
     private readonly codec?: TailCodec<V>,
   ) {}
@@ -157,12 +160,12 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
   /** Sessions from `base` on over `records` (time order), and the tail entries they make. */
   const resegment = (key: string, base: Session<A> | null, records: Iterable<[number, V]>) => {
     const sessions: Array<Session<A>> = [];
-    const tail: Array<TailEntry<V, A>> = [];
+    const tail: Array<TailEntry<V>> = [];
     let cur = base && plain(base);
     for (const [t, v] of records) {
       const s = step(cur, t, v, asRec(key, t, v));
       if (cur && s.count === 1) sessions.push(cur);
-      tail.push({ t, v, s });
+      tail.push({ t, v });
       cur = s;
     }
     if (cur) sessions.push(cur);
@@ -211,14 +214,18 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
           Object.assign(st, { sessions, tail, head, base });
         });
       };
-      /** Folds the tail records at or behind the watermark into base (they can no longer move). */
-      const foldTo = (st: KeyState<V, A>, watermark: number | null) => {
+      /**
+       * Folds the tail records at or behind the watermark into base (they can no longer move): base
+       * becomes the session of the last of them as of it, as a re-segmentation from base reads it.
+       */
+      const foldTo = (st: KeyState<V, A>, key: string, watermark: number | null) => {
         if (watermark === null || st.head >= st.tail.length || st.tail[st.head].t > watermark) return;
         undoable(st);
         const tail = st.tail;
         let h = st.head;
-        while (h < tail.length && tail[h].t <= watermark) h++;
-        st.base = tail[h - 1].s;
+        let base = st.base && plain(st.base);
+        for (; h < tail.length && tail[h].t <= watermark; h++) base = step(base, tail[h].t, tail[h].v, asRec(key, tail[h].t, tail[h].v));
+        st.base = base;
         st.head = h;
         // Drop folded entries once they are half the array: amortised O(1), never a copy per record.
         if (h >= 16 && 2 * h >= tail.length) {
@@ -257,7 +264,7 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
         undoable(st);
         if (joins) st.sessions[st.sessions.length - 1] = s;
         else st.sessions.push(s);
-        st.tail.push({ t, v: rec.value, s });
+        st.tail.push({ t, v: rec.value });
         return s;
       };
 
@@ -287,7 +294,7 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
           const key = o.groupKey ? o.groupKey(value, rec as Rec<V>) : (rec.key ?? '');
           const t = rec.timestamp;
           let st = load(key);
-          if (st) foldTo(st, ctx.watermark());
+          if (st) foldTo(st, key, ctx.watermark());
           else st = new KeyState<V, A>([], null, [], 0, o.tailCodec);
           const last = st.sessions[st.sessions.length - 1];
           let changed: Array<Session<A>>;
@@ -321,7 +328,7 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
               continue;
             }
             // The closed sessions' records are all behind the watermark: folded, and so dropped.
-            foldTo(st, watermark);
+            foldTo(st, top.v, watermark);
             undoable(st);
             st.sessions = st.sessions.slice(closed);
             if (st.base && st.base.start < st.sessions[0].start) st.base = null; // base's session closed
