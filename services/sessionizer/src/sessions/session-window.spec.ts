@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { EVENT_TYPES } from '@clickstream/contracts';
-import { SessionEvent, sessionEventsCodec } from './session-window';
+import { memoSessionId, SessionEvent, sessionEventsCodec, sessionId } from './session-window';
 
 const CSID = '6f1c2a9e-0b7d-4c55-9a5e-2f3c1d0e8b71';
 const roundTrip = (events: SessionEvent[]) => sessionEventsCodec.decode(JSON.parse(JSON.stringify(sessionEventsCodec.encode(events))));
@@ -31,5 +31,23 @@ describe('sessionEventsCodec: the stored form of a session tail', () => {
 
   it('refuses an event type it cannot store', () => {
     expect(() => sessionEventsCodec.encode([{ type: 'teleport' as never }])).toThrow('unknown event_type "teleport"');
+  });
+});
+
+describe('memoSessionId', () => {
+  it('gives sessionId for every (user, start), across new sessions of a user and a memo that filled up', () => {
+    const idOf = memoSessionId(3);
+    const calls: Array<[string, number]> = [
+      ['u1', 1_000],
+      ['u1', 1_000],
+      ['u2', 5],
+      ['u1', 9_000], // the user's next session
+      ['u3', 7],
+      ['u4', 8], // the memo is full: it starts over
+      ['u1', 9_000],
+      ['u2', 5],
+      ['u1', 1_000], // an older session of u1 (a retraction)
+    ];
+    for (const [user, start] of calls) expect(idOf(user, start)).toBe(sessionId(user, start));
   });
 });

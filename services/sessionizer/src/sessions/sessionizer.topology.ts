@@ -1,6 +1,16 @@
 import { ClickEvent, TopicNames } from '@clickstream/contracts';
 import { Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
-import { addToSession, initialSession, SessionAggregate, SessionEvent, sessionEventsCodec, SessionRow, toSessionEvent, toSessionRow } from './session-window';
+import {
+  addToSession,
+  initialSession,
+  memoSessionId,
+  SessionAggregate,
+  SessionEvent,
+  sessionEventsCodec,
+  SessionRow,
+  toSessionEvent,
+  toSessionRow,
+} from './session-window';
 
 export const SESSIONIZER_APP_ID = 'clickstream-sessionizer';
 export const SESSIONS_TABLE = 'sessions';
@@ -22,7 +32,8 @@ export interface SessionizerTopologyOptions {
  */
 export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
   const b = new TopologyBuilder(o.applicationId ?? SESSIONIZER_APP_ID);
-  const rowOf = (r: Parameters<typeof toSessionRow>[0]) => toSessionRow(r, o);
+  const rowOptions = { gapMs: o.gapMs, maxDurationMs: o.maxDurationMs, sessionIdOf: memoSessionId() };
+  const rowOf = (r: Parameters<typeof toSessionRow>[0]) => toSessionRow(r, rowOptions);
 
   const sessions = b
     .stream<ClickEvent>(o.topics.events, {
