@@ -49,27 +49,34 @@ export interface EncodedSessionEvents {
   c?: Array<[number, number]>;
 }
 
+const EVENT_TYPE_INDEX = new Map<string, number>(EVENT_TYPES.map((type, n) => [type, n]));
+
 export const sessionEventsCodec: TailCodec<SessionEvent> = {
   encode(events) {
-    const t: number[] = [];
+    const t = new Array<number>(events.length);
     const k: string[] = [];
-    const i: number[] = [];
+    const i = new Array<number>(events.length);
     const c: Array<[number, number]> = [];
-    events.forEach((e, n) => {
-      const type = EVENT_TYPES.indexOf(e.type);
-      if (type < 0) throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
-      t.push(type);
+    let onlyFirstId = true;
+    let anyId = false;
+    for (let n = 0; n < events.length; n++) {
+      const e = events[n];
+      const type = EVENT_TYPE_INDEX.get(e.type);
+      if (type === undefined) throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
+      t[n] = type;
       let id = -1;
       if (e.csid !== undefined) {
         id = k.indexOf(e.csid);
         if (id < 0) id = k.push(e.csid) - 1;
+        anyId = true;
       }
-      i.push(id);
+      if (id !== 0) onlyFirstId = false;
+      i[n] = id;
       if (e.cents !== undefined) c.push([n, e.cents]);
-    });
+    }
     const out: EncodedSessionEvents = { t };
     if (k.length) out.k = k;
-    if (!(k.length === 1 && i.every((id) => id === 0)) && i.some((id) => id !== -1)) out.i = i;
+    if (!(k.length === 1 && onlyFirstId) && anyId) out.i = i;
     if (c.length) out.c = c;
     return out;
   },

@@ -81,17 +81,27 @@ class KeyState<V, A> {
     private readonly codec?: TailCodec<V>,
   ) {}
 
-  /** The stored form (JSON.stringify and the store's commit snapshot use it). */
+  /** The stored form (JSON.stringify and the store's commit snapshot use it). One pass over the tail. */
   toJSON(): EncodedState<V, A> {
-    const live = this.tail.slice(this.head);
-    const integral = live.every((e) => Number.isSafeInteger(e.t));
+    const { tail, head } = this;
+    const n = tail.length - head;
+    const times = new Array<number>(n);
+    const values = new Array<V>(n);
+    let integral = true;
+    for (let i = 0; i < n; i++) {
+      const entry = tail[head + i];
+      times[i] = entry.t;
+      values[i] = entry.v;
+      if (integral && !Number.isSafeInteger(entry.t)) integral = false;
+    }
+    // Times as differences to the previous one (exact for integers: ms timestamps are).
+    if (integral) for (let i = n - 1; i > 0; i--) times[i] -= times[i - 1];
     return {
       v: 2,
       s: this.sessions.map(encodeSession),
       b: this.base && encodeSession(this.base),
-      // Times as differences to the previous one (exact for integers: ms timestamps are).
-      ...(integral ? { dt: live.map((e, i) => (i === 0 ? e.t : e.t - live[i - 1].t)) } : { t: live.map((e) => e.t) }),
-      ...(this.codec ? { ec: this.codec.encode(live.map((e) => e.v)) } : { e: live.map((e) => e.v) }),
+      ...(integral ? { dt: times } : { t: times }),
+      ...(this.codec ? { ec: this.codec.encode(values) } : { e: values }),
     };
   }
 }
