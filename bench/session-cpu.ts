@@ -1,0 +1,110 @@
+/**
+ * CPU per event of the sessionizer's own work under live cardinality, without broker or Postgres:
+ * its topology in one StreamTask, fed generated traffic whose event time follows the rate, so each
+ * user's tail (the records within the allowed lateness) fills as in production. A commit every
+ * second of event time takes the changes and serialises them as the runtime would (JSON of each
+ * changed state, the session rows). bench:e2e is too noisy on a shared 2-core box to see a 10 %
+ * change; this is not.
+ *
+ *   npm run bench:session-cpu [-- --rate 750] [--users 6000] [--events 300000] [--runs 5]
+ *
+ * The defaults are one of six partitions at 4,500 events/s with 36,000 users (bench:e2e's step).
+ * The first 150 s of event time warm up (tails fill); the rest is timed. Prints each run and the
+ * median.
+ */
+import { performance } from 'node:perf_hooks';
+import { topicNames, validateEvent } from '@clickstream/contracts';
+import { RawRecord, StreamTask } from '../libs/streams/src/core/task';
+import { sessionizerTopology } from '../services/sessionizer/src/sessions/sessionizer.topology';
+import { generateTraffic } from '../tools/generate/traffic-generator';
+
+interface Args {
+  rate: number;
+  users: number;
+  events: number;
+  runs: number;
+}
+
+const LATENESS_MS = 120_000;
+const WARMUP_S = 150;
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { rate: 750, users: 6000, events: 300_000, runs: 5 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], Number(argv[i + 1])];
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`${flag} takes a positive integer (got ${argv[i + 1]})`);
+    if (flag === '--rate') a.rate = value;
+    else if (flag === '--users') a.users = value;
+    else if (flag === '--events') a.events = value;
+    else if (flag === '--runs') a.runs = value;
+    else throw new Error(`unknown flag ${flag}: use --rate R --users U --events N --runs K`);
+  }
+  if (a.events <= a.rate * (WARMUP_S + 10)) throw new Error(`--events must exceed ${a.rate * (WARMUP_S + 10)} (warm-up plus 10 s)`);
+  return a;
+}
+
+/** The generated events as the sessionizer consumes them (validated as ingest does). */
+function records(a: Args, start: number): RawRecord[] {
+  const out: RawRecord[] = [];
+  const traffic = generateTraffic({ seed: 7, startTime: start, ratePerSecond: a.rate, count: a.events, users: a.users });
+  for (const input of traffic.events()) {
+    const r = validateEvent(input, { now: start, receivedAt: new Date(start).toISOString() });
+    if (!r.ok) continue;
+    out.push({ key: Buffer.from(r.event.user_id), value: Buffer.from(JSON.stringify(r.event)), offset: String(out.length) });
+  }
+  return out;
+}
+
+/** µs of CPU per timed event, and the mean stored state size, for one pass over `input`. */
+function run(input: RawRecord[], a: Args, start: number): { cpuUs: number; stateBytes: number } {
+  const topics = topicNames('');
+  const topology = sessionizerTopology({ topics, gapMs: 30 * 60_000, maxDurationMs: 4 * 3_600_000 });
+  let wall = start;
+  const task = new StreamTask(topology, topics.events, 0, {
+    applicationId: 'bench-session-cpu',
+    allowedLatenessMs: LATENESS_MS,
+    idleTimeoutMs: 30_000,
+    maxRetries: 2,
+    clock: () => wall,
+  });
+  let cpu0 = process.cpuUsage();
+  let timed = 0;
+  let bytes = 0;
+  let states = 0;
+  for (let i = 0, second = 0; i < input.length; i += a.rate, second++) {
+    if (second === WARMUP_S) cpu0 = process.cpuUsage();
+    wall += 1000;
+    const chunk = input.slice(i, i + a.rate);
+    task.process(chunk);
+    const commit = task.takeCommit();
+    for (const changes of commit.storeChanges.values()) {
+      for (const value of changes.values()) {
+        if (value === undefined) continue;
+        const json = JSON.stringify(value);
+        if (second >= WARMUP_S) (bytes += Buffer.byteLength(json)), states++;
+      }
+    }
+    for (const write of commit.tableWrites) if (write.row) JSON.stringify(write.row);
+    if (second >= WARMUP_S) timed += chunk.length;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuUs: (cpu.user + cpu.system) / timed, stateBytes: bytes / Math.max(1, states) };
+}
+
+function main(): void {
+  const a = parseArgs(process.argv.slice(2));
+  const start = Date.UTC(2026, 11, 1);
+  console.log(`command: npm run bench:session-cpu -- ${process.argv.slice(2).join(' ')}`);
+  console.log(`${a.events} events at ${a.rate}/s of event time, ${a.users} users, lateness ${LATENESS_MS / 1000} s; first ${WARMUP_S} s not timed`);
+  const input = records(a, start);
+  const results: number[] = [];
+  for (let r = 1; r <= a.runs; r++) {
+    const { cpuUs, stateBytes } = run(input, a, start);
+    results.push(cpuUs);
+    console.log(`run ${r}: ${cpuUs.toFixed(1)} µs CPU/event, stored state ${stateBytes.toFixed(0)} B per changed key`);
+  }
+  const sorted = [...results].sort((x, y) => x - y);
+  console.log(`median: ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} µs CPU/event over ${a.runs} runs`);
+}
+
+main();
