@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogram, HistogramConfiguration, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogram, HistogramConfiguration, LabelValues, Registry } from 'prom-client';
 import { metricPrefix, SERVICE_INFO, ServiceInfo } from '../service-info';
 
 /**
@@ -10,6 +10,7 @@ import { metricPrefix, SERVICE_INFO, ServiceInfo } from '../service-info';
 export class MetricsService {
   readonly registry = new Registry();
   readonly prefix: string;
+  private readonly hotCounters = new Map<string, (value: string, by?: number) => void>();
 
   constructor(@Inject(SERVICE_INFO) service: ServiceInfo) {
     this.prefix = metricPrefix(service.name);
@@ -19,6 +20,30 @@ export class MetricsService {
 
   counter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers'>): Counter<T> {
     return this.existing(config.name) ?? new Counter({ ...config, registers: [this.registry] });
+  }
+
+  /**
+   * A counter with one label for hot paths (once per event): increments are summed in a Map and
+   * moved into the prom-client counter when it is read (a scrape or get()). prom-client's inc()
+   * builds and validates a label hash on every call, ~5 % of the fraud-detector's CPU per event.
+   * Returns the increment function; the same name gives the same function.
+   */
+  hotCounter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers' | 'collect' | 'labelNames'>, label: T): (value: string, by?: number) => void {
+    const known = this.hotCounters.get(config.name);
+    if (known) return known;
+    const pending = new Map<string, number>();
+    new Counter<T>({
+      ...config,
+      labelNames: [label],
+      registers: [this.registry],
+      collect() {
+        for (const [value, by] of pending) this.inc({ [label]: value } as LabelValues<T>, by);
+        pending.clear();
+      },
+    });
+    const inc = (value: string, by = 1) => void pending.set(value, (pending.get(value) ?? 0) + by);
+    this.hotCounters.set(config.name, inc);
+    return inc;
   }
 
   gauge<T extends string>(config: Omit<GaugeConfiguration<T>, 'registers'>): Gauge<T> {

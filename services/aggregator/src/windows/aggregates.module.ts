@@ -15,7 +15,8 @@ import { windowFinaliser } from './window-finaliser';
       inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, aggregatorConfig.KEY, PinoLogger],
       useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: AggregatorConfig, logger: PinoLogger) => {
         const pool = pgPoolOf(dataSource);
-        const events = metrics.counter({ name: 'aggregator_events_total', help: 'Events folded into windows, per window size.', labelNames: ['window_size'] });
+        // Once per event and window size: summed locally, moved into the counter when it is scraped.
+        const folded = metrics.hotCounter({ name: 'aggregator_events_total', help: 'Events folded into windows, per window size.' }, 'window_size');
         const finals = metrics.counter({ name: 'aggregator_windows_final_total', help: 'Final windows published, per window size.', labelNames: ['window_size'] });
         metrics.gauge({
           name: 'aggregator_window_lag_seconds',
@@ -30,7 +31,7 @@ import { windowFinaliser } from './window-finaliser';
         });
         const appId = `${kafka.config.topicPrefix}${AGGREGATOR_APP_ID}`;
         return {
-          topology: aggregatorTopology({ topics: kafka.topics, windowSizesMs: cfg.windowSizesMs, applicationId: appId, onEvent: (size) => events.inc({ window_size: size }) }),
+          topology: aggregatorTopology({ topics: kafka.topics, windowSizesMs: cfg.windowSizesMs, applicationId: appId, onEvent: folded }),
           stages: [
             {
               ...windowFinaliser({
