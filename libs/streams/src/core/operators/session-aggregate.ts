@@ -52,8 +52,9 @@ interface Session<A> {
 
 /**
  * A record of the key newer than the watermark of the last fold. It does not keep its session as of
- * it: a fold recomputes that from `base`. Kept per record for minutes under live traffic, three more
- * objects each made most of the heap the garbage collector scanned (BENCHMARKS.md, 2026-12-03).
+ * it: a fold recomputes that from `base`. A snapshot per record (session, aggregate, counts) lived as
+ * long as the allowed lateness under live traffic, three long-lived objects per event for the
+ * garbage collector (bench:session-cpu, BENCHMARKS.md 2026-12-03).
  */
 interface TailEntry<V> {
   t: number;
@@ -234,7 +235,10 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
         const tail = st.tail;
         let h = st.head;
         let base = st.base && plain(st.base);
-        for (; h < tail.length && tail[h].t <= watermark; h++) base = step(base, tail[h].t, tail[h].v, asRec(key, tail[h].t, tail[h].v));
+        for (; h < tail.length && tail[h].t <= watermark; h++) {
+          const { t, v } = tail[h];
+          base = step(base, t, v, asRec(key, t, v));
+        }
         st.base = base;
         st.head = h;
         // Drop folded entries once they are half the array: amortised O(1), never a copy per record.
