@@ -287,11 +287,11 @@ export class KStream<V> {
 
 function checkAccumulate<V>(name: string, sink: Omit<TableSinkDefinition<V>, 'kind' | 'name'>): void {
   if (!sink.accumulate?.length) return;
-  if (sink.rowKey || sink.deleteKey) throw new Error(`table sink ${name}: an accumulating sink takes no rowKey or deleteKey`);
+  if (sink.rowKey || sink.deleteKey) throw new TopologyError(`table sink ${name}: an accumulating sink takes no rowKey or deleteKey`);
   for (const c of sink.accumulate) {
     const type = sink.columns[c];
     if (sink.primaryKey.includes(c) || !['bigint', 'integer', 'double precision', 'numeric'].includes(type)) {
-      throw new Error(`table sink ${name}: accumulate column ${c} must be a numeric non-key column (is ${type ?? 'missing'})`);
+      throw new TopologyError(`table sink ${name}: accumulate column ${c} must be a numeric non-key column (is ${type ?? 'missing'})`);
     }
   }
 }

@@ -25,6 +25,12 @@ export interface TailCodec<V> {
   decode(encoded: unknown): V[];
 }
 
+/** Stored state this node cannot read (a configuration error, so never retried). */
+export class StateFormatError extends Error {
+  readonly code = 'STATE_FORMAT_UNREADABLE';
+  readonly retriable = false;
+}
+
 export interface SessionResult<A> {
   key: string;
   start: number;
@@ -185,7 +191,7 @@ export function sessionAggregateNode<V, A>(name: string, o: SessionAggregateOpti
 
   const tailValues = (raw: EncodedState<V, A>): V[] => {
     if (raw.ec === undefined) return raw.e!;
-    if (!o.tailCodec) throw new Error(`${name}: stored state has an encoded tail but the node has no tailCodec`);
+    if (!o.tailCodec) throw new StateFormatError(`${name}: stored state has an encoded tail but the node has no tailCodec`);
     return o.tailCodec.decode(raw.ec);
   };
 
