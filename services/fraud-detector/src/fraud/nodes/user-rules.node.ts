@@ -54,13 +54,7 @@ export function userRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): NodeDef
         hooks.onEvaluate?.(rule);
         const ruleCfg = cfg.rules[rule];
         const key = userRuleKey(rule, event.user_id, userWindow(ruleCfg, timestamp).start);
-        const result = stepUserRule(
-          USER_RULE_SPECS[rule],
-          ruleCfg,
-          store.get(key),
-          event,
-          ctx.now(),
-        );
+        const result = stepUserRule(USER_RULE_SPECS[rule], ruleCfg, store.get(key), event, ctx.now(), timestamp);
         if (!result.changed) return result.alert;
         store.put(key, result.state);
         index.add(result.state.end, key);

@@ -72,8 +72,10 @@ export function stepUserRule<A>(
   state: UserWindowState<A> | undefined,
   event: ClickEvent,
   now: number,
+  /** The event's time, when the caller has it parsed already (the topology's record timestamp). */
+  timestampMs: number = eventTimeMs(event),
 ): UserRuleResult<A> {
-  const current = state ?? newWindow(spec, cfg, event);
+  const current = state ?? newWindow(spec, cfg, event, timestampMs);
   if (current.fired) return { state: current, changed: false };
   const acc = spec.add(current.acc, event);
   // An event the rule does not count leaves nothing to store, not even a new empty window.
@@ -100,8 +102,9 @@ function newWindow<A>(
   spec: UserRuleSpec<A>,
   cfg: RuleConfig,
   event: ClickEvent,
+  timestampMs: number,
 ): UserWindowState<A> {
-  const { start, end } = userWindow(cfg, eventTimeMs(event));
+  const { start, end } = userWindow(cfg, timestampMs);
   return { user_id: event.user_id, start, end, acc: spec.initial(), fired: false };
 }
 
