@@ -147,7 +147,7 @@ export class BenchStack {
       if (child.exitCode !== null)
         throw new Error(`${name} exited with ${child.exitCode} (is it built? npm run build)`);
       if (
-        await fetch(`${svc.url}/health/ready`).then(
+        await fetch(`${svc.url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then(
           (r) => r.ok,
           () => false,
         )

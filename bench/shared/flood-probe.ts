@@ -40,6 +40,8 @@ export class FloodProbe {
     this.stack.groups.push(`${prefix}bench-events`, `${prefix}bench-alerts`);
     this.consumers.push(events, alerts);
     await Promise.all([events.connect(), alerts.connect()]);
+    const joined = Promise.all([events, alerts].map((consumer) => joinedGroup(consumer)));
+    joined.catch(() => undefined); // awaited below; a rejection before that must not crash the process
     await events.subscribe({ topic: topics.events, fromBeginning: true });
     await alerts.subscribe({ topic: topics.alerts, fromBeginning: true });
     await events.run({
@@ -72,8 +74,8 @@ export class FloodProbe {
         } else this.otherAlerts++;
       },
     });
-    // Both consumers joined and positioned before the first event.
-    await sleep(3000);
+    // Both consumers in their groups before the first event, so no latency counts a join.
+    await joined;
   }
 
   add(user: string, startedAt: number): void {
@@ -136,4 +138,16 @@ export class FloodProbe {
 export function formatLatencies(xs: number[]): string {
   const q = (p: number) => quantile(xs, p).toFixed(0);
   return `n=${xs.length}  p50 ${q(0.5)} ms  p90 ${q(0.9)} ms  p99 ${q(0.99)} ms  max ${xs.length ? xs[xs.length - 1] : NaN} ms`;
+}
+
+/** Resolves when `consumer` joins its group; rejects after `timeoutMs`. */
+function joinedGroup(consumer: Consumer, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flood probe: consumer did not join its group within ${timeoutMs / 1000} s`)), timeoutMs);
+    const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
 }
