@@ -13,7 +13,9 @@
  * median.
  */
 import { topicNames, validateEvent } from '@clickstream/contracts';
+import { StreamsConfig, streamsConfig } from '@clickstream/platform';
 import { RawRecord, StreamTask } from '../libs/streams/src/core/task';
+import { SessionizerConfig, sessionizerConfig } from '../services/sessionizer/src/sessionizer.config';
 import { sessionizerTopology } from '../services/sessionizer/src/sessions/sessionizer.topology';
 import { generateTraffic } from '../tools/generate/traffic-generator';
 
@@ -24,7 +26,10 @@ interface Args {
   runs: number;
 }
 
-const LATENESS_MS = 120_000;
+// The service's own settings (defaults, or the environment's), as it would run.
+// registerAs factories are synchronous here; their type also admits a Promise.
+const SESSIONS = sessionizerConfig() as SessionizerConfig;
+const LATENESS_MS = (streamsConfig() as StreamsConfig).allowedLatenessMs;
 const WARMUP_S = 150;
 
 function parseArgs(argv: string[]): Args {
@@ -57,7 +62,7 @@ function records(a: Args, start: number): RawRecord[] {
 /** µs of CPU per timed event, and the mean stored state size, for one pass over `input`. */
 function run(input: RawRecord[], a: Args, start: number): { cpuUs: number; stateBytes: number } {
   const topics = topicNames('');
-  const topology = sessionizerTopology({ topics, gapMs: 30 * 60_000, maxDurationMs: 4 * 3_600_000 });
+  const topology = sessionizerTopology({ topics, gapMs: SESSIONS.gapMs, maxDurationMs: SESSIONS.maxDurationMs });
   let wall = start;
   const task = new StreamTask(topology, topics.events, 0, {
     applicationId: 'bench-session-cpu',

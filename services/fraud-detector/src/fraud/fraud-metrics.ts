@@ -23,7 +23,7 @@ export function fraudMetricHooks(metrics: MetricsService): Required<FraudHooks> 
     buckets: LATENCY_BUCKETS,
   });
   return {
-    onEvaluate: (rule) => evaluated(rule),
+    onEvaluate: evaluated,
     onAlert: (alert, latencyMs) => {
       alerts.inc({ rule: alert.rule, severity: alert.severity });
       // A replay of old events has a huge "latency"; a clock skewed into the future must not go negative.
