@@ -29,6 +29,7 @@ import {
   quantile,
   sleep,
 } from './shared/bench-stack';
+import { BoxCpu, boxCpu } from './shared/box-cpu';
 import { FloodProbe, formatLatencies } from './shared/flood-probe';
 import { sendPaced, SendResult } from './shared/paced-sender';
 import { Panel, svgDocument } from './shared/svg-plot';
@@ -88,6 +89,9 @@ interface Sample {
   lag: Record<string, number>;
   cpu: Record<string, number>;
   rss: Record<string, number>;
+  box: BoxCpu;
+  /** Postgres's WAL written so far (the whole server). */
+  walBytes: number;
 }
 
 interface StepResult {
@@ -101,6 +105,12 @@ interface StepResult {
   latencies: string;
   cpuPercent: Record<string, number>;
   peakRss: Record<string, number>;
+  /** Over the last 3 minutes, % of one core: Postgres, broker, generator, the machine, services. */
+  boxPercent: Record<keyof BoxCpu | 'services', number>;
+  /** Over the last 3 minutes: WAL bytes per event offered. */
+  walPerEvent: number;
+  /** Per table at the end: updates, and the share of them that were HOT (no index entries). */
+  updates: Record<string, { updates: number; hot: number }>;
 }
 
 async function sampleOnce(stack: BenchStack, services: BenchService[], t: number): Promise<Sample> {
@@ -112,7 +122,20 @@ async function sampleOnce(stack: BenchStack, services: BenchService[], t: number
   const rss: Record<string, number> = {};
   for (const s of services)
     ({ cpuSeconds: cpu[s.name], rssBytes: rss[s.name] } = processStats(s.child.pid));
-  return { t, lag, cpu, rss };
+  const { rows } = await stack.pool.query<{ wal: string }>(
+    'SELECT wal_bytes::text AS wal FROM pg_stat_wal',
+  );
+  return { t, lag, cpu, rss, box: boxCpu(), walBytes: Number(rows[0].wal) };
+}
+
+async function tableUpdates(stack: BenchStack): Promise<StepResult['updates']> {
+  const { rows } = await stack.pool.query<{ relname: string; upd: string; hot: string }>(
+    `SELECT relname, n_tup_upd::text AS upd, n_tup_hot_upd::text AS hot FROM pg_stat_user_tables
+      WHERE n_tup_upd > 0 ORDER BY n_tup_upd DESC`,
+  );
+  return Object.fromEntries(
+    rows.map((r) => [r.relname, { updates: Number(r.upd), hot: Number(r.hot) / Number(r.upd) }]),
+  );
 }
 
 /** Least-squares slope (per second) of `ys` over `xs` (ms). */
@@ -167,7 +190,7 @@ async function runStep(args: Args, rate: number, durationS: number): Promise<Ste
     sampling = false;
     await sampler;
     await probe.settle(10_000);
-    return summarise(rate, users, run, samples, probe);
+    return summarise(await tableUpdates(stack), rate, users, run, samples, probe);
   } finally {
     await probe.stop();
     await stack.cleanup();
@@ -175,6 +198,7 @@ async function runStep(args: Args, rate: number, durationS: number): Promise<Ste
 }
 
 function summarise(
+  updates: StepResult['updates'],
   rate: number,
   users: number,
   run: SendResult,
@@ -202,6 +226,20 @@ function summarise(
     cpuPercent[name] = ((last.cpu[name] - first.cpu[name]) / ((last.t - first.t) / 1000)) * 100;
     peakRss[name] = Math.max(...samples.map((s) => s.rss[name]));
   }
+  const from = last3[0];
+  const to = samples[samples.length - 1];
+  const seconds = (to.t - from.t) / 1000;
+  const boxPercent = Object.fromEntries(
+    (Object.keys(from.box) as Array<keyof BoxCpu>).map((k) => [
+      k,
+      ((to.box[k] - from.box[k]) / seconds) * 100,
+    ]),
+  ) as StepResult['boxPercent'];
+  boxPercent.services = Object.keys(to.cpu).reduce(
+    (sum, name) => sum + ((to.cpu[name] - from.cpu[name]) / seconds) * 100,
+    0,
+  );
+  const walPerEvent = (to.walBytes - from.walBytes) / (seconds * rate);
   const accepted = run.sent / (run.sent + run.failed || 1);
   const steady = probe.latencies(run.t0 + WARMUP_MS);
   return {
@@ -216,6 +254,9 @@ function summarise(
     latencies: `${formatLatencies(steady)}; ${probe.missing()} of ${probe.count} floods without an alert`,
     cpuPercent,
     peakRss,
+    boxPercent,
+    walPerEvent,
+    updates,
   };
 }
 
@@ -240,6 +281,20 @@ function report(step: StepResult): void {
     console.log(
       `  ${name.padEnd(16)} ${step.cpuPercent[name].toFixed(0).padStart(6)} ${mb(step.peakRss[name]).padStart(9)}`,
     );
+  const box = step.boxPercent;
+  console.log(
+    `  box, last 3 min (% of one core, ${cpus().length * 100} % in all): machine ${box.machine.toFixed(0)}, Postgres ${box.postgres.toFixed(0)}, broker ${box.broker.toFixed(0)}, load generator ${box.generator.toFixed(0)}, the five services ${box.services.toFixed(0)}`,
+  );
+  console.log(
+    `  Postgres: ${Math.round(step.walPerEvent).toLocaleString('en-US')} B of WAL per event (last 3 min); updates (HOT share): ${Object.entries(
+      step.updates,
+    )
+      .map(
+        ([table, u]) =>
+          `${table} ${u.updates.toLocaleString('en-US')} (${(u.hot * 100).toFixed(0)} %)`,
+      )
+      .join(', ')}`,
+  );
   console.log(`  => ${step.sustained ? 'SUSTAINED' : 'not sustained'}`);
 }
 
