@@ -36,8 +36,9 @@ export function userRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): NodeDef
       return {
         process(rec) {
           const event = rec.value as ClickEvent;
+          const now = ctx.now();
           for (const rule of enabled) {
-            const alert = evaluate(rule, event, rec.timestamp);
+            const alert = evaluate(rule, event, rec.timestamp, now);
             if (alert) forwardAlert(alert, event);
           }
         },
@@ -50,11 +51,14 @@ export function userRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): NodeDef
         rule: UserRuleName,
         event: ClickEvent,
         timestamp: number,
+        now: number,
       ): FraudAlert | undefined {
         hooks.onEvaluate?.(rule);
+        const spec = USER_RULE_SPECS[rule];
+        if (!spec.counts(event)) return undefined;
         const ruleCfg = cfg.rules[rule];
         const key = userRuleKey(rule, event.user_id, userWindow(ruleCfg, timestamp).start);
-        const result = stepUserRule(USER_RULE_SPECS[rule], ruleCfg, store.get(key), event, ctx.now(), timestamp);
+        const result = stepUserRule(spec, ruleCfg, store.get(key), event, now, timestamp);
         if (!result.changed) return result.alert;
         store.put(key, result.state);
         index.add(result.state.end, key);

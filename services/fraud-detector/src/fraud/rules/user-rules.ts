@@ -47,6 +47,11 @@ export interface UserRuleResult<A = unknown> {
 /** How one rule measures a window. `add` returns undefined when the event does not count. */
 export interface UserRuleSpec<A> {
   rule: UserRuleName;
+  /**
+   * False when the event cannot count in any window (add would return undefined): the node then
+   * skips the window's lookup. Most events are not purchases, and two rules count only those.
+   */
+  counts(event: ClickEvent): boolean;
   initial(): A;
   add(acc: A, event: ClickEvent): A | undefined;
   metric(acc: A): number;
@@ -124,6 +129,7 @@ export function purchaseCents(event: Pick<ClickEvent, 'price' | 'quantity'>): nu
 
 export const clickFloodSpec: UserRuleSpec<{ events: number }> = {
   rule: 'click_flood',
+  counts: () => true,
   initial: () => ({ events: 0 }),
   add: (acc) => ({ events: acc.events + 1 }),
   metric: (acc) => acc.events,
@@ -132,6 +138,7 @@ export const clickFloodSpec: UserRuleSpec<{ events: number }> = {
 
 export const ipHoppingSpec: UserRuleSpec<{ ips: string[] }> = {
   rule: 'ip_hopping',
+  counts: (e) => e.ip !== undefined && e.ip !== '',
   initial: () => ({ ips: [] }),
   add: (acc, e) => {
     const ips = withDistinct(acc.ips, e.ip);
@@ -143,6 +150,7 @@ export const ipHoppingSpec: UserRuleSpec<{ ips: string[] }> = {
 
 export const purchaseVelocitySpec: UserRuleSpec<{ purchases: number }> = {
   rule: 'purchase_velocity',
+  counts: (e) => e.event_type === 'purchase',
   initial: () => ({ purchases: 0 }),
   add: (acc, e) => (e.event_type === 'purchase' ? { purchases: acc.purchases + 1 } : undefined),
   metric: (acc) => acc.purchases,
@@ -155,6 +163,7 @@ export const MAX_EVIDENCE_AMOUNTS = 100;
 export const highValueSpec: UserRuleSpec<{ cents: number; purchases: number; amounts: number[] }> =
   {
     rule: 'high_value',
+    counts: (e) => e.event_type === 'purchase' && purchaseCents(e) !== 0,
     initial: () => ({ cents: 0, purchases: 0, amounts: [] }),
     add: (acc, e) => {
       if (e.event_type !== 'purchase') return undefined;
@@ -171,6 +180,7 @@ export const highValueSpec: UserRuleSpec<{ cents: number; purchases: number; amo
 
 export const geoVelocitySpec: UserRuleSpec<{ countries: string[] }> = {
   rule: 'geo_velocity',
+  counts: (e) => e.country !== undefined && e.country !== null && e.country !== '',
   initial: () => ({ countries: [] }),
   add: (acc, e) => {
     const countries = withDistinct(acc.countries, e.country?.toUpperCase());
