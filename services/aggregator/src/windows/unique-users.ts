@@ -15,6 +15,8 @@ export const EXACT_LIMIT = 2000;
 const P = 14;
 const M = 1 << P;
 const ALPHA = 0.7213 / (1 + 1.079 / M);
+/** The largest rank a 32-bit hash gives (clz32 + 1). */
+const MAX_RANK = 33;
 
 /** What a partial stores: the ids while exact, else the registers in base64. */
 export type UniqueUsersJson = { ids: string[] } | { hll: string };
@@ -22,12 +24,18 @@ export type UniqueUsersJson = { ids: string[] } | { hll: string };
 export class UniqueUsers {
   private ids: Set<string> | null;
   private registers: Uint8Array | null;
-  /** The sketch's estimate until a register changes (estimating reads all 2^14 registers). */
-  private estimate: number | null = null;
+  /**
+   * Kept as registers change, so a count does not read all 2^14 registers (it did on every commit
+   * that touched the window). Σ 2^-register scaled by 2^MAX_RANK is an integer below 2^53, so the
+   * running sum is exact and equals a full scan's: the same estimate after a restore as before.
+   */
+  private scaledSum = 0;
+  private zeros = 0;
 
   private constructor(ids: Set<string> | null, registers: Uint8Array | null) {
     this.ids = ids;
     this.registers = registers;
+    if (registers) this.rescan();
   }
 
   static empty(): UniqueUsers {
@@ -40,9 +48,12 @@ export class UniqueUsers {
     const o = v as { ids?: unknown; hll?: unknown; registers?: unknown };
     if (Array.isArray(o.ids)) return new UniqueUsers(new Set(o.ids as string[]), null);
     // Duck-typed: a structured clone may come from another realm (jest), where instanceof fails.
-    if (o.ids && typeof (o.ids as Set<string>).has === 'function') return new UniqueUsers(new Set(o.ids as Set<string>), null);
-    if (typeof o.hll === 'string') return new UniqueUsers(null, new Uint8Array(Buffer.from(o.hll, 'base64')));
-    if (ArrayBuffer.isView(o.registers)) return new UniqueUsers(null, new Uint8Array(o.registers as Uint8Array));
+    if (o.ids && typeof (o.ids as Set<string>).has === 'function')
+      return new UniqueUsers(new Set(o.ids as Set<string>), null);
+    if (typeof o.hll === 'string')
+      return new UniqueUsers(null, new Uint8Array(Buffer.from(o.hll, 'base64')));
+    if (ArrayBuffer.isView(o.registers))
+      return new UniqueUsers(null, new Uint8Array(o.registers as Uint8Array));
     return UniqueUsers.empty();
   }
 
@@ -56,13 +67,14 @@ export class UniqueUsers {
       if (this.ids.size > EXACT_LIMIT) this.toSketch();
       return;
     }
-    if (addToRegisters(this.registers!, userId)) this.estimate = null;
+    this.addToSketch(userId);
   }
 
   count(): number {
     if (this.ids) return this.ids.size;
-    this.estimate ??= estimate(this.registers!);
-    return this.estimate;
+    const raw = (ALPHA * M * M) / (this.scaledSum / 2 ** MAX_RANK);
+    if (raw <= 2.5 * M && this.zeros > 0) return Math.round(M * Math.log(M / this.zeros));
+    return Math.round(raw);
   }
 
   toJSON(): UniqueUsersJson {
@@ -71,33 +83,34 @@ export class UniqueUsers {
   }
 
   private toSketch(): void {
-    const registers = new Uint8Array(M);
-    for (const id of this.ids!) addToRegisters(registers, id);
-    this.registers = registers;
+    const ids = this.ids!;
+    this.registers = new Uint8Array(M);
     this.ids = null;
-    this.estimate = null;
+    this.rescan();
+    for (const id of ids) this.addToSketch(id);
   }
-}
 
-/** True when a register changed. */
-function addToRegisters(registers: Uint8Array, id: string): boolean {
-  const index = hash32(id, 0x9747b28c) >>> (32 - P);
-  const rank = Math.clz32(hash32(id, 0x5bd1e995)) + 1;
-  if (rank <= registers[index]) return false;
-  registers[index] = rank;
-  return true;
-}
-
-function estimate(registers: Uint8Array): number {
-  let sum = 0;
-  let zeros = 0;
-  for (let i = 0; i < M; i++) {
-    sum += 2 ** -registers[i];
-    if (registers[i] === 0) zeros++;
+  private addToSketch(id: string): void {
+    const registers = this.registers!;
+    const index = hash32(id, 0x9747b28c) >>> (32 - P);
+    const rank = Math.clz32(hash32(id, 0x5bd1e995)) + 1;
+    const old = registers[index];
+    if (rank <= old) return;
+    registers[index] = rank;
+    this.scaledSum += 2 ** (MAX_RANK - rank) - 2 ** (MAX_RANK - old);
+    if (old === 0) this.zeros--;
   }
-  const raw = (ALPHA * M * M) / sum;
-  if (raw <= 2.5 * M && zeros > 0) return Math.round(M * Math.log(M / zeros));
-  return Math.round(raw);
+
+  private rescan(): void {
+    let sum = 0;
+    let zeros = 0;
+    for (const register of this.registers!) {
+      sum += 2 ** (MAX_RANK - Math.min(register, MAX_RANK));
+      if (register === 0) zeros++;
+    }
+    this.scaledSum = sum;
+    this.zeros = zeros;
+  }
 }
 
 /** FNV-1a over UTF-16 code units, finished with murmur3's fmix32 for avalanche. */
