@@ -3,6 +3,7 @@
  *
  *   npm run bench:e2e [-- --rates 1000,2000,4000] [--minutes 5] [--users-per-rate 8] [--floods 5] [--interval 100]
  *   npm run bench:e2e -- --rates 1000 --soak 600      (one long run: is memory flat?)
+ *   npm run bench:e2e -- --rates 2000 --soak 2400 --steady-from 15   (also: flat once state has filled?)
  *
  * For each rate, in ascending order, on a fresh stack (own database, topics and five services from
  * dist/, the local broker and Postgres; `npm run build` first):
@@ -47,6 +48,8 @@ interface Args {
   floods: number;
   interval: number;
   soak: number;
+  /** Soak: also compare the end with this minute (state that fills for longer than 2 minutes). */
+  steadyFrom: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -57,6 +60,7 @@ function parseArgs(argv: string[]): Args {
     floods: 1,
     interval: 100,
     soak: 0,
+    steadyFrom: 0,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
@@ -67,9 +71,10 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--floods') a.floods = n;
     else if (flag === '--interval') a.interval = n;
     else if (flag === '--soak') a.soak = n;
+    else if (flag === '--steady-from') a.steadyFrom = n;
     else
       throw new Error(
-        `unknown flag ${flag}: use --rates a,b,c --minutes M --users-per-rate K --floods F --interval MS --soak S`,
+        `unknown flag ${flag}: use --rates a,b,c --minutes M --users-per-rate K --floods F --interval MS --soak S --steady-from MIN`,
       );
   }
   if (a.rates.some((r) => !(r > a.floods * 60)) || a.rates.length === 0)
@@ -80,6 +85,10 @@ function parseArgs(argv: string[]): Args {
     );
   if (!(a.usersPerRate >= 1))
     throw new Error(`--users-per-rate must be >= 1 (got ${a.usersPerRate})`);
+  if (a.steadyFrom && !(a.soak && a.steadyFrom > 2 && a.steadyFrom * 60 < a.soak))
+    throw new Error(
+      `--steady-from takes a minute after 2 and before the end of --soak (got ${a.steadyFrom})`,
+    );
   if (a.soak && a.rates.length !== 1) throw new Error('--soak takes exactly one rate (--rates R)');
   return a;
 }
@@ -298,16 +307,16 @@ function report(step: StepResult): void {
   console.log(`  => ${step.sustained ? 'SUSTAINED' : 'not sustained'}`);
 }
 
-function soakVerdict(step: StepResult): void {
-  const at2 = step.samples.find((s) => s.t >= 2 * MINUTE) ?? step.samples[0];
+function soakVerdict(step: StepResult, fromMinute: number): void {
+  const from = step.samples.find((s) => s.t >= fromMinute * MINUTE) ?? step.samples[0];
   const last = step.samples[step.samples.length - 1];
   console.log(
-    `\nsoak: RSS at minute 2 vs at the end (${(last.t / 1000).toFixed(0)} s), within 10 %?`,
+    `\nsoak: RSS at minute ${fromMinute} vs at the end (${(last.t / 1000).toFixed(0)} s), within 10 %?`,
   );
   for (const name of Object.keys(last.rss)) {
-    const change = (last.rss[name] - at2.rss[name]) / at2.rss[name];
+    const change = (last.rss[name] - from.rss[name]) / from.rss[name];
     console.log(
-      `  ${name.padEnd(16)} ${mb(at2.rss[name]).padStart(8)} -> ${mb(last.rss[name]).padStart(8)}  ${(change * 100).toFixed(1)} %  ${Math.abs(change) <= 0.1 ? 'flat' : 'NOT FLAT'}`,
+      `  ${name.padEnd(16)} ${mb(from.rss[name]).padStart(8)} -> ${mb(last.rss[name]).padStart(8)}  ${(change * 100).toFixed(1)} %  ${Math.abs(change) <= 0.1 ? 'flat' : 'NOT FLAT'}`,
     );
   }
 }
@@ -352,7 +361,8 @@ async function main(): Promise<void> {
   console.log(
     `\nhighest sustained rate: ${best ? `${best.rate.toLocaleString('en-US')} events/s (p99 ingest→alert ${best.p99.toFixed(0)} ms)` : 'none of the rates tried'}; load average ${loadavg()[0].toFixed(2)}`,
   );
-  if (args.soak) soakVerdict(steps[0]);
+  if (args.soak) soakVerdict(steps[0], 2);
+  if (args.steadyFrom) soakVerdict(steps[0], args.steadyFrom);
   const dir = resolve(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const name = `e2e-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${args.soak ? '-soak' : ''}`;
