@@ -105,7 +105,7 @@ export class UniqueUsers {
     let sum = 0;
     let zeros = 0;
     for (const register of this.registers!) {
-      sum += 2 ** (MAX_RANK - Math.min(register, MAX_RANK));
+      sum += 2 ** (MAX_RANK - register);
       if (register === 0) zeros++;
     }
     this.scaledSum = sum;
