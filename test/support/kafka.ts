@@ -9,10 +9,15 @@ export function uniqueName(prefix: string): string {
   return `test.${prefix}.${Date.now()}.${randomBytes(3).toString('hex')}`;
 }
 
-export function testKafka(clientId = 'clickstream-test'): Kafka {
+/** The broker list of the global setup's broker (comma-separated). */
+export function testBrokers(): string {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers) throw new Error('KAFKA_BROKERS is not set: integration tests need the global setup');
-  return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  return brokers;
+}
+
+export function testKafka(clientId = 'clickstream-test'): Kafka {
+  return new Kafka({ clientId, brokers: testBrokers().split(','), logLevel: logLevel.NOTHING });
 }
 
 export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1): Promise<void> {

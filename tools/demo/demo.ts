@@ -24,6 +24,7 @@ import { renderAlerts, renderOverview } from '../cli/render';
 import { renderTable } from '../cli/table';
 import { FRAUD_PATTERNS, generateTraffic } from '../generate/traffic-generator';
 import { localKafkaOptions, startBroker } from '../kafka/local-kafka';
+import { logEndOffsets } from '../shared/log-end-offsets';
 
 const ROOT = resolve(__dirname, '../..');
 const SERVICES = [
@@ -143,25 +144,22 @@ async function replay(args: Args): Promise<number> {
 
 /** Every processor committed (in Postgres) every offset of the events topic. */
 async function caughtUp(brokers: string, prefix: string, dbUrl: string): Promise<void> {
-  const kafka = new Kafka({ clientId: 'demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
   const pool = new Pool({ connectionString: dbUrl, max: 1 });
+  const topic = `${prefix}clickstream.events.v1`;
   try {
     const deadline = Date.now() + 300_000;
     for (;;) {
-      // Read afresh each time: the end (last stable offset) can trail the last commit by its markers.
-      const end = (await admin.fetchTopicOffsets(`${prefix}clickstream.events.v1`)).reduce((n, p) => n + Number(p.high), 0);
+      // The high watermark: kafkajs' end (the last stable offset) can trail ingest's last 202.
+      const end = [...(await logEndOffsets(brokers, topic)).values()].reduce((n, o) => n + Number(o), 0);
       const { rows } = await pool.query<{ group_id: string; n: string }>(
         `SELECT group_id, sum(next_offset) AS n FROM stream_offsets WHERE topic = $1 AND group_id = ANY($2) GROUP BY group_id`,
-        [`${prefix}clickstream.events.v1`, PROCESSORS.map((p) => `${prefix}clickstream-${p}`)],
+        [topic, PROCESSORS.map((p) => `${prefix}clickstream-${p}`)],
       );
       if (rows.length === PROCESSORS.length && rows.every((r) => Number(r.n) >= end)) return;
       if (Date.now() > deadline) throw new Error(`processors did not catch up within 5 min: ${JSON.stringify(rows)} of ${end}`);
       await sleep(500);
     }
   } finally {
-    await admin.disconnect();
     await pool.end();
   }
 }

@@ -25,7 +25,8 @@ import {
   TrafficManifest,
 } from '../../../tools/generate/traffic-generator';
 import { RateLimiter } from '../../../tools/shared/rate-limiter';
-import { deleteTopics, testKafka, uniqueName } from '../../support/kafka';
+import { logEndOffsets } from '../../../tools/shared/log-end-offsets';
+import { deleteTopics, testBrokers, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
@@ -194,41 +195,33 @@ export class FaultStack {
     return Number(rows[0].n ?? 0);
   }
 
-  /** Lag per processor: topic end minus the offset committed in Postgres, over every source partition. */
+  /**
+   * Lag per processor: each source partition's log end (high watermark, so a batch ingest just
+   * acknowledged counts before its markers are written: see logEndOffsets) minus the offset
+   * committed in Postgres.
+   */
   async lag(names: readonly ProcessorName[]): Promise<Record<string, number>> {
-    const admin = testKafka('fault-lag').admin();
-    await admin.connect();
-    try {
-      const ends = new Map<string, Map<number, bigint>>();
-      const out: Record<string, number> = {};
-      for (const name of names) {
-        let lag = 0n;
-        for (const key of SOURCES[name]) {
-          const topic = this.topics[key];
-          if (!ends.has(topic))
-            ends.set(
-              topic,
-              new Map(
-                (await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]),
-              ),
-            );
-          const { rows } = await this.db.pool.query<{
-            partition: number;
-            next_offset: string | null;
-          }>(
-            `SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
-            [this.group(name), topic],
-          );
-          const committed = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset ?? 0)]));
-          for (const [partition, high] of ends.get(topic)!)
-            lag += high - (committed.get(partition) ?? 0n);
-        }
-        out[name] = Number(lag);
+    const ends = new Map<string, Map<number, bigint>>();
+    const out: Record<string, number> = {};
+    for (const name of names) {
+      let lag = 0n;
+      for (const key of SOURCES[name]) {
+        const topic = this.topics[key];
+        if (!ends.has(topic)) ends.set(topic, await logEndOffsets(testBrokers(), topic));
+        const { rows } = await this.db.pool.query<{
+          partition: number;
+          next_offset: string | null;
+        }>(
+          `SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
+          [this.group(name), topic],
+        );
+        const committed = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset ?? 0)]));
+        for (const [partition, high] of ends.get(topic)!)
+          lag += high - (committed.get(partition) ?? 0n);
       }
-      return out;
-    } finally {
-      await admin.disconnect();
+      out[name] = Number(lag);
     }
+    return out;
   }
 
   /** Waits until every processor's lag is 0; fails at `deadline` (epoch ms) with the last lags seen. */

@@ -1,7 +1,8 @@
 import { Pool } from 'pg';
 import { topicNames } from '@clickstream/contracts';
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
-import { deleteTopics, testKafka, uniqueName } from '../../support/kafka';
+import { logEndOffsets } from '../../../tools/shared/log-end-offsets';
+import { deleteTopics, testBrokers, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningPrometheus, startPrometheus } from '../../support/prometheus';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
@@ -168,27 +169,22 @@ async function waitForScraped(stack: ObservabilityStack, service: string, name: 
 
 /** Waits until every processor committed every record of the events topic (Postgres offsets vs the log end). */
 export async function waitForCaughtUp(stack: ObservabilityStack, timeoutMs = 60_000): Promise<void> {
-  const admin = testKafka().admin();
-  await admin.connect();
   const topic = topicNames(stack.prefix).events;
-  try {
-    await waitFor(
-      async () => {
-        const end = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
-        for (const p of PROCESSORS) {
-          const { rows } = await stack.pool.query<{ n: string | null }>(`SELECT sum(next_offset) n FROM stream_offsets WHERE group_id = $1 AND topic = $2`, [
-            `${stack.prefix}clickstream-${p}`,
-            topic,
-          ]);
-          if (Number(rows[0].n ?? 0) < end) return false;
-        }
-        return true;
-      },
-      { timeoutMs, intervalMs: 250, what: 'every processor caught up with the events topic' },
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  await waitFor(
+    async () => {
+      // The high watermark, not kafkajs' last stable offset, which trails ingest's 202 (logEndOffsets).
+      const end = [...(await logEndOffsets(testBrokers(), topic)).values()].reduce((s, n) => s + Number(n), 0);
+      for (const p of PROCESSORS) {
+        const { rows } = await stack.pool.query<{ n: string | null }>(`SELECT sum(next_offset) n FROM stream_offsets WHERE group_id = $1 AND topic = $2`, [
+          `${stack.prefix}clickstream-${p}`,
+          topic,
+        ]);
+        if (Number(rows[0].n ?? 0) < end) return false;
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 250, what: 'every processor caught up with the events topic' },
+  );
 }
 
 /** A record no processor can decode, and one Postgres refuses (a NUL in user_id), past ingest. */
