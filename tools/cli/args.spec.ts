@@ -33,6 +33,30 @@ describe('cli args', () => {
     expect(parseDuration('2d')).toBe(172_800_000);
   });
 
+  it('alerts --follow takes rules, a minimum severity, a start and a limit, with Kafka from the environment', () => {
+    const o = parseCliArgs(['alerts', '--follow', '--rule', 'click_flood,high_value', '--severity', 'medium', '--since', '10m', '--limit', '5'], { KAFKA_BROKERS: 'k1:9092,k2:9092', KAFKA_TOPIC_PREFIX: 'test.' }, now);
+    expect(o.follow).toEqual({
+      brokers: ['k1:9092', 'k2:9092'],
+      topic: 'test.clickstream.alerts.v1',
+      rules: new Set(['click_flood', 'high_value']),
+      minSeverity: 'medium',
+      sinceMs: now.getTime() - 600_000,
+      limit: 5,
+      json: false,
+    });
+    expect(parseCliArgs(['alerts', '--follow', '--json'], {}, now).follow).toMatchObject({ brokers: ['127.0.0.1:19092'], rules: null, minSeverity: null, sinceMs: null, limit: null, json: true });
+  });
+
+  it.each([
+    [['alerts', '--follow', '--rule', 'click_floods'], '--rule must be one of click_flood, ip_hopping, purchase_velocity, high_value, geo_velocity, outlier_activity, traffic_spike, traffic_drop (got "click_floods")'],
+    [['alerts', '--follow', '--severity', 'critical'], '--severity must be one of low, medium, high (got "critical")'],
+    [['alerts', '--follow', '--limit', '0'], '--limit must be a whole number from 1 to 1000000 (got "0")'],
+    [['alerts', '--follow', '--brokers', 'nohost'], '--brokers: broker "nohost" must be host:port'],
+    [['alerts', '--follow', '--user', 'u'], 'unknown option "--user" for alerts --follow'],
+  ])('alerts --follow rejects %j naming the value', (argv, message) => {
+    expect(() => parseCliArgs(argv, {}, now)).toThrow(message);
+  });
+
   it('--help', () => {
     expect(parseCliArgs(['--help'], {}, now).help).toBe(true);
   });

@@ -1,4 +1,9 @@
+import { ALERT_RULES, ALERT_SEVERITIES, AlertRule, AlertSeverity, topicNames } from '@clickstream/contracts';
+import { parseBrokers } from '../shared/kafka-event-sink';
+import type { FollowOptions } from './alerts-follow';
+
 export const DEFAULT_URL = 'http://127.0.0.1:3005';
+export const DEFAULT_BROKERS = '127.0.0.1:19092';
 
 export const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -10,6 +15,12 @@ commands:
                                     sessions, newest first
   alerts [--since D] [--rule R] [--user U] [--limit N]
                                     alerts whose window started in the last D (default 1h)
+  alerts --follow [--rule R[,R]] [--severity S] [--since D] [--limit N] [--brokers B] [--json]
+                                    tails clickstream.alerts.v1 (read_committed) as a live table:
+                                    alerts published from now on, or from D ago; S shows S and
+                                    higher (low < medium < high); exits after N alerts, or on Ctrl-C.
+                                    Kafka from --brokers, $KAFKA_BROKERS or ${DEFAULT_BROKERS};
+                                    topic prefix $KAFKA_TOPIC_PREFIX
 
 options:
   --url URL        metrics base URL, default $METRICS_URL or ${DEFAULT_URL}
@@ -42,6 +53,8 @@ export interface CliOptions {
   json: boolean;
   /** Query parameters for the API, already named as the API names them. */
   query: Record<string, string>;
+  /** `alerts --follow`: tail the topic instead of asking the API. */
+  follow?: FollowOptions;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -59,6 +72,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, now = new D
   }
   const [command, ...rest] = argv;
   if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command "${command}": use ${COMMANDS.join(', ')}`);
+  if (command === 'alerts' && rest.includes('--follow')) return parseFollow(rest.filter((a) => a !== '--follow'), env, now);
   const opts: CliOptions = { help: false, command: command as Command, url: env.METRICS_URL || DEFAULT_URL, apiKey: env.METRICS_API_KEY || undefined, json: false, query: {} };
   const flags: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
@@ -88,4 +102,52 @@ function apiQuery(command: Command, flags: Record<string, string>, now: Date): R
   const since = flags.since ?? (command === 'alerts' ? '1h' : undefined);
   if (since) q.from = new Date(now.getTime() - parseDuration(since)).toISOString();
   return q;
+}
+
+const FOLLOW_FLAGS = ['rule', 'severity', 'since', 'limit', 'brokers'];
+
+/** `alerts --follow ...`: the topic, filters and start of the tail. */
+function parseFollow(rest: string[], env: NodeJS.ProcessEnv, now: Date): CliOptions {
+  const flags: Record<string, string> = {};
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--json') {
+      json = true;
+      continue;
+    }
+    const name = rest[i].startsWith('--') ? rest[i].slice(2) : '';
+    if (!FOLLOW_FLAGS.includes(name)) throw new UsageError(`unknown option "${rest[i]}" for alerts --follow (use ${FOLLOW_FLAGS.map((f) => `--${f}`).join(', ')}, --json)`);
+    const value = rest[++i];
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    flags[name] = value;
+  }
+  const rules = flags.rule?.split(',').map((r) => r.trim());
+  for (const r of rules ?? []) {
+    if (!(ALERT_RULES as readonly string[]).includes(r)) throw new UsageError(`--rule must be one of ${ALERT_RULES.join(', ')} (got "${r}")`);
+  }
+  const severity = flags.severity;
+  if (severity !== undefined && !(ALERT_SEVERITIES as readonly string[]).includes(severity)) {
+    throw new UsageError(`--severity must be one of ${ALERT_SEVERITIES.join(', ')} (got "${severity}")`);
+  }
+  const limit = flags.limit === undefined ? null : Number(flags.limit);
+  if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000)) {
+    throw new UsageError(`--limit must be a whole number from 1 to 1000000 (got "${flags.limit}")`);
+  }
+  const brokersText = flags.brokers ?? env.KAFKA_BROKERS ?? DEFAULT_BROKERS;
+  let brokers: string[];
+  try {
+    brokers = parseBrokers(brokersText);
+  } catch (err) {
+    throw new UsageError(`--brokers: ${(err as Error).message}`);
+  }
+  const follow: FollowOptions = {
+    brokers,
+    topic: topicNames(env.KAFKA_TOPIC_PREFIX ?? '').alerts,
+    rules: rules ? new Set(rules as AlertRule[]) : null,
+    minSeverity: (severity as AlertSeverity | undefined) ?? null,
+    sinceMs: flags.since === undefined ? null : now.getTime() - parseDuration(flags.since),
+    limit,
+    json,
+  };
+  return { help: false, command: 'alerts', url: DEFAULT_URL, json, query: {}, follow };
 }

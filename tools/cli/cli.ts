@@ -1,9 +1,11 @@
 /**
  * npm run cli -- overview | sessions [--user U] | alerts [--since 1h]  [--url URL] [--api-key K] [--json]
+ * npm run cli -- alerts --follow [--rule R] [--severity S] [--since D] [--limit N]
  *
- * Calls the metrics query API and prints tables. See `npm run cli -- --help`.
+ * Calls the metrics query API and prints tables, or tails the alert topic. See `npm run cli -- --help`.
  */
 import { CliOptions, parseCliArgs, USAGE, UsageError } from './args';
+import { followAlerts } from './alerts-follow';
 import { renderAlerts, renderOverview, renderSessions } from './render';
 
 const EXIT_OK = 0;
@@ -46,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   try {
+    if (options.follow) {
+      const stop = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+      await followAlerts(options.follow, { line: (t) => console.log(t), warn: (t) => console.error(`cli: ${t}`) }, stop.signal);
+      return EXIT_OK;
+    }
     console.log(render(options, await request(options)));
     return EXIT_OK;
   } catch (err) {

@@ -1,11 +1,12 @@
 import { Pool } from 'pg';
-import { ALERT_RULES, FraudAlert, fraudAlertSchema, topicNames, validateEvent } from '@clickstream/contracts';
+import { ALERT_RULES, ALERT_SEVERITIES, FraudAlert, fraudAlertSchema, topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
 import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud/rules/rule-config';
 import { ExpectedAlert, FRAUD_PATTERNS, generateTraffic, TrafficManifest } from '../../../tools/generate/traffic-generator';
-import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
+import { deleteTopics, readWholeTopic, testBrokers, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
+import { LineReader, startFollowCli, startReadmeConsumer } from './alert-readers';
 
 /*
  * ingest → 1 aggregator + 2 fraud-detectors on 6 partitions, over generated traffic with every SPEC §7
@@ -70,24 +71,43 @@ describe('ingest → aggregator + 2 fraud-detectors: every SPEC §7 pattern and 
     await runFraud(input, { kills: [] });
   });
 
-  it('gives the same alerts, none twice on the topic, with a fraud-detector SIGKILLed twice mid-stream', async () => {
-    await runFraud(input, { kills: [0.3, 0.65] });
+  it('gives the same alerts, none twice on the topic, with a fraud-detector SIGKILLed twice mid-stream; the README consumer and alerts --follow get each once', async () => {
+    await runFraud(input, { kills: [0.3, 0.65], readers: true });
   });
 });
 
-async function runFraud(input: Input, o: { kills: number[] }): Promise<void> {
+/** What `alerts --follow` is asked for in the crash run: two medium rules and a low one it must filter out. */
+const FOLLOW_RULES = ['click_flood', 'traffic_spike', 'outlier_activity'] as const;
+const FOLLOW_MIN_SEVERITY = 'medium';
+
+async function runFraud(input: Input, o: { kills: number[]; readers?: boolean }): Promise<void> {
   const prefix = `${uniqueName('fraud')}.`;
   const topics = topicNames(prefix);
   const appId = `${prefix}clickstream-fraud-detector`;
   const db = await createMigratedDatabase('clickstream_fraud');
   const env = { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), STREAMS_SESSION_TIMEOUT_MS: '6000', DATABASE_URL: db.url };
   const running: RunningService[] = [];
+  const readers: LineReader[] = [];
   const start = async (name: string) => {
     const svc = await startService(name, env);
     running.push(svc);
     return svc;
   };
   try {
+    // The topics exist before any reader subscribes (a kafkajs consumer would create a missing one).
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }), waitForLeaders: true });
+    await admin.disconnect();
+    const kafkaEnv = { KAFKA_BROKERS: testBrokers(), KAFKA_TOPIC_PREFIX: prefix };
+    const follows = input.manifest.expected.filter(
+      (e) => (FOLLOW_RULES as readonly string[]).includes(e.rule) && ALERT_SEVERITIES.indexOf(DEFAULT_FRAUD_CONFIG.rules[e.rule].severity) >= ALERT_SEVERITIES.indexOf(FOLLOW_MIN_SEVERITY),
+    );
+    if (o.readers) {
+      readers.push(startReadmeConsumer({ ...kafkaEnv, ALERTS_GROUP: `${prefix}readme-consumer` }));
+      const args = ['--rule', FOLLOW_RULES.join(','), '--severity', FOLLOW_MIN_SEVERITY, '--since', '1h', '--limit', String(follows.length), '--json'];
+      readers.push(startFollowCli(args, kafkaEnv));
+    }
     const ingest = await start('ingest');
     await waitForHttpOk(ingest, '/health/ready', 60_000);
     for (const body of input.bodies) {
@@ -112,8 +132,13 @@ async function runFraud(input: Input, o: { kills: number[] }): Promise<void> {
     }
 
     await waitUntilDone(db.pool, input, appId, topics.events);
+    if (o.readers) {
+      await expectFollowed(readers[1], follows.map(expectedId));
+      await expectReadmeConsumed(readers[0], input.manifest.expected.map(expectedId));
+    }
     await expectAlerts(db.pool, input.manifest.expected, topics.alerts);
   } finally {
+    await Promise.all(readers.map((r) => r.stop()));
     await Promise.all(running.map((s) => s.stop('SIGKILL')));
     await db.drop().catch(() => undefined);
     await deleteTopics(testKafka(), Object.values(topics)).catch(() => undefined);
@@ -176,6 +201,31 @@ async function waitUntilDone(pool: Pool, input: Input, appId: string, eventsTopi
     ],
   ];
   for (const [what, probe] of checks) await waitFor(probe, { timeoutMs: 150_000, intervalMs: 200, what });
+}
+
+/** `alerts --follow --limit N` exits by itself after N rows: exactly the wanted alerts, each once. */
+async function expectFollowed(cli: LineReader, wantIds: string[]): Promise<void> {
+  await waitFor(() => cli.child.exitCode !== null || cli.child.signalCode !== null, { timeoutMs: 60_000, what: `alerts --follow exits after ${wantIds.length} rows (${cli.lines.length} so far; stderr: ${cli.stderr().slice(-500)})` });
+  expect({ code: await cli.exited, stderr: cli.stderr() }).toEqual({ code: 0, stderr: '' });
+  const shown = cli.lines.map((l) => fraudAlertSchema.parse(JSON.parse(l)));
+  expect(shown.map((a) => a.alert_id).sort()).toEqual([...wantIds].sort());
+}
+
+/**
+ * The README's consumer prints only what the committed log holds, and expectAlerts then shows that
+ * the log holds each expected alert once; so once it printed as many lines as there are alerts,
+ * they must be exactly the expected ones (a repeat would leave one missing).
+ */
+async function expectReadmeConsumed(reader: LineReader, wantIds: string[]): Promise<void> {
+  await waitFor(() => reader.lines.length >= wantIds.length, {
+    timeoutMs: 60_000,
+    what: () => `the README consumer to print ${wantIds.length} alerts (${reader.lines.length} so far; stderr: ${reader.stderr().slice(-500)})`,
+  });
+  // Stopped first: readWholeTopic (expectAlerts) appends end markers, which are not alerts.
+  await reader.stop();
+  const lines = reader.lines.map((l) => JSON.parse(l) as { key: string; alert_id: string; rule: string });
+  expect(lines.map((l) => l.alert_id).sort()).toEqual([...wantIds].sort());
+  for (const l of lines) expect(l.key).toBe(l.alert_id.split(':')[1]);
 }
 
 const expectedId = (a: ExpectedAlert) => `${a.rule}:${a.user_id ?? '*'}:${a.window_start}`;
