@@ -4,6 +4,7 @@ export * from './event-id';
 export * from './validation-issue';
 export * from './storable-value';
 export * from './event.schema';
+export * from './event-idempotency';
 export * from './topics';
 export * from './records';
 export * from './csv';

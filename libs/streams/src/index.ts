@@ -4,6 +4,7 @@ export * from './core/watermark';
 export * from './core/store';
 export * from './core/topology';
 export * from './core/task';
+export * from './core/dedupe';
 export * from './core/operators/windowed-aggregate';
 export * from './core/operators/session-aggregate';
 export * from './testing/topology-test-driver';

@@ -110,6 +110,9 @@ export const streamsConfig = defineConfig(
     STREAMS_STALL_TIMEOUT_MS: env.int(60_000, 1000, 24 * 3_600_000),
     // Late and dead-letter records cut the original payload above this (under the broker's 1 MiB).
     STREAMS_MAX_PAYLOAD_BYTES: env.int(512 * 1024, 1024, 900_000),
+    // Event ids are remembered this long behind the watermark (event time) to drop retried events;
+    // 0 turns deduplication off. Default 24 h.
+    STREAMS_DEDUPE_HORIZON_MS: env.int(24 * 3_600_000, 0, 30 * 24 * 3_600_000),
   },
   (v) => ({
     allowedLatenessMs: v.STREAMS_ALLOWED_LATENESS_MS,
@@ -122,6 +125,7 @@ export const streamsConfig = defineConfig(
     restartBackoffMaxMs: Math.max(v.STREAMS_RESTART_BACKOFF_MAX_MS, v.STREAMS_RESTART_BACKOFF_INITIAL_MS),
     stallTimeoutMs: v.STREAMS_STALL_TIMEOUT_MS,
     maxPayloadBytes: v.STREAMS_MAX_PAYLOAD_BYTES,
+    dedupeHorizonMs: v.STREAMS_DEDUPE_HORIZON_MS,
   }),
 );
 

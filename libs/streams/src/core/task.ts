@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DedupeCommit, DedupeEntry, DedupeIndex, hashFingerprint } from './dedupe';
 import { KeyValueStore } from './store';
 import { BranchContext, GraphNode, NodeInstance, ProcessorContext, Rec, SinkDefinition, SinkPosition, SourceDefinition, TableSinkDefinition, Topology } from './topology';
 import { PartitionWatermark, WatermarkState } from './watermark';
@@ -76,7 +77,11 @@ export interface TaskCommit {
   processed: number;
   late: number;
   deadLettered: number;
+  /** Records dropped as repeats of an id seen before (the source's dedupe); absent: 0. */
+  duplicates?: number;
   deadLetters: DeadLetterNote[];
+  /** Ids to remember and forget (the source's dedupe); absent or null when the source has none. */
+  dedupe?: DedupeCommit | null;
   /** Oldest event time accepted (not late) since the last commit; null when none. */
   minAcceptedTime: number | null;
 }
@@ -135,7 +140,10 @@ export class StreamTask {
   /** Results of sinks with a rowKey: the latest per sink and row, turned into rows at commit. */
   private lazyTables = new Map<TableSinkDefinition, Map<string, LazyWrite>>();
   private pendingLazy: Array<LazyWrite & { sink: TableSinkDefinition; id: string }> = [];
-  private counts = { processed: 0, late: 0, deadLettered: 0 };
+  private counts = { processed: 0, late: 0, deadLettered: 0, duplicates: 0 };
+  private readonly dedupe: DedupeIndex | undefined;
+  /** Values deserialised ahead of processing (dedupeLookups), so each record is parsed once. */
+  private readonly decoded = new WeakMap<RawRecord, Decoded>();
   private deadLetters: DeadLetterNote[] = [];
   /** Offsets the runtime isolated (see quarantine). */
   private readonly quarantined = new Map<string, QuarantinedRecord>();
@@ -151,6 +159,7 @@ export class StreamTask {
     const source = topology.sources.get(topic);
     if (!source) throw new TaskError(`topic ${topic} is not a source of ${topology.applicationId}`);
     this.source = source.definition;
+    this.dedupe = source.definition.dedupe ? new DedupeIndex(source.definition.dedupe) : undefined;
     for (const name of topology.stores) this.stores.set(name, this.journaled(new KeyValueStore(name)));
     for (const [name, entries] of restore?.stores ?? []) {
       const store = this.stores.get(name);
@@ -274,16 +283,58 @@ export class StreamTask {
     for (const raw of records) this.processOne(raw);
   }
 
+  /**
+   * The ids of `records` (not yet consumed) that the source's dedupe cannot answer from memory: the
+   * runtime looks them up (one query per batch) and hands the answer to learnDuplicates before
+   * process(). Deserialises each record once; process() reuses the value.
+   */
+  dedupeLookups(records: RawRecord[]): string[] {
+    if (!this.dedupe) return [];
+    const ids: string[] = [];
+    for (const raw of records) {
+      if (this.nextOffset !== null && BigInt(raw.offset) < this.nextOffset) continue;
+      const d = this.decode(raw);
+      if (!('value' in d)) continue;
+      const id = this.source.dedupe!.id(d.value);
+      if (storableId(id)) ids.push(id);
+    }
+    return this.dedupe.unknown(ids);
+  }
+
+  /** What the store of remembered ids holds for the ids dedupeLookups asked about. */
+  learnDuplicates(entries: Iterable<[string, DedupeEntry]>): void {
+    this.dedupe?.learn(entries);
+  }
+
+  private decode(raw: RawRecord): Decoded {
+    const cached = this.decoded.get(raw);
+    if (cached) return cached;
+    let d: Decoded;
+    if (raw.value === null) d = { error: new PoisonError('deserialization_failed', 'record has no value (tombstone)') };
+    else {
+      try {
+        d = { value: this.source.valueSerde.deserialize(raw.value) };
+      } catch (err) {
+        d = { error: new PoisonError('deserialization_failed', (err as Error).message) };
+      }
+    }
+    this.decoded.set(raw, d);
+    return d;
+  }
+
   private processOne(raw: RawRecord): void {
     const offset = BigInt(raw.offset);
     if (this.nextOffset !== null && offset < this.nextOffset) return;
     this.nextOffset = offset + 1n;
     const quarantined = this.quarantined.get(raw.offset);
     if (quarantined) return this.deadLetter(raw, new PoisonError(quarantined.reason, quarantined.message), 1);
+    const decoded = this.decode(raw);
+    this.decoded.delete(raw);
+    if (this.dedupe && 'value' in decoded && !this.firstOccurrence(raw, decoded.value)) return;
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
       try {
-        this.attempt(raw);
+        this.attempt(raw, decoded);
         return;
       } catch (err) {
         lastError = err;
@@ -292,16 +343,30 @@ export class StreamTask {
     this.deadLetter(raw, lastError, this.options.maxRetries + 1);
   }
 
-  private attempt(raw: RawRecord): void {
+  /** The dedupe's verdict: false when the record is a duplicate (counted) or a conflict (dead-lettered). */
+  private firstOccurrence(raw: RawRecord, value: unknown): boolean {
+    const definition = this.source.dedupe!;
+    const id = definition.id(value);
+    const timestamp = this.source.timestamp(value);
+    // Without a storable id or a usable time there is nothing to judge; processing decides what it is.
+    if (!storableId(id) || !Number.isFinite(timestamp)) return true;
+    const wm = this.wm.current;
+    const verdict = this.dedupe!.judge(id, hashFingerprint(definition.fingerprint(value)), timestamp, wm === null ? null : wm - definition.horizonMs);
+    if (verdict.kind === 'first') return true;
+    if (verdict.kind === 'duplicate') {
+      this.counts.duplicates++;
+      return false;
+    }
+    const message = `${definition.name}: id ${JSON.stringify(id)} was first seen with other content (event time ${new Date(verdict.first.eventTime).toISOString()}); the first one counts`;
+    this.deadLetter(raw, new PoisonError('conflicting_duplicate', message), 1);
+    return false;
+  }
+
+  private attempt(raw: RawRecord, decoded: Decoded): void {
     const src = this.source;
     const key = raw.key === null ? null : src.keySerde.deserialize(raw.key);
-    if (raw.value === null) throw new PoisonError('deserialization_failed', 'record has no value (tombstone)');
-    let value: unknown;
-    try {
-      value = src.valueSerde.deserialize(raw.value);
-    } catch (err) {
-      throw new PoisonError('deserialization_failed', (err as Error).message);
-    }
+    if ('error' in decoded) throw decoded.error;
+    const value = decoded.value;
     const timestamp = src.timestamp(value);
     if (!Number.isFinite(timestamp)) throw new PoisonError('invalid_timestamp', `event time is not a number (got ${String(timestamp)})`);
     if (this.wm.isLate(timestamp)) {
@@ -475,9 +540,9 @@ export class StreamTask {
     );
   }
 
-  /** Records accounted since the last takeCommit (processed, late or dead-lettered). */
+  /** Records accounted since the last takeCommit (processed, late, dead-lettered or duplicate). */
   pendingRecords(): number {
-    return this.counts.processed + this.counts.late + this.counts.deadLettered;
+    return this.counts.processed + this.counts.late + this.counts.deadLettered + this.counts.duplicates;
   }
 
   /** Takes the changes since the last commit. The caller commits them or discards the task. */
@@ -499,15 +564,22 @@ export class StreamTask {
       ...this.counts,
       deadLetters: this.deadLetters,
       minAcceptedTime: this.minAcceptedTime,
+      dedupe: this.dedupe?.take(this.wm.current) ?? null,
     };
     this.deadLetters = [];
     this.minAcceptedTime = null;
     this.tableWrites = [];
     this.outbox = [];
-    this.counts = { processed: 0, late: 0, deadLettered: 0 };
+    this.counts = { processed: 0, late: 0, deadLettered: 0, duplicates: 0 };
     return commit;
   }
 }
+
+/** Postgres text cannot hold NUL: such an id is not remembered (its record is refused on storage anyway). */
+const storableId = (id: string | null): id is string => id !== null && !id.includes('\u0000');
+
+/** A record's value as deserialised, or why it could not be. */
+type Decoded = { value: unknown } | { error: PoisonError };
 
 interface LazyWrite {
   rec: Rec;

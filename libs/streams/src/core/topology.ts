@@ -1,3 +1,4 @@
+import { DedupeDefinition } from './dedupe';
 import { Serde } from './serde';
 import { KeyValueStore } from './store';
 import { WindowSpec } from './windows';
@@ -47,6 +48,8 @@ export interface SourceDefinition<V = unknown> {
   valueSerde: Serde<V>;
   /** Event time of a record, in epoch ms. */
   timestamp: (value: V) => number;
+  /** Drop repeats of a record by its idempotency key (see dedupe.ts); none when unset. */
+  dedupe?: DedupeDefinition<V>;
 }
 
 export interface TopicSinkDefinition<V = unknown> {

@@ -52,3 +52,23 @@ export const STREAMS_STATE_BYTEA_UP = [
 export const STREAMS_STATE_BYTEA_DOWN = [
   `ALTER TABLE stream_state ALTER COLUMN value TYPE jsonb USING convert_from(value, 'UTF8')::jsonb`,
 ];
+
+/**
+ * Ids a source's dedupe remembers (core/dedupe.ts): one row per id first seen, written in the commit
+ * that moves the offset and forgotten once the watermark is a horizon past its event time (hence
+ * the index). `fingerprint` is a hash of the content, to tell a retry from a conflicting reuse.
+ */
+export const STREAMS_DEDUPE_UP = [
+  `CREATE TABLE stream_dedupe (
+     app_id      text    NOT NULL,
+     topic       text    NOT NULL,
+     partition   integer NOT NULL,
+     id          text    NOT NULL,
+     fingerprint text    NOT NULL,
+     event_time  bigint  NOT NULL,
+     PRIMARY KEY (app_id, topic, partition, id)
+   )`,
+  `CREATE INDEX stream_dedupe_event_time ON stream_dedupe (app_id, topic, partition, event_time)`,
+];
+
+export const STREAMS_DEDUPE_DOWN = [`DROP TABLE stream_dedupe`];

@@ -434,6 +434,13 @@ export class StreamsApp {
       const started = process.hrtime.bigint();
       const records: RawRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
       try {
+        // One query per batch for the ids the dedupe does not hold in memory.
+        const lookups = live.task.dedupeLookups(records);
+        if (lookups.length) live.task.learnDuplicates(await this.repo.rememberedIds(live.id, lookups));
+      } catch (err) {
+        return this.fail(live, 'dedupe', err);
+      }
+      try {
         const rest = await this.processIsolated(live, records, heartbeat);
         if (rest === null) return;
         for (let i = 0; i < rest.length; i += this.o.chunkSize) {
@@ -527,7 +534,7 @@ export class StreamsApp {
     live.flushScheduled = false;
     live.lastCommitAt = Date.now();
     const c = live.task.takeCommit();
-    const range: CommitRange = { from: live.committed, to: c.nextOffset, records: c.processed + c.late + c.deadLettered };
+    const range: CommitRange = { from: live.committed, to: c.nextOffset, records: c.processed + c.late + c.deadLettered + (c.duplicates ?? 0) };
     live.inflight = this.commit(live, c, range);
   }
 
@@ -548,6 +555,7 @@ export class StreamsApp {
     this.metrics.processed.inc(labels, c.processed);
     if (c.late) this.metrics.late.inc(labels, c.late);
     if (c.deadLettered) this.metrics.deadLettered.inc(labels, c.deadLettered);
+    if (c.duplicates) this.metrics.duplicates.inc(labels, c.duplicates);
     for (const d of c.deadLetters) this.o.logger.error({ ...this.context(live), offset: d.offset, reason: d.reason, err: d.message }, 'record dead-lettered');
     if (c.watermark.watermark !== null) this.metrics.watermarkLag.set(labels, (this.o.clock() - c.watermark.watermark) / 1000);
     try {

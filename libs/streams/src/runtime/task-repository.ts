@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { DedupeCommit, DedupeEntry } from '../core/dedupe';
 import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task';
 import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
 import { WatermarkState } from '../core/watermark';
@@ -84,6 +85,16 @@ export class TaskRepository {
         stores,
       };
     });
+  }
+
+  /** The remembered ids among `ids` (the source's dedupe), with their content hash and event time. */
+  async rememberedIds(t: TaskIdentity, ids: string[]): Promise<Array<[string, DedupeEntry]>> {
+    const { rows } = await this.pool.query<{ id: string; fingerprint: string; event_time: string }>(
+      `SELECT id, fingerprint, event_time FROM stream_dedupe
+        WHERE app_id = $1 AND topic = $2 AND partition = $3 AND id = ANY($4::text[])`,
+      [t.appId, t.topic, t.partition, ids],
+    );
+    return rows.map((r) => [r.id, { fingerprint: r.fingerprint, eventTime: Number(r.event_time) }]);
   }
 
   /** Committed watermarks of every partition of `topic`, for the global watermark. */
@@ -176,6 +187,7 @@ export class TaskRepository {
       ...stateCtes(q, task, c.storeChanges),
       ...tableCtes(q, c.tableWrites),
       ...outboxCtes(q, task, c.outbox, publishedBelow),
+      ...dedupeCtes(q, task, c.dedupe ?? null),
     ];
     const floorOk = floorCheck ? '(SELECT ok FROM floor_ok)' : 'true';
     const { rows } = await this.pool.query<{ fenced: string; floor_ok: boolean }>(
@@ -310,6 +322,26 @@ function outboxCtes(
     SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
       FROM unnest(${q.add(outbox.map((m) => m.seq))}::bigint[], ${q.add(outbox.map((m) => m.topic))}::text[], ${q.add(outbox.map((m) => m.key))}::text[], ${q.add(outbox.map((m) => m.value))}::text[]) AS o(seq, target_topic, key, value)
      WHERE ${GUARD})`);
+  return out;
+}
+
+/** Ids first seen in this commit are remembered; ids the watermark left behind the horizon are forgotten. */
+function dedupeCtes(q: Statement, [app, topic, partition]: string[], d: DedupeCommit | null): string[] {
+  if (!d) return [];
+  const out: string[] = [];
+  if (d.forgetBefore !== null) {
+    out.push(`dedupe_del AS (DELETE FROM stream_dedupe WHERE app_id = ${app} AND topic = ${topic} AND partition = ${partition}
+      AND event_time < ${q.add(d.forgetBefore)}::bigint AND ${GUARD})`);
+  }
+  if (d.remember.length) {
+    // Only ids absent from memory and from the batch's lookup get here; DO NOTHING keeps the first
+    // row the truth should one race in anyway, rather than failing every retry of the commit.
+    out.push(`dedupe_ins AS (INSERT INTO stream_dedupe (app_id, topic, partition, id, fingerprint, event_time)
+      SELECT ${app}, ${topic}, ${partition}, d.id, d.fingerprint, d.event_time
+        FROM unnest(${q.add(d.remember.map(([id]) => id))}::text[], ${q.add(d.remember.map(([, e]) => e.fingerprint))}::text[], ${q.add(d.remember.map(([, e]) => e.eventTime))}::bigint[]) AS d(id, fingerprint, event_time)
+       WHERE ${GUARD}
+      ON CONFLICT (app_id, topic, partition, id) DO NOTHING)`);
+  }
   return out;
 }
 

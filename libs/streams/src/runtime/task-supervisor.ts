@@ -5,7 +5,7 @@ import { StreamsLogger } from './logger';
 import { StreamsMetrics } from './metrics';
 
 /** Where in a task's life a failure happened. */
-export type FailureStage = 'process' | 'commit' | 'publish' | 'punctuate' | 'restore';
+export type FailureStage = 'process' | 'dedupe' | 'commit' | 'publish' | 'punctuate' | 'restore';
 
 /** The offsets a failed commit covered: [from, to), and how many records it held. */
 export interface CommitRange {

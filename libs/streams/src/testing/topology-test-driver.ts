@@ -1,3 +1,4 @@
+import { DedupeEntry } from '../core/dedupe';
 import { RawRecord, StreamTask, TaskCommit, TaskOptions, TaskRestore } from '../core/task';
 import { mergeTableRow, Topology } from '../core/topology';
 
@@ -22,6 +23,8 @@ interface TaskSlot {
   task: StreamTask;
   offset: number;
   committed: TaskRestore;
+  /** The ids the source's dedupe remembered, as the runtime's stream_dedupe table holds them. */
+  remembered: Map<string, DedupeEntry>;
 }
 
 /**
@@ -37,6 +40,8 @@ export class TopologyTestDriver {
   private readonly tasks = new Map<string, TaskSlot>();
   private readonly topics = new Map<string, OutputRecord<string>[]>();
   private readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
+  /** Records dropped as duplicates so far, over every task. */
+  duplicates = 0;
 
   constructor(
     private readonly topology: Topology,
@@ -63,7 +68,7 @@ export class TopologyTestDriver {
     let slot = this.tasks.get(id);
     if (!slot) {
       const committed: TaskRestore = { stores: new Map(), watermark: null, nextOffset: null, nextSeq: 0 };
-      slot = { task: new StreamTask(this.topology, topic, partition, this.options), offset: 0, committed };
+      slot = { task: new StreamTask(this.topology, topic, partition, this.options), offset: 0, committed, remembered: new Map() };
       this.tasks.set(id, slot);
     }
     return slot;
@@ -85,6 +90,9 @@ export class TopologyTestDriver {
       value: value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
       offset: String(slot.offset++),
     };
+    // As the runtime: the ids memory cannot answer are looked up in the committed table first.
+    const lookups = slot.task.dedupeLookups([raw]);
+    if (lookups.length) slot.task.learnDuplicates(lookups.filter((id) => slot.remembered.has(id)).map((id) => [id, slot.remembered.get(id)!]));
     slot.task.process([raw]);
     this.commit(slot);
   }
@@ -130,6 +138,12 @@ export class TopologyTestDriver {
       }
       committed.stores.set(store, [...current]);
     }
+    if (c.dedupe) {
+      const forget = c.dedupe.forgetBefore;
+      if (forget !== null) for (const [id, e] of slot.remembered) if (e.eventTime < forget) slot.remembered.delete(id);
+      for (const [id, e] of c.dedupe.remember) if (!slot.remembered.has(id)) slot.remembered.set(id, e);
+    }
+    this.duplicates += c.duplicates ?? 0;
     committed.watermark = c.watermark;
     committed.nextOffset = c.nextOffset;
     committed.nextSeq = c.nextSeq;
@@ -162,6 +176,11 @@ export class TopologyTestDriver {
     const s = this.slot(topic, partition).task.stores.get(name);
     if (!s) throw new Error(`no store ${name}`);
     return new Map([...s.entries()] as Array<[string, V]>);
+  }
+
+  /** Ids the source's dedupe remembers in committed state (the runtime's stream_dedupe rows). */
+  rememberedIds(partition = 0, topic = [...this.topology.sources.keys()][0]): string[] {
+    return [...this.slot(topic, partition).remembered.keys()].sort();
   }
 
   watermark(partition = 0, topic = [...this.topology.sources.keys()][0]): number | null {

@@ -31,7 +31,7 @@ import { windowFinaliser } from './window-finaliser';
         });
         const appId = `${kafka.config.topicPrefix}${AGGREGATOR_APP_ID}`;
         return {
-          topology: aggregatorTopology({ topics: kafka.topics, windowSizesMs: cfg.windowSizesMs, applicationId: appId, onEvent: folded }),
+          topology: aggregatorTopology({ topics: kafka.topics, windowSizesMs: cfg.windowSizesMs, applicationId: appId, dedupeHorizonMs: streams.dedupeHorizonMs, onEvent: folded }),
           stages: [
             {
               ...windowFinaliser({

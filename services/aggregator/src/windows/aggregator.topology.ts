@@ -1,4 +1,4 @@
-import { ClickEvent, TopicNames } from '@clickstream/contracts';
+import { ClickEvent, clickEventIdempotency, TopicNames } from '@clickstream/contracts';
 import { KStream, Serdes, Topology, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
 import {
   addToProduct,
@@ -26,6 +26,8 @@ export interface AggregatorTopologyOptions {
   /** Tumbling window sizes in ms (SPEC §6: 1 min, 5 min, 1 h). */
   windowSizesMs: number[];
   applicationId?: string;
+  /** Drop retried events by event_id for this long behind the watermark; 0 or unset: no dedupe. */
+  dedupeHorizonMs?: number;
   /** Called with each window size label and event count it folds in (metrics); must not throw. */
   onEvent?: (size: string) => void;
 }
@@ -45,6 +47,7 @@ export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
       keySerde: Serdes.string(),
       valueSerde: Serdes.json<ClickEvent>(),
       timestamp: (e) => Date.parse(e.event_time),
+      dedupe: o.dedupeHorizonMs ? { name: 'aggregator-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs } : undefined,
     })
     .map<WindowEvent>('aggregator-compact-event', toWindowEvent);
 

@@ -1,10 +1,4 @@
-import {
-  AggregateRecord,
-  alertKey,
-  ClickEvent,
-  FraudAlert,
-  TopicNames,
-} from '@clickstream/contracts';
+import { AggregateRecord, alertKey, ClickEvent, clickEventIdempotency, FraudAlert, TopicNames } from '@clickstream/contracts';
 import { ColumnTypes, KStream, Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { trafficRulesNode } from './nodes/traffic-rules.node';
@@ -32,6 +26,8 @@ export interface FraudTopologyOptions extends FraudHooks {
   topics: Pick<TopicNames, 'events' | 'aggregates' | 'alerts'>;
   cfg: FraudConfig;
   applicationId?: string;
+  /** Drop retried events by event_id for this long behind the watermark; 0 or unset: no dedupe. */
+  dedupeHorizonMs?: number;
 }
 
 /**
@@ -55,6 +51,7 @@ export function fraudTopology(o: FraudTopologyOptions): Topology {
     keySerde: Serdes.string(),
     valueSerde: Serdes.json<ClickEvent>(),
     timestamp: (e) => Date.parse(e.event_time),
+    dedupe: o.dedupeHorizonMs ? { name: 'fraud-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs } : undefined,
   });
   sinkAlerts(events.process<FraudAlert>(userRulesNode(o.cfg, hooks)), 'fraud-user', o);
 

@@ -48,6 +48,7 @@ import { outlierStage } from './outlier-stage';
             cfg,
             // Deployments sharing a cluster (KAFKA_TOPIC_PREFIX) get their own consumer group.
             applicationId: `${kafka.config.topicPrefix}${FRAUD_DETECTOR_APP_ID}`,
+            dedupeHorizonMs: streams.dedupeHorizonMs,
             ...hooks,
           }),
           stages: cfg.rules.outlier_activity.enabled

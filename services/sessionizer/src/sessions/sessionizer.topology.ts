@@ -1,4 +1,4 @@
-import { ClickEvent, TopicNames } from '@clickstream/contracts';
+import { ClickEvent, clickEventIdempotency, TopicNames } from '@clickstream/contracts';
 import { Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
 import {
   addToSession,
@@ -20,6 +20,8 @@ export interface SessionizerTopologyOptions {
   gapMs: number;
   maxDurationMs: number;
   applicationId?: string;
+  /** Drop retried events by event_id for this long behind the watermark; 0 or unset: no dedupe. */
+  dedupeHorizonMs?: number;
   /** Called once per closed session (metrics); must not throw. */
   onClosed?: (row: SessionRow) => void;
 }
@@ -40,6 +42,7 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
       keySerde: Serdes.string(),
       valueSerde: Serdes.json<ClickEvent>(),
       timestamp: (e) => Date.parse(e.event_time),
+      dedupe: o.dedupeHorizonMs ? { name: 'sessionizer-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs } : undefined,
     })
     .map<SessionEvent>('sessionizer-compact-event', toSessionEvent)
     .sessionAggregate<SessionAggregate>('sessionizer-session-window', {

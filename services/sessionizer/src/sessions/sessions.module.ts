@@ -30,6 +30,7 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
             maxDurationMs: cfg.maxDurationMs,
             // Deployments sharing a cluster (KAFKA_TOPIC_PREFIX) get their own consumer group.
             applicationId: `${kafka.config.topicPrefix}${SESSIONIZER_APP_ID}`,
+            dedupeHorizonMs: streams.dedupeHorizonMs,
             onClosed: () => closedTotal.inc(),
           }),
           // Live traffic touches a different user per event, so the cost is per key per commit: commit

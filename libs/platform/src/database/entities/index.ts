@@ -1,5 +1,5 @@
 import { AggregateProgressEntity, AlertEntity, FraudUserActivityEntity, ProductHourAggregateEntity, SessionEntity, WindowAggregateEntity } from './results.entities';
-import { StreamOffsetEntity, StreamOutboxEntity, StreamStateEntity } from './runtime.entities';
+import { StreamDedupeEntity, StreamOffsetEntity, StreamOutboxEntity, StreamStateEntity } from './runtime.entities';
 
 export * from './results.entities';
 export * from './runtime.entities';
@@ -15,4 +15,5 @@ export const ENTITIES = [
   StreamOffsetEntity,
   StreamStateEntity,
   StreamOutboxEntity,
+  StreamDedupeEntity,
 ];

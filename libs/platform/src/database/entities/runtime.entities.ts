@@ -44,3 +44,16 @@ export class StreamOutboxEntity {
   @Column('text', { nullable: true }) key!: string | null;
   @Column('text') value!: string;
 }
+
+/** Event ids a processor's dedupe remembers, until the watermark is a horizon past their event time. */
+@Entity({ name: 'stream_dedupe' })
+export class StreamDedupeEntity {
+  @PrimaryColumn('text') app_id!: string;
+  @PrimaryColumn('text') topic!: string;
+  @PrimaryColumn('integer') partition!: number;
+  @PrimaryColumn('text') id!: string;
+  /** Hash of the content (all but received_at), to tell a retry from a conflicting reuse of the id. */
+  @Column('text') fingerprint!: string;
+  /** Event time in epoch ms. */
+  @Column('bigint') event_time!: string;
+}

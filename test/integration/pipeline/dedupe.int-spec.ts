@@ -1,0 +1,128 @@
+import { ClickEventInput } from '@clickstream/contracts';
+import { readWholeTopic, testKafka } from '../../support/kafka';
+import { buildTraffic, FaultStack, IngestSender, PARTITIONS, ProcessorName, Traffic } from '../faults/fault-harness';
+import { expectResults, pendingResults } from '../faults/fault-results';
+
+/*
+ * Issue 14: a retried request counts once. The fault suite's traffic (every SPEC §7 pattern) goes
+ * through ingest in batches of 500; a fifth of the batches is sent again, shuffled, one batch later
+ * (a client whose 202 was lost), and one event comes back with its id but other content. Sessions,
+ * windows and alerts must equal the reference of the traffic sent once, each processor must count
+ * exactly the re-sent events as duplicates, the conflicting one must be dead-lettered by each, and
+ * the remembered ids must be forgotten once the watermark is a horizon past them.
+ */
+
+const PROCESSORS: ProcessorName[] = ['sessionizer', 'aggregator', 'fraud-detector'];
+const BATCH = 500;
+const RESEND_EVERY = 5;
+
+/** Deterministic shuffle (mulberry32), so a failure reproduces. */
+function shuffled<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed;
+  const next = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** The batches as sent: each one, and after it the previous one again (shuffled) when that one is re-sent. */
+function withRetries(inputs: ClickEventInput[]): { bodies: ClickEventInput[][]; resent: number } {
+  const batches: ClickEventInput[][] = [];
+  for (let i = 0; i < inputs.length; i += BATCH) batches.push(inputs.slice(i, i + BATCH));
+  const bodies: ClickEventInput[][] = [];
+  let resent = 0;
+  batches.forEach((batch, i) => {
+    bodies.push(batch);
+    if (i > 0 && (i - 1) % RESEND_EVERY === 0) {
+      bodies.push(shuffled(batches[i - 1], i));
+      resent += batches[i - 1].length;
+    }
+  });
+  return { bodies, resent };
+}
+
+async function duplicatesCounted(s: FaultStack, url: string, name: ProcessorName): Promise<number> {
+  const text = await (await fetch(url)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (/^\w+_duplicate_events_total\{/.test(line) && line.includes(`processor="${s.group(name)}"`)) total += Number(line.split(' ').pop());
+  }
+  return total;
+}
+
+const rememberedRows = async (s: FaultStack) =>
+  Number((await s.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM stream_dedupe`)).rows[0].n);
+
+describe('dedupe: re-sent batches count once (through ingest, 6 partitions)', () => {
+  const stacks: FaultStack[] = [];
+  let traffic: Traffic;
+
+  beforeAll(() => {
+    traffic = buildTraffic({ seed: 43, count: 30_000, ratePerSecond: 12 });
+  });
+
+  afterAll(async () => {
+    for (const s of stacks) await s.cleanup();
+  });
+
+  it('results equal the reference of the traffic sent once; duplicates counted, the conflict dead-lettered, ids forgotten', async () => {
+    const s = await FaultStack.create('dedupe');
+    stacks.push(s);
+    await runDedupe(s, traffic, { kill: false });
+  }, 300_000);
+
+  it('still, with each processor SIGKILLed and restarted while the re-sent batches arrive', async () => {
+    const s = await FaultStack.create('dedupekill');
+    stacks.push(s);
+    await runDedupe(s, traffic, { kill: true });
+  }, 300_000);
+});
+
+async function runDedupe(s: FaultStack, traffic: Traffic, o: { kill: boolean }): Promise<void> {
+  const services = await s.startAll(['ingest', ...PROCESSORS]);
+  const sender = new IngestSender(services.get('ingest')!.url('/v1/events'));
+  const { bodies, resent } = withRetries(traffic.inputs);
+  for (const [i, body] of bodies.entries()) {
+    await sender.sendAll(body, body.length);
+    // Mid-stream, with re-sent batches before and after: each processor dies and a new one takes over.
+    if (o.kill && i === Math.floor(bodies.length / 2)) {
+      for (const svc of s.services.filter((x) => (PROCESSORS as string[]).includes(x.name))) await svc.stop('SIGKILL');
+      for (const p of PROCESSORS) await s.start(p);
+    }
+  }
+  // The same id, other content: the first one counts, this one is dead-lettered by each processor.
+  const first = traffic.inputs[123];
+  const conflicting = { ...first, event_type: first.event_type === 'view' ? 'cart' : 'view' };
+  await sender.sendAll([conflicting]);
+
+  await s.waitForLagZero(PROCESSORS, Date.now() + 120_000, 'every processor past the re-sent batches');
+  const rememberedBefore = await rememberedRows(s);
+  // Clock events days later move every watermark past the horizon: the ids are forgotten.
+  await sender.sendAll(traffic.tail);
+  const unmet = await pendingResults(s, traffic, PROCESSORS);
+  await s.waitForLagZero(PROCESSORS, Date.now() + 60_000, 'lag 0');
+  const rememberedAfter = await rememberedRows(s);
+
+  const counted: Record<string, number> = {};
+  if (!o.kill) for (const p of PROCESSORS) counted[p] = await duplicatesCounted(s, services.get(p)!.url('/metrics'), p);
+  await s.stopServices();
+
+  expect(rememberedBefore).toBe(PROCESSORS.length * traffic.inputs.length);
+  // Only the clock events (days later) are still within the horizon.
+  expect(rememberedAfter).toBeLessThanOrEqual(PROCESSORS.length * traffic.tail.length);
+  // A killed process takes its counters with it: exact counts are checked in the run without kills.
+  if (!o.kill) expect(counted).toEqual({ sessionizer: resent, aggregator: resent, 'fraud-detector': resent });
+  await expectResults(s, traffic, PROCESSORS, { unmet, deadLetters: PROCESSORS.length });
+  const dead = (await readWholeTopic(testKafka(), s.topics.eventsDlq, PARTITIONS)).map((r) => JSON.parse(r.value!) as { reason: string; original: string });
+  expect(dead.map((d) => `${d.reason} ${(JSON.parse(d.original) as { event_id: string }).event_id}`)).toEqual(
+    PROCESSORS.map(() => `conflicting_duplicate ${first.event_id}`),
+  );
+}
