@@ -73,6 +73,12 @@ export function pipeline(): Dashboard {
         unit: 'ops',
       },
       {
+        title: 'Duplicate events / s by processor',
+        description: 'Retried events dropped by event_id (the same content seen before): they change no result.',
+        queries: [[perProcessorRate('duplicate_events_total'), '{{processor}}']],
+        unit: 'ops',
+      },
+      {
         title: 'Dead-lettered records / s by processor',
         description: 'Poison records (undecodable, or refused by Postgres) sent to the dead-letter topic.',
         queries: [[perProcessorRate('dead_letter_events_total'), '{{processor}}']],

@@ -2,6 +2,7 @@ import { DashboardFile, evaluatePanel, interpolate, Interpolation, loadDashboard
 import { familiesOf, namesIn, selects } from './metric-families';
 import {
   lateEvents,
+  retriedEvents,
   lockSessionsUntil,
   METRICS_REPLICA,
   ObservabilityStack,
@@ -26,6 +27,7 @@ import { waitFor } from '../../support/wait-for';
 /** Panels that are empty while nothing fails (README: "non-empty only on failure"), and the failure that fills each. */
 export const FAILURE_ONLY: Record<string, string> = {
   [panelKey('clickstream-pipeline', 'Late events / s by processor')]: 'events 30 min older than the watermarks, through ingest',
+  [panelKey('clickstream-pipeline', 'Duplicate events / s by processor')]: 'a request sent twice, as a client whose 202 got lost',
   [panelKey('clickstream-pipeline', 'Dead-lettered records / s by processor')]: 'an undecodable record and one Postgres refuses, on the events topic',
   [panelKey('clickstream-pipeline', 'Task failures and restarts in the time range')]: 'the record Postgres refuses fails the commit; the task is rebuilt',
   [panelKey('clickstream-ingest', '503 Service unavailable / s')]: 'a request with more events than the producer backlog holds',
@@ -127,6 +129,9 @@ describe('Grafana dashboards on a real Prometheus scraping the five services', (
     const from = new Date();
     await producePoison(stack);
     expect(await postEvents(stack, lateEvents())).toBe(202);
+    const retried = retriedEvents();
+    expect(await postEvents(stack, retried)).toBe(202);
+    expect(await postEvents(stack, retried)).toBe(202);
     expect(await postEvents(stack, overBacklog())).toBe(503);
     expect(await postEvents(stack, [{}])).toBe(400);
     const metrics = stack.services.get('metrics')!;

@@ -211,6 +211,10 @@ export async function producePoison(stack: ObservabilityStack): Promise<void> {
 export const lateEvents = () =>
   Array.from({ length: 60 }, (_, i) => ({ event_time: new Date(Date.now() - 30 * 60_000).toISOString(), event_type: 'page_view', user_id: `late-${i}` }));
 
+/** Current events with fixed ids: posted twice, as a client whose 202 got lost, the second time they are duplicates. */
+export const retriedEvents = () =>
+  Array.from({ length: 60 }, (_, i) => ({ event_id: `retried-${i}`, event_time: new Date().toISOString(), event_type: 'page_view', user_id: `retry-${i}` }));
+
 /** More events in one request than the producer backlog holds: 503, nothing accepted. */
 export const overBacklog = () =>
   Array.from({ length: MAX_BACKLOG + 1 }, (_, i) => ({ event_time: new Date().toISOString(), event_type: 'page_view', user_id: `burst-${i}` }));

@@ -7,8 +7,11 @@ import { waitFor } from '../../support/wait-for';
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 0, 0);
 
+// Each one a new event (its own id): the keep-alive records repeat a time, and a repeated id would be
+// dropped as a retry, which is no input.
+let sent = 0;
 const event = (user: string, t: number) =>
-  JSON.stringify({ event_id: `${user}-${t}`, event_time: new Date(t).toISOString(), event_type: 'view', user_id: user, quantity: 1, currency: 'USD', properties: {} });
+  JSON.stringify({ event_id: `${user}-${t}-${sent++}`, event_time: new Date(t).toISOString(), event_type: 'view', user_id: user, quantity: 1, currency: 'USD', properties: {} });
 
 /**
  * SPEC §4: an idle partition does not hold the global watermark back, so windows become final

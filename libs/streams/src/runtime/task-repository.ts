@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Pool } from 'pg';
 import { DedupeCommit, DedupeEntry } from '../core/dedupe';
 import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task';
@@ -90,9 +91,8 @@ export class TaskRepository {
   /** The remembered ids among `ids` (the source's dedupe), with their content hash and event time. */
   async rememberedIds(t: TaskIdentity, ids: string[]): Promise<Array<[string, DedupeEntry]>> {
     const { rows } = await this.pool.query<{ id: string; fingerprint: string; event_time: string }>(
-      `SELECT id, fingerprint, event_time FROM stream_dedupe
-        WHERE app_id = $1 AND topic = $2 AND partition = $3 AND id = ANY($4::text[])`,
-      [t.appId, t.topic, t.partition, ids],
+      `SELECT id, fingerprint, event_time FROM stream_dedupe WHERE task = $1 AND id = ANY($2::text[])`,
+      [dedupeTask(t), ids],
     );
     return rows.map((r) => [r.id, { fingerprint: r.fingerprint, eventTime: Number(r.event_time) }]);
   }
@@ -187,7 +187,7 @@ export class TaskRepository {
       ...stateCtes(q, task, c.storeChanges),
       ...tableCtes(q, c.tableWrites),
       ...outboxCtes(q, task, c.outbox, publishedBelow),
-      ...dedupeCtes(q, task, c.dedupe ?? null),
+      ...dedupeCtes(q, t, c.dedupe ?? null),
     ];
     const floorOk = floorCheck ? '(SELECT ok FROM floor_ok)' : 'true';
     const { rows } = await this.pool.query<{ fenced: string; floor_ok: boolean }>(
@@ -325,22 +325,27 @@ function outboxCtes(
   return out;
 }
 
+/** The `task` column of stream_dedupe: 64 bits of SHA-256 of the task's identity (stable across restarts). */
+export function dedupeTask(t: TaskIdentity): string {
+  return createHash('sha256').update(`${t.appId}\n${t.topic}\n${t.partition}`).digest().readBigInt64BE(0).toString();
+}
+
 /** Ids first seen in this commit are remembered; ids the watermark left behind the horizon are forgotten. */
-function dedupeCtes(q: Statement, [app, topic, partition]: string[], d: DedupeCommit | null): string[] {
+function dedupeCtes(q: Statement, t: TaskIdentity, d: DedupeCommit | null): string[] {
   if (!d) return [];
+  const task = q.add(dedupeTask(t));
   const out: string[] = [];
   if (d.forgetBefore !== null) {
-    out.push(`dedupe_del AS (DELETE FROM stream_dedupe WHERE app_id = ${app} AND topic = ${topic} AND partition = ${partition}
-      AND event_time < ${q.add(d.forgetBefore)}::bigint AND ${GUARD})`);
+    out.push(`dedupe_del AS (DELETE FROM stream_dedupe WHERE task = ${task}::bigint AND event_time < ${q.add(d.forgetBefore)}::bigint AND ${GUARD})`);
   }
   if (d.remember.length) {
     // Only ids absent from memory and from the batch's lookup get here; DO NOTHING keeps the first
     // row the truth should one race in anyway, rather than failing every retry of the commit.
-    out.push(`dedupe_ins AS (INSERT INTO stream_dedupe (app_id, topic, partition, id, fingerprint, event_time)
-      SELECT ${app}, ${topic}, ${partition}, d.id, d.fingerprint, d.event_time
-        FROM unnest(${q.add(d.remember.map(([id]) => id))}::text[], ${q.add(d.remember.map(([, e]) => e.fingerprint))}::text[], ${q.add(d.remember.map(([, e]) => e.eventTime))}::bigint[]) AS d(id, fingerprint, event_time)
+    out.push(`dedupe_ins AS (INSERT INTO stream_dedupe (task, id, fingerprint, event_time)
+      SELECT ${task}::bigint, d.id, d.fingerprint, d.event_time
+        FROM unnest(${q.add(d.remember.map(([id]) => id))}::text[], ${q.add(d.remember.map(([, e]) => e.fingerprint))}::bigint[], ${q.add(d.remember.map(([, e]) => e.eventTime))}::bigint[]) AS d(id, fingerprint, event_time)
        WHERE ${GUARD}
-      ON CONFLICT (app_id, topic, partition, id) DO NOTHING)`);
+      ON CONFLICT (task, id) DO NOTHING)`);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 const timestamptz = 'timestamp with time zone';
 
@@ -47,13 +47,13 @@ export class StreamOutboxEntity {
 
 /** Event ids a processor's dedupe remembers, until the watermark is a horizon past their event time. */
 @Entity({ name: 'stream_dedupe' })
+@Index('stream_dedupe_event_time', ['task', 'event_time'])
 export class StreamDedupeEntity {
-  @PrimaryColumn('text') app_id!: string;
-  @PrimaryColumn('text') topic!: string;
-  @PrimaryColumn('integer') partition!: number;
+  /** 64-bit hash of (app_id, topic, partition): the task that remembers the id. */
+  @PrimaryColumn('bigint') task!: string;
   @PrimaryColumn('text') id!: string;
-  /** Hash of the content (all but received_at), to tell a retry from a conflicting reuse of the id. */
-  @Column('text') fingerprint!: string;
+  /** 64-bit hash of the content (all but received_at), to tell a retry from a conflicting reuse of the id. */
+  @Column('bigint') fingerprint!: string;
   /** Event time in epoch ms. */
   @Column('bigint') event_time!: string;
 }
