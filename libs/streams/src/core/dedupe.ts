@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Deduplication of a source by an idempotency key (Snowplow's and Segment's event id, Spark's
  * `dropDuplicates` with a watermark), declared on the source: `b.stream(topic, { ..., dedupe })`.
@@ -18,15 +16,18 @@ export interface DedupeDefinition<V = unknown> {
   name: string;
   /** The idempotency key; null: the record is never a duplicate and is not remembered. */
   id: (value: V) => string | null;
-  /** What must be equal for a repeat to be a duplicate rather than a conflict (hashed, not stored). */
-  fingerprint: (value: V) => string;
+  /**
+   * A hash (a safe integer) of what must be equal for a repeat to be a duplicate rather than a
+   * conflict, from the value or its serialised bytes.
+   */
+  fingerprint: (value: V, raw: Buffer) => number;
   /** How long an id is remembered behind the watermark, in event-time ms. */
   horizonMs: number;
 }
 
 /** A remembered id: its content hash and event time. */
 export interface DedupeEntry {
-  fingerprint: string;
+  fingerprint: number;
   eventTime: number;
 }
 
@@ -37,14 +38,6 @@ export interface DedupeCommit {
   remember: Array<[string, DedupeEntry]>;
   /** Forget ids with an event time below this (watermark − horizon); null: nothing to forget. */
   forgetBefore: number | null;
-}
-
-/**
- * 64 bits of the fingerprint, as a signed bigint in decimal (Postgres bigint): two different
- * contents of one id look equal with probability 2^-64, where a stored copy would cost ~25 bytes a row.
- */
-export function hashFingerprint(fingerprint: string): string {
-  return createHash('md5').update(fingerprint).digest().readBigInt64BE(0).toString();
 }
 
 /**
@@ -81,7 +74,7 @@ export class DedupeIndex {
    * remembered (watermark − horizon): an older first record is let through but not remembered,
    * since its row would be forgotten at once (and it is late anyway).
    */
-  judge(id: string, fingerprint: string, eventTime: number, floor: number | null): DedupeVerdict {
+  judge(id: string, fingerprint: number, eventTime: number, floor: number | null): DedupeVerdict {
     const first = this.remembered(id);
     if (first) return first.fingerprint === fingerprint ? { kind: 'duplicate' } : { kind: 'conflict', first };
     if (floor === null || eventTime >= floor) this.pending.set(id, { fingerprint, eventTime });

@@ -14,6 +14,9 @@ interface Click {
 
 const HORIZON = 60_000;
 
+/** A small string hash for the spec's fingerprints (any safe integer does). */
+const hashText = (text: string) => [...text].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
+
 function driver(): TopologyTestDriver {
   const b = new TopologyBuilder('dedupe-app');
   b.stream<Click>('clicks', {
@@ -23,7 +26,7 @@ function driver(): TopologyTestDriver {
     dedupe: {
       name: 'dedupe-app-dedupe',
       id: (v) => v.id,
-      fingerprint: ({ at: _at, ...content }) => JSON.stringify(content),
+      fingerprint: ({ at: _at, ...content }) => hashText(JSON.stringify(content)),
       horizonMs: HORIZON,
     },
   }).to('dedupe-app-copy', { topic: 'copies', keySerde: Serdes.string(), valueSerde: Serdes.json(), key: (r) => r.value.user });
@@ -108,16 +111,16 @@ describe('StreamTask dedupe (source option)', () => {
 });
 
 describe('DedupeIndex', () => {
-  const definition = { name: 'x', id: () => null, fingerprint: () => '', horizonMs: 1_000 };
+  const definition = { name: 'x', id: () => null, fingerprint: () => 0, horizonMs: 1_000 };
 
   it('answers from pending, the commit in flight and what Postgres said; asks for every committed id', () => {
     const index = new DedupeIndex(definition);
-    expect(index.judge('a', 'f1', 10, null)).toEqual({ kind: 'first' });
+    expect(index.judge('a', 1, 10, null)).toEqual({ kind: 'first' });
     expect(index.unknown(['a', 'b', 'b'])).toEqual(['b']);
     index.take(10); // commit 1 in flight: a
-    expect(index.judge('a', 'f1', 10, null)).toEqual({ kind: 'duplicate' });
-    index.learn([['b', { fingerprint: 'f2', eventTime: 5 }]]);
-    expect(index.judge('b', 'other', 5, null)).toEqual({ kind: 'conflict', first: { fingerprint: 'f2', eventTime: 5 } });
+    expect(index.judge('a', 1, 10, null)).toEqual({ kind: 'duplicate' });
+    index.learn([['b', { fingerprint: 2, eventTime: 5 }]]);
+    expect(index.judge('b', 3, 5, null)).toEqual({ kind: 'conflict', first: { fingerprint: 2, eventTime: 5 } });
     // Commit 2 taken: commit 1 finished, so `a` is in Postgres, and the next lookup asks for it.
     index.take(10);
     expect(index.unknown(['a', 'c'])).toEqual(['a', 'c']);
@@ -129,16 +132,16 @@ describe('DedupeIndex', () => {
     let seed = 7;
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const index = new DedupeIndex(definition);
-    const table = new Map<string, { fingerprint: string; eventTime: number }>();
+    const table = new Map<string, { fingerprint: number; eventTime: number }>();
     const seen = new Set<string>();
-    let inFlight: Array<[string, { fingerprint: string; eventTime: number }]> | null = null;
+    let inFlight: Array<[string, { fingerprint: number; eventTime: number }]> | null = null;
     const wrong: string[] = [];
     for (let batch = 0; batch < 400; batch++) {
       const ids = Array.from({ length: 1 + Math.floor(random() * 6) }, () => `id-${Math.floor(random() * 60)}`);
       const lookups = index.unknown(ids);
       if (lookups.length) index.learn(lookups.filter((id) => table.has(id)).map((id) => [id, table.get(id)!]));
       for (const id of ids) {
-        const verdict = index.judge(id, 'f', 1, null).kind;
+        const verdict = index.judge(id, 1, 1, null).kind;
         if (verdict !== (seen.has(id) ? 'duplicate' : 'first')) wrong.push(`batch ${batch}: ${id} ${verdict}`);
         seen.add(id);
       }
@@ -153,9 +156,9 @@ describe('DedupeIndex', () => {
 
   it('does not remember a first record older than the horizon floor, and takes the eviction bound', () => {
     const index = new DedupeIndex(definition);
-    index.judge('old', 'f', 100, 500);
-    index.judge('new', 'f', 600, 500);
-    expect(index.take(1_500)).toEqual({ remember: [['new', { fingerprint: 'f', eventTime: 600 }]], forgetBefore: 500 });
+    index.judge('old', 1, 100, 500);
+    index.judge('new', 1, 600, 500);
+    expect(index.take(1_500)).toEqual({ remember: [['new', { fingerprint: 1, eventTime: 600 }]], forgetBefore: 500 });
     expect(index.take(null).forgetBefore).toBeNull();
   });
 });

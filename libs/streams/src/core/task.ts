@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DedupeCommit, DedupeEntry, DedupeIndex, hashFingerprint } from './dedupe';
+import { DedupeCommit, DedupeEntry, DedupeIndex } from './dedupe';
 import { KeyValueStore } from './store';
 import { BranchContext, GraphNode, NodeInstance, ProcessorContext, Rec, SinkDefinition, SinkPosition, SourceDefinition, TableSinkDefinition, Topology } from './topology';
 import { PartitionWatermark, WatermarkState } from './watermark';
@@ -351,7 +351,7 @@ export class StreamTask {
     // Without a storable id or a usable time there is nothing to judge; processing decides what it is.
     if (!storableId(id) || !Number.isFinite(timestamp)) return true;
     const wm = this.wm.current;
-    const verdict = this.dedupe!.judge(id, hashFingerprint(definition.fingerprint(value)), timestamp, wm === null ? null : wm - definition.horizonMs);
+    const verdict = this.dedupe!.judge(id, definition.fingerprint(value, raw.value!), timestamp, wm === null ? null : wm - definition.horizonMs);
     if (verdict.kind === 'first') return true;
     if (verdict.kind === 'duplicate') {
       this.counts.duplicates++;

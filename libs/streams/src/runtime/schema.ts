@@ -56,8 +56,8 @@ export const STREAMS_STATE_BYTEA_DOWN = [
 /**
  * Ids a source's dedupe remembers (core/dedupe.ts): one row per id first seen, written in the commit
  * that moves the offset and forgotten once the watermark is a horizon past its event time (hence
- * the index). `task` is a 64-bit hash of (app_id, topic, partition) and `fingerprint` one of the
- * content: a row is 214 bytes with its indexes, against 463 with the three text columns in both
+ * the index). `task` is a 64-bit hash of (app_id, topic, partition) and `fingerprint` a 53-bit one
+ * of the content: a row is 214 bytes with its indexes, against 463 with the three text columns in both
  * indexes, and the table holds every id of the horizon (24 h by default) per processor.
  */
 export const STREAMS_DEDUPE_UP = [

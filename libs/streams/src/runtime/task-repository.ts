@@ -94,7 +94,7 @@ export class TaskRepository {
       `SELECT id, fingerprint, event_time FROM stream_dedupe WHERE task = $1 AND id = ANY($2::text[])`,
       [dedupeTask(t), ids],
     );
-    return rows.map((r) => [r.id, { fingerprint: r.fingerprint, eventTime: Number(r.event_time) }]);
+    return rows.map((r) => [r.id, { fingerprint: Number(r.fingerprint), eventTime: Number(r.event_time) }]);
   }
 
   /** Committed watermarks of every partition of `topic`, for the global watermark. */

@@ -52,7 +52,7 @@ export class StreamDedupeEntity {
   /** 64-bit hash of (app_id, topic, partition): the task that remembers the id. */
   @PrimaryColumn('bigint') task!: string;
   @PrimaryColumn('text') id!: string;
-  /** 64-bit hash of the content (all but received_at), to tell a retry from a conflicting reuse of the id. */
+  /** 53-bit hash of the content (all but received_at), to tell a retry from a conflicting reuse of the id. */
   @Column('bigint') fingerprint!: string;
   /** Event time in epoch ms. */
   @Column('bigint') event_time!: string;
