@@ -27,12 +27,7 @@ export class StreamsMetrics {
       new Counter({ name: `${prefix}_dead_letter_events_total`, help: 'Poison records sent to the dead-letter topic.', labelNames: labels, registers: [registry] }),
     );
     this.duplicates = get(`${prefix}_duplicate_events_total`, () =>
-      new Counter({
-        name: `${prefix}_duplicate_events_total`,
-        help: 'Records dropped as repeats of an id seen before (same content): they change no result.',
-        labelNames: labels,
-        registers: [registry],
-      }),
+      new Counter({ name: `${prefix}_duplicate_events_total`, help: 'Records dropped as repeats of an id seen before: they change no result.', labelNames: labels, registers: [registry] }),
     );
     this.watermarkLag = get(`${prefix}_watermark_lag_seconds`, () =>
       new Gauge({ name: `${prefix}_watermark_lag_seconds`, help: 'Wall clock minus the partition watermark.', labelNames: labels, registers: [registry] }),
