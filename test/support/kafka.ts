@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { topicSpecs } from '@clickstream/contracts';
 
 /** Value prefix of the end markers readWholeTopic appends (never valid JSON, never data). */
 export const END_MARKER = '__end__';
@@ -25,6 +26,17 @@ export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1
   await admin.connect();
   try {
     await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every topic of the platform under `prefix`, as the services would create them (topicSpecs). */
+export async function createPlatformTopics(kafka: Kafka, prefix: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topicSpecs({ partitions, replicationFactor: 1, prefix }), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

@@ -16,7 +16,6 @@ import {
   eventKey,
   topicNames,
   TopicNames,
-  topicSpecs,
   validateEvent,
 } from '@clickstream/contracts';
 import {
@@ -26,7 +25,7 @@ import {
 } from '../../../tools/generate/traffic-generator';
 import { RateLimiter } from '../../../tools/shared/rate-limiter';
 import { logEndOffsets } from '../../../tools/shared/log-end-offsets';
-import { deleteTopics, testBrokers, testKafka, uniqueName } from '../../support/kafka';
+import { createPlatformTopics, deleteTopics, testBrokers, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
@@ -127,16 +126,7 @@ export class FaultStack {
       DATABASE_URL: db.url,
       ...env,
     });
-    const admin = testKafka().admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }),
-        waitForLeaders: true,
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await createPlatformTopics(testKafka(), prefix, PARTITIONS);
     return stack;
   }
 

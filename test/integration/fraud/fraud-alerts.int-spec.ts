@@ -1,8 +1,8 @@
 import { Pool } from 'pg';
-import { ALERT_RULES, ALERT_SEVERITIES, FraudAlert, fraudAlertSchema, topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
+import { ALERT_RULES, ALERT_SEVERITIES, FraudAlert, fraudAlertSchema, topicNames, validateEvent } from '@clickstream/contracts';
 import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud/rules/rule-config';
 import { ExpectedAlert, FRAUD_PATTERNS, generateTraffic, TrafficManifest } from '../../../tools/generate/traffic-generator';
-import { deleteTopics, readWholeTopic, testBrokers, testKafka, uniqueName } from '../../support/kafka';
+import { createPlatformTopics, deleteTopics, readWholeTopic, testBrokers, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
@@ -95,10 +95,7 @@ async function runFraud(input: Input, o: { kills: number[]; readers?: boolean })
   };
   try {
     // The topics exist before any reader subscribes (a kafkajs consumer would create a missing one).
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.createTopics({ topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }), waitForLeaders: true });
-    await admin.disconnect();
+    await createPlatformTopics(testKafka(), prefix, PARTITIONS);
     const kafkaEnv = { KAFKA_BROKERS: testBrokers(), KAFKA_TOPIC_PREFIX: prefix };
     const follows = input.manifest.expected.filter(
       (e) => (FOLLOW_RULES as readonly string[]).includes(e.rule) && ALERT_SEVERITIES.indexOf(DEFAULT_FRAUD_CONFIG.rules[e.rule].severity) >= ALERT_SEVERITIES.indexOf(FOLLOW_MIN_SEVERITY),

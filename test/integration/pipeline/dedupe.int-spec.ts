@@ -1,4 +1,5 @@
 import { ClickEventInput } from '@clickstream/contracts';
+import { Rng } from '../../../tools/generate/prng';
 import { readWholeTopic, testKafka } from '../../support/kafka';
 import { buildTraffic, FaultStack, IngestSender, PARTITIONS, ProcessorName, Traffic } from '../faults/fault-harness';
 import { expectResults, pendingResults } from '../faults/fault-results';
@@ -16,23 +17,6 @@ const PROCESSORS: ProcessorName[] = ['sessionizer', 'aggregator', 'fraud-detecto
 const BATCH = 500;
 const RESEND_EVERY = 5;
 
-/** Deterministic shuffle (mulberry32), so a failure reproduces. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed;
-  const next = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 /** The batches as sent: each one, and after it the previous one again (shuffled) when that one is re-sent. */
 function withRetries(inputs: ClickEventInput[]): { bodies: ClickEventInput[][]; resent: number } {
   const batches: ClickEventInput[][] = [];
@@ -42,7 +26,7 @@ function withRetries(inputs: ClickEventInput[]): { bodies: ClickEventInput[][]; 
   batches.forEach((batch, i) => {
     bodies.push(batch);
     if (i > 0 && (i - 1) % RESEND_EVERY === 0) {
-      bodies.push(shuffled(batches[i - 1], i));
+      bodies.push(new Rng(i).shuffle([...batches[i - 1]]));
       resent += batches[i - 1].length;
     }
   });
