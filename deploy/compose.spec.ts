@@ -206,6 +206,9 @@ describe('docker-compose.yml', () => {
     expect(script).toContain('kafka-topics.sh');
     expect(script).toContain('--create --if-not-exists');
     expect(env.TOPICS.split(/\s+/)).toEqual(SPEC_TOPICS);
+    // The fraud rules' table topic: one partition, compacted (contracts: topicSpecs).
+    expect(env.TABLE_TOPICS).toBe('clickstream.rules.v1');
+    expect(script).toContain('--config cleanup.policy=compact');
     expect(env.TOPIC_PARTITIONS).toBe('6');
     expect(rawEnv('kafka-init').TOPIC_PARTITIONS).toBe('${KAFKA_TOPIC_PARTITIONS:-6}');
     // The services create missing topics with the same partition count.

@@ -245,7 +245,8 @@ describe('deploy/k8s overlays/local', () => {
     const container = job!.pod.containers[0];
     const { env, source } = resolveEnv(container, objects(), {});
     expect(container.image).toBe('apache/kafka:4.1.2');
-    expect(env.TOPICS.split(/\s+/)).toEqual(Object.values(TOPICS));
+    expect([...env.TOPICS.split(/\s+/), env.TABLE_TOPICS]).toEqual(Object.values(TOPICS));
+    expect(container.command?.join(' ')).toContain('--config cleanup.policy=compact');
     expect(source.TOPIC_PARTITIONS).toBe('configMap');
     expect(env.TOPIC_PARTITIONS).toBe(sharedConfig(objects()).KAFKA_TOPIC_PARTITIONS);
     expect(env.BOOTSTRAP_SERVER).toBe(sharedConfig(objects()).KAFKA_BROKERS);

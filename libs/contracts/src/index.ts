@@ -9,3 +9,4 @@ export * from './topics';
 export * from './records';
 export * from './csv';
 export * from './alert.schema';
+export * from './fraud-rules';

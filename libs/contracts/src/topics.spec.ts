@@ -1,7 +1,7 @@
 import { TOPICS, topicSpecs } from './topics';
 
 describe('TOPICS', () => {
-  it('names the six topics of SPEC §10', () => {
+  it('names the six topics of SPEC §10 and the rules table (issue 14)', () => {
     expect(TOPICS).toEqual({
       events: 'clickstream.events.v1',
       eventsDlq: 'clickstream.events.dlq.v1',
@@ -9,6 +9,7 @@ describe('TOPICS', () => {
       sessions: 'clickstream.sessions.v1',
       aggregates: 'clickstream.aggregates.v1',
       alerts: 'clickstream.alerts.v1',
+      rules: 'clickstream.rules.v1',
     });
   });
 });
@@ -17,16 +18,22 @@ describe('topicSpecs', () => {
   const config = (spec: { configEntries: { name: string; value: string }[] }) =>
     Object.fromEntries(spec.configEntries.map((entry) => [entry.name, entry.value]));
 
-  it('gives every topic the partitions and replication factor asked for', () => {
+  it('gives every stream topic the partitions and replication factor asked for', () => {
     const specs = topicSpecs({ partitions: 6, replicationFactor: 3 });
     expect(specs.map((spec) => spec.topic)).toEqual(Object.values(TOPICS));
-    for (const spec of specs) {
+    for (const spec of specs.filter((s) => s.topic !== TOPICS.rules)) {
       expect(spec).toMatchObject({ numPartitions: 6, replicationFactor: 3 });
       expect(config(spec)).toMatchObject({
         'cleanup.policy': 'delete',
         'min.insync.replicas': '2',
       });
     }
+  });
+
+  it('makes the rules topic a compacted table of one partition', () => {
+    const rules = topicSpecs({ partitions: 6, replicationFactor: 3 }).find((s) => s.topic === TOPICS.rules)!;
+    expect(rules).toMatchObject({ numPartitions: 1, replicationFactor: 3 });
+    expect(config(rules)).toMatchObject({ 'cleanup.policy': 'compact', 'min.insync.replicas': '2' });
   });
 
   it('keeps the DLQ and late events longer than the streams', () => {

@@ -12,6 +12,8 @@ export const TOPICS = {
   aggregates: 'clickstream.aggregates.v1',
   /** Fraud and anomaly alerts. Key: user_id or `*`. */
   alerts: 'clickstream.alerts.v1',
+  /** RuleRecords: each fraud rule's runtime config (compacted). Key: the rule. */
+  rules: 'clickstream.rules.v1',
 } as const;
 
 export type TopicKey = keyof typeof TOPICS;
@@ -54,9 +56,14 @@ const RETENTION_MS: Record<TopicKey, number> = {
   sessions: 7 * DAY_MS,
   aggregates: 7 * DAY_MS,
   alerts: 30 * DAY_MS,
+  // Compacted: the latest record of a rule stays; retention only applies to delete-policy topics.
+  rules: 30 * DAY_MS,
 };
 
-/** Specs of all six topics, for creating the missing ones at start-up. */
+/** Topics read as tables: one partition (a few small keys, read whole by every instance), compacted. */
+const TABLE_TOPICS: ReadonlySet<TopicKey> = new Set(['rules']);
+
+/** Specs of every topic, for creating the missing ones at start-up. */
 export function topicSpecs({ partitions, replicationFactor, prefix = '' }: TopicSpecOptions): TopicSpec[] {
   requirePositiveInteger('partitions', partitions);
   requirePositiveInteger('replicationFactor', replicationFactor);
@@ -65,10 +72,10 @@ export function topicSpecs({ partitions, replicationFactor, prefix = '' }: Topic
   const minInSyncReplicas = replicationFactor >= 3 ? 2 : 1;
   return (Object.keys(TOPICS) as TopicKey[]).map((key) => ({
     topic: `${prefix}${TOPICS[key]}`,
-    numPartitions: partitions,
+    numPartitions: TABLE_TOPICS.has(key) ? 1 : partitions,
     replicationFactor,
     configEntries: [
-      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'cleanup.policy', value: TABLE_TOPICS.has(key) ? 'compact' : 'delete' },
       { name: 'retention.ms', value: String(RETENTION_MS[key]) },
       { name: 'min.insync.replicas', value: String(minInSyncReplicas) },
     ],

@@ -7,11 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fraudAlertJsonSchema } from './alert.schema';
 import { clickEventJsonSchema } from './event.schema';
+import { ruleRecordJsonSchema } from './fraud-rules';
 
 const SCHEMA_DIR = join(__dirname, '..', 'schema');
 
 export const CLICK_EVENT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'click-event.v1.schema.json');
 export const FRAUD_ALERT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-alert.v1.schema.json');
+export const FRAUD_RULE_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-rule.v1.schema.json');
 
 const render = (schema: Record<string, unknown>) => `${JSON.stringify(schema, null, 2)}\n`;
 
@@ -21,6 +23,10 @@ export function renderClickEventJsonSchema(): string {
 
 export function renderFraudAlertJsonSchema(): string {
   return render(fraudAlertJsonSchema);
+}
+
+export function renderFraudRuleJsonSchema(): string {
+  return render(ruleRecordJsonSchema);
 }
 
 /** Formatted as the repository's prettier config would, so `prettier --check` stays quiet. */
@@ -34,6 +40,7 @@ async function main(): Promise<void> {
   const files: Array<[string, string]> = [
     [CLICK_EVENT_JSON_SCHEMA_PATH, renderClickEventJsonSchema()],
     [FRAUD_ALERT_JSON_SCHEMA_PATH, renderFraudAlertJsonSchema()],
+    [FRAUD_RULE_JSON_SCHEMA_PATH, renderFraudRuleJsonSchema()],
   ];
   for (const [path, json] of files) {
     writeFileSync(path, await formatLikeRepository(path, json));

@@ -28,7 +28,9 @@ function failure(env: NodeJS.ProcessEnv): ConfigValidationError {
 
 describe('fraud config', () => {
   it('defaults to the SPEC §7 table', () => {
-    expect(loadFraudConfig({})).toEqual(DEFAULT_FRAUD_CONFIG);
+    const { ruleSources, ...cfg } = loadFraudConfig({});
+    expect(cfg).toEqual(DEFAULT_FRAUD_CONFIG);
+    expect(ruleSources?.click_flood).toEqual({ enabled: 'default', threshold: 'default', window_ms: 'default', severity: 'default' });
     expect(DEFAULT_FRAUD_CONFIG.rules.click_flood).toEqual({
       enabled: true,
       threshold: 50,
@@ -137,6 +139,9 @@ describe('fraud config', () => {
     });
     expect(cfg.rules.click_flood).toMatchObject({ threshold: 70, enabled: true });
     expect(cfg.outlier.minUsers).toBe(30);
+    // Where each setting comes from, as GET /v1/rules shows it.
+    expect(cfg.ruleSources?.click_flood).toEqual({ enabled: 'env', threshold: 'env', window_ms: 'default', severity: 'default' });
+    expect(loadFraudConfig({ FRAUD_RULES_FILE: path }).ruleSources?.click_flood).toMatchObject({ enabled: 'file', threshold: 'file' });
   });
 
   it.each([

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { ConfigType } from '@nestjs/config';
 import { z } from 'zod';
-import { ALERT_RULES, ALERT_SEVERITIES, AlertRule } from '@clickstream/contracts';
+import {
+  ALERT_RULES,
+  ALERT_SEVERITIES,
+  AlertRule,
+  RULE_LIMITS,
+  RuleSettingField,
+  RuleSource,
+  ruleSettingsPatchSchema,
+} from '@clickstream/contracts';
 import { ConfigValidationError, defineConfig, EnvShape, parseEnv } from '@clickstream/platform';
 import { DEFAULT_FRAUD_CONFIG, FraudConfig, RuleConfig } from './fraud/rules/rule-config';
 
@@ -18,30 +26,8 @@ import { DEFAULT_FRAUD_CONFIG, FraudConfig, RuleConfig } from './fraud/rules/rul
  * env value names the variable; a bad file value names FRAUD_RULES_FILE and the field's path.
  */
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-interface Limits {
-  threshold: [number, number];
-  windowMs: [number, number];
-}
-
-const USER_RULE_LIMITS: Limits = { threshold: [0, 1e12], windowMs: [1000, DAY] };
-
-/** Bounds of each rule's settings. Traffic rules read the aggregator's final 1 min windows, so their window is fixed. */
-const LIMITS: Record<AlertRule, Limits> = {
-  click_flood: USER_RULE_LIMITS,
-  ip_hopping: USER_RULE_LIMITS,
-  purchase_velocity: USER_RULE_LIMITS,
-  high_value: USER_RULE_LIMITS,
-  geo_velocity: USER_RULE_LIMITS,
-  // threshold = the IQR multiplier k of Q3 + k·IQR
-  outlier_activity: { threshold: [0, 100], windowMs: [MINUTE, 7 * DAY] },
-  // threshold = the factor of the baseline mean: a spike is above it, a drop below it
-  traffic_spike: { threshold: [1, 1000], windowMs: [MINUTE, MINUTE] },
-  traffic_drop: { threshold: [0, 1], windowMs: [MINUTE, MINUTE] },
-};
+/** Bounds of each rule's settings (contracts: the metrics API's PUT /v1/rules checks the same). */
+const LIMITS = RULE_LIMITS;
 
 const OTHER_LIMITS = {
   minUsers: [1, 10_000_000],
@@ -97,22 +83,12 @@ const fileInt = ([min, max]: readonly [number, number]) =>
     .min(min, `must be >= ${min}`)
     .max(max, `must be <= ${max}`);
 
-const ruleFileSchema = (limits: Limits) =>
-  z.strictObject({
-    enabled: z.boolean({ message: 'must be true or false' }).optional(),
-    threshold: fileNumber(limits.threshold).optional(),
-    window_ms: fileInt(limits.windowMs).optional(),
-    severity: z
-      .enum(ALERT_SEVERITIES, { message: `must be one of ${ALERT_SEVERITIES.join(', ')}` })
-      .optional(),
-  });
-
 const rulesFileSchema = z.strictObject({
   rules: z
     .strictObject(
       Object.fromEntries(
-        ALERT_RULES.map((rule) => [rule, ruleFileSchema(LIMITS[rule]).optional()]),
-      ) as Record<AlertRule, z.ZodOptional<ReturnType<typeof ruleFileSchema>>>,
+        ALERT_RULES.map((rule) => [rule, ruleSettingsPatchSchema(rule).optional()]),
+      ) as Record<AlertRule, z.ZodOptional<ReturnType<typeof ruleSettingsPatchSchema>>>,
     )
     .optional(),
   outlier: z
@@ -176,6 +152,8 @@ function envShape() {
 
 export const FRAUD_ENV_SHAPE = envShape();
 
+type RuleSources = Record<RuleSettingField, Exclude<RuleSource, 'runtime'>>;
+
 type EnvValues = Record<string, unknown> & { FRAUD_RULES_FILE?: FraudRulesFile };
 
 /** First defined value: env over file over default. */
@@ -183,40 +161,48 @@ function pick<T>(...values: Array<T | undefined>): T {
   return values.find((v) => v !== undefined) as T;
 }
 
+const SETTING_ENV: Record<RuleSettingField, 'ENABLED' | 'THRESHOLD' | 'WINDOW_MS' | 'SEVERITY'> = {
+  enabled: 'ENABLED',
+  threshold: 'THRESHOLD',
+  window_ms: 'WINDOW_MS',
+  severity: 'SEVERITY',
+};
+const SETTING_KEY: Record<RuleSettingField, keyof RuleConfig> = {
+  enabled: 'enabled',
+  threshold: 'threshold',
+  window_ms: 'windowMs',
+  severity: 'severity',
+};
+
+/** One rule's settings, env over file over default, and where each came from. */
+function ruleFromLayers(rule: AlertRule, values: EnvValues, file: FraudRulesFile): { config: RuleConfig; sources: RuleSources } {
+  const fromFile = file.rules?.[rule] ?? {};
+  const config = { ...DEFAULT_FRAUD_CONFIG.rules[rule] };
+  const sources = {} as RuleSources;
+  for (const field of Object.keys(SETTING_ENV) as RuleSettingField[]) {
+    const env = values[ruleEnvName(rule, SETTING_ENV[field])];
+    const key = SETTING_KEY[field];
+    sources[field] = env !== undefined ? 'env' : fromFile[field] !== undefined ? 'file' : 'default';
+    (config as Record<string, unknown>)[key] = pick(env, fromFile[field], config[key]);
+  }
+  return { config, sources };
+}
+
 /** Defaults ← file ← env, then the checks that span settings. */
 export function buildFraudConfig(values: EnvValues): FraudConfig {
   const file = values.FRAUD_RULES_FILE ?? {};
   const rules = {} as Record<AlertRule, RuleConfig>;
+  const ruleSources = {} as Record<AlertRule, RuleSources>;
   for (const rule of ALERT_RULES) {
-    const d = DEFAULT_FRAUD_CONFIG.rules[rule];
-    const f = file.rules?.[rule] ?? {};
-    rules[rule] = {
-      enabled: pick(
-        values[ruleEnvName(rule, 'ENABLED')] as boolean | undefined,
-        f.enabled,
-        d.enabled,
-      ),
-      threshold: pick(
-        values[ruleEnvName(rule, 'THRESHOLD')] as number | undefined,
-        f.threshold,
-        d.threshold,
-      ),
-      windowMs: pick(
-        values[ruleEnvName(rule, 'WINDOW_MS')] as number | undefined,
-        f.window_ms,
-        d.windowMs,
-      ),
-      severity: pick(
-        values[ruleEnvName(rule, 'SEVERITY')] as RuleConfig['severity'] | undefined,
-        f.severity,
-        d.severity,
-      ),
-    };
+    const layered = ruleFromLayers(rule, values, file);
+    rules[rule] = layered.config;
+    ruleSources[rule] = layered.sources;
   }
   const o = DEFAULT_FRAUD_CONFIG.outlier;
   const t = DEFAULT_FRAUD_CONFIG.traffic;
   const cfg: FraudConfig = {
     rules,
+    ruleSources,
     outlier: {
       minUsers: pick(
         values.FRAUD_OUTLIER_MIN_USERS as number | undefined,

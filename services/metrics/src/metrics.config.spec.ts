@@ -27,4 +27,17 @@ describe('metricsConfig', () => {
   it('names a bad variable', () => {
     expect(() => parseEnv(metricsConfig.envShape, { METRICS_PAGE_MAX_LIMIT: '5000' })).toThrow(/METRICS_PAGE_MAX_LIMIT="5000": must be <= 1000/);
   });
+
+  it('reads admin keys as id:key items (a bare key gets a digest id); a bad one is named by position, never shown', () => {
+    const long = 'k'.repeat(32);
+    expect(load({ METRICS_ADMIN_API_KEYS: `alice:${long}, ${long}x` }).adminKeys).toEqual([
+      { id: 'alice', key: long },
+      { id: '', key: `${long}x` },
+    ]);
+    expect(load({}).adminKeys).toEqual([]);
+    const short = () => parseEnv(metricsConfig.envShape, { METRICS_ADMIN_API_KEYS: 'bob:tooshort-secret' });
+    expect(short).toThrow(/METRICS_ADMIN_API_KEYS=\(19 characters, not shown\): entry 1: a key must have at least 16 characters/);
+    expect(short).not.toThrow(/tooshort/);
+    expect(() => parseEnv(metricsConfig.envShape, { METRICS_ADMIN_API_KEYS: `${long},b@d:${long}` })).toThrow(/entry 2: the id before ':' must be/);
+  });
 });

@@ -4,6 +4,9 @@ import { ConfigValidationError } from '../errors';
 /** A zod shape whose keys are environment variable names. */
 export type EnvShape = Record<string, z.ZodType>;
 
+/** Variables whose values are secrets (API keys, passwords). */
+const SECRET_NAME = /(KEYS?|SECRET|PASSWORD|TOKEN)$/;
+
 /**
  * Parses the variables of `shape` from `env`. An empty string is a value, not "unset": so
  * `KAFKA_BROKERS=` fails instead of silently taking the default.
@@ -16,7 +19,8 @@ export function parseEnv<S extends EnvShape>(shape: S, env: NodeJS.ProcessEnv): 
   const issue = result.error.issues[0];
   const variable = String(issue.path[0] ?? '(env)');
   const raw = picked[variable];
-  const shown = raw === undefined ? 'unset' : `"${raw}"`;
+  // A secret's value never reaches a log line, only its length.
+  const shown = raw === undefined ? 'unset' : SECRET_NAME.test(variable) ? `(${raw.length} characters, not shown)` : `"${raw}"`;
   const others = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
   throw new ConfigValidationError(
     variable,

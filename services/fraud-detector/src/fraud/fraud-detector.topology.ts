@@ -4,7 +4,7 @@ import { FraudHooks } from './nodes/fraud-hooks';
 import { trafficRulesNode } from './nodes/traffic-rules.node';
 import { USER_ACTIVITY_TABLE, userActivityNode, UserActivityRow } from './nodes/user-activity.node';
 import { userRulesNode } from './nodes/user-rules.node';
-import { FraudConfig } from './rules/rule-config';
+import { configSource, FraudConfig, FraudConfigSource } from './rules/rule-config';
 
 export const FRAUD_DETECTOR_APP_ID = 'clickstream-fraud-detector';
 export const ALERTS_TABLE = 'alerts';
@@ -24,7 +24,8 @@ export const ALERT_COLUMNS: ColumnTypes = {
 
 export interface FraudTopologyOptions extends FraudHooks {
   topics: Pick<TopicNames, 'events' | 'aggregates' | 'alerts'>;
-  cfg: FraudConfig;
+  /** A fixed config, or the live one (boot config plus clickstream.rules.v1), read per input. */
+  cfg: FraudConfig | FraudConfigSource;
   applicationId?: string;
   /** Drop retried events by event_id for this long behind the watermark; 0 or unset: no dedupe. */
   dedupeHorizonMs?: number;
@@ -55,9 +56,10 @@ export function fraudTopology(o: FraudTopologyOptions): Topology {
   });
   sinkAlerts(events.process<FraudAlert>(userRulesNode(o.cfg, hooks)), 'fraud-user', o);
 
-  if (o.cfg.rules.outlier_activity.enabled) {
+  // A live config can switch outlier_activity on at runtime, so its counting node is always there.
+  if (typeof o.cfg === 'function' || configSource(o.cfg)().rules.outlier_activity.enabled) {
     events
-      .process<UserActivityRow>(userActivityNode(o.cfg.rules.outlier_activity.windowMs))
+      .process<UserActivityRow>(userActivityNode(o.cfg))
       .toTable('fraud-user-activity-table', {
         table: USER_ACTIVITY_TABLE,
         columns: {

@@ -11,49 +11,52 @@ import {
   StreamsConfig,
 } from '@clickstream/platform';
 import { StreamsModule } from '@clickstream/streams';
-import { FraudConfig, fraudConfig } from '../fraud.config';
 import { FRAUD_DETECTOR_APP_ID, fraudTopology } from './fraud-detector.topology';
 import { fraudMetricHooks } from './fraud-metrics';
 import { outlierStage } from './outlier-stage';
+import { RUNTIME_RULES, RuntimeRulesModule } from './runtime-rules/runtime-rules.module';
+import { RuntimeRules } from './runtime-rules/runtime-rules';
 
 /**
  * The fraud-detector topology, run by libs/streams with the service's Kafka client and Postgres pool,
  * and the outlier_activity global stage: the once-per-window evaluation across partitions
  * (evaluateOutlierWindow over fraud_user_activity), run by the owner of events partition 0 in one
- * epoch-fenced transaction (see outlier-stage.ts). No stage when the rule is disabled.
+ * epoch-fenced transaction (see outlier-stage.ts). The rules read the live config (boot config plus
+ * clickstream.rules.v1, see runtime-rules/), which is read to its end before the topology starts.
  */
 @Module({
   imports: [
     StreamsModule.forRootAsync({
+      imports: [RuntimeRulesModule],
       inject: [
         KafkaClient,
         getDataSourceToken(),
         MetricsService,
         streamsConfig.KEY,
-        fraudConfig.KEY,
         PinoLogger,
+        RUNTIME_RULES,
       ],
       useFactory: (
         kafka: KafkaClient,
         dataSource: DataSource,
         metrics: MetricsService,
         streams: StreamsConfig,
-        cfg: FraudConfig,
         logger: PinoLogger,
+        rules: RuntimeRules,
       ) => {
         const hooks = fraudMetricHooks(metrics);
         return {
           topology: fraudTopology({
             topics: kafka.topics,
-            cfg,
+            // Boot config plus clickstream.rules.v1, read per input.
+            cfg: rules.live.source,
             // Deployments sharing a cluster (KAFKA_TOPIC_PREFIX) get their own consumer group.
             applicationId: `${kafka.config.topicPrefix}${FRAUD_DETECTOR_APP_ID}`,
             dedupeHorizonMs: streams.dedupeHorizonMs,
             ...hooks,
           }),
-          stages: cfg.rules.outlier_activity.enabled
-            ? [outlierStage({ topics: kafka.topics, cfg, ...hooks })]
-            : [],
+          // Always there: outlier_activity can be switched on at runtime, and its final windows are cleared while off.
+          stages: [outlierStage({ topics: kafka.topics, cfg: rules.live.source, ...hooks })],
           ...processorRuntime(kafka, pgPoolOf(dataSource), streams, metrics, metrics.prefix, logger),
         };
       },

@@ -2,7 +2,7 @@ import { PoolClient } from 'pg';
 import { AlertRule, FraudAlert, fraudAlertSchema } from '@clickstream/contracts';
 import { GlobalStageContext } from '@clickstream/streams';
 import { byWindow, OUTLIER_STAGE, outlierStage } from './outlier-stage';
-import { fraudConfigWith } from './rules/rule-config';
+import { FraudConfig, FraudConfigSource, fraudConfigWith } from './rules/rule-config';
 import { topics } from './testing/fraud-fixtures';
 
 const HOUR = 3_600_000;
@@ -83,7 +83,7 @@ function hourOf(start: number, heavyEvents = 60): ActivityRow[] {
   return rows;
 }
 
-function setup(cfg = fraudConfigWith()) {
+function setup(cfg: FraudConfig | FraudConfigSource = fraudConfigWith()) {
   const client = new FakeClient();
   const evaluations: AlertRule[] = [];
   const raised: Array<{ alert: FraudAlert; latencyMs: number }> = [];
@@ -241,11 +241,21 @@ describe('outlier_activity global stage', () => {
     });
   });
 
-  it('does nothing when the rule is disabled', async () => {
+  it('raises nothing while the rule is disabled, but clears the final windows so their rows do not pile up', async () => {
     const { client, run } = setup(fraudConfigWith({ outlier_activity: { enabled: false } }));
     client.activity = hourOf(H10);
     expect(await run(H10 + 2 * HOUR)).toEqual([]);
-    expect(client.queries).toHaveLength(0);
+    expect(client.activity).toHaveLength(0);
+  });
+
+  it('reads a live config on every run: switched on at runtime, the next final window is judged', async () => {
+    let cfg = fraudConfigWith({ outlier_activity: { enabled: false } });
+    const { client, run } = setup(() => cfg);
+    client.activity = hourOf(H10);
+    expect(await run(H10 + HOUR)).toEqual([]);
+    cfg = fraudConfigWith();
+    client.activity = hourOf(H10 + HOUR);
+    expect((await run(H10 + 2 * HOUR)).length).toBeGreaterThan(0);
   });
 });
 

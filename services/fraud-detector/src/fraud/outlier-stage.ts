@@ -4,7 +4,7 @@ import { GlobalStage, StageMessage } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { USER_ACTIVITY_TABLE } from './nodes/user-activity.node';
 import { evaluateOutlierWindow, UserCount } from './rules/outlier-activity';
-import { FraudConfig } from './rules/rule-config';
+import { configSource, FraudConfig, FraudConfigSource } from './rules/rule-config';
 
 export const OUTLIER_STAGE = 'fraud-outlier-activity';
 /** Windows evaluated per run at most (a replay of old data can make many final at once). */
@@ -12,7 +12,8 @@ export const OUTLIER_MAX_WINDOWS_PER_RUN = 24;
 
 export interface OutlierStageOptions extends FraudHooks {
   topics: Pick<TopicNames, 'events' | 'alerts'>;
-  cfg: Pick<FraudConfig, 'rules' | 'outlier'>;
+  /** Read on every run: a runtime change of the rule applies from the next window evaluated. */
+  cfg: FraudConfig | FraudConfigSource;
   /** How often the owner of events partition 0 runs the stage (default: the runtime's 1 s). */
   intervalMs?: number;
   maxWindowsPerRun?: number;
@@ -57,7 +58,7 @@ export interface WindowUserCount extends UserCount {
  * evaluated on their own, and an alert_id already raised is neither stored nor published again.
  */
 export function outlierStage(o: OutlierStageOptions): GlobalStage {
-  const rule = o.cfg.rules.outlier_activity;
+  const current = configSource(o.cfg);
   const maxWindows = o.maxWindowsPerRun ?? OUTLIER_MAX_WINDOWS_PER_RUN;
   return {
     name: OUTLIER_STAGE,
@@ -65,7 +66,9 @@ export function outlierStage(o: OutlierStageOptions): GlobalStage {
     intervalMs: o.intervalMs,
     // Due when a final window has rows to evaluate (the run's DELETE would find some).
     async due({ db, globalWatermark }) {
-      if (globalWatermark === null || !rule.enabled) return false;
+      // Final windows are taken even while the rule is disabled, so their rows do not pile up.
+      if (globalWatermark === null) return false;
+      const rule = current().rules.outlier_activity;
       const { rows } = await db.query(
         `SELECT 1 FROM ${USER_ACTIVITY_TABLE} WHERE window_start <= to_timestamp($1 / 1000.0) LIMIT 1`,
         [globalWatermark - rule.windowMs],
@@ -73,13 +76,15 @@ export function outlierStage(o: OutlierStageOptions): GlobalStage {
       return rows.length > 0;
     },
     async run({ client, globalWatermark, now }) {
-      if (globalWatermark === null || !rule.enabled) return [];
+      if (globalWatermark === null) return [];
+      const cfg = current();
+      const rule = cfg.rules.outlier_activity;
       const rows = await takeFinalWindows(client, globalWatermark - rule.windowMs, maxWindows);
       if (rows.length === 0) return [];
       const alerts: FraudAlert[] = [];
       for (const [start, counts] of byWindow(rows)) {
-        for (let i = 0; i < counts.length; i++) o.onEvaluate?.('outlier_activity');
-        alerts.push(...evaluateOutlierWindow(counts, start, start + rule.windowMs, o.cfg, now));
+        if (rule.enabled) for (let i = 0; i < counts.length; i++) o.onEvaluate?.('outlier_activity');
+        alerts.push(...evaluateOutlierWindow(counts, start, start + rule.windowMs, cfg, now));
       }
       const inserted = await insertAlerts(client, alerts);
       const out: StageMessage[] = [];

@@ -13,12 +13,16 @@ import { OverviewHttpController } from '../overview/overview.http.controller';
 import { OverviewRepository } from '../overview/overview.repository';
 import { TopProductsHttpController } from '../products/top-products.http.controller';
 import { TopProductsRepository } from '../products/top-products.repository';
+import { AdminKeyGuard } from '../rules/admin-key.guard';
+import { RulesPublisher } from '../rules/rules-publisher';
+import { RulesHttpController } from '../rules/rules.http.controller';
+import { RulesRepository } from '../rules/rules.repository';
 import { SessionsHttpController } from '../sessions/sessions.http.controller';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { WindowsHttpController } from '../windows/windows.http.controller';
 import { WindowsRepository } from '../windows/windows.repository';
 
-/** SPEC §8: the query API over the processors' Postgres tables, the KPI gauges and consumer lag. */
+/** SPEC §8: the query API over the processors' Postgres tables, the KPI gauges, consumer lag, and the fraud rules at runtime (issue 14). */
 @Module({
   controllers: [
     SessionsHttpController,
@@ -27,6 +31,7 @@ import { WindowsRepository } from '../windows/windows.repository';
     FunnelHttpController,
     AlertsHttpController,
     OverviewHttpController,
+    RulesHttpController,
   ],
   providers: [
     pgPoolProvider,
@@ -41,6 +46,9 @@ import { WindowsRepository } from '../windows/windows.repository';
     BusinessMetrics,
     ConsumerLagReader,
     ConsumerLagMetrics,
+    AdminKeyGuard,
+    RulesRepository,
+    RulesPublisher,
   ],
 })
 export class QueryModule {}

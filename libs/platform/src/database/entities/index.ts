@@ -1,4 +1,4 @@
-import { AggregateProgressEntity, AlertEntity, FraudUserActivityEntity, ProductHourAggregateEntity, SessionEntity, WindowAggregateEntity } from './results.entities';
+import { AggregateProgressEntity, AlertEntity, FraudRuleBaselineEntity, FraudRuleChangeEntity, FraudUserActivityEntity, ProductHourAggregateEntity, SessionEntity, WindowAggregateEntity } from './results.entities';
 import { StreamDedupeEntity, StreamOffsetEntity, StreamOutboxEntity, StreamStateEntity } from './runtime.entities';
 
 export * from './results.entities';
@@ -12,6 +12,8 @@ export const ENTITIES = [
   AggregateProgressEntity,
   AlertEntity,
   FraudUserActivityEntity,
+  FraudRuleBaselineEntity,
+  FraudRuleChangeEntity,
   StreamOffsetEntity,
   StreamStateEntity,
   StreamOutboxEntity,

@@ -96,3 +96,25 @@ export class FraudUserActivityEntity {
   @Column('integer') partition!: number;
   @Column('bigint') events!: string;
 }
+
+/** A fraud rule's boot config as the detectors loaded it (contracts: RuleBaselineRow). */
+@Entity({ name: 'fraud_rule_baseline' })
+export class FraudRuleBaselineEntity {
+  @PrimaryColumn('text') rule!: string;
+  @Column('jsonb') config!: Record<string, unknown>;
+  @Column('jsonb') sources!: Record<string, unknown>;
+  @Column(timestamptz) updated_at!: Date;
+}
+
+/** One runtime change of a fraud rule, and the outbox of clickstream.rules.v1 (contracts: RuleChangeRow). */
+@Entity({ name: 'fraud_rule_changes' })
+@Index('fraud_rule_changes_rule', ['rule', 'revision'])
+export class FraudRuleChangeEntity {
+  @PrimaryColumn('bigint') revision!: string;
+  @Column('text') rule!: string;
+  @Column(timestamptz) changed_at!: Date;
+  @Column('text') key_id!: string;
+  @Column('jsonb') before!: Record<string, unknown>;
+  @Column('jsonb') after!: Record<string, unknown>;
+  @Column('boolean') reset!: boolean;
+}

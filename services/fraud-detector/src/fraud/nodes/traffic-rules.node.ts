@@ -5,7 +5,7 @@ import {
   GLOBAL_ALERT_KEY,
 } from '@clickstream/contracts';
 import { NodeDefinition, PoisonError, Rec } from '@clickstream/streams';
-import { FraudConfig } from '../rules/rule-config';
+import { configSource, FraudConfig, FraudConfigSource } from '../rules/rule-config';
 import { initialTrafficState, TrafficState, trafficStep } from '../rules/traffic-rules';
 import { FraudHooks } from './fraud-hooks';
 
@@ -25,7 +25,8 @@ export function isFinalAllMinute(value: unknown): boolean {
  * traffic_spike / traffic_drop on the aggregates topic: takes each final `all` 1 min record into the
  * baseline (state bounded to the baseline's minutes) and forwards the alerts (key `*`).
  */
-export function trafficRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): NodeDefinition {
+export function trafficRulesNode(config: FraudConfig | FraudConfigSource, hooks: FraudHooks = {}): NodeDefinition {
+  const current = configSource(config);
   return {
     name: TRAFFIC_RULES_NODE,
     stores: [TRAFFIC_RULES_STORE],
@@ -35,6 +36,7 @@ export function trafficRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): Node
         process(rec) {
           if (!isFinalAllMinute(rec.value)) return;
           const record = parseRecord(rec.value);
+          const cfg = current();
           const result = trafficStep(
             store.get(TRAFFIC_STATE_KEY) ?? initialTrafficState(),
             record,
@@ -42,7 +44,7 @@ export function trafficRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): Node
             ctx.now(),
           );
           store.put(TRAFFIC_STATE_KEY, result.state);
-          countEvaluations(result.judged);
+          countEvaluations(cfg, result.judged);
           const observedAt = Date.parse(record.window_end);
           for (const alert of result.alerts) {
             hooks.onAlert?.(alert, ctx.now() - observedAt);
@@ -56,7 +58,7 @@ export function trafficRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): Node
         },
       };
 
-      function countEvaluations(minutes: number): void {
+      function countEvaluations(cfg: FraudConfig, minutes: number): void {
         for (let i = 0; i < minutes; i++) {
           if (cfg.rules.traffic_spike.enabled) hooks.onEvaluate?.('traffic_spike');
           if (cfg.rules.traffic_drop.enabled) hooks.onEvaluate?.('traffic_drop');

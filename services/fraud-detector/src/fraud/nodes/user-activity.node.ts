@@ -1,5 +1,6 @@
 import { ClickEvent, formatEventTime } from '@clickstream/contracts';
 import { alignDown, NodeDefinition, Rec } from '@clickstream/streams';
+import { configSource, FraudConfig, FraudConfigSource } from '../rules/rule-config';
 
 export const USER_ACTIVITY_NODE = 'fraud-user-activity';
 export const USER_ACTIVITY_TABLE = 'fraud_user_activity';
@@ -23,18 +24,22 @@ export interface UserActivityRow {
  * dropped by the task before they get here, so a window's count is final once the partition's
  * watermark passes its end; the row stays until the global stage has evaluated and deleted it.
  */
-export function userActivityNode(windowMs: number): NodeDefinition {
+export function userActivityNode(config: FraudConfig | FraudConfigSource): NodeDefinition {
+  const current = configSource(config);
   return {
     name: USER_ACTIVITY_NODE,
     stores: [],
     create(ctx) {
       return {
         process(rec) {
+          // Read per event: the rule can be switched on and off at runtime (its window size cannot).
+          const rule = current().rules.outlier_activity;
+          if (!rule.enabled) return;
           const event = rec.value as ClickEvent;
           const out: Rec<UserActivityRow> = {
             key: event.user_id,
             value: {
-              window_start: formatEventTime(alignDown(rec.timestamp, windowMs)),
+              window_start: formatEventTime(alignDown(rec.timestamp, rule.windowMs)),
               user_id: event.user_id,
               partition: ctx.partition,
               events: 1,

@@ -1,6 +1,6 @@
 import { ClickEvent, FraudAlert } from '@clickstream/contracts';
 import { NodeDefinition, Rec } from '@clickstream/streams';
-import { FraudConfig } from '../rules/rule-config';
+import { configSource, FraudConfig, FraudConfigSource, RuleConfig } from '../rules/rule-config';
 import {
   stepUserRule,
   USER_RULE_SPECS,
@@ -22,9 +22,13 @@ export const userRuleKey = (rule: UserRuleName, user: string, windowStart: numbe
  * Runs the enabled per-user rules on every event (ClickEvent values, event time = event_time) and
  * forwards each alert (key user_id) as soon as a threshold is crossed. A window's state is deleted
  * once the partition's watermark reaches its end: no event of it can be accepted after that.
+ *
+ * The config is read per event, so a runtime change applies from the next event: a new threshold
+ * judges the open windows' counts so far, and a new window size starts new windows (a stored
+ * window of the old size is not continued, even where the starts coincide).
  */
-export function userRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): NodeDefinition {
-  const enabled = USER_RULES.filter((rule) => cfg.rules[rule].enabled);
+export function userRulesNode(config: FraudConfig | FraudConfigSource, hooks: FraudHooks = {}): NodeDefinition {
+  const current = configSource(config);
   return {
     name: USER_RULES_NODE,
     stores: [USER_RULES_STORE],
@@ -33,22 +37,36 @@ export function userRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): NodeDef
       const index = new WindowEndIndex();
       for (const [key, state] of store.entries()) index.add(state.end, key);
 
+      let seen: FraudConfig | undefined;
+      let enabled: UserRuleName[] = [];
+
       return {
         process(rec) {
           const event = rec.value as ClickEvent;
           const now = ctx.now();
+          const cfg = current();
+          if (cfg !== seen) {
+            seen = cfg;
+            enabled = USER_RULES.filter((rule) => cfg.rules[rule].enabled);
+          }
           for (const rule of enabled) {
-            const alert = evaluate(rule, event, rec.timestamp, now);
+            const alert = evaluate(rule, cfg.rules[rule], event, rec.timestamp, now);
             if (alert) forwardAlert(alert, event);
           }
         },
         onWatermark(watermark) {
-          for (const key of index.takeUpTo(watermark)) store.delete(key);
+          for (const key of index.takeUpTo(watermark)) {
+            // The key may hold a newer window of another size (a runtime change): it stays.
+            const state = store.get(key);
+            if (state && state.end > watermark) continue;
+            store.delete(key);
+          }
         },
       };
 
       function evaluate(
         rule: UserRuleName,
+        ruleCfg: RuleConfig,
         event: ClickEvent,
         timestamp: number,
         now: number,
@@ -56,9 +74,10 @@ export function userRulesNode(cfg: FraudConfig, hooks: FraudHooks = {}): NodeDef
         hooks.onEvaluate?.(rule);
         const spec = USER_RULE_SPECS[rule];
         if (!spec.counts(event)) return undefined;
-        const ruleCfg = cfg.rules[rule];
-        const key = userRuleKey(rule, event.user_id, userWindow(ruleCfg, timestamp).start);
-        const result = stepUserRule(spec, ruleCfg, store.get(key), event, now, timestamp);
+        const window = userWindow(ruleCfg, timestamp);
+        const key = userRuleKey(rule, event.user_id, window.start);
+        const stored = store.get(key);
+        const result = stepUserRule(spec, ruleCfg, stored && stored.end === window.end ? stored : undefined, event, now, timestamp);
         if (!result.changed) return result.alert;
         store.put(key, result.state);
         index.add(result.state.end, key);

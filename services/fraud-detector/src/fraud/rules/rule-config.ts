@@ -1,4 +1,12 @@
-import { AlertRule, AlertSeverity } from '@clickstream/contracts';
+import {
+  ALERT_RULES,
+  AlertRule,
+  AlertSeverity,
+  DEFAULT_RULE_SETTINGS,
+  RuleSettingField,
+  RuleSettings,
+  RuleSource,
+} from '@clickstream/contracts';
 
 /**
  * The fraud rules' settings as the rule code sees them (SPEC §7). fraud.config.ts fills them from
@@ -37,22 +45,27 @@ export type FraudConfig = {
   rules: Record<AlertRule, RuleConfig>;
   outlier: OutlierSettings;
   traffic: TrafficSettings;
+  /** Where each boot setting came from (fraud.config.ts fills it; the metrics API shows it). */
+  ruleSources?: Record<AlertRule, Record<RuleSettingField, Exclude<RuleSource, 'runtime'>>>;
 };
 
-const MINUTE = 60_000;
+/** The contract's spelling (window_ms) of a rule's settings ↔ the rule code's (windowMs). */
+export const toRuleConfig = (s: RuleSettings): RuleConfig => ({
+  enabled: s.enabled,
+  threshold: s.threshold,
+  windowMs: s.window_ms,
+  severity: s.severity,
+});
+export const toRuleSettings = (c: RuleConfig): RuleSettings => ({
+  enabled: c.enabled,
+  threshold: c.threshold,
+  window_ms: c.windowMs,
+  severity: c.severity,
+});
 
-/** The SPEC §7 table. */
+/** The SPEC §7 table (libs/contracts owns it). */
 export const DEFAULT_FRAUD_CONFIG: FraudConfig = {
-  rules: {
-    click_flood: { enabled: true, threshold: 50, windowMs: MINUTE, severity: 'medium' },
-    ip_hopping: { enabled: true, threshold: 10, windowMs: 10 * MINUTE, severity: 'high' },
-    purchase_velocity: { enabled: true, threshold: 5, windowMs: 10 * MINUTE, severity: 'high' },
-    high_value: { enabled: true, threshold: 10_000, windowMs: 10 * MINUTE, severity: 'high' },
-    geo_velocity: { enabled: true, threshold: 2, windowMs: 10 * MINUTE, severity: 'high' },
-    outlier_activity: { enabled: true, threshold: 1.5, windowMs: 60 * MINUTE, severity: 'low' },
-    traffic_spike: { enabled: true, threshold: 2.5, windowMs: MINUTE, severity: 'medium' },
-    traffic_drop: { enabled: true, threshold: 0.4, windowMs: MINUTE, severity: 'high' },
-  },
+  rules: Object.fromEntries(ALERT_RULES.map((rule) => [rule, toRuleConfig(DEFAULT_RULE_SETTINGS[rule])])) as Record<AlertRule, RuleConfig>,
   outlier: { minUsers: 20, minEvents: 10 },
   traffic: { baselineMinutes: 30, minPreviousMinutes: 10, minMean: 100 },
 };
@@ -72,3 +85,12 @@ export function fraudConfigWith(
     traffic: { ...DEFAULT_FRAUD_CONFIG.traffic, ...rest.traffic },
   };
 }
+
+/**
+ * The config as of now: the rules read it on every input, so a runtime change (clickstream.rules.v1)
+ * applies from the next event. A plain FraudConfig is a config that never changes.
+ */
+export type FraudConfigSource = () => FraudConfig;
+
+export const configSource = (cfg: FraudConfig | FraudConfigSource): FraudConfigSource =>
+  typeof cfg === 'function' ? cfg : () => cfg;
