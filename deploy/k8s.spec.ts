@@ -42,6 +42,7 @@ const SECRET_SAMPLES: Record<string, string> = {
   DATABASE_URL: 'postgres://clickstream:sample@db.example.internal:5432/clickstream',
   INGEST_API_KEYS: 'sample-ingest-key',
   METRICS_API_KEYS: 'sample-metrics-key',
+  METRICS_ADMIN_API_KEYS: 'ops:sample-admin-key-0123456789',
 };
 /** Read by Node itself, not by a service's config. */
 const NODE_RUNTIME_VARIABLES = ['NODE_OPTIONS'];

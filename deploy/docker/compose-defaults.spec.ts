@@ -67,6 +67,8 @@ describe('docker-compose.yml defaults', () => {
 
   it('takes every password, key and URL credential from a required variable, never a default', () => {
     const required = /^\$\{([A-Z_][A-Z0-9_]*):\?[^}]+\}$/;
+    // Keys whose empty value turns a feature off (never open): optional, with no default but empty.
+    const offWhenEmpty: Record<string, string> = { 'metrics.METRICS_ADMIN_API_KEYS': '${METRICS_ADMIN_API_KEYS:-}' };
     const secretName = /PASSWORD|SECRET|TOKEN|API_KEYS?$|CREDENTIAL/;
     const checked: string[] = [];
     for (const name of Object.keys(raw.services)) {
@@ -75,6 +77,10 @@ describe('docker-compose.yml defaults', () => {
         const secret = secretName.test(key) ? value : credentials?.[1];
         if (secret === undefined) continue;
         checked.push(`${name}.${key}`);
+        if (offWhenEmpty[`${name}.${key}`] !== undefined) {
+          expect(secret).toBe(offWhenEmpty[`${name}.${key}`]);
+          continue;
+        }
         expect({ variable: `${name}.${key}`, secret }).toEqual({
           variable: `${name}.${key}`,
           secret: expect.stringMatching(required),

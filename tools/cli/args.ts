@@ -1,6 +1,7 @@
 import { ALERT_RULES, ALERT_SEVERITIES, AlertRule, AlertSeverity, topicNames } from '@clickstream/contracts';
 import { parseBrokers } from '../shared/kafka-event-sink';
 import type { FollowOptions } from './alerts-follow';
+import { parseRulesArgs, RulesRequest } from './rules';
 
 export const DEFAULT_URL = 'http://127.0.0.1:3005';
 export const DEFAULT_BROKERS = '127.0.0.1:19092';
@@ -21,6 +22,14 @@ commands:
                                     higher (low < medium < high); exits after N alerts, or on Ctrl-C.
                                     Kafka from --brokers, $KAFKA_BROKERS or ${DEFAULT_BROKERS};
                                     topic prefix $KAFKA_TOPIC_PREFIX
+  rules                             each fraud rule's settings now and where they come from
+                                    (default, file, env, runtime)
+  rules history [--rule R] [--limit N]
+                                    runtime changes, newest first: who (key id), when, before, after
+  rules set R [--threshold X] [--window-ms N] [--severity S] [--enabled true|false]
+                                    changes rule R in every fraud-detector from its next event
+  rules reset R                     takes rule R back to the detectors' boot config
+                                    (set and reset need --admin-key K or $METRICS_ADMIN_API_KEY)
 
 options:
   --url URL        metrics base URL, default $METRICS_URL or ${DEFAULT_URL}
@@ -37,12 +46,13 @@ export class UsageError extends Error {
   }
 }
 
-export type Command = 'overview' | 'sessions' | 'alerts';
-const COMMANDS: Command[] = ['overview', 'sessions', 'alerts'];
+export type Command = 'overview' | 'sessions' | 'alerts' | 'rules';
+const COMMANDS: Command[] = ['overview', 'sessions', 'alerts', 'rules'];
 const FLAGS: Record<Command, string[]> = {
   overview: [],
   sessions: ['user', 'status', 'since', 'limit'],
   alerts: ['since', 'rule', 'user', 'limit'],
+  rules: [],
 };
 
 export interface CliOptions {
@@ -55,6 +65,8 @@ export interface CliOptions {
   query: Record<string, string>;
   /** `alerts --follow`: tail the topic instead of asking the API. */
   follow?: FollowOptions;
+  /** `rules ...`: the request to the rules endpoints. */
+  rules?: RulesRequest;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -73,6 +85,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, now = new D
   const [command, ...rest] = argv;
   if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command "${command}": use ${COMMANDS.join(', ')}`);
   if (command === 'alerts' && rest.includes('--follow')) return parseFollow(rest.filter((a) => a !== '--follow'), env, now);
+  if (command === 'rules') return parseRules(rest, env);
   const opts: CliOptions = { help: false, command: command as Command, url: env.METRICS_URL || DEFAULT_URL, apiKey: env.METRICS_API_KEY || undefined, json: false, query: {} };
   const flags: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
@@ -150,4 +163,24 @@ function parseFollow(rest: string[], env: NodeJS.ProcessEnv, now: Date): CliOpti
     json,
   };
   return { help: false, command: 'alerts', url: DEFAULT_URL, json, query: {}, follow };
+}
+
+/** `rules ...`: --url, --api-key and --json anywhere; the rest is the rules command. */
+function parseRules(rest: string[], env: NodeJS.ProcessEnv): CliOptions {
+  const opts: CliOptions = { help: false, command: 'rules', url: env.METRICS_URL || DEFAULT_URL, apiKey: env.METRICS_API_KEY || undefined, json: false, query: {} };
+  const remaining: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--json') opts.json = true;
+    else if (rest[i] === '--url' || rest[i] === '--api-key') {
+      const value = rest[++i];
+      if (value === undefined) throw new UsageError(`${rest[i - 1]} needs a value`);
+      if (rest[i - 1] === '--url') opts.url = value.replace(/\/+$/, '');
+      else opts.apiKey = value;
+    } else remaining.push(rest[i]);
+  }
+  opts.rules = parseRulesArgs(remaining, env, (message) => {
+    throw new UsageError(message);
+  });
+  opts.query = opts.rules.query;
+  return opts;
 }

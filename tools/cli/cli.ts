@@ -1,25 +1,31 @@
 /**
  * npm run cli -- overview | sessions [--user U] | alerts [--since 1h]  [--url URL] [--api-key K] [--json]
  * npm run cli -- alerts --follow [--rule R] [--severity S] [--since D] [--limit N]
+ * npm run cli -- rules | rules history | rules set R --threshold X | rules reset R
  *
  * Calls the metrics query API and prints tables, or tails the alert topic. See `npm run cli -- --help`.
  */
 import { CliOptions, parseCliArgs, USAGE, UsageError } from './args';
 import { followAlerts } from './alerts-follow';
 import { renderAlerts, renderOverview, renderSessions } from './render';
+import { renderRuleChange, renderRuleHistory, renderRules } from './rules';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
-const PATHS = { overview: '/v1/overview', sessions: '/v1/sessions', alerts: '/v1/alerts' } as const;
+const PATHS = { overview: '/v1/overview', sessions: '/v1/sessions', alerts: '/v1/alerts', rules: '/v1/rules' } as const;
 
 async function request(o: CliOptions): Promise<unknown> {
-  const url = new URL(PATHS[o.command], o.url);
+  const url = new URL(o.rules?.path ?? PATHS[o.command], o.url);
   for (const [k, v] of Object.entries(o.query)) url.searchParams.set(k, v);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (o.apiKey) headers['x-api-key'] = o.apiKey;
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+  // A rule change sends the admin key; reads send the read key.
+  const key = o.rules?.adminKey ?? o.apiKey;
+  if (key) headers['x-api-key'] = key;
+  const payload = o.rules?.body === undefined ? undefined : JSON.stringify(o.rules.body);
+  if (payload) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method: o.rules?.method ?? 'GET', headers, body: payload, signal: AbortSignal.timeout(30_000) });
   const body = (await res.json().catch(() => ({}))) as { message?: unknown };
   if (!res.ok) throw new Error(`${res.status} from ${url.pathname}: ${typeof body.message === 'string' ? body.message : JSON.stringify(body)}`);
   return body;
@@ -28,10 +34,20 @@ async function request(o: CliOptions): Promise<unknown> {
 function render(o: CliOptions, body: unknown): string {
   if (o.json) return JSON.stringify(body, null, 2);
   if (o.command === 'overview') return renderOverview(body as Parameters<typeof renderOverview>[0]);
+  if (o.rules) return renderRulesAnswer(o.rules.action, body);
   const page = body as { items: unknown[]; next_cursor: string | null };
   const table = o.command === 'sessions' ? renderSessions(page.items as Parameters<typeof renderSessions>[0]) : renderAlerts(page.items as Parameters<typeof renderAlerts>[0]);
   const more = page.next_cursor ? `\n(more: raise --limit, up to 1000)` : '';
   return `${table}\n${page.items.length} row(s)${more}`;
+}
+
+function renderRulesAnswer(action: 'list' | 'history' | 'set' | 'reset', body: unknown): string {
+  if (action === 'list') return renderRules((body as { items: Parameters<typeof renderRules>[0] }).items);
+  if (action === 'history') {
+    const page = body as { items: Parameters<typeof renderRuleHistory>[0]; next_cursor: string | null };
+    return `${renderRuleHistory(page.items)}\n${page.items.length} change(s)${page.next_cursor ? '\n(more: raise --limit, up to 1000)' : ''}`;
+  }
+  return renderRuleChange(body as Parameters<typeof renderRuleChange>[0]);
 }
 
 async function main(argv: string[]): Promise<number> {

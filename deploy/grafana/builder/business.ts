@@ -196,6 +196,32 @@ export function fraud(): Dashboard {
         queries: [[`sum by (rule) (rate(fraud_rule_evaluations_total{${SVC}}${RATE}))`, '{{rule}}']],
         unit: 'ops',
       },
+      {
+        title: 'Rules revision by detector',
+        description: 'The clickstream.rules.v1 revision each fraud-detector applies (0: none). The lines meet within seconds of a change; one left behind judges with old settings.',
+        queries: [[`max by (instance) (fraud_detector_rules_revision{${SVC}})`, '{{instance}}']],
+        unit: 'none',
+      },
+      {
+        title: 'Rule changes / s: published and applied',
+        description: 'Changes the metrics API published to clickstream.rules.v1, and changes the detectors applied (each detector applies each change once).',
+        queries: [
+          [`sum(rate(metrics_rule_records_published_total{${SVC}}${RATE}))`, 'published'],
+          [`sum by (rule) (rate(fraud_detector_rule_changes_total{${SVC}}${RATE}))`, 'applied {{rule}}'],
+        ],
+        unit: 'ops',
+      },
+      {
+        title: 'Rules failures / s',
+        description: 'Publishing a stored change failed (retried with backoff), the detectors could not read the rules topic, or a record on it was not a valid rule (skipped).',
+        queries: [
+          [`sum(rate(metrics_rules_publish_failures_total{${SVC}}${RATE}))`, 'publish'],
+          [`sum by (stage) (rate(fraud_detector_rules_table_errors_total{${SVC}}${RATE}))`, 'read: {{stage}}'],
+          [`sum(rate(fraud_detector_rule_records_rejected_total{${SVC}}${RATE}))`, 'rejected records'],
+        ],
+        unit: 'ops',
+        threshold: 0.001,
+      },
     ],
   });
 }

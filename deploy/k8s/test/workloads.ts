@@ -21,7 +21,7 @@ export interface EnvVar {
   value?: string;
   valueFrom?: {
     configMapKeyRef?: { name: string; key: string };
-    secretKeyRef?: { name: string; key: string };
+    secretKeyRef?: { name: string; key: string; optional?: boolean };
     fieldRef?: unknown;
   };
 }
@@ -175,8 +175,9 @@ export function resolveEnv(c: Container, objects: K8sObject[], secretSamples: Re
       else set(v.name, value, 'configMap');
     } else if (secret) {
       const value = secretValue(secret.name, secret.key);
-      if (value === undefined) out.problems.push(`${c.name}: no value for Secret ${secret.name} key ${secret.key}`);
-      else set(v.name, value, 'secret');
+      // An optional key may be absent: the variable is then unset, as kubelet leaves it.
+      if (value !== undefined) set(v.name, value, 'secret');
+      else if (!secret.optional) out.problems.push(`${c.name}: no value for Secret ${secret.name} key ${secret.key}`);
     } else if (v.value !== undefined) {
       set(v.name, v.value, 'value');
     } else {

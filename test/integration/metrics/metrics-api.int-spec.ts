@@ -279,7 +279,7 @@ describe('metrics query API (SPEC §8) over seeded Postgres results', () => {
   });
 
   it('without a configured key → 401; x-api-key or Bearer with any configured key → 200', async () => {
-    for (const path of ['/v1/sessions', '/v1/windows?size=1m', '/v1/top-products', '/v1/funnel', '/v1/alerts', '/v1/overview']) {
+    for (const path of ['/v1/sessions', '/v1/windows?size=1m', '/v1/top-products', '/v1/funnel', '/v1/alerts', '/v1/overview', '/v1/rules', '/v1/rules/history']) {
       expect((await get(path, '')).status).toBe(401);
       expect((await get(path, 'wrong')).status).toBe(401);
       expect((await get(path)).status).toBe(200);
@@ -290,7 +290,11 @@ describe('metrics query API (SPEC §8) over seeded Postgres results', () => {
     expect((await fetch(svc.url('/metrics'))).status).toBe(200);
     expect((await fetch(svc.url('/health/live'))).status).toBe(200);
     const docs = (await (await fetch(svc.url('/docs-json'))).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/v1/sessions', '/v1/windows', '/v1/top-products', '/v1/funnel', '/v1/alerts', '/v1/overview']));
+    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/v1/sessions', '/v1/windows', '/v1/top-products', '/v1/funnel', '/v1/alerts', '/v1/overview', '/v1/rules', '/v1/rules/history', '/v1/rules/{rule}']));
+    expect(Object.keys(docs.paths['/v1/rules/{rule}'] as object).sort()).toEqual(['delete', 'put']);
+    // A read key never changes a rule; without METRICS_ADMIN_API_KEYS nothing does (403).
+    const put = await fetch(svc.url('/v1/rules/click_flood'), { method: 'PUT', body: '{"threshold":80}', headers: { 'content-type': 'application/json', authorization: 'Bearer other-key' } });
+    expect(put.status).toBe(403);
   });
 
   it('/metrics shows every business gauge with the values of /v1/overview', async () => {

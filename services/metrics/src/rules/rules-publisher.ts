@@ -42,9 +42,8 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.logger.setContext(RulesPublisher.name);
     this.appId = `${kafka.config.topicPrefix}clickstream-metrics-rules`;
-    const prefix = metrics.prefix;
-    this.published = metrics.counter({ name: `${prefix}_rule_records_published_total`, help: 'Rule changes published to clickstream.rules.v1.' });
-    this.failures = metrics.counter({ name: `${prefix}_rules_publish_failures_total`, help: 'Failed attempts to publish rule changes (retried with backoff).' });
+    this.published = metrics.counter({ name: 'metrics_rule_records_published_total', help: 'Rule changes published to clickstream.rules.v1.' });
+    this.failures = metrics.counter({ name: 'metrics_rules_publish_failures_total', help: 'Failed attempts to publish rule changes (retried with backoff).' });
   }
 
   /** A change stored before a crash is published at boot. */

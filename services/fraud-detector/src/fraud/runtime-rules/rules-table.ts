@@ -147,6 +147,12 @@ export class RulesTable {
     this.consumer = undefined;
     if (!consumer) return;
     consumer.removeAllListeners('data');
+    try {
+      // Ends the flowing consume loop before the client goes (else its timer keeps the process alive).
+      consumer.unassign();
+    } catch {
+      // not connected: nothing assigned
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 5_000);
       try {

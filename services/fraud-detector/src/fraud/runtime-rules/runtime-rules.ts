@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { topicSpecs } from '@clickstream/contracts';
+import { ALERT_RULES, topicSpecs } from '@clickstream/contracts';
 import { KafkaClient, MetricsService, ProcessorLogger } from '@clickstream/platform';
 import { restartDelayMs } from '@clickstream/streams';
 import { FraudConfig } from '../rules/rule-config';
@@ -34,6 +34,9 @@ export async function startRuntimeRules(deps: {
   const rejected = metrics.counter({ name: `${prefix}_rule_records_rejected_total`, help: 'Records of clickstream.rules.v1 that are not a valid rule config (skipped).' });
   const errors = metrics.counter({ name: `${prefix}_rules_table_errors_total`, help: 'Failures reading clickstream.rules.v1.', labelNames: ['stage'] });
   revision.set(0);
+  // Every series exists from boot (at 0), so dashboards and alerts see "no change, no error", not "no data".
+  for (const rule of ALERT_RULES) changes.inc({ rule }, 0);
+  for (const stage of ['bootstrap', 'consume', 'baseline']) errors.inc({ stage }, 0);
 
   const live = new LiveFraudConfig(deps.boot);
   const rulesTopic = kafka.topics.rules;
