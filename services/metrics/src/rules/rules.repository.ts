@@ -9,15 +9,8 @@ import { bootOf, parseRulePatch, ruleView, RuleView, sameSettings } from './rule
 /** Serialises rule changes: revisions are assigned and committed in order, so the publisher never skips one. */
 const CHANGE_LOCK = 7_215_014_001;
 
-interface ChangeRowDb {
-  revision: string;
-  rule: AlertRule;
-  changed_at: Date;
-  key_id: string;
-  before: RuleSettings;
-  after: RuleSettings;
-  reset: boolean;
-}
+/** A fraud_rule_changes row as pg returns it: bigint as text. */
+type ChangeRowDb = Omit<RuleChangeRow, 'revision'> & { revision: string };
 
 const toChange = (r: ChangeRowDb): RuleChangeRow => ({ ...r, revision: Number(r.revision) });
 
