@@ -6,6 +6,7 @@ import { KafkaClient, MetricsService, withTimeout } from '@clickstream/platform'
 import { OutboxPublisher, restartDelayMs, withClient } from '@clickstream/streams';
 import { PG_POOL } from '../database/pg-pool';
 import { metricsConfig, MetricsConfig } from '../metrics.config';
+import { FreshAttempts } from './fresh-attempts';
 import { RulesRepository } from './rules.repository';
 
 /** Serialises publishers across metrics instances, so they do not fence each other's producers in turn. */
@@ -27,7 +28,7 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
   private retryTimer?: NodeJS.Timeout;
   private attempt = 0;
   private stopped = false;
-  private running?: Promise<number>;
+  private readonly attempts = new FreshAttempts(() => this.publishLocked());
   private readonly published;
   private readonly failures;
   private readonly appId: string;
@@ -56,10 +57,14 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
     clearTimeout(this.retryTimer);
   }
 
-  /** Publishes every change not yet on the topic; true when none is left. Failures schedule a retry. */
+  /**
+   * Publishes every change not yet on the topic; true when none is left. Waits at most
+   * METRICS_RULES_TIMEOUT_MS: a slower attempt goes on in the background, and a failure schedules
+   * a retry.
+   */
   async publishNow(): Promise<boolean> {
     try {
-      await this.publishPending();
+      await withTimeout(this.publishPending(), this.config.rulesTimeoutMs, 'publish rule changes');
       this.attempt = 0;
       return true;
     } catch (err) {
@@ -81,10 +86,13 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
     this.retryTimer.unref();
   }
 
-  /** One publisher at a time per process; the advisory lock makes it one across processes. */
+  /**
+   * One attempt at a time per process, and each caller gets one that started after its call: an
+   * attempt under way may have read the outbox before the caller's change was stored, and answering
+   * "published" from it would be false. The advisory lock makes it one at a time across processes.
+   */
   private publishPending(): Promise<number> {
-    this.running ??= withTimeout(this.publishLocked(), this.config.rulesTimeoutMs, 'publish rule changes').finally(() => (this.running = undefined));
-    return this.running;
+    return this.attempts.run();
   }
 
   private async publishLocked(): Promise<number> {
@@ -92,7 +100,8 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
       await client.query('BEGIN');
       try {
         await client.query(`SET LOCAL lock_timeout = ${Math.floor(this.config.rulesTimeoutMs)}`);
-        await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(this.config.rulesTimeoutMs) * 2}`);
+        // Only a hung process should lose the lock this way: Kafka's own timeouts end a slow attempt first.
+        await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(120_000, Math.floor(this.config.rulesTimeoutMs) * 4)}`);
         await client.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
         const sent = await this.publishFromCheckpoint();
         await client.query('COMMIT');
