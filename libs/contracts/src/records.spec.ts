@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { DEAD_LETTER_JSON_SCHEMA_PATH, LATE_EVENT_JSON_SCHEMA_PATH, renderDeadLetterJsonSchema, renderLateEventJsonSchema } from './write-json-schema';
 import { validateEvent } from './event.schema';
 import { createHash } from 'node:crypto';
 import {
@@ -6,8 +8,8 @@ import {
   deadLetterKey,
   deadLetterRecord,
   eventKey,
-  lateEventKey,
-  lateEventRecord,
+  deadLetterRecordSchema,
+  lateEventRecordSchema,
   validationDeadLetter,
 } from './records';
 
@@ -122,39 +124,47 @@ describe('late-event records', () => {
   if (!result.ok) throw new Error('expected a valid event');
   const event = result.event;
 
-  it('carries the processor, reason, event, event time, watermark and how late it was', () => {
-    const record = lateEventRecord({
-      processor: 'aggregator',
-      event,
-      watermarkMs: Date.parse('2019-10-01T00:05:00Z'),
-      partition: 3,
-      now: NOW,
-    });
-    expect(record).toEqual({
-      processor: 'aggregator',
-      reason: 'before_watermark',
-      event,
-      event_time: '2019-10-01T00:00:00.000Z',
-      watermark: '2019-10-01T00:05:00.000Z',
-      lateness_ms: 300_000,
-      detected_at: '2019-10-02T00:00:00.000Z',
-      partition: 3,
-    });
-    expect(lateEventKey(record)).toBe('u1');
+  // As libs/streams' task writes it (task.ts late()); the topology specs check the real output too.
+  const written = {
+    processor: 'clickstream-aggregator',
+    reason: 'behind_watermark',
+    event,
+    event_time: '2019-10-01T00:00:00.000Z',
+    watermark: '2019-10-01T00:05:00.000Z',
+    lateness_ms: 300_000,
+    detected_at: '2019-10-02T00:00:00.000Z',
+    source: { topic: 'clickstream.events.v1', partition: 3, offset: '42' },
+  };
+
+  it('describes what the runtime writes: processor, reason, event, times, lateness and where it was read', () => {
+    expect(lateEventRecordSchema.parse(written)).toEqual(written);
+    const cut = { ...written, event: null, payload_truncated: true, payload_bytes: 600_000, payload_sha256: 'a'.repeat(64), payload_prefix: '{"event_time"' };
+    expect(lateEventRecordSchema.parse(cut)).toEqual(cut);
   });
 
-  it('takes another reason when given', () => {
-    const record = lateEventRecord({
-      processor: 'sessionizer',
-      event,
-      watermarkMs: NOW,
-      reason: 'session_closed',
-    });
-    expect(record.reason).toBe('session_closed');
-    expect(record).not.toHaveProperty('partition');
+  it('fails on the drift it replaced: another reason, no lateness, a field it does not know', () => {
+    expect(lateEventRecordSchema.safeParse({ ...written, reason: 'before_watermark' }).success).toBe(false);
+    const { lateness_ms: _gone, ...noLateness } = written;
+    expect(lateEventRecordSchema.safeParse(noLateness).success).toBe(false);
+    expect(lateEventRecordSchema.safeParse({ ...written, partition: 3 }).success).toBe(false);
+  });
+
+  it('dead letters of ingest and of the runtime share one schema (field null when no field is to blame)', () => {
+    const runtime = { original: 'not json', reason: 'deserialization_failed', field: null, message: 'Unexpected token', source: 'clickstream-sessionizer', failed_at: '2019-10-02T00:00:00.000Z', topic: 'clickstream.events.v1', partition: 1, offset: '7', attempts: 1 };
+    expect(deadLetterRecordSchema.parse(runtime)).toEqual(runtime);
+    expect(deadLetterRecordSchema.safeParse({ ...runtime, reason: 'gave_up' }).success).toBe(false);
   });
 
   it('keys events by user_id', () => {
     expect(eventKey(event)).toBe('u1');
+  });
+});
+
+describe('committed JSON Schemas of the late and dead-letter records', () => {
+  it.each([
+    [LATE_EVENT_JSON_SCHEMA_PATH, renderLateEventJsonSchema],
+    [DEAD_LETTER_JSON_SCHEMA_PATH, renderDeadLetterJsonSchema],
+  ])('%s is generated from its zod schema (run write-json-schema.ts after changing it)', (path, render) => {
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(JSON.parse(render()));
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { formatEventTime, parseEventTime } from './event-time';
+import { z } from 'zod';
+import { formatEventTime } from './event-time';
 import type { ClickEvent } from './event.schema';
 import { utf8BytesOver } from './storable-value';
 import { ROOT_FIELD, ValidationIssue } from './validation-issue';
@@ -13,32 +14,66 @@ export const DEAD_LETTER_REASONS = [
   'storage_rejected',
   // The broker refused an output record on its own (e.g. over max.message.bytes).
   'publish_rejected',
+  // The runtime's dedupe: the same event_id with other content than the first (issue 14).
+  'conflicting_duplicate',
+  // The source's timestamp extractor gave no number.
+  'invalid_timestamp',
+  // The fraud-detector's traffic rules: a final 1 min record that is not an aggregate.
+  'invalid_aggregate',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
-/** A message of clickstream.events.dlq.v1 (SPEC §2, §9): enough to find, understand and replay it. */
-export interface DeadLetterRecord {
-  /**
-   * The payload as received: the parsed JSON value, or the raw text when it could not be parsed.
-   * When `original_cut` is set, only the head of its text (JSON for a parsed value).
-   */
-  original: unknown;
-  /** Set when the original was too large for the record: the size and SHA-256 of its whole text. */
-  original_cut?: { bytes: number; sha256: string };
-  reason: DeadLetterReason;
-  /** The (first) bad field as a dotted path; `(root)` when the payload as a whole is bad. */
-  field: string;
-  message: string;
-  /** Every issue, when validation found more than one. */
-  errors?: ValidationIssue[];
-  /** Service that gave up on it, e.g. `ingest`, `sessionizer`. */
-  source: string;
-  failed_at: string;
-  /** Where it was consumed from, when a processor dead-letters a Kafka message. */
-  topic?: string;
-  partition?: number;
-  offset?: string;
-}
+const isoTime = z.iso.datetime({ offset: true });
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
+
+/** A processor's cut of a payload above STREAMS_MAX_PAYLOAD_BYTES: size, hash and the first KiB. */
+const payloadCut = {
+  payload_truncated: z.literal(true).optional(),
+  payload_bytes: z.int().min(0).optional(),
+  payload_sha256: sha256Hex.optional(),
+  payload_prefix: z.string().optional(),
+};
+
+/**
+ * A message of clickstream.events.dlq.v1 (SPEC §2, §9): enough to find, understand and replay it.
+ * Ingest writes it for invalid events (field = the first bad field); the processors' runtime for
+ * records it could not process (field null: the record, not one field, failed; where it was read,
+ * and how often it was tried); its outbox publisher for output the broker refused.
+ */
+export const deadLetterRecordSchema = z
+  .strictObject({
+    /** The payload as received: the parsed JSON value, or the raw text; null when a processor cut it (payload_*). */
+    original: z.unknown(),
+    /** Ingest's cut of an original too large for the record: its whole size and SHA-256; `original` is then its head. */
+    original_cut: z.strictObject({ bytes: z.int().min(0), sha256: sha256Hex }).optional(),
+    ...payloadCut,
+    reason: z.enum(DEAD_LETTER_REASONS),
+    /** The (first) bad field as a dotted path, `(root)` for the payload as a whole; null when no field is to blame. */
+    field: z.string().min(1).nullable(),
+    message: z.string(),
+    /** Every issue, when validation found more than one. */
+    errors: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional(),
+    /** Service that gave up on it, e.g. `ingest`, or a processor's application id. */
+    source: z.string().min(1),
+    failed_at: isoTime,
+    /** Where a processor consumed it. */
+    topic: z.string().min(1).optional(),
+    partition: z.int().min(0).optional(),
+    offset: z.string().regex(/^\d+$/).optional(),
+    /** How often a processor tried it. */
+    attempts: z.int().min(1).optional(),
+    /** publish_rejected: the topic the refused output was for, and its outbox position. */
+    target_topic: z.string().min(1).optional(),
+    outbox_seq: z.int().min(0).optional(),
+  })
+  .meta({ title: 'Clickstream dead letter (v1)', description: 'A record of clickstream.events.dlq.v1.' });
+
+export type DeadLetterRecord = z.infer<typeof deadLetterRecordSchema>;
+
+export const deadLetterJsonSchema: Record<string, unknown> = {
+  $id: 'urn:clickstream:schema:dead-letter:v1',
+  ...z.toJSONSchema(deadLetterRecordSchema, { target: 'draft-2020-12', unrepresentable: 'any' }),
+};
 
 export interface DeadLetterInput {
   original: unknown;
@@ -140,52 +175,34 @@ export function deadLetterKey(original: unknown): string | null {
 }
 
 /** The reason SPEC §4 defines: the event was older than the partition's watermark on arrival. */
-export const LATE_BEFORE_WATERMARK = 'before_watermark';
+export const LATE_REASONS = ['behind_watermark'] as const;
 
-/** A message of clickstream.late.v1: an event that changed no result because it came too late. */
-export interface LateEventRecord {
-  /** Service that dropped it, e.g. `sessionizer`, `aggregator`, `fraud-detector`. */
-  processor: string;
-  reason: string;
-  event: ClickEvent;
-  event_time: string;
-  watermark: string;
-  /** How far behind the watermark the event was. */
-  lateness_ms: number;
-  detected_at: string;
-  partition?: number;
-}
+/**
+ * A message of clickstream.late.v1 (SPEC §4), as the processors' runtime writes it: an event that
+ * changed no result because it came behind the partition's watermark. Key: the event's key (user_id).
+ */
+export const lateEventRecordSchema = z
+  .strictObject({
+    /** The processor's application id (with KAFKA_TOPIC_PREFIX), e.g. `clickstream-aggregator`. */
+    processor: z.string().min(1),
+    reason: z.enum(LATE_REASONS),
+    /** The event as read (a ClickEvent); null when its payload was cut (payload_*). */
+    event: z.record(z.string(), z.unknown()).nullable(),
+    ...payloadCut,
+    event_time: isoTime,
+    /** The partition's watermark when the event arrived. */
+    watermark: isoTime,
+    /** watermark − event_time. */
+    lateness_ms: z.number().positive(),
+    detected_at: isoTime,
+    /** Where it was read. */
+    source: z.strictObject({ topic: z.string().min(1), partition: z.int().min(0), offset: z.string().regex(/^\d+$/) }),
+  })
+  .meta({ title: 'Clickstream late event (v1)', description: 'A record of clickstream.late.v1.' });
 
-export interface LateEventInput {
-  processor: string;
-  event: ClickEvent;
-  /** The partition's watermark when the event arrived (epoch ms). */
-  watermarkMs: number;
-  /** Default {@link LATE_BEFORE_WATERMARK}. */
-  reason?: string;
-  partition?: number;
-  /** Clock for detected_at (epoch ms). Default Date.now(). */
-  now?: number;
-}
+export type LateEventRecord = z.infer<typeof lateEventRecordSchema>;
 
-export function lateEventRecord(input: LateEventInput): LateEventRecord {
-  const eventTimeMs = parseEventTime(input.event.event_time);
-  if (eventTimeMs === undefined)
-    throw new Error(`not a stored event time: ${input.event.event_time}`);
-  const record: LateEventRecord = {
-    processor: input.processor,
-    reason: input.reason ?? LATE_BEFORE_WATERMARK,
-    event: input.event,
-    event_time: input.event.event_time,
-    watermark: formatEventTime(input.watermarkMs),
-    lateness_ms: input.watermarkMs - eventTimeMs,
-    detected_at: formatEventTime(input.now ?? Date.now()),
-  };
-  if (input.partition !== undefined) record.partition = input.partition;
-  return record;
-}
-
-/** Kafka key of a late-event record: the event's user, like the event itself. */
-export function lateEventKey(record: LateEventRecord): string {
-  return record.event.user_id;
-}
+export const lateEventJsonSchema: Record<string, unknown> = {
+  $id: 'urn:clickstream:schema:late-event:v1',
+  ...z.toJSONSchema(lateEventRecordSchema, { target: 'draft-2020-12' }),
+};

@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { fraudAlertJsonSchema } from './alert.schema';
 import { clickEventJsonSchema } from './event.schema';
 import { ruleRecordJsonSchema } from './fraud-rules';
+import { deadLetterJsonSchema, lateEventJsonSchema } from './records';
 
 const SCHEMA_DIR = join(__dirname, '..', 'schema');
 
 export const CLICK_EVENT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'click-event.v1.schema.json');
 export const FRAUD_ALERT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-alert.v1.schema.json');
 export const FRAUD_RULE_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-rule.v1.schema.json');
+export const LATE_EVENT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'late-event.v1.schema.json');
+export const DEAD_LETTER_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'dead-letter.v1.schema.json');
 
 const render = (schema: Record<string, unknown>) => `${JSON.stringify(schema, null, 2)}\n`;
 
@@ -29,6 +32,9 @@ export function renderFraudRuleJsonSchema(): string {
   return render(ruleRecordJsonSchema);
 }
 
+export const renderLateEventJsonSchema = (): string => render(lateEventJsonSchema);
+export const renderDeadLetterJsonSchema = (): string => render(deadLetterJsonSchema);
+
 /** Formatted as the repository's prettier config would, so `prettier --check` stays quiet. */
 async function formatLikeRepository(path: string, json: string): Promise<string> {
   const prettier = await import('prettier');
@@ -41,6 +47,8 @@ async function main(): Promise<void> {
     [CLICK_EVENT_JSON_SCHEMA_PATH, renderClickEventJsonSchema()],
     [FRAUD_ALERT_JSON_SCHEMA_PATH, renderFraudAlertJsonSchema()],
     [FRAUD_RULE_JSON_SCHEMA_PATH, renderFraudRuleJsonSchema()],
+    [LATE_EVENT_JSON_SCHEMA_PATH, renderLateEventJsonSchema()],
+    [DEAD_LETTER_JSON_SCHEMA_PATH, renderDeadLetterJsonSchema()],
   ];
   for (const [path, json] of files) {
     writeFileSync(path, await formatLikeRepository(path, json));

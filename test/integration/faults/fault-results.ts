@@ -3,7 +3,7 @@
  * their topics against the reference computations (sessions, windows) and the generator's manifest
  * (alerts), and every output topic read read_committed with no record twice (by its natural id).
  */
-import { AggregateRecord, aggregateRecordSchema, fraudAlertSchema } from '@clickstream/contracts';
+import { AggregateRecord, aggregateRecordSchema, deadLetterRecordSchema, fraudAlertSchema, lateEventRecordSchema } from '@clickstream/contracts';
 import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud/rules/rule-config';
 import { ExpectedAlert } from '../../../tools/generate/traffic-generator';
 import { ConsumedRecord, readWholeTopic, testKafka } from '../../support/kafka';
@@ -174,6 +174,10 @@ export async function expectResults(
     problems.push(...(await alertProblems(stack, of('fraud-detector').manifest.expected)));
   problems.push(...(await lateProblems(stack, traffic.lateIds, processors)));
   const dlq = await readAll(stack, stack.topics.eventsDlq);
+  for (const r of dlq) {
+    const parsed = deadLetterRecordSchema.safeParse(JSON.parse(r.value!));
+    if (!parsed.success) problems.push(`DLQ record is no DeadLetterRecord (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}): ${r.value?.slice(0, 300)}`);
+  }
   const allowed = o.deadLetters ?? 0;
   if (dlq.length !== allowed)
     problems.push(
@@ -440,8 +444,9 @@ async function lateProblems(
   lateIds: string[],
   processors: readonly ProcessorName[],
 ): Promise<string[]> {
+  // Every record must be the contract's LateEventRecord (a drift fails here, not in a consumer).
   const late = (await readAll(stack, stack.topics.late)).map(
-    (r) => JSON.parse(r.value!) as LateRecord,
+    (r) => lateEventRecordSchema.parse(JSON.parse(r.value!)) as unknown as LateRecord,
   );
   const naturalId = (l: LateRecord) =>
     `${l.processor}|${l.source.topic}|${l.event.event_id ?? `${l.event.window_size}:${l.event.dimension}@${l.event.window_start}`}`;

@@ -492,6 +492,7 @@ export class StreamTask {
         ...this.payload('event', raw, value),
         event_time: new Date(timestamp).toISOString(),
         watermark: new Date(wm).toISOString(),
+        lateness_ms: wm - timestamp,
         detected_at: new Date(this.options.clock()).toISOString(),
         source: { topic: this.topic, partition: this.partition, offset: raw.offset },
       }),
