@@ -563,6 +563,7 @@ describe('session aggregate: late events', () => {
             event: { ts: 3_999, kind: 'LATE' },
             event_time: new Date(3_999).toISOString(),
             watermark: new Date(4_000).toISOString(),
+            lateness_ms: 1,
             detected_at: new Date(1_000_000).toISOString(),
             source: { topic: 'activity', partition: 0, offset: '4' },
           },

@@ -426,6 +426,7 @@ describe('windowed aggregate: late events', () => {
             event: lateRecord,
             event_time: new Date(24_999).toISOString(),
             watermark: new Date(25_000).toISOString(),
+            lateness_ms: 1,
             detected_at: new Date(Date.UTC(2024, 0, 1)).toISOString(),
             source: { topic: 'clicks', partition: 0, offset: '4' },
           },
