@@ -10,3 +10,4 @@ export * from './records';
 export * from './csv';
 export * from './alert.schema';
 export * from './fraud-rules';
+export * from './money';

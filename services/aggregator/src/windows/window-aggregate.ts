@@ -1,4 +1,4 @@
-import { ClickEvent, EventType } from '@clickstream/contracts';
+import { ClickEvent, EventType, purchaseCents } from '@clickstream/contracts';
 import { WindowedResult } from '@clickstream/streams';
 import { UniqueUsers } from './unique-users';
 
@@ -33,7 +33,7 @@ export const ALL = 'all';
 
 export function toWindowEvent(e: ClickEvent): WindowEvent {
   const priced = e.event_type === 'purchase' && e.price !== undefined;
-  const out: WindowEvent = { user: e.user_id, type: e.event_type, cents: priced ? Math.round(e.price! * 100) * (e.quantity ?? 1) : 0 };
+  const out: WindowEvent = { user: e.user_id, type: e.event_type, cents: priced ? purchaseCents(e) : 0 };
   if (e.product_id !== undefined) out.product = e.product_id;
   return out;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, FunnelStage, funnelStageOf } from '@clickstream/contracts';
+import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, FunnelStage, funnelStageOf, purchaseCents } from '@clickstream/contracts';
 import { SessionResult, TailCodec } from '@clickstream/streams';
 
 /**
@@ -27,7 +27,7 @@ export const MAX_CLIENT_SESSION_IDS = 50;
 export function toSessionEvent(e: ClickEvent): SessionEvent {
   const purchase = e.event_type === 'purchase' && e.price !== undefined;
   const out: SessionEvent = { type: e.event_type };
-  if (purchase) out.cents = Math.round(e.price! * 100) * (e.quantity ?? 1);
+  if (purchase) out.cents = purchaseCents(e);
   if (e.client_session_id !== undefined) out.csid = e.client_session_id;
   return out;
 }

@@ -1,4 +1,4 @@
-import { ClickEvent, FraudAlert } from '@clickstream/contracts';
+import { ClickEvent, FraudAlert, purchaseCents } from '@clickstream/contracts';
 import { alignDown } from '@clickstream/streams';
 import { buildAlert } from './build-alert';
 import { RuleConfig } from './rule-config';
@@ -117,12 +117,6 @@ function newWindow<A>(
 function withDistinct(values: readonly string[], value: string | undefined): string[] | undefined {
   if (value === undefined || value === '' || values.includes(value)) return undefined;
   return [...values, value].sort();
-}
-
-/** Amount of a purchase in cents: summed as integers, so 10,000.00 never drifts to 10,000.000001. */
-export function purchaseCents(event: Pick<ClickEvent, 'price' | 'quantity'>): number {
-  if (event.price === undefined || event.price === null) return 0;
-  return Math.round(event.price * 100) * (event.quantity ?? 1);
 }
 
 // --- the five rules ---------------------------------------------------------------------------
