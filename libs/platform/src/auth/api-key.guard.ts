@@ -64,7 +64,8 @@ export class ApiKeyMiddleware implements NestMiddleware {
   }
 }
 
-function presentedKey(headers: Headers): string | undefined {
+/** The key a request presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+export function presentedKey(headers: Headers): string | undefined {
   const auth = headers['authorization'];
   if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
   const key = headers['x-api-key'];

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { presentedKey } from '@clickstream/platform';
 import { AdminKey, metricsConfig, MetricsConfig } from '../metrics.config';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -40,11 +41,4 @@ export class AdminKeyGuard implements CanActivate {
     request.adminKeyId = match;
     return true;
   }
-}
-
-function presentedKey(headers: Headers): string | undefined {
-  const auth = headers['authorization'];
-  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
-  const key = headers['x-api-key'];
-  return typeof key === 'string' && key.length > 0 ? key : undefined;
 }
