@@ -68,7 +68,7 @@ describe('replay CLI (process)', () => {
   it('exits 2 on a bad flag, naming it', async () => {
     const { code, stderr, stdout } = await runCli([FIXTURE, '--batch', 'lots']);
     expect(code).toBe(2);
-    expect(stderr).toContain('--batch "lots" is not valid: expected an integer from 1 to 10000');
+    expect(stderr).toContain('--batch: must be an integer from 1 to 10000 (got "lots")');
     expect(stdout).toBe('');
   }, 30_000);
 });

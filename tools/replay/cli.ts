@@ -12,9 +12,10 @@
 import { statSync } from 'node:fs';
 import { createEventSink, EventSink } from '../shared/event-sink';
 import { KafkaEventSink } from '../shared/kafka-event-sink';
+import { usageErrorText } from '../shared/args';
 import { ReplayOptions, USAGE, UsageError, parseReplayArgs } from './args';
 import { emptyStats, Replay } from './replay';
-import { errorMessage, startProgress, summaryJson, summaryLines } from './report';
+import { errorMessage, startProgress, SummaryContext, summaryJson, summaryLines } from './report';
 import { OpenedSource, openSource } from './source';
 
 const EXIT_OK = 0;
@@ -23,42 +24,13 @@ const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;
 
 async function main(argv: string[]): Promise<number> {
-  let options: ReplayOptions;
-  try {
-    const parsed = parseReplayArgs(argv, process.env);
-    if (parsed.help) {
-      console.log(USAGE);
-      return EXIT_OK;
-    }
-    options = parsed;
-    checkFile(options.file);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`replay: ${error.message}`);
-    console.error('run `npm run replay -- --help` for usage');
-    return EXIT_USAGE;
-  }
-
+  const options = parseOptions(argv);
+  if (typeof options === 'number') return options;
   let source: OpenedSource | undefined;
   let sink: EventSink | undefined;
   try {
     source = openSource(options.file, options.format, options.gzip);
-    sink = await createEventSink({
-      to: options.to,
-      url: options.url,
-      apiKey: options.apiKey,
-      brokers: options.brokers,
-      topic: options.topic,
-      kafka: { source: 'replay', topicPrefix: options.topicPrefix },
-      http: {
-        retry: {
-          ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-          ...(options.maxRetrySeconds !== undefined
-            ? { maxElapsedMs: options.maxRetrySeconds * 1000 }
-            : {}),
-        },
-      },
-    });
+    sink = await openSink(options);
   } catch (error) {
     source?.close();
     console.error(`replay: ${errorMessage(error)}`);
@@ -66,7 +38,52 @@ async function main(argv: string[]): Promise<number> {
     console.log(summaryJson({ stats: emptyStats(), error, interrupted: false }));
     return EXIT_FAILED;
   }
+  const outcome = await replayFile(options, source, sink);
+  if (outcome.error !== undefined) console.error(`replay: ${errorMessage(outcome.error)}`);
+  for (const line of summaryLines(outcome, describeRun(options, sink))) console.log(line);
+  console.log(summaryJson(outcome));
+  if (outcome.error !== undefined) return EXIT_FAILED;
+  return outcome.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+}
 
+/** The options, or the exit status when there is nothing to replay (help, a bad command line). */
+function parseOptions(argv: string[]): ReplayOptions | number {
+  try {
+    const parsed = parseReplayArgs(argv, process.env);
+    if (parsed.help) {
+      console.log(USAGE);
+      return EXIT_OK;
+    }
+    checkFile(parsed.file);
+    return parsed;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(usageErrorText('replay', 'npm run replay --', error));
+    return EXIT_USAGE;
+  }
+}
+
+function openSink(options: ReplayOptions): Promise<EventSink> {
+  return createEventSink({
+    to: options.to,
+    url: options.url,
+    apiKey: options.apiKey,
+    brokers: options.brokers,
+    topic: options.topic,
+    kafka: { source: 'replay', topicPrefix: options.topicPrefix },
+    http: {
+      retry: {
+        ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+        ...(options.maxRetrySeconds !== undefined
+          ? { maxElapsedMs: options.maxRetrySeconds * 1000 }
+          : {}),
+      },
+    },
+  });
+}
+
+/** Runs the replay with progress and Ctrl-C handling; closes the source and the sink. */
+async function replayFile(options: ReplayOptions, source: OpenedSource, sink: EventSink) {
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(EXIT_INTERRUPTED); // second Ctrl-C: do not wait
@@ -74,7 +91,6 @@ async function main(argv: string[]): Promise<number> {
     abort.abort();
   };
   process.on('SIGINT', onSigint);
-
   const replay = new Replay({
     items: source.items,
     sink,
@@ -85,13 +101,12 @@ async function main(argv: string[]): Promise<number> {
     limit: options.limit,
     signal: abort.signal,
   });
-  const opened = source;
   const progress = startProgress(
     {
       stats: replay.stats,
       elapsedMs: () => replay.elapsedMs,
-      bytesRead: () => opened.bytesRead(),
-      totalBytes: opened.totalBytes,
+      bytesRead: () => source.bytesRead(),
+      totalBytes: source.totalBytes,
       limit: options.limit,
     },
     {
@@ -107,9 +122,12 @@ async function main(argv: string[]): Promise<number> {
   await sink
     .close()
     .catch((error: unknown) => console.error(`replay: closing the sink: ${errorMessage(error)}`));
+  return outcome;
+}
 
-  if (outcome.error !== undefined) console.error(`replay: ${errorMessage(outcome.error)}`);
-  const lines = summaryLines(outcome, {
+/** What the summary says about the run: file, format, target, pacing. */
+function describeRun(options: ReplayOptions, sink: EventSink): SummaryContext {
+  return {
     file: options.file,
     format: options.format === 'auto' ? 'CSV, format from the header' : options.format,
     target:
@@ -124,11 +142,7 @@ async function main(argv: string[]): Promise<number> {
         : options.speedup !== undefined
           ? `--speedup ${options.speedup}x event time`
           : 'as fast as the sink takes them',
-  });
-  for (const line of lines) console.log(line);
-  console.log(summaryJson(outcome));
-  if (outcome.error !== undefined) return EXIT_FAILED;
-  return outcome.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+  };
 }
 
 /** The file must exist and be a file: a usage error (exit 2), like a bad flag. */
@@ -138,11 +152,12 @@ function checkFile(file: string): void {
     isFile = statSync(file).isFile();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `<file> ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'no such file' : errorMessage(error)}`,
-    );
+    const problem = code === 'ENOENT' ? 'no such file' : errorMessage(error);
+    throw new UsageError(`<file>: ${problem} (got ${JSON.stringify(file)})`, '<file>');
   }
-  if (!isFile) throw new UsageError(`<file> ${JSON.stringify(file)} is not a regular file`);
+  if (!isFile) {
+    throw new UsageError(`<file>: must be a regular file (got ${JSON.stringify(file)})`, '<file>');
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -27,6 +27,8 @@
 import { parseArgs } from 'node:util';
 
 export const EXIT_OK = 0;
+/** Keeps `> 0` and `default 500` on one line when a help description wraps. */
+const NBSP = '\u00a0';
 export const EXIT_USAGE = 2;
 
 /** A bad command line: the message names the option (or argument) and the value. Exit status 2. */
@@ -65,6 +67,8 @@ export interface Option<V> {
   readonly default?: V;
   /** The default as the help shows it, when it is not the value itself ("$KAFKA_BROKERS or ..."). */
   readonly defaultText?: string;
+  /** The bounds as the help shows them: `1..10000`, `> 0`. */
+  readonly bounds?: string;
   /** Turns one text into the value; throws (InvalidValue, or any Error) with the rule it broke. */
   readonly parse?: (text: string) => unknown;
   /** Type only: the value the option yields. */
@@ -157,12 +161,22 @@ interface Bounds {
 export function integer<O extends Settings<number> & Omit<Bounds, 'greaterThan'>>(
   settings: O,
 ): Option<Result<number, O>> {
-  return value(integerParser(settings), { placeholder: 'N', ...settings });
+  return value(integerParser(settings), { placeholder: 'N', bounds: boundsText(settings), ...settings });
 }
 
 /** A finite number within the bounds. */
 export function number<O extends Settings<number> & Bounds>(settings: O): Option<Result<number, O>> {
-  return value(numberParser(settings), { placeholder: 'N', ...settings });
+  return value(numberParser(settings), { placeholder: 'N', bounds: boundsText(settings), ...settings });
+}
+
+function boundsText({ min, max, greaterThan }: Bounds): string | undefined {
+  const parts = [
+    greaterThan !== undefined ? `>${NBSP}${greaterThan}` : undefined,
+    min !== undefined && max !== undefined ? `${min}..${max}` : undefined,
+    min !== undefined && max === undefined ? `>=${NBSP}${min}` : undefined,
+    max !== undefined && min === undefined ? `<=${NBSP}${max}` : undefined,
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : undefined;
 }
 
 /** One of a fixed set of words. */
@@ -357,8 +371,11 @@ function listValues(name: string, option: Option<unknown>, texts: string[]): unk
   return items.map((item) => parseText(name, option.parse, item));
 }
 
-/** Runs a value's parser; its error becomes `--name: <rule> (got "<text>")`. */
-function parseText(name: string, parse: ((text: string) => unknown) | undefined, raw: string): unknown {
+/**
+ * Runs a value's parser; its error becomes `<label>: <rule> (got "<text>")`. For values from
+ * elsewhere too: `parseText('KAFKA_BROKERS', brokers, env.KAFKA_BROKERS)`.
+ */
+export function parseText(name: string, parse: ((text: string) => unknown) | undefined, raw: string): unknown {
   if (!parse) return raw;
   try {
     return parse(raw);
@@ -475,7 +492,8 @@ function optionRow(key: string, option: Option<unknown>): [string, string] {
   const short = option.short ? `-${option.short}, ` : '';
   const label = `${short}--${flagName(key)}${option.type === 'string' ? ` ${option.placeholder ?? 'VALUE'}` : ''}`;
   const shown = option.defaultText ?? defaultText(option);
-  return [label, shown === undefined ? option.description : `${option.description} (default ${shown})`];
+  const notes = [option.bounds, shown === undefined ? undefined : `default${NBSP}${shown}`].filter(Boolean);
+  return [label, [option.description, ...notes].join(', ')];
 }
 
 function defaultText(option: Option<unknown>): string | undefined {
@@ -493,7 +511,7 @@ function rows(table: Array<[string, string]>, width: number): string[] {
     else out.push(`  ${label.padEnd(width)}${lines.shift() ?? ''}`);
     for (const line of lines) out.push(`${indent}${line}`);
   }
-  return out;
+  return out.map((line) => line.replaceAll(NBSP, ' '));
 }
 
 function wrap(line: string, width: number): string[] {
