@@ -24,6 +24,9 @@ describe('cli args', () => {
     [['sessions', '--user']],
     [['alerts', '--since', '1x']],
     [['alerts', '--since', '0m']],
+    [['alerts', '--severity', 'high']],
+    [['alerts', '--rule', 'click_flood,high_value']],
+    [['sessions', '--status', 'gone']],
   ])('rejects %j', (argv) => {
     expect(() => parseCliArgs(argv, {}, now)).toThrow(UsageError);
   });
@@ -48,9 +51,9 @@ describe('cli args', () => {
   });
 
   it.each([
-    [['alerts', '--follow', '--rule', 'click_floods'], '--rule must be one of click_flood, ip_hopping, purchase_velocity, high_value, geo_velocity, outlier_activity, traffic_spike, traffic_drop (got "click_floods")'],
-    [['alerts', '--follow', '--severity', 'critical'], '--severity must be one of low, medium, high (got "critical")'],
-    [['alerts', '--follow', '--limit', '0'], '--limit must be a whole number from 1 to 1000000 (got "0")'],
+    [['alerts', '--follow', '--rule', 'click_floods'], '--rule: must be one of click_flood, ip_hopping, purchase_velocity, high_value, geo_velocity, outlier_activity, traffic_spike, traffic_drop (got "click_floods")'],
+    [['alerts', '--follow', '--severity', 'critical'], '--severity: must be one of low, medium, high (got "critical")'],
+    [['alerts', '--follow', '--limit', '0'], '--limit: must be an integer from 1 to 1000000 (got "0")'],
     [['alerts', '--follow', '--brokers', 'nohost'], '--brokers: broker "nohost" must be host:port'],
     [['alerts', '--follow', '--user', 'u'], 'unknown option "--user" for alerts --follow'],
   ])('alerts --follow rejects %j naming the value', (argv, message) => {
@@ -59,5 +62,7 @@ describe('cli args', () => {
 
   it('--help', () => {
     expect(parseCliArgs(['--help'], {}, now).help).toBe(true);
+    expect(parseCliArgs([], {}, now).help).toBe(true);
+    expect(parseCliArgs(['rules', 'set', '--help'], {}, now).helpText?.split('\n')[0]).toBe('usage: npm run cli -- rules set <rule> [options]');
   });
 });

@@ -1,62 +1,92 @@
-import { ALERT_RULES, ALERT_SEVERITIES, AlertRule, AlertSeverity, topicNames } from '@clickstream/contracts';
+import { ALERT_RULES, ALERT_SEVERITIES, AlertRule, topicNames } from '@clickstream/contracts';
+import {
+  choiceParser,
+  defineProgram,
+  flag,
+  formatProgramHelp,
+  integer,
+  InvalidValue,
+  list,
+  oneOf,
+  parseProgram,
+  parseText,
+  ProgramCommandLine,
+  text,
+  UsageError,
+  value,
+  Values,
+} from '../shared/args';
 import { parseBrokers } from '../shared/kafka-event-sink';
 import type { FollowOptions } from './alerts-follow';
-import { parseRulesArgs, RulesRequest } from './rules';
+import { API_OPTIONS, DEFAULT_URL } from './api-options';
+import { RULES_COMMANDS, rulesRequest, RulesRequest } from './rules';
 
-export const DEFAULT_URL = 'http://127.0.0.1:3005';
+export { UsageError } from '../shared/args';
+export { DEFAULT_URL } from './api-options';
+
 export const DEFAULT_BROKERS = '127.0.0.1:19092';
 
-export const USAGE = `usage: npm run cli -- <command> [options]
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-Operator CLI over the metrics query API (SPEC §8).
-
-commands:
-  overview                          KPIs now
-  sessions [--user U] [--status open|closed] [--since D] [--limit N]
-                                    sessions, newest first
-  alerts [--since D] [--rule R] [--user U] [--limit N]
-                                    alerts whose window started in the last D (default 1h)
-  alerts --follow [--rule R[,R]] [--severity S] [--since D] [--limit N] [--brokers B] [--json]
-                                    tails clickstream.alerts.v1 (read_committed) as a live table:
-                                    alerts published from now on, or from D ago; S shows S and
-                                    higher (low < medium < high); exits after N alerts, or on Ctrl-C.
-                                    Kafka from --brokers, $KAFKA_BROKERS or ${DEFAULT_BROKERS};
-                                    topic prefix $KAFKA_TOPIC_PREFIX
-  rules                             each fraud rule's settings now and where they come from
-                                    (default, file, env, runtime)
-  rules history [--rule R] [--limit N]
-                                    runtime changes, newest first: who (key id), when, before, after
-  rules set R [--threshold X] [--window-ms N] [--severity S] [--enabled true|false]
-                                    changes rule R in every fraud-detector from its next event
-  rules reset R                     takes rule R back to the detectors' boot config
-                                    (set and reset need --admin-key K or $METRICS_ADMIN_API_KEY)
-
-options:
-  --url URL        metrics base URL, default $METRICS_URL or ${DEFAULT_URL}
-  --api-key K      API key, default $METRICS_API_KEY
-  --json           print the raw JSON answer
-  -h, --help       this help
-
-D is a duration: 30s, 15m, 1h, 2d. Exit status: 0 ok, 1 request failed, 2 bad arguments.`;
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+/** "90s", "15m", "1h", "2d" → milliseconds. */
+export function parseDuration(raw: string): number {
+  const match = /^(\d{1,6})([smhd])$/.exec(raw);
+  if (!match || Number(match[1]) === 0) throw new InvalidValue('must be a duration such as 30s, 15m, 1h or 2d');
+  return Number(match[1]) * UNIT_MS[match[2]];
 }
 
-export type Command = 'overview' | 'sessions' | 'alerts' | 'rules';
-const COMMANDS: Command[] = ['overview', 'sessions', 'alerts', 'rules'];
-const FLAGS: Record<Command, string[]> = {
-  overview: [],
-  sessions: ['user', 'status', 'since', 'limit'],
-  alerts: ['since', 'rule', 'user', 'limit'],
-  rules: [],
+const since = (description: string, defaultText?: string) => value(parseDuration, { placeholder: 'D', description, defaultText });
+const pageLimit = integer({ min: 1, description: 'rows per page (the service allows up to its METRICS_MAX_LIMIT, 1000 by default)' });
+
+const ALERTS_OPTIONS = {
+  since: since('alerts whose window started in the last D (with --follow: published from D ago)', '1h (with --follow: from now on)'),
+  rule: list(choiceParser(ALERT_RULES), { placeholder: 'R[,R]', description: `only this rule (with --follow: these rules): ${ALERT_RULES.join(', ')}` }),
+  user: text({ placeholder: 'U', description: 'only alerts of this user' }),
+  limit: integer({ min: 1, max: 1_000_000, description: 'rows per page (with --follow: exit after N alerts)' }),
+  follow: flag({ description: 'tail clickstream.alerts.v1 (read_committed) as a live table, until Ctrl-C' }),
+  severity: oneOf(ALERT_SEVERITIES, { description: 'with --follow: this severity and higher (low < medium < high)' }),
+  brokers: value(parseBrokers, { placeholder: 'H:P[,H:P]', description: 'with --follow: Kafka bootstrap servers', defaultText: `$KAFKA_BROKERS or ${DEFAULT_BROKERS}` }),
+  ...API_OPTIONS,
 };
+
+export const CLI_PROGRAM = defineProgram({
+  invocation: 'npm run cli --',
+  description: 'Operator CLI over the metrics query API (SPEC §8).',
+  helpWhenEmpty: true,
+  commands: {
+    overview: { description: 'KPIs now', options: API_OPTIONS },
+    sessions: {
+      description: 'sessions, newest first',
+      options: {
+        user: text({ placeholder: 'U', description: 'only sessions of this user' }),
+        status: oneOf(['open', 'closed'] as const, { description: 'only open or only closed sessions' }),
+        since: since('sessions that started in the last D'),
+        limit: pageLimit,
+        ...API_OPTIONS,
+      },
+      epilog: 'D is a duration: 30s, 15m, 1h, 2d.',
+    },
+    alerts: {
+      description: 'alerts whose window started in the last D (default 1h), or with --follow a live table of new alerts',
+      options: ALERTS_OPTIONS,
+      epilog: `--follow shows alerts published from now on, or from D ago, and takes --rule, --severity, --since,
+--limit, --brokers and --json. Kafka from --brokers, $KAFKA_BROKERS or ${DEFAULT_BROKERS}; topic prefix
+$KAFKA_TOPIC_PREFIX. D is a duration: 30s, 15m, 1h, 2d.`,
+      check: checkAlerts,
+    },
+    ...RULES_COMMANDS,
+  },
+  epilog: 'D is a duration: 30s, 15m, 1h, 2d. Exit status: 0 ok, 1 request failed, 2 bad arguments.',
+});
+
+export const USAGE = formatProgramHelp(CLI_PROGRAM);
+
+export type Command = 'overview' | 'sessions' | 'alerts' | 'rules';
 
 export interface CliOptions {
   help: boolean;
+  /** With help: what to print (the program's help, or one command's). */
+  helpText?: string;
   command: Command;
   url: string;
   apiKey?: string;
@@ -69,118 +99,67 @@ export interface CliOptions {
   rules?: RulesRequest;
 }
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+type AlertsValues = Values<typeof ALERTS_OPTIONS>;
 
-/** "90s", "15m", "1h", "2d" → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d{1,6})([smhd])$/.exec(text);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`--since must be a duration such as 30s, 15m, 1h or 2d (got "${text}")`);
-  return Number(m[1]) * UNIT_MS[m[2]];
+/** Options of the API form and of the --follow form of alerts do not mix. */
+function checkAlerts(values: AlertsValues): void {
+  const wrong = values.follow ? (['user', 'url', 'apiKey'] as const) : (['severity', 'brokers'] as const);
+  const flagOf = { user: '--user', url: '--url', apiKey: '--api-key', severity: '--severity', brokers: '--brokers' };
+  for (const key of wrong) {
+    if (values[key] === undefined) continue;
+    if (values.follow) throw new UsageError(`unknown option "${flagOf[key]}" for alerts --follow`, flagOf[key]);
+    throw new UsageError(`${flagOf[key]} goes with alerts --follow`, flagOf[key]);
+  }
+  if (!values.follow && (values.rule?.length ?? 0) > 1) {
+    throw new UsageError(`--rule: one rule at a time without --follow (got "${values.rule!.join(',')}")`, '--rule');
+  }
 }
+
+type CliCommandLine = ProgramCommandLine<typeof CLI_PROGRAM.commands>;
+type RulesCommandLine = Extract<CliCommandLine, { command: keyof typeof RULES_COMMANDS }>;
+type ApiCommandLine = Exclude<CliCommandLine, RulesCommandLine>;
+
+const isRulesCommand = (parsed: CliCommandLine): parsed is RulesCommandLine => Object.hasOwn(RULES_COMMANDS, parsed.command);
 
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, now = new Date()): CliOptions {
-  if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) {
-    return { help: true, command: 'overview', url: DEFAULT_URL, json: false, query: {} };
-  }
-  const [command, ...rest] = argv;
-  if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command "${command}": use ${COMMANDS.join(', ')}`);
-  if (command === 'alerts' && rest.includes('--follow')) return parseFollow(rest.filter((a) => a !== '--follow'), env, now);
-  if (command === 'rules') return parseRules(rest, env);
-  const opts: CliOptions = { help: false, command: command as Command, url: env.METRICS_URL || DEFAULT_URL, apiKey: env.METRICS_API_KEY || undefined, json: false, query: {} };
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    if (flag === '--json') {
-      opts.json = true;
-      continue;
-    }
-    const name = flag.startsWith('--') ? flag.slice(2) : '';
-    if (!['url', 'api-key', ...FLAGS[opts.command]].includes(name)) throw new UsageError(`unknown option "${flag}" for ${command}`);
-    const value = rest[++i];
-    if (value === undefined) throw new UsageError(`${flag} needs a value`);
-    flags[name] = value;
-  }
-  if (flags.url) opts.url = flags.url.replace(/\/+$/, '');
-  if (flags['api-key']) opts.apiKey = flags['api-key'];
-  opts.query = apiQuery(opts.command, flags, now);
-  return opts;
+  const parsed = parseProgram(CLI_PROGRAM, argv);
+  if (parsed.help) return { help: true, helpText: parsed.text, command: 'overview', url: DEFAULT_URL, json: false, query: {} };
+  if (parsed.command === 'alerts' && parsed.values.follow) return followOptions(parsed.values, env, now);
+  const common = {
+    help: false,
+    url: (parsed.values.url ?? (env.METRICS_URL || DEFAULT_URL)).replace(/\/+$/, ''),
+    apiKey: parsed.values.apiKey ?? (env.METRICS_API_KEY || undefined),
+    json: parsed.values.json,
+  };
+  if (!isRulesCommand(parsed)) return { ...common, command: parsed.command, query: apiQuery(parsed, now) };
+  const rules = rulesRequest(parsed, env);
+  return { ...common, command: 'rules', query: rules.query, rules };
 }
 
-function apiQuery(command: Command, flags: Record<string, string>, now: Date): Record<string, string> {
-  const q: Record<string, string> = {};
-  if (flags.user) q.user_id = flags.user;
-  if (flags.status) q.status = flags.status;
-  if (flags.rule) q.rule = flags.rule;
-  if (flags.limit) q.limit = flags.limit;
-  const since = flags.since ?? (command === 'alerts' ? '1h' : undefined);
-  if (since) q.from = new Date(now.getTime() - parseDuration(since)).toISOString();
-  return q;
+/** The query parameters of overview, sessions and alerts, named as the API names them. */
+function apiQuery(parsed: ApiCommandLine, now: Date): Record<string, string> {
+  if (parsed.command === 'overview') return {};
+  const query: Record<string, string> = {};
+  if (parsed.values.user) query.user_id = parsed.values.user;
+  if (parsed.command === 'sessions' && parsed.values.status) query.status = parsed.values.status;
+  if (parsed.command === 'alerts' && parsed.values.rule) query.rule = parsed.values.rule[0];
+  if (parsed.values.limit !== undefined) query.limit = String(parsed.values.limit);
+  const sinceMs = parsed.values.since ?? (parsed.command === 'alerts' ? UNIT_MS.h : undefined);
+  if (sinceMs !== undefined) query.from = new Date(now.getTime() - sinceMs).toISOString();
+  return query;
 }
-
-const FOLLOW_FLAGS = ['rule', 'severity', 'since', 'limit', 'brokers'];
 
 /** `alerts --follow ...`: the topic, filters and start of the tail. */
-function parseFollow(rest: string[], env: NodeJS.ProcessEnv, now: Date): CliOptions {
-  const flags: Record<string, string> = {};
-  let json = false;
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--json') {
-      json = true;
-      continue;
-    }
-    const name = rest[i].startsWith('--') ? rest[i].slice(2) : '';
-    if (!FOLLOW_FLAGS.includes(name)) throw new UsageError(`unknown option "${rest[i]}" for alerts --follow (use ${FOLLOW_FLAGS.map((f) => `--${f}`).join(', ')}, --json)`);
-    const value = rest[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    flags[name] = value;
-  }
-  const rules = flags.rule?.split(',').map((r) => r.trim());
-  for (const r of rules ?? []) {
-    if (!(ALERT_RULES as readonly string[]).includes(r)) throw new UsageError(`--rule must be one of ${ALERT_RULES.join(', ')} (got "${r}")`);
-  }
-  const severity = flags.severity;
-  if (severity !== undefined && !(ALERT_SEVERITIES as readonly string[]).includes(severity)) {
-    throw new UsageError(`--severity must be one of ${ALERT_SEVERITIES.join(', ')} (got "${severity}")`);
-  }
-  const limit = flags.limit === undefined ? null : Number(flags.limit);
-  if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000)) {
-    throw new UsageError(`--limit must be a whole number from 1 to 1000000 (got "${flags.limit}")`);
-  }
-  const brokersText = flags.brokers ?? env.KAFKA_BROKERS ?? DEFAULT_BROKERS;
-  let brokers: string[];
-  try {
-    brokers = parseBrokers(brokersText);
-  } catch (err) {
-    throw new UsageError(`--brokers: ${(err as Error).message}`);
-  }
+function followOptions(values: AlertsValues, env: NodeJS.ProcessEnv, now: Date): CliOptions {
+  const brokers = values.brokers ?? (parseText('KAFKA_BROKERS', parseBrokers, env.KAFKA_BROKERS ?? DEFAULT_BROKERS) as string[]);
   const follow: FollowOptions = {
     brokers,
     topic: topicNames(env.KAFKA_TOPIC_PREFIX ?? '').alerts,
-    rules: rules ? new Set(rules as AlertRule[]) : null,
-    minSeverity: (severity as AlertSeverity | undefined) ?? null,
-    sinceMs: flags.since === undefined ? null : now.getTime() - parseDuration(flags.since),
-    limit,
-    json,
+    rules: values.rule ? new Set<AlertRule>(values.rule) : null,
+    minSeverity: values.severity ?? null,
+    sinceMs: values.since === undefined ? null : now.getTime() - values.since,
+    limit: values.limit ?? null,
+    json: values.json,
   };
-  return { help: false, command: 'alerts', url: DEFAULT_URL, json, query: {}, follow };
-}
-
-/** `rules ...`: --url, --api-key and --json anywhere; the rest is the rules command. */
-function parseRules(rest: string[], env: NodeJS.ProcessEnv): CliOptions {
-  const opts: CliOptions = { help: false, command: 'rules', url: env.METRICS_URL || DEFAULT_URL, apiKey: env.METRICS_API_KEY || undefined, json: false, query: {} };
-  const remaining: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--json') opts.json = true;
-    else if (rest[i] === '--url' || rest[i] === '--api-key') {
-      const value = rest[++i];
-      if (value === undefined) throw new UsageError(`${rest[i - 1]} needs a value`);
-      if (rest[i - 1] === '--url') opts.url = value.replace(/\/+$/, '');
-      else opts.apiKey = value;
-    } else remaining.push(rest[i]);
-  }
-  opts.rules = parseRulesArgs(remaining, env, (message) => {
-    throw new UsageError(message);
-  });
-  opts.query = opts.rules.query;
-  return opts;
+  return { help: false, command: 'alerts', url: DEFAULT_URL, json: values.json, query: {}, follow };
 }

@@ -5,6 +5,7 @@
  *
  * Calls the metrics query API and prints tables, or tails the alert topic. See `npm run cli -- --help`.
  */
+import { usageErrorText } from '../shared/args';
 import { CliOptions, parseCliArgs, USAGE, UsageError } from './args';
 import { followAlerts } from './alerts-follow';
 import { renderAlerts, renderOverview, renderSessions } from './render';
@@ -16,27 +17,27 @@ const EXIT_USAGE = 2;
 
 const PATHS = { overview: '/v1/overview', sessions: '/v1/sessions', alerts: '/v1/alerts', rules: '/v1/rules' } as const;
 
-async function request(o: CliOptions): Promise<unknown> {
-  const url = new URL(o.rules?.path ?? PATHS[o.command], o.url);
-  for (const [k, v] of Object.entries(o.query)) url.searchParams.set(k, v);
+async function request(options: CliOptions): Promise<unknown> {
+  const url = new URL(options.rules?.path ?? PATHS[options.command], options.url);
+  for (const [k, v] of Object.entries(options.query)) url.searchParams.set(k, v);
   const headers: Record<string, string> = { accept: 'application/json' };
   // A rule change sends the admin key; reads send the read key.
-  const key = o.rules?.adminKey ?? o.apiKey;
+  const key = options.rules?.adminKey ?? options.apiKey;
   if (key) headers['x-api-key'] = key;
-  const payload = o.rules?.body === undefined ? undefined : JSON.stringify(o.rules.body);
+  const payload = options.rules?.body === undefined ? undefined : JSON.stringify(options.rules.body);
   if (payload) headers['content-type'] = 'application/json';
-  const res = await fetch(url, { method: o.rules?.method ?? 'GET', headers, body: payload, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(url, { method: options.rules?.method ?? 'GET', headers, body: payload, signal: AbortSignal.timeout(30_000) });
   const body = (await res.json().catch(() => ({}))) as { message?: unknown };
   if (!res.ok) throw new Error(`${res.status} from ${url.pathname}: ${typeof body.message === 'string' ? body.message : JSON.stringify(body)}`);
   return body;
 }
 
-function render(o: CliOptions, body: unknown): string {
-  if (o.json) return JSON.stringify(body, null, 2);
-  if (o.command === 'overview') return renderOverview(body as Parameters<typeof renderOverview>[0]);
-  if (o.rules) return renderRulesAnswer(o.rules.action, body);
+function render(options: CliOptions, body: unknown): string {
+  if (options.json) return JSON.stringify(body, null, 2);
+  if (options.command === 'overview') return renderOverview(body as Parameters<typeof renderOverview>[0]);
+  if (options.rules) return renderRulesAnswer(options.rules.action, body);
   const page = body as { items: unknown[]; next_cursor: string | null };
-  const table = o.command === 'sessions' ? renderSessions(page.items as Parameters<typeof renderSessions>[0]) : renderAlerts(page.items as Parameters<typeof renderAlerts>[0]);
+  const table = options.command === 'sessions' ? renderSessions(page.items as Parameters<typeof renderSessions>[0]) : renderAlerts(page.items as Parameters<typeof renderAlerts>[0]);
   const more = page.next_cursor ? `\n(more: raise --limit, up to 1000)` : '';
   return `${table}\n${page.items.length} row(s)${more}`;
 }
@@ -56,11 +57,11 @@ async function main(argv: string[]): Promise<number> {
     options = parseCliArgs(argv, process.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(`cli: ${err.message}\nrun \`npm run cli -- --help\` for usage`);
+    console.error(usageErrorText('cli', 'npm run cli --', err));
     return EXIT_USAGE;
   }
   if (options.help) {
-    console.log(USAGE);
+    console.log(options.helpText ?? USAGE);
     return EXIT_OK;
   }
   try {

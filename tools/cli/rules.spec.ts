@@ -41,14 +41,14 @@ describe('cli rules', () => {
   });
 
   it.each([
-    [['rules', 'set', 'click_storm', '--threshold', '1'], 'unknown rule "click_storm"'],
-    [['rules', 'set'], 'rules set/reset needs a rule'],
+    [['rules', 'set', 'click_storm', '--threshold', '1'], '<rule>: must be one of click_flood, ip_hopping, purchase_velocity, high_value, geo_velocity, outlier_activity, traffic_spike, traffic_drop (got "click_storm")'],
+    [['rules', 'set'], 'missing <rule> for rules set'],
     [['rules', 'set', 'click_flood', '--admin-key', KEY], 'rules set click_flood needs a setting: --threshold, --window-ms, --severity, --enabled'],
     [['rules', 'set', 'click_flood', '--threshold', '1'], 'rules set needs an admin key'],
     [['rules', 'set', 'click_flood', '--treshold', '1', '--admin-key', KEY], 'unknown option "--treshold" for rules set'],
-    [['rules', 'set', 'click_flood', '--threshold', '1', '--threshold', '2', '--admin-key', KEY], '--threshold given twice'],
+    [['rules', 'set', 'click_flood', '--threshold', '1', '--threshold', '2', '--admin-key', KEY], '--threshold: given twice'],
     [['rules', 'reset', 'click_flood', '--threshold', '1', '--admin-key', KEY], 'unknown option "--threshold" for rules reset'],
-    [['rules', 'delete', 'click_flood'], 'unknown rules command "delete"'],
+    [['rules', 'delete', 'click_flood'], 'unknown command "rules delete"'],
     [['rules', 'history', '--since', '1h'], 'unknown option "--since" for rules history'],
   ])('%j: %s', (argv, message) => {
     expect(usage(argv)).toContain(message);

@@ -1,4 +1,6 @@
-import { ALERT_RULES } from '@clickstream/contracts';
+import { ALERT_RULES, ALERT_SEVERITIES } from '@clickstream/contracts';
+import { choiceParser, CommandTable, flagName, integer, oneOf, ProgramCommandLine, text, UsageError } from '../shared/args';
+import { API_OPTIONS } from './api-options';
 import { renderTable } from './table';
 
 /**
@@ -21,56 +23,78 @@ export interface RulesRequest {
   adminKey?: string;
 }
 
-type Fail = (message: string) => never;
+const ADMIN_KEY = text({ placeholder: 'K', description: 'an admin key of the metrics service', defaultText: '$METRICS_ADMIN_API_KEY' });
+const RULE_ARGUMENT = { name: 'rule', description: ALERT_RULES.join(', '), parse: choiceParser(ALERT_RULES) };
+const SETTINGS = {
+  threshold: text({ placeholder: 'X', description: "the rule's threshold" }),
+  windowMs: text({ placeholder: 'N', description: "the rule's window in ms" }),
+  severity: text({ placeholder: 'S', description: `the severity of its alerts: ${ALERT_SEVERITIES.join(', ')}` }),
+  enabled: text({ placeholder: 'true|false', description: 'whether the rule runs' }),
+};
 
-const SETTING_FLAGS: Record<string, string> = { threshold: 'threshold', 'window-ms': 'window_ms', severity: 'severity', enabled: 'enabled' };
+/** The rules commands of `npm run cli`. */
+export const RULES_COMMANDS = {
+  rules: {
+    description: "each fraud rule's settings now and where they come from (default, file, env, runtime)",
+    options: API_OPTIONS,
+  },
+  'rules history': {
+    description: 'runtime changes, newest first: who (key id), when, before, after',
+    options: {
+      rule: oneOf(ALERT_RULES, { placeholder: 'R', description: 'only changes of this rule' }),
+      limit: integer({ min: 1, description: 'changes per page' }),
+      ...API_OPTIONS,
+    },
+  },
+  'rules set': {
+    description: 'changes <rule> in every fraud-detector from its next event',
+    arguments: [RULE_ARGUMENT],
+    options: { ...SETTINGS, adminKey: ADMIN_KEY, ...API_OPTIONS },
+    epilog: 'Give at least one setting. The service checks the values and answers 400 naming a bad one.',
+  },
+  'rules reset': {
+    description: "takes <rule> back to the detectors' boot config",
+    arguments: [RULE_ARGUMENT],
+    options: { adminKey: ADMIN_KEY, ...API_OPTIONS },
+  },
+} satisfies CommandTable;
 
-/** A flag's text as the JSON the API checks: numbers and booleans typed, anything else sent as text so the 400 names it. */
-function settingValue(field: string, text: string): unknown {
-  if (field === 'enabled') return text === 'true' ? true : text === 'false' ? false : text;
-  if (field === 'severity') return text;
-  return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text) ? Number(text) : text;
+type RulesCommandLine = ProgramCommandLine<typeof RULES_COMMANDS>;
+
+/** A setting's text as the JSON the API checks: numbers and booleans typed, anything else sent as text so the 400 names it. */
+function settingValue(field: string, raw: string): unknown {
+  if (field === 'enabled') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (field === 'severity') return raw;
+  return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw) ? Number(raw) : raw;
 }
 
-function ruleArg(value: string | undefined, fail: Fail): string {
-  if (value === undefined || value.startsWith('--')) fail(`rules set/reset needs a rule: one of ${ALERT_RULES.join(', ')}`);
-  if (!(ALERT_RULES as readonly string[]).includes(value!)) fail(`unknown rule "${value}": use one of ${ALERT_RULES.join(', ')}`);
-  return value!;
-}
-
-/** Flags as name → value; --flag value pairs only. */
-function flagPairs(args: string[], allowed: string[], what: string, fail: Fail): Record<string, string> {
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const name = args[i].startsWith('--') ? args[i].slice(2) : '';
-    if (!allowed.includes(name)) fail(`unknown option "${args[i]}" for ${what} (use ${allowed.map((f) => `--${f}`).join(', ')})`);
-    const value = args[++i];
-    if (value === undefined) fail(`--${name} needs a value`);
-    if (Object.hasOwn(flags, name)) fail(`--${name} given twice`);
-    flags[name] = value;
+/** The request a parsed `rules ...` command line makes. Throws UsageError. */
+export function rulesRequest(parsed: RulesCommandLine, env: NodeJS.ProcessEnv): RulesRequest {
+  if (parsed.command === 'rules') return { action: 'list', method: 'GET', path: '/v1/rules', query: {} };
+  if (parsed.command === 'rules history') {
+    const { rule, limit } = parsed.values;
+    const query: Record<string, string> = {};
+    if (rule !== undefined) query.rule = rule;
+    if (limit !== undefined) query.limit = String(limit);
+    return { action: 'history', method: 'GET', path: '/v1/rules/history', query };
   }
-  return flags;
-}
-
-export function parseRulesArgs(rest: string[], env: NodeJS.ProcessEnv, fail: Fail): RulesRequest {
-  const [sub, ...args] = rest;
-  if (sub === undefined) return { action: 'list', method: 'GET', path: '/v1/rules', query: {} };
-  if (sub === 'history') {
-    const flags = flagPairs(args, ['rule', 'limit'], 'rules history', fail);
-    return { action: 'history', method: 'GET', path: '/v1/rules/history', query: flags };
+  const [rule] = parsed.positionals;
+  const action = parsed.command === 'rules set' ? 'set' : 'reset';
+  const adminKey = parsed.values.adminKey ?? (env.METRICS_ADMIN_API_KEY || undefined);
+  if (!adminKey) {
+    throw new UsageError(`rules ${action} needs an admin key: --admin-key K or $METRICS_ADMIN_API_KEY (one of the service's METRICS_ADMIN_API_KEYS)`);
   }
-  if (sub !== 'set' && sub !== 'reset') fail(`unknown rules command "${sub}": use rules, rules history, rules set or rules reset`);
-  const rule = ruleArg(args[0], fail);
-  const adminKey = env.METRICS_ADMIN_API_KEY || undefined;
-  const allowed = sub === 'set' ? [...Object.keys(SETTING_FLAGS), 'admin-key'] : ['admin-key'];
-  const flags = flagPairs(args.slice(1), allowed, `rules ${sub}`, fail);
-  const key = flags['admin-key'] ?? adminKey;
-  if (!key) fail(`rules ${sub} needs an admin key: --admin-key K or $METRICS_ADMIN_API_KEY (one of the service's METRICS_ADMIN_API_KEYS)`);
-  if (sub === 'reset') return { action: 'reset', method: 'DELETE', path: `/v1/rules/${rule}`, query: {}, adminKey: key };
+  if (parsed.command === 'rules reset') return { action: 'reset', method: 'DELETE', path: `/v1/rules/${rule}`, query: {}, adminKey };
   const body: Record<string, unknown> = {};
-  for (const [flag, field] of Object.entries(SETTING_FLAGS)) if (flags[flag] !== undefined) body[field] = settingValue(field, flags[flag]);
-  if (Object.keys(body).length === 0) fail(`rules set ${rule} needs a setting: ${Object.keys(SETTING_FLAGS).map((f) => `--${f}`).join(', ')}`);
-  return { action: 'set', method: 'PUT', path: `/v1/rules/${rule}`, query: {}, body, adminKey: key };
+  for (const key of Object.keys(SETTINGS) as Array<keyof typeof SETTINGS>) {
+    const raw = parsed.values[key];
+    const field = key === 'windowMs' ? 'window_ms' : key;
+    if (raw !== undefined) body[field] = settingValue(field, raw);
+  }
+  if (Object.keys(body).length === 0) {
+    throw new UsageError(`rules set ${rule} needs a setting: ${Object.keys(SETTINGS).map((key) => `--${flagName(key)}`).join(', ')}`);
+  }
+  return { action: 'set', method: 'PUT', path: `/v1/rules/${rule}`, query: {}, body, adminKey };
 }
 
 interface RuleItem {
