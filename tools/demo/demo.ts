@@ -24,6 +24,7 @@ import { renderAlerts, renderOverview } from '../cli/render';
 import { renderTable } from '../cli/table';
 import { FRAUD_PATTERNS, generateTraffic } from '../generate/traffic-generator';
 import { localKafkaOptions, startBroker } from '../kafka/local-kafka';
+import { defineCommand, flag, integer, number, parseOrExit, Values } from '../shared/args';
 import { logEndOffsets } from '../shared/log-end-offsets';
 
 const ROOT = resolve(__dirname, '../..');
@@ -36,31 +37,25 @@ const SERVICES = [
 ] as const;
 const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'];
 
-interface Args {
-  events: number;
-  rate: number;
-  keep: boolean;
-}
+export const DEMO_COMMAND = defineCommand({
+  invocation: 'npm run demo --',
+  description: `The main job, end to end on this machine: the local broker (or KAFKA_BROKERS), a fresh Postgres
+database clickstream_demo, the five services from dist/, generated events (every fraud pattern, ending now)
+through ingest; then the overview, windows, top products and alerts through the metrics API.`,
+  options: {
+    events: integer({ min: 1000, default: 30_000, description: 'events to generate' }),
+    rate: number({ greaterThan: 0, placeholder: 'R', default: 20, description: 'events/s of event time' }),
+    keep: flag({ description: 'leave the services and topics running until Ctrl-C' }),
+  },
+});
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { events: 30_000, rate: 20, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--keep') a.keep = true;
-    else if (flag === '--events') a.events = Number(argv[++i]);
-    else if (flag === '--rate') a.rate = Number(argv[++i]);
-    else throw new Error(`unknown option ${flag} (--events N, --rate R events/s of event time, --keep)`);
-  }
-  if (!Number.isInteger(a.events) || a.events < 1000) throw new Error(`--events must be an integer >= 1000 (got ${a.events})`);
-  if (!(a.rate > 0)) throw new Error(`--rate must be > 0 (got ${a.rate})`);
-  return a;
-}
+type Args = Values<typeof DEMO_COMMAND.options>;
 
 const log = (line: string) => process.stdout.write(`[demo] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOrExit('demo', DEMO_COMMAND).values;
   const broker = await startBroker(localKafkaOptions(), log);
   const db = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   db.pathname = '/clickstream_demo';

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { defineCommand, flag, parseOrExit } from '../shared/args';
 
 export const ROOT = join(__dirname, '..', '..');
 export const RULES_DIR = 'deploy/prometheus/rules';
@@ -81,13 +82,17 @@ async function validate(rule: IPrometheusRule): Promise<void> {
   (new PrometheusRule(rule) as unknown as { validate(): void }).validate();
 }
 
+export const RENDER_COMMAND = defineCommand({
+  invocation: 'npm run k8s:render-rules --',
+  description: `Renders the alert rules compose's Prometheus loads (${RULES_DIR}/*.yml) into one Prometheus
+Operator PrometheusRule for the production overlay: writes ${OUTPUT}.`,
+  options: {
+    check: flag({ description: 'write nothing; exit 1 when the committed file differs from the rendering' }),
+  },
+});
+
 async function main(argv: string[]): Promise<number> {
-  const check = argv.includes('--check');
-  const unknown = argv.filter((a) => a !== '--check');
-  if (unknown.length > 0) {
-    console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: render-prometheus-rule.ts [--check]`);
-    return 2;
-  }
+  const { check } = parseOrExit('k8s:render-rules', RENDER_COMMAND, argv).values;
   await validate(prometheusRule());
   const rendered = renderPrometheusRule();
   const path = join(ROOT, OUTPUT);
