@@ -16,23 +16,20 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
 import { dropDatabase, migrate } from '../libs/platform/src/database/migrate';
+import { defineCommand, integer, parseOrExit } from '../tools/shared/args';
 import { seedMetricsData } from './api-seed';
 
-interface Args {
-  requests: number;
-  concurrency: number;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { requests: 1000, concurrency: 8 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i].replace(/^--/, '') as keyof Args;
-    const value = Number(argv[i + 1]);
-    if (!(flag in args) || !Number.isInteger(value) || value <= 0) throw new Error(`bad flag ${argv[i]} ${argv[i + 1] ?? ''}: use --requests N --concurrency N`);
-    args[flag] = value;
-  }
-  return args;
-}
+export const API_COMMAND = defineCommand({
+  invocation: 'npm run bench:api --',
+  description: `Query API latency on a day of results (a throw-away database seeded with ~1M events' worth):
+p50/p99 of GET /v1/overview and of a one-day GET /v1/windows?size=1m, sequentially and then
+--concurrency at a time. Runs the compiled metrics service: \`npm run build\` first.`,
+  options: {
+    requests: integer({ min: 1, default: 1000, description: 'requests per scenario and concurrency' }),
+    concurrency: integer({ min: 1, default: 8, description: 'requests at a time in the second run' }),
+  },
+  epilog: 'TEST_DATABASE_URL picks the Postgres server (default postgres://postgres@127.0.0.1:5432/postgres).',
+});
 
 const freePort = () =>
   new Promise<number>((res, rej) => {
@@ -78,7 +75,7 @@ async function waitReady(base: string, child: ReturnType<typeof spawn>): Promise
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOrExit('bench:api', API_COMMAND).values;
   const base = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   base.pathname = `/clickstream_bench_api_${randomBytes(4).toString('hex')}`;
   const url = base.toString();
@@ -141,7 +138,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack : err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  });
+}

@@ -22,6 +22,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { generateTraffic } from '../tools/generate/traffic-generator';
+import { defineCommand, list, number, numberParser, parseOrExit, UsageError, Values } from '../tools/shared/args';
 import {
   BenchService,
   BenchStack,
@@ -41,57 +42,45 @@ const SAMPLE_MS = 5000;
 const WARMUP_MS = 30_000;
 const MINUTE = 60_000;
 
-interface Args {
-  rates: number[];
-  minutes: number;
-  usersPerRate: number;
-  floods: number;
-  interval: number;
-  soak: number;
-  /** Soak: also compare the end with this minute (state that fills for longer than 2 minutes). */
-  steadyFrom: number;
-}
+export const E2E_COMMAND = defineCommand({
+  invocation: 'npm run bench:e2e --',
+  description: `The whole pipeline under live traffic: for each rate, in ascending order, a fresh stack (own
+database, topics and the five services from dist/; \`npm run build\` first) gets generated traffic plus
+click floods through ingest; the rate is sustained when every lag is bounded over the last 3 minutes
+and ingest accepted >= 99 %. Stops at the first rate not sustained. Samples and a plot go to
+bench/results/.`,
+  options: {
+    rates: list(numberParser({ greaterThan: 0 }), {
+      placeholder: 'R[,R]',
+      default: [1000, 2000, 4000, 8000, 12000, 16000, 20000],
+      description: 'events/s offered, each above --floods × 60',
+    }),
+    minutes: number({ greaterThan: 0, placeholder: 'M', default: 5, description: 'minutes per rate (below 4 the verdict covers the whole run)' }),
+    usersPerRate: number({ min: 1, placeholder: 'K', default: 8, description: 'users = rate × K' }),
+    floods: number({ min: 0, placeholder: 'F', default: 1, description: 'click floods per second (the ingest→alert latency probe)' }),
+    interval: number({ greaterThan: 0, placeholder: 'MS', default: 100, description: 'ms between two ingest requests' }),
+    soak: number({ min: 0, placeholder: 'S', default: 0, description: 'one long run of S seconds at the one rate of --rates (is memory flat?); 0 is off' }),
+    steadyFrom: number({
+      min: 0,
+      placeholder: 'MIN',
+      default: 0,
+      description: 'soak: also compare the RSS at this minute with the end (state that fills for longer than 2 minutes); 0 is off',
+    }),
+  },
+  check: (args) => {
+    if (args.rates.some((rate) => !(rate > args.floods * 60))) {
+      throw new UsageError(`--rates: each must be above --floods × 60 (got "${args.rates.join(',')}")`, '--rates');
+    }
+    if (args.steadyFrom && !(args.soak && args.steadyFrom > 2 && args.steadyFrom * 60 < args.soak)) {
+      throw new UsageError(`--steady-from: takes a minute after 2 and before the end of --soak (got "${args.steadyFrom}")`, '--steady-from');
+    }
+    if (args.soak && args.rates.length !== 1) {
+      throw new UsageError(`--soak: takes exactly one rate in --rates (got "${args.rates.join(',')}")`, '--soak');
+    }
+  },
+});
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    rates: [1000, 2000, 4000, 8000, 12000, 16000, 20000],
-    minutes: 5,
-    usersPerRate: 8,
-    floods: 1,
-    interval: 100,
-    soak: 0,
-    steadyFrom: 0,
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1] ?? ''];
-    const n = Number(value);
-    if (flag === '--rates') a.rates = value.split(',').map(Number);
-    else if (flag === '--minutes') a.minutes = n;
-    else if (flag === '--users-per-rate') a.usersPerRate = n;
-    else if (flag === '--floods') a.floods = n;
-    else if (flag === '--interval') a.interval = n;
-    else if (flag === '--soak') a.soak = n;
-    else if (flag === '--steady-from') a.steadyFrom = n;
-    else
-      throw new Error(
-        `unknown flag ${flag}: use --rates a,b,c --minutes M --users-per-rate K --floods F --interval MS --soak S --steady-from MIN`,
-      );
-  }
-  if (a.rates.some((r) => !(r > a.floods * 60)) || a.rates.length === 0)
-    throw new Error(`--rates must be numbers above --floods × 60 (got ${a.rates.join(',')})`);
-  if (!(a.minutes > 0))
-    throw new Error(
-      `--minutes must be > 0 (got ${a.minutes}); below 4 the verdict covers the whole run, not its last 3 minutes`,
-    );
-  if (!(a.usersPerRate >= 1))
-    throw new Error(`--users-per-rate must be >= 1 (got ${a.usersPerRate})`);
-  if (a.steadyFrom && !(a.soak && a.steadyFrom > 2 && a.steadyFrom * 60 < a.soak))
-    throw new Error(
-      `--steady-from takes a minute after 2 and before the end of --soak (got ${a.steadyFrom})`,
-    );
-  if (a.soak && a.rates.length !== 1) throw new Error('--soak takes exactly one rate (--rates R)');
-  return a;
-}
+type Args = Values<typeof E2E_COMMAND.options>;
 
 interface Sample {
   t: number;
@@ -344,7 +333,7 @@ function plot(steps: StepResult[], file: string): void {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOrExit('bench:e2e', E2E_COMMAND).values;
   const durationS = args.soak || args.minutes * 60;
   console.log(`command: npm run bench:e2e -- ${process.argv.slice(2).join(' ')}`);
   console.log(
@@ -374,7 +363,9 @@ async function main(): Promise<void> {
   console.log(`samples: bench/results/${name}.json; plot: bench/results/${name}.svg`);
 }
 
-main().catch((err: Error) => {
-  console.error(err.stack ?? err.message);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(1);
+  });
+}

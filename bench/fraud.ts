@@ -26,35 +26,34 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { ClickEventInput } from '@clickstream/contracts';
 import { generateTraffic } from '../tools/generate/traffic-generator';
+import { defineCommand, number, parseOrExit, UsageError, Values } from '../tools/shared/args';
 import { BenchStack, PARTITIONS, processStats, quantile } from './shared/bench-stack';
 import { FLOOD_EVENTS, FloodProbe, formatLatencies } from './shared/flood-probe';
-import { sendPaced } from './shared/paced-sender';
+import { sendPaced, SendResult } from './shared/paced-sender';
 
 const MINUTE = 60_000;
 
-interface Args {
-  duration: number;
-  rate: number;
-  interval: number;
-  floods: number;
-  warmup: number;
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { duration: 45, rate: 5000, interval: 100, floods: 10, warmup: 5 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i].replace(/^--/, '') as keyof Args;
-    const value = Number(argv[i + 1]);
-    if (!(flag in a) || !Number.isFinite(value) || value < 0) {
-      throw new Error(
-        `bad flag ${argv[i]} ${argv[i + 1] ?? ''}: use --duration S --rate N --interval MS --floods N --warmup S`,
-      );
+export const FRAUD_COMMAND = defineCommand({
+  invocation: 'npm run bench:fraud --',
+  description: `Fraud detection latency (SPEC §7, target p99 < 250 ms): how long after an event enters the system
+the alert it completes is visible to a read_committed consumer of clickstream.alerts.v1. Runs ingest and
+one fraud-detector from dist/ (\`npm run build\` first) on their own database and topics.`,
+  options: {
+    duration: number({ min: 0, placeholder: 'S', default: 45, description: 'seconds of traffic' }),
+    rate: number({ min: 0, default: 5000, description: 'events/s through POST /v1/events, above --floods × 60' }),
+    interval: number({ min: 0, placeholder: 'MS', default: 100, description: 'ms between two NDJSON batches' }),
+    floods: number({ min: 0, default: 10, description: 'click floods per second (60 clicks in 1 s each, a new user)' }),
+    warmup: number({ min: 0, placeholder: 'S', default: 5, description: 'seconds of floods left out of the steady figures' }),
+  },
+  epilog: 'BENCH_FRAUD_TRACE=<file> also writes each flood\'s latencies as CSV.',
+  check: (args) => {
+    if (args.floods * FLOOD_EVENTS >= args.rate) {
+      throw new UsageError(`--floods: × ${FLOOD_EVENTS} must stay below --rate (got "${args.floods}")`, '--floods');
     }
-    a[flag] = value;
-  }
-  if (a.floods * FLOOD_EVENTS >= a.rate) throw new Error('--floods × 60 must stay below --rate');
-  return a;
-}
+  },
+});
+
+type Args = Values<typeof FRAUD_COMMAND.options>;
 
 /** Batches, mean batch processing and commit (Postgres) time, from the detector's /metrics. */
 async function detectorStats(url: string): Promise<string> {
@@ -77,7 +76,7 @@ async function detectorStats(url: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOrExit('bench:fraud', FRAUD_COMMAND).values;
   const stack = await BenchStack.create('fraud');
   const probe = new FloodProbe(stack);
   try {
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
     await stack.claimed('fraud-detector');
     await probe.start();
 
-    const cpu0 = stack.services.map((svc) => processStats(svc.child.pid).cpuSeconds);
+    const cpuBefore = stack.services.map((svc) => processStats(svc.child.pid).cpuSeconds);
     const run = await sendPaced({
       ingestUrl: ingest.url,
       rate: args.rate,
@@ -111,60 +110,58 @@ async function main(): Promise<void> {
       probe,
       stamp: stack.prefix,
     });
-    const cpu = stack.services.map((svc, i) => processStats(svc.child.pid).cpuSeconds - cpu0[i]);
+    const cpu = stack.services.map((svc, i) => processStats(svc.child.pid).cpuSeconds - cpuBefore[i]);
     await probe.settle();
-
-    const warm = run.t0 + args.warmup * 1000;
-    const steady = probe.latencies(warm);
-    const missing = probe.missing();
-    console.log('');
-    console.log(
-      `command:   npm run bench:fraud -- --duration ${args.duration} --rate ${args.rate} --interval ${args.interval} --floods ${args.floods} --warmup ${args.warmup}`,
-    );
-    console.log(
-      `machine:   ${cpus().length} cores, node ${process.version}, broker ${stack.brokers} and Postgres on the same machine; 1 fraud-detector, ${PARTITIONS} partitions`,
-    );
-    console.log(
-      `replay:    ${run.sent.toLocaleString('en-US')} events accepted (${run.failed} failed) in ${run.elapsedS.toFixed(1)} s = ${Math.round(run.sent / run.elapsedS).toLocaleString('en-US')} events/s; batches every ${args.interval} ms, at most ${run.maxBehindMs} ms behind schedule`,
-    );
-    console.log(
-      `floods:    ${probe.count} click floods (${FLOOD_EVENTS} clicks in 1 s each), ${missing} without an alert; ${probe.otherAlerts} other alerts`,
-    );
-    console.log(
-      `latency (alert seen on clickstream.alerts.v1, read_committed − received_at of the 51st click):`,
-    );
-    console.log(`  after ${args.warmup} s warm-up: ${formatLatencies(steady)}`);
-    console.log(`  all floods:        ${formatLatencies(probe.latencies())}`);
-    console.log(
-      `  of which received_at → detected_at (ingest, Kafka, detector fetch + processing): ${formatLatencies(probe.latencies(warm, 'to-detected'))}`,
-    );
-    console.log(
-      `  and detected_at → seen (Postgres commit, outbox Kafka transaction, alert consumer): ${formatLatencies(probe.latencies(warm, 'detected-to-seen'))}`,
-    );
-    console.log(
-      `CPU during the replay: ingest ${cpu[0].toFixed(1)} s, fraud-detector ${cpu[1].toFixed(1)} s of ${run.elapsedS.toFixed(1)} s wall (load average ${loadavg()[0].toFixed(2)})`,
-    );
-    console.log(`fraud-detector: ${await detectorStats(detector.url)}`);
-    // BENCH_FRAUD_TRACE=<file>: one CSV line per flood, to see whether the tail is spread or clustered.
-    if (process.env.BENCH_FRAUD_TRACE) {
-      writeFileSync(
-        process.env.BENCH_FRAUD_TRACE,
-        ['at_ms,total_ms,to_detected_ms,detected_to_seen_ms', ...probe.trace(run.t0)].join('\n') +
-          '\n',
-      );
-    }
-    const p99 = quantile(steady, 0.99);
-    console.log(
-      `SPEC §7 target p99 < 250 ms: ${p99 < 250 ? 'met' : 'MISSED'} (p99 ${p99.toFixed(0)} ms)`,
-    );
-    if (missing > 0) process.exitCode = 1;
+    await report(args, stack, probe, run, cpu, detector.url);
   } finally {
     await probe.stop();
     await stack.cleanup();
   }
 }
 
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exit(1);
-});
+async function report(args: Args, stack: BenchStack, probe: FloodProbe, run: SendResult, cpu: number[], detectorUrl: string): Promise<void> {
+  const warm = run.t0 + args.warmup * 1000;
+  const steady = probe.latencies(warm);
+  const missing = probe.missing();
+  console.log('');
+  console.log(
+    `command:   npm run bench:fraud -- --duration ${args.duration} --rate ${args.rate} --interval ${args.interval} --floods ${args.floods} --warmup ${args.warmup}`,
+  );
+  console.log(
+    `machine:   ${cpus().length} cores, node ${process.version}, broker ${stack.brokers} and Postgres on the same machine; 1 fraud-detector, ${PARTITIONS} partitions`,
+  );
+  console.log(
+    `replay:    ${run.sent.toLocaleString('en-US')} events accepted (${run.failed} failed) in ${run.elapsedS.toFixed(1)} s = ${Math.round(run.sent / run.elapsedS).toLocaleString('en-US')} events/s; batches every ${args.interval} ms, at most ${run.maxBehindMs} ms behind schedule`,
+  );
+  console.log(
+    `floods:    ${probe.count} click floods (${FLOOD_EVENTS} clicks in 1 s each), ${missing} without an alert; ${probe.otherAlerts} other alerts`,
+  );
+  console.log(`latency (alert seen on clickstream.alerts.v1, read_committed − received_at of the 51st click):`);
+  console.log(`  after ${args.warmup} s warm-up: ${formatLatencies(steady)}`);
+  console.log(`  all floods:        ${formatLatencies(probe.latencies())}`);
+  console.log(
+    `  of which received_at → detected_at (ingest, Kafka, detector fetch + processing): ${formatLatencies(probe.latencies(warm, 'to-detected'))}`,
+  );
+  console.log(
+    `  and detected_at → seen (Postgres commit, outbox Kafka transaction, alert consumer): ${formatLatencies(probe.latencies(warm, 'detected-to-seen'))}`,
+  );
+  console.log(
+    `CPU during the replay: ingest ${cpu[0].toFixed(1)} s, fraud-detector ${cpu[1].toFixed(1)} s of ${run.elapsedS.toFixed(1)} s wall (load average ${loadavg()[0].toFixed(2)})`,
+  );
+  console.log(`fraud-detector: ${await detectorStats(detectorUrl)}`);
+  // BENCH_FRAUD_TRACE=<file>: one CSV line per flood, to see whether the tail is spread or clustered.
+  if (process.env.BENCH_FRAUD_TRACE) {
+    const lines = ['at_ms,total_ms,to_detected_ms,detected_to_seen_ms', ...probe.trace(run.t0)];
+    writeFileSync(process.env.BENCH_FRAUD_TRACE, `${lines.join('\n')}\n`);
+  }
+  const p99 = quantile(steady, 0.99);
+  console.log(`SPEC §7 target p99 < 250 ms: ${p99 < 250 ? 'met' : 'MISSED'} (p99 ${p99.toFixed(0)} ms)`);
+  if (missing > 0) process.exitCode = 1;
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

@@ -18,29 +18,30 @@ import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@clickstream/contracts';
 import { migrate } from '../libs/platform/src/database/migrate';
+import { defineCommand, integer, parseOrExit, Values } from '../tools/shared/args';
 
-interface Args {
-  duration: number;
-  connections: number;
-  batch: number;
-  bodies: number;
-  instances: number;
-}
+/** Requests per instance before the timed load. */
+const WARMUP_REQUESTS = 40;
 
-function parseArgs(argv: string[]): Args {
-  // One ingest process per core, as README's scaling advice (Node runs a process's JS on one core),
-  // each driven by 16 connections.
-  const args: Args = { duration: 20, connections: 16 * cpus().length, batch: 500, bodies: 64, instances: cpus().length };
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i].replace(/^--/, '') as keyof Args;
-    const value = Number(argv[i + 1]);
-    if (!(flag in args) || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`bad flag ${argv[i]} ${argv[i + 1] ?? ''}: use --duration S --connections N --batch N --bodies N --instances N`);
-    }
-    args[flag] = value;
-  }
-  return args;
-}
+// One ingest process per core, as README's scaling advice (Node runs a process's JS on one core),
+// each driven by 16 connections.
+export const INGEST_COMMAND = defineCommand({
+  invocation: 'npm run bench:ingest --',
+  description: `Ingest throughput, end to end: events/s accepted AND acknowledged by Kafka. Starts the compiled
+ingest service (\`npm run build\` first) with a private topic prefix, drives it with autocannon (NDJSON
+batches, each request distinct), then counts what reached the events topic and cleans up.`,
+  options: {
+    duration: integer({ min: 1, placeholder: 'S', default: 20, description: 'seconds of load' }),
+    connections: integer({ min: 1, default: 16 * cpus().length, description: 'connections over all instances', defaultText: '16 × cores' }),
+    batch: integer({ min: 1, default: 500, description: 'events per request' }),
+    bodies: integer({ min: 1, default: 64, description: 'distinct request bodies cycled through' }),
+    instances: integer({ min: 1, default: cpus().length, description: 'ingest processes (replicas behind a balancer)', defaultText: 'cores' }),
+  },
+  epilog: `KAFKA_BROKERS and DATABASE_URL pick the broker and Postgres; BENCH_NODE_ARGS adds node flags to
+the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
+});
+
+type Args = Values<typeof INGEST_COMMAND.options>;
 
 const freePort = () =>
   new Promise<number>((res, rej) => {
@@ -116,83 +117,20 @@ async function drained(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOrExit('bench:ingest', INGEST_COMMAND).values;
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/clickstream';
   await migrate(databaseUrl); // readiness checks Postgres too
   const prefix = `bench.${Date.now()}.`;
-  // The young-generation size `npm run start:ingest` and compose use; BENCH_NODE_ARGS adds flags,
-  // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under load.
-  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  // Several instances, as replicas behind a load balancer: each is one Node process (one core).
-  const children: ChildProcess[] = [];
-  const urls: string[] = [];
-  for (let i = 0; i < args.instances; i++) {
-    const port = await freePort();
-    children.push(
-      spawn(process.execPath, [...nodeArgs, resolve(__dirname, '../dist/services/ingest/src/main.js')], {
-        env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      }),
-    );
-    urls.push(`http://127.0.0.1:${port}`);
-  }
+  const { children, urls } = await startInstances(args.instances, { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
   const kafka = new Kafka({ clientId: 'bench-ingest', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const topics = topicNames(prefix);
   try {
-    for (const [n, url] of urls.entries()) {
-      for (let i = 0; ; i++) {
-        const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
-        if (ok) break;
-        if (i > 200 || children[n].exitCode !== null) throw new Error('ingest did not become ready (is it built? npm run build)');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    const bodies = Array.from({ length: args.bodies }, (_, i) => body(i, args.batch));
-    // Warm-up: JIT, producer connection, first transaction.
-    for (const url of urls) {
-      await autocannon({ url: `${url}/v1/events`, method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bodies[0], connections: 4, amount: 40 });
-    }
-
-    let next = 0;
-    const perInstance = Math.max(1, Math.round(args.connections / urls.length));
-    const results = await Promise.all(
-      urls.map((url) =>
-        autocannon({
-          url: `${url}/v1/events`,
-          method: 'POST',
-          connections: perInstance,
-          duration: args.duration,
-          headers: { 'content-type': 'application/x-ndjson' },
-          requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
-        }),
-      ),
-    );
-    const sum = (f: (r: autocannon.Result) => number) => results.reduce((acc, r) => acc + f(r), 0);
-    const ok = sum((r) => r['2xx']);
-    const accepted = ok * args.batch;
-    const seconds = Math.max(...results.map((r) => r.duration));
+    await waitReady(urls, children);
+    const load = await drive(urls, args);
     for (const url of urls) await drained(url);
     const counted = await topicCount(kafka, topics.events);
-    const onTopic = counted.unique;
-    // The warm-up's 40 requests per instance count too (ingest mints an event_id per event).
-    const expectedOnTopic = accepted + urls.length * 40 * args.batch;
-
-    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-    const latency = results.map((r) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`).join('; ');
-    console.log('');
-    console.log(`command:      npm run bench:ingest -- --duration ${args.duration} --connections ${args.connections} --batch ${args.batch} --instances ${args.instances}`);
-    console.log(`machine:      ${cpus().length} cores, node ${process.version}, broker ${brokers} (same machine); ${urls.length} ingest process(es), ${perInstance} connections each`);
-    console.log(`requests:     ${fmt(ok)} x 202 (${sum((r) => r.non2xx)} non-2xx, ${sum((r) => r.errors)} errors, ${sum((r) => r.timeouts)} timeouts) in ${seconds.toFixed(1)} s`);
-    console.log(`latency:      ${latency} per ${args.batch}-event request`);
-    // Requests still in flight when autocannon stops were committed but not counted as answered.
-    const inFlightMax = perInstance * urls.length * args.batch;
-    console.log(`on the topic: ${fmt(counted.records)} records, ${fmt(onTopic)} distinct event_ids (acknowledged ${fmt(expectedOnTopic)} incl. warm-up, + at most ${fmt(inFlightMax)} in flight at the stop)`);
-    console.log(`THROUGHPUT:   ${fmt(accepted / seconds)} events/s accepted and acknowledged by Kafka`);
-    if (onTopic < expectedOnTopic || onTopic > expectedOnTopic + inFlightMax || onTopic % args.batch !== 0) {
-      process.exitCode = 1;
-      console.error('MISMATCH: events acknowledged and events on the topic differ');
-    }
+    report(args, brokers, urls.length, load, counted);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     const admin = kafka.admin();
@@ -202,7 +140,94 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+/** Several instances, as replicas behind a load balancer: each is one Node process (one core). */
+async function startInstances(count: number, env: NodeJS.ProcessEnv): Promise<{ children: ChildProcess[]; urls: string[] }> {
+  // The young-generation size `npm run start:ingest` and compose use; BENCH_NODE_ARGS adds flags,
+  // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under load.
+  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const children: ChildProcess[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    children.push(
+      spawn(process.execPath, [...nodeArgs, resolve(__dirname, '../dist/services/ingest/src/main.js')], {
+        env: { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    );
+    urls.push(`http://127.0.0.1:${port}`);
+  }
+  return { children, urls };
+}
+
+async function waitReady(urls: string[], children: ChildProcess[]): Promise<void> {
+  for (const [index, url] of urls.entries()) {
+    for (let attempt = 0; ; attempt++) {
+      const ok = await fetch(`${url}/health/ready`).then((res) => res.ok, () => false);
+      if (ok) break;
+      if (attempt > 200 || children[index].exitCode !== null) throw new Error('ingest did not become ready (is it built? npm run build)');
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+}
+
+interface Load {
+  results: autocannon.Result[];
+  perInstance: number;
+}
+
+/** A warm-up per instance (JIT, producer connection, first transaction), then --duration of load on all. */
+async function drive(urls: string[], args: Args): Promise<Load> {
+  const bodies = Array.from({ length: args.bodies }, (_, i) => body(i, args.batch));
+  for (const url of urls) {
+    await autocannon({ url: `${url}/v1/events`, method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bodies[0], connections: 4, amount: WARMUP_REQUESTS });
+  }
+  let next = 0;
+  const perInstance = Math.max(1, Math.round(args.connections / urls.length));
+  const results = await Promise.all(
+    urls.map((url) =>
+      autocannon({
+        url: `${url}/v1/events`,
+        method: 'POST',
+        connections: perInstance,
+        duration: args.duration,
+        headers: { 'content-type': 'application/x-ndjson' },
+        requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+      }),
+    ),
+  );
+  return { results, perInstance };
+}
+
+function report(args: Args, brokers: string, instances: number, load: Load, counted: { records: number; unique: number }): void {
+  const { results, perInstance } = load;
+  const sum = (field: (result: autocannon.Result) => number) => results.reduce((acc, result) => acc + field(result), 0);
+  const ok = sum((result) => result['2xx']);
+  const accepted = ok * args.batch;
+  const seconds = Math.max(...results.map((result) => result.duration));
+  const onTopic = counted.unique;
+  // The warm-up's requests count too (ingest mints an event_id per event).
+  const expectedOnTopic = accepted + instances * WARMUP_REQUESTS * args.batch;
+  const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
+  const latency = results.map((result) => `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`).join('; ');
+  console.log('');
+  console.log(`command:      npm run bench:ingest -- --duration ${args.duration} --connections ${args.connections} --batch ${args.batch} --instances ${args.instances}`);
+  console.log(`machine:      ${cpus().length} cores, node ${process.version}, broker ${brokers} (same machine); ${instances} ingest process(es), ${perInstance} connections each`);
+  console.log(`requests:     ${fmt(ok)} x 202 (${sum((result) => result.non2xx)} non-2xx, ${sum((result) => result.errors)} errors, ${sum((result) => result.timeouts)} timeouts) in ${seconds.toFixed(1)} s`);
+  console.log(`latency:      ${latency} per ${args.batch}-event request`);
+  // Requests still in flight when autocannon stops were committed but not counted as answered.
+  const inFlightMax = perInstance * instances * args.batch;
+  console.log(`on the topic: ${fmt(counted.records)} records, ${fmt(onTopic)} distinct event_ids (acknowledged ${fmt(expectedOnTopic)} incl. warm-up, + at most ${fmt(inFlightMax)} in flight at the stop)`);
+  console.log(`THROUGHPUT:   ${fmt(accepted / seconds)} events/s accepted and acknowledged by Kafka`);
+  if (onTopic < expectedOnTopic || onTopic > expectedOnTopic + inFlightMax || onTopic % args.batch !== 0) {
+    process.exitCode = 1;
+    console.error('MISMATCH: events acknowledged and events on the topic differ');
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}

@@ -28,49 +28,40 @@ import { Pool } from 'pg';
 import { topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../libs/platform/src/database/migrate';
 import { generateTraffic } from '../tools/generate/traffic-generator';
+import { choiceParser, defineCommand, integer, list, number, parseOrExit, Values } from '../tools/shared/args';
 import { processStats } from './shared/bench-stack';
 
 const ROOT = resolve(__dirname, '..');
 const PARTITIONS = 6;
 
-interface Args {
-  events: number;
-  rate: number;
-  users?: number;
-  processors: string[];
-  timeoutS: number;
-}
+const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    events: 200_000,
-    rate: 50,
-    processors: ['sessionizer', 'aggregator', 'fraud-detector'],
-    timeoutS: 600,
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--events') a.events = Number(value);
-    else if (flag === '--rate') a.rate = Number(value);
-    else if (flag === '--users') a.users = Number(value);
-    else if (flag === '--processors') a.processors = value.split(',');
-    else if (flag === '--timeout') a.timeoutS = Number(value);
-    else
-      throw new Error(
-        `unknown flag ${flag} (--events N, --rate R, --users U, --processors a,b, --timeout S)`,
-      );
-  }
-  if (!Number.isInteger(a.events) || a.events <= 0)
-    throw new Error(`--events must be a positive integer (got ${a.events})`);
-  if (a.users !== undefined && !(Number.isInteger(a.users) && a.users > 0))
-    throw new Error(`--users must be a positive integer (got ${a.users})`);
-  return a;
-}
+export const PIPELINE_COMMAND = defineCommand({
+  invocation: 'npm run bench:pipeline --',
+  description: `Events/s each processor sustains on the real local broker and Postgres (one instance of the
+compiled service, \`npm run build\` first), next to the raw-consume baseline of the same run.`,
+  options: {
+    events: integer({ min: 1, default: 200_000, description: 'generated events' }),
+    rate: number({ greaterThan: 0, placeholder: 'R', default: 50, description: 'events/s of event time of the generator' }),
+    users: integer({
+      min: 1,
+      placeholder: 'U',
+      description: "the generator's user count; live cardinality is 100000",
+      defaultText: '300 per event/s of --rate (dense)',
+    }),
+    processors: list(choiceParser(PROCESSORS), { placeholder: 'P[,P]', default: [...PROCESSORS], description: 'the processors to time, in this order' }),
+    timeout: number({ greaterThan: 0, placeholder: 'S', default: 600, description: 'seconds each processor may take' }),
+  },
+  epilog: `KAFKA_BROKERS and DATABASE_URL pick the broker and the Postgres server; BENCH_NODE_ARGS adds node
+flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
+});
+
+type Args = Values<typeof PIPELINE_COMMAND.options>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOrExit('bench:pipeline', PIPELINE_COMMAND).values;
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
   const stamp = `${Date.now()}`;
   const prefix = `bench-pipeline-${stamp}.`;
@@ -118,10 +109,10 @@ async function main(): Promise<void> {
     for (const name of args.processors) {
       const group = `${prefix}clickstream-${name}`;
       groups.push(group, `${group}.outbox`);
-      const r = await runProcessor(name, env, pool, group, produced, args.timeoutS);
+      const result = await runProcessor(name, env, pool, group, produced, args.timeout);
       console.log(
-        `${name} (1 instance): ${Math.round(r.rate).toLocaleString()} events/s = ${((r.rate / raw) * 100).toFixed(0)} % of raw; ` +
-          `CPU ${r.cpuMicrosPerEvent.toFixed(1)} µs/event, peak RSS ${Math.round(r.peakRssBytes / 1e6)} MB`,
+        `${name} (1 instance): ${Math.round(result.rate).toLocaleString()} events/s = ${((result.rate / raw) * 100).toFixed(0)} % of raw; ` +
+          `CPU ${result.cpuMicrosPerEvent.toFixed(1)} µs/event, peak RSS ${Math.round(result.peakRssBytes / 1e6)} MB`,
       );
     }
   } finally {
@@ -263,7 +254,9 @@ function freePort(): Promise<number> {
   });
 }
 
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

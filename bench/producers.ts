@@ -8,6 +8,7 @@
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { LibrdKafkaError, Producer } from 'node-rdkafka';
+import { defineCommand, integer, parseOrExit } from '../tools/shared/args';
 
 const PER_TXN = 8_000;
 const KAFKAJS_REQUEST = 2_600;
@@ -68,10 +69,18 @@ async function viaRdkafka(brokers: string, topic: string, values: string[], tota
   await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
 }
 
+export const PRODUCERS_COMMAND = defineCommand({
+  invocation: 'npm run bench:producers --',
+  description: `The produce path alone, kafkajs against librdkafka (node-rdkafka), as ingest uses them: events/s
+and the process's CPU per event (librdkafka's own threads included).`,
+  options: {
+    events: integer({ min: PER_TXN, default: 400_000, description: `events per client, in transactions of ${PER_TXN.toLocaleString('en-US')}` }),
+  },
+  epilog: 'KAFKA_BROKERS picks the broker (default 127.0.0.1:19092).',
+});
+
 async function main(): Promise<void> {
-  const flag = process.argv.indexOf('--events');
-  const total = flag > 0 ? Number(process.argv[flag + 1]) : 400_000;
-  if (!Number.isInteger(total) || total < PER_TXN) throw new Error(`--events must be an integer >= ${PER_TXN}`);
+  const total = parseOrExit('bench:producers', PRODUCERS_COMMAND).values.events;
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
   const kafka = new Kafka({ clientId: 'bench-producers', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -98,7 +107,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

@@ -18,7 +18,7 @@
 import { TopicNames, topicNames, validateEvent } from '@clickstream/contracts';
 import { StreamsConfig, streamsConfig } from '@clickstream/platform';
 import { Topology } from '@clickstream/streams';
-import { RawRecord, StreamTask } from '../libs/streams/src/core/task';
+import { RawRecord, StreamTask } from '@clickstream/streams/internals';
 import { AggregatorConfig, aggregatorConfig } from '../services/aggregator/src/aggregator.config';
 import { aggregatorTopology } from '../services/aggregator/src/windows/aggregator.topology';
 import { FraudConfig, fraudConfig } from '../services/fraud-detector/src/fraud.config';
@@ -29,10 +29,11 @@ import {
 } from '../services/sessionizer/src/sessionizer.config';
 import { sessionizerTopology } from '../services/sessionizer/src/sessions/sessionizer.topology';
 import { generateTraffic } from '../tools/generate/traffic-generator';
+import { defineCommand, integer, oneOf, parseOrExit, UsageError, Values } from '../tools/shared/args';
 
 // Each processor's topology with the service's own settings (defaults, or the environment's), as it
 // would run. registerAs factories are synchronous here; their type also admits a Promise.
-const TOPOLOGIES: Record<string, (topics: TopicNames) => Topology> = {
+const TOPOLOGIES: Record<(typeof PROCESSORS)[number], (topics: TopicNames) => Topology> = {
   sessionizer: (topics) => {
     const cfg = sessionizerConfig() as SessionizerConfig;
     return sessionizerTopology({ topics, gapMs: cfg.gapMs, maxDurationMs: cfg.maxDurationMs });
@@ -45,61 +46,48 @@ const TOPOLOGIES: Record<string, (topics: TopicNames) => Topology> = {
     }),
 };
 
-interface Args {
-  processor: string;
-  rate: number;
-  users: number;
-  events: number;
-  runs: number;
-}
-
 const LATENESS_MS = (streamsConfig() as StreamsConfig).allowedLatenessMs;
 const WARMUP_S = 150;
+const PROCESSORS = ['sessionizer', 'fraud-detector', 'aggregator'] as const;
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { processor: 'sessionizer', rate: 750, users: 6000, events: 300_000, runs: 5 };
-  for (let i = 0; i < argv.length; i += 2) {
-    if (argv[i] === '--processor') {
-      if (!(argv[i + 1] in TOPOLOGIES))
-        throw new Error(
-          `--processor takes one of ${Object.keys(TOPOLOGIES).join(', ')} (got ${argv[i + 1]})`,
-        );
-      a.processor = argv[i + 1];
-      continue;
+export const TOPOLOGY_CPU_COMMAND = defineCommand({
+  invocation: 'npm run bench:topology-cpu --',
+  description: `CPU per event of one processor's own work under live cardinality, without broker or Postgres: its
+topology in one StreamTask, fed generated traffic, a commit every second of event time. The first
+${WARMUP_S} s of event time warm up; the rest is timed. Prints each run and the median.`,
+  options: {
+    processor: oneOf(PROCESSORS, { default: 'sessionizer', description: 'the topology to time' }),
+    rate: integer({ min: 1, placeholder: 'R', default: 750, description: 'events per second of event time' }),
+    users: integer({ min: 1, placeholder: 'U', default: 6000, description: 'generated users' }),
+    events: integer({ min: 1, default: 300_000, description: `events; more than --rate × ${WARMUP_S + 10} (warm-up plus 10 s)` }),
+    runs: integer({ min: 1, placeholder: 'K', default: 5, description: 'passes over the same events' }),
+  },
+  epilog: "The defaults are one of six partitions at 4,500 events/s with 36,000 users (bench:e2e's step).",
+  check: (args) => {
+    if (args.events <= args.rate * (WARMUP_S + 10)) {
+      throw new UsageError(`--events: must exceed ${args.rate * (WARMUP_S + 10)}, --rate × ${WARMUP_S + 10} (warm-up plus 10 s) (got "${args.events}")`, '--events');
     }
-    const [flag, value] = [argv[i], Number(argv[i + 1])];
-    if (!Number.isInteger(value) || value <= 0)
-      throw new Error(`${flag} takes a positive integer (got ${argv[i + 1]})`);
-    if (flag === '--rate') a.rate = value;
-    else if (flag === '--users') a.users = value;
-    else if (flag === '--events') a.events = value;
-    else if (flag === '--runs') a.runs = value;
-    else
-      throw new Error(
-        `unknown flag ${flag}: use --processor P --rate R --users U --events N --runs K`,
-      );
-  }
-  if (a.events <= a.rate * (WARMUP_S + 10))
-    throw new Error(`--events must exceed ${a.rate * (WARMUP_S + 10)} (warm-up plus 10 s)`);
-  return a;
-}
+  },
+});
+
+type Args = Values<typeof TOPOLOGY_CPU_COMMAND.options>;
 
 /** The generated events as the sessionizer consumes them (validated as ingest does). */
-function records(a: Args, start: number): RawRecord[] {
+function records(args: Args, start: number): RawRecord[] {
   const out: RawRecord[] = [];
   const traffic = generateTraffic({
     seed: 7,
     startTime: start,
-    ratePerSecond: a.rate,
-    count: a.events,
-    users: a.users,
+    ratePerSecond: args.rate,
+    count: args.events,
+    users: args.users,
   });
   for (const input of traffic.events()) {
-    const r = validateEvent(input, { now: start, receivedAt: new Date(start).toISOString() });
-    if (!r.ok) continue;
+    const result = validateEvent(input, { now: start, receivedAt: new Date(start).toISOString() });
+    if (!result.ok) continue;
     out.push({
-      key: Buffer.from(r.event.user_id),
-      value: Buffer.from(JSON.stringify(r.event)),
+      key: Buffer.from(result.event.user_id),
+      value: Buffer.from(JSON.stringify(result.event)),
       offset: String(out.length),
     });
   }
@@ -107,12 +95,12 @@ function records(a: Args, start: number): RawRecord[] {
 }
 
 /** µs of CPU per timed event, and the mean stored state size, for one pass over `input`. */
-function run(input: RawRecord[], a: Args, start: number): { cpuUs: number; stateBytes: number } {
+function run(input: RawRecord[], args: Args, start: number): { cpuUs: number; stateBytes: number } {
   const topics = topicNames('');
-  const topology = TOPOLOGIES[a.processor](topics);
+  const topology = TOPOLOGIES[args.processor](topics);
   let wall = start;
   const task = new StreamTask(topology, topics.events, 0, {
-    applicationId: `bench-${a.processor}-cpu`,
+    applicationId: `bench-${args.processor}-cpu`,
     allowedLatenessMs: LATENESS_MS,
     idleTimeoutMs: 30_000,
     maxRetries: 2,
@@ -122,10 +110,10 @@ function run(input: RawRecord[], a: Args, start: number): { cpuUs: number; state
   let timed = 0;
   let bytes = 0;
   let states = 0;
-  for (let i = 0, second = 0; i < input.length; i += a.rate, second++) {
+  for (let i = 0, second = 0; i < input.length; i += args.rate, second++) {
     if (second === WARMUP_S) cpu0 = process.cpuUsage();
     wall += 1000;
-    const chunk = input.slice(i, i + a.rate);
+    const chunk = input.slice(i, i + args.rate);
     task.process(chunk);
     const commit = task.takeCommit();
     for (const changes of commit.storeChanges.values()) {
@@ -145,25 +133,25 @@ function run(input: RawRecord[], a: Args, start: number): { cpuUs: number; state
 }
 
 function main(): void {
-  const a = parseArgs(process.argv.slice(2));
+  const args = parseOrExit('bench:topology-cpu', TOPOLOGY_CPU_COMMAND).values;
   const start = Date.UTC(2026, 11, 1);
   console.log(`command: npm run bench:topology-cpu -- ${process.argv.slice(2).join(' ')}`);
   console.log(
-    `${a.processor}: ${a.events} events at ${a.rate}/s of event time, ${a.users} users, lateness ${LATENESS_MS / 1000} s; first ${WARMUP_S} s not timed`,
+    `${args.processor}: ${args.events} events at ${args.rate}/s of event time, ${args.users} users, lateness ${LATENESS_MS / 1000} s; first ${WARMUP_S} s not timed`,
   );
-  const input = records(a, start);
+  const input = records(args, start);
   const results: number[] = [];
-  for (let r = 1; r <= a.runs; r++) {
-    const { cpuUs, stateBytes } = run(input, a, start);
+  for (let pass = 1; pass <= args.runs; pass++) {
+    const { cpuUs, stateBytes } = run(input, args, start);
     results.push(cpuUs);
     console.log(
-      `run ${r}: ${cpuUs.toFixed(1)} µs CPU/event, stored state ${stateBytes.toFixed(0)} B per changed key`,
+      `run ${pass}: ${cpuUs.toFixed(1)} µs CPU/event, stored state ${stateBytes.toFixed(0)} B per changed key`,
     );
   }
   const sorted = [...results].sort((x, y) => x - y);
   console.log(
-    `median: ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} µs CPU/event over ${a.runs} runs`,
+    `median: ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} µs CPU/event over ${args.runs} runs`,
   );
 }
 
-main();
+if (require.main === module) main();
