@@ -183,10 +183,12 @@ async function report(): Promise<void> {
   console.log(`\nAlerts (GET /v1/alerts, newest 20)\n${renderAlerts(alerts.items)}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(`[demo] failed: ${err.message}`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (err: Error) => {
+      console.error(`[demo] failed: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}
