@@ -35,9 +35,9 @@ const MINUTE = 60_000;
 
 export const FRAUD_COMMAND = defineCommand({
   invocation: 'npm run bench:fraud --',
-  description: `Fraud detection latency (SPEC §7, target p99 < 250 ms): how long after an event enters the system
-the alert it completes is visible to a read_committed consumer of clickstream.alerts.v1. Runs ingest and
-one fraud-detector from dist/ (\`npm run build\` first) on their own database and topics.`,
+  description: `Fraud detection latency (SPEC §7, target p99 < 250 ms): how long after an event enters the
+system the alert it completes is visible to a read_committed consumer of clickstream.alerts.v1. Runs
+ingest and one fraud-detector from dist/ (\`npm run build\` first) on their own database and topics.`,
   options: {
     duration: number({ min: 0, placeholder: 'S', default: 45, description: 'seconds of traffic' }),
     rate: number({ min: 0, default: 5000, description: 'events/s through POST /v1/events, above --floods × 60' }),

@@ -84,8 +84,9 @@ async function validate(rule: IPrometheusRule): Promise<void> {
 
 export const RENDER_COMMAND = defineCommand({
   invocation: 'npm run k8s:render-rules --',
-  description: `Renders the alert rules compose's Prometheus loads (${RULES_DIR}/*.yml) into one Prometheus
-Operator PrometheusRule for the production overlay: writes ${OUTPUT}.`,
+  description: `Renders the alert rules compose's Prometheus loads (${RULES_DIR}/*.yml) into one
+Prometheus Operator PrometheusRule for the production overlay, written to
+${OUTPUT}.`,
   options: {
     check: flag({ description: 'write nothing; exit 1 when the committed file differs from the rendering' }),
   },

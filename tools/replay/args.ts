@@ -149,7 +149,8 @@ export const REPLAY_COMMAND = defineCommand({
     limit: integer({ min: 1, description: 'stop after N events (rows a CSV mapper rejects count too)' }),
     noProgress: flag({ description: 'no progress bar or progress lines' }),
   },
-  epilog: `Prints a summary, then one JSON line: {"sent":..,"accepted":..,"rejected":..,"duration_s":..,"rate_eps":..}
+  epilog: `Prints a summary, then one JSON line:
+  {"sent":..,"accepted":..,"rejected":..,"duration_s":..,"rate_eps":..}
 Exit status: 0 done (rejected events included), 1 failed, 2 bad arguments, 130 interrupted.`,
   check: (values) => {
     if (values.rate !== undefined && values.speedup !== undefined) {

@@ -456,12 +456,12 @@ export function formatHelp(spec: CommandSpec, invocation = spec.invocation ?? ''
   return [
     `usage: ${usage}`,
     '',
-    spec.description.trim(),
+    ...paragraph(spec.description),
     ...(argumentRows.length ? ['', 'arguments:', ...rows(argumentRows, width)] : []),
     '',
     'options:',
     ...rows([...optionRows, HELP_ROW], width),
-    ...(spec.epilog ? ['', spec.epilog.trim()] : []),
+    ...(spec.epilog ? ['', ...paragraph(spec.epilog)] : []),
   ].join('\n');
 }
 
@@ -475,7 +475,7 @@ export function formatProgramHelp(program: ProgramSpec<CommandTable>): string {
   return [
     `usage: ${program.invocation} <command> [options]`,
     '',
-    program.description.trim(),
+    ...paragraph(program.description),
     '',
     'commands:',
     ...rows(commandRows, width),
@@ -484,7 +484,7 @@ export function formatProgramHelp(program: ProgramSpec<CommandTable>): string {
     ...rows([HELP_ROW], width),
     '',
     `Run \`${program.invocation} <command> --help\` for a command's arguments and options.`,
-    ...(program.epilog ? ['', program.epilog.trim()] : []),
+    ...(program.epilog ? ['', ...paragraph(program.epilog)] : []),
   ].join('\n');
 }
 
@@ -512,6 +512,14 @@ function rows(table: Array<[string, string]>, width: number): string[] {
     for (const line of lines) out.push(`${indent}${line}`);
   }
   return out.map((line) => line.replaceAll(NBSP, ' '));
+}
+
+/** Prose of the description and notes: lines longer than the help's width are wrapped. */
+function paragraph(text: string): string[] {
+  return text
+    .trim()
+    .split('\n')
+    .flatMap((line) => (line.length > WIDTH ? wrap(line, WIDTH) : [line]));
 }
 
 function wrap(line: string, width: number): string[] {
