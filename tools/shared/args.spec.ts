@@ -71,6 +71,11 @@ describe('parseCommandLine', () => {
     expect(parse(['f', '--rates', '1,2', '--rates', '3']).values.rates).toEqual([1, 2, 3]);
   });
 
+  it('takes a lone - as a value (stdout, as generate --out - will)', () => {
+    const spec = defineCommand({ description: 'x', options: { out: text({ description: 'file or -' }) } });
+    expect(parseCommandLine(spec, ['--out', '-'])).toMatchObject({ values: { out: '-' } });
+  });
+
   it('takes arguments after -- as positionals', () => {
     expect(parse(['--', '--odd-name']).positionals).toEqual(['--odd-name']);
   });
