@@ -7,9 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { Consumer, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 // Deep imports: the task and its repository are runtime internals, not the library's public API.
-import { StreamTask } from '../../libs/streams/src/core/task';
-import { OutboxPublisher } from '../../libs/streams/src/runtime/outbox-publisher';
-import { TaskRepository } from '../../libs/streams/src/runtime/task-repository';
+import { OutboxPublisher } from '@clickstream/streams';
+import { StreamTask, TaskRepository } from '@clickstream/streams/internals';
 import { fmt, log, ms } from './format';
 
 interface Phase {

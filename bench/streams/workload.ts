@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Admin, Kafka, Partitioners } from 'kafkajs';
-import { prng } from '../../libs/streams/src/testing/prng';
+import { prng } from '@clickstream/streams/testing';
 import { fmt, log, ms } from './format';
 import type { StreamsBenchArgs } from './options';
 

@@ -10,6 +10,7 @@
  */
 import { HttpEventSink, HttpSinkOptions } from './http-event-sink';
 import { KafkaEventSink, KafkaSinkOptions } from './kafka-event-sink';
+import type { EventSink } from './event-sink-port';
 
 export { RateLimiter } from './rate-limiter';
 export type { RateLimiterOptions } from './rate-limiter';
@@ -18,18 +19,7 @@ export type { HttpSinkOptions, RetryPolicy } from './http-event-sink';
 export type { KafkaSinkOptions } from './kafka-event-sink';
 export { DEFAULT_KAFKA_BROKERS_LIST } from './kafka-event-sink';
 
-/** Outcome of one send, shaped like ingest's 202/400 body. `index` is the position in the batch. */
-export interface SendResult {
-  accepted: number;
-  rejected: number;
-  errors: Array<{ index: number; field: string; message: string }>;
-}
-
-export interface EventSink {
-  /** Sends a batch; resolves once every accepted event is acknowledged (by ingest, or by Kafka). */
-  send(events: unknown[]): Promise<SendResult>;
-  close(): Promise<void>;
-}
+export type { EventSink, SendResult } from './event-sink-port';
 
 export interface CreateEventSinkOptions {
   to: 'http' | 'kafka';

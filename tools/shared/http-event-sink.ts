@@ -1,5 +1,5 @@
 import { Clock, systemClock } from './clock';
-import type { EventSink, SendResult } from './event-sink';
+import type { EventSink, SendResult } from './event-sink-port';
 
 export const DEFAULT_INGEST_URL = 'http://127.0.0.1:3001';
 

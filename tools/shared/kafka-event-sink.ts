@@ -9,7 +9,7 @@ import {
   validationDeadLetter,
 } from '@clickstream/contracts';
 import { Kafka, LogEntry, Partitioners, Producer, TopicMessages, logLevel } from 'kafkajs';
-import type { EventSink, SendResult } from './event-sink';
+import type { EventSink, SendResult } from './event-sink-port';
 
 /** The local broker of `npm run kafka:start`, as the services default to it. */
 export const DEFAULT_KAFKA_BROKERS_LIST = '127.0.0.1:19092';

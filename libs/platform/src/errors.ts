@@ -1,18 +1,11 @@
+import { StreamsError } from '@clickstream/streams';
+
 /**
- * Errors with a stable code and a retriable flag (as kafkajs does), so callers decide to retry on
- * the flag, never on the message. Programmer and config errors are never retriable.
+ * Services' errors: the runtime's coded error (a stable code and a retriable flag, as kafkajs does),
+ * so the runtime's failure handling and the services read one shape. Callers retry on the flag,
+ * never on the message; programmer and config errors are never retriable.
  */
-export class ClickstreamError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class ClickstreamError extends StreamsError {}
 
 export class ConfigValidationError extends ClickstreamError {
   constructor(

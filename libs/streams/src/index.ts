@@ -1,14 +1,58 @@
-export * from './core/serde';
-export * from './core/windows';
-export * from './core/watermark';
-export * from './core/store';
-export * from './core/topology';
-export * from './core/task';
-export * from './core/dedupe';
-export * from './core/operators/windowed-aggregate';
-export * from './core/operators/session-aggregate';
-export * from './testing/topology-test-driver';
-export * from './runtime';
-export * from './core/global-watermark';
+/**
+ * The public API of @clickstream/streams: what a processor needs to declare a topology, run it and
+ * wire it into Nest. The runtime's internals are in `@clickstream/streams/internals` (for the
+ * library's own benches and fault tests), the test driver in `@clickstream/streams/testing`; lint
+ * keeps services off both (see .dependency-cruiser.cjs).
+ */
+export { StreamsError } from './core/errors';
+export { SerdeError, Serdes } from './core/serde';
+export type { Serde } from './core/serde';
+export { HoppingWindows, TumblingWindows, alignDown, windowsFor } from './core/windows';
+export type { TimeWindow, WindowSpec } from './core/windows';
+export { KeyValueStore } from './core/store';
+export { MinHeap } from './core/min-heap';
+export type { NodeDefinition, NodeInstance, ProcessorContext, Rec } from './core/processor';
+export { KStream, TopologyBuilder, TopologyError, mergeTableRow } from './core/topology';
+export type {
+  ColumnTypes,
+  SinkDefinition,
+  SinkPosition,
+  SourceDefinition,
+  TableSinkDefinition,
+  TopicSinkDefinition,
+  Topology,
+} from './core/topology';
+export type { DedupeDefinition } from './core/dedupe';
+export { PoisonError } from './core/task';
+export { StateFormatError } from './core/operators/session-aggregate';
+export type {
+  SessionAggregateOptions,
+  SessionResult,
+  TailCodec,
+} from './core/operators/session-aggregate';
+export type { WindowedAggregateOptions, WindowedResult } from './core/operators/windowed-aggregate';
+export { StreamsApp } from './runtime/streams-app';
+export type { StreamsAppOptions } from './runtime/streams-app';
+export { TaskFencedError, WatermarkFloorMovedError } from './runtime/errors';
+export type {
+  GlobalStage,
+  GlobalStageContext,
+  GlobalStageDueContext,
+  StageMessage,
+} from './runtime/global-stage';
+export { OutboxPublisher } from './runtime/outbox-publisher';
+export type { OutboxPublisherOptions } from './runtime/outbox-publisher';
+export { DEFAULT_RESTART_BACKOFF, backoffMs, restartDelayMs, sleep } from './runtime/backoff';
+export type { RestartBackoffOptions } from './runtime/backoff';
+export { withClient } from './runtime/pg-client';
+export { silentLogger } from './runtime/logger';
+export type { StreamsLogger } from './runtime/logger';
+export {
+  STREAMS_DEDUPE_DOWN,
+  STREAMS_DEDUPE_UP,
+  STREAMS_SCHEMA_DOWN,
+  STREAMS_SCHEMA_UP,
+  STREAMS_STATE_BYTEA_DOWN,
+  STREAMS_STATE_BYTEA_UP,
+} from './runtime/schema';
 export * from './nest/streams.module';
-export * from './testing/prng';

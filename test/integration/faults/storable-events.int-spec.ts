@@ -6,7 +6,7 @@ import {
   topicNames,
   validateEvent,
 } from '@clickstream/contracts';
-import { RawRecord, StreamTask, TaskRepository, Topology } from '@clickstream/streams';
+import { RawRecord, StreamTask, TaskRepository, Topology } from '@clickstream/streams/internals';
 import { aggregatorTopology } from '../../../services/aggregator/src/windows/aggregator.topology';
 import { fraudTopology } from '../../../services/fraud-detector/src/fraud/fraud-detector.topology';
 import { fraudConfigWith } from '../../../services/fraud-detector/src/fraud/rules/rule-config';

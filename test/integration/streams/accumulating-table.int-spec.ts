@@ -1,10 +1,6 @@
 import { Pool } from 'pg';
-import {
-  TableSinkDefinition,
-  TaskCommit,
-  TaskFencedError,
-  TaskRepository,
-} from '@clickstream/streams';
+import { TableSinkDefinition, TaskFencedError } from '@clickstream/streams';
+import { TaskCommit, TaskRepository } from '@clickstream/streams/internals';
 import { uniqueName } from '../../support/kafka';
 
 /** An accumulating table sink (per-event deltas) against real Postgres: sums are exact and fenced. */

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
-import { OutboxPublisher, TaskCommit, TaskFencedError, TaskRepository } from '@clickstream/streams';
+import { OutboxPublisher, TaskFencedError } from '@clickstream/streams';
+import { TaskCommit, TaskRepository } from '@clickstream/streams/internals';
 import { createTopic, deleteTopics, readTopic, testKafka, uniqueName } from '../../support/kafka';
 
 const emptyCommit = (nextOffset: string, nextSeq = 0): TaskCommit => ({

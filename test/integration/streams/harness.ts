@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import { ConsumedRecord, createTopic, deleteTopics, testKafka, uniqueName } from '../../support/kafka';
 export { readWholeTopic } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
-import { prng } from '@clickstream/streams';
+import { prng } from '@clickstream/streams/testing';
 import { CountEvent, TOTALS_DDL } from './counter-topology';
 
 const ROOT = resolve(__dirname, '../../..');

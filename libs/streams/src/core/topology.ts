@@ -1,46 +1,10 @@
+import { StreamsError } from './errors';
 import { DedupeDefinition } from './dedupe';
+import { NodeDefinition, ProcessorContext, Rec } from './processor';
 import { Serde } from './serde';
-import { KeyValueStore } from './store';
 import { WindowSpec } from './windows';
 import { sessionAggregateNode, SessionAggregateOptions, SessionResult } from './operators/session-aggregate';
 import { windowedAggregateNode, WindowedAggregateOptions, WindowedResult } from './operators/windowed-aggregate';
-
-/** A record inside a topology: key, value and event time. */
-export interface Rec<V = unknown> {
-  key: string | null;
-  value: V;
-  timestamp: number;
-}
-
-/** What a stateful node may touch; one context per node per task. */
-export interface ProcessorContext {
-  readonly topic: string;
-  readonly partition: number;
-  store<S = unknown>(name: string): KeyValueStore<S>;
-  forward(rec: Rec): void;
-  /** This partition's watermark (null before the first record). */
-  watermark(): number | null;
-  /** Wall-clock ms (the test driver controls it). */
-  now(): number;
-  /**
-   * For a node that changes a stored value in place (instead of putting a new one): `undo` puts it
-   * back. Undos run newest first, with the store writes, when the record or watermark step fails;
-   * they are dropped when it succeeds.
-   */
-  onRollback(undo: () => void): void;
-}
-
-export interface NodeInstance {
-  process(rec: Rec): void;
-  /** Called whenever the partition's watermark advances (closes windows and sessions). */
-  onWatermark?(watermark: number): void;
-}
-
-export interface NodeDefinition {
-  name: string;
-  stores: string[];
-  create(ctx: ProcessorContext): NodeInstance;
-}
 
 export interface SourceDefinition<V = unknown> {
   topic: string;
@@ -129,9 +93,11 @@ export interface Topology {
   describe(): string;
 }
 
-export class TopologyError extends Error {
-  readonly code = 'TOPOLOGY_INVALID';
-  readonly retriable = false;
+/** A topology that cannot run (duplicate names, bad sinks): a programmer error, never retried. */
+export class TopologyError extends StreamsError {
+  constructor(message: string) {
+    super(message, 'TOPOLOGY_INVALID', false);
+  }
 }
 
 /** Builds a processor's topology: sources with serde, stateless and stateful steps, sinks. */
@@ -304,4 +270,5 @@ export interface BranchContext extends ProcessorContext {
   forwardTo(child: GraphNode, rec: Rec): void;
 }
 
+export type { NodeDefinition, NodeInstance, ProcessorContext, Rec } from './processor';
 export type { WindowSpec };

@@ -1,5 +1,5 @@
 import { topicNames } from '@clickstream/contracts';
-import { TopologyTestDriver } from '@clickstream/streams';
+import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { aggregatorTopology, PRODUCTS_TABLE, WINDOWS_TABLE } from './aggregator.topology';
 import { conversionRate, sizeLabel } from './window-aggregate';
 

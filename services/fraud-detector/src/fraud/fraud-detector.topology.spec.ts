@@ -1,5 +1,5 @@
 import { AlertRule, fraudAlertSchema } from '@clickstream/contracts';
-import { TopologyTestDriver } from '@clickstream/streams';
+import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { fraudTopology } from './fraud-detector.topology';
 import { DEFAULT_FRAUD_CONFIG } from './rules/rule-config';
 import {

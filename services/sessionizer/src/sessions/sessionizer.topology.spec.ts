@@ -1,5 +1,5 @@
 import { topicNames } from '@clickstream/contracts';
-import { TopologyTestDriver } from '@clickstream/streams';
+import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { SessionRow } from './session-window';
 import { sessionizerTopology } from './sessionizer.topology';
 

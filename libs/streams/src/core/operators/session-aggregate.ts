@@ -1,5 +1,5 @@
 import { MinHeap } from '../min-heap';
-import { NodeDefinition, Rec } from '../topology';
+import { NodeDefinition, Rec } from '../processor';
 
 export interface SessionAggregateOptions<V, A> {
   /** A record at least this long after the key's previous record starts a new session. */

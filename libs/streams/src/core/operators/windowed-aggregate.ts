@@ -1,5 +1,5 @@
 import { MinHeap } from '../min-heap';
-import { NodeDefinition, Rec } from '../topology';
+import { NodeDefinition, Rec } from '../processor';
 import { TimeWindow, WindowSpec, windowsFor } from '../windows';
 
 export interface WindowedAggregateOptions<V, A> {

@@ -1,5 +1,5 @@
 import { ClickEvent, RuleRecord } from '@clickstream/contracts';
-import { TopologyTestDriver } from '@clickstream/streams';
+import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { fraudTopology } from '../fraud-detector.topology';
 import { DEFAULT_FRAUD_CONFIG, fraudConfigWith } from '../rules/rule-config';
 import { alerts, clickEvent, iso, MIN, pipeEvents, T0, topics, WALL } from '../testing/fraud-fixtures';

@@ -1,5 +1,5 @@
 import { AggregateRecord, ClickEvent, FraudAlert, topicNames } from '@clickstream/contracts';
-import { prng, TopologyTestDriver } from '@clickstream/streams';
+import { prng, TopologyTestDriver } from '@clickstream/streams/testing';
 import { fraudTopology } from '../fraud-detector.topology';
 import { DEFAULT_FRAUD_CONFIG, FraudConfig } from '../rules/rule-config';
 

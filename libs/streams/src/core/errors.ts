@@ -1,0 +1,16 @@
+/**
+ * Every error the library raises carries a stable code and whether retrying can help (as kafkajs
+ * errors do). Callers retry on the flag, never on the message; programmer and config errors are
+ * never retriable.
+ */
+export class StreamsError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
