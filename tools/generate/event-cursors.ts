@@ -5,7 +5,7 @@
  */
 import { ClickEventInput, formatEventTime } from '@clickstream/contracts';
 import { clickEvent } from './event-output';
-import { OrderedHeap, Timed } from './event-order';
+import { TimeOrdered, TimeOrderedHeap, Timed } from './event-order';
 import { InjectedEvent } from './fraud-events';
 import { SpikePlan } from './fraud-planting';
 import { MINUTE, TAG } from './generator-constants';
@@ -45,7 +45,7 @@ export function* orderedEvents(
     const spike = planner.spikeIn(plan.span);
     if (spike && plan.users.length > 0) cursors.push(new SpikeCursor(pass, spike, plan));
     // Equal times: the spike first, then the injected events, then normal users by their index.
-    const heap = new OrderedHeap<Cursor>((a, b) => a.t < b.t || (a.t === b.t && a.order < b.order));
+    const heap = new TimeOrderedHeap<Cursor>();
     for (const cursor of cursors) heap.push(cursor);
     while (heap.size > 0) {
       const cursor = heap.top()!;
@@ -60,10 +60,9 @@ export function* orderedEvents(
   }
 }
 
-interface Cursor {
-  /** Time of the next event. */
+interface Cursor extends TimeOrdered {
+  /** Time of the next event (`order` breaks ties). */
   t: number;
-  order: number;
   build(id: string, time: string): ClickEventInput;
   /** Moves to the next event; false when there is none. */
   advance(): boolean;
