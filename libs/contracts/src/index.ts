@@ -10,4 +10,6 @@ export * from './records';
 export * from './csv';
 export * from './alert.schema';
 export * from './fraud-rules';
+export * from './table-row';
+export * from './result-rows';
 export * from './money';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { EVENT_TYPE_INPUTS } from './event-types';
 import { ALERT_RULES, fraudAlertJsonSchema } from './alert.schema';
 import { clickEventJsonSchema } from './event.schema';
@@ -7,6 +8,8 @@ import {
   FRAUD_ALERT_JSON_SCHEMA_PATH,
   renderClickEventJsonSchema,
   renderFraudAlertJsonSchema,
+  renderJsonSchema,
+  RESULT_ROW_JSON_SCHEMAS,
 } from './write-json-schema';
 
 interface PropertySchema {
@@ -70,5 +73,34 @@ describe('fraud-alert.v1.schema.json', () => {
     const properties = fraudAlertJsonSchema.properties as Record<string, PropertySchema>;
     expect(properties.rule.enum).toEqual([...ALERT_RULES]);
     expect(properties.severity.enum).toEqual(['low', 'medium', 'high']);
+  });
+});
+
+describe('result row JSON Schemas (schema/*-row.v1.schema.json)', () => {
+  it.each(
+    RESULT_ROW_JSON_SCHEMAS.map(({ path, schema }) => [basename(path), path, schema] as const),
+  )(
+    '%s is the schema generated from its row contract (run write-json-schema.ts after changing it)',
+    (_name, path, schema) => {
+      const committed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      expect(committed).toEqual(JSON.parse(renderJsonSchema(schema)));
+    },
+  );
+
+  it('name each column’s Postgres type and the table’s key', () => {
+    expect(RESULT_ROW_JSON_SCHEMAS.map(({ schema }) => schema.$id)).toEqual([
+      'urn:clickstream:schema:session-row:v1',
+      'urn:clickstream:schema:window-aggregate-row:v1',
+      'urn:clickstream:schema:product-hour-aggregate-row:v1',
+      'urn:clickstream:schema:alert-row:v1',
+    ]);
+    const [sessions] = RESULT_ROW_JSON_SCHEMAS;
+    const properties = sessions.schema.properties as Record<string, Record<string, unknown>>;
+    expect(properties.revenue['x-postgres-type']).toBe('numeric(38,2)');
+    expect(sessions.schema).toMatchObject({
+      'x-postgres-table': 'sessions',
+      'x-postgres-primary-key': ['session_id'],
+      additionalProperties: false,
+    });
   });
 });

@@ -9,6 +9,12 @@ import { fraudAlertJsonSchema } from './alert.schema';
 import { clickEventJsonSchema } from './event.schema';
 import { ruleRecordJsonSchema } from './fraud-rules';
 import { deadLetterJsonSchema, lateEventJsonSchema } from './records';
+import {
+  alertRowJsonSchema,
+  productHourAggregateRowJsonSchema,
+  sessionRowJsonSchema,
+  windowAggregateRowJsonSchema,
+} from './result-rows';
 
 const SCHEMA_DIR = join(__dirname, '..', 'schema');
 
@@ -17,6 +23,23 @@ export const FRAUD_ALERT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-alert.v1.sch
 export const FRAUD_RULE_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-rule.v1.schema.json');
 export const LATE_EVENT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'late-event.v1.schema.json');
 export const DEAD_LETTER_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'dead-letter.v1.schema.json');
+
+/** The result rows other services read (result-rows.ts), by file. */
+export const RESULT_ROW_JSON_SCHEMAS: ReadonlyArray<{
+  path: string;
+  schema: Record<string, unknown>;
+}> = [
+  { path: join(SCHEMA_DIR, 'session-row.v1.schema.json'), schema: sessionRowJsonSchema },
+  {
+    path: join(SCHEMA_DIR, 'window-aggregate-row.v1.schema.json'),
+    schema: windowAggregateRowJsonSchema,
+  },
+  {
+    path: join(SCHEMA_DIR, 'product-hour-aggregate-row.v1.schema.json'),
+    schema: productHourAggregateRowJsonSchema,
+  },
+  { path: join(SCHEMA_DIR, 'alert-row.v1.schema.json'), schema: alertRowJsonSchema },
+];
 
 const render = (schema: Record<string, unknown>) => `${JSON.stringify(schema, null, 2)}\n`;
 
@@ -34,6 +57,7 @@ export function renderFraudRuleJsonSchema(): string {
 
 export const renderLateEventJsonSchema = (): string => render(lateEventJsonSchema);
 export const renderDeadLetterJsonSchema = (): string => render(deadLetterJsonSchema);
+export const renderJsonSchema = (schema: Record<string, unknown>): string => render(schema);
 
 /** Formatted as the repository's prettier config would, so `prettier --check` stays quiet. */
 async function formatLikeRepository(path: string, json: string): Promise<string> {
@@ -49,6 +73,7 @@ async function main(): Promise<void> {
     [FRAUD_RULE_JSON_SCHEMA_PATH, renderFraudRuleJsonSchema()],
     [LATE_EVENT_JSON_SCHEMA_PATH, renderLateEventJsonSchema()],
     [DEAD_LETTER_JSON_SCHEMA_PATH, renderDeadLetterJsonSchema()],
+    ...RESULT_ROW_JSON_SCHEMAS.map(({ path, schema }): [string, string] => [path, render(schema)]),
   ];
   for (const [path, json] of files) {
     writeFileSync(path, await formatLikeRepository(path, json));

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { AGGREGATE_WINDOW_SIZE_PATTERN, fraudAlertSchema } from './alert.schema';
+import { EVENT_TYPES, FUNNEL_STAGES } from './event-types';
+import { column, RowOf, TableRowContract, tableRow } from './table-row';
+
+/**
+ * The processors' result rows that the metrics service reads (SPEC §5, §6, §7): sessions, the
+ * per-partition window and product partials, and alerts. Each is the single description of its
+ * table for the writer (table sinks, hand-written SQL), the readers (metrics repositories), the
+ * TypeORM entity and the migrations (checked against it in tests), and its JSON Schema.
+ */
+
+export const RESULT_ROWS_CONTRACT_VERSION = 1;
+
+const isoTime = z.iso.datetime({ offset: true });
+const count = z.int().min(0);
+// numeric(38,2): no sum of contract-bounded purchases can overflow it (migration 1765400000000).
+const MONEY = [38, 2] as const;
+/** Revenue as the aggregator writes it to numeric: exact cents in decimal text, never a float. */
+const decimalMoney = z
+  .string()
+  .regex(/^\d+\.\d{2}$/, 'must be a decimal with two places, e.g. 12.50');
+
+export const SESSION_STATUSES = ['open', 'closed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export const sessionRow = tableRow({
+  table: 'sessions',
+  title: 'Clickstream session row (v1)',
+  description:
+    'A session (SPEC §5) as the sessionizer upserts it to the sessions table and publishes it, once closed, on clickstream.sessions.v1.',
+  primaryKey: ['session_id'],
+  columns: {
+    session_id: column(
+      'text',
+      z
+        .string()
+        .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+        .meta({
+          description: 'SHA-256 of (user_id, start) in UUID layout: the same on every replay.',
+        }),
+    ),
+    user_id: column('text', z.string().min(1)),
+    started_at: column('timestamptz', isoTime),
+    last_event_at: column('timestamptz', isoTime),
+    duration_s: column('double precision', z.number().min(0)),
+    event_count: column('integer', z.int().min(1)),
+    event_counts: column('jsonb', z.partialRecord(z.enum(EVENT_TYPES), z.int().min(1))),
+    revenue: column(
+      'numeric',
+      z.number().min(0).meta({ description: 'Sum of price × quantity of the purchases.' }),
+      MONEY,
+    ),
+    funnel_stage: column('text', z.enum(FUNNEL_STAGES)),
+    converted: column('boolean', z.boolean()),
+    bounced: column('boolean', z.boolean()),
+    client_session_ids: column('text[]', z.array(z.string().min(1))),
+    status: column('text', z.enum(SESSION_STATUSES)),
+    closed_at: column(
+      'timestamptz',
+      isoTime.nullable().meta({
+        description:
+          'Event time the session closed (last event + gap, or start + max duration); null while open.',
+      }),
+    ),
+  },
+});
+export type SessionRow = RowOf<typeof sessionRow>;
+
+export const windowAggregateRow = tableRow({
+  table: 'window_aggregates',
+  title: 'Clickstream window aggregate row (v1)',
+  description:
+    "One partition's partial of a window and dimension (SPEC §6), as the aggregator upserts it; readers merge partials with SUM ... GROUP BY (window_size, dimension, window_start).",
+  primaryKey: ['window_size', 'dimension', 'window_start', 'partition'],
+  columns: {
+    window_size: column('text', z.string().regex(AGGREGATE_WINDOW_SIZE_PATTERN)),
+    dimension: column('text', z.string().min(1).meta({ description: '`all` or an event type.' })),
+    window_start: column('timestamptz', isoTime),
+    partition: column(
+      'integer',
+      z.int().min(-1).meta({
+        description:
+          'The events partition; -1 for the zero row of an empty minute the finaliser published.',
+      }),
+    ),
+    window_end: column('timestamptz', isoTime),
+    events: column('bigint', count),
+    unique_users: column('bigint', count),
+    purchases: column('bigint', count),
+    revenue: column('numeric', decimalMoney, MONEY),
+    views: column('bigint', count),
+    carts: column('bigint', count),
+  },
+  // DEFAULT now(): when the row was first written.
+  databaseFilled: { updated_at: 'timestamptz' },
+});
+export type WindowAggregateRow = RowOf<typeof windowAggregateRow>;
+
+export const productHourAggregateRow = tableRow({
+  table: 'product_hour_aggregates',
+  title: 'Clickstream product hour aggregate row (v1)',
+  description:
+    "One partition's partial of a product in a 1 h window (SPEC §6), as the aggregator upserts it.",
+  primaryKey: ['window_start', 'product_id', 'partition'],
+  columns: {
+    window_start: column('timestamptz', isoTime),
+    product_id: column('text', z.string().min(1)),
+    partition: column('integer', z.int().min(0)),
+    views: column('bigint', count),
+    carts: column('bigint', count),
+    purchases: column('bigint', count),
+    revenue: column('numeric', decimalMoney, MONEY),
+  },
+});
+export type ProductHourAggregateRow = RowOf<typeof productHourAggregateRow>;
+
+// The stored alert is the published one (fraudAlertSchema), field for field.
+const alert = fraudAlertSchema.shape;
+export const alertRow = tableRow({
+  table: 'alerts',
+  title: 'Clickstream alert row (v1)',
+  description:
+    'An alert (SPEC §7) as the fraud-detector stores it in the alerts table: the record of clickstream.alerts.v1.',
+  primaryKey: ['alert_id'],
+  columns: {
+    alert_id: column('text', alert.alert_id),
+    rule: column('text', alert.rule),
+    severity: column('text', alert.severity),
+    user_id: column('text', alert.user_id),
+    window_start: column('timestamptz', alert.window_start),
+    window_end: column('timestamptz', alert.window_end),
+    value: column('double precision', alert.value),
+    threshold: column('double precision', alert.threshold),
+    detected_at: column('timestamptz', alert.detected_at),
+    evidence: column('jsonb', alert.evidence),
+  } satisfies Record<keyof typeof alert, unknown>,
+});
+export type AlertRow = RowOf<typeof alertRow>;
+
+/** Every result-row contract, for the checks against entities, migrations and sinks. */
+export const RESULT_ROWS: readonly TableRowContract[] = [
+  sessionRow,
+  windowAggregateRow,
+  productHourAggregateRow,
+  alertRow,
+];
+
+const jsonSchemaOf = (name: string, contract: TableRowContract): Record<string, unknown> => ({
+  $id: `urn:clickstream:schema:${name}:v${RESULT_ROWS_CONTRACT_VERSION}`,
+  ...z.toJSONSchema(contract.schema, { target: 'draft-2020-12' }),
+});
+
+export const sessionRowJsonSchema = jsonSchemaOf('session-row', sessionRow);
+export const windowAggregateRowJsonSchema = jsonSchemaOf(
+  'window-aggregate-row',
+  windowAggregateRow,
+);
+export const productHourAggregateRowJsonSchema = jsonSchemaOf(
+  'product-hour-aggregate-row',
+  productHourAggregateRow,
+);
+export const alertRowJsonSchema = jsonSchemaOf('alert-row', alertRow);
