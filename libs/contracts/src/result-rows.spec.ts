@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fraudAlertSchema } from './alert.schema';
 import { alertRow, RESULT_ROWS, sessionRow, SessionRow, windowAggregateRow } from './result-rows';
-import { PgColumnType, pgTypeName, tableDrift, TableRowContract } from './table-row';
+import { PgColumnType, pgTypeName, sinkDrift, tableDrift, TableRowContract } from './table-row';
 
 /** The JSON types a column's value may take, by the column's Postgres type. */
 const JSON_TYPES: Record<PgColumnType, string[]> = {
@@ -174,6 +174,15 @@ describe('tableDrift', () => {
     expect(tableDrift(windowAggregateRow, sink, 'the sink', { writtenOnly: true })).toEqual([]);
     expect(tableDrift(windowAggregateRow, sink, 'the sink')).toEqual([
       'window_aggregates.updated_at: in the contract, missing in the sink',
+    ]);
+    const written = {
+      name: 'w',
+      columns: { ...windowAggregateRow.columnTypes, revenue: 'text' },
+      primaryKey: ['window_size'],
+    };
+    expect(sinkDrift(windowAggregateRow, written)).toEqual([
+      'window_aggregates.revenue: numeric(38,2) in the contract, text in the table sink w',
+      'window_aggregates primary key: (window_size, dimension, window_start, partition) in the contract, (window_size) in the table sink w',
     ]);
   });
 });

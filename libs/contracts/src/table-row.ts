@@ -172,6 +172,22 @@ export function tableDrift(
   return out;
 }
 
+/** How a table sink (libs/streams' TableSinkDefinition) writing the contract's table differs from it. */
+export function sinkDrift(
+  contract: TableRowContract,
+  sink: { name: string; columns: Record<string, string>; primaryKey: readonly string[] },
+): string[] {
+  const columns = Object.entries(sink.columns).map(([name, type]) => ({ name, type }));
+  return tableDrift(
+    contract,
+    { columns, primaryKey: sink.primaryKey },
+    `the table sink ${sink.name}`,
+    {
+      writtenOnly: true,
+    },
+  );
+}
+
 const nullability = (nullable: boolean) => (nullable ? 'nullable' : 'NOT NULL');
 
 /** A sink casts to plain numeric, so it is compared without the precision. */
