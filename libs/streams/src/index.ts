@@ -4,7 +4,7 @@
  * library's own benches and fault tests), the test driver in `@clickstream/streams/testing`; lint
  * keeps services off both (see .dependency-cruiser.cjs).
  */
-export { StreamsError } from './core/errors';
+export { PoisonError, StreamsError } from './core/errors';
 export { SerdeError, Serdes } from './core/serde';
 export type { Serde } from './core/serde';
 export { HoppingWindows, TumblingWindows, alignDown, windowsFor } from './core/windows';
@@ -23,7 +23,12 @@ export type {
   Topology,
 } from './core/topology';
 export type { DedupeDefinition } from './core/dedupe';
-export { PoisonError } from './core/task';
+export { deadLetterUndeserializable, failOnError, retryThenDeadLetter } from './core/exception-handlers';
+export type {
+  DeserializationExceptionHandler,
+  FailedRecordContext,
+  ProcessingExceptionHandler,
+} from './core/exception-handlers';
 export { StateFormatError } from './core/operators/session-aggregate';
 export type {
   SessionAggregateOptions,

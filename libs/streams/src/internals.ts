@@ -3,6 +3,8 @@
  * repository and the pieces the app composes. Not a stable API; services use `@clickstream/streams`.
  */
 export * from './core/task';
+export * from './core/record-collector';
+export * from './core/error-records';
 export * from './core/dedupe';
 export * from './core/watermark';
 export * from './core/global-watermark';

@@ -59,7 +59,7 @@ describe('poison records', () => {
     const dlq = await readTopic(kafka, topics.dlq, (r) => r.length >= 2);
     const records = dlq.map((r) => JSON.parse(r.value!));
     expect(records).toEqual([
-      expect.objectContaining({ reason: 'deserialization_failed', original: '{"user": "alice", "ts": ', offset: '1', source: appId, attempts: 3 }),
+      expect.objectContaining({ reason: 'deserialization_failed', original: '{"user": "alice", "ts": ', offset: '1', source: appId, attempts: 1 }),
       expect.objectContaining({ reason: 'processing_failed', message: 'boom requested by the record', offset: '3', attempts: 3 }),
     ]);
     expect(dlq.every((r) => r.key === 'alice')).toBe(true);

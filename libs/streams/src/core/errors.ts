@@ -14,3 +14,13 @@ export class StreamsError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** A record that cannot be processed as it is: handed to the task's exception handlers (dead-lettered by default). */
+export class PoisonError extends StreamsError {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message, 'POISON_RECORD', false);
+  }
+}

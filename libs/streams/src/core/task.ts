@@ -1,7 +1,17 @@
-import { createHash } from 'node:crypto';
 import { DedupeCommit, DedupeEntry, DedupeIndex } from './dedupe';
+import { PoisonError, StreamsError } from './errors';
+import { deadLetterValue, ErrorRecordSource, lateRecordValue } from './error-records';
+import {
+  deadLetterUndeserializable,
+  DeserializationExceptionHandler,
+  FailedRecordContext,
+  ProcessingExceptionHandler,
+  retryThenDeadLetter,
+} from './exception-handlers';
+import { NodeInstance, ProcessorContext, Rec } from './processor';
+import { OutboxMessage, RecordCollector, TableWrite } from './record-collector';
 import { KeyValueStore } from './store';
-import { BranchContext, GraphNode, NodeInstance, ProcessorContext, Rec, SinkDefinition, SinkPosition, SourceDefinition, TableSinkDefinition, Topology } from './topology';
+import { BranchContext, GraphNode, SinkDefinition, SourceDefinition, Topology } from './topology';
 import { PartitionWatermark, WatermarkState } from './watermark';
 
 /** A consumed record as it came off the topic. */
@@ -11,20 +21,8 @@ export interface RawRecord {
   offset: string;
 }
 
-/** A message to publish, numbered per task so the publisher can prove it never sends one twice. */
-export interface OutboxMessage {
-  seq: number;
-  topic: string;
-  key: string | null;
-  value: string;
-}
-
-export interface TableWrite {
-  sink: TableSinkDefinition;
-  /** Upsert this row, or delete the row identified by `key` when row is null. */
-  row: Record<string, unknown> | null;
-  key: Record<string, unknown>;
-}
+export type { OutboxMessage, TableWrite } from './record-collector';
+export { PoisonError } from './errors';
 
 export interface TaskOptions {
   applicationId: string;
@@ -43,6 +41,10 @@ export interface TaskOptions {
    * Default 512 KiB.
    */
   maxPayloadBytes?: number;
+  /** What a record that cannot be deserialised gets; default: dead-lettered at once. */
+  deserializationHandler?: DeserializationExceptionHandler;
+  /** What a record whose processing throws gets; default: maxRetries retries, then dead-lettered. */
+  processingHandler?: ProcessingExceptionHandler;
 }
 
 /** A record the runtime isolated as one that cannot be stored or published: dead-lettered, not processed. */
@@ -86,9 +88,11 @@ export interface TaskCommit {
   minAcceptedTime: number | null;
 }
 
-export class TaskError extends Error {
-  readonly code = 'TASK_FAILED';
-  readonly retriable = false;
+/** A task that cannot run as configured, or a record an exception handler answered `fail` for. */
+export class TaskError extends StreamsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'TASK_FAILED', false, options);
+  }
 }
 
 interface Wired {
@@ -132,14 +136,9 @@ export class StreamTask {
   private readonly journal = new StoreJournal();
   private journaling = false;
   private nextOffset: bigint | null;
-  private nextSeq: number;
-  private outbox: OutboxMessage[] = [];
-  private pendingOutbox: OutboxMessage[] = [];
-  private tableWrites: TableWrite[] = [];
-  private pendingTables: TableWrite[] = [];
-  /** Results of sinks with a rowKey: the latest per sink and row, turned into rows at commit. */
-  private lazyTables = new Map<TableSinkDefinition, Map<string, LazyWrite>>();
-  private pendingLazy: Array<LazyWrite & { sink: TableSinkDefinition; id: string }> = [];
+  private readonly collector: RecordCollector;
+  private readonly onUndeserializable: DeserializationExceptionHandler;
+  private readonly onProcessingError: ProcessingExceptionHandler;
   private counts = { processed: 0, late: 0, deadLettered: 0, duplicates: 0 };
   private readonly dedupe: DedupeIndex | undefined;
   /** Values deserialised ahead of processing (dedupeLookups), so each record is parsed once. */
@@ -171,7 +170,9 @@ export class StreamTask {
       ? new PartitionWatermark(options, { ...restore.watermark, lastInputAt: now, idleAdvancedTo: null })
       : PartitionWatermark.fresh(options, now);
     this.nextOffset = restore?.nextOffset != null ? BigInt(restore.nextOffset) : null;
-    this.nextSeq = restore?.nextSeq ?? 0;
+    this.collector = new RecordCollector(restore?.nextSeq ?? 0, { topic, partition });
+    this.onUndeserializable = options.deserializationHandler ?? deadLetterUndeserializable;
+    this.onProcessingError = options.processingHandler ?? retryThenDeadLetter(options.maxRetries);
     this.roots = source.children.map((n) => this.wire(n));
   }
 
@@ -236,28 +237,8 @@ export class StreamTask {
   }
 
   private deliver(w: Wired, rec: Rec): void {
-    if (w.sink) return this.sink(w.sink, rec);
+    if (w.sink) return this.collector.collect(w.sink, rec);
     w.instance!.process(rec);
-  }
-
-  private sink(sink: SinkDefinition, rec: Rec): void {
-    if (sink.kind === 'topic') {
-      const key = sink.key(rec);
-      this.pendingOutbox.push({
-        seq: -1,
-        topic: sink.topic,
-        key: key === null ? null : String(sink.keySerde.serialize(key)),
-        value: String(sink.valueSerde.serialize(rec.value)),
-      });
-      return;
-    }
-    const at = { topic: this.topic, partition: this.partition };
-    if (sink.rowKey) {
-      // Only the last result per row reaches Postgres: build the row once, at commit.
-      this.pendingLazy.push({ sink, id: sink.rowKey(rec), rec, at });
-      return;
-    }
-    this.pendingTables.push(tableWrite(sink, rec, at));
   }
 
   /**
@@ -330,17 +311,27 @@ export class StreamTask {
     if (quarantined) return this.deadLetter(raw, new PoisonError(quarantined.reason, quarantined.message), 1);
     const decoded = this.decode(raw);
     this.decoded.delete(raw);
-    if (this.dedupe && 'value' in decoded && !this.firstOccurrence(raw, decoded.value)) return;
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
+    if ('error' in decoded) {
+      if (this.onUndeserializable.handle(this.failedRecord(raw), decoded.error) === 'fail') {
+        throw new TaskError(`${this.id}@${raw.offset}: ${decoded.error.message}`, { cause: decoded.error });
+      }
+      return this.deadLetter(raw, decoded.error, 1);
+    }
+    if (this.dedupe && !this.firstOccurrence(raw, decoded.value)) return;
+    for (let attempts = 1; ; attempts++) {
       try {
-        this.attempt(raw, decoded);
+        this.attempt(raw, decoded.value);
         return;
       } catch (err) {
-        lastError = err;
+        const action = this.onProcessingError.handle({ ...this.failedRecord(raw), attempts }, err);
+        if (action === 'fail') throw new TaskError(`${this.id}@${raw.offset}: ${(err as Error).message}`, { cause: err });
+        if (action === 'dead_letter') return this.deadLetter(raw, err, attempts);
       }
     }
-    this.deadLetter(raw, lastError, this.options.maxRetries + 1);
+  }
+
+  private failedRecord(raw: RawRecord): FailedRecordContext {
+    return { processor: this.options.applicationId, topic: this.topic, partition: this.partition, offset: raw.offset };
   }
 
   /** The dedupe's verdict: false when the record is a duplicate (counted) or a conflict (dead-lettered). */
@@ -362,11 +353,9 @@ export class StreamTask {
     return false;
   }
 
-  private attempt(raw: RawRecord, decoded: Decoded): void {
+  private attempt(raw: RawRecord, value: unknown): void {
     const src = this.source;
     const key = raw.key === null ? null : src.keySerde.deserialize(raw.key);
-    if ('error' in decoded) throw decoded.error;
-    const value = decoded.value;
     const timestamp = src.timestamp(value);
     if (!Number.isFinite(timestamp)) throw new PoisonError('invalid_timestamp', `event time is not a number (got ${String(timestamp)})`);
     if (this.wm.isLate(timestamp)) {
@@ -398,42 +387,20 @@ export class StreamTask {
     } catch (err) {
       this.journaling = false;
       this.journal.rollback();
-      this.pendingOutbox = [];
-      this.pendingTables = [];
-      this.pendingLazy = [];
+      this.collector.discard();
       this.wm = new PartitionWatermark(this.options, watermark);
       this.rewire();
       throw err;
     }
     this.journaling = false;
     this.journal.clear();
-    this.flushPending();
+    this.collector.release();
   }
 
   /** Recreates the node instances from the stores, as a restore would. */
   private rewire(): void {
     this.stateful.length = 0;
     this.roots = this.topology.sources.get(this.topic)!.children.map((n) => this.wire(n));
-  }
-
-  private flushPending(): void {
-    for (const m of this.pendingOutbox) this.pushOutbox(m.topic, m.key, m.value);
-    this.pendingOutbox = [];
-    for (const w of this.pendingTables) this.tableWrites.push(w);
-    this.pendingTables = [];
-    for (const { sink, id, rec, at } of this.pendingLazy) {
-      let rows = this.lazyTables.get(sink);
-      if (!rows) this.lazyTables.set(sink, (rows = new Map()));
-      rows.set(id, { rec, at });
-    }
-    this.pendingLazy = [];
-  }
-
-  private pushOutbox(topic: string, key: string | null, value: string): void {
-    // The outbox keeps keys as text, which cannot hold NUL; such a key only comes with a record that
-    // is about to be dead-lettered, whose DLQ record must still be storable.
-    const safeKey = key !== null && key.includes('\u0000') ? key.replace(/\u0000/g, '\uFFFD') : key;
-    this.outbox.push({ seq: this.nextSeq++, topic, key: safeKey, value });
   }
 
   /** Lets stateful nodes close what the watermark passed; their results flow downstream. */
@@ -482,63 +449,23 @@ export class StreamTask {
   private late(raw: RawRecord, value: unknown, timestamp: number): void {
     this.counts.late++;
     if (!this.options.lateTopic) return;
-    const wm = this.wm.current!;
-    this.pushOutbox(
-      this.options.lateTopic,
-      raw.key?.toString('utf8') ?? null,
-      JSON.stringify({
-        processor: this.options.applicationId,
-        reason: 'behind_watermark',
-        ...this.payload('event', raw, value),
-        event_time: new Date(timestamp).toISOString(),
-        watermark: new Date(wm).toISOString(),
-        lateness_ms: wm - timestamp,
-        detected_at: new Date(this.options.clock()).toISOString(),
-        source: { topic: this.topic, partition: this.partition, offset: raw.offset },
-      }),
-    );
-  }
-
-  /**
-   * The original payload under `field` (parsed value for late records, raw text for dead letters),
-   * or, above maxPayloadBytes, a cut prefix with the full size and hash.
-   */
-  private payload(field: 'event' | 'original', raw: RawRecord, parsed?: unknown): Record<string, unknown> {
-    const bytes = raw.value?.length ?? 0;
-    const limit = this.options.maxPayloadBytes ?? 512 * 1024;
-    if (bytes <= limit) return { [field]: parsed !== undefined ? parsed : (raw.value?.toString('utf8') ?? null) };
-    return {
-      [field]: null,
-      payload_truncated: true,
-      payload_bytes: bytes,
-      payload_sha256: createHash('sha256').update(raw.value!).digest('hex'),
-      payload_prefix: raw.value!.subarray(0, 1024).toString('utf8'),
-    };
+    const record = lateRecordValue(this.errorSource(raw), value, timestamp, this.wm.current!, this.options.clock());
+    this.collector.send(this.options.lateTopic, raw.key?.toString('utf8') ?? null, record);
   }
 
   private deadLetter(raw: RawRecord, err: unknown, attempts: number): void {
     this.counts.deadLettered++;
-    const poison = err instanceof PoisonError ? err : undefined;
-    const reason = poison?.reason ?? 'processing_failed';
+    const reason = err instanceof PoisonError ? err.reason : 'processing_failed';
     const message = err instanceof Error ? err.message : String(err);
     this.deadLetters.push({ offset: raw.offset, reason, message });
     if (!this.options.deadLetterTopic) return;
-    this.pushOutbox(
-      this.options.deadLetterTopic,
-      raw.key?.toString('utf8') ?? null,
-      JSON.stringify({
-        ...this.payload('original', raw),
-        reason,
-        field: null,
-        message,
-        source: this.options.applicationId,
-        failed_at: new Date(this.options.clock()).toISOString(),
-        topic: this.topic,
-        partition: this.partition,
-        offset: raw.offset,
-        attempts,
-      }),
-    );
+    const value = deadLetterValue(this.errorSource(raw), { reason, message, attempts }, this.options.clock());
+    this.collector.send(this.options.deadLetterTopic, raw.key?.toString('utf8') ?? null, value);
+  }
+
+  private errorSource(raw: RawRecord): ErrorRecordSource {
+    const { applicationId: processor, maxPayloadBytes } = this.options;
+    return { processor, topic: this.topic, partition: this.partition, offset: raw.offset, value: raw.value, maxPayloadBytes };
   }
 
   /** Records accounted since the last takeCommit (processed, late, dead-lettered or duplicate). */
@@ -553,15 +480,14 @@ export class StreamTask {
       const changes = store.takeChanges();
       if (changes.size) storeChanges.set(name, changes);
     }
-    for (const [sink, rows] of this.lazyTables) for (const { rec, at } of rows.values()) this.tableWrites.push(tableWrite(sink, rec, at));
-    this.lazyTables = new Map();
+    const output = this.collector.take();
     const commit: TaskCommit = {
       nextOffset: this.resumeOffset(),
-      nextSeq: this.nextSeq,
+      nextSeq: output.nextSeq,
       watermark: this.wm.snapshot(),
       storeChanges,
-      tableWrites: this.tableWrites,
-      outbox: this.outbox,
+      tableWrites: output.tableWrites,
+      outbox: output.outbox,
       ...this.counts,
       deadLetters: this.deadLetters,
       minAcceptedTime: this.minAcceptedTime,
@@ -569,8 +495,6 @@ export class StreamTask {
     };
     this.deadLetters = [];
     this.minAcceptedTime = null;
-    this.tableWrites = [];
-    this.outbox = [];
     this.counts = { processed: 0, late: 0, deadLettered: 0, duplicates: 0 };
     return commit;
   }
@@ -581,28 +505,3 @@ const storableId = (id: string | null): id is string => id !== null && !id.inclu
 
 /** A record's value as deserialised, or why it could not be. */
 type Decoded = { value: unknown } | { error: PoisonError };
-
-interface LazyWrite {
-  rec: Rec;
-  at: SinkPosition;
-}
-
-function tableWrite(sink: TableSinkDefinition, rec: Rec, at: SinkPosition): TableWrite {
-  const row = sink.row(rec, at);
-  const key = row ?? sink.deleteKey?.(rec, at);
-  if (!key) throw new TaskError(`table sink ${sink.name} returned no row and has no deleteKey`);
-  return { sink, row, key };
-}
-
-/** A record that cannot be processed as it is: retried a bounded number of times, then dead-lettered. */
-export class PoisonError extends Error {
-  readonly code = 'POISON_RECORD';
-  readonly retriable = false;
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PoisonError';
-  }
-}

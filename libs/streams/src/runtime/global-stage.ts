@@ -7,6 +7,7 @@ import { TaskFencedError } from './errors';
 import { classifyFailure } from './failure';
 import { StreamsLogger } from './logger';
 import { StreamsMetrics } from './metrics';
+import { claimOwnership } from './outbox-claim';
 import { OutboxPublisher } from './outbox-publisher';
 import { withClient } from './pg-client';
 import { TaskIdentity, TaskRepository } from './task-repository';
@@ -139,22 +140,16 @@ export class GlobalStageRunner {
 
   private async claim(): Promise<OpenStage> {
     const id = this.identity;
-    const claimed = await this.deps.repo.claim(id);
-    const publisher = new OutboxPublisher(this.deps.kafka, this.deps.admin(), id, {
-      logger: this.deps.logger,
+    const { repo, kafka, admin, logger } = this.deps;
+    const { claimed, publisher } = await claimOwnership({
+      repo,
+      id,
+      claim: () => repo.claim(id),
+      prepare: () => undefined,
+      publisher: () => new OutboxPublisher(kafka, admin(), id, { logger }),
     });
-    try {
-      const from = await publisher.init();
-      await publisher.publish(await this.deps.repo.pendingOutbox(id, from));
-    } catch (err) {
-      await publisher.close();
-      throw err;
-    }
     this.open = { id, epoch: claimed.epoch, nextSeq: claimed.nextSeq, cleanedBelow: 0, publisher };
-    this.deps.logger.info(
-      { processor: this.deps.appId, stage: this.stage.name, epoch: claimed.epoch },
-      'stage claimed',
-    );
+    logger.info({ processor: this.deps.appId, stage: this.stage.name, epoch: claimed.epoch }, 'stage claimed');
     return this.open;
   }
 
@@ -206,39 +201,11 @@ export class GlobalStageRunner {
     return withClient(this.deps.pool, async (client) => {
       try {
         await client.query('BEGIN');
-        // Locks the stage's row until commit: a second runner (during a rebalance) waits, then fails the fence.
-        const fenced = await client.query(
-          `UPDATE stream_offsets SET updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`,
-          [id.appId, id.topic, id.partition, open.epoch],
-        );
-        if (fenced.rowCount !== 1) throw new TaskFencedError(`${id.appId}/${id.topic}`);
+        await this.deps.repo.fence(client, id, open.epoch);
         const messages = await run(client);
         const outbox = messages.map((m, i) => ({ seq: open.nextSeq + i, ...m }));
         const confirmed = open.publisher.confirmedBelow;
-        await client.query(
-          `DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`,
-          [id.appId, id.topic, id.partition, confirmed],
-        );
-        if (outbox.length) {
-          await client.query(
-            `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
-           SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
-             FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS o(seq, target_topic, key, value)`,
-            [
-              id.appId,
-              id.topic,
-              id.partition,
-              outbox.map((m) => m.seq),
-              outbox.map((m) => m.topic),
-              outbox.map((m) => m.key),
-              outbox.map((m) => m.value),
-            ],
-          );
-          await client.query(
-            `UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-            [id.appId, id.topic, id.partition, open.nextSeq + outbox.length],
-          );
-        }
+        await this.deps.repo.appendOutbox(client, id, outbox, confirmed);
         await client.query('COMMIT');
         open.nextSeq += outbox.length;
         open.cleanedBelow = confirmed;

@@ -1,97 +1,21 @@
-import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { Pool } from 'pg';
+import { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { RawRecord, StreamTask, TaskCommit } from '../core/task';
-import { Topology } from '../core/topology';
 import { globalWatermark } from '../core/global-watermark';
-import { DEFAULT_RESTART_BACKOFF, restartDelayMs, RestartBackoffOptions, sleep } from './backoff';
+import { restartDelayMs, sleep } from './backoff';
 import { classifyFailure } from './failure';
-import { StreamsLogger, silentLogger } from './logger';
 import { StreamsMetrics } from './metrics';
 import { GlobalStage, GlobalStageRunner } from './global-stage';
 import { IdleGate } from './idle-gate';
 import { OutboxPublisher } from './outbox-publisher';
 import { StallMonitor } from './stall-monitor';
 import { CommitRange, FailureStage, TaskSupervisor } from './task-supervisor';
-import { TaskIdentity, TaskRepository } from './task-repository';
+import { claimOwnership } from './outbox-claim';
+import { LiveTask, resolveOptions, ResolvedOptions, StreamsAppOptions } from './streams-app-options';
+import { ClaimedTask, TaskIdentity, TaskRepository } from './task-repository';
 
 export type { StreamsLogger } from './logger';
-
-export interface StreamsAppOptions {
-  topology: Topology;
-  kafka: Kafka;
-  pool: Pool;
-  /** Allowed lateness (SPEC §4), default 2 min. */
-  allowedLatenessMs?: number;
-  /** A partition without input for this long is idle (SPEC §4), default 30 s. */
-  idleTimeoutMs?: number;
-  lateTopic?: string;
-  deadLetterTopic?: string;
-  /** Retries of a failing record before it is dead-lettered, default 2. */
-  maxRetries?: number;
-  /** How often idle partitions are ticked, default 1 s. */
-  punctuateIntervalMs?: number;
-  /**
-   * A task commits at most this often (Kafka Streams' commit.interval.ms): batches fetched
-   * meanwhile go into one commit, default 100 ms. 0 commits every batch.
-   */
-  commitIntervalMs?: number;
-  /** More uncommitted records than this commit at once, whatever the interval, default 20,000. */
-  maxUncommittedRecords?: number;
-  /** Records processed between heartbeats within one batch, default 5000. */
-  chunkSize?: number;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  maxBytesPerPartition?: number;
-  registry?: Registry;
-  /** Metric name prefix, e.g. the service name. */
-  metricPrefix?: string;
-  logger?: StreamsLogger;
-  clock?: () => number;
-  /** Cross-partition work done exactly once by the owner of a topic's partition 0 (see GlobalStage). */
-  stages?: GlobalStage[];
-  /** Delay before a failed task, stage or consumer is rebuilt: default 1 s doubling to 60 s, jittered. */
-  restartBackoff?: RestartBackoffOptions;
-  /** A partition with lag whose committed offset has not moved this long is stalled, default 60 s. */
-  stallAfterMs?: number;
-  /** Late and dead-letter records cut the original payload above this size, default 512 KiB. */
-  maxPayloadBytes?: number;
-  /** Bytes per produce request of the outbox (the topics' max.message.bytes may lower it), default 1 MB. */
-  maxRequestBytes?: number;
-  /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
-  fetchMaxWaitMs?: number;
-  /** Without a completed fetch for this long the consumer is not reading and no partition may turn idle, default 3 × fetchMaxWaitMs. */
-  fetchStaleMs?: number;
-}
-
-type ResolvedOptions = Required<
-  Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes'>
-> &
-  Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes'>;
-
-interface LiveTask {
-  key: string;
-  id: TaskIdentity;
-  task: StreamTask;
-  epoch: string;
-  publisher: OutboxPublisher;
-  /** The promise registered for this task in `tasks` (to tell it from a newer one). */
-  handle?: Promise<LiveTask>;
-  /** Serialises batches and punctuation of one task. */
-  lock: Promise<unknown>;
-  /** Outbox rows below this seq are known deleted from Postgres. */
-  deletedBelow: number;
-  /** The commit of the previous batch, still running while the next batch is processed. */
-  inflight: Promise<void>;
-  /** The next offset Postgres has: where the next commit's range starts. */
-  committed: string | null;
-  closed: boolean;
-  /** Date.now() when the last commit was taken (real time, whatever the clock option says). */
-  lastCommitAt: number;
-  /** A commit is scheduled (timer, or waiting for the previous commit): what is processed meanwhile joins it. */
-  flushScheduled: boolean;
-  flush?: NodeJS.Timeout;
-}
+export type { StreamsAppOptions } from './streams-app-options';
 
 /**
  * Runs a topology on Kafka with exactly-once effects in Postgres (SPEC §9):
@@ -129,25 +53,7 @@ export class StreamsApp {
   private assigned = new Map<string, { topic: string; partition: number }>();
 
   constructor(options: StreamsAppOptions) {
-    this.o = {
-      allowedLatenessMs: 120_000,
-      idleTimeoutMs: 30_000,
-      maxRetries: 2,
-      punctuateIntervalMs: 1000,
-      commitIntervalMs: 100,
-      maxUncommittedRecords: 20_000,
-      chunkSize: 5000,
-      sessionTimeoutMs: 30_000,
-      heartbeatIntervalMs: 3000,
-      maxBytesPerPartition: 1_048_576,
-      logger: silentLogger,
-      clock: Date.now,
-      restartBackoff: DEFAULT_RESTART_BACKOFF,
-      stallAfterMs: 60_000,
-      fetchMaxWaitMs: 5000,
-      fetchStaleMs: 3 * (options.fetchMaxWaitMs ?? 5000),
-      ...options,
-    };
+    this.o = resolveOptions(options);
     this.repo = new TaskRepository(options.pool);
     this.metrics = new StreamsMetrics(options.registry ?? new Registry(), options.metricPrefix ?? 'streams');
     const common = { processor: this.applicationId, metrics: this.metrics, logger: this.o.logger, clock: this.o.clock };
@@ -318,36 +224,45 @@ export class StreamsApp {
     const epoch = this.epochs.get(key);
     const rebuilt = this.reopen.has(key);
     const ctx = { processor: this.applicationId, topic: id.topic, partition: id.partition, epoch };
-    let publisher: OutboxPublisher | undefined;
     try {
       const reload = this.supervisor.reopenMode(key) === 'reload' && epoch !== undefined;
-      const claimed = reload ? await this.repo.reload(id, epoch) : await this.repo.claim(id);
-      this.epochs.set(key, claimed.epoch);
-      const task = this.newTask(id, claimed);
-      for (const [offset, record] of this.supervisor.quarantined(key)) task.quarantine(offset, record);
-      // A partition left out of the global watermark (idle or empty) must not change what a stage
-      // already finalised: it resumes with its watermark at least at the stages' floor.
-      const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
-      if (floor !== null) task.raiseWatermarkTo(floor);
-      publisher = this.newPublisher(id);
-      const from = await publisher.init();
-      const published = await publisher.publish(await this.repo.pendingOutbox(id, from));
-      if (this.reopen.has(key)) await this.seekToCommitted(id, claimed.nextOffset);
+      const { claimed, prepared: task, publisher, republished } = await claimOwnership({
+        repo: this.repo,
+        id,
+        claim: () => (reload ? this.repo.reload(id, epoch) : this.repo.claim(id)),
+        prepare: (claimed) => this.prepareTask(id, key, claimed),
+        publisher: () => this.newPublisher(id),
+      });
+      if (this.reopen.has(key)) await this.seekToCommitted(id, claimed.nextOffset).catch(async (err) => {
+        await publisher.close();
+        throw err;
+      });
       this.reopen.delete(key);
-      this.supervisor.opened(key, rebuilt, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset, republished: published, reload });
+      this.supervisor.opened(key, rebuilt, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset, republished, reload });
       this.stall.committed(key, claimed.nextOffset);
       const live: LiveTask = { key, id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve(), committed: claimed.nextOffset, lastCommitAt: 0, flushScheduled: false };
       this.resumeIfPaused(key, id);
       return live;
     } catch (err) {
-      await publisher?.close();
       this.reopen.add(key);
       this.supervisor.failed(key, 'restore', classifyFailure(err), ctx);
       throw err;
     }
   }
 
-  private newTask(id: TaskIdentity, claimed: Awaited<ReturnType<TaskRepository['claim']>>): StreamTask {
+  /** The task on the claimed state, with the runtime's quarantined records and the stages' watermark floor. */
+  private async prepareTask(id: TaskIdentity, key: string, claimed: ClaimedTask): Promise<StreamTask> {
+    this.epochs.set(key, claimed.epoch);
+    const task = this.newTask(id, claimed);
+    for (const [offset, record] of this.supervisor.quarantined(key)) task.quarantine(offset, record);
+    // A partition left out of the global watermark (idle or empty) must not change what a stage
+    // already finalised: it resumes with its watermark at least at the stages' floor.
+    const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
+    if (floor !== null) task.raiseWatermarkTo(floor);
+    return task;
+  }
+
+  private newTask(id: TaskIdentity, claimed: ClaimedTask): StreamTask {
     return new StreamTask(
       this.o.topology,
       id.topic,
@@ -361,6 +276,8 @@ export class StreamsApp {
         maxRetries: this.o.maxRetries,
         clock: this.o.clock,
         maxPayloadBytes: this.o.maxPayloadBytes,
+        deserializationHandler: this.o.deserializationHandler,
+        processingHandler: this.o.processingHandler,
       },
       claimed,
     );
@@ -449,7 +366,7 @@ export class StreamsApp {
         }
         live.task.skipTo((BigInt(batch.lastOffset()) + 1n).toString());
       } catch (err) {
-        // A bug, not a poison record (those are dead-lettered inside the task).
+        // A bug, or a record an exception handler answered `fail` for (the rest are dead-lettered in the task).
         return this.fail(live, 'process', err);
       }
       this.metrics.batchDuration.observe({ processor: this.applicationId, topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { DedupeCommit, DedupeEntry } from '../core/dedupe';
 import { OutboxMessage, TaskCommit, TaskRestore, TableWrite } from '../core/task';
 import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
@@ -145,6 +145,53 @@ export class TaskRepository {
       key: r.key,
       value: r.value,
     }));
+  }
+
+  /**
+   * Within `client`'s open transaction: locks the task's offsets row if `epoch` still owns it, so a
+   * second owner (during a rebalance) waits, then fails here. Global stages, whose work is more than
+   * one statement, fence with this; task commits fence inside their one statement.
+   */
+  async fence(client: PoolClient, t: TaskIdentity, epoch: string): Promise<void> {
+    const fenced = await client.query(
+      `UPDATE stream_offsets SET updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`,
+      [t.appId, t.topic, t.partition, epoch],
+    );
+    if (fenced.rowCount !== 1) throw new TaskFencedError(`${t.appId}/${t.topic}`);
+  }
+
+  /**
+   * Within `client`'s fenced transaction: deletes outbox rows below `publishedBelow` and appends
+   * `messages` (numbered from their seq), moving the task's next_seq past them.
+   */
+  async appendOutbox(client: PoolClient, t: TaskIdentity, messages: OutboxMessage[], publishedBelow: number): Promise<void> {
+    await client.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [
+      t.appId,
+      t.topic,
+      t.partition,
+      publishedBelow,
+    ]);
+    if (!messages.length) return;
+    await client.query(
+      `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
+       SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS o(seq, target_topic, key, value)`,
+      [
+        t.appId,
+        t.topic,
+        t.partition,
+        messages.map((m) => m.seq),
+        messages.map((m) => m.topic),
+        messages.map((m) => m.key),
+        messages.map((m) => m.value),
+      ],
+    );
+    await client.query(`UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`, [
+      t.appId,
+      t.topic,
+      t.partition,
+      messages[messages.length - 1].seq + 1,
+    ]);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { DedupeEntry } from '../core/dedupe';
+import { DeserializationExceptionHandler, ProcessingExceptionHandler } from '../core/exception-handlers';
 import { RawRecord, StreamTask, TaskCommit, TaskOptions, TaskRestore } from '../core/task';
 import { mergeTableRow, Topology } from '../core/topology';
 
@@ -10,6 +11,8 @@ export interface TestDriverOptions {
   lateTopic?: string;
   deadLetterTopic?: string;
   maxRetries?: number;
+  deserializationHandler?: DeserializationExceptionHandler;
+  processingHandler?: ProcessingExceptionHandler;
   /** Initial wall-clock ms (default 0). */
   wallClock?: number;
 }
@@ -56,6 +59,8 @@ export class TopologyTestDriver {
       lateTopic: options.lateTopic,
       deadLetterTopic: options.deadLetterTopic,
       maxRetries: options.maxRetries ?? 2,
+      deserializationHandler: options.deserializationHandler,
+      processingHandler: options.processingHandler,
       clock: () => this.wall,
     };
     for (const topic of topology.sources.keys()) {

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 // Relative, not the path alias: migrations also load in jest's global setup, which has no mapper.
-import { STREAMS_STATE_BYTEA_DOWN, STREAMS_STATE_BYTEA_UP } from '@clickstream/streams';
+import { STREAMS_STATE_BYTEA_DOWN, STREAMS_STATE_BYTEA_UP } from '../../../../streams/src';
 import { StateLz41766700000000 } from './1766700000000-state-lz4';
 
 /**

@@ -1,5 +1,5 @@
 // Relative, not the path alias: migrations also load in jest's global setup, which has no mapper.
-import { STREAMS_DEDUPE_DOWN, STREAMS_DEDUPE_UP } from '@clickstream/streams';
+import { STREAMS_DEDUPE_DOWN, STREAMS_DEDUPE_UP } from '../../../../streams/src';
 import { SqlMigration } from './sql-migration';
 
 /** The ids the processors' dedupe remembers (issue 14: a retried request counts once). */

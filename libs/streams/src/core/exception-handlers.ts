@@ -1,0 +1,40 @@
+/**
+ * Pluggable handling of records that fail, as Kafka Streams' exception handlers: the task asks the
+ * handler, the handler answers. `fail` stops the task (the runtime rebuilds it from Postgres after
+ * a backoff); `dead_letter` sends the record to the dead-letter topic with its reason and goes on.
+ * The defaults never stop a partition on one record.
+ */
+
+/** The record a handler is asked about. */
+export interface FailedRecordContext {
+  processor: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** A record whose key or value cannot be deserialised (Kafka Streams' DeserializationExceptionHandler). */
+export interface DeserializationExceptionHandler {
+  handle(context: FailedRecordContext, error: Error): 'dead_letter' | 'fail';
+}
+
+/**
+ * A record whose processing threw, asked after each failed attempt (Kafka Streams'
+ * ProcessingExceptionHandler). A retry runs the record again from the state before it.
+ */
+export interface ProcessingExceptionHandler {
+  handle(context: FailedRecordContext & { attempts: number }, error: unknown): 'retry' | 'dead_letter' | 'fail';
+}
+
+/** Default: a value that cannot be parsed never will be; dead-letter it at once. */
+export const deadLetterUndeserializable: DeserializationExceptionHandler = { handle: () => 'dead_letter' };
+
+/** Default: retries a failing record `maxRetries` times, then dead-letters it. */
+export function retryThenDeadLetter(maxRetries: number): ProcessingExceptionHandler {
+  return { handle: ({ attempts }) => (attempts <= maxRetries ? 'retry' : 'dead_letter') };
+}
+
+/** Stops the task on any failing record (Kafka Streams' LogAndFail): for pipelines that must not skip. */
+export const failOnError: DeserializationExceptionHandler & ProcessingExceptionHandler = {
+  handle: () => 'fail',
+};

@@ -1,0 +1,116 @@
+import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { Registry } from 'prom-client';
+import { DeserializationExceptionHandler, ProcessingExceptionHandler } from '../core/exception-handlers';
+import { StreamTask } from '../core/task';
+import { Topology } from '../core/topology';
+import { DEFAULT_RESTART_BACKOFF, RestartBackoffOptions } from './backoff';
+import { GlobalStage } from './global-stage';
+import { silentLogger, StreamsLogger } from './logger';
+import { OutboxPublisher } from './outbox-publisher';
+import { TaskIdentity } from './task-repository';
+
+export interface StreamsAppOptions {
+  topology: Topology;
+  kafka: Kafka;
+  pool: Pool;
+  /** Allowed lateness (SPEC §4), default 2 min. */
+  allowedLatenessMs?: number;
+  /** A partition without input for this long is idle (SPEC §4), default 30 s. */
+  idleTimeoutMs?: number;
+  lateTopic?: string;
+  deadLetterTopic?: string;
+  /** Retries of a failing record before it is dead-lettered, default 2. */
+  maxRetries?: number;
+  /** How often idle partitions are ticked, default 1 s. */
+  punctuateIntervalMs?: number;
+  /**
+   * A task commits at most this often (Kafka Streams' commit.interval.ms): batches fetched
+   * meanwhile go into one commit, default 100 ms. 0 commits every batch.
+   */
+  commitIntervalMs?: number;
+  /** More uncommitted records than this commit at once, whatever the interval, default 20,000. */
+  maxUncommittedRecords?: number;
+  /** Records processed between heartbeats within one batch, default 5000. */
+  chunkSize?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxBytesPerPartition?: number;
+  registry?: Registry;
+  /** Metric name prefix, e.g. the service name. */
+  metricPrefix?: string;
+  logger?: StreamsLogger;
+  clock?: () => number;
+  /** Cross-partition work done exactly once by the owner of a topic's partition 0 (see GlobalStage). */
+  stages?: GlobalStage[];
+  /** Delay before a failed task, stage or consumer is rebuilt: default 1 s doubling to 60 s, jittered. */
+  restartBackoff?: RestartBackoffOptions;
+  /** A partition with lag whose committed offset has not moved this long is stalled, default 60 s. */
+  stallAfterMs?: number;
+  /** Late and dead-letter records cut the original payload above this size, default 512 KiB. */
+  maxPayloadBytes?: number;
+  /** What a record that cannot be deserialised gets; default: dead-lettered at once. */
+  deserializationHandler?: DeserializationExceptionHandler;
+  /** What a record whose processing throws gets; default: maxRetries retries, then dead-lettered. */
+  processingHandler?: ProcessingExceptionHandler;
+  /** Bytes per produce request of the outbox (the topics' max.message.bytes may lower it), default 1 MB. */
+  maxRequestBytes?: number;
+  /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
+  fetchMaxWaitMs?: number;
+  /** Without a completed fetch for this long the consumer is not reading and no partition may turn idle, default 3 × fetchMaxWaitMs. */
+  fetchStaleMs?: number;
+}
+
+export type ResolvedOptions = Required<
+  Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes' | HandlerOptions>
+> &
+  Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes' | HandlerOptions>;
+
+type HandlerOptions = 'deserializationHandler' | 'processingHandler';
+
+export interface LiveTask {
+  key: string;
+  id: TaskIdentity;
+  task: StreamTask;
+  epoch: string;
+  publisher: OutboxPublisher;
+  /** The promise registered for this task in `tasks` (to tell it from a newer one). */
+  handle?: Promise<LiveTask>;
+  /** Serialises batches and punctuation of one task. */
+  lock: Promise<unknown>;
+  /** Outbox rows below this seq are known deleted from Postgres. */
+  deletedBelow: number;
+  /** The commit of the previous batch, still running while the next batch is processed. */
+  inflight: Promise<void>;
+  /** The next offset Postgres has: where the next commit's range starts. */
+  committed: string | null;
+  closed: boolean;
+  /** Date.now() when the last commit was taken (real time, whatever the clock option says). */
+  lastCommitAt: number;
+  /** A commit is scheduled (timer, or waiting for the previous commit): what is processed meanwhile joins it. */
+  flushScheduled: boolean;
+  flush?: NodeJS.Timeout;
+}
+
+/** The options with the runtime's defaults filled in. */
+export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
+  return {
+    allowedLatenessMs: 120_000,
+    idleTimeoutMs: 30_000,
+    maxRetries: 2,
+    punctuateIntervalMs: 1000,
+    commitIntervalMs: 100,
+    maxUncommittedRecords: 20_000,
+    chunkSize: 5000,
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3000,
+    maxBytesPerPartition: 1_048_576,
+    logger: silentLogger,
+    clock: Date.now,
+    restartBackoff: DEFAULT_RESTART_BACKOFF,
+    stallAfterMs: 60_000,
+    fetchMaxWaitMs: 5000,
+    fetchStaleMs: 3 * (options.fetchMaxWaitMs ?? 5000),
+    ...options,
+  };
+}
