@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, FunnelStage, funnelStageOf, purchaseCents } from '@clickstream/contracts';
+import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, funnelStageOf, purchaseCents, SessionRow } from '@clickstream/contracts';
 import { SessionResult, TailCodec } from '@clickstream/streams';
 
 /**
@@ -135,26 +135,10 @@ export function memoSessionId(maxUsers = 100_000): (userId: string, startMs: num
   };
 }
 
-export interface SessionRow {
-  session_id: string;
-  user_id: string;
-  started_at: string;
-  last_event_at: string;
-  duration_s: number;
-  event_count: number;
-  event_counts: Record<string, number>;
-  revenue: number;
-  funnel_stage: FunnelStage;
-  converted: boolean;
-  bounced: boolean;
-  client_session_ids: string[];
-  status: 'open' | 'closed';
-  closed_at: string | null;
-}
-
 /**
- * The session as users see it (SPEC §5). `closed_at` is the event-time instant the session closed
- * (last event + gap, or start + max duration), so replays give identical rows.
+ * The session as users see it (SPEC §5), a row of the contract's sessionRow. `closed_at` is the
+ * event-time instant the session closed (last event + gap, or start + max duration), so replays
+ * give identical rows.
  */
 export function toSessionRow(
   r: SessionResult<SessionAggregate>,

@@ -1,6 +1,6 @@
-import { topicNames } from '@clickstream/contracts';
+import { SessionRow, sessionRow, sinkDrift, topicNames } from '@clickstream/contracts';
+import { TableSinkDefinition } from '@clickstream/streams';
 import { TopologyTestDriver } from '@clickstream/streams/testing';
-import { SessionRow } from './session-window';
 import { sessionizerTopology } from './sessionizer.topology';
 
 const MIN = 60_000;
@@ -149,5 +149,27 @@ describe('sessionizer topology (SPEC §5)', () => {
     const [ida, idb] = [closed(a, 'u9')[0].session_id, closed(b, 'u9')[0].session_id];
     expect(ida).toBe(idb);
     expect(ida).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('sessionizer rows and the sessions row contract', () => {
+  it('its table sink writes the contract’s columns and primary key', () => {
+    const topology = sessionizerTopology({ topics, gapMs: 30 * MIN, maxDurationMs: 24 * 60 * MIN });
+    const sinks = topology.sinks.filter((s): s is TableSinkDefinition => s.kind === 'table' && s.table === sessionRow.table);
+    expect(sinks).toHaveLength(1);
+    expect(sinkDrift(sessionRow, sinks[0])).toEqual([]);
+  });
+
+  it('every row it writes, open or closed, and every record it publishes parses with the contract', () => {
+    const d = driver();
+    d.pipe(topics.events, 'c1', event('c1', T0, 'view', { client_session_id: 'a' }));
+    d.pipe(topics.events, 'c1', event('c1', T0 + MIN, 'cart', { client_session_id: 'b' }));
+    d.pipe(topics.events, 'c1', event('c1', T0 + 2 * MIN, 'purchase', { price: 19.99, quantity: 3 }));
+    d.pipe(topics.events, 'c2', event('c2', T0 + MIN, 'page_view'));
+    const open = d.readTable<SessionRow>(sessionRow.table);
+    closeAll(d, T0);
+    const rows = [...open, ...d.readTable<SessionRow>(sessionRow.table), ...d.readOutput<SessionRow>(topics.sessions).map((r) => r.value)];
+    expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['open', 'closed']));
+    for (const row of rows) expect(sessionRow.schema.parse(row)).toEqual(row);
   });
 });

@@ -1,4 +1,4 @@
-import { ClickEvent, clickEventIdempotency, TopicNames } from '@clickstream/contracts';
+import { ClickEvent, clickEventIdempotency, SessionRow, sessionRow, TopicNames } from '@clickstream/contracts';
 import { Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
 import {
   addToSession,
@@ -7,13 +7,12 @@ import {
   SessionAggregate,
   SessionEvent,
   sessionEventsCodec,
-  SessionRow,
   toSessionEvent,
   toSessionRow,
 } from './session-window';
 
 export const SESSIONIZER_APP_ID = 'clickstream-sessionizer';
-export const SESSIONS_TABLE = 'sessions';
+export const SESSIONS_TABLE = sessionRow.table;
 
 export interface SessionizerTopologyOptions {
   topics: TopicNames;
@@ -56,27 +55,12 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
 
   sessions.toTable('sessionizer-sessions-table', {
     table: SESSIONS_TABLE,
-    columns: {
-      session_id: 'text',
-      user_id: 'text',
-      started_at: 'timestamptz',
-      last_event_at: 'timestamptz',
-      duration_s: 'double precision',
-      event_count: 'integer',
-      event_counts: 'jsonb',
-      revenue: 'numeric',
-      funnel_stage: 'text',
-      converted: 'boolean',
-      bounced: 'boolean',
-      client_session_ids: 'text[]',
-      status: 'text',
-      closed_at: 'timestamptz',
-    },
-    primaryKey: ['session_id'],
+    columns: sessionRow.columnTypes,
+    primaryKey: [...sessionRow.primaryKey],
     // session_id is a hash of (user, start): the last result per session in a commit is the row.
     rowKey: (r) => `${r.value.key}|${r.value.start}`,
     row: (r) => (r.value.retracted ? null : { ...rowOf(r.value) }),
-    deleteKey: (r) => ({ session_id: rowOf(r.value).session_id }),
+    deleteKey: (r): Pick<SessionRow, 'session_id'> => ({ session_id: rowOf(r.value).session_id }),
   });
 
   sessions
