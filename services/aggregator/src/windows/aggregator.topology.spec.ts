@@ -1,4 +1,12 @@
-import { topicNames } from '@clickstream/contracts';
+import {
+  productHourAggregateRow,
+  sinkDrift,
+  TableRowContract,
+  topicNames,
+  windowAggregateRow,
+  WindowAggregateRow,
+} from '@clickstream/contracts';
+import { TableSinkDefinition } from '@clickstream/streams';
 import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { aggregatorTopology, PRODUCTS_TABLE, WINDOWS_TABLE } from './aggregator.topology';
 import { conversionRate, sizeLabel } from './window-aggregate';
@@ -8,19 +16,7 @@ const topics = topicNames('');
 const T0 = Date.UTC(2019, 9, 1, 10, 0, 0);
 const SIZES = [MIN, 5 * MIN, 60 * MIN];
 
-interface Row {
-  window_size: string;
-  dimension: string;
-  window_start: string;
-  partition: number;
-  window_end: string;
-  events: number;
-  unique_users: number;
-  purchases: number;
-  revenue: string;
-  views: number;
-  carts: number;
-}
+type Row = WindowAggregateRow;
 
 function driver(partitions = 1) {
   return new TopologyTestDriver(aggregatorTopology({ topics, windowSizesMs: SIZES }), { allowedLatenessMs: 2 * MIN, partitions });
@@ -131,6 +127,31 @@ describe('aggregator topology (SPEC §6)', () => {
 
   it('labels window sizes as the API does', () => {
     expect([MIN, 5 * MIN, 60 * MIN, 30_000].map(sizeLabel)).toEqual(['1m', '5m', '1h', '30s']);
+  });
+});
+
+describe('aggregator rows and the window_aggregates / product_hour_aggregates row contracts', () => {
+  const contracts: Array<[string, TableRowContract]> = [
+    [windowAggregateRow.table, windowAggregateRow],
+    [productHourAggregateRow.table, productHourAggregateRow],
+  ];
+
+  it.each(contracts)('every table sink of %s writes the contract’s columns and primary key', (table, contract) => {
+    const topology = aggregatorTopology({ topics, windowSizesMs: SIZES });
+    const sinks = topology.sinks.filter((s): s is TableSinkDefinition => s.kind === 'table' && s.table === table);
+    expect(sinks.length).toBeGreaterThan(0);
+    for (const sink of sinks) expect(sinkDrift(contract, sink)).toEqual([]);
+  });
+
+  it.each(contracts)('every row it writes to %s parses with the contract', (table, contract) => {
+    const d = driver(2);
+    d.pipe(topics.events, 'u1', event('u1', T0, 'view', { product_id: 'p1' }));
+    d.pipe(topics.events, 'u2', event('u2', T0 + MIN, 'cart', { product_id: 'p1' }));
+    d.pipe(topics.events, 'u1', event('u1', T0 + 2 * MIN, 'purchase', { product_id: 'p2', price: 19.99, quantity: 3 }));
+    d.pipe(topics.events, 'u3', event('u3', T0 + 61 * MIN, 'page_view'));
+    const rows = d.readTable(table);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(contract.schema.parse(row)).toEqual(row);
   });
 });
 

@@ -1,4 +1,4 @@
-import { ClickEvent, clickEventIdempotency, TopicNames } from '@clickstream/contracts';
+import { ClickEvent, clickEventIdempotency, productHourAggregateRow, TopicNames, windowAggregateRow } from '@clickstream/contracts';
 import { KStream, Serdes, Topology, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
 import {
   addToProduct,
@@ -7,18 +7,16 @@ import {
   dimensionsOf,
   initialProduct,
   initialWindow,
-  PRODUCT_COLUMNS,
   productRow,
   sizeLabel,
   toWindowEvent,
-  WINDOW_COLUMNS,
   WindowEvent,
   windowRow,
 } from './window-aggregate';
 
 export const AGGREGATOR_APP_ID = 'clickstream-aggregator';
-export const WINDOWS_TABLE = 'window_aggregates';
-export const PRODUCTS_TABLE = 'product_hour_aggregates';
+export const WINDOWS_TABLE = windowAggregateRow.table;
+export const PRODUCTS_TABLE = productHourAggregateRow.table;
 export const PRODUCT_WINDOW_MS = 3_600_000;
 
 export interface AggregatorTopologyOptions {
@@ -65,8 +63,8 @@ export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
     })
     .toTable('aggregator-product-1h-table', {
       table: PRODUCTS_TABLE,
-      columns: PRODUCT_COLUMNS,
-      primaryKey: ['window_start', 'product_id', 'partition'],
+      columns: productHourAggregateRow.columnTypes,
+      primaryKey: [...productHourAggregateRow.primaryKey],
       rowKey: (r) => `${r.value.window.start}|${r.value.key}`,
       row: (r, at) => productRow(r.value, at.partition),
     });
@@ -88,8 +86,8 @@ function windowsOf(stream: KStream<WindowEvent>, ms: number, onEvent?: (size: st
     })
     .toTable(`aggregator-window-${size}-table`, {
       table: WINDOWS_TABLE,
-      columns: WINDOW_COLUMNS,
-      primaryKey: ['window_size', 'dimension', 'window_start', 'partition'],
+      columns: windowAggregateRow.columnTypes,
+      primaryKey: [...windowAggregateRow.primaryKey],
       rowKey: (r) => `${r.value.window.start}|${r.value.key}`,
       row: (r, at) => windowRow(size, r.value, at.partition),
     });

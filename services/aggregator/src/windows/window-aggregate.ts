@@ -1,4 +1,4 @@
-import { ClickEvent, EventType, purchaseCents } from '@clickstream/contracts';
+import { ClickEvent, EventType, ProductHourAggregateRow, purchaseCents, WindowAggregateRow } from '@clickstream/contracts';
 import { WindowedResult } from '@clickstream/streams';
 import { UniqueUsers } from './unique-users';
 
@@ -81,22 +81,8 @@ export function sizeLabel(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-export const WINDOW_COLUMNS = {
-  window_size: 'text',
-  dimension: 'text',
-  window_start: 'timestamptz',
-  partition: 'integer',
-  window_end: 'timestamptz',
-  events: 'bigint',
-  unique_users: 'bigint',
-  purchases: 'bigint',
-  revenue: 'numeric',
-  views: 'bigint',
-  carts: 'bigint',
-} as const;
-
-/** The per-partition partial row of window_aggregates. */
-export function windowRow(size: string, r: WindowedResult<WindowAggregate>, partition: number): Record<string, unknown> {
+/** The per-partition partial row of window_aggregates (the contract's windowAggregateRow). */
+export function windowRow(size: string, r: WindowedResult<WindowAggregate>, partition: number): WindowAggregateRow {
   const a = r.value;
   return {
     window_size: size,
@@ -113,17 +99,8 @@ export function windowRow(size: string, r: WindowedResult<WindowAggregate>, part
   };
 }
 
-export const PRODUCT_COLUMNS = {
-  window_start: 'timestamptz',
-  product_id: 'text',
-  partition: 'integer',
-  views: 'bigint',
-  carts: 'bigint',
-  purchases: 'bigint',
-  revenue: 'numeric',
-} as const;
-
-export function productRow(r: WindowedResult<ProductAggregate>, partition: number): Record<string, unknown> {
+/** The per-partition partial row of product_hour_aggregates (the contract's productHourAggregateRow). */
+export function productRow(r: WindowedResult<ProductAggregate>, partition: number): ProductHourAggregateRow {
   return {
     window_start: new Date(r.window.start).toISOString(),
     product_id: r.key,

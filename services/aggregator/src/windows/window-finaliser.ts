@@ -1,5 +1,5 @@
 import { PoolClient } from 'pg';
-import { AggregateRecord, aggregateKey, TopicNames } from '@clickstream/contracts';
+import { AggregateRecord, aggregateKey, TopicNames, windowAggregateRow, WindowAggregateRow } from '@clickstream/contracts';
 import { alignDown, GlobalStage, StageMessage } from '@clickstream/streams';
 import { ALL, conversionRate, sizeLabel } from './window-aggregate';
 
@@ -145,6 +145,29 @@ function record(size: string, ms: number, r: MergedRow): AggregateRecord {
 }
 
 /**
+ * The zero row of an empty minute, column by column as SQL ($1 size, $2 dimension, $4 the minute
+ * in ms, s each start from $3): keyed by the contract's row, so a column added to it is a type
+ * error here rather than a row the finaliser leaves short.
+ */
+const EMPTY_MINUTE_VALUES: Record<keyof WindowAggregateRow, string> = {
+  window_size: '$1',
+  dimension: '$2',
+  window_start: 'to_timestamp(s / 1000.0)',
+  partition: '-1',
+  window_end: 'to_timestamp((s + $4) / 1000.0)',
+  events: '0',
+  unique_users: '0',
+  purchases: '0',
+  revenue: '0',
+  views: '0',
+  carts: '0',
+};
+const EMPTY_MINUTE_COLUMNS = Object.keys(windowAggregateRow.columnTypes) as Array<keyof WindowAggregateRow>;
+const INSERT_EMPTY_MINUTES = `INSERT INTO ${windowAggregateRow.table} (${EMPTY_MINUTE_COLUMNS.join(', ')})
+     SELECT ${EMPTY_MINUTE_COLUMNS.map((c) => EMPTY_MINUTE_VALUES[c]).join(', ')} FROM unnest($3::bigint[]) AS s
+     ON CONFLICT DO NOTHING`;
+
+/**
  * The empty `all` minutes in [from, until) to publish: those within `emptyMinutesMax` after a minute
  * with events. Each is also stored as a zero row (partition -1), so the API shows what was published.
  */
@@ -176,12 +199,7 @@ async function emptyMinutes(client: PoolClient, o: WindowFinaliserOptions, size:
     m = next;
   }
   if (empty.length === 0) return [];
-  await client.query(
-    `INSERT INTO window_aggregates (window_size, dimension, window_start, partition, window_end, events, unique_users, purchases, revenue, views, carts)
-     SELECT $1, $2, to_timestamp(s / 1000.0), -1, to_timestamp((s + $4) / 1000.0), 0, 0, 0, 0, 0, 0 FROM unnest($3::bigint[]) AS s
-     ON CONFLICT DO NOTHING`,
-    [size, ALL, empty, MINUTE_MS],
-  );
+  await client.query(INSERT_EMPTY_MINUTES, [size, ALL, empty, MINUTE_MS]);
   return empty.map((start) => ({
     window_size: size,
     window_start: new Date(start).toISOString(),
