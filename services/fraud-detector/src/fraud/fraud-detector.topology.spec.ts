@@ -1,4 +1,5 @@
-import { AlertRule, fraudAlertSchema } from '@clickstream/contracts';
+import { AlertRule, alertRow, fraudAlertSchema, sinkDrift } from '@clickstream/contracts';
+import { TableSinkDefinition } from '@clickstream/streams';
 import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { fraudTopology } from './fraud-detector.topology';
 import { DEFAULT_FRAUD_CONFIG } from './rules/rule-config';
@@ -24,6 +25,15 @@ describe('fraudTopology', () => {
     expect(text).toContain(`fraud-user-alerts -> topic ${topics.alerts}`);
     expect(text).toContain('fraud-traffic-alerts-table -> table alerts');
     expect(text).toContain('fraud-user-activity-table -> table fraud_user_activity');
+  });
+
+  it('both alert table sinks write the alerts row contract’s columns and primary key', () => {
+    const topology = fraudTopology({ topics, cfg: DEFAULT_FRAUD_CONFIG });
+    const sinks = topology.sinks.filter(
+      (s): s is TableSinkDefinition => s.kind === 'table' && s.table === alertRow.table,
+    );
+    expect(sinks.map((s) => s.name)).toEqual(['fraud-user-alerts-table', 'fraud-traffic-alerts-table']);
+    for (const sink of sinks) expect(sinkDrift(alertRow, sink)).toEqual([]);
   });
 
   it('publishes per-user and global alerts to one topic and one table, valid by the alert schema', () => {
@@ -55,12 +65,10 @@ describe('fraudTopology', () => {
       'traffic_spike:*:2026-11-22T10:10:00.000Z',
     ]);
     for (const a of published) expect(fraudAlertSchema.parse(a)).toEqual(a);
-    expect(
-      d
-        .readTable('alerts')
-        .map((r) => r.alert_id)
-        .sort(),
-    ).toEqual(published.map((a) => a.alert_id).sort());
+    const stored = d.readTable('alerts');
+    expect(stored.map((r) => r.alert_id).sort()).toEqual(published.map((a) => a.alert_id).sort());
+    // The stored rows are the contract's alert rows.
+    for (const row of stored) expect(alertRow.schema.parse(row)).toEqual(row);
     expect(evaluated.get('click_flood')).toBe(51);
     expect(evaluated.get('traffic_spike')).toBe(11);
     // received_at = event time in the fixtures; the spike's input arrived at its window end.

@@ -1,5 +1,5 @@
-import { AggregateRecord, alertKey, ClickEvent, clickEventIdempotency, FraudAlert, TopicNames } from '@clickstream/contracts';
-import { ColumnTypes, KStream, Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
+import { AggregateRecord, alertKey, AlertRow, alertRow, ClickEvent, clickEventIdempotency, FraudAlert, TopicNames } from '@clickstream/contracts';
+import { KStream, Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { trafficRulesNode } from './nodes/traffic-rules.node';
 import { USER_ACTIVITY_TABLE, userActivityNode, UserActivityRow } from './nodes/user-activity.node';
@@ -7,20 +7,7 @@ import { userRulesNode } from './nodes/user-rules.node';
 import { configSource, FraudConfig, FraudConfigSource } from './rules/rule-config';
 
 export const FRAUD_DETECTOR_APP_ID = 'clickstream-fraud-detector';
-export const ALERTS_TABLE = 'alerts';
-
-export const ALERT_COLUMNS: ColumnTypes = {
-  alert_id: 'text',
-  rule: 'text',
-  severity: 'text',
-  user_id: 'text',
-  window_start: 'timestamptz',
-  window_end: 'timestamptz',
-  value: 'double precision',
-  threshold: 'double precision',
-  detected_at: 'timestamptz',
-  evidence: 'jsonb',
-};
+export const ALERTS_TABLE = alertRow.table;
 
 export interface FraudTopologyOptions extends FraudHooks {
   topics: Pick<TopicNames, 'events' | 'aggregates' | 'alerts'>;
@@ -96,8 +83,9 @@ function sinkAlerts(alerts: KStream<FraudAlert>, prefix: string, o: FraudTopolog
   });
   alerts.toTable(`${prefix}-alerts-table`, {
     table: ALERTS_TABLE,
-    columns: ALERT_COLUMNS,
-    primaryKey: ['alert_id'],
-    row: (r) => ({ ...r.value }),
+    columns: alertRow.columnTypes,
+    primaryKey: [...alertRow.primaryKey],
+    // The stored alert is the published one (the contract's alertRow is fraudAlertSchema's fields).
+    row: (r): AlertRow => ({ ...r.value }),
   });
 }

@@ -1,5 +1,5 @@
 import { PoolClient } from 'pg';
-import { AlertRule, FraudAlert, fraudAlertSchema } from '@clickstream/contracts';
+import { AlertRule, alertRow, FraudAlert, fraudAlertSchema } from '@clickstream/contracts';
 import { GlobalStageContext } from '@clickstream/streams';
 import { byWindow, OUTLIER_STAGE, outlierStage } from './outlier-stage';
 import { FraudConfig, FraudConfigSource, fraudConfigWith } from './rules/rule-config';
@@ -54,14 +54,19 @@ class FakeClient {
     return { rows };
   }
 
+  /** One array parameter per column of the alerts row contract, in its order; jsonb as JSON text. */
   private insert(params: unknown[]) {
-    const names = ['alert_id', 'rule', 'severity', 'user_id', 'window_start', 'window_end'];
+    const columns = Object.entries(alertRow.columnTypes);
     const ids = params[0] as string[];
     const rows: Array<{ alert_id: string }> = [];
     ids.forEach((id, i) => {
       if (this.alerts.has(id)) return;
-      const row = Object.fromEntries(names.map((n, c) => [n, (params[c] as unknown[])[i]]));
-      row.evidence = JSON.parse((params[9] as string[])[i]) as unknown;
+      const row = Object.fromEntries(
+        columns.map(([name, type], c) => {
+          const value = (params[c] as unknown[])[i];
+          return [name, type === 'jsonb' ? (JSON.parse(value as string) as unknown) : value];
+        }),
+      );
       this.alerts.set(id, row);
       rows.push({ alert_id: id });
     });
@@ -164,6 +169,10 @@ describe('outlier_activity global stage', () => {
       user_id: 'heavy',
     });
     expect(client.alerts.get(alert.alert_id)?.evidence).toEqual(alert.evidence);
+    // The stored row is the contract's alert row, equal to the published alert.
+    expect(alertRow.schema.parse(client.alerts.get(alert.alert_id))).toEqual(alert);
+    const insert = client.queries.find((q) => /INSERT INTO alerts/.test(q.sql))!;
+    expect(insert.sql).toContain(`INSERT INTO alerts (${Object.keys(alertRow.columnTypes).join(', ')})`);
 
     // The evaluated window's rows are gone; the next (open) window's stay.
     expect(client.activity.every((r) => r.window_start === H10 + HOUR)).toBe(true);

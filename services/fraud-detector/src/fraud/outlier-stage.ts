@@ -1,5 +1,5 @@
 import { PoolClient } from 'pg';
-import { alertKey, FraudAlert, TopicNames } from '@clickstream/contracts';
+import { alertKey, AlertRow, alertRow, FraudAlert, PgColumnType, TopicNames } from '@clickstream/contracts';
 import { GlobalStage, StageMessage } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { USER_ACTIVITY_TABLE } from './nodes/user-activity.node';
@@ -136,33 +136,27 @@ export function byWindow(rows: readonly WindowUserCount[]): Map<number, UserCoun
   return out;
 }
 
+/** The alerts table's columns in table order, from the contract the table sinks write too. */
+const ALERT_COLUMNS = Object.entries(alertRow.columnTypes) as Array<[keyof AlertRow, PgColumnType]>;
+const ALERT_COLUMN_NAMES = ALERT_COLUMNS.map(([name]) => name).join(', ');
+
+/**
+ * One array parameter per column through unnest; jsonb travels as JSON text (unnest would take
+ * the JSON apart) and is cast back in the SELECT.
+ */
+const INSERT_ALERTS_SQL = `INSERT INTO ${alertRow.table} (${ALERT_COLUMN_NAMES})
+     SELECT ${ALERT_COLUMNS.map(([name, type]) => (type === 'jsonb' ? `u.${name}::jsonb` : `u.${name}`)).join(', ')}
+       FROM unnest(${ALERT_COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ')})
+            AS u(${ALERT_COLUMN_NAMES})
+     ON CONFLICT (${alertRow.primaryKey.join(', ')}) DO NOTHING
+     RETURNING alert_id`;
+
 /** Inserts the alerts in one parameterised statement; returns the alert_ids that were new. */
-export async function insertAlerts(
-  client: PoolClient,
-  alerts: readonly FraudAlert[],
-): Promise<Set<string>> {
+export async function insertAlerts(client: PoolClient, alerts: readonly AlertRow[]): Promise<Set<string>> {
   if (alerts.length === 0) return new Set();
-  const col = <K extends keyof FraudAlert>(k: K) => alerts.map((a) => a[k]);
-  const { rows } = await client.query<{ alert_id: string }>(
-    `INSERT INTO alerts (alert_id, rule, severity, user_id, window_start, window_end, value, threshold, detected_at, evidence)
-     SELECT u.alert_id, u.rule, u.severity, u.user_id, u.window_start, u.window_end, u.value, u.threshold, u.detected_at, u.evidence::jsonb
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-                   $7::float8[], $8::float8[], $9::timestamptz[], $10::text[])
-            AS u(alert_id, rule, severity, user_id, window_start, window_end, value, threshold, detected_at, evidence)
-     ON CONFLICT (alert_id) DO NOTHING
-     RETURNING alert_id`,
-    [
-      col('alert_id'),
-      col('rule'),
-      col('severity'),
-      col('user_id'),
-      col('window_start'),
-      col('window_end'),
-      col('value'),
-      col('threshold'),
-      col('detected_at'),
-      alerts.map((a) => JSON.stringify(a.evidence)),
-    ],
+  const params = ALERT_COLUMNS.map(([name, type]) =>
+    alerts.map((a) => (type === 'jsonb' ? JSON.stringify(a[name]) : a[name])),
   );
+  const { rows } = await client.query<{ alert_id: string }>(INSERT_ALERTS_SQL, params);
   return new Set(rows.map((r) => r.alert_id));
 }
