@@ -20,7 +20,7 @@ const ALERT_SCHEMA = {
     threshold: { type: 'number' },
     detected_at: { type: 'string', format: 'date-time' },
     evidence: { type: 'object' },
-  },
+  } satisfies Record<keyof AlertItem, object>,
 };
 
 /** SPEC §8 GET /v1/alerts (SPEC §7 fields), newest window first. */

@@ -1,23 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import { AlertRow, alertRow, SelectedRow } from '@clickstream/contracts';
 import { PG_POOL } from '../database/pg-pool';
 import { exactTimestampSql } from '../query/cursor';
 import { SqlParams } from '../query/sql';
 import { AlertRule } from './alert-rules';
 
-/** An alert as SPEC §7 names its fields. */
-export interface AlertItem {
-  alert_id: string;
-  rule: string;
-  severity: string;
-  user_id: string | null;
-  window_start: string;
-  window_end: string;
-  value: number;
-  threshold: number;
-  detected_at: string;
-  evidence: unknown;
-}
+/** An alert as SPEC §7 names its fields: the contract's row, as the fraud-detector stores and publishes it. */
+export type AlertItem = AlertRow;
 
 export interface AlertQuery {
   rule?: AlertRule;
@@ -29,19 +19,17 @@ export interface AlertQuery {
   limit: number;
 }
 
-export interface AlertRow extends Omit<AlertItem, 'window_start' | 'window_end' | 'detected_at'> {
-  window_start: Date;
-  window_end: Date;
-  detected_at: Date;
-  k: string;
-}
+/** An alerts row as node-postgres returns it (contract columns), with the cursor key. */
+export type AlertRowWithKey = SelectedRow<typeof alertRow> & { k: string };
+
+const ALERT_COLUMNS = Object.keys(alertRow.columnTypes).join(', ');
 
 /** Alerts newest window first; indexes alerts_window, alerts_rule_window and alerts_user_window. */
 @Injectable()
 export class AlertsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async list(q: AlertQuery): Promise<AlertRow[]> {
+  async list(q: AlertQuery): Promise<AlertRowWithKey[]> {
     const p = new SqlParams();
     const where: string[] = [];
     if (q.rule !== undefined) where.push(`rule = ${p.param(q.rule)}`);
@@ -54,18 +42,17 @@ export class AlertsRepository {
       where.push(`window_start <= ${ts}::timestamptz`, `(window_start, alert_id) < (${ts}::timestamptz, ${p.param(q.after[1])})`);
     }
     const sql = `
-      SELECT alert_id, rule, severity, user_id, window_start, window_end, value, threshold, detected_at, evidence,
-             ${exactTimestampSql('window_start')} AS k
-        FROM alerts
+      SELECT ${ALERT_COLUMNS}, ${exactTimestampSql('window_start')} AS k
+        FROM ${alertRow.table}
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY window_start DESC, alert_id DESC
        LIMIT ${p.param(q.limit + 1)}`;
-    const { rows } = await this.pool.query<AlertRow>(sql, p.values);
+    const { rows } = await this.pool.query<AlertRowWithKey>(sql, p.values);
     return rows;
   }
 }
 
-export function toAlertItem(r: AlertRow): AlertItem {
+export function toAlertItem(r: AlertRowWithKey): AlertItem {
   return {
     alert_id: r.alert_id,
     rule: r.rule,

@@ -14,7 +14,7 @@ const PRODUCT_SCHEMA = {
     carts: { type: 'integer' },
     purchases: { type: 'integer' },
     revenue: { type: 'number' },
-  },
+  } satisfies Record<keyof ProductItem, object>,
 };
 
 /** SPEC §8 GET /v1/top-products over the per-hour product aggregates of SPEC §6. */

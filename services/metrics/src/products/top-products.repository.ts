@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import { ProductHourAggregateRow, productHourAggregateRow, SelectedRow } from '@clickstream/contracts';
 import { PG_POOL } from '../database/pg-pool';
 import { num, SqlParams } from '../query/sql';
 
@@ -7,15 +8,13 @@ export const PRODUCT_RANKINGS = ['views', 'purchases', 'revenue'] as const;
 export type ProductRanking = (typeof PRODUCT_RANKINGS)[number];
 
 /** The ranking column for each `by`: chosen from this fixed map, never from the request's text. */
-const RANK_COLUMN: Record<ProductRanking, string> = { views: 'views', purchases: 'purchases', revenue: 'revenue' };
+const RANK_COLUMN: Record<ProductRanking, keyof ProductHourAggregateRow> = { views: 'views', purchases: 'purchases', revenue: 'revenue' };
 
-export interface ProductItem {
-  product_id: string;
-  views: number;
-  carts: number;
-  purchases: number;
-  revenue: number;
-}
+/** A product's totals: the contract's product_hour_aggregates counts, revenue as a number. */
+export type ProductItem = Pick<ProductHourAggregateRow, 'product_id' | 'views' | 'carts' | 'purchases'> & { revenue: number };
+
+/** The columns a product sums over hours and partitions. */
+const SUMMED = ['views', 'carts', 'purchases', 'revenue'] as const satisfies ReadonlyArray<keyof ProductHourAggregateRow>;
 
 export interface TopProductsQuery {
   by: ProductRanking;
@@ -26,15 +25,11 @@ export interface TopProductsQuery {
   limit: number;
 }
 
-export interface ProductRow {
-  product_id: string;
-  views: string;
-  carts: string;
-  purchases: string;
-  revenue: string;
-  /** The ranking value as text, exact for numeric. */
-  k: string;
-}
+/** A product's summed partials as node-postgres returns them, with the ranking value as text (exact for numeric). */
+export type ProductRow = Pick<
+  SelectedRow<typeof productHourAggregateRow>,
+  'product_id' | (typeof SUMMED)[number]
+> & { k: string };
 
 /**
  * Products ranked by `by` descending, then product_id: per-partition partial rows of 1 h windows
@@ -57,8 +52,8 @@ export class TopProductsRepository {
     }
     const sql = `
       SELECT t.*, t.${column}::text AS k FROM (
-        SELECT product_id, sum(views) AS views, sum(carts) AS carts, sum(purchases) AS purchases, sum(revenue) AS revenue
-          FROM product_hour_aggregates
+        SELECT product_id, ${SUMMED.map((c) => `sum(${c}) AS ${c}`).join(', ')}
+          FROM ${productHourAggregateRow.table}
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          GROUP BY product_id
       ) t

@@ -1,9 +1,10 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { FUNNEL_STAGES, SESSION_STATUSES } from '@clickstream/contracts';
 import { metricsConfig, MetricsConfig } from '../metrics.config';
 import { ApiPaging, ApiRange, pageSchema, QueryApi } from '../query/api-docs';
 import { Page, toPage } from '../query/page';
-import { parseSessionQuery, SESSION_STATUSES } from './sessions.params';
+import { parseSessionQuery } from './sessions.params';
 import { SessionItem, SessionsRepository, toSessionItem } from './sessions.repository';
 
 const SESSION_SCHEMA = {
@@ -17,13 +18,13 @@ const SESSION_SCHEMA = {
     event_count: { type: 'integer' },
     event_counts: { type: 'object', additionalProperties: { type: 'integer' } },
     revenue: { type: 'number' },
-    funnel_stage: { type: 'string', enum: ['none', 'view', 'cart', 'checkout', 'purchase'] },
+    funnel_stage: { type: 'string', enum: [...FUNNEL_STAGES] },
     converted: { type: 'boolean' },
     bounced: { type: 'boolean' },
     client_session_ids: { type: 'array', items: { type: 'string' } },
     status: { type: 'string', enum: SESSION_STATUSES },
     closed_at: { type: 'string', format: 'date-time', nullable: true },
-  },
+  } satisfies Record<keyof SessionItem, object>,
 };
 
 /** SPEC §8 GET /v1/sessions (SPEC §5 fields), newest first. */

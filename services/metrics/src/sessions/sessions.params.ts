@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { SESSION_STATUSES } from '@clickstream/contracts';
 import { cursorTimestamp } from '../query/cursor';
 import { checkRange, cursorKey, cursorParam, enumParam, idParam, limitParam, parseQuery, timeParam } from '../query/query-params';
 import { SessionQuery } from './sessions.repository';
 
-export const SESSION_STATUSES = ['open', 'closed'] as const;
 const sessionCursor = z.tuple([cursorTimestamp, z.string().min(1).max(200)]);
 
 /** GET /v1/sessions: from/to bound started_at, half-open. */

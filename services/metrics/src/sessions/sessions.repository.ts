@@ -1,30 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import { SelectedRow, SessionRow, sessionRow, SessionStatus } from '@clickstream/contracts';
 import { PG_POOL } from '../database/pg-pool';
 import { exactTimestampSql } from '../query/cursor';
 import { num, SqlParams } from '../query/sql';
 
-/** A session as SPEC §5 names its fields (the sessionizer's SessionRow). */
-export interface SessionItem {
-  session_id: string;
-  user_id: string;
-  started_at: string;
-  last_event_at: string;
-  duration_s: number;
-  event_count: number;
-  event_counts: Record<string, number>;
-  revenue: number;
-  funnel_stage: string;
-  converted: boolean;
-  bounced: boolean;
-  client_session_ids: string[];
-  status: 'open' | 'closed';
-  closed_at: string | null;
-}
+/** A session as SPEC §5 names its fields: the contract's row, as the sessionizer writes and publishes it. */
+export type SessionItem = SessionRow;
 
 export interface SessionQuery {
   userId?: string;
-  status?: 'open' | 'closed';
+  status?: SessionStatus;
   from?: Date;
   to?: Date;
   /** Exclusive: sessions before this (started_at, session_id) in the newest-first order. */
@@ -32,13 +18,10 @@ export interface SessionQuery {
   limit: number;
 }
 
-export interface SessionRowWithKey extends Omit<SessionItem, 'started_at' | 'last_event_at' | 'closed_at' | 'revenue'> {
-  started_at: Date;
-  last_event_at: Date;
-  closed_at: Date | null;
-  revenue: string;
-  k: string;
-}
+/** A sessions row as node-postgres returns it (contract columns), with the cursor key. */
+export type SessionRowWithKey = SelectedRow<typeof sessionRow> & { k: string };
+
+const SESSION_COLUMNS = Object.keys(sessionRow.columnTypes).join(', ');
 
 /** Sessions newest first, by (started_at, session_id): started_at never changes for a session_id. */
 @Injectable()
@@ -58,9 +41,8 @@ export class SessionsRepository {
       where.push(`started_at <= ${ts}::timestamptz`, `(started_at, session_id) < (${ts}::timestamptz, ${p.param(q.after[1])})`);
     }
     const sql = `
-      SELECT session_id, user_id, started_at, last_event_at, duration_s, event_count, event_counts, revenue,
-             funnel_stage, converted, bounced, client_session_ids, status, closed_at, ${exactTimestampSql('started_at')} AS k
-        FROM sessions
+      SELECT ${SESSION_COLUMNS}, ${exactTimestampSql('started_at')} AS k
+        FROM ${sessionRow.table}
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY started_at DESC, session_id DESC
        LIMIT ${p.param(q.limit + 1)}`;

@@ -21,7 +21,7 @@ const WINDOW_SCHEMA = {
     carts: { type: 'integer' },
     conversion_rate: { type: 'number', description: 'purchases / views; 0 without views' },
     final: { type: 'boolean', description: 'the global watermark passed window_end: the values no longer change' },
-  },
+  } satisfies Record<keyof WindowItem, object>,
 };
 
 /** SPEC §8 GET /v1/windows (SPEC §6 fields). */

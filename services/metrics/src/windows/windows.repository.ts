@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import { SelectedRow, WindowAggregateRow, windowAggregateRow } from '@clickstream/contracts';
 import { PG_POOL } from '../database/pg-pool';
 import { exactTimestampSql } from '../query/cursor';
 import { num, ratio, SqlParams } from '../query/sql';
@@ -7,21 +8,16 @@ import { num, ratio, SqlParams } from '../query/sql';
 export const WINDOW_SIZES = ['1m', '5m', '1h'] as const;
 export type WindowSize = (typeof WINDOW_SIZES)[number];
 
-/** A window as SPEC §6 names its fields, merged over partitions, with whether it is final. */
-export interface WindowItem {
+/**
+ * A window as SPEC §6 names its fields, merged over partitions, with whether it is final: the
+ * contract's window_aggregates columns but the partition, revenue as a number.
+ */
+export type WindowItem = Omit<WindowAggregateRow, 'window_size' | 'partition' | 'revenue'> & {
   window_size: WindowSize;
-  dimension: string;
-  window_start: string;
-  window_end: string;
-  events: number;
-  unique_users: number;
-  purchases: number;
   revenue: number;
-  views: number;
-  carts: number;
   conversion_rate: number;
   final: boolean;
-}
+};
 
 export interface WindowQuery {
   size: WindowSize;
@@ -33,18 +29,18 @@ export interface WindowQuery {
   limit: number;
 }
 
-export interface WindowRow {
-  window_start: Date;
-  window_end: Date;
-  events: string;
-  unique_users: string;
-  purchases: string;
-  revenue: string;
-  views: string;
-  carts: string;
+/** The columns a window sums over its partitions (the contract's names, so a rename is a type error). */
+const SUMMED = ['events', 'unique_users', 'purchases', 'revenue', 'views', 'carts'] as const satisfies ReadonlyArray<
+  keyof WindowAggregateRow
+>;
+// sum() of bigint and numeric is numeric: a string from node-postgres, as either column is.
+type SummedColumn = (typeof SUMMED)[number];
+
+/** One window's partials merged, as node-postgres returns them, with finality and the cursor key. */
+export type WindowRow = Pick<SelectedRow<typeof windowAggregateRow>, 'window_start' | 'window_end' | SummedColumn> & {
   final: boolean;
   k: string;
-}
+};
 
 /**
  * Rows are per-partition partials; a user lives in one partition, so every column, unique_users
@@ -65,11 +61,10 @@ export class WindowsRepository {
     if (q.after) where.push(`window_start > ${p.param(q.after)}::timestamptz`);
     const sql = `
       SELECT window_start, max(window_end) AS window_end,
-             sum(events) AS events, sum(unique_users) AS unique_users, sum(purchases) AS purchases,
-             sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts,
+             ${SUMMED.map((c) => `sum(${c}) AS ${c}`).join(', ')},
              COALESCE(max(window_end) <= (SELECT final_until FROM aggregate_progress WHERE window_size = ${size}), false) AS final,
              ${exactTimestampSql('window_start')} AS k
-        FROM window_aggregates
+        FROM ${windowAggregateRow.table}
        WHERE ${where.join(' AND ')}
        GROUP BY window_start
        ORDER BY window_start
