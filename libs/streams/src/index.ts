@@ -23,11 +23,17 @@ export type {
   Topology,
 } from './core/topology';
 export type { DedupeDefinition } from './core/dedupe';
-export { deadLetterUndeserializable, failOnError, retryThenDeadLetter } from './core/exception-handlers';
+export {
+  deadLetterRefusedOutput,
+  deadLetterUndeserializable,
+  failOnError,
+  retryThenDeadLetter,
+} from './core/exception-handlers';
 export type {
   DeserializationExceptionHandler,
   FailedRecordContext,
   ProcessingExceptionHandler,
+  ProductionExceptionHandler,
 } from './core/exception-handlers';
 export { StateFormatError } from './core/operators/session-aggregate';
 export type {

@@ -23,11 +23,37 @@ export interface DeserializationExceptionHandler {
  * ProcessingExceptionHandler). A retry runs the record again from the state before it.
  */
 export interface ProcessingExceptionHandler {
-  handle(context: FailedRecordContext & { attempts: number }, error: unknown): 'retry' | 'dead_letter' | 'fail';
+  handle(
+    context: FailedRecordContext & { attempts: number },
+    error: unknown,
+  ): 'retry' | 'dead_letter' | 'fail';
 }
 
+/**
+ * An output record the broker refused twice in the same way (over max.message.bytes, invalid), as
+ * Kafka Streams' ProductionExceptionHandler. Transient failures are retried by the runtime and never
+ * reach the handler.
+ */
+export interface ProductionExceptionHandler {
+  handle(
+    context: {
+      processor: string;
+      topic: string;
+      partition: number;
+      targetTopic: string;
+      seq: number;
+    },
+    error: { code: string; message: string },
+  ): 'dead_letter' | 'fail';
+}
+
+/** Default: the refused record is replaced by a dead letter naming the broker's reason. */
+export const deadLetterRefusedOutput: ProductionExceptionHandler = { handle: () => 'dead_letter' };
+
 /** Default: a value that cannot be parsed never will be; dead-letter it at once. */
-export const deadLetterUndeserializable: DeserializationExceptionHandler = { handle: () => 'dead_letter' };
+export const deadLetterUndeserializable: DeserializationExceptionHandler = {
+  handle: () => 'dead_letter',
+};
 
 /** Default: retries a failing record `maxRetries` times, then dead-letters it. */
 export function retryThenDeadLetter(maxRetries: number): ProcessingExceptionHandler {
@@ -35,6 +61,8 @@ export function retryThenDeadLetter(maxRetries: number): ProcessingExceptionHand
 }
 
 /** Stops the task on any failing record (Kafka Streams' LogAndFail): for pipelines that must not skip. */
-export const failOnError: DeserializationExceptionHandler & ProcessingExceptionHandler = {
+export const failOnError: DeserializationExceptionHandler &
+  ProcessingExceptionHandler &
+  ProductionExceptionHandler = {
   handle: () => 'fail',
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Admin, Kafka, Producer } from 'kafkajs';
+import { deadLetterRefusedOutput, ProductionExceptionHandler } from '../core/exception-handlers';
 import { OutboxMessage } from '../core/task';
 import { classifyFailure, failureSignature } from './failure';
 import { StreamsLogger, silentLogger } from './logger';
@@ -11,6 +12,8 @@ export interface OutboxPublisherOptions {
   /** Upper bound of one produce request's record bytes; the topics' max.message.bytes lowers it. */
   maxRequestBytes?: number;
   logger?: StreamsLogger;
+  /** What a message the broker refuses twice gets; default: replaced by a dead letter. */
+  productionHandler?: ProductionExceptionHandler;
   /** Called once per message replaced by a dead letter. */
   onRejected?: (topic: string, reason: string) => void;
 }
@@ -121,6 +124,10 @@ export class OutboxPublisher {
           refusedOnce.set(failedAt, signature);
           continue;
         }
+        const handler = this.options.productionHandler ?? deadLetterRefusedOutput;
+        const refused = messages[failedAt];
+        const where = { processor: this.task.appId, topic: this.task.topic, partition: this.task.partition, targetTopic: refused.topic, seq: refused.seq };
+        if (handler.handle(where, failure) === 'fail') throw err;
         list[failedAt] = this.deadLetterFor(list[failedAt]!, `${failure.code}: ${failure.message}`);
         this.options.onRejected?.(messages[failedAt].topic, failure.code);
         this.logger.error(

@@ -1,7 +1,11 @@
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { DeserializationExceptionHandler, ProcessingExceptionHandler } from '../core/exception-handlers';
+import {
+  DeserializationExceptionHandler,
+  ProcessingExceptionHandler,
+  ProductionExceptionHandler,
+} from '../core/exception-handlers';
 import { StreamTask } from '../core/task';
 import { Topology } from '../core/topology';
 import { DEFAULT_RESTART_BACKOFF, RestartBackoffOptions } from './backoff';
@@ -53,6 +57,8 @@ export interface StreamsAppOptions {
   deserializationHandler?: DeserializationExceptionHandler;
   /** What a record whose processing throws gets; default: maxRetries retries, then dead-lettered. */
   processingHandler?: ProcessingExceptionHandler;
+  /** What an output record the broker refuses twice gets; default: replaced by a dead letter. */
+  productionHandler?: ProductionExceptionHandler;
   /** Bytes per produce request of the outbox (the topics' max.message.bytes may lower it), default 1 MB. */
   maxRequestBytes?: number;
   /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
@@ -66,7 +72,7 @@ export type ResolvedOptions = Required<
 > &
   Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes' | HandlerOptions>;
 
-type HandlerOptions = 'deserializationHandler' | 'processingHandler';
+type HandlerOptions = 'deserializationHandler' | 'processingHandler' | 'productionHandler';
 
 export interface LiveTask {
   key: string;

@@ -288,6 +288,7 @@ export class StreamsApp {
     return new OutboxPublisher(this.o.kafka, this.admin!, id, {
       deadLetterTopic: this.o.deadLetterTopic,
       maxRequestBytes: this.o.maxRequestBytes,
+      productionHandler: this.o.productionHandler,
       logger: this.o.logger,
       onRejected: () => this.metrics.deadLettered.inc(labels),
     });
