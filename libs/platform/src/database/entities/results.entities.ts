@@ -4,7 +4,7 @@ const timestamptz = 'timestamp with time zone';
 // numeric(38,2): no sum of contract-bounded purchases can overflow it (migration 1765400000000).
 const money = { type: 'numeric', precision: 38, scale: 2 } as const;
 
-/** A session (SPEC §5), written by the sessionizer. */
+/** A session (SPEC §5), written by the sessionizer (contracts: sessionRow; entity-layout checks they agree). */
 @Entity({ name: 'sessions' })
 @Index('sessions_user_started', ['user_id', 'started_at'])
 @Index('sessions_started', ['started_at'])
@@ -29,7 +29,7 @@ export class SessionEntity {
 
 /**
  * One partition's partial of a window and dimension (SPEC §6), written by the aggregator. Readers
- * merge partials with SUM ... GROUP BY (window_size, dimension, window_start).
+ * merge partials with SUM ... GROUP BY (window_size, dimension, window_start). Contracts: windowAggregateRow.
  */
 @Entity({ name: 'window_aggregates' })
 @Index('window_aggregates_size_start', ['window_size', 'window_start'])
@@ -49,7 +49,7 @@ export class WindowAggregateEntity {
   @Column(timestamptz, { default: () => 'now()' }) updated_at!: Date;
 }
 
-/** One partition's partial of a product in a 1 h window (SPEC §6). */
+/** One partition's partial of a product in a 1 h window (SPEC §6) (contracts: productHourAggregateRow). */
 @Entity({ name: 'product_hour_aggregates' })
 export class ProductHourAggregateEntity {
   @PrimaryColumn(timestamptz) window_start!: Date;
@@ -69,7 +69,7 @@ export class AggregateProgressEntity {
   @Column(timestamptz, { default: () => 'now()' }) updated_at!: Date;
 }
 
-/** An alert (SPEC §7), written by the fraud-detector. */
+/** An alert (SPEC §7), written by the fraud-detector (contracts: alertRow). */
 @Entity({ name: 'alerts' })
 @Index('alerts_window', ['window_start'])
 @Index('alerts_rule_window', ['rule', 'window_start'])
