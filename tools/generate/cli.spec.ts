@@ -103,7 +103,9 @@ describe('generate CLI: arguments', () => {
 
   it.each([
     [['--rate', 'fast', '--duration', '10'], '--rate', '"fast"'],
-    [['--rate', '-1', '--duration', '10'], '--rate', '"-1"'],
+    [['--rate=-1', '--duration', '10'], '--rate', '"-1"'],
+    // A value that looks like an option must be attached with = (as node's parseArgs asks).
+    [['--rate', '-1', '--duration', '10'], '--rate', 'needs a value'],
     [['--users', '2.5', '--duration', '10'], '--users', '"2.5"'],
     [['--duration', '0'], '--duration', '"0"'],
     [['--count', '1e3x'], '--count', '"1e3x"'],
@@ -111,7 +113,7 @@ describe('generate CLI: arguments', () => {
     [['--duration', '5', '--count', '5'], '--count', 'not both'],
     [['--duration', '5', '--fraud', 'click_flood,teleport'], '--fraud', '"teleport"'],
     [['--duration', '5', '--start', 'tomorrow'], '--start', '"tomorrow"'],
-    [['--duration', '5', '--seed', '-3'], '--seed', '"-3"'],
+    [['--duration', '5', '--seed=-3'], '--seed', '"-3"'],
     [['--duration', '5', '--disorder-ms', '1.5'], '--disorder-ms', '"1.5"'],
     [['--duration', '5', '--to', 'smtp'], '--to', '"smtp"'],
     [['--duration', '5', '--send-rate', '10'], '--send-rate', 'needs --to'],
@@ -132,7 +134,7 @@ describe('generate CLI: arguments', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(UsageError);
-    expect((error as UsageError).flag).toBe(flag);
+    expect((error as UsageError).option).toBe(flag);
     expect((error as UsageError).message).toContain(flag);
     expect((error as UsageError).message).toContain(detail);
   });
@@ -146,7 +148,7 @@ describe('generate CLI: running', () => {
   it('exits 2 with a message naming the flag and value for bad flags and impossible options', async () => {
     const bad = await cli(['--rate', 'x', '--duration', '60']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--rate must be a number > 0 (got "x")');
+    expect(bad.stderr).toContain('--rate: must be a number > 0 (got "x")');
     const tooFew = await cli(['--rate', '100', '--users', '10', '--duration', '60']);
     expect(tooFew.code).toBe(2);
     expect(tooFew.stderr).toMatch(/--rate: .*100 events\/s is too high for 10 users/);
