@@ -3,7 +3,6 @@ import { StreamDedupeEntity, StreamOffsetEntity, StreamOutboxEntity, StreamState
 
 export * from './results.entities';
 export * from './runtime.entities';
-export * from './entity-layout';
 
 /** Every table the migrations create, as TypeORM entities (checked against the schema in a test). */
 export const ENTITIES = [
