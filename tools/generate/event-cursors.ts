@@ -5,7 +5,7 @@
  */
 import { ClickEventInput, formatEventTime } from '@clickstream/contracts';
 import { clickEvent } from './event-output';
-import { TimeOrdered, TimeOrderedHeap, Timed } from './event-order';
+import { TimeOrdered, timeOrderedHeap, Timed } from './event-order';
 import { InjectedEvent } from './fraud-events';
 import { SpikePlan } from './fraud-planting';
 import { MINUTE, TAG } from './generator-constants';
@@ -45,10 +45,10 @@ export function* orderedEvents(
     const spike = planner.spikeIn(plan.span);
     if (spike && plan.users.length > 0) cursors.push(new SpikeCursor(pass, spike, plan));
     // Equal times: the spike first, then the injected events, then normal users by their index.
-    const heap = new TimeOrderedHeap<Cursor>();
+    const heap = timeOrderedHeap<Cursor>();
     for (const cursor of cursors) heap.push(cursor);
     while (heap.size > 0) {
-      const cursor = heap.top()!;
+      const cursor = heap.peek()!;
       const eventTime = cursor.t;
       const id = `gen-${pass.cfg.seed}-${pass.emitted}`;
       pass.emitted++;

@@ -10,6 +10,7 @@ export type { Serde } from './core/serde';
 export { HoppingWindows, TumblingWindows, alignDown, windowsFor } from './core/windows';
 export type { TimeWindow, WindowSpec } from './core/windows';
 export { KeyValueStore } from './core/store';
+export { BinaryHeap } from './core/binary-heap';
 export { MinHeap } from './core/min-heap';
 export type { NodeDefinition, NodeInstance, ProcessorContext, Rec } from './core/processor';
 export { KStream, TopologyBuilder, TopologyError, mergeTableRow } from './core/topology';

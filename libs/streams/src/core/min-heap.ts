@@ -1,46 +1,22 @@
+import { BinaryHeap } from './binary-heap';
+
 /** A binary min-heap by numeric priority; used to find what the watermark closes next. */
 export class MinHeap<T> {
-  private readonly items: Array<{ p: number; v: T }> = [];
+  private readonly heap = new BinaryHeap<{ p: number; v: T }>((a, b) => a.p < b.p);
 
   get size(): number {
-    return this.items.length;
+    return this.heap.size;
   }
 
   push(p: number, v: T): void {
-    const a = this.items;
-    a.push({ p, v });
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent].p <= a[i].p) break;
-      [a[parent], a[i]] = [a[i], a[parent]];
-      i = parent;
-    }
+    this.heap.push({ p, v });
   }
 
   peek(): { p: number; v: T } | undefined {
-    return this.items[0];
+    return this.heap.peek();
   }
 
   pop(): { p: number; v: T } | undefined {
-    const a = this.items;
-    if (a.length === 0) return undefined;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l].p < a[m].p) m = l;
-        if (r < a.length && a[r].p < a[m].p) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
-        i = m;
-      }
-    }
-    return top;
+    return this.heap.pop();
   }
 }
