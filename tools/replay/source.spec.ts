@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { openSource, readNdjsonEvents, SourceItem } from './source';
 
 const FIXTURE = join(__dirname, '__fixtures__', 'events.ndjson');
-const CSV_FIXTURES = join(__dirname, '..', '..', 'libs', 'contracts', 'src', 'csv', '__fixtures__');
+const CSV_FIXTURES = join(__dirname, '..', '..', 'libs', 'contracts', 'test', 'csv-fixtures');
 
 async function all(items: AsyncIterable<SourceItem>): Promise<SourceItem[]> {
   const out: SourceItem[] = [];

@@ -4,7 +4,7 @@ import {
   ValidateEventOptions,
   validateEvent,
 } from './event.schema';
-import { accepted, minimal, NOW, OPTS, refused } from './__fixtures__/validate-event';
+import { accepted, minimal, NOW, OPTS, refused } from '../test/validate-event';
 import { ValidationIssue } from './validation-issue';
 
 const valid = (raw: unknown, opts: ValidateEventOptions = OPTS): ClickEvent =>

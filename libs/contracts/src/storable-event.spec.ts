@@ -6,7 +6,7 @@ import {
   ValidateEventOptions,
   validateEvent,
 } from './event.schema';
-import { accepted, minimal, NOW, OPTS, refused } from './__fixtures__/validate-event';
+import { accepted, minimal, NOW, OPTS, refused } from '../test/validate-event';
 import { MAX_PROPERTIES_DEPTH, isStorableText } from './storable-value';
 import { ValidationIssue } from './validation-issue';
 

@@ -30,7 +30,7 @@ import {
   fraudDriver,
   pipeEvents,
   T0,
-} from '../../../services/fraud-detector/src/fraud/testing/fraud-fixtures';
+} from '../../../services/fraud-detector/test/fraud-fixtures';
 import {
   AlertsRepository,
   toAlertItem,

@@ -6,7 +6,7 @@ import { readWholeTopic, testKafka, uniqueName, deleteTopics, ConsumedRecord } f
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 
 export const PARTITIONS = 3;
-export const FIXTURES = resolve(__dirname, '../../../libs/contracts/src/csv/__fixtures__');
+export const FIXTURES = resolve(__dirname, '../../../libs/contracts/test/csv-fixtures');
 export const fixture = (name: string) => readFileSync(resolve(FIXTURES, name), 'utf8');
 
 /** An ingest instance with a private topic namespace (KAFKA_TOPIC_PREFIX). */

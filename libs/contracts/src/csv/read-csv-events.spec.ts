@@ -5,7 +5,7 @@ import { ClickEvent, validateEvent } from '../event.schema';
 import { CsvFormat } from './csv-formats';
 import { CsvHeaderError, CsvRowEvent, readCsvEvents } from './read-csv-events';
 
-const FIXTURES = join(__dirname, '__fixtures__');
+const FIXTURES = join(__dirname, '..', '..', 'test', 'csv-fixtures');
 const fixture = (name: string) => join(FIXTURES, name);
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 

@@ -2,7 +2,7 @@ import { deadLetterRecordSchema, lateEventRecordSchema } from '@clickstream/cont
 import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { fraudTopology } from './fraud-detector.topology';
 import { DEFAULT_FRAUD_CONFIG } from './rules/rule-config';
-import { clickEvent, MIN, pipeEvents, T0, topics, WALL } from './testing/fraud-fixtures';
+import { clickEvent, MIN, pipeEvents, T0, topics, WALL } from '../../test/fraud-fixtures';
 
 /**
  * What the runtime writes on the late and dead-letter topics for this processor parses with the

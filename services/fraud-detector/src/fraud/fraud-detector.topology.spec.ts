@@ -13,7 +13,7 @@ import {
   T0,
   topics,
   WALL,
-} from './testing/fraud-fixtures';
+} from '../../test/fraud-fixtures';
 
 describe('fraudTopology', () => {
   it('names every node, store and sink', () => {

@@ -3,7 +3,7 @@ import { AlertRule, alertRow, FraudAlert, fraudAlertSchema } from '@clickstream/
 import { GlobalStageContext } from '@clickstream/streams';
 import { byWindow, OUTLIER_STAGE, outlierStage } from './outlier-stage';
 import { FraudConfig, FraudConfigSource, fraudConfigWith } from './rules/rule-config';
-import { topics } from './testing/fraud-fixtures';
+import { topics } from '../../test/fraud-fixtures';
 
 const HOUR = 3_600_000;
 const H10 = Date.UTC(2026, 10, 22, 10);

@@ -11,7 +11,7 @@ import {
   T0,
   topics,
   WALL,
-} from '../testing/fraud-fixtures';
+} from '../../../test/fraud-fixtures';
 import { TRAFFIC_RULES_STORE, TRAFFIC_STATE_KEY } from './traffic-rules.node';
 
 /** `counts[i]` events in minute T0 + i. */

@@ -1,5 +1,5 @@
 import { fraudConfigWith } from '../rules/rule-config';
-import { clickEvent, fraudDriver, iso, MIN, pipeEvents, T0 } from '../testing/fraud-fixtures';
+import { clickEvent, fraudDriver, iso, MIN, pipeEvents, T0 } from '../../../test/fraud-fixtures';
 import { USER_ACTIVITY_TABLE, UserActivityRow } from './user-activity.node';
 
 const HOUR = 60 * MIN;

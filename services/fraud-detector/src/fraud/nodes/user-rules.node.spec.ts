@@ -12,7 +12,7 @@ import {
   T0,
   topics,
   WALL,
-} from '../testing/fraud-fixtures';
+} from '../../../test/fraud-fixtures';
 import { USER_RULES_STORE } from './user-rules.node';
 
 /**

@@ -1,5 +1,5 @@
 import { ClickEvent, EVENT_TYPES } from '@clickstream/contracts';
-import { clickEvent, T0 } from '../testing/fraud-fixtures';
+import { clickEvent, T0 } from '../../../test/fraud-fixtures';
 import { USER_RULE_SPECS, USER_RULES } from './user-rules';
 
 /** Events that vary in everything a rule looks at, including the empty and missing cases. */

@@ -2,7 +2,7 @@ import { ClickEvent, RuleRecord } from '@clickstream/contracts';
 import { TopologyTestDriver } from '@clickstream/streams/testing';
 import { fraudTopology } from '../fraud-detector.topology';
 import { DEFAULT_FRAUD_CONFIG, fraudConfigWith } from '../rules/rule-config';
-import { alerts, clickEvent, iso, MIN, pipeEvents, T0, topics, WALL } from '../testing/fraud-fixtures';
+import { alerts, clickEvent, iso, MIN, pipeEvents, T0, topics, WALL } from '../../../test/fraud-fixtures';
 import { LiveFraudConfig } from './live-fraud-config';
 
 const record = (revision: number, config: Partial<RuleRecord['config']> | null, rule: RuleRecord['rule'] = 'click_flood'): RuleRecord => ({

@@ -1,5 +1,5 @@
-import { ClickEvent, ValidateEventOptions, validateEvent } from '../event.schema';
-import { ValidationIssue } from '../validation-issue';
+import { ClickEvent, ValidateEventOptions, validateEvent } from '../src/event.schema';
+import { ValidationIssue } from '../src/validation-issue';
 
 /** Shared by the event contract's specs: a fixed clock, fixed ids and the smallest valid event. */
 export const NOW = Date.parse('2019-10-02T00:00:00.000Z');

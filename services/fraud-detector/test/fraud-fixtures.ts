@@ -1,7 +1,7 @@
 import { AggregateRecord, ClickEvent, FraudAlert, topicNames } from '@clickstream/contracts';
 import { prng, TopologyTestDriver } from '@clickstream/streams/testing';
-import { fraudTopology } from '../fraud-detector.topology';
-import { DEFAULT_FRAUD_CONFIG, FraudConfig } from '../rules/rule-config';
+import { fraudTopology } from '../src/fraud/fraud-detector.topology';
+import { DEFAULT_FRAUD_CONFIG, FraudConfig } from '../src/fraud/rules/rule-config';
 
 /** Test helpers shared by the fraud-detector specs (not part of the service). */
 
