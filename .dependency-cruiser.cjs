@@ -10,7 +10,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'Import cycles (type-level ones too) make the layers meaningless; move the shared part down.',
+      comment:
+        'Import cycles (type-level ones too) make the layers meaningless; move the shared part down.',
       from: {},
       to: { circular: true },
     },
@@ -31,7 +32,8 @@ module.exports = {
     {
       name: 'streams-imports-upward',
       severity: 'error',
-      comment: 'libs/streams is the runtime: it knows no clickstream record and no Nest plumbing of ours.',
+      comment:
+        'libs/streams is the runtime: it knows no clickstream record and no Nest plumbing of ours.',
       from: { path: '^libs/streams/' },
       to: { path: '^libs/(contracts|platform)/' },
     },

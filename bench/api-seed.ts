@@ -17,8 +17,27 @@ export interface SeedOptions {
   scale?: number;
 }
 
-export const SEED_DIMENSIONS = ['all', 'page_view', 'view', 'click', 'search', 'cart', 'remove_from_cart', 'checkout', 'purchase'];
-export const SEED_RULES = ['click_flood', 'ip_hopping', 'purchase_velocity', 'high_value', 'geo_velocity', 'outlier_activity', 'traffic_spike', 'traffic_drop'];
+export const SEED_DIMENSIONS = [
+  'all',
+  'page_view',
+  'view',
+  'click',
+  'search',
+  'cart',
+  'remove_from_cart',
+  'checkout',
+  'purchase',
+];
+export const SEED_RULES = [
+  'click_flood',
+  'ip_hopping',
+  'purchase_velocity',
+  'high_value',
+  'geo_velocity',
+  'outlier_activity',
+  'traffic_spike',
+  'traffic_drop',
+];
 const SEVERITIES = ['medium', 'high', 'high', 'high', 'high', 'low', 'medium', 'high'];
 const STAGES = ['none', 'view', 'cart', 'checkout', 'purchase'];
 

@@ -25,10 +25,19 @@ export const API_COMMAND = defineCommand({
 p50/p99 of GET /v1/overview and of a one-day GET /v1/windows?size=1m, sequentially and then
 --concurrency at a time. Runs the compiled metrics service: \`npm run build\` first.`,
   options: {
-    requests: integer({ min: 1, default: 1000, description: 'requests per scenario and concurrency' }),
-    concurrency: integer({ min: 1, default: 8, description: 'requests at a time in the second run' }),
+    requests: integer({
+      min: 1,
+      default: 1000,
+      description: 'requests per scenario and concurrency',
+    }),
+    concurrency: integer({
+      min: 1,
+      default: 8,
+      description: 'requests at a time in the second run',
+    }),
   },
-  epilog: 'TEST_DATABASE_URL picks the Postgres server (default postgres://postgres@127.0.0.1:5432/postgres).',
+  epilog:
+    'TEST_DATABASE_URL picks the Postgres server (default postgres://postgres@127.0.0.1:5432/postgres).',
 });
 
 const freePort = () =>
@@ -53,7 +62,11 @@ async function timed(url: string): Promise<{ ms: number; body: { next_cursor?: s
 }
 
 /** Runs `one` n times, `concurrency` at a time; returns sorted latencies. */
-async function measure(n: number, concurrency: number, one: () => Promise<number>): Promise<number[]> {
+async function measure(
+  n: number,
+  concurrency: number,
+  one: () => Promise<number>,
+): Promise<number[]> {
   const out: number[] = [];
   let next = 0;
   const worker = async () => {
@@ -67,7 +80,10 @@ async function waitReady(base: string, child: ReturnType<typeof spawn>): Promise
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`metrics exited ${child.exitCode}`);
-    const ok = await fetch(`${base}/health/live`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/health/live`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -76,7 +92,9 @@ async function waitReady(base: string, child: ReturnType<typeof spawn>): Promise
 
 async function main(): Promise<void> {
   const args = parseOrExit('bench:api', API_COMMAND).values;
-  const base = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const base = new URL(
+    process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  );
   base.pathname = `/clickstream_bench_api_${randomBytes(4).toString('hex')}`;
   const url = base.toString();
   let child: ReturnType<typeof spawn> | undefined;
@@ -85,17 +103,33 @@ async function main(): Promise<void> {
     const pool = new Pool({ connectionString: url, max: 2 });
     const seedStarted = Date.now();
     // The day ends at the next full hour, so "now" (overview) lies inside the seeded windows.
-    await seedMetricsData(pool, { end: new Date(Date.now() + 3_600_000), hours: 24, partitions: 6, products: 1000, sessions: 300_000, alerts: 5000 });
+    await seedMetricsData(pool, {
+      end: new Date(Date.now() + 3_600_000),
+      hours: 24,
+      partitions: 6,
+      products: 1000,
+      sessions: 300_000,
+      alerts: 5000,
+    });
     await pool.query('VACUUM ANALYZE');
     const { rows } = await pool.query<{ events: string; windows: string }>(
       `SELECT sum(events) FILTER (WHERE window_size = '1m' AND dimension = 'all') AS events, count(*) AS windows FROM window_aggregates`,
     );
     await pool.end();
-    console.log(`seeded ${url.split('/').pop()} in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s: ${rows[0].events} events in ${rows[0].windows} window rows, 300000 sessions, 144000 product rows, 5000 alerts`);
+    console.log(
+      `seeded ${url.split('/').pop()} in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s: ${rows[0].events} events in ${rows[0].windows} window rows, 300000 sessions, 144000 product rows, 5000 alerts`,
+    );
 
     const port = await freePort();
     child = spawn(process.execPath, [resolve(__dirname, '../dist/services/metrics/src/main.js')], {
-      env: { ...process.env, DATABASE_URL: url, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', KAFKA_TOPIC_PREFIX: 'bench-api.' },
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        HTTP_PORT: String(port),
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        KAFKA_TOPIC_PREFIX: 'bench-api.',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const api = `http://127.0.0.1:${port}`;
@@ -106,7 +140,10 @@ async function main(): Promise<void> {
     const day = `${api}/v1/windows?size=1m&from=${from.toISOString()}&to=${to.toISOString()}&limit=1000`;
     const scenarios: Array<[string, () => Promise<number>]> = [
       ['GET /v1/overview', async () => (await timed(`${api}/v1/overview`)).ms],
-      ['GET /v1/windows?size=1m, one day, first page (1000 windows)', async () => (await timed(day)).ms],
+      [
+        'GET /v1/windows?size=1m, one day, first page (1000 windows)',
+        async () => (await timed(day)).ms,
+      ],
       [
         'GET /v1/windows?size=1m, one day, both pages (1440 windows)',
         async () => {

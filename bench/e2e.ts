@@ -22,7 +22,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { generateTraffic } from '../tools/generate/traffic-generator';
-import { defineCommand, list, number, numberParser, parseOrExit, UsageError, Values } from '../tools/shared/args';
+import {
+  defineCommand,
+  list,
+  number,
+  numberParser,
+  parseOrExit,
+  UsageError,
+  Values,
+} from '../tools/shared/args';
 import {
   BenchService,
   BenchStack,
@@ -55,27 +63,61 @@ bench/results/.`,
       default: [1000, 2000, 4000, 8000, 12000, 16000, 20000],
       description: 'events/s offered, each above --floods × 60',
     }),
-    minutes: number({ greaterThan: 0, placeholder: 'M', default: 5, description: 'minutes per rate (below 4 the verdict covers the whole run)' }),
+    minutes: number({
+      greaterThan: 0,
+      placeholder: 'M',
+      default: 5,
+      description: 'minutes per rate (below 4 the verdict covers the whole run)',
+    }),
     usersPerRate: number({ min: 1, placeholder: 'K', default: 8, description: 'users = rate × K' }),
-    floods: number({ min: 0, placeholder: 'F', default: 1, description: 'click floods per second (the ingest→alert latency probe)' }),
-    interval: number({ greaterThan: 0, placeholder: 'MS', default: 100, description: 'ms between two ingest requests' }),
-    soak: number({ min: 0, placeholder: 'S', default: 0, description: 'one long run of S seconds at the one rate of --rates (is memory flat?); 0 is off' }),
+    floods: number({
+      min: 0,
+      placeholder: 'F',
+      default: 1,
+      description: 'click floods per second (the ingest→alert latency probe)',
+    }),
+    interval: number({
+      greaterThan: 0,
+      placeholder: 'MS',
+      default: 100,
+      description: 'ms between two ingest requests',
+    }),
+    soak: number({
+      min: 0,
+      placeholder: 'S',
+      default: 0,
+      description:
+        'one long run of S seconds at the one rate of --rates (is memory flat?); 0 is off',
+    }),
     steadyFrom: number({
       min: 0,
       placeholder: 'MIN',
       default: 0,
-      description: 'soak: also compare the RSS at this minute with the end (state that fills for longer than 2 minutes); 0 is off',
+      description:
+        'soak: also compare the RSS at this minute with the end (state that fills for longer than 2 minutes); 0 is off',
     }),
   },
   check: (args) => {
     if (args.rates.some((rate) => !(rate > args.floods * 60))) {
-      throw new UsageError(`--rates: each must be above --floods × 60 (got "${args.rates.join(',')}")`, '--rates');
+      throw new UsageError(
+        `--rates: each must be above --floods × 60 (got "${args.rates.join(',')}")`,
+        '--rates',
+      );
     }
-    if (args.steadyFrom && !(args.soak && args.steadyFrom > 2 && args.steadyFrom * 60 < args.soak)) {
-      throw new UsageError(`--steady-from: takes a minute after 2 and before the end of --soak (got "${args.steadyFrom}")`, '--steady-from');
+    if (
+      args.steadyFrom &&
+      !(args.soak && args.steadyFrom > 2 && args.steadyFrom * 60 < args.soak)
+    ) {
+      throw new UsageError(
+        `--steady-from: takes a minute after 2 and before the end of --soak (got "${args.steadyFrom}")`,
+        '--steady-from',
+      );
     }
     if (args.soak && args.rates.length !== 1) {
-      throw new UsageError(`--soak: takes exactly one rate in --rates (got "${args.rates.join(',')}")`, '--soak');
+      throw new UsageError(
+        `--soak: takes exactly one rate in --rates (got "${args.rates.join(',')}")`,
+        '--soak',
+      );
     }
   },
 });

@@ -40,15 +40,36 @@ system the alert it completes is visible to a read_committed consumer of clickst
 ingest and one fraud-detector from dist/ (\`npm run build\` first) on their own database and topics.`,
   options: {
     duration: number({ min: 0, placeholder: 'S', default: 45, description: 'seconds of traffic' }),
-    rate: number({ min: 0, default: 5000, description: 'events/s through POST /v1/events, above --floods × 60' }),
-    interval: number({ min: 0, placeholder: 'MS', default: 100, description: 'ms between two NDJSON batches' }),
-    floods: number({ min: 0, default: 10, description: 'click floods per second (60 clicks in 1 s each, a new user)' }),
-    warmup: number({ min: 0, placeholder: 'S', default: 5, description: 'seconds of floods left out of the steady figures' }),
+    rate: number({
+      min: 0,
+      default: 5000,
+      description: 'events/s through POST /v1/events, above --floods × 60',
+    }),
+    interval: number({
+      min: 0,
+      placeholder: 'MS',
+      default: 100,
+      description: 'ms between two NDJSON batches',
+    }),
+    floods: number({
+      min: 0,
+      default: 10,
+      description: 'click floods per second (60 clicks in 1 s each, a new user)',
+    }),
+    warmup: number({
+      min: 0,
+      placeholder: 'S',
+      default: 5,
+      description: 'seconds of floods left out of the steady figures',
+    }),
   },
-  epilog: 'BENCH_FRAUD_TRACE=<file> also writes each flood\'s latencies as CSV.',
+  epilog: "BENCH_FRAUD_TRACE=<file> also writes each flood's latencies as CSV.",
   check: (args) => {
     if (args.floods * FLOOD_EVENTS >= args.rate) {
-      throw new UsageError(`--floods: × ${FLOOD_EVENTS} must stay below --rate (got "${args.floods}")`, '--floods');
+      throw new UsageError(
+        `--floods: × ${FLOOD_EVENTS} must stay below --rate (got "${args.floods}")`,
+        '--floods',
+      );
     }
   },
 });
@@ -110,7 +131,9 @@ async function main(): Promise<void> {
       probe,
       stamp: stack.prefix,
     });
-    const cpu = stack.services.map((svc, i) => processStats(svc.child.pid).cpuSeconds - cpuBefore[i]);
+    const cpu = stack.services.map(
+      (svc, i) => processStats(svc.child.pid).cpuSeconds - cpuBefore[i],
+    );
     await probe.settle();
     await report(args, stack, probe, run, cpu, detector.url);
   } finally {
@@ -119,7 +142,14 @@ async function main(): Promise<void> {
   }
 }
 
-async function report(args: Args, stack: BenchStack, probe: FloodProbe, run: SendResult, cpu: number[], detectorUrl: string): Promise<void> {
+async function report(
+  args: Args,
+  stack: BenchStack,
+  probe: FloodProbe,
+  run: SendResult,
+  cpu: number[],
+  detectorUrl: string,
+): Promise<void> {
   const warm = run.t0 + args.warmup * 1000;
   const steady = probe.latencies(warm);
   const missing = probe.missing();
@@ -136,7 +166,9 @@ async function report(args: Args, stack: BenchStack, probe: FloodProbe, run: Sen
   console.log(
     `floods:    ${probe.count} click floods (${FLOOD_EVENTS} clicks in 1 s each), ${missing} without an alert; ${probe.otherAlerts} other alerts`,
   );
-  console.log(`latency (alert seen on clickstream.alerts.v1, read_committed − received_at of the 51st click):`);
+  console.log(
+    `latency (alert seen on clickstream.alerts.v1, read_committed − received_at of the 51st click):`,
+  );
   console.log(`  after ${args.warmup} s warm-up: ${formatLatencies(steady)}`);
   console.log(`  all floods:        ${formatLatencies(probe.latencies())}`);
   console.log(
@@ -155,7 +187,9 @@ async function report(args: Args, stack: BenchStack, probe: FloodProbe, run: Sen
     writeFileSync(process.env.BENCH_FRAUD_TRACE, `${lines.join('\n')}\n`);
   }
   const p99 = quantile(steady, 0.99);
-  console.log(`SPEC §7 target p99 < 250 ms: ${p99 < 250 ? 'met' : 'MISSED'} (p99 ${p99.toFixed(0)} ms)`);
+  console.log(
+    `SPEC §7 target p99 < 250 ms: ${p99 < 250 ? 'met' : 'MISSED'} (p99 ${p99.toFixed(0)} ms)`,
+  );
   if (missing > 0) process.exitCode = 1;
 }
 

@@ -32,10 +32,20 @@ ingest service (\`npm run build\` first) with a private topic prefix, drives it 
 batches, each request distinct), then counts what reached the events topic and cleans up.`,
   options: {
     duration: integer({ min: 1, placeholder: 'S', default: 20, description: 'seconds of load' }),
-    connections: integer({ min: 1, default: 16 * cpus().length, description: 'connections over all instances', defaultText: '16 × cores' }),
+    connections: integer({
+      min: 1,
+      default: 16 * cpus().length,
+      description: 'connections over all instances',
+      defaultText: '16 × cores',
+    }),
     batch: integer({ min: 1, default: 500, description: 'events per request' }),
     bodies: integer({ min: 1, default: 64, description: 'distinct request bodies cycled through' }),
-    instances: integer({ min: 1, default: cpus().length, description: 'ingest processes (replicas behind a balancer)', defaultText: 'cores' }),
+    instances: integer({
+      min: 1,
+      default: cpus().length,
+      description: 'ingest processes (replicas behind a balancer)',
+      defaultText: 'cores',
+    }),
   },
   epilog: `KAFKA_BROKERS and DATABASE_URL pick the broker and Postgres; BENCH_NODE_ARGS adds node flags to
 the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
@@ -79,13 +89,18 @@ function body(seed: number, batch: number): string {
   return lines.join('\n');
 }
 
-async function topicCount(kafka: Kafka, topic: string): Promise<{ records: number; unique: number }> {
+async function topicCount(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ records: number; unique: number }> {
   // High watermarks count records plus transaction markers: subtract one marker per committed
   // transaction per partition is not knowable, so count by consuming (read_committed).
   const consumer = kafka.consumer({ groupId: `bench-count-${randomBytes(4).toString('hex')}` });
   const admin = kafka.admin();
   await Promise.all([consumer.connect(), admin.connect()]);
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+  const ends = new Map(
+    (await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]),
+  );
   let count = 0;
   const ids = new Set<string>();
   const reached = new Set<number>();
@@ -95,9 +110,11 @@ async function topicCount(kafka: Kafka, topic: string): Promise<{ records: numbe
       eachBatch: async ({ batch }) => {
         if (reached.has(batch.partition)) return; // only re-deliveries after the end: not counted twice
         count += batch.messages.length;
-        for (const m of batch.messages) ids.add((JSON.parse(m.value!.toString()) as { event_id: string }).event_id);
+        for (const m of batch.messages)
+          ids.add((JSON.parse(m.value!.toString()) as { event_id: string }).event_id);
         // Positions move past control records too: done once every partition reached its end.
-        if (BigInt(batch.lastOffset()) + 2n >= ends.get(batch.partition)!) reached.add(batch.partition);
+        if (BigInt(batch.lastOffset()) + 2n >= ends.get(batch.partition)!)
+          reached.add(batch.partition);
         if (reached.size === ends.size) done();
       },
     });
@@ -109,7 +126,10 @@ async function topicCount(kafka: Kafka, topic: string): Promise<{ records: numbe
 /** Waits until the service has no events queued or in a Kafka flush (requests cut off by the stop). */
 async function drained(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+    const text = await fetch(`${url}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
     if (/^ingest_backlog_events(\{[^}]*\})? 0$/m.test(text)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -122,8 +142,17 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/clickstream';
   await migrate(databaseUrl); // readiness checks Postgres too
   const prefix = `bench.${Date.now()}.`;
-  const { children, urls } = await startInstances(args.instances, { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
-  const kafka = new Kafka({ clientId: 'bench-ingest', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const { children, urls } = await startInstances(args.instances, {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC_PREFIX: prefix,
+  });
+  const kafka = new Kafka({
+    clientId: 'bench-ingest',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const topics = topicNames(prefix);
   try {
     await waitReady(urls, children);
@@ -141,19 +170,29 @@ async function main(): Promise<void> {
 }
 
 /** Several instances, as replicas behind a load balancer: each is one Node process (one core). */
-async function startInstances(count: number, env: NodeJS.ProcessEnv): Promise<{ children: ChildProcess[]; urls: string[] }> {
+async function startInstances(
+  count: number,
+  env: NodeJS.ProcessEnv,
+): Promise<{ children: ChildProcess[]; urls: string[] }> {
   // The young-generation size `npm run start:ingest` and compose use; BENCH_NODE_ARGS adds flags,
   // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under load.
-  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [
+    '--max-semi-space-size=64',
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const children: ChildProcess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < count; i++) {
     const port = await freePort();
     children.push(
-      spawn(process.execPath, [...nodeArgs, resolve(__dirname, '../dist/services/ingest/src/main.js')], {
-        env: { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      }),
+      spawn(
+        process.execPath,
+        [...nodeArgs, resolve(__dirname, '../dist/services/ingest/src/main.js')],
+        {
+          env: { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'inherit', 'inherit'],
+        },
+      ),
     );
     urls.push(`http://127.0.0.1:${port}`);
   }
@@ -163,9 +202,13 @@ async function startInstances(count: number, env: NodeJS.ProcessEnv): Promise<{ 
 async function waitReady(urls: string[], children: ChildProcess[]): Promise<void> {
   for (const [index, url] of urls.entries()) {
     for (let attempt = 0; ; attempt++) {
-      const ok = await fetch(`${url}/health/ready`).then((res) => res.ok, () => false);
+      const ok = await fetch(`${url}/health/ready`).then(
+        (res) => res.ok,
+        () => false,
+      );
       if (ok) break;
-      if (attempt > 200 || children[index].exitCode !== null) throw new Error('ingest did not become ready (is it built? npm run build)');
+      if (attempt > 200 || children[index].exitCode !== null)
+        throw new Error('ingest did not become ready (is it built? npm run build)');
       await new Promise((done) => setTimeout(done, 100));
     }
   }
@@ -180,7 +223,14 @@ interface Load {
 async function drive(urls: string[], args: Args): Promise<Load> {
   const bodies = Array.from({ length: args.bodies }, (_, i) => body(i, args.batch));
   for (const url of urls) {
-    await autocannon({ url: `${url}/v1/events`, method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bodies[0], connections: 4, amount: WARMUP_REQUESTS });
+    await autocannon({
+      url: `${url}/v1/events`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: bodies[0],
+      connections: 4,
+      amount: WARMUP_REQUESTS,
+    });
   }
   let next = 0;
   const perInstance = Math.max(1, Math.round(args.connections / urls.length));
@@ -199,9 +249,16 @@ async function drive(urls: string[], args: Args): Promise<Load> {
   return { results, perInstance };
 }
 
-function report(args: Args, brokers: string, instances: number, load: Load, counted: { records: number; unique: number }): void {
+function report(
+  args: Args,
+  brokers: string,
+  instances: number,
+  load: Load,
+  counted: { records: number; unique: number },
+): void {
   const { results, perInstance } = load;
-  const sum = (field: (result: autocannon.Result) => number) => results.reduce((acc, result) => acc + field(result), 0);
+  const sum = (field: (result: autocannon.Result) => number) =>
+    results.reduce((acc, result) => acc + field(result), 0);
   const ok = sum((result) => result['2xx']);
   const accepted = ok * args.batch;
   const seconds = Math.max(...results.map((result) => result.duration));
@@ -209,17 +266,33 @@ function report(args: Args, brokers: string, instances: number, load: Load, coun
   // The warm-up's requests count too (ingest mints an event_id per event).
   const expectedOnTopic = accepted + instances * WARMUP_REQUESTS * args.batch;
   const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
-  const latency = results.map((result) => `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`).join('; ');
+  const latency = results
+    .map((result) => `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`)
+    .join('; ');
   console.log('');
-  console.log(`command:      npm run bench:ingest -- --duration ${args.duration} --connections ${args.connections} --batch ${args.batch} --instances ${args.instances}`);
-  console.log(`machine:      ${cpus().length} cores, node ${process.version}, broker ${brokers} (same machine); ${instances} ingest process(es), ${perInstance} connections each`);
-  console.log(`requests:     ${fmt(ok)} x 202 (${sum((result) => result.non2xx)} non-2xx, ${sum((result) => result.errors)} errors, ${sum((result) => result.timeouts)} timeouts) in ${seconds.toFixed(1)} s`);
+  console.log(
+    `command:      npm run bench:ingest -- --duration ${args.duration} --connections ${args.connections} --batch ${args.batch} --instances ${args.instances}`,
+  );
+  console.log(
+    `machine:      ${cpus().length} cores, node ${process.version}, broker ${brokers} (same machine); ${instances} ingest process(es), ${perInstance} connections each`,
+  );
+  console.log(
+    `requests:     ${fmt(ok)} x 202 (${sum((result) => result.non2xx)} non-2xx, ${sum((result) => result.errors)} errors, ${sum((result) => result.timeouts)} timeouts) in ${seconds.toFixed(1)} s`,
+  );
   console.log(`latency:      ${latency} per ${args.batch}-event request`);
   // Requests still in flight when autocannon stops were committed but not counted as answered.
   const inFlightMax = perInstance * instances * args.batch;
-  console.log(`on the topic: ${fmt(counted.records)} records, ${fmt(onTopic)} distinct event_ids (acknowledged ${fmt(expectedOnTopic)} incl. warm-up, + at most ${fmt(inFlightMax)} in flight at the stop)`);
-  console.log(`THROUGHPUT:   ${fmt(accepted / seconds)} events/s accepted and acknowledged by Kafka`);
-  if (onTopic < expectedOnTopic || onTopic > expectedOnTopic + inFlightMax || onTopic % args.batch !== 0) {
+  console.log(
+    `on the topic: ${fmt(counted.records)} records, ${fmt(onTopic)} distinct event_ids (acknowledged ${fmt(expectedOnTopic)} incl. warm-up, + at most ${fmt(inFlightMax)} in flight at the stop)`,
+  );
+  console.log(
+    `THROUGHPUT:   ${fmt(accepted / seconds)} events/s accepted and acknowledged by Kafka`,
+  );
+  if (
+    onTopic < expectedOnTopic ||
+    onTopic > expectedOnTopic + inFlightMax ||
+    onTopic % args.batch !== 0
+  ) {
     process.exitCode = 1;
     console.error('MISMATCH: events acknowledged and events on the topic differ');
   }

@@ -28,7 +28,15 @@ import { Pool } from 'pg';
 import { topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../libs/platform/src/database/migrate';
 import { generateTraffic } from '../tools/generate/traffic-generator';
-import { choiceParser, defineCommand, integer, list, number, parseOrExit, Values } from '../tools/shared/args';
+import {
+  choiceParser,
+  defineCommand,
+  integer,
+  list,
+  number,
+  parseOrExit,
+  Values,
+} from '../tools/shared/args';
 import { processStats } from './shared/bench-stack';
 
 const ROOT = resolve(__dirname, '..');
@@ -42,15 +50,29 @@ export const PIPELINE_COMMAND = defineCommand({
 compiled service, \`npm run build\` first), next to the raw-consume baseline of the same run.`,
   options: {
     events: integer({ min: 1, default: 200_000, description: 'generated events' }),
-    rate: number({ greaterThan: 0, placeholder: 'R', default: 50, description: 'events/s of event time of the generator' }),
+    rate: number({
+      greaterThan: 0,
+      placeholder: 'R',
+      default: 50,
+      description: 'events/s of event time of the generator',
+    }),
     users: integer({
       min: 1,
       placeholder: 'U',
       description: "the generator's user count; live cardinality is 100000",
       defaultText: '300 per event/s of --rate (dense)',
     }),
-    processors: list(choiceParser(PROCESSORS), { placeholder: 'P[,P]', default: [...PROCESSORS], description: 'the processors to time, in this order' }),
-    timeout: number({ greaterThan: 0, placeholder: 'S', default: 600, description: 'seconds each processor may take' }),
+    processors: list(choiceParser(PROCESSORS), {
+      placeholder: 'P[,P]',
+      default: [...PROCESSORS],
+      description: 'the processors to time, in this order',
+    }),
+    timeout: number({
+      greaterThan: 0,
+      placeholder: 'S',
+      default: 600,
+      description: 'seconds each processor may take',
+    }),
   },
   epilog: `KAFKA_BROKERS and DATABASE_URL pick the broker and the Postgres server; BENCH_NODE_ARGS adds node
 flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
@@ -231,7 +253,11 @@ async function runProcessor(
       if (p >= expected) {
         // CPU of the service (user + system) over the timed span, per event it committed.
         const cpuMicrosPerEvent = ((stats.cpuSeconds - cpu0) * 1e6) / (p - p0);
-        return { rate: ((p - p0) / (performance.now() - t0)) * 1000, cpuMicrosPerEvent, peakRssBytes };
+        return {
+          rate: ((p - p0) / (performance.now() - t0)) * 1000,
+          cpuMicrosPerEvent,
+          peakRssBytes,
+        };
       }
       await sleep(100);
     }

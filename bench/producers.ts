@@ -39,14 +39,25 @@ function events(): string[] {
   );
 }
 
-async function viaKafkajs(kafka: Kafka, topic: string, values: string[], total: number): Promise<void> {
-  const producer = kafka.producer({ transactionalId: `bench-kafkajs-${topic}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+async function viaKafkajs(
+  kafka: Kafka,
+  topic: string,
+  values: string[],
+  total: number,
+): Promise<void> {
+  const producer = kafka.producer({
+    transactionalId: `bench-kafkajs-${topic}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   for (let sent = 0; sent < total; sent += PER_TXN) {
     const txn = await producer.transaction();
     for (let c = 0; c < PER_TXN; c += KAFKAJS_REQUEST) {
       const messages = [];
-      for (let i = c; i < Math.min(PER_TXN, c + KAFKAJS_REQUEST); i++) messages.push({ key: `bench-user-${(sent + i) % 5000}`, value: values[(sent + i) % 5000] });
+      for (let i = c; i < Math.min(PER_TXN, c + KAFKAJS_REQUEST); i++)
+        messages.push({ key: `bench-user-${(sent + i) % 5000}`, value: values[(sent + i) % 5000] });
       await txn.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
     }
     await txn.commit();
@@ -54,16 +65,37 @@ async function viaKafkajs(kafka: Kafka, topic: string, values: string[], total: 
   await producer.disconnect();
 }
 
-async function viaRdkafka(brokers: string, topic: string, values: string[], total: number): Promise<void> {
+async function viaRdkafka(
+  brokers: string,
+  topic: string,
+  values: string[],
+  total: number,
+): Promise<void> {
   const producer = new Producer(
-    { 'metadata.broker.list': brokers, 'transactional.id': `bench-rdkafka-${topic}`, 'enable.idempotence': true, 'linger.ms': 1, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 1_000_000, dr_cb: false },
+    {
+      'metadata.broker.list': brokers,
+      'transactional.id': `bench-rdkafka-${topic}`,
+      'enable.idempotence': true,
+      'linger.ms': 1,
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 1_000_000,
+      dr_cb: false,
+    },
     { partitioner: 'murmur2_random' },
   );
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+  );
   await call((cb) => producer.initTransactions(10_000, cb));
   for (let sent = 0; sent < total; sent += PER_TXN) {
     await call((cb) => producer.beginTransaction(cb));
-    for (let i = 0; i < PER_TXN; i++) producer.produce(topic, null, Buffer.from(values[(sent + i) % 5000]), `bench-user-${(sent + i) % 5000}`);
+    for (let i = 0; i < PER_TXN; i++)
+      producer.produce(
+        topic,
+        null,
+        Buffer.from(values[(sent + i) % 5000]),
+        `bench-user-${(sent + i) % 5000}`,
+      );
     await call((cb) => producer.commitTransaction(10_000, cb));
   }
   await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
@@ -74,7 +106,11 @@ export const PRODUCERS_COMMAND = defineCommand({
   description: `The produce path alone, kafkajs against librdkafka (node-rdkafka), as ingest uses them: events/s
 and the process's CPU per event (librdkafka's own threads included).`,
   options: {
-    events: integer({ min: PER_TXN, default: 400_000, description: `events per client, in transactions of ${PER_TXN.toLocaleString('en-US')}` }),
+    events: integer({
+      min: PER_TXN,
+      default: 400_000,
+      description: `events per client, in transactions of ${PER_TXN.toLocaleString('en-US')}`,
+    }),
   },
   epilog: 'KAFKA_BROKERS picks the broker (default 127.0.0.1:19092).',
 });
@@ -82,7 +118,11 @@ and the process's CPU per event (librdkafka's own threads included).`,
 async function main(): Promise<void> {
   const total = parseOrExit('bench:producers', PRODUCERS_COMMAND).values.events;
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
-  const kafka = new Kafka({ clientId: 'bench-producers', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'bench-producers',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const values = events();
@@ -99,7 +139,11 @@ async function main(): Promise<void> {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpu = process.cpuUsage(cpu0);
       const n = Math.floor(total / PER_TXN) * PER_TXN;
-      console.log(`${client.padEnd(13)} ${Math.round(n / seconds).toLocaleString('en-US').padStart(9)} events/s  ${((cpu.user + cpu.system) / n).toFixed(2)} µs CPU per event`);
+      console.log(
+        `${client.padEnd(13)} ${Math.round(n / seconds)
+          .toLocaleString('en-US')
+          .padStart(9)} events/s  ${((cpu.user + cpu.system) / n).toFixed(2)} µs CPU per event`,
+      );
     }
   } finally {
     await admin.deleteTopics({ topics }).catch(() => undefined);

@@ -60,7 +60,9 @@ async function main(): Promise<void> {
     await measure(run);
   } catch (err) {
     failed = true;
-    console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
   } finally {
     process.off('SIGINT', onSigint);
     if (!(await run.cleanup())) failed = true;
@@ -73,12 +75,25 @@ async function measure(run: BenchRun): Promise<void> {
   const { args, names, kafka } = run;
   const pool = await run.setup();
   const expectation = await produce(kafka, run.admin, names.input, args, LATENESS_MS);
-  const raw = await rawConsume(kafka, names.input, names.rawGroup, args.events, args.maxBytes, args.timeout);
+  const raw = await rawConsume(
+    kafka,
+    names.input,
+    names.rawGroup,
+    args.events,
+    args.maxBytes,
+    args.timeout,
+  );
   printRaw(args.events, raw);
   const streams = await runStreams(run, pool);
   const verdict = args.noVerify
     ? 'skipped (--no-verify)'
-    : await verifyOutput(kafka, names.output, names.verifyGroup, expectation.closed(), streams.windowsOut);
+    : await verifyOutput(
+        kafka,
+        names.output,
+        names.verifyGroup,
+        expectation.closed(),
+        streams.windowsOut,
+      );
   log(`verify:    ${verdict}`);
   await printReport(args.events, raw, streams, run.registry);
 }
@@ -98,7 +113,9 @@ function printHeader(args: StreamsBenchArgs, brokers: string[], dbUrl: string): 
     `workload:  ${fmt(args.events)} events, ${args.users} users, ${args.partitions} partitions, event time +${args.stepMs} ms/event ` +
       `(${((args.events * args.stepMs) / 60_000).toFixed(0)} min of event time), ~${TARGET_BYTES} B JSON`,
   );
-  log(`consumer:  maxBytesPerPartition ${fmt(args.maxBytes)} (raw and streams), streams chunkSize ${args.chunk}`);
+  log(
+    `consumer:  maxBytesPerPartition ${fmt(args.maxBytes)} (raw and streams), streams chunkSize ${args.chunk}`,
+  );
   log('');
 }
 
@@ -111,7 +128,9 @@ function printRaw(events: number, raw: RawResult): void {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     process.exit(1);
   });
 }

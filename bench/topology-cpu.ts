@@ -29,7 +29,14 @@ import {
 } from '../services/sessionizer/src/sessionizer.config';
 import { sessionizerTopology } from '../services/sessionizer/src/sessions/sessionizer.topology';
 import { generateTraffic } from '../tools/generate/traffic-generator';
-import { defineCommand, integer, oneOf, parseOrExit, UsageError, Values } from '../tools/shared/args';
+import {
+  defineCommand,
+  integer,
+  oneOf,
+  parseOrExit,
+  UsageError,
+  Values,
+} from '../tools/shared/args';
 
 // Each processor's topology with the service's own settings (defaults, or the environment's), as it
 // would run. registerAs factories are synchronous here; their type also admits a Promise.
@@ -57,15 +64,33 @@ topology in one StreamTask, fed generated traffic, a commit every second of even
 ${WARMUP_S} s of event time warm up; the rest is timed. Prints each run and the median.`,
   options: {
     processor: oneOf(PROCESSORS, { default: 'sessionizer', description: 'the topology to time' }),
-    rate: integer({ min: 1, placeholder: 'R', default: 750, description: 'events per second of event time' }),
+    rate: integer({
+      min: 1,
+      placeholder: 'R',
+      default: 750,
+      description: 'events per second of event time',
+    }),
     users: integer({ min: 1, placeholder: 'U', default: 6000, description: 'generated users' }),
-    events: integer({ min: 1, default: 300_000, description: `events; more than --rate × ${WARMUP_S + 10} (warm-up plus 10 s)` }),
-    runs: integer({ min: 1, placeholder: 'K', default: 5, description: 'passes over the same events' }),
+    events: integer({
+      min: 1,
+      default: 300_000,
+      description: `events; more than --rate × ${WARMUP_S + 10} (warm-up plus 10 s)`,
+    }),
+    runs: integer({
+      min: 1,
+      placeholder: 'K',
+      default: 5,
+      description: 'passes over the same events',
+    }),
   },
-  epilog: "The defaults are one of six partitions at 4,500 events/s with 36,000 users (bench:e2e's step).",
+  epilog:
+    "The defaults are one of six partitions at 4,500 events/s with 36,000 users (bench:e2e's step).",
   check: (args) => {
     if (args.events <= args.rate * (WARMUP_S + 10)) {
-      throw new UsageError(`--events: must exceed ${args.rate * (WARMUP_S + 10)}, --rate × ${WARMUP_S + 10} (warm-up plus 10 s) (got "${args.events}")`, '--events');
+      throw new UsageError(
+        `--events: must exceed ${args.rate * (WARMUP_S + 10)}, --rate × ${WARMUP_S + 10} (warm-up plus 10 s) (got "${args.events}")`,
+        '--events',
+      );
     }
   },
 });

@@ -31,16 +31,23 @@ import {
 } from './prometheus/rule-checks';
 
 const SEVERITIES = ['critical', 'warning', 'info'];
-const SERVICES = [ingest, sessionizer, aggregator, fraudDetector, metrics].map((m) => m.SERVICE.name);
+const SERVICES = [ingest, sessionizer, aggregator, fraudDetector, metrics].map(
+  (m) => m.SERVICE.name,
+);
 
 /** Runs promtool in the repository root; its output is the failure message. */
 function promtool(...args: string[]): { status: number | null; output: string } {
   const result = spawnSync('promtool', args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new Error("promtool is not installed: install Debian's prometheus package (apt-get install prometheus), as .ci/run does");
+    throw new Error(
+      "promtool is not installed: install Debian's prometheus package (apt-get install prometheus), as .ci/run does",
+    );
   }
   if (result.error) throw result.error;
-  return { status: result.status, output: `promtool ${args.join(' ')}\n${result.stdout}${result.stderr}` };
+  return {
+    status: result.status,
+    output: `promtool ${args.join(' ')}\n${result.stdout}${result.stderr}`,
+  };
 }
 
 function expectPromtoolOk(...args: string[]): void {
@@ -75,8 +82,18 @@ describe('promtool', () => {
         tests: [
           {
             interval: '1m',
-            input_series: [{ series: 'up{job="ingest", instance="ingest:3001"}', values: '1 1 0 0 0' }],
-            alert_rule_test: [{ eval_time: '2m', alertname: 'ClickstreamServiceDown', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'ingest', instance: 'ingest:3001' } }] }],
+            input_series: [
+              { series: 'up{job="ingest", instance="ingest:3001"}', values: '1 1 0 0 0' },
+            ],
+            alert_rule_test: [
+              {
+                eval_time: '2m',
+                alertname: 'ClickstreamServiceDown',
+                exp_alerts: [
+                  { exp_labels: { severity: 'critical', job: 'ingest', instance: 'ingest:3001' } },
+                ],
+              },
+            ],
           },
         ],
       };
@@ -99,12 +116,15 @@ describe('alert rules', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.each(rules.map((r) => [r.alert, r] as const))('%s has a severity, summary, description and runbook link', (name, rule) => {
-    expect(SEVERITIES).toContain(rule.labels?.severity);
-    expect(rule.annotations?.summary?.trim()).toBeTruthy();
-    expect(rule.annotations?.description?.trim()).toBeTruthy();
-    expect(rule.annotations?.runbook_url).toBe(`README.md#${name.toLowerCase()}`);
-  });
+  it.each(rules.map((r) => [r.alert, r] as const))(
+    '%s has a severity, summary, description and runbook link',
+    (name, rule) => {
+      expect(SEVERITIES).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary?.trim()).toBeTruthy();
+      expect(rule.annotations?.description?.trim()).toBeTruthy();
+      expect(rule.annotations?.runbook_url).toBe(`README.md#${name.toLowerCase()}`);
+    },
+  );
 
   it('have a runbook section in the README for each alert', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -118,7 +138,10 @@ describe('alert rules', () => {
     const outcomes = testedOutcomes();
     const missing = rules.flatMap((r) => {
       const o = outcomes.get(r.alert);
-      return [...(o?.fires ? [] : [`${r.alert}: no case where it fires`]), ...(o?.quiet ? [] : [`${r.alert}: no case where it stays quiet`])];
+      return [
+        ...(o?.fires ? [] : [`${r.alert}: no case where it fires`]),
+        ...(o?.quiet ? [] : [`${r.alert}: no case where it stays quiet`]),
+      ];
     });
     expect(missing).toEqual([]);
     // And no test names an alert that does not exist (a renamed alert leaves stale tests).
@@ -127,7 +150,11 @@ describe('alert rules', () => {
 
   it('read only metrics the code exports', () => {
     const exported = exportedMetricNames();
-    const unknown = rules.flatMap((r) => metricNamesIn(r.expr).filter((name) => !exported.has(name)).map((name) => `${r.alert}: ${name}`));
+    const unknown = rules.flatMap((r) =>
+      metricNamesIn(r.expr)
+        .filter((name) => !exported.has(name))
+        .map((name) => `${r.alert}: ${name}`),
+    );
     expect(unknown).toEqual([]);
   });
 
@@ -179,8 +206,14 @@ describe('Kubernetes PrometheusRule', () => {
   });
 
   it('holds every group of every rule file', () => {
-    const rendered = parse(renderPrometheusRule()) as { spec: { groups: { name: string; rules: { alert?: string }[] }[] } };
+    const rendered = parse(renderPrometheusRule()) as {
+      spec: { groups: { name: string; rules: { alert?: string }[] }[] };
+    };
     const alerts = rendered.spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
-    expect(alerts.sort()).toEqual(alertRules().map((r) => r.alert).sort());
+    expect(alerts.sort()).toEqual(
+      alertRules()
+        .map((r) => r.alert)
+        .sort(),
+    );
   });
 });

@@ -145,7 +145,9 @@ function joinedGroup(consumer: Consumer, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`flood probe: consumer did not join its group within ${timeoutMs / 1000} s`));
+      reject(
+        new Error(`flood probe: consumer did not join its group within ${timeoutMs / 1000} s`),
+      );
     }, timeoutMs);
     const off = consumer.on(consumer.events.GROUP_JOIN, () => {
       clearTimeout(timer);

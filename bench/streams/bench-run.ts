@@ -79,7 +79,9 @@ export class BenchRun {
   private async clean(): Promise<boolean> {
     const { input, output, dbUrl } = this.names;
     timePhases(false);
-    await this.app?.stop().catch((error: Error) => console.error(`cleanup: app.stop: ${error.message}`));
+    await this.app
+      ?.stop()
+      .catch((error: Error) => console.error(`cleanup: app.stop: ${error.message}`));
     await this.pool?.end().catch(() => undefined);
     let ok = true;
     if (this.args.keep) log(`cleanup:   --keep: left ${input}, ${output}, ${dbUrl}`);
@@ -99,7 +101,9 @@ export class BenchRun {
         ok = false;
         console.error(`cleanup: delete topics: ${error.message}`);
       });
-      await this.admin.deleteGroups([rawGroup, verifyGroup, appId, `${appId}.outbox`]).catch(() => undefined);
+      await this.admin
+        .deleteGroups([rawGroup, verifyGroup, appId, `${appId}.outbox`])
+        .catch(() => undefined);
     }
     if (this.dbCreated) {
       await dropDatabase(dbUrl).catch((error: Error) => {

@@ -24,7 +24,12 @@ export async function rawConsume(
   maxBytes: number,
   timeoutS: number,
 ): Promise<RawResult> {
-  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: maxBytes, readUncommitted: false, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId,
+    maxBytesPerPartition: maxBytes,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+  });
   const started = performance.now();
   let first = 0;
   let firstCpu = process.cpuUsage();
@@ -37,7 +42,10 @@ export async function rawConsume(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`raw consumer timed out with ${count}/${expected}`)), timeoutS * 1000);
+      const timer = setTimeout(
+        () => reject(new Error(`raw consumer timed out with ${count}/${expected}`)),
+        timeoutS * 1000,
+      );
       consumer
         .run({
           autoCommit: false,
@@ -55,7 +63,11 @@ export async function rawConsume(
             }
             if (count < expected || result) return;
             const cpu = process.cpuUsage(firstCpu);
-            result = { elapsedMs: performance.now() - first, cpuMs: (cpu.user + cpu.system) / 1000, machine: machineBusy(firstMachine, machineCpu()) };
+            result = {
+              elapsedMs: performance.now() - first,
+              cpuMs: (cpu.user + cpu.system) / 1000,
+              machine: machineBusy(firstMachine, machineCpu()),
+            };
             clearTimeout(timer);
             resolve();
           },
@@ -67,7 +79,12 @@ export async function rawConsume(
   }
   // Uses what was parsed, so the parse is not optimised away.
   if (checksum < 0 || !result) throw new Error('unreachable');
-  return { ...result, rate: expected / (result.elapsedMs / 1000), joinMs: first - started, batches };
+  return {
+    ...result,
+    rate: expected / (result.elapsedMs / 1000),
+    joinMs: first - started,
+    batches,
+  };
 }
 
 export interface WindowValue {
@@ -76,8 +93,17 @@ export interface WindowValue {
 }
 
 /** Reads the output topic (read_committed) until `expected` records arrived and 1 s passed quietly. */
-export async function readOutput(kafka: Kafka, topic: string, groupId: string, expected: number): Promise<Map<string, WindowValue[]>> {
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+export async function readOutput(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  expected: number,
+): Promise<Map<string, WindowValue[]>> {
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+  });
   const got = new Map<string, WindowValue[]>();
   let count = 0;
   let lastAt = performance.now();
@@ -88,7 +114,11 @@ export async function readOutput(kafka: Kafka, topic: string, groupId: string, e
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
-          const record = JSON.parse(message.value!.toString('utf8')) as { key: string; window: { start: number }; value: WindowValue };
+          const record = JSON.parse(message.value!.toString('utf8')) as {
+            key: string;
+            window: { start: number };
+            value: WindowValue;
+          };
           const key = `${record.key}@${record.window.start}`;
           got.set(key, [...(got.get(key) ?? []), record.value]);
           count++;
@@ -98,7 +128,8 @@ export async function readOutput(kafka: Kafka, topic: string, groupId: string, e
     });
     const deadline = performance.now() + 60_000;
     while (count < expected || performance.now() - lastAt < 1000) {
-      if (performance.now() > deadline) throw new Error(`output check: read ${count} of ${expected} records in 60 s`);
+      if (performance.now() > deadline)
+        throw new Error(`output check: read ${count} of ${expected} records in 60 s`);
       await sleep(100);
     }
   } finally {
@@ -115,15 +146,24 @@ export async function verifyOutput(
   expected: Map<string, WindowValue>,
   windowsOut: number,
 ): Promise<string> {
-  if (windowsOut !== expected.size) throw new Error(`streams emitted ${windowsOut} windows, expected ${expected.size}`);
+  if (windowsOut !== expected.size)
+    throw new Error(`streams emitted ${windowsOut} windows, expected ${expected.size}`);
   const got = await readOutput(kafka, topic, groupId, expected.size);
   let bad = 0;
   for (const [key, want] of expected) {
     const values = got.get(key);
-    if (!values || values.length !== 1 || values[0].count !== want.count || values[0].sum !== want.sum) bad++;
+    if (
+      !values ||
+      values.length !== 1 ||
+      values[0].count !== want.count ||
+      values[0].sum !== want.sum
+    )
+      bad++;
   }
   if (bad || got.size !== expected.size) {
-    throw new Error(`output check failed: ${bad} wrong or missing of ${expected.size}, ${got.size} distinct keys read`);
+    throw new Error(
+      `output check failed: ${bad} wrong or missing of ${expected.size}, ${got.size} distinct keys read`,
+    );
   }
   return `ok: ${expected.size.toLocaleString('en-US')} windows read back (read_committed), each exactly once with the expected count and sum`;
 }

@@ -6,4 +6,5 @@ export const sleep = (millis: number) => new Promise((resolve) => setTimeout(res
 
 /** BENCH_MARKS=1 prints monotonic µs timestamps (the clock of --cpu-prof) to stderr, to cut a profile. */
 export const mark = (what: string) =>
-  process.env.BENCH_MARKS && process.stderr.write(`mark ${what} ${process.hrtime.bigint() / 1000n}\n`);
+  process.env.BENCH_MARKS &&
+  process.stderr.write(`mark ${what} ${process.hrtime.bigint() / 1000n}\n`);

@@ -28,6 +28,7 @@ export function machineCpu(): MachineCpu | null {
 /** "machine 1.6 of 2 cores busy, 0.1 stolen" between two machineCpu() readings. */
 export function machineBusy(before: MachineCpu | null, after: MachineCpu | null): string {
   if (!before || !after || after.total === before.total) return 'machine CPU n/a';
-  const cores = (jiffies: number) => ((jiffies / (after.total - before.total)) * cpus().length).toFixed(1);
+  const cores = (jiffies: number) =>
+    ((jiffies / (after.total - before.total)) * cpus().length).toFixed(1);
   return `machine ${cores(after.busy - before.busy)} of ${cpus().length} cores busy, ${cores(after.steal - before.steal)} stolen by the hypervisor`;
 }

@@ -50,7 +50,11 @@ function timed<A extends unknown[], R>(
 /** Wraps the runtime's task, repository, publisher, Postgres client and consumer offset commits. */
 export function instrument(kafka: Kafka): void {
   const task = StreamTask.prototype;
-  task.process = timed('task.process (deserialize + window aggregate)', task.process, ([records]) => records.length);
+  task.process = timed(
+    'task.process (deserialize + window aggregate)',
+    task.process,
+    ([records]) => records.length,
+  );
   task.takeCommit = timed('task.takeCommit', task.takeCommit);
   const repo = TaskRepository.prototype;
   repo.commit = timed('repo.commit (Postgres transaction)', repo.commit, ([, , commit]) => {
@@ -59,13 +63,20 @@ export function instrument(kafka: Kafka): void {
     return changes;
   });
   const publisher = OutboxPublisher.prototype;
-  publisher.publish = timed('publisher.publish (Kafka transaction)', publisher.publish, ([messages]) => messages.length);
+  publisher.publish = timed(
+    'publisher.publish (Kafka transaction)',
+    publisher.publish,
+    ([messages]) => messages.length,
+  );
   instrumentPostgres();
   // The Kafka offset hint StreamsApp commits after every batch.
   const makeConsumer = kafka.consumer.bind(kafka);
   kafka.consumer = (config) => {
     const consumer: Consumer = makeConsumer(config);
-    consumer.commitOffsets = timed('consumer.commitOffsets (Kafka offset hint)', consumer.commitOffsets.bind(consumer));
+    consumer.commitOffsets = timed(
+      'consumer.commitOffsets (Kafka offset hint)',
+      consumer.commitOffsets.bind(consumer),
+    );
     return consumer;
   };
 }
@@ -76,8 +87,15 @@ export function instrument(kafka: Kafka): void {
  */
 function instrumentPostgres(): void {
   const query = Client.prototype.query as unknown as (...args: unknown[]) => unknown;
-  (Client.prototype as unknown as { query: unknown }).query = function (this: Client, ...args: unknown[]) {
-    if (!instrumenting || typeof args[args.length - 1] === 'function' || typeof args[0] !== 'string') {
+  (Client.prototype as unknown as { query: unknown }).query = function (
+    this: Client,
+    ...args: unknown[]
+  ) {
+    if (
+      !instrumenting ||
+      typeof args[args.length - 1] === 'function' ||
+      typeof args[0] !== 'string'
+    ) {
       return query.apply(this, args);
     }
     const sql = (args[0] as string).replace(/\s+/g, ' ').trim();
@@ -92,7 +110,9 @@ const isStatement = (name: string) => name.startsWith('  pg');
 export function printPhases(fromStartMs: number): void {
   log(`phases over the ${ms(fromStartMs)} from start() (serial, one partition at a time):`);
   let accounted = 0;
-  const ordered = [...phases].sort(([left], [right]) => Number(isStatement(left)) - Number(isStatement(right)));
+  const ordered = [...phases].sort(
+    ([left], [right]) => Number(isStatement(left)) - Number(isStatement(right)),
+  );
   for (const [name, phase] of ordered) {
     if (!isStatement(name)) accounted += phase.totalMs;
     const items = phase.items ? `, ${fmt(phase.items)} items` : '';
@@ -102,10 +122,15 @@ export function printPhases(fromStartMs: number): void {
     );
   }
   if ([...phases.keys()].some(isStatement)) {
-    log('  (the "  pg:" lines are the statements inside repo.commit and task claims, not extra time)');
+    log(
+      '  (the "  pg:" lines are the statements inside repo.commit and task claims, not extra time)',
+    );
   }
   const rest = fromStartMs - accounted;
-  log(`  ${'rest: start/join/claims, fetch + decode, poll'.padEnd(46)} ${ms(rest).padStart(8)} ${share(rest, fromStartMs)}`);
+  log(
+    `  ${'rest: start/join/claims, fetch + decode, poll'.padEnd(46)} ${ms(rest).padStart(8)} ${share(rest, fromStartMs)}`,
+  );
 }
 
-const share = (partMs: number, wholeMs: number) => `${((partMs / wholeMs) * 100).toFixed(0).padStart(3)} %`;
+const share = (partMs: number, wholeMs: number) =>
+  `${((partMs / wholeMs) * 100).toFixed(0).padStart(3)} %`;

@@ -1,7 +1,13 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
-import { Serdes, StreamsApp, Topology, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
+import {
+  Serdes,
+  StreamsApp,
+  Topology,
+  TopologyBuilder,
+  TumblingWindows,
+} from '@clickstream/streams';
 import { BenchRun, LATENESS_MS } from './bench-run';
 import { fmt, log, mark, ms, sleep } from './format';
 import { machineBusy, machineCpu } from './machine-cpu';
@@ -12,7 +18,11 @@ import type { BenchEvent } from './workload';
 export function windowedCount(appId: string, input: string, output: string): Topology {
   const builder = new TopologyBuilder(appId);
   builder
-    .stream<BenchEvent>(input, { keySerde: Serdes.string(), valueSerde: Serdes.json<BenchEvent>(), timestamp: (event) => event.ts })
+    .stream<BenchEvent>(input, {
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json<BenchEvent>(),
+      timestamp: (event) => event.ts,
+    })
     .windowedAggregate('bench-window-1m', {
       window: TumblingWindows.of(60_000),
       groupKey: (event) => event.user,
@@ -20,7 +30,12 @@ export function windowedCount(appId: string, input: string, output: string): Top
       aggregator: (total, event) => ({ count: total.count + 1, sum: total.sum + event.n }),
       emit: 'final',
     })
-    .to('bench-window-1m-sink', { topic: output, keySerde: Serdes.string(), valueSerde: Serdes.json(), key: (record) => record.value.key });
+    .to('bench-window-1m-sink', {
+      topic: output,
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      key: (record) => record.value.key,
+    });
   return builder.build();
 }
 
@@ -61,8 +76,10 @@ export async function runStreams(run: BenchRun, pool: Pool): Promise<StreamsResu
     chunkSize: args.chunk,
     logger: {
       info: () => undefined,
-      warn: (fields, message) => process.stderr.write(`WARN ${message} ${JSON.stringify(fields)}\n`),
-      error: (fields, message) => process.stderr.write(`ERROR ${message} ${JSON.stringify(fields)}\n`),
+      warn: (fields, message) =>
+        process.stderr.write(`WARN ${message} ${JSON.stringify(fields)}\n`),
+      error: (fields, message) =>
+        process.stderr.write(`ERROR ${message} ${JSON.stringify(fields)}\n`),
     },
   });
   const started = performance.now();
@@ -97,20 +114,35 @@ export async function runStreams(run: BenchRun, pool: Pool): Promise<StreamsResu
 }
 
 /** Polls the committed offsets every 50 ms until `total`; returns when and at what progress it first moved. */
-async function waitCommitted(pool: Pool, appId: string, total: number, started: number, timeoutS: number): Promise<Progress> {
+async function waitCommitted(
+  pool: Pool,
+  appId: string,
+  total: number,
+  started: number,
+  timeoutS: number,
+): Promise<Progress> {
   const deadline = started + timeoutS * 1000;
   let first: Progress | undefined;
   for (;;) {
     const done = await sumOf(pool, 'next_offset', appId);
     const now = performance.now();
-    if (done > 0 && !first) first = { firstAt: now, firstDone: done, cpu: process.cpuUsage(), machine: machineCpu() };
+    if (done > 0 && !first)
+      first = { firstAt: now, firstDone: done, cpu: process.cpuUsage(), machine: machineCpu() };
     if (done >= total) return first!;
-    if (now > deadline) throw new Error(`streams: timed out after ${timeoutS} s with ${done}/${total} committed`);
+    if (now > deadline)
+      throw new Error(`streams: timed out after ${timeoutS} s with ${done}/${total} committed`);
     await sleep(50);
   }
 }
 
-async function sumOf(pool: Pool, column: 'next_offset' | 'next_seq', appId: string): Promise<number> {
-  const { rows } = await pool.query<{ total: string | null }>(`SELECT sum(${column}) AS total FROM stream_offsets WHERE group_id = $1`, [appId]);
+async function sumOf(
+  pool: Pool,
+  column: 'next_offset' | 'next_seq',
+  appId: string,
+): Promise<number> {
+  const { rows } = await pool.query<{ total: string | null }>(
+    `SELECT sum(${column}) AS total FROM stream_offsets WHERE group_id = $1`,
+    [appId],
+  );
   return Number(rows[0].total ?? 0);
 }

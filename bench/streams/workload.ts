@@ -16,7 +16,12 @@ export const BASE_TS = Date.UTC(2026, 0, 1);
 export const TARGET_BYTES = 150;
 
 export function makeEvent(index: number, user: string, stepMs: number): string {
-  const event: BenchEvent = { user, ts: BASE_TS + Math.floor(index * stepMs), n: index % 7, pad: '' };
+  const event: BenchEvent = {
+    user,
+    ts: BASE_TS + Math.floor(index * stepMs),
+    n: index % 7,
+    pad: '',
+  };
   const bare = JSON.stringify(event).length;
   event.pad = 'x'.repeat(Math.max(0, TARGET_BYTES - bare));
   return JSON.stringify(event);
@@ -113,6 +118,9 @@ export async function produce(
 
 async function checkOnTopic(admin: Admin, topic: string, expected: number): Promise<void> {
   const offsets = await admin.fetchTopicOffsets(topic);
-  const onTopic = offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+  const onTopic = offsets.reduce(
+    (sum, partition) => sum + Number(partition.high) - Number(partition.low),
+    0,
+  );
   if (onTopic !== expected) throw new Error(`topic holds ${onTopic} records, expected ${expected}`);
 }

@@ -68,7 +68,9 @@ describe('docker-compose.yml defaults', () => {
   it('takes every password, key and URL credential from a required variable, never a default', () => {
     const required = /^\$\{([A-Z_][A-Z0-9_]*):\?[^}]+\}$/;
     // Keys whose empty value turns a feature off (never open): optional, with no default but empty.
-    const offWhenEmpty: Record<string, string> = { 'metrics.METRICS_ADMIN_API_KEYS': '${METRICS_ADMIN_API_KEYS:-}' };
+    const offWhenEmpty: Record<string, string> = {
+      'metrics.METRICS_ADMIN_API_KEYS': '${METRICS_ADMIN_API_KEYS:-}',
+    };
     const secretName = /PASSWORD|SECRET|TOKEN|API_KEYS?$|CREDENTIAL/;
     const checked: string[] = [];
     for (const name of Object.keys(raw.services)) {

@@ -9,5 +9,7 @@ import { allDashboards, dashboardJson } from './builder/all-dashboards';
 
 for (const [file, dashboard] of Object.entries(allDashboards())) {
   writeFileSync(join(__dirname, 'dashboards', file), dashboardJson(dashboard));
-  process.stdout.write(`wrote deploy/grafana/dashboards/${file} (${dashboard.panels.length} panels)\n`);
+  process.stdout.write(
+    `wrote deploy/grafana/dashboards/${file} (${dashboard.panels.length} panels)\n`,
+  );
 }

@@ -42,7 +42,9 @@ export const ruleTestPaths = () => yamlFiles(TESTS_DIR);
 export function alertRules(): (AlertRule & { file: string })[] {
   return ruleFilePaths().flatMap((file) => {
     const doc = parse(readFileSync(join(ROOT, file), 'utf8')) as RuleFile;
-    return doc.groups.flatMap((g) => g.rules.filter((r): r is AlertRule => 'alert' in r).map((r) => ({ ...r, file })));
+    return doc.groups.flatMap((g) =>
+      g.rules.filter((r): r is AlertRule => 'alert' in r).map((r) => ({ ...r, file })),
+    );
   });
 }
 
@@ -65,7 +67,21 @@ export function testedOutcomes(): Map<string, { fires: boolean; quiet: boolean }
 
 // --- metric names in PromQL ----------------------------------------------------------------------
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+]);
 
 /**
  * Expands a `__name__=~` regex written as alternations of plain names, e.g.
@@ -75,7 +91,8 @@ const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan',
 export function expandNameRegex(regex: string): string[] {
   const group = /\(([^()]*)\)/.exec(regex);
   if (!group) {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(regex)) throw new Error(`__name__ regex "${regex}" is not an alternation of plain names`);
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(regex))
+      throw new Error(`__name__ regex "${regex}" is not an alternation of plain names`);
     return [regex];
   }
   const before = regex.slice(0, group.index);
@@ -114,7 +131,8 @@ export function metricNamesIn(expr: string): string[] {
 const sourceFiles = (dir: string): string[] =>
   readdirSync(join(ROOT, dir)).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(join(ROOT, path)).isDirectory()) return name === 'testing' || name === 'node_modules' ? [] : sourceFiles(path);
+    if (statSync(join(ROOT, path)).isDirectory())
+      return name === 'testing' || name === 'node_modules' ? [] : sourceFiles(path);
     return name.endsWith('.ts') && !name.endsWith('.spec.ts') ? [path] : [];
   });
 
@@ -127,11 +145,16 @@ export function streamsPrefixes(): string[] {
   const prefixes = new Set<string>();
   for (const service of readdirSync(join(ROOT, 'services'))) {
     for (const file of sourceFiles(join('services', service, 'src'))) {
-      for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/processorRuntime\(\s*[^,]+,[^,]+,[^,]+,[^,]+,\s*([^,]+),/g)) {
+      for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(
+        /processorRuntime\(\s*[^,]+,[^,]+,[^,]+,[^,]+,\s*([^,]+),/g,
+      )) {
         const arg = m[1].trim();
         if (arg === 'metrics.prefix') prefixes.add(service.replace(/-/g, '_'));
         else if (/^'[a-z_]+'$/.test(arg)) prefixes.add(arg.slice(1, -1));
-        else throw new Error(`${file}: cannot read the metric prefix "${arg}" of processorRuntime(); extend streamsPrefixes()`);
+        else
+          throw new Error(
+            `${file}: cannot read the metric prefix "${arg}" of processorRuntime(); extend streamsPrefixes()`,
+          );
       }
     }
   }
@@ -146,22 +169,35 @@ export function streamsPrefixes(): string[] {
  * to every scrape (up, scrape_*).
  */
 export function exportedMetricNames(): Set<string> {
-  const names = new Set<string>(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+  const names = new Set<string>([
+    'up',
+    'scrape_duration_seconds',
+    'scrape_samples_scraped',
+    'scrape_samples_post_metric_relabeling',
+    'scrape_series_added',
+  ]);
   const prefixes = streamsPrefixes();
   const add = (kind: string, name: string) => {
     names.add(name);
-    if (kind === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+    if (kind === 'histogram')
+      for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
     if (kind === 'summary') for (const suffix of ['_sum', '_count']) names.add(name + suffix);
   };
-  const files = ['services', 'libs'].flatMap((top) => readdirSync(join(ROOT, top)).flatMap((d) => sourceFiles(join(top, d, 'src'))));
+  const files = ['services', 'libs'].flatMap((top) =>
+    readdirSync(join(ROOT, top)).flatMap((d) => sourceFiles(join(top, d, 'src'))),
+  );
   for (const file of files) {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    for (const m of text.matchAll(/\b(counter|gauge|histogram|summary)\(\{\s*name:\s*(['`])([^'`]+)\2/gi)) {
+    for (const m of text.matchAll(
+      /\b(counter|gauge|histogram|summary)\(\{\s*name:\s*(['`])([^'`]+)\2/gi,
+    )) {
       const kind = m[1].toLowerCase();
       const name = m[3];
       if (!name.includes('${')) add(kind, name);
-      else if (name.startsWith('${prefix}')) for (const p of prefixes) add(kind, p + name.slice('${prefix}'.length));
-      else throw new Error(`${relative(ROOT, join(ROOT, file))}: cannot expand metric name ${name}`);
+      else if (name.startsWith('${prefix}'))
+        for (const p of prefixes) add(kind, p + name.slice('${prefix}'.length));
+      else
+        throw new Error(`${relative(ROOT, join(ROOT, file))}: cannot expand metric name ${name}`);
     }
   }
   const registry = new Registry();

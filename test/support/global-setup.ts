@@ -12,10 +12,14 @@ export default async function globalSetup(): Promise<void> {
   const broker = await startBroker(localKafkaOptions(), log);
   process.env.KAFKA_BROKERS = broker.brokers;
   process.env.TEST_OWNS_BROKER = broker.started ? '1' : '';
-  log(`Kafka at ${broker.brokers} (${broker.external ? 'external' : broker.started ? 'started by the tests' : 'already running'})`);
+  log(
+    `Kafka at ${broker.brokers} (${broker.external ? 'external' : broker.started ? 'started by the tests' : 'already running'})`,
+  );
 
   const url = testDatabaseUrl(`clickstream_test_${Date.now()}_${process.pid}`);
   const applied = await migrate(url);
   process.env.DATABASE_URL = url;
-  log(`Postgres database ${new URL(url).pathname.slice(1)} created, migrations applied: ${applied.join(', ')}`);
+  log(
+    `Postgres database ${new URL(url).pathname.slice(1)} created, migrations applied: ${applied.join(', ')}`,
+  );
 }

@@ -13,7 +13,8 @@ export function uniqueName(prefix: string): string {
 /** The broker list of the global setup's broker (comma-separated). */
 export function testBrokers(): string {
   const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: integration tests need the global setup');
+  if (!brokers)
+    throw new Error('KAFKA_BROKERS is not set: integration tests need the global setup');
   return brokers;
 }
 
@@ -25,18 +26,28 @@ export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
 /** Every topic of the platform under `prefix`, as the services would create them (topicSpecs). */
-export async function createPlatformTopics(kafka: Kafka, prefix: string, partitions: number): Promise<void> {
+export async function createPlatformTopics(
+  kafka: Kafka,
+  prefix: string,
+  partitions: number,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topicSpecs({ partitions, replicationFactor: 1, prefix }), waitForLeaders: true });
+    await admin.createTopics({
+      topics: topicSpecs({ partitions, replicationFactor: 1, prefix }),
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
@@ -109,17 +120,29 @@ export async function readTopic(
  * Reads a whole topic as a read_committed consumer: appends an end marker to every partition
  * (after the writers stopped) and reads until all markers are seen, so nothing is missed.
  */
-export async function readWholeTopic(kafka: Kafka, topic: string, partitions: number): Promise<ConsumedRecord[]> {
+export async function readWholeTopic(
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+): Promise<ConsumedRecord[]> {
   const marker = `${END_MARKER}${randomBytes(6).toString('hex')}`;
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({
     topic,
     acks: -1,
-    messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, key: END_MARKER, value: marker })),
+    messages: Array.from({ length: partitions }, (_, p) => ({
+      partition: p,
+      key: END_MARKER,
+      value: marker,
+    })),
   });
   await producer.disconnect();
-  const records = await readTopic(kafka, topic, (r) => r.filter((x) => x.value === marker).length >= partitions, 120_000);
+  const records = await readTopic(
+    kafka,
+    topic,
+    (r) => r.filter((x) => x.value === marker).length >= partitions,
+    120_000,
+  );
   return records.filter((r) => !r.value?.startsWith(END_MARKER));
 }
-

@@ -3,7 +3,9 @@ import { ensureDatabase, migrate, dropDatabase } from '../../libs/platform/src/d
 
 /** The server tests use: TEST_DATABASE_URL's server, else the local one (trust auth). */
 export function testDatabaseUrl(database: string): string {
-  const base = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const base = new URL(
+    process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  );
   base.pathname = `/${database}`;
   return base.toString();
 }

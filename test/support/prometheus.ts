@@ -49,9 +49,20 @@ export interface RunningPrometheus {
 
 /** Config of a throw-away server: every target scraped every second, as fast as a test needs. */
 function configYaml(jobs: ScrapeJob[]): string {
-  const lines = ['global:', '  scrape_interval: 1s', '  scrape_timeout: 1s', '  evaluation_interval: 1s', 'scrape_configs:'];
+  const lines = [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+  ];
   for (const j of jobs) {
-    lines.push(`  - job_name: ${JSON.stringify(j.job)}`, '    metrics_path: /metrics', '    static_configs:', `      - targets: ${JSON.stringify(j.targets)}`);
+    lines.push(
+      `  - job_name: ${JSON.stringify(j.job)}`,
+      '    metrics_path: /metrics',
+      '    static_configs:',
+      `      - targets: ${JSON.stringify(j.targets)}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -66,7 +77,9 @@ export async function startPrometheus(
 ): Promise<RunningPrometheus> {
   const bin = o.bin ?? PROMETHEUS_BIN;
   if (!existsSync(bin)) {
-    throw new Error(`Prometheus server not found at ${bin}: install Debian's "prometheus" package (.ci/run does) or set PROMETHEUS_BIN`);
+    throw new Error(
+      `Prometheus server not found at ${bin}: install Debian's "prometheus" package (.ci/run does) or set PROMETHEUS_BIN`,
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-prometheus-'));
   writeFileSync(join(dir, 'prometheus.yml'), configYaml(jobs));
@@ -87,14 +100,26 @@ export async function startPrometheus(
   child.stderr?.on('data', (d) => (out += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const timeoutMs = o.requestTimeoutMs ?? 10_000;
-  const prom = client(url, timeoutMs, jobs, () => out, () => stop(child, exited, dir));
+  const prom = client(
+    url,
+    timeoutMs,
+    jobs,
+    () => out,
+    () => stop(child, exited, dir),
+  );
   try {
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode}: ${out}`);
-        return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).status === 200;
+        return (
+          (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).status === 200
+        );
       },
-      { timeoutMs: o.readyTimeoutMs ?? 30_000, intervalMs: 100, what: `prometheus ready at ${url}` },
+      {
+        timeoutMs: o.readyTimeoutMs ?? 30_000,
+        intervalMs: 100,
+        what: `prometheus ready at ${url}`,
+      },
     );
   } catch (err) {
     await prom.stop();
@@ -103,7 +128,12 @@ export async function startPrometheus(
   return prom;
 }
 
-async function stop(child: ChildProcess, exited: Promise<void>, dir: string, graceMs = 10_000): Promise<void> {
+async function stop(
+  child: ChildProcess,
+  exited: Promise<void>,
+  dir: string,
+  graceMs = 10_000,
+): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
@@ -120,17 +150,38 @@ async function stop(child: ChildProcess, exited: Promise<void>, dir: string, gra
   rmSync(dir, { recursive: true, force: true });
 }
 
-function client(url: string, timeoutMs: number, jobs: ScrapeJob[], output: () => string, stopIt: () => Promise<void>): RunningPrometheus {
+function client(
+  url: string,
+  timeoutMs: number,
+  jobs: ScrapeJob[],
+  output: () => string,
+  stopIt: () => Promise<void>,
+): RunningPrometheus {
   // Queries go as POST forms (no URL length limit); the read-only endpoints answer GET.
-  const api = async <T>(path: string, params: Record<string, string>, expr = '', method: 'GET' | 'POST' = 'POST'): Promise<T> => {
+  const api = async <T>(
+    path: string,
+    params: Record<string, string>,
+    expr = '',
+    method: 'GET' | 'POST' = 'POST',
+  ): Promise<T> => {
     const form = new URLSearchParams(params);
     const res = await fetch(method === 'GET' ? `${url}${path}?${form}` : `${url}${path}`, {
       method,
       ...(method === 'POST' ? { body: form } : {}),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const body = (await res.json()) as { status: string; data: T; errorType?: string; error?: string };
-    if (body.status !== 'success') throw new PromQueryError(expr, body.errorType ?? String(res.status), body.error ?? 'unknown error');
+    const body = (await res.json()) as {
+      status: string;
+      data: T;
+      errorType?: string;
+      error?: string;
+    };
+    if (body.status !== 'success')
+      throw new PromQueryError(
+        expr,
+        body.errorType ?? String(res.status),
+        body.error ?? 'unknown error',
+      );
     return body.data;
   };
   const seconds = (d: Date) => String(d.getTime() / 1000);
@@ -139,27 +190,52 @@ function client(url: string, timeoutMs: number, jobs: ScrapeJob[], output: () =>
     output,
     stop: stopIt,
     async query(expr, time) {
-      const data = await api<{ result: PromSeries[] | [number, string] }>('/api/v1/query', { query: expr, ...(time ? { time: seconds(time) } : {}) }, expr);
+      const data = await api<{ result: PromSeries[] | [number, string] }>(
+        '/api/v1/query',
+        { query: expr, ...(time ? { time: seconds(time) } : {}) },
+        expr,
+      );
       // A scalar answer (e.g. `time()`) becomes one series without labels.
       return Array.isArray(data.result) && typeof data.result[0] === 'number'
         ? [{ metric: {}, value: data.result as [number, string] }]
         : (data.result as PromSeries[]);
     },
     async queryRange(expr, start, end, stepSeconds) {
-      const params = { query: expr, start: seconds(start), end: seconds(end), step: String(stepSeconds) };
+      const params = {
+        query: expr,
+        start: seconds(start),
+        end: seconds(end),
+        step: String(stepSeconds),
+      };
       return (await api<{ result: PromSeries[] }>('/api/v1/query_range', params, expr)).result;
     },
     labelValues(label, match) {
-      return api<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values`, { 'match[]': match }, match, 'GET');
+      return api<string[]>(
+        `/api/v1/label/${encodeURIComponent(label)}/values`,
+        { 'match[]': match },
+        match,
+        'GET',
+      );
     },
     async waitForTargetsUp(waitMs = 30_000) {
       const expected = jobs.reduce((n, j) => n + j.targets.length, 0);
       let last = '';
       await waitFor(
         async () => {
-          const data = await api<{ activeTargets: Array<{ health: string; labels: Record<string, string>; lastError: string }> }>('/api/v1/targets', { state: 'active' }, '', 'GET');
-          last = data.activeTargets.map((t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`).join('; ');
-          return data.activeTargets.length === expected && data.activeTargets.every((t) => t.health === 'up');
+          const data = await api<{
+            activeTargets: Array<{
+              health: string;
+              labels: Record<string, string>;
+              lastError: string;
+            }>;
+          }>('/api/v1/targets', { state: 'active' }, '', 'GET');
+          last = data.activeTargets
+            .map((t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`)
+            .join('; ');
+          return (
+            data.activeTargets.length === expected &&
+            data.activeTargets.every((t) => t.health === 'up')
+          );
         },
         { timeoutMs: waitMs, intervalMs: 200, what: `all ${expected} targets up` },
       ).catch((err: Error) => {

@@ -16,7 +16,9 @@ export function freePort(): Promise<number> {
     srv.on('error', rej);
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? res(address.port) : rej(new Error('no port'))));
+      srv.close(() =>
+        typeof address === 'object' && address ? res(address.port) : rej(new Error('no port')),
+      );
     });
   });
 }
@@ -32,10 +34,19 @@ export interface RunningService {
 }
 
 /** Starts a compiled service (`npm test` builds first) as a child process on a free port. */
-export async function startService(name: string, env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
+export async function startService(
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningService> {
   const port = await freePort();
   const child = spawn(process.execPath, [serviceEntry(name)], {
-    env: { ...process.env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -58,10 +69,15 @@ export async function startService(name: string, env: NodeJS.ProcessEnv = {}): P
 }
 
 /** Waits until GET path answers 200 (the process must still be alive). */
-export async function waitForHttpOk(svc: RunningService, path: string, timeoutMs = 30_000): Promise<Response> {
+export async function waitForHttpOk(
+  svc: RunningService,
+  path: string,
+  timeoutMs = 30_000,
+): Promise<Response> {
   return waitFor(
     async () => {
-      if (svc.child.exitCode !== null) throw new Error(`${svc.name} exited ${svc.child.exitCode}: ${svc.output()}`);
+      if (svc.child.exitCode !== null)
+        throw new Error(`${svc.name} exited ${svc.child.exitCode}: ${svc.output()}`);
       const res = await fetch(svc.url(path));
       return res.status === 200 ? res : undefined;
     },
@@ -70,7 +86,11 @@ export async function waitForHttpOk(svc: RunningService, path: string, timeoutMs
 }
 
 /** Runs a service that must fail at boot; resolves with its exit code and output. */
-export function runToExit(name: string, env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+export function runToExit(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [serviceEntry(name)], {
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },

@@ -15,5 +15,7 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   const cause = lastError instanceof Error ? `: last error ${lastError.message}` : '';
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${cause}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${cause}`,
+  );
 }

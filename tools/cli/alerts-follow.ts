@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Kafka, logLevel } from 'kafkajs';
-import { ALERT_SEVERITIES, AlertRule, AlertSeverity, FraudAlert, fraudAlertSchema } from '@clickstream/contracts';
+import {
+  ALERT_SEVERITIES,
+  AlertRule,
+  AlertSeverity,
+  FraudAlert,
+  fraudAlertSchema,
+} from '@clickstream/contracts';
 
 /** `npm run cli -- alerts --follow`: what to tail and what to show. */
 export interface FollowOptions {
@@ -45,9 +51,15 @@ export function followRow(alert: FraudAlert): string {
 }
 
 /** Whether an alert passes the --rule and --severity filters. */
-export function wanted(o: Pick<FollowOptions, 'rules' | 'minSeverity'>, alert: FraudAlert): boolean {
+export function wanted(
+  o: Pick<FollowOptions, 'rules' | 'minSeverity'>,
+  alert: FraudAlert,
+): boolean {
   if (o.rules && !o.rules.has(alert.rule)) return false;
-  return !o.minSeverity || ALERT_SEVERITIES.indexOf(alert.severity) >= ALERT_SEVERITIES.indexOf(o.minSeverity);
+  return (
+    !o.minSeverity ||
+    ALERT_SEVERITIES.indexOf(alert.severity) >= ALERT_SEVERITIES.indexOf(o.minSeverity)
+  );
 }
 
 export interface FollowOutput {
@@ -61,18 +73,34 @@ export interface FollowOutput {
  * throw-away and commits nothing, so following never moves anyone's offsets. Resolves with the
  * number of alerts shown, when `limit` is reached or `stop` fires.
  */
-export async function followAlerts(o: FollowOptions, out: FollowOutput, stop: AbortSignal): Promise<number> {
-  const kafka = new Kafka({ clientId: 'clickstream-cli', brokers: o.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 10_000, requestTimeout: 30_000 });
+export async function followAlerts(
+  o: FollowOptions,
+  out: FollowOutput,
+  stop: AbortSignal,
+): Promise<number> {
+  const kafka = new Kafka({
+    clientId: 'clickstream-cli',
+    brokers: o.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 10_000,
+    requestTimeout: 30_000,
+  });
   const groupId = `clickstream-cli-follow-${randomUUID()}`;
   const admin = kafka.admin();
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(o.topic)) {
-      throw new Error(`topic ${o.topic} does not exist on ${o.brokers.join(',')} (is the fraud-detector deployed, and KAFKA_TOPIC_PREFIX right?)`);
+      throw new Error(
+        `topic ${o.topic} does not exist on ${o.brokers.join(',')} (is the fraud-detector deployed, and KAFKA_TOPIC_PREFIX right?)`,
+      );
     }
     // The start is the group's committed offset before it has a member, so no fetch from
     // elsewhere can come first (a seek after run() can race one) and rows never repeat.
-    await admin.setOffsets({ groupId, topic: o.topic, partitions: await startOffsets(admin, o.topic, o.sinceMs) });
+    await admin.setOffsets({
+      groupId,
+      topic: o.topic,
+      partitions: await startOffsets(admin, o.topic, o.sinceMs),
+    });
     return await consume(kafka, groupId, o, out, stop);
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
@@ -80,8 +108,18 @@ export async function followAlerts(o: FollowOptions, out: FollowOutput, stop: Ab
   }
 }
 
-async function consume(kafka: Kafka, groupId: string, o: FollowOptions, out: FollowOutput, stop: AbortSignal): Promise<number> {
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+async function consume(
+  kafka: Kafka,
+  groupId: string,
+  o: FollowOptions,
+  out: FollowOutput,
+  stop: AbortSignal,
+): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+  });
   let shown = 0;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -98,7 +136,9 @@ async function consume(kafka: Kafka, groupId: string, o: FollowOptions, out: Fol
         const parsed = fraudAlertSchema.safeParse(safeJson(message.value?.toString() ?? ''));
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          out.warn(`skipped the record at partition ${partition} offset ${message.offset}: ${issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'not an alert'}`);
+          out.warn(
+            `skipped the record at partition ${partition} offset ${message.offset}: ${issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'not an alert'}`,
+          );
           return;
         }
         if (!wanted(o, parsed.data)) return;
@@ -123,7 +163,14 @@ function safeJson(text: string): unknown {
 }
 
 /** Each partition's first offset at or after `sinceMs` (kafkajs gives the end when nothing is that recent), or its end. */
-async function startOffsets(admin: Admin, topic: string, sinceMs: number | null): Promise<Array<{ partition: number; offset: string }>> {
+async function startOffsets(
+  admin: Admin,
+  topic: string,
+  sinceMs: number | null,
+): Promise<Array<{ partition: number; offset: string }>> {
   if (sinceMs !== null) return admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
-  return (await admin.fetchTopicOffsets(topic)).map((e) => ({ partition: e.partition, offset: e.high }));
+  return (await admin.fetchTopicOffsets(topic)).map((e) => ({
+    partition: e.partition,
+    offset: e.high,
+  }));
 }

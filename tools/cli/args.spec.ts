@@ -5,17 +5,28 @@ const now = new Date('2024-01-01T12:00:00Z');
 describe('cli args', () => {
   it('alerts --since 1h asks for alerts from an hour ago', () => {
     const o = parseCliArgs(['alerts', '--since', '1h'], {}, now);
-    expect(o).toMatchObject({ command: 'alerts', url: DEFAULT_URL, query: { from: '2024-01-01T11:00:00.000Z' } });
+    expect(o).toMatchObject({
+      command: 'alerts',
+      url: DEFAULT_URL,
+      query: { from: '2024-01-01T11:00:00.000Z' },
+    });
   });
 
   it('alerts default to the last hour; sessions map --user to user_id', () => {
     expect(parseCliArgs(['alerts'], {}, now).query.from).toBe('2024-01-01T11:00:00.000Z');
-    expect(parseCliArgs(['sessions', '--user', 'U', '--status', 'open'], {}, now).query).toEqual({ user_id: 'U', status: 'open' });
+    expect(parseCliArgs(['sessions', '--user', 'U', '--status', 'open'], {}, now).query).toEqual({
+      user_id: 'U',
+      status: 'open',
+    });
   });
 
   it('takes --url and --api-key, else METRICS_URL and METRICS_API_KEY', () => {
-    expect(parseCliArgs(['overview', '--url', 'http://m:9/', '--api-key', 'k'], {}, now)).toMatchObject({ url: 'http://m:9', apiKey: 'k' });
-    expect(parseCliArgs(['overview'], { METRICS_URL: 'http://e:1', METRICS_API_KEY: 'e' }, now)).toMatchObject({ url: 'http://e:1', apiKey: 'e' });
+    expect(
+      parseCliArgs(['overview', '--url', 'http://m:9/', '--api-key', 'k'], {}, now),
+    ).toMatchObject({ url: 'http://m:9', apiKey: 'k' });
+    expect(
+      parseCliArgs(['overview'], { METRICS_URL: 'http://e:1', METRICS_API_KEY: 'e' }, now),
+    ).toMatchObject({ url: 'http://e:1', apiKey: 'e' });
   });
 
   it.each([
@@ -37,7 +48,22 @@ describe('cli args', () => {
   });
 
   it('alerts --follow takes rules, a minimum severity, a start and a limit, with Kafka from the environment', () => {
-    const o = parseCliArgs(['alerts', '--follow', '--rule', 'click_flood,high_value', '--severity', 'medium', '--since', '10m', '--limit', '5'], { KAFKA_BROKERS: 'k1:9092,k2:9092', KAFKA_TOPIC_PREFIX: 'test.' }, now);
+    const o = parseCliArgs(
+      [
+        'alerts',
+        '--follow',
+        '--rule',
+        'click_flood,high_value',
+        '--severity',
+        'medium',
+        '--since',
+        '10m',
+        '--limit',
+        '5',
+      ],
+      { KAFKA_BROKERS: 'k1:9092,k2:9092', KAFKA_TOPIC_PREFIX: 'test.' },
+      now,
+    );
     expect(o.follow).toEqual({
       brokers: ['k1:9092', 'k2:9092'],
       topic: 'test.clickstream.alerts.v1',
@@ -47,13 +73,29 @@ describe('cli args', () => {
       limit: 5,
       json: false,
     });
-    expect(parseCliArgs(['alerts', '--follow', '--json'], {}, now).follow).toMatchObject({ brokers: ['127.0.0.1:19092'], rules: null, minSeverity: null, sinceMs: null, limit: null, json: true });
+    expect(parseCliArgs(['alerts', '--follow', '--json'], {}, now).follow).toMatchObject({
+      brokers: ['127.0.0.1:19092'],
+      rules: null,
+      minSeverity: null,
+      sinceMs: null,
+      limit: null,
+      json: true,
+    });
   });
 
   it.each([
-    [['alerts', '--follow', '--rule', 'click_floods'], '--rule: must be one of click_flood, ip_hopping, purchase_velocity, high_value, geo_velocity, outlier_activity, traffic_spike, traffic_drop (got "click_floods")'],
-    [['alerts', '--follow', '--severity', 'critical'], '--severity: must be one of low, medium, high (got "critical")'],
-    [['alerts', '--follow', '--limit', '0'], '--limit: must be an integer from 1 to 1000000 (got "0")'],
+    [
+      ['alerts', '--follow', '--rule', 'click_floods'],
+      '--rule: must be one of click_flood, ip_hopping, purchase_velocity, high_value, geo_velocity, outlier_activity, traffic_spike, traffic_drop (got "click_floods")',
+    ],
+    [
+      ['alerts', '--follow', '--severity', 'critical'],
+      '--severity: must be one of low, medium, high (got "critical")',
+    ],
+    [
+      ['alerts', '--follow', '--limit', '0'],
+      '--limit: must be an integer from 1 to 1000000 (got "0")',
+    ],
     [['alerts', '--follow', '--brokers', 'nohost'], '--brokers: broker "nohost" must be host:port'],
     [['alerts', '--follow', '--user', 'u'], 'unknown option "--user" for alerts --follow'],
   ])('alerts --follow rejects %j naming the value', (argv, message) => {
@@ -63,6 +105,8 @@ describe('cli args', () => {
   it('--help', () => {
     expect(parseCliArgs(['--help'], {}, now).help).toBe(true);
     expect(parseCliArgs([], {}, now).help).toBe(true);
-    expect(parseCliArgs(['rules', 'set', '--help'], {}, now).helpText?.split('\n')[0]).toBe('usage: npm run cli -- rules set <rule> [options]');
+    expect(parseCliArgs(['rules', 'set', '--help'], {}, now).helpText?.split('\n')[0]).toBe(
+      'usage: npm run cli -- rules set <rule> [options]',
+    );
   });
 });

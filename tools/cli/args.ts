@@ -31,21 +31,44 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 /** "90s", "15m", "1h", "2d" → milliseconds. */
 export function parseDuration(raw: string): number {
   const match = /^(\d{1,6})([smhd])$/.exec(raw);
-  if (!match || Number(match[1]) === 0) throw new InvalidValue('must be a duration such as 30s, 15m, 1h or 2d');
+  if (!match || Number(match[1]) === 0)
+    throw new InvalidValue('must be a duration such as 30s, 15m, 1h or 2d');
   return Number(match[1]) * UNIT_MS[match[2]];
 }
 
-const since = (description: string, defaultText?: string) => value(parseDuration, { placeholder: 'D', description, defaultText });
-const pageLimit = integer({ min: 1, description: 'rows per page (the service allows up to its METRICS_MAX_LIMIT, 1000 by default)' });
+const since = (description: string, defaultText?: string) =>
+  value(parseDuration, { placeholder: 'D', description, defaultText });
+const pageLimit = integer({
+  min: 1,
+  description: 'rows per page (the service allows up to its METRICS_MAX_LIMIT, 1000 by default)',
+});
 
 const ALERTS_OPTIONS = {
-  since: since('alerts whose window started in the last D (with --follow: published from D ago)', '1h (with --follow: from now on)'),
-  rule: list(choiceParser(ALERT_RULES), { placeholder: 'R[,R]', description: `only this rule (with --follow: these rules): ${ALERT_RULES.join(', ')}` }),
+  since: since(
+    'alerts whose window started in the last D (with --follow: published from D ago)',
+    '1h (with --follow: from now on)',
+  ),
+  rule: list(choiceParser(ALERT_RULES), {
+    placeholder: 'R[,R]',
+    description: `only this rule (with --follow: these rules): ${ALERT_RULES.join(', ')}`,
+  }),
   user: text({ placeholder: 'U', description: 'only alerts of this user' }),
-  limit: integer({ min: 1, max: 1_000_000, description: 'rows per page (with --follow: exit after N alerts)' }),
-  follow: flag({ description: 'tail clickstream.alerts.v1 (read_committed) as a live table, until Ctrl-C' }),
-  severity: oneOf(ALERT_SEVERITIES, { description: 'with --follow: this severity and higher (low < medium < high)' }),
-  brokers: value(parseBrokers, { placeholder: 'H:P[,H:P]', description: 'with --follow: Kafka bootstrap servers', defaultText: `$KAFKA_BROKERS or ${DEFAULT_BROKERS}` }),
+  limit: integer({
+    min: 1,
+    max: 1_000_000,
+    description: 'rows per page (with --follow: exit after N alerts)',
+  }),
+  follow: flag({
+    description: 'tail clickstream.alerts.v1 (read_committed) as a live table, until Ctrl-C',
+  }),
+  severity: oneOf(ALERT_SEVERITIES, {
+    description: 'with --follow: this severity and higher (low < medium < high)',
+  }),
+  brokers: value(parseBrokers, {
+    placeholder: 'H:P[,H:P]',
+    description: 'with --follow: Kafka bootstrap servers',
+    defaultText: `$KAFKA_BROKERS or ${DEFAULT_BROKERS}`,
+  }),
   ...API_OPTIONS,
 };
 
@@ -59,7 +82,9 @@ export const CLI_PROGRAM = defineProgram({
       description: 'sessions, newest first',
       options: {
         user: text({ placeholder: 'U', description: 'only sessions of this user' }),
-        status: oneOf(['open', 'closed'] as const, { description: 'only open or only closed sessions' }),
+        status: oneOf(['open', 'closed'] as const, {
+          description: 'only open or only closed sessions',
+        }),
         since: since('sessions that started in the last D'),
         limit: pageLimit,
         ...API_OPTIONS,
@@ -67,7 +92,8 @@ export const CLI_PROGRAM = defineProgram({
       epilog: 'D is a duration: 30s, 15m, 1h, 2d.',
     },
     alerts: {
-      description: 'alerts whose window started in the last D (default 1h), or with --follow a live table of new alerts',
+      description:
+        'alerts whose window started in the last D (default 1h), or with --follow a live table of new alerts',
       options: ALERTS_OPTIONS,
       epilog: `--follow shows alerts published from now on, or from D ago, and takes --rule, --severity, --since,
 --limit, --brokers and --json. Kafka from --brokers, $KAFKA_BROKERS or ${DEFAULT_BROKERS}; topic prefix
@@ -76,7 +102,8 @@ $KAFKA_TOPIC_PREFIX. D is a duration: 30s, 15m, 1h, 2d.`,
     },
     ...RULES_COMMANDS,
   },
-  epilog: 'D is a duration: 30s, 15m, 1h, 2d. Exit status: 0 ok, 1 request failed, 2 bad arguments.',
+  epilog:
+    'D is a duration: 30s, 15m, 1h, 2d. Exit status: 0 ok, 1 request failed, 2 bad arguments.',
 });
 
 export const USAGE = formatProgramHelp(CLI_PROGRAM);
@@ -103,15 +130,27 @@ type AlertsValues = Values<typeof ALERTS_OPTIONS>;
 
 /** Options of the API form and of the --follow form of alerts do not mix. */
 function checkAlerts(values: AlertsValues): void {
-  const wrong = values.follow ? (['user', 'url', 'apiKey'] as const) : (['severity', 'brokers'] as const);
-  const flagOf = { user: '--user', url: '--url', apiKey: '--api-key', severity: '--severity', brokers: '--brokers' };
+  const wrong = values.follow
+    ? (['user', 'url', 'apiKey'] as const)
+    : (['severity', 'brokers'] as const);
+  const flagOf = {
+    user: '--user',
+    url: '--url',
+    apiKey: '--api-key',
+    severity: '--severity',
+    brokers: '--brokers',
+  };
   for (const key of wrong) {
     if (values[key] === undefined) continue;
-    if (values.follow) throw new UsageError(`unknown option "${flagOf[key]}" for alerts --follow`, flagOf[key]);
+    if (values.follow)
+      throw new UsageError(`unknown option "${flagOf[key]}" for alerts --follow`, flagOf[key]);
     throw new UsageError(`${flagOf[key]} goes with alerts --follow`, flagOf[key]);
   }
   if (!values.follow && (values.rule?.length ?? 0) > 1) {
-    throw new UsageError(`--rule: one rule at a time without --follow (got "${values.rule!.join(',')}")`, '--rule');
+    throw new UsageError(
+      `--rule: one rule at a time without --follow (got "${values.rule!.join(',')}")`,
+      '--rule',
+    );
   }
 }
 
@@ -119,19 +158,30 @@ type CliCommandLine = ProgramCommandLine<typeof CLI_PROGRAM.commands>;
 type RulesCommandLine = Extract<CliCommandLine, { command: keyof typeof RULES_COMMANDS }>;
 type ApiCommandLine = Exclude<CliCommandLine, RulesCommandLine>;
 
-const isRulesCommand = (parsed: CliCommandLine): parsed is RulesCommandLine => Object.hasOwn(RULES_COMMANDS, parsed.command);
+const isRulesCommand = (parsed: CliCommandLine): parsed is RulesCommandLine =>
+  Object.hasOwn(RULES_COMMANDS, parsed.command);
 
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, now = new Date()): CliOptions {
   const parsed = parseProgram(CLI_PROGRAM, argv);
-  if (parsed.help) return { help: true, helpText: parsed.text, command: 'overview', url: DEFAULT_URL, json: false, query: {} };
-  if (parsed.command === 'alerts' && parsed.values.follow) return followOptions(parsed.values, env, now);
+  if (parsed.help)
+    return {
+      help: true,
+      helpText: parsed.text,
+      command: 'overview',
+      url: DEFAULT_URL,
+      json: false,
+      query: {},
+    };
+  if (parsed.command === 'alerts' && parsed.values.follow)
+    return followOptions(parsed.values, env, now);
   const common = {
     help: false,
     url: (parsed.values.url ?? (env.METRICS_URL || DEFAULT_URL)).replace(/\/+$/, ''),
     apiKey: parsed.values.apiKey ?? (env.METRICS_API_KEY || undefined),
     json: parsed.values.json,
   };
-  if (!isRulesCommand(parsed)) return { ...common, command: parsed.command, query: apiQuery(parsed, now) };
+  if (!isRulesCommand(parsed))
+    return { ...common, command: parsed.command, query: apiQuery(parsed, now) };
   const rules = rulesRequest(parsed, env);
   return { ...common, command: 'rules', query: rules.query, rules };
 }
@@ -151,7 +201,9 @@ function apiQuery(parsed: ApiCommandLine, now: Date): Record<string, string> {
 
 /** `alerts --follow ...`: the topic, filters and start of the tail. */
 function followOptions(values: AlertsValues, env: NodeJS.ProcessEnv, now: Date): CliOptions {
-  const brokers = values.brokers ?? (parseText('KAFKA_BROKERS', parseBrokers, env.KAFKA_BROKERS ?? DEFAULT_BROKERS) as string[]);
+  const brokers =
+    values.brokers ??
+    (parseText('KAFKA_BROKERS', parseBrokers, env.KAFKA_BROKERS ?? DEFAULT_BROKERS) as string[]);
   const follow: FollowOptions = {
     brokers,
     topic: topicNames(env.KAFKA_TOPIC_PREFIX ?? '').alerts,

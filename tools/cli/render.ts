@@ -55,13 +55,30 @@ export function renderOverview(o: Overview): string {
 export function renderSessions(items: Session[]): string {
   return renderTable(
     ['started_at', 'session_id', 'user_id', 'status', 'events', 'duration_s', 'funnel', 'revenue'],
-    items.map((s) => [s.started_at, s.session_id, s.user_id, s.status, s.event_count, s.duration_s, s.funnel_stage, s.revenue.toFixed(2)]),
+    items.map((s) => [
+      s.started_at,
+      s.session_id,
+      s.user_id,
+      s.status,
+      s.event_count,
+      s.duration_s,
+      s.funnel_stage,
+      s.revenue.toFixed(2),
+    ]),
   );
 }
 
 export function renderAlerts(items: Alert[]): string {
   return renderTable(
     ['window_start', 'rule', 'severity', 'user_id', 'value', 'threshold', 'detected_at'],
-    items.map((a) => [a.window_start, a.rule, a.severity, a.user_id ?? '*', a.value, a.threshold, a.detected_at]),
+    items.map((a) => [
+      a.window_start,
+      a.rule,
+      a.severity,
+      a.user_id ?? '*',
+      a.value,
+      a.threshold,
+      a.detected_at,
+    ]),
   );
 }

@@ -1,5 +1,14 @@
 import { ALERT_RULES, ALERT_SEVERITIES } from '@clickstream/contracts';
-import { choiceParser, CommandTable, flagName, integer, oneOf, ProgramCommandLine, text, UsageError } from '../shared/args';
+import {
+  choiceParser,
+  CommandTable,
+  flagName,
+  integer,
+  oneOf,
+  ProgramCommandLine,
+  text,
+  UsageError,
+} from '../shared/args';
 import { API_OPTIONS } from './api-options';
 import { renderTable } from './table';
 
@@ -23,19 +32,31 @@ export interface RulesRequest {
   adminKey?: string;
 }
 
-const ADMIN_KEY = text({ placeholder: 'K', description: 'an admin key of the metrics service', defaultText: '$METRICS_ADMIN_API_KEY' });
-const RULE_ARGUMENT = { name: 'rule', description: ALERT_RULES.join(', '), parse: choiceParser(ALERT_RULES) };
+const ADMIN_KEY = text({
+  placeholder: 'K',
+  description: 'an admin key of the metrics service',
+  defaultText: '$METRICS_ADMIN_API_KEY',
+});
+const RULE_ARGUMENT = {
+  name: 'rule',
+  description: ALERT_RULES.join(', '),
+  parse: choiceParser(ALERT_RULES),
+};
 const SETTINGS = {
   threshold: text({ placeholder: 'X', description: "the rule's threshold" }),
   windowMs: text({ placeholder: 'N', description: "the rule's window in ms" }),
-  severity: text({ placeholder: 'S', description: `the severity of its alerts: ${ALERT_SEVERITIES.join(', ')}` }),
+  severity: text({
+    placeholder: 'S',
+    description: `the severity of its alerts: ${ALERT_SEVERITIES.join(', ')}`,
+  }),
   enabled: text({ placeholder: 'true|false', description: 'whether the rule runs' }),
 };
 
 /** The rules commands of `npm run cli`. */
 export const RULES_COMMANDS = {
   rules: {
-    description: "each fraud rule's settings now and where they come from (default, file, env, runtime)",
+    description:
+      "each fraud rule's settings now and where they come from (default, file, env, runtime)",
     options: API_OPTIONS,
   },
   'rules history': {
@@ -50,7 +71,8 @@ export const RULES_COMMANDS = {
     description: 'changes <rule> in every fraud-detector from its next event',
     arguments: [RULE_ARGUMENT],
     options: { ...SETTINGS, adminKey: ADMIN_KEY, ...API_OPTIONS },
-    epilog: 'Give at least one setting. The service checks the values and answers 400 naming a bad one.',
+    epilog:
+      'Give at least one setting. The service checks the values and answers 400 naming a bad one.',
   },
   'rules reset': {
     description: "takes <rule> back to the detectors' boot config",
@@ -70,7 +92,8 @@ function settingValue(field: string, raw: string): unknown {
 
 /** The request a parsed `rules ...` command line makes. Throws UsageError. */
 export function rulesRequest(parsed: RulesCommandLine, env: NodeJS.ProcessEnv): RulesRequest {
-  if (parsed.command === 'rules') return { action: 'list', method: 'GET', path: '/v1/rules', query: {} };
+  if (parsed.command === 'rules')
+    return { action: 'list', method: 'GET', path: '/v1/rules', query: {} };
   if (parsed.command === 'rules history') {
     const { rule, limit } = parsed.values;
     const query: Record<string, string> = {};
@@ -82,9 +105,12 @@ export function rulesRequest(parsed: RulesCommandLine, env: NodeJS.ProcessEnv): 
   const action = parsed.command === 'rules set' ? 'set' : 'reset';
   const adminKey = parsed.values.adminKey ?? (env.METRICS_ADMIN_API_KEY || undefined);
   if (!adminKey) {
-    throw new UsageError(`rules ${action} needs an admin key: --admin-key K or $METRICS_ADMIN_API_KEY (one of the service's METRICS_ADMIN_API_KEYS)`);
+    throw new UsageError(
+      `rules ${action} needs an admin key: --admin-key K or $METRICS_ADMIN_API_KEY (one of the service's METRICS_ADMIN_API_KEYS)`,
+    );
   }
-  if (parsed.command === 'rules reset') return { action: 'reset', method: 'DELETE', path: `/v1/rules/${rule}`, query: {}, adminKey };
+  if (parsed.command === 'rules reset')
+    return { action: 'reset', method: 'DELETE', path: `/v1/rules/${rule}`, query: {}, adminKey };
   const body: Record<string, unknown> = {};
   for (const key of Object.keys(SETTINGS) as Array<keyof typeof SETTINGS>) {
     const raw = parsed.values[key];
@@ -92,7 +118,11 @@ export function rulesRequest(parsed: RulesCommandLine, env: NodeJS.ProcessEnv): 
     if (raw !== undefined) body[field] = settingValue(field, raw);
   }
   if (Object.keys(body).length === 0) {
-    throw new UsageError(`rules set ${rule} needs a setting: ${Object.keys(SETTINGS).map((key) => `--${flagName(key)}`).join(', ')}`);
+    throw new UsageError(
+      `rules set ${rule} needs a setting: ${Object.keys(SETTINGS)
+        .map((key) => `--${flagName(key)}`)
+        .join(', ')}`,
+    );
   }
   return { action: 'set', method: 'PUT', path: `/v1/rules/${rule}`, query: {}, body, adminKey };
 }
@@ -116,23 +146,60 @@ interface ChangeItem {
   after: RuleItem['config'];
 }
 
-const settings = (c: RuleItem['config']) => `${c.enabled ? 'on' : 'off'} ${c.threshold} / ${c.window_ms / 1000}s ${c.severity}`;
+const settings = (c: RuleItem['config']) =>
+  `${c.enabled ? 'on' : 'off'} ${c.threshold} / ${c.window_ms / 1000}s ${c.severity}`;
 
 export function renderRules(items: RuleItem[]): string {
   return renderTable(
-    ['rule', 'enabled', 'threshold', 'window_ms', 'severity', 'source', 'revision', 'changed_by', 'changed_at'],
-    items.map((r) => [r.rule, r.config.enabled, r.config.threshold, r.config.window_ms, r.config.severity, r.source, r.revision, r.changed_by, r.changed_at]),
+    [
+      'rule',
+      'enabled',
+      'threshold',
+      'window_ms',
+      'severity',
+      'source',
+      'revision',
+      'changed_by',
+      'changed_at',
+    ],
+    items.map((r) => [
+      r.rule,
+      r.config.enabled,
+      r.config.threshold,
+      r.config.window_ms,
+      r.config.severity,
+      r.source,
+      r.revision,
+      r.changed_by,
+      r.changed_at,
+    ]),
   );
 }
 
 export function renderRuleHistory(items: ChangeItem[]): string {
   return renderTable(
     ['revision', 'changed_at', 'rule', 'action', 'changed_by', 'before', 'after'],
-    items.map((c) => [c.revision, c.changed_at, c.rule, c.action, c.changed_by, settings(c.before), settings(c.after)]),
+    items.map((c) => [
+      c.revision,
+      c.changed_at,
+      c.rule,
+      c.action,
+      c.changed_by,
+      settings(c.before),
+      settings(c.after),
+    ]),
   );
 }
 
-export function renderRuleChange(body: { rule: RuleItem; changed: boolean; published: boolean }): string {
-  const state = !body.changed ? 'unchanged (already in force)' : body.published ? 'changed and published' : 'changed; publishing is retried by the service';
+export function renderRuleChange(body: {
+  rule: RuleItem;
+  changed: boolean;
+  published: boolean;
+}): string {
+  const state = !body.changed
+    ? 'unchanged (already in force)'
+    : body.published
+      ? 'changed and published'
+      : 'changed; publishing is retried by the service';
   return `${renderRules([body.rule])}\n${state}`;
 }

@@ -95,7 +95,9 @@ describe('generate CLI: arguments', () => {
     expect(opts.out).toBe('-');
     expect(parseArgs(['--count', '1', '--to', 'kafka'], NOW).out).toBeUndefined();
     // Sent somewhere, the stream ends at now (ingest refuses events more than 5 min ahead).
-    expect(parseArgs(['--count', '36000', '--rate', '10', '--to', 'http'], NOW).traffic.startTime).toBe(Date.UTC(2024, 4, 1, 11, 34));
+    expect(
+      parseArgs(['--count', '36000', '--rate', '10', '--to', 'http'], NOW).traffic.startTime,
+    ).toBe(Date.UTC(2024, 4, 1, 11, 34));
     expect(
       parseArgs(['--count', '1', '--to', 'http'], NOW, { INGEST_API_KEY: 'env-key' }).apiKey,
     ).toBe('env-key');

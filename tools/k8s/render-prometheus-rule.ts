@@ -76,7 +76,8 @@ export function renderPrometheusRule(root = ROOT): string {
 
 /** Schema check with the Prometheus Operator model (an ES module, so imported at run time). */
 async function validate(rule: IPrometheusRule): Promise<void> {
-  const { PrometheusRule } = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
+  const { PrometheusRule } =
+    await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
   // The models' base class is typed through package "exports", which this repo's node10 module
   // resolution does not read: validate() exists at run time but not in the types.
   (new PrometheusRule(rule) as unknown as { validate(): void }).validate();
@@ -88,7 +89,9 @@ export const RENDER_COMMAND = defineCommand({
 Prometheus Operator PrometheusRule for the production overlay, written to
 ${OUTPUT}.`,
   options: {
-    check: flag({ description: 'write nothing; exit 1 when the committed file differs from the rendering' }),
+    check: flag({
+      description: 'write nothing; exit 1 when the committed file differs from the rendering',
+    }),
   },
 });
 

@@ -15,10 +15,12 @@ import { brokerStatus, localKafkaOptions, startBroker, stopBroker, wipeData } fr
 
 export const KAFKA_PROGRAM = defineProgram({
   invocation: 'tsx tools/kafka/cli.ts',
-  description: 'The local single-node KRaft broker (Apache Kafka from Maven Central, cached in ~/.cache/clickstream).',
+  description:
+    'The local single-node KRaft broker (Apache Kafka from Maven Central, cached in ~/.cache/clickstream).',
   commands: {
     start: {
-      description: 'provision (mvn, cached) and start the broker, wait for its metadata; prints KAFKA_BROKERS=host:port',
+      description:
+        'provision (mvn, cached) and start the broker, wait for its metadata; prints KAFKA_BROKERS=host:port',
       options: { fresh: flag({ description: 'stop the broker and wipe its data first' }) },
     },
     stop: { description: 'stop it cleanly', options: {} },

@@ -71,7 +71,9 @@ export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): KafkaVersion
   const version = env.KAFKA_VERSION?.trim() || DEFAULT_KAFKA_VERSION;
   const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
   if (!match) {
-    throw new KafkaVersionError(`KAFKA_VERSION must be a release such as ${DEFAULT_KAFKA_VERSION} (got "${version}")`);
+    throw new KafkaVersionError(
+      `KAFKA_VERSION must be a release such as ${DEFAULT_KAFKA_VERSION} (got "${version}")`,
+    );
   }
   const major = Number(match[1]);
   if (major === 4) return { version, major, logging: LOG4J2 };

@@ -7,7 +7,16 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  closeSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,7 +26,8 @@ import { KafkaVersion, kafkaVersion, mavenVersionArgs } from './kafka-version';
 export { DEFAULT_KAFKA_VERSION } from './kafka-version';
 const POM = resolve(__dirname, 'pom.xml');
 const DEFAULT_PORT = 19092;
-const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies';
+const DEPENDENCY_PLUGIN =
+  'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies';
 
 export interface LocalKafkaOptions {
   /** KAFKA_VERSION (default 4.1.2) and how that line logs. */
@@ -44,7 +54,9 @@ export class LocalKafkaError extends Error {
 }
 
 export function localKafkaOptions(env: NodeJS.ProcessEnv = process.env): LocalKafkaOptions {
-  const cacheRoot = env.CLICKSTREAM_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'clickstream');
+  const cacheRoot =
+    env.CLICKSTREAM_CACHE_DIR ??
+    join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'clickstream');
   const kafka = kafkaVersion(env);
   return {
     kafka,
@@ -88,28 +100,52 @@ export function localBrokers(o: LocalKafkaOptions): string {
 }
 
 /** Resolves the broker's jars with mvn once; later calls reuse the cache. */
-export function ensureRuntime(o: LocalKafkaOptions, log: (line: string) => void = () => undefined): string {
+export function ensureRuntime(
+  o: LocalKafkaOptions,
+  log: (line: string) => void = () => undefined,
+): string {
   const p = paths(o);
   const versionArgs = mavenVersionArgs(o.kafka);
   // The marker records what was resolved: a changed pom or version resolves again.
   const marker = `${versionArgs.join(' ')}\n${readFileSync(POM, 'utf8')}`;
   if (existsSync(p.libsMarker) && readFileSync(p.libsMarker, 'utf8') === marker) return p.libs;
-  requireCommand('mvn', ['-v'], 'Apache Maven is needed to fetch Kafka from Maven Central: apt-get install maven');
-  requireCommand('java', ['-version'], 'Java 17+ is needed to run Kafka: apt-get install openjdk-17-jre-headless');
+  requireCommand(
+    'mvn',
+    ['-v'],
+    'Apache Maven is needed to fetch Kafka from Maven Central: apt-get install maven',
+  );
+  requireCommand(
+    'java',
+    ['-version'],
+    'Java 17+ is needed to run Kafka: apt-get install openjdk-17-jre-headless',
+  );
   log(`resolving org.apache.kafka:kafka_2.13:${o.kafka.version} from Maven Central into ${p.libs}`);
   rmSync(p.libs, { recursive: true, force: true });
   mkdirSync(p.libs, { recursive: true });
   const mvn = spawnSync(
     'mvn',
-    ['-B', '-q', '-f', POM, ...versionArgs, DEPENDENCY_PLUGIN, '-DincludeScope=runtime', `-DoutputDirectory=${p.libs}`],
+    [
+      '-B',
+      '-q',
+      '-f',
+      POM,
+      ...versionArgs,
+      DEPENDENCY_PLUGIN,
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${p.libs}`,
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   if (mvn.status !== 0) {
-    throw new LocalKafkaError(`mvn could not resolve Kafka (exit ${mvn.status}):\n${mvn.stdout}${mvn.stderr}`);
+    throw new LocalKafkaError(
+      `mvn could not resolve Kafka (exit ${mvn.status}):\n${mvn.stdout}${mvn.stderr}`,
+    );
   }
   const jars = readdirSync(p.libs).filter((f) => f.endsWith('.jar'));
   if (!jars.includes(`kafka_2.13-${o.kafka.version}.jar`)) {
-    throw new LocalKafkaError(`mvn finished but ${p.libs} holds no kafka_2.13-${o.kafka.version}.jar`);
+    throw new LocalKafkaError(
+      `mvn finished but ${p.libs} holds no kafka_2.13-${o.kafka.version}.jar`,
+    );
   }
   writeFileSync(p.libsMarker, marker);
   log(`resolved ${jars.length} jars`);
@@ -185,7 +221,8 @@ function formatStorage(o: LocalKafkaOptions): void {
     javaArgs(o, 'kafka.tools.StorageTool', ['format', '-t', clusterId(), '-c', p.properties]),
     { encoding: 'utf8' },
   );
-  if (res.status !== 0) throw new LocalKafkaError(`kafka-storage format failed:\n${res.stdout}${res.stderr}`);
+  if (res.status !== 0)
+    throw new LocalKafkaError(`kafka-storage format failed:\n${res.stdout}${res.stderr}`);
 }
 
 function readPid(o: LocalKafkaOptions): number | undefined {
@@ -272,7 +309,9 @@ export async function startBroker(
   if (env.KAFKA_BROKERS) {
     log(`KAFKA_BROKERS=${env.KAFKA_BROKERS} is set: using that broker, starting none`);
     if (!(await servesMetadata(env.KAFKA_BROKERS, 30_000))) {
-      throw new LocalKafkaError(`KAFKA_BROKERS=${env.KAFKA_BROKERS} does not answer metadata requests`);
+      throw new LocalKafkaError(
+        `KAFKA_BROKERS=${env.KAFKA_BROKERS} does not answer metadata requests`,
+      );
     }
     return { brokers: env.KAFKA_BROKERS, started: false, external: true };
   }
@@ -297,12 +336,16 @@ export async function startBroker(
   child.on('exit', (code) => (exitCode = code ?? -1));
   child.unref();
   writeFileSync(p.pid, String(child.pid));
-  log(`starting Apache Kafka ${o.kafka.version} (KRaft, pid ${child.pid}) on ${brokers}; log ${p.log}`);
+  log(
+    `starting Apache Kafka ${o.kafka.version} (KRaft, pid ${child.pid}) on ${brokers}; log ${p.log}`,
+  );
   const started = Date.now();
   const ready = await servesMetadata(brokers, 90_000);
   if (!ready || exitCode !== null) {
     if (child.pid) killQuietly(child.pid);
-    throw new LocalKafkaError(`broker did not come up on ${brokers} (exit ${exitCode}). Log tail:\n${tail(p.log)}`);
+    throw new LocalKafkaError(
+      `broker did not come up on ${brokers} (exit ${exitCode}). Log tail:\n${tail(p.log)}`,
+    );
   }
   log(`broker ready on ${brokers} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { brokers, started: true, external: false };

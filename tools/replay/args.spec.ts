@@ -85,7 +85,6 @@ describe('parseReplayArgs', () => {
     expect(parse('--help')).toEqual({ help: true });
     expect(parse('a.csv --rate nope -h')).toEqual({ help: true });
   });
-
 });
 
 describe('parseReplayArgs refusals', () => {

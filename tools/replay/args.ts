@@ -144,9 +144,22 @@ export const REPLAY_COMMAND = defineCommand({
       description: 'give a request up S seconds after its first attempt (http)',
       defaultText: '120',
     }),
-    batch: integer({ min: 1, max: MAX_BATCH, default: DEFAULT_BATCH, description: 'events per request/batch' }),
-    concurrency: integer({ min: 1, max: 64, default: 1, description: 'batches in flight (1 keeps the file order)' }),
-    limit: integer({ min: 1, description: 'stop after N events (rows a CSV mapper rejects count too)' }),
+    batch: integer({
+      min: 1,
+      max: MAX_BATCH,
+      default: DEFAULT_BATCH,
+      description: 'events per request/batch',
+    }),
+    concurrency: integer({
+      min: 1,
+      max: 64,
+      default: 1,
+      description: 'batches in flight (1 keeps the file order)',
+    }),
+    limit: integer({
+      min: 1,
+      description: 'stop after N events (rows a CSV mapper rejects count too)',
+    }),
     noProgress: flag({ description: 'no progress bar or progress lines' }),
   },
   epilog: `Prints a summary, then one JSON line:
@@ -188,7 +201,8 @@ export function parseReplayArgs(
   const url = values.url ?? env.INGEST_URL ?? DEFAULT_URL;
   if (to === 'http' && values.url === undefined) parseText('INGEST_URL', httpUrl, url);
   const brokers = values.brokers ?? env.KAFKA_BROKERS ?? DEFAULT_BROKERS;
-  if (to === 'kafka' && values.brokers === undefined) parseText('KAFKA_BROKERS', brokerList, brokers);
+  if (to === 'kafka' && values.brokers === undefined)
+    parseText('KAFKA_BROKERS', brokerList, brokers);
   const prefix = values.topicPrefix ?? env.KAFKA_TOPIC_PREFIX;
   if (to === 'kafka' && values.topicPrefix === undefined && prefix !== undefined) {
     parseText('KAFKA_TOPIC_PREFIX', topicPrefix, prefix);

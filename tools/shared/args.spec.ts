@@ -24,9 +24,22 @@ const COMMAND = defineCommand({
     rate: integer({ min: 1, default: 10, description: 'events per second' }),
     speedup: number({ greaterThan: 0, description: 'event time runs this much faster' }),
     to: oneOf(['http', 'kafka'] as const, { default: 'http', description: 'where to send' }),
-    url: text({ placeholder: 'URL', defaultText: '$URL or http://127.0.0.1:3001', description: 'base URL' }),
-    rates: list(Number, { placeholder: 'R,R', default: [1000, 2000], description: 'rates to step through' }),
-    maxBytes: integer({ min: 1, max: 1024, default: 512, description: 'bytes per fetch,\nper partition' }),
+    url: text({
+      placeholder: 'URL',
+      defaultText: '$URL or http://127.0.0.1:3001',
+      description: 'base URL',
+    }),
+    rates: list(Number, {
+      placeholder: 'R,R',
+      default: [1000, 2000],
+      description: 'rates to step through',
+    }),
+    maxBytes: integer({
+      min: 1,
+      max: 1024,
+      default: 512,
+      description: 'bytes per fetch,\nper partition',
+    }),
     keep: flag({ short: 'k', description: 'keep what the run made' }),
     noVerify: flag({ description: 'skip the check' }),
   },
@@ -50,7 +63,16 @@ const failure = (argv: string[]) => {
 describe('parseCommandLine', () => {
   it('fills in the defaults, typed', () => {
     const { values, positionals, given } = parse(['in.csv']);
-    expect(values).toEqual({ rate: 10, speedup: undefined, to: 'http', url: undefined, rates: [1000, 2000], maxBytes: 512, keep: false, noVerify: false });
+    expect(values).toEqual({
+      rate: 10,
+      speedup: undefined,
+      to: 'http',
+      url: undefined,
+      rates: [1000, 2000],
+      maxBytes: 512,
+      keep: false,
+      noVerify: false,
+    });
     expect(positionals).toEqual(['in.csv']);
     expect(given.size).toBe(0);
     // The types follow the table: a default makes the value always defined.
@@ -61,8 +83,26 @@ describe('parseCommandLine', () => {
   });
 
   it('reads --flag value, --flag=value, short switches, kebab-case flags and positionals anywhere', () => {
-    const { values, positionals, given } = parse(['--rate', '250', 'in.csv', '--to=kafka', '-k', '--max-bytes', '1024', '--no-verify', '--speedup', '1.5']);
-    expect(values).toMatchObject({ rate: 250, to: 'kafka', keep: true, maxBytes: 1024, noVerify: true, speedup: 1.5 });
+    const { values, positionals, given } = parse([
+      '--rate',
+      '250',
+      'in.csv',
+      '--to=kafka',
+      '-k',
+      '--max-bytes',
+      '1024',
+      '--no-verify',
+      '--speedup',
+      '1.5',
+    ]);
+    expect(values).toMatchObject({
+      rate: 250,
+      to: 'kafka',
+      keep: true,
+      maxBytes: 1024,
+      noVerify: true,
+      speedup: 1.5,
+    });
     expect(positionals).toEqual(['in.csv']);
     expect([...given].sort()).toEqual(['keep', 'maxBytes', 'noVerify', 'rate', 'speedup', 'to']);
   });
@@ -72,7 +112,10 @@ describe('parseCommandLine', () => {
   });
 
   it('takes a lone - as a value (stdout, as generate --out - will)', () => {
-    const spec = defineCommand({ description: 'x', options: { out: text({ description: 'file or -' }) } });
+    const spec = defineCommand({
+      description: 'x',
+      options: { out: text({ description: 'file or -' }) },
+    });
     expect(parseCommandLine(spec, ['--out', '-'])).toMatchObject({ values: { out: '-' } });
   });
 
@@ -104,23 +147,38 @@ describe('parseCommandLine refusals', () => {
   });
 
   it('names the option at fault on the error', () => {
-    expect(() => parse(['f', '--rate', 'x'])).toThrow(expect.objectContaining({ option: '--rate' }));
+    expect(() => parse(['f', '--rate', 'x'])).toThrow(
+      expect.objectContaining({ option: '--rate' }),
+    );
   });
 
   it('wraps any error of a value parser, and checks arguments', () => {
     const spec = defineCommand({
       description: 'x',
-      arguments: [{ name: 'rule', description: 'a rule', parse: (raw) => { if (raw !== 'a') throw new Error('must be a'); } }],
+      arguments: [
+        {
+          name: 'rule',
+          description: 'a rule',
+          parse: (raw) => {
+            if (raw !== 'a') throw new Error('must be a');
+          },
+        },
+      ],
       options: { brokers: value((raw) => raw.split(','), { description: 'brokers' }) },
     });
     expect(() => parseCommandLine(spec, ['b'])).toThrow('<rule>: must be a (got "b")');
-    expect(parseCommandLine(spec, ['a', '--brokers', 'h:1,h:2'])).toMatchObject({ values: { brokers: ['h:1', 'h:2'] } });
+    expect(parseCommandLine(spec, ['a', '--brokers', 'h:1,h:2'])).toMatchObject({
+      values: { brokers: ['h:1', 'h:2'] },
+    });
   });
 
   it('runs the checks across options', () => {
     const spec = defineCommand({
       description: 'x',
-      options: { low: integer({ min: 0, default: 0, description: 'low' }), high: integer({ min: 0, default: 10, description: 'high' }) },
+      options: {
+        low: integer({ min: 0, default: 0, description: 'low' }),
+        high: integer({ min: 0, default: 10, description: 'high' }),
+      },
       check: (values) => {
         if (values.low > values.high) throw new UsageError('--low must not exceed --high');
       },
@@ -131,7 +189,10 @@ describe('parseCommandLine refusals', () => {
 
 describe('help', () => {
   it('answers -h and --help anywhere before --, even next to bad values', () => {
-    expect(parseCommandLine(COMMAND, ['--help'])).toEqual({ help: true, text: formatHelp(COMMAND) });
+    expect(parseCommandLine(COMMAND, ['--help'])).toEqual({
+      help: true,
+      text: formatHelp(COMMAND),
+    });
     expect(parseCommandLine(COMMAND, ['--rate', 'nope', '-h']).help).toBe(true);
     expect(parseCommandLine(COMMAND, ['--', '-h']).help).toBe(false);
   });
@@ -165,7 +226,12 @@ describe('help', () => {
     const spec = defineCommand({
       invocation: 'x',
       description: 'x',
-      options: { brokers: text({ placeholder: 'HOST:PORT[,HOST:PORT]', description: 'word '.repeat(20).trim() }) },
+      options: {
+        brokers: text({
+          placeholder: 'HOST:PORT[,HOST:PORT]',
+          description: 'word '.repeat(20).trim(),
+        }),
+      },
     });
     expect(formatHelp(spec).split('\n').slice(5, 9)).toEqual([
       '  --brokers HOST:PORT[,HOST:PORT]',
@@ -182,7 +248,10 @@ describe('parseProgram', () => {
     description: 'A tool with commands.',
     helpWhenEmpty: true,
     commands: {
-      status: { description: 'prints the status\nin detail', options: { json: flag({ description: 'as JSON' }) } },
+      status: {
+        description: 'prints the status\nin detail',
+        options: { json: flag({ description: 'as JSON' }) },
+      },
       rules: { description: 'lists the rules', options: {} },
       'rules set': {
         description: 'changes a rule',
@@ -193,9 +262,16 @@ describe('parseProgram', () => {
   });
 
   it('picks the command by its leading words', () => {
-    expect(parseProgram(PROGRAM, ['status', '--json'])).toMatchObject({ command: 'status', values: { json: true } });
+    expect(parseProgram(PROGRAM, ['status', '--json'])).toMatchObject({
+      command: 'status',
+      values: { json: true },
+    });
     expect(parseProgram(PROGRAM, ['rules'])).toMatchObject({ command: 'rules', positionals: [] });
-    expect(parseProgram(PROGRAM, ['rules', 'set', 'r1', '--threshold', '5'])).toMatchObject({ command: 'rules set', positionals: ['r1'], values: { threshold: 5 } });
+    expect(parseProgram(PROGRAM, ['rules', 'set', 'r1', '--threshold', '5'])).toMatchObject({
+      command: 'rules set',
+      positionals: ['r1'],
+      values: { threshold: 5 },
+    });
   });
 
   it.each([
@@ -230,7 +306,9 @@ describe('parseProgram', () => {
       ].join('\n'),
     );
     const set = parseProgram(PROGRAM, ['rules', 'set', '--help']);
-    expect(set.help && set.text.split('\n')[0]).toBe('usage: npm run tool -- rules set <rule> [options]');
+    expect(set.help && set.text.split('\n')[0]).toBe(
+      'usage: npm run tool -- rules set <rule> [options]',
+    );
   });
 });
 
@@ -258,7 +336,11 @@ describe('parseOrExit', () => {
   });
 
   it('prints a bad command line to stderr, naming the option and the value, and exits 2', () => {
-    expect(() => parseOrExit('thing', COMMAND, ['f', '--rate', 'abc'])).toThrow(`exit ${EXIT_USAGE}`);
-    expect(stderr).toHaveBeenCalledWith('thing: --rate: must be a positive integer (got "abc")\nrun `npm run thing -- --help` for usage\n');
+    expect(() => parseOrExit('thing', COMMAND, ['f', '--rate', 'abc'])).toThrow(
+      `exit ${EXIT_USAGE}`,
+    );
+    expect(stderr).toHaveBeenCalledWith(
+      'thing: --rate: must be a positive integer (got "abc")\nrun `npm run thing -- --help` for usage\n',
+    );
   });
 });

@@ -161,12 +161,22 @@ interface Bounds {
 export function integer<O extends Settings<number> & Omit<Bounds, 'greaterThan'>>(
   settings: O,
 ): Option<Result<number, O>> {
-  return value(integerParser(settings), { placeholder: 'N', bounds: boundsText(settings), ...settings });
+  return value(integerParser(settings), {
+    placeholder: 'N',
+    bounds: boundsText(settings),
+    ...settings,
+  });
 }
 
 /** A finite number within the bounds. */
-export function number<O extends Settings<number> & Bounds>(settings: O): Option<Result<number, O>> {
-  return value(numberParser(settings), { placeholder: 'N', bounds: boundsText(settings), ...settings });
+export function number<O extends Settings<number> & Bounds>(
+  settings: O,
+): Option<Result<number, O>> {
+  return value(numberParser(settings), {
+    placeholder: 'N',
+    bounds: boundsText(settings),
+    ...settings,
+  });
 }
 
 function boundsText({ min, max, greaterThan }: Bounds): string | undefined {
@@ -192,7 +202,14 @@ export function list<T, O extends Settings<T[]>>(
   item: (text: string) => T,
   settings: O,
 ): Option<Result<T[], O>> {
-  return { type: 'string', placeholder: 'A,B', ...settings, parse: item, multiple: true, separator: ',' };
+  return {
+    type: 'string',
+    placeholder: 'A,B',
+    ...settings,
+    parse: item,
+    multiple: true,
+    separator: ',',
+  };
 }
 
 export function integerParser(bounds: Omit<Bounds, 'greaterThan'>): (text: string) => number {
@@ -278,7 +295,13 @@ export function parseCommandLine<S extends OptionTable>(
 ): HelpRequest | CommandLine<S> {
   if (wantsHelp(argv)) return { help: true, text: formatHelp(spec, context.invocation) };
   const config = nodeOptions(spec.options);
-  const loose = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
+  const loose = parseArgs({
+    args: [...argv],
+    options: config,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const given = checkTokens(spec.options, loose.tokens, context.command);
   let strict: { values: Record<string, unknown>; positionals: string[] };
   try {
@@ -293,7 +316,10 @@ export function parseCommandLine<S extends OptionTable>(
   return { help: false, values, positionals: strict.positionals, given };
 }
 
-type NodeOptions = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+type NodeOptions = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean }
+>;
 
 function nodeOptions(options: OptionTable): NodeOptions {
   const out: NodeOptions = {};
@@ -310,14 +336,19 @@ function nodeOptions(options: OptionTable): NodeOptions {
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 
 /** What strict parsing would refuse, with the option named; returns the keys given. */
-function checkTokens(options: OptionTable, tokens: readonly Token[], command?: string): Set<string> {
+function checkTokens(
+  options: OptionTable,
+  tokens: readonly Token[],
+  command?: string,
+): Set<string> {
   const keyOf = new Map(Object.keys(options).map((key) => [flagName(key), key]));
   const given = new Set<string>();
   const where = command ? ` for ${command}` : '';
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     const key = keyOf.get(token.name);
-    if (key === undefined) throw new UsageError(`unknown option "${token.rawName}"${where}`, token.rawName);
+    if (key === undefined)
+      throw new UsageError(`unknown option "${token.rawName}"${where}`, token.rawName);
     const option = options[key];
     const name = `--${token.name}`;
     if (option.type === 'string') {
@@ -333,7 +364,11 @@ function checkTokens(options: OptionTable, tokens: readonly Token[], command?: s
   return given;
 }
 
-function checkPositionals(declared: readonly ArgumentSpec[], positionals: readonly string[], command?: string): void {
+function checkPositionals(
+  declared: readonly ArgumentSpec[],
+  positionals: readonly string[],
+  command?: string,
+): void {
   const required = declared.filter((arg) => !arg.optional).length;
   if (positionals.length < required) {
     const missing = declared[positionals.length].name;
@@ -344,7 +379,8 @@ function checkPositionals(declared: readonly ArgumentSpec[], positionals: readon
     throw new UsageError(`unexpected argument ${extra}${command ? ` for ${command}` : ''}`);
   }
   declared.forEach((arg, i) => {
-    if (positionals[i] !== undefined && arg.parse) parseText(`<${arg.name}>`, arg.parse, positionals[i]);
+    if (positionals[i] !== undefined && arg.parse)
+      parseText(`<${arg.name}>`, arg.parse, positionals[i]);
   });
 }
 
@@ -353,7 +389,8 @@ function convertValues<S extends OptionTable>(options: S, raw: Record<string, un
   for (const [key, option] of Object.entries(options)) {
     const name = flagName(key);
     const given = raw[name];
-    if (given === undefined) out[key] = option.default ?? (option.type === 'boolean' ? false : undefined);
+    if (given === undefined)
+      out[key] = option.default ?? (option.type === 'boolean' ? false : undefined);
     else if (option.type === 'boolean') out[key] = true;
     else if (!option.multiple) out[key] = parseText(`--${name}`, option.parse, given as string);
     else out[key] = listValues(`--${name}`, option, given as string[]);
@@ -366,7 +403,10 @@ function listValues(name: string, option: Option<unknown>, texts: string[]): unk
     ? texts.flatMap((part) => part.split(option.separator!).map((item) => item.trim()))
     : texts;
   if (items.some((item) => item === '')) {
-    throw new UsageError(`${name}: needs a value between the separators (got ${JSON.stringify(texts.join(' '))})`, name);
+    throw new UsageError(
+      `${name}: needs a value between the separators (got ${JSON.stringify(texts.join(' '))})`,
+      name,
+    );
   }
   return items.map((item) => parseText(name, option.parse, item));
 }
@@ -375,7 +415,11 @@ function listValues(name: string, option: Option<unknown>, texts: string[]): unk
  * Runs a value's parser; its error becomes `<label>: <rule> (got "<text>")`. For values from
  * elsewhere too: `parseText('KAFKA_BROKERS', brokers, env.KAFKA_BROKERS)`.
  */
-export function parseText(name: string, parse: ((text: string) => unknown) | undefined, raw: string): unknown {
+export function parseText(
+  name: string,
+  parse: ((text: string) => unknown) | undefined,
+  raw: string,
+): unknown {
   if (!parse) return raw;
   try {
     return parse(raw);
@@ -422,7 +466,12 @@ export function parseProgram<C extends CommandTable>(
     if (!Object.hasOwn(program.commands, name)) continue;
     const spec = program.commands[name];
     const next = argv[take];
-    if (!spec.arguments?.length && next !== undefined && !isOptionLike(next) && names.some((n) => n.startsWith(`${name} `))) {
+    if (
+      !spec.arguments?.length &&
+      next !== undefined &&
+      !isOptionLike(next) &&
+      names.some((n) => n.startsWith(`${name} `))
+    ) {
       throw new UsageError(`unknown command "${name} ${next}": use ${commandList(names)}`);
     }
     const context = { command: name, invocation: `${program.invocation} ${name}` };
@@ -448,9 +497,14 @@ const WIDTH = 100;
 
 /** The help of one command: usage line, description, arguments, options with defaults, notes. */
 export function formatHelp(spec: CommandSpec, invocation = spec.invocation ?? ''): string {
-  const args = (spec.arguments ?? []).map((arg) => (arg.optional ? `[<${arg.name}>]` : `<${arg.name}>`));
+  const args = (spec.arguments ?? []).map((arg) =>
+    arg.optional ? `[<${arg.name}>]` : `<${arg.name}>`,
+  );
   const usage = [invocation, ...args, '[options]'].filter(Boolean).join(' ');
-  const argumentRows = (spec.arguments ?? []).map((arg): [string, string] => [`<${arg.name}>`, arg.description]);
+  const argumentRows = (spec.arguments ?? []).map((arg): [string, string] => [
+    `<${arg.name}>`,
+    arg.description,
+  ]);
   const optionRows = Object.entries(spec.options).map(([key, option]) => optionRow(key, option));
   const width = LABEL_WIDTH;
   return [
@@ -468,7 +522,10 @@ export function formatHelp(spec: CommandSpec, invocation = spec.invocation ?? ''
 /** The help of a program: usage line, description, its commands, notes. */
 export function formatProgramHelp(program: ProgramSpec<CommandTable>): string {
   const commandRows = Object.entries(program.commands).map(([name, spec]): [string, string] => [
-    [name, ...(spec.arguments ?? []).map((arg) => (arg.optional ? `[<${arg.name}>]` : `<${arg.name}>`))].join(' '),
+    [
+      name,
+      ...(spec.arguments ?? []).map((arg) => (arg.optional ? `[<${arg.name}>]` : `<${arg.name}>`)),
+    ].join(' '),
     spec.description.trim().split('\n')[0],
   ]);
   const width = LABEL_WIDTH;
@@ -492,7 +549,9 @@ function optionRow(key: string, option: Option<unknown>): [string, string] {
   const short = option.short ? `-${option.short}, ` : '';
   const label = `${short}--${flagName(key)}${option.type === 'string' ? ` ${option.placeholder ?? 'VALUE'}` : ''}`;
   const shown = option.defaultText ?? defaultText(option);
-  const notes = [option.bounds, shown === undefined ? undefined : `default${NBSP}${shown}`].filter(Boolean);
+  const notes = [option.bounds, shown === undefined ? undefined : `default${NBSP}${shown}`].filter(
+    Boolean,
+  );
   return [label, [option.description, ...notes].join(', ')];
 }
 
@@ -559,7 +618,11 @@ export function parseProgramOrExit<C extends CommandTable>(
   return orExit(name, program.invocation, () => parseProgram(program, argv));
 }
 
-function orExit<T extends { help: false }>(name: string, invocation: string, parse: () => HelpRequest | T): T {
+function orExit<T extends { help: false }>(
+  name: string,
+  invocation: string,
+  parse: () => HelpRequest | T,
+): T {
   let parsed: HelpRequest | T;
   try {
     parsed = parse();

@@ -28,20 +28,29 @@ export async function logEndOffsets(
     {},
   );
   await new Promise<Metadata>((resolve, reject) =>
-    consumer.connect({ topic, timeout: timeoutMs }, (err, metadata) => (err ? reject(err) : resolve(metadata))),
+    consumer.connect({ topic, timeout: timeoutMs }, (err, metadata) =>
+      err ? reject(err) : resolve(metadata),
+    ),
   );
   try {
     const metadata = await new Promise<Metadata>((resolve, reject) =>
-      consumer.getMetadata({ topic, timeout: timeoutMs }, (err, m) => (err ? reject(err) : resolve(m))),
+      consumer.getMetadata({ topic, timeout: timeoutMs }, (err, m) =>
+        err ? reject(err) : resolve(m),
+      ),
     );
     const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
-    if (partitions.length === 0) throw new Error(`topic ${topic} has no partitions in the metadata`);
+    if (partitions.length === 0)
+      throw new Error(`topic ${topic} has no partitions in the metadata`);
     const ends = await Promise.all(
       partitions.map(
         (p) =>
           new Promise<[number, bigint]>((resolve, reject) =>
-            consumer.queryWatermarkOffsets(topic, p.id, timeoutMs, (err: LibrdKafkaError, offsets) =>
-              err ? reject(err) : resolve([p.id, BigInt(offsets.highOffset)]),
+            consumer.queryWatermarkOffsets(
+              topic,
+              p.id,
+              timeoutMs,
+              (err: LibrdKafkaError, offsets) =>
+                err ? reject(err) : resolve([p.id, BigInt(offsets.highOffset)]),
             ),
           ),
       ),

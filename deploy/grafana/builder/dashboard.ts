@@ -14,11 +14,28 @@ export const VARIABLE_QUERIES: Record<Exclude<VariableName, 'datasource'>, strin
   group: 'label_values(kafka_consumergroup_lag, group)',
 };
 
-const LABELS: Record<VariableName, string> = { datasource: 'Data source', service: 'Service', instance: 'Instance', group: 'Consumer group' };
+const LABELS: Record<VariableName, string> = {
+  datasource: 'Data source',
+  service: 'Service',
+  instance: 'Instance',
+  group: 'Consumer group',
+};
 
 function variable(name: VariableName): Record<string, unknown> {
   if (name === 'datasource') {
-    return { name, label: LABELS[name], type: 'datasource', query: 'prometheus', regex: '', current: {}, hide: 0, includeAll: false, multi: false, options: [], refresh: 1 };
+    return {
+      name,
+      label: LABELS[name],
+      type: 'datasource',
+      query: 'prometheus',
+      regex: '',
+      current: {},
+      hide: 0,
+      includeAll: false,
+      multi: false,
+      options: [],
+      refresh: 1,
+    };
   }
   const query = VARIABLE_QUERIES[name];
   return {
@@ -75,7 +92,16 @@ export function dashboard(s: DashboardSpec): Dashboard {
     templating: { list: s.variables.map(variable) },
     annotations: { list: [] },
     // Every Clickstream dashboard links to the others.
-    links: [{ type: 'dashboards', tags: ['clickstream'], asDropdown: true, title: 'Clickstream', includeVars: true, keepTime: true }],
+    links: [
+      {
+        type: 'dashboards',
+        tags: ['clickstream'],
+        asDropdown: true,
+        title: 'Clickstream',
+        includeVars: true,
+        keepTime: true,
+      },
+    ],
     panels: layout(s.panels),
   };
 }

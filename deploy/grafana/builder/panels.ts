@@ -80,7 +80,10 @@ function thresholds(threshold?: number) {
 }
 
 function fieldConfig(s: PanelSpec): Panel['fieldConfig'] {
-  const defaults: Record<string, unknown> = { unit: s.unit ?? 'short', thresholds: thresholds(s.threshold) };
+  const defaults: Record<string, unknown> = {
+    unit: s.unit ?? 'short',
+    thresholds: thresholds(s.threshold),
+  };
   if ((s.type ?? 'timeseries') === 'timeseries') {
     defaults.custom = {
       drawStyle: 'line',
@@ -98,9 +101,20 @@ function options(s: PanelSpec): Record<string, unknown> {
   const reduce = { calcs: ['lastNotNull'], fields: '', values: false };
   switch (s.type ?? 'timeseries') {
     case 'stat':
-      return { colorMode: 'value', graphMode: 'area', justifyMode: 'auto', textMode: 'value_and_name', reduceOptions: reduce };
+      return {
+        colorMode: 'value',
+        graphMode: 'area',
+        justifyMode: 'auto',
+        textMode: 'value_and_name',
+        reduceOptions: reduce,
+      };
     case 'bargauge':
-      return { displayMode: 'gradient', orientation: 'horizontal', showUnfilled: true, reduceOptions: reduce };
+      return {
+        displayMode: 'gradient',
+        orientation: 'horizontal',
+        showUnfilled: true,
+        reduceOptions: reduce,
+      };
     case 'table':
       return { showHeader: true, sortBy: s.sortBy ? [{ displayName: s.sortBy, desc: true }] : [] };
     default:
@@ -145,7 +159,8 @@ export function layout(specs: PanelSpec[]): Panel[] {
       options: options(s),
     };
     // A table of an instant query: one row per series, the value in a column named "Value".
-    if (s.type === 'table') panel.transformations = [{ id: 'organize', options: { excludeByName: { Time: true } } }];
+    if (s.type === 'table')
+      panel.transformations = [{ id: 'organize', options: { excludeByName: { Time: true } } }];
     return panel;
   });
 }

@@ -39,11 +39,15 @@ export function render(dir: string): K8sObject[] {
     });
   } catch (err) {
     const e = err as Error & { stderr?: string; code?: string };
-    const why = e.code === 'ENOENT' ? 'kubectl is not installed (it is required, not optional)' : (e.stderr ?? e.message);
+    const why =
+      e.code === 'ENOENT'
+        ? 'kubectl is not installed (it is required, not optional)'
+        : (e.stderr ?? e.message);
     throw new Error(`kubectl kustomize ${K8S_DIR}/${dir} failed: ${why}`);
   }
   const objects = parseAllDocuments(output).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`unparsable YAML from kustomize: ${doc.errors[0].message}`);
+    if (doc.errors.length > 0)
+      throw new Error(`unparsable YAML from kustomize: ${doc.errors[0].message}`);
     return doc.toJS() as K8sObject;
   });
   rendered.set(dir, objects);
@@ -72,5 +76,8 @@ export function validateModels(objects: K8sObject[]): ModelResult[] {
  */
 function asDecoded(o: K8sObject): K8sObject {
   if (o.kind !== 'Secret' || !o.data) return o;
-  return { ...o, data: Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, v.replace(/\s+/g, '')])) };
+  return {
+    ...o,
+    data: Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, v.replace(/\s+/g, '')])),
+  };
 }

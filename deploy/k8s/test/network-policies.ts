@@ -6,9 +6,7 @@ import { K8sObject } from './kustomize';
 import { LabelSelector, selects } from './workloads';
 
 /** One end of a connection: a pod in a namespace, or an address outside the cluster. */
-export type Peer =
-  | { namespace: string; labels: Record<string, string> }
-  | { external: true };
+export type Peer = { namespace: string; labels: Record<string, string> } | { external: true };
 
 interface PolicyPeer {
   podSelector?: LabelSelector;
@@ -40,7 +38,8 @@ export interface Port {
   name?: string;
 }
 
-const isPod = (p: Peer): p is { namespace: string; labels: Record<string, string> } => !('external' in p);
+const isPod = (p: Peer): p is { namespace: string; labels: Record<string, string> } =>
+  !('external' in p);
 const namespaceLabels = (ns: string) => ({ 'kubernetes.io/metadata.name': ns });
 
 function peerMatches(rulePeer: PolicyPeer, peer: Peer, policyNamespace: string): boolean {
@@ -55,10 +54,20 @@ function peerMatches(rulePeer: PolicyPeer, peer: Peer, policyNamespace: string):
 
 function portMatches(ports: PolicyPort[] | undefined, port: Port): boolean {
   if (!ports || ports.length === 0) return true;
-  return ports.some((p) => (p.protocol ?? 'TCP') === 'TCP' && (p.port === undefined || p.port === port.number || p.port === port.name));
+  return ports.some(
+    (p) =>
+      (p.protocol ?? 'TCP') === 'TCP' &&
+      (p.port === undefined || p.port === port.number || p.port === port.name),
+  );
 }
 
-function ruleAllows(rule: Rule, peers: PolicyPeer[] | undefined, peer: Peer, port: Port, ns: string): boolean {
+function ruleAllows(
+  rule: Rule,
+  peers: PolicyPeer[] | undefined,
+  peer: Peer,
+  port: Port,
+  ns: string,
+): boolean {
   const peerOk = !peers || peers.length === 0 || peers.some((p) => peerMatches(p, peer, ns));
   return peerOk && portMatches(rule.ports, port);
 }
@@ -66,27 +75,63 @@ function ruleAllows(rule: Rule, peers: PolicyPeer[] | undefined, peer: Peer, por
 function policies(objects: K8sObject[]) {
   return objects
     .filter((o) => o.kind === 'NetworkPolicy')
-    .map((o) => ({ namespace: o.metadata.namespace ?? 'default', spec: o.spec as unknown as PolicySpec }));
+    .map((o) => ({
+      namespace: o.metadata.namespace ?? 'default',
+      spec: o.spec as unknown as PolicySpec,
+    }));
 }
 
 const hasType = (spec: PolicySpec, type: 'Ingress' | 'Egress') =>
-  (spec.policyTypes ?? (type === 'Ingress' ? ['Ingress'] : spec.egress ? ['Egress'] : [])).includes(type);
+  (spec.policyTypes ?? (type === 'Ingress' ? ['Ingress'] : spec.egress ? ['Egress'] : [])).includes(
+    type,
+  );
 
 /** Is `source` allowed into `target` on `port`? Isolated pods need a rule that allows it. */
-export function ingressAllowed(objects: K8sObject[], target: { namespace: string; labels: Record<string, string> }, port: Port, source: Peer): boolean {
-  const applying = policies(objects).filter((p) => p.namespace === target.namespace && hasType(p.spec, 'Ingress') && selects(p.spec.podSelector, target.labels));
+export function ingressAllowed(
+  objects: K8sObject[],
+  target: { namespace: string; labels: Record<string, string> },
+  port: Port,
+  source: Peer,
+): boolean {
+  const applying = policies(objects).filter(
+    (p) =>
+      p.namespace === target.namespace &&
+      hasType(p.spec, 'Ingress') &&
+      selects(p.spec.podSelector, target.labels),
+  );
   if (applying.length === 0) return true;
-  return applying.some((p) => (p.spec.ingress ?? []).some((r) => ruleAllows(r, r.from, source, port, p.namespace)));
+  return applying.some((p) =>
+    (p.spec.ingress ?? []).some((r) => ruleAllows(r, r.from, source, port, p.namespace)),
+  );
 }
 
 /** May `source` connect out to `destination` on `port`? */
-export function egressAllowed(objects: K8sObject[], source: { namespace: string; labels: Record<string, string> }, port: Port, destination: Peer): boolean {
-  const applying = policies(objects).filter((p) => p.namespace === source.namespace && hasType(p.spec, 'Egress') && selects(p.spec.podSelector, source.labels));
+export function egressAllowed(
+  objects: K8sObject[],
+  source: { namespace: string; labels: Record<string, string> },
+  port: Port,
+  destination: Peer,
+): boolean {
+  const applying = policies(objects).filter(
+    (p) =>
+      p.namespace === source.namespace &&
+      hasType(p.spec, 'Egress') &&
+      selects(p.spec.podSelector, source.labels),
+  );
   if (applying.length === 0) return true;
-  return applying.some((p) => (p.spec.egress ?? []).some((r) => ruleAllows(r, r.to, destination, port, p.namespace)));
+  return applying.some((p) =>
+    (p.spec.egress ?? []).some((r) => ruleAllows(r, r.to, destination, port, p.namespace)),
+  );
 }
 
 /** A pod-to-pod connection inside the cluster: the source's egress and the target's ingress. */
-export function connectionAllowed(objects: K8sObject[], source: { namespace: string; labels: Record<string, string> }, target: { namespace: string; labels: Record<string, string> }, port: Port): boolean {
-  return egressAllowed(objects, source, port, target) && ingressAllowed(objects, target, port, source);
+export function connectionAllowed(
+  objects: K8sObject[],
+  source: { namespace: string; labels: Record<string, string> },
+  target: { namespace: string; labels: Record<string, string> },
+  port: Port,
+): boolean {
+  return (
+    egressAllowed(objects, source, port, target) && ingressAllowed(objects, target, port, source)
+  );
 }

@@ -18,14 +18,19 @@ async function modelOf(apiVersion, kind) {
   if (!path) return undefined;
   const model = (await import(path))[kind];
   // Only a model class of exactly this apiVersion and kind (not a nested type of the same name).
-  if (typeof model !== 'function' || model.apiVersion !== apiVersion || model.kind !== kind) return undefined;
+  if (typeof model !== 'function' || model.apiVersion !== apiVersion || model.kind !== kind)
+    return undefined;
   return model;
 }
 
 async function check(object) {
   const name = `${object.apiVersion}/${object.kind} ${object.metadata?.name ?? '(unnamed)'}`;
   const Model = await modelOf(object.apiVersion, object.kind);
-  if (!Model) return { object: name, error: `no model for apiVersion ${object.apiVersion}, kind ${object.kind}` };
+  if (!Model)
+    return {
+      object: name,
+      error: `no model for apiVersion ${object.apiVersion}, kind ${object.kind}`,
+    };
   try {
     new Model(object).validate();
     return { object: name, error: null };

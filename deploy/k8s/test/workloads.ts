@@ -68,8 +68,16 @@ export function workloads(objects: K8sObject[]): Workload[] {
   return objects
     .filter((o) => WORKLOAD_KINDS.includes(o.kind))
     .map((object) => {
-      const template = object.spec?.template as { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
-      return { object, id: idOf(object), pod: template.spec, podLabels: template.metadata?.labels ?? {} };
+      const template = object.spec?.template as {
+        metadata?: { labels?: Record<string, string> };
+        spec: PodSpec;
+      };
+      return {
+        object,
+        id: idOf(object),
+        pod: template.spec,
+        podLabels: template.metadata?.labels ?? {},
+      };
     });
 }
 
@@ -78,11 +86,23 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
 }
 
 /** An object a kustomize generator made: its name is the given one plus a content hash. */
-export function findGenerated(objects: K8sObject[], kind: string, name: string): K8sObject | undefined {
-  return find(objects, kind, name) ?? objects.find((o) => o.kind === kind && new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name));
+export function findGenerated(
+  objects: K8sObject[],
+  kind: string,
+  name: string,
+): K8sObject | undefined {
+  return (
+    find(objects, kind, name) ??
+    objects.find(
+      (o) => o.kind === kind && new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name),
+    )
+  );
 }
 
-export function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+export function selects(
+  selector: LabelSelector | undefined,
+  labels: Record<string, string>,
+): boolean {
   if (!selector) return false;
   const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
   const byExpression = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
@@ -103,7 +123,11 @@ export function selects(selector: LabelSelector | undefined, labels: Record<stri
 }
 
 /** Problems with one container's limits, user and privileges, as readable strings (empty: none). */
-export function containerProblems(w: Workload, c: Container, opts: { probes: boolean; writableRoot: boolean; init?: boolean }): string[] {
+export function containerProblems(
+  w: Workload,
+  c: Container,
+  opts: { probes: boolean; writableRoot: boolean; init?: boolean },
+): string[] {
   const at = `${w.id} container ${c.name}`;
   const pod = w.pod.securityContext ?? {};
   const own = c.securityContext ?? {};
@@ -115,18 +139,29 @@ export function containerProblems(w: Workload, c: Container, opts: { probes: boo
     need(c.livenessProbe !== undefined, 'no livenessProbe');
     need(c.readinessProbe !== undefined, 'no readinessProbe');
   }
-  if (opts.init) need(!c.livenessProbe && !c.readinessProbe, 'probes on an init container (the API server rejects them)');
+  if (opts.init)
+    need(
+      !c.livenessProbe && !c.readinessProbe,
+      'probes on an init container (the API server rejects them)',
+    );
   for (const r of ['cpu', 'memory']) {
     need(Boolean(c.resources?.limits?.[r]), `no ${r} limit`);
     need(Boolean(c.resources?.requests?.[r]), `no ${r} request`);
   }
   const runAsUser = own.runAsUser ?? pod.runAsUser;
   need((own.runAsNonRoot ?? pod.runAsNonRoot) === true, 'runAsNonRoot is not true');
-  need(Number.isInteger(runAsUser) && (runAsUser as number) > 0, `runAsUser ${runAsUser} is not a numeric non-root uid`);
+  need(
+    Number.isInteger(runAsUser) && (runAsUser as number) > 0,
+    `runAsUser ${runAsUser} is not a numeric non-root uid`,
+  );
   need(own.allowPrivilegeEscalation === false, 'allowPrivilegeEscalation is not false');
   need((own.capabilities?.drop ?? []).includes('ALL'), 'capabilities do not drop ALL');
-  need((own.seccompProfile ?? pod.seccompProfile)?.type === 'RuntimeDefault', 'seccomp profile is not RuntimeDefault');
-  if (!opts.writableRoot) need(own.readOnlyRootFilesystem === true, 'root filesystem is not read-only');
+  need(
+    (own.seccompProfile ?? pod.seccompProfile)?.type === 'RuntimeDefault',
+    'seccomp profile is not RuntimeDefault',
+  );
+  if (!opts.writableRoot)
+    need(own.readOnlyRootFilesystem === true, 'root filesystem is not read-only');
   return problems;
 }
 
@@ -143,7 +178,11 @@ export interface ResolvedEnv {
  * The environment a container starts with. Secret values come from a rendered Secret when there is
  * one (local), else from `secretSamples` (the Secret is created outside the repo).
  */
-export function resolveEnv(c: Container, objects: K8sObject[], secretSamples: Record<string, string>): ResolvedEnv {
+export function resolveEnv(
+  c: Container,
+  objects: K8sObject[],
+  secretSamples: Record<string, string>,
+): ResolvedEnv {
   const out: ResolvedEnv = { env: {}, source: {}, secretRefs: [], problems: [] };
   const set = (name: string, value: string, source: EnvSource) => {
     out.env[name] = value;
@@ -163,25 +202,34 @@ export function resolveEnv(c: Container, objects: K8sObject[], secretSamples: Re
     return data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8');
   };
   for (const from of c.envFrom ?? []) {
-    if (from.secretRef) out.problems.push(`${c.name}: envFrom a whole Secret (${from.secretRef.name}); reference keys`);
-    if (from.configMapRef) for (const [k, v] of Object.entries(configMap(from.configMapRef.name))) set(k, v, 'configMap');
+    if (from.secretRef)
+      out.problems.push(
+        `${c.name}: envFrom a whole Secret (${from.secretRef.name}); reference keys`,
+      );
+    if (from.configMapRef)
+      for (const [k, v] of Object.entries(configMap(from.configMapRef.name)))
+        set(k, v, 'configMap');
   }
   for (const v of c.env ?? []) {
     const cm = v.valueFrom?.configMapKeyRef;
     const secret = v.valueFrom?.secretKeyRef;
     if (cm) {
       const value = configMap(cm.name)[cm.key];
-      if (value === undefined) out.problems.push(`${c.name}: ConfigMap ${cm.name} has no key ${cm.key}`);
+      if (value === undefined)
+        out.problems.push(`${c.name}: ConfigMap ${cm.name} has no key ${cm.key}`);
       else set(v.name, value, 'configMap');
     } else if (secret) {
       const value = secretValue(secret.name, secret.key);
       // An optional key may be absent: the variable is then unset, as kubelet leaves it.
       if (value !== undefined) set(v.name, value, 'secret');
-      else if (!secret.optional) out.problems.push(`${c.name}: no value for Secret ${secret.name} key ${secret.key}`);
+      else if (!secret.optional)
+        out.problems.push(`${c.name}: no value for Secret ${secret.name} key ${secret.key}`);
     } else if (v.value !== undefined) {
       set(v.name, v.value, 'value');
     } else {
-      out.problems.push(`${c.name}: ${v.name} has neither a value nor a ConfigMap or Secret reference`);
+      out.problems.push(
+        `${c.name}: ${v.name} has neither a value nor a ConfigMap or Secret reference`,
+      );
     }
   }
   return out;

@@ -34,12 +34,9 @@ const isoTime = z.iso.datetime({ offset: true });
 
 export const fraudAlertSchema = z
   .object({
-    alert_id: z
-      .string()
-      .min(1)
-      .meta({
-        description: '`rule:key:window_start`; key is the user_id or `*`. Unique per alert.',
-      }),
+    alert_id: z.string().min(1).meta({
+      description: '`rule:key:window_start`; key is the user_id or `*`. Unique per alert.',
+    }),
     rule: z.enum(ALERT_RULES),
     severity: z.enum(ALERT_SEVERITIES),
     user_id: z
@@ -52,11 +49,9 @@ export const fraudAlertSchema = z
     value: z
       .number()
       .meta({ description: 'The measured value when the rule fired (see the rule for its unit).' }),
-    threshold: z
-      .number()
-      .meta({
-        description: 'The threshold the value was compared with, as configured or derived.',
-      }),
+    threshold: z.number().meta({
+      description: 'The threshold the value was compared with, as configured or derived.',
+    }),
     detected_at: isoTime.meta({ description: 'Wall-clock time of detection (UTC).' }),
     evidence: z
       .record(z.string(), z.unknown())
@@ -99,7 +94,9 @@ const count = z.number().int().min(0);
  */
 export const aggregateRecordSchema = z
   .object({
-    window_size: z.string().regex(AGGREGATE_WINDOW_SIZE_PATTERN, 'must be a window size like 1m, 5m or 1h'),
+    window_size: z
+      .string()
+      .regex(AGGREGATE_WINDOW_SIZE_PATTERN, 'must be a window size like 1m, 5m or 1h'),
     window_start: isoTime,
     window_end: isoTime,
     /** `all` or an event type. */

@@ -74,9 +74,15 @@ export const severitySchema = z.enum(ALERT_SEVERITIES, {
 });
 
 const boundedNumber = ([min, max]: readonly [number, number]) =>
-  z.number({ message: 'must be a number' }).min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+  z
+    .number({ message: 'must be a number' })
+    .min(min, `must be >= ${min}`)
+    .max(max, `must be <= ${max}`);
 const boundedInt = ([min, max]: readonly [number, number]) =>
-  z.int({ message: 'must be an integer' }).min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+  z
+    .int({ message: 'must be an integer' })
+    .min(min, `must be >= ${min}`)
+    .max(max, `must be <= ${max}`);
 
 /** One rule's settings, every key optional and no other key allowed (a typo must not keep a default). */
 export function ruleSettingsPatchSchema(rule: AlertRule) {
@@ -102,7 +108,10 @@ export function firstIssue(error: z.ZodError, prefix = ''): { field: string; mes
   const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    return { field: [path, key].filter(Boolean).join('.'), message: `unknown setting (use ${RULE_SETTING_FIELDS.join(', ')})` };
+    return {
+      field: [path, key].filter(Boolean).join('.'),
+      message: `unknown setting (use ${RULE_SETTING_FIELDS.join(', ')})`,
+    };
   }
   return { field: path || '(root)', message: issue.message };
 }
@@ -124,10 +133,17 @@ const anySettingsSchema = z.strictObject({
 export const ruleRecordSchema = z
   .strictObject({
     rule: z.enum(ALERT_RULES),
-    revision: z.int().min(1).meta({ description: 'Position of the change in the history of all rules; grows by one per change.' }),
-    config: anySettingsSchema.nullable().meta({ description: "The rule's settings from now on; null: back to the boot config." }),
+    revision: z.int().min(1).meta({
+      description: 'Position of the change in the history of all rules; grows by one per change.',
+    }),
+    config: anySettingsSchema
+      .nullable()
+      .meta({ description: "The rule's settings from now on; null: back to the boot config." }),
     changed_at: isoTime.meta({ description: 'When the change was stored (UTC).' }),
-    changed_by: z.string().min(1).meta({ description: 'Id of the API key that made the change (never the key).' }),
+    changed_by: z
+      .string()
+      .min(1)
+      .meta({ description: 'Id of the API key that made the change (never the key).' }),
   })
   .superRefine((record, ctx) => {
     if (record.config === null) return;
@@ -138,7 +154,8 @@ export const ruleRecordSchema = z
   })
   .meta({
     title: 'Clickstream fraud rule (v1)',
-    description: 'The runtime config of one fraud rule, as published on clickstream.rules.v1 (compacted, key = rule).',
+    description:
+      'The runtime config of one fraud rule, as published on clickstream.rules.v1 (compacted, key = rule).',
   });
 
 export type RuleRecord = z.infer<typeof ruleRecordSchema>;

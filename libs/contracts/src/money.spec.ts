@@ -9,7 +9,9 @@ describe('purchaseCents', () => {
   });
 
   it('sums exactly where floats drift', () => {
-    const cents = Array.from({ length: 10 }, () => purchaseCents({ price: 0.1, quantity: 1 })).reduce((a, b) => a + b, 0);
+    const cents = Array.from({ length: 10 }, () =>
+      purchaseCents({ price: 0.1, quantity: 1 }),
+    ).reduce((a, b) => a + b, 0);
     expect(cents).toBe(100);
   });
 });

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { DEAD_LETTER_JSON_SCHEMA_PATH, LATE_EVENT_JSON_SCHEMA_PATH, renderDeadLetterJsonSchema, renderLateEventJsonSchema } from './write-json-schema';
+import {
+  DEAD_LETTER_JSON_SCHEMA_PATH,
+  LATE_EVENT_JSON_SCHEMA_PATH,
+  renderDeadLetterJsonSchema,
+  renderLateEventJsonSchema,
+} from './write-json-schema';
 import { validateEvent } from './event.schema';
 import { createHash } from 'node:crypto';
 import {
@@ -138,19 +143,39 @@ describe('late-event records', () => {
 
   it('describes what the runtime writes: processor, reason, event, times, lateness and where it was read', () => {
     expect(lateEventRecordSchema.parse(written)).toEqual(written);
-    const cut = { ...written, event: null, payload_truncated: true, payload_bytes: 600_000, payload_sha256: 'a'.repeat(64), payload_prefix: '{"event_time"' };
+    const cut = {
+      ...written,
+      event: null,
+      payload_truncated: true,
+      payload_bytes: 600_000,
+      payload_sha256: 'a'.repeat(64),
+      payload_prefix: '{"event_time"',
+    };
     expect(lateEventRecordSchema.parse(cut)).toEqual(cut);
   });
 
   it('fails on the drift it replaced: another reason, no lateness, a field it does not know', () => {
-    expect(lateEventRecordSchema.safeParse({ ...written, reason: 'before_watermark' }).success).toBe(false);
+    expect(
+      lateEventRecordSchema.safeParse({ ...written, reason: 'before_watermark' }).success,
+    ).toBe(false);
     const { lateness_ms: _gone, ...noLateness } = written;
     expect(lateEventRecordSchema.safeParse(noLateness).success).toBe(false);
     expect(lateEventRecordSchema.safeParse({ ...written, partition: 3 }).success).toBe(false);
   });
 
   it('dead letters of ingest and of the runtime share one schema (field null when no field is to blame)', () => {
-    const runtime = { original: 'not json', reason: 'deserialization_failed', field: null, message: 'Unexpected token', source: 'clickstream-sessionizer', failed_at: '2019-10-02T00:00:00.000Z', topic: 'clickstream.events.v1', partition: 1, offset: '7', attempts: 1 };
+    const runtime = {
+      original: 'not json',
+      reason: 'deserialization_failed',
+      field: null,
+      message: 'Unexpected token',
+      source: 'clickstream-sessionizer',
+      failed_at: '2019-10-02T00:00:00.000Z',
+      topic: 'clickstream.events.v1',
+      partition: 1,
+      offset: '7',
+      attempts: 1,
+    };
     expect(deadLetterRecordSchema.parse(runtime)).toEqual(runtime);
     expect(deadLetterRecordSchema.safeParse({ ...runtime, reason: 'gave_up' }).success).toBe(false);
   });
@@ -164,7 +189,10 @@ describe('committed JSON Schemas of the late and dead-letter records', () => {
   it.each([
     [LATE_EVENT_JSON_SCHEMA_PATH, renderLateEventJsonSchema],
     [DEAD_LETTER_JSON_SCHEMA_PATH, renderDeadLetterJsonSchema],
-  ])('%s is generated from its zod schema (run write-json-schema.ts after changing it)', (path, render) => {
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(JSON.parse(render()));
-  });
+  ])(
+    '%s is generated from its zod schema (run write-json-schema.ts after changing it)',
+    (path, render) => {
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(JSON.parse(render()));
+    },
+  );
 });

@@ -66,7 +66,10 @@ export const deadLetterRecordSchema = z
     target_topic: z.string().min(1).optional(),
     outbox_seq: z.int().min(0).optional(),
   })
-  .meta({ title: 'Clickstream dead letter (v1)', description: 'A record of clickstream.events.dlq.v1.' });
+  .meta({
+    title: 'Clickstream dead letter (v1)',
+    description: 'A record of clickstream.events.dlq.v1.',
+  });
 
 export type DeadLetterRecord = z.infer<typeof deadLetterRecordSchema>;
 
@@ -196,7 +199,11 @@ export const lateEventRecordSchema = z
     lateness_ms: z.number().positive(),
     detected_at: isoTime,
     /** Where it was read. */
-    source: z.strictObject({ topic: z.string().min(1), partition: z.int().min(0), offset: z.string().regex(/^\d+$/) }),
+    source: z.strictObject({
+      topic: z.string().min(1),
+      partition: z.int().min(0),
+      offset: z.string().regex(/^\d+$/),
+    }),
   })
   .meta({ title: 'Clickstream late event (v1)', description: 'A record of clickstream.late.v1.' });
 

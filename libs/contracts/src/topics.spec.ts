@@ -31,9 +31,14 @@ describe('topicSpecs', () => {
   });
 
   it('makes the rules topic a compacted table of one partition', () => {
-    const rules = topicSpecs({ partitions: 6, replicationFactor: 3 }).find((s) => s.topic === TOPICS.rules)!;
+    const rules = topicSpecs({ partitions: 6, replicationFactor: 3 }).find(
+      (s) => s.topic === TOPICS.rules,
+    )!;
     expect(rules).toMatchObject({ numPartitions: 1, replicationFactor: 3 });
-    expect(config(rules)).toMatchObject({ 'cleanup.policy': 'compact', 'min.insync.replicas': '2' });
+    expect(config(rules)).toMatchObject({
+      'cleanup.policy': 'compact',
+      'min.insync.replicas': '2',
+    });
   });
 
   it('keeps the DLQ and late events longer than the streams', () => {

@@ -64,7 +64,11 @@ const RETENTION_MS: Record<TopicKey, number> = {
 const TABLE_TOPICS: ReadonlySet<TopicKey> = new Set(['rules']);
 
 /** Specs of every topic, for creating the missing ones at start-up. */
-export function topicSpecs({ partitions, replicationFactor, prefix = '' }: TopicSpecOptions): TopicSpec[] {
+export function topicSpecs({
+  partitions,
+  replicationFactor,
+  prefix = '',
+}: TopicSpecOptions): TopicSpec[] {
   requirePositiveInteger('partitions', partitions);
   requirePositiveInteger('replicationFactor', replicationFactor);
   // The usual durable setting is 3 replicas with min ISR 2: acks=all writes survive one broker down.

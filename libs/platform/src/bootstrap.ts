@@ -20,7 +20,10 @@ export interface BootstrapOptions {
   docs?: { title: string; description: string };
 }
 
-export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
+export async function createServiceApp(
+  module: Type<unknown>,
+  options: BootstrapOptions,
+): Promise<NestFastifyApplication> {
   const bodyLimit = options.bodyLimit?.() ?? 1_048_576;
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
@@ -31,7 +34,9 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
   // Only JSON and the types a service declares are bodies; anything else is 415, text/plain included.
   fastify.removeContentTypeParser('text/plain');
   for (const type of options.textContentTypes ?? []) {
-    fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
+    fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_req, body, done) =>
+      done(null, body),
+    );
   }
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
@@ -56,7 +61,10 @@ function mountDocs(app: INestApplication, docs: { title: string; description: st
  * Boots a service and listens. A config error stops the process with exit code 1 and a message that
  * names the variable; any other boot failure exits 1 as well, with the error logged.
  */
-export async function bootstrapService(module: Type<unknown>, options: BootstrapOptions): Promise<void> {
+export async function bootstrapService(
+  module: Type<unknown>,
+  options: BootstrapOptions,
+): Promise<void> {
   try {
     for (const config of options.configs) parseEnv(config.envShape, process.env);
     const app = await createServiceApp(module, options);

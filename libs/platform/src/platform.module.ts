@@ -47,7 +47,12 @@ export class PlatformModule {
         ...database,
       ],
       controllers: [HealthController, MetricsController],
-      providers: [{ provide: SERVICE_INFO, useValue: service }, MetricsService, KafkaClient, TopicsBootstrap],
+      providers: [
+        { provide: SERVICE_INFO, useValue: service },
+        MetricsService,
+        KafkaClient,
+        TopicsBootstrap,
+      ],
       exports: [SERVICE_INFO, MetricsService, KafkaClient, ...database.map(() => DatabaseModule)],
     };
   }

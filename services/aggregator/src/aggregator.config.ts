@@ -13,7 +13,10 @@ export function parseDuration(s: string): number | null {
 
 const windowSizes = env
   .list(['1m', '5m', '1h'])
-  .refine((items) => items.every((s) => parseDuration(s) !== null), 'must be durations like 1m, 5m, 1h')
+  .refine(
+    (items) => items.every((s) => parseDuration(s) !== null),
+    'must be durations like 1m, 5m, 1h',
+  )
   .transform((items) => [...new Set(items.map((s) => parseDuration(s)!))].sort((a, b) => a - b))
   .pipe(z.array(z.number()).min(1));
 
@@ -25,7 +28,11 @@ export const aggregatorConfig = defineConfig(
     AGGREGATOR_EMPTY_MINUTES_MAX: env.int(60, 0, 7 * 24 * 60),
     AGGREGATOR_FINALISE_INTERVAL_MS: env.int(1000, 100, 60_000),
   },
-  (v) => ({ windowSizesMs: v.AGGREGATOR_WINDOW_SIZES, emptyMinutesMax: v.AGGREGATOR_EMPTY_MINUTES_MAX, finaliseIntervalMs: v.AGGREGATOR_FINALISE_INTERVAL_MS }),
+  (v) => ({
+    windowSizesMs: v.AGGREGATOR_WINDOW_SIZES,
+    emptyMinutesMax: v.AGGREGATOR_EMPTY_MINUTES_MAX,
+    finaliseIntervalMs: v.AGGREGATOR_FINALISE_INTERVAL_MS,
+  }),
 );
 
 export type AggregatorConfig = ConfigType<typeof aggregatorConfig>;

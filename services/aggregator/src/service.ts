@@ -10,4 +10,7 @@ export const SERVICE = {
   configs: [streamsConfig, aggregatorConfig] as ConfigDefinition[],
 };
 
-export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];
+export const serviceConfigs = (): ConfigDefinition[] => [
+  ...platformConfigs(SERVICE.defaultPort),
+  ...SERVICE.configs,
+];

@@ -30,7 +30,12 @@ describe('fraud config', () => {
   it('defaults to the SPEC §7 table', () => {
     const { ruleSources, ...cfg } = loadFraudConfig({});
     expect(cfg).toEqual(DEFAULT_FRAUD_CONFIG);
-    expect(ruleSources?.click_flood).toEqual({ enabled: 'default', threshold: 'default', window_ms: 'default', severity: 'default' });
+    expect(ruleSources?.click_flood).toEqual({
+      enabled: 'default',
+      threshold: 'default',
+      window_ms: 'default',
+      severity: 'default',
+    });
     expect(DEFAULT_FRAUD_CONFIG.rules.click_flood).toEqual({
       enabled: true,
       threshold: 50,
@@ -140,8 +145,16 @@ describe('fraud config', () => {
     expect(cfg.rules.click_flood).toMatchObject({ threshold: 70, enabled: true });
     expect(cfg.outlier.minUsers).toBe(30);
     // Where each setting comes from, as GET /v1/rules shows it.
-    expect(cfg.ruleSources?.click_flood).toEqual({ enabled: 'env', threshold: 'env', window_ms: 'default', severity: 'default' });
-    expect(loadFraudConfig({ FRAUD_RULES_FILE: path }).ruleSources?.click_flood).toMatchObject({ enabled: 'file', threshold: 'file' });
+    expect(cfg.ruleSources?.click_flood).toEqual({
+      enabled: 'env',
+      threshold: 'env',
+      window_ms: 'default',
+      severity: 'default',
+    });
+    expect(loadFraudConfig({ FRAUD_RULES_FILE: path }).ruleSources?.click_flood).toMatchObject({
+      enabled: 'file',
+      threshold: 'file',
+    });
   });
 
   it.each([

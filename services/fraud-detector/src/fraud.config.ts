@@ -175,7 +175,11 @@ const SETTING_KEY: Record<RuleSettingField, keyof RuleConfig> = {
 };
 
 /** One rule's settings, env over file over default, and where each came from. */
-function ruleFromLayers(rule: AlertRule, values: EnvValues, file: FraudRulesFile): { config: RuleConfig; sources: RuleSources } {
+function ruleFromLayers(
+  rule: AlertRule,
+  values: EnvValues,
+  file: FraudRulesFile,
+): { config: RuleConfig; sources: RuleSources } {
   const fromFile = file.rules?.[rule] ?? {};
   const config = { ...DEFAULT_FRAUD_CONFIG.rules[rule] };
   const sources = {} as RuleSources;

@@ -5,11 +5,15 @@ import { ingestConfig } from './ingest.config';
 export const SERVICE = {
   name: 'ingest',
   defaultPort: 3001,
-  description: 'Accepts clickstream events over HTTP (JSON, NDJSON, CSV) and produces them to Kafka',
+  description:
+    'Accepts clickstream events over HTTP (JSON, NDJSON, CSV) and produces them to Kafka',
   /** Ingest needs Kafka alone: no TypeORM connection, and readiness does not wait for Postgres. */
   database: false,
   /** Feature configs of this service, validated at boot alongside the platform's. */
   configs: [ingestConfig] as ConfigDefinition[],
 };
 
-export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];
+export const serviceConfigs = (): ConfigDefinition[] => [
+  ...platformConfigs(SERVICE.defaultPort),
+  ...SERVICE.configs,
+];

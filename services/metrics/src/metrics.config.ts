@@ -19,8 +19,16 @@ const adminKeys = () =>
       const id = colon > 0 ? entry.slice(0, colon) : '';
       const key = colon > 0 ? entry.slice(colon + 1) : entry;
       // Never echo a key: the message names the entry by its position.
-      if (colon > 0 && !ADMIN_KEY_ID.test(id)) ctx.addIssue({ code: 'custom', message: `entry ${index + 1}: the id before ':' must be 1-64 of A-Z a-z 0-9 . _ -` });
-      else if (key.length < MIN_ADMIN_KEY_LENGTH) ctx.addIssue({ code: 'custom', message: `entry ${index + 1}: a key must have at least ${MIN_ADMIN_KEY_LENGTH} characters` });
+      if (colon > 0 && !ADMIN_KEY_ID.test(id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1}: the id before ':' must be 1-64 of A-Z a-z 0-9 . _ -`,
+        });
+      else if (key.length < MIN_ADMIN_KEY_LENGTH)
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1}: a key must have at least ${MIN_ADMIN_KEY_LENGTH} characters`,
+        });
       else keys.push({ id, key });
     }
     return keys;
@@ -60,7 +68,11 @@ export const metricsConfig = defineConfig(
 export type MetricsConfig = ConfigType<typeof metricsConfig>;
 
 /** Application ids of the stream processors; their consumer groups are `${KAFKA_TOPIC_PREFIX}${id}`. */
-export const PROCESSOR_APP_IDS = ['clickstream-sessionizer', 'clickstream-aggregator', 'clickstream-fraud-detector'] as const;
+export const PROCESSOR_APP_IDS = [
+  'clickstream-sessionizer',
+  'clickstream-aggregator',
+  'clickstream-fraud-detector',
+] as const;
 
 export function lagGroups(config: MetricsConfig, topicPrefix: string): string[] {
   if (config.lagGroups.length > 0) return config.lagGroups;

@@ -5,9 +5,12 @@ import { sessionizerConfig } from './sessionizer.config';
 export const SERVICE = {
   name: 'sessionizer',
   defaultPort: 3002,
-  description: 'Groups each user\'s events into sessions by event time',
+  description: "Groups each user's events into sessions by event time",
   /** Feature configs of this service, validated at boot alongside the platform's. */
   configs: [streamsConfig, sessionizerConfig] as ConfigDefinition[],
 };
 
-export const serviceConfigs = (): ConfigDefinition[] => [...platformConfigs(SERVICE.defaultPort), ...SERVICE.configs];
+export const serviceConfigs = (): ConfigDefinition[] => [
+  ...platformConfigs(SERVICE.defaultPort),
+  ...SERVICE.configs,
+];

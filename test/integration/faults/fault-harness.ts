@@ -25,7 +25,13 @@ import {
 } from '../../../tools/generate/traffic-generator';
 import { RateLimiter } from '../../../tools/shared/rate-limiter';
 import { logEndOffsets } from '../../../tools/shared/log-end-offsets';
-import { createPlatformTopics, deleteTopics, testBrokers, testKafka, uniqueName } from '../../support/kafka';
+import {
+  createPlatformTopics,
+  deleteTopics,
+  testBrokers,
+  testKafka,
+  uniqueName,
+} from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
@@ -201,10 +207,10 @@ export class FaultStack {
         const { rows } = await this.db.pool.query<{
           partition: number;
           next_offset: string | null;
-        }>(
-          `SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
-          [this.group(name), topic],
-        );
+        }>(`SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`, [
+          this.group(name),
+          topic,
+        ]);
         const committed = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset ?? 0)]));
         for (const [partition, high] of ends.get(topic)!)
           lag += high - (committed.get(partition) ?? 0n);

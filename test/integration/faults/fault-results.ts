@@ -3,7 +3,13 @@
  * their topics against the reference computations (sessions, windows) and the generator's manifest
  * (alerts), and every output topic read read_committed with no record twice (by its natural id).
  */
-import { AggregateRecord, aggregateRecordSchema, deadLetterRecordSchema, fraudAlertSchema, lateEventRecordSchema } from '@clickstream/contracts';
+import {
+  AggregateRecord,
+  aggregateRecordSchema,
+  deadLetterRecordSchema,
+  fraudAlertSchema,
+  lateEventRecordSchema,
+} from '@clickstream/contracts';
 import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud/rules/rule-config';
 import { ExpectedAlert } from '../../../tools/generate/traffic-generator';
 import { ConsumedRecord, readWholeTopic, testKafka } from '../../support/kafka';
@@ -176,7 +182,10 @@ export async function expectResults(
   const dlq = await readAll(stack, stack.topics.eventsDlq);
   for (const r of dlq) {
     const parsed = deadLetterRecordSchema.safeParse(JSON.parse(r.value!));
-    if (!parsed.success) problems.push(`DLQ record is no DeadLetterRecord (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}): ${r.value?.slice(0, 300)}`);
+    if (!parsed.success)
+      problems.push(
+        `DLQ record is no DeadLetterRecord (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}): ${r.value?.slice(0, 300)}`,
+      );
   }
   const allowed = o.deadLetters ?? 0;
   if (dlq.length !== allowed)

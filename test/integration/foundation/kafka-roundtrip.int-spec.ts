@@ -28,7 +28,9 @@ describe('real Kafka broker', () => {
 
     const records = await readTopic(kafka, topic, (r) => r.length >= 1000);
 
-    const seqs = records.map((r) => JSON.parse(r.value ?? '{}').seq as number).sort((a, b) => a - b);
+    const seqs = records
+      .map((r) => JSON.parse(r.value ?? '{}').seq as number)
+      .sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     const partitionsByKey = new Map<string, Set<number>>();
     for (const r of records) {

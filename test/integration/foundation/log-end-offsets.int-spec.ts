@@ -72,7 +72,8 @@ describe('logEndOffsets: the log end a caught-up check can trust', () => {
   it('includes the records of a transaction that is still open', async () => {
     const before = sum(await logEndOffsets(testBrokers(), topic));
     await call((cb) => producer.beginTransaction(cb));
-    for (let i = 0; i < PER_ROUND; i++) producer.produce(topic, null, Buffer.from(`open-${i}`), `open-${i}`);
+    for (let i = 0; i < PER_ROUND; i++)
+      producer.produce(topic, null, Buffer.from(`open-${i}`), `open-${i}`);
     await call((cb) => producer.flush(10_000, cb));
     const open = sum(await logEndOffsets(testBrokers(), topic));
     await call((cb) => producer.abortTransaction(10_000, cb));

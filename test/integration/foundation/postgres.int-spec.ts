@@ -13,7 +13,9 @@ describe('real Postgres', () => {
   it('is a throw-away database with every migration applied', async () => {
     const db = await pool.query<{ name: string }>('SELECT current_database() AS name');
     expect(db.rows[0].name).toMatch(/^clickstream_test_/);
-    const applied = await pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY id');
+    const applied = await pool.query<{ name: string }>(
+      'SELECT name FROM schema_migrations ORDER BY id',
+    );
     expect(applied.rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
@@ -48,7 +50,12 @@ describe('real Postgres', () => {
       [group],
     );
     expect(rows.rows.map((r) => [r.partition, Number(r.next_offset)])).toEqual([
-      [0, 0], [1, 10], [2, 20], [3, 30], [4, 40], [5, 50],
+      [0, 0],
+      [1, 10],
+      [2, 20],
+      [3, 30],
+      [4, 40],
+      [5, 50],
     ]);
   });
 });

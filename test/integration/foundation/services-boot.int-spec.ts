@@ -17,7 +17,10 @@ describe.each(SERVICES)('service %s', (name) => {
 
   it('is ready with Kafka and Postgres reachable (ingest checks Kafka alone: it has no database)', async () => {
     const res = await waitForHttpOk(svc, '/health/ready');
-    const body = (await res.json()) as { status: string; details: Record<string, { status: string }> };
+    const body = (await res.json()) as {
+      status: string;
+      details: Record<string, { status: string }>;
+    };
     expect(body.status).toBe('ok');
     expect(body.details.kafka.status).toBe('up');
     if (name === 'ingest') expect(body.details.postgres).toBeUndefined();

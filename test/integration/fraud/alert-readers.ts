@@ -69,10 +69,14 @@ export function startReadmeConsumer(env: Record<string, string>): LineReader {
 
 /** `npm run cli -- alerts --follow <args>` (the CLI's own entry point, as npm runs it). */
 export function startFollowCli(args: string[], env: Record<string, string>): LineReader {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/cli/cli.ts'), 'alerts', '--follow', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'tools/cli/cli.ts'), 'alerts', '--follow', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return readLines(child);
 }

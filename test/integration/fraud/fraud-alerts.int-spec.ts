@@ -1,8 +1,27 @@
 import { Pool } from 'pg';
-import { ALERT_RULES, ALERT_SEVERITIES, FraudAlert, fraudAlertSchema, topicNames, validateEvent } from '@clickstream/contracts';
+import {
+  ALERT_RULES,
+  ALERT_SEVERITIES,
+  FraudAlert,
+  fraudAlertSchema,
+  topicNames,
+  validateEvent,
+} from '@clickstream/contracts';
 import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud/rules/rule-config';
-import { ExpectedAlert, FRAUD_PATTERNS, generateTraffic, TrafficManifest } from '../../../tools/generate/traffic-generator';
-import { createPlatformTopics, deleteTopics, readWholeTopic, testBrokers, testKafka, uniqueName } from '../../support/kafka';
+import {
+  ExpectedAlert,
+  FRAUD_PATTERNS,
+  generateTraffic,
+  TrafficManifest,
+} from '../../../tools/generate/traffic-generator';
+import {
+  createPlatformTopics,
+  deleteTopics,
+  readWholeTopic,
+  testBrokers,
+  testKafka,
+  uniqueName,
+} from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
@@ -50,7 +69,13 @@ function buildInput(): Input {
   const bodies: unknown[][] = [];
   for (let i = 0; i < events.length; i += 2000) bodies.push(events.slice(i, i + 2000));
   // Days later on every partition: every watermark passes every window of the input.
-  bodies.push(Array.from({ length: CLOCK_USERS }, (_, i) => ({ event_time: new Date(CLOCK_TIME).toISOString(), event_type: 'page_view', user_id: `clock-${i}` })));
+  bodies.push(
+    Array.from({ length: CLOCK_USERS }, (_, i) => ({
+      event_time: new Date(CLOCK_TIME).toISOString(),
+      event_type: 'page_view',
+      user_id: `clock-${i}`,
+    })),
+  );
   return { bodies, events: events.length + CLOCK_USERS, manifest };
 }
 
@@ -85,7 +110,12 @@ async function runFraud(input: Input, o: { kills: number[]; readers?: boolean })
   const topics = topicNames(prefix);
   const appId = `${prefix}clickstream-fraud-detector`;
   const db = await createMigratedDatabase('clickstream_fraud');
-  const env = { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), STREAMS_SESSION_TIMEOUT_MS: '6000', DATABASE_URL: db.url };
+  const env = {
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+    STREAMS_SESSION_TIMEOUT_MS: '6000',
+    DATABASE_URL: db.url,
+  };
   const running: RunningService[] = [];
   const readers: LineReader[] = [];
   const start = async (name: string) => {
@@ -98,31 +128,52 @@ async function runFraud(input: Input, o: { kills: number[]; readers?: boolean })
     await createPlatformTopics(testKafka(), prefix, PARTITIONS);
     const kafkaEnv = { KAFKA_BROKERS: testBrokers(), KAFKA_TOPIC_PREFIX: prefix };
     const follows = input.manifest.expected.filter(
-      (e) => (FOLLOW_RULES as readonly string[]).includes(e.rule) && ALERT_SEVERITIES.indexOf(DEFAULT_FRAUD_CONFIG.rules[e.rule].severity) >= ALERT_SEVERITIES.indexOf(FOLLOW_MIN_SEVERITY),
+      (e) =>
+        (FOLLOW_RULES as readonly string[]).includes(e.rule) &&
+        ALERT_SEVERITIES.indexOf(DEFAULT_FRAUD_CONFIG.rules[e.rule].severity) >=
+          ALERT_SEVERITIES.indexOf(FOLLOW_MIN_SEVERITY),
     );
     if (o.readers) {
       readers.push(startReadmeConsumer({ ...kafkaEnv, ALERTS_GROUP: `${prefix}readme-consumer` }));
-      const args = ['--rule', FOLLOW_RULES.join(','), '--severity', FOLLOW_MIN_SEVERITY, '--since', '1h', '--limit', String(follows.length), '--json'];
+      const args = [
+        '--rule',
+        FOLLOW_RULES.join(','),
+        '--severity',
+        FOLLOW_MIN_SEVERITY,
+        '--since',
+        '1h',
+        '--limit',
+        String(follows.length),
+        '--json',
+      ];
       readers.push(startFollowCli(args, kafkaEnv));
     }
     const ingest = await start('ingest');
     await waitForHttpOk(ingest, '/health/ready', 60_000);
     for (const body of input.bodies) {
-      const res = await fetch(ingest.url('/v1/events'), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(ingest.url('/v1/events'), {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(202);
     }
     const detectors = [await start('fraud-detector'), await start('fraud-detector')];
     await start('aggregator');
     // Booted from dist and ready (Kafka and Postgres reachable); the crash run kills without waiting.
-    if (o.kills.length === 0) await Promise.all(detectors.map((d) => waitForHttpOk(d, '/health/ready', 60_000)));
+    if (o.kills.length === 0)
+      await Promise.all(detectors.map((d) => waitForHttpOk(d, '/health/ready', 60_000)));
 
     // Offsets also count transaction markers: progress runs a little ahead of records.
     for (const [i, fraction] of o.kills.entries()) {
-      await waitFor(async () => (await progress(db.pool, appId, topics.events)) >= input.events * fraction, {
-        timeoutMs: 120_000,
-        intervalMs: 20,
-        what: `fraud-detector at ${fraction}`,
-      });
+      await waitFor(
+        async () => (await progress(db.pool, appId, topics.events)) >= input.events * fraction,
+        {
+          timeoutMs: 120_000,
+          intervalMs: 20,
+          what: `fraud-detector at ${fraction}`,
+        },
+      );
       const victim = detectors[i % 2];
       await victim.stop('SIGKILL');
       detectors[i % 2] = await start('fraud-detector');
@@ -144,18 +195,33 @@ async function runFraud(input: Input, o: { kills: number[]; readers?: boolean })
 
 /** Events consumed: the fraud-detector's committed offsets on the events topic. */
 const progress = async (pool: Pool, group: string, topic: string) =>
-  Number((await pool.query<{ n: string | null }>(`SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1 AND topic = $2`, [group, topic])).rows[0].n ?? 0);
+  Number(
+    (
+      await pool.query<{ n: string | null }>(
+        `SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
+        [group, topic],
+      )
+    ).rows[0].n ?? 0,
+  );
 
 /**
  * Everything that can raise an alert of the input is done: every event processed, every outlier
  * hour before the clock evaluated, the traffic rules past the last final minute the aggregator
  * published before the clock, and the outbox of the tasks and the stage drained.
  */
-async function waitUntilDone(pool: Pool, input: Input, appId: string, eventsTopic: string): Promise<void> {
+async function waitUntilDone(
+  pool: Pool,
+  input: Input,
+  appId: string,
+  eventsTopic: string,
+): Promise<void> {
   const expectedIds = new Set(input.manifest.expected.map(expectedId));
   const beforeClock = new Date(CLOCK_TIME - HOUR);
   const checks: Array<[string, () => Promise<boolean>]> = [
-    ['every event processed', async () => (await progress(pool, appId, eventsTopic)) >= input.events],
+    [
+      'every event processed',
+      async () => (await progress(pool, appId, eventsTopic)) >= input.events,
+    ],
     [
       'every expected alert stored',
       async () => {
@@ -166,7 +232,15 @@ async function waitUntilDone(pool: Pool, input: Input, appId: string, eventsTopi
     ],
     [
       'every outlier hour before the clock evaluated',
-      async () => Number((await pool.query(`SELECT count(*) AS n FROM fraud_user_activity WHERE window_start < $1`, [beforeClock])).rows[0].n) === 0,
+      async () =>
+        Number(
+          (
+            await pool.query(
+              `SELECT count(*) AS n FROM fraud_user_activity WHERE window_start < $1`,
+              [beforeClock],
+            )
+          ).rows[0].n,
+        ) === 0,
     ],
     [
       'every 1 min window before the clock final',
@@ -174,7 +248,10 @@ async function waitUntilDone(pool: Pool, input: Input, appId: string, eventsTopi
         const { rows } = await pool.query<{ ms: string }>(
           `SELECT (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress WHERE window_size = '1m'`,
         );
-        return rows.length === 1 && Number(rows[0].ms) === Math.floor((CLOCK_TIME - 2 * MINUTE) / MINUTE) * MINUTE;
+        return (
+          rows.length === 1 &&
+          Number(rows[0].ms) === Math.floor((CLOCK_TIME - 2 * MINUTE) / MINUTE) * MINUTE
+        );
       },
     ],
     [
@@ -194,15 +271,27 @@ async function waitUntilDone(pool: Pool, input: Input, appId: string, eventsTopi
     ],
     [
       'outbox drained',
-      async () => Number((await pool.query(`SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`, [appId, `${appId}#%`])).rows[0].n) === 0,
+      async () =>
+        Number(
+          (
+            await pool.query(
+              `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`,
+              [appId, `${appId}#%`],
+            )
+          ).rows[0].n,
+        ) === 0,
     ],
   ];
-  for (const [what, probe] of checks) await waitFor(probe, { timeoutMs: 150_000, intervalMs: 200, what });
+  for (const [what, probe] of checks)
+    await waitFor(probe, { timeoutMs: 150_000, intervalMs: 200, what });
 }
 
 /** `alerts --follow --limit N` exits by itself after N rows: exactly the wanted alerts, each once. */
 async function expectFollowed(cli: LineReader, wantIds: string[]): Promise<void> {
-  await waitFor(() => cli.child.exitCode !== null || cli.child.signalCode !== null, { timeoutMs: 60_000, what: `alerts --follow exits after ${wantIds.length} rows (${cli.lines.length} so far; stderr: ${cli.stderr().slice(-500)})` });
+  await waitFor(() => cli.child.exitCode !== null || cli.child.signalCode !== null, {
+    timeoutMs: 60_000,
+    what: `alerts --follow exits after ${wantIds.length} rows (${cli.lines.length} so far; stderr: ${cli.stderr().slice(-500)})`,
+  });
   expect({ code: await cli.exited, stderr: cli.stderr() }).toEqual({ code: 0, stderr: '' });
   const shown = cli.lines.map((l) => fraudAlertSchema.parse(JSON.parse(l)));
   expect(shown.map((a) => a.alert_id).sort()).toEqual([...wantIds].sort());
@@ -216,19 +305,35 @@ async function expectFollowed(cli: LineReader, wantIds: string[]): Promise<void>
 async function expectReadmeConsumed(reader: LineReader, wantIds: string[]): Promise<void> {
   await waitFor(() => reader.lines.length >= wantIds.length, {
     timeoutMs: 60_000,
-    what: () => `the README consumer to print ${wantIds.length} alerts (${reader.lines.length} so far; stderr: ${reader.stderr().slice(-500)})`,
+    what: () =>
+      `the README consumer to print ${wantIds.length} alerts (${reader.lines.length} so far; stderr: ${reader.stderr().slice(-500)})`,
   });
   // Stopped first: readWholeTopic (expectAlerts) appends end markers, which are not alerts.
   await reader.stop();
-  const lines = reader.lines.map((l) => JSON.parse(l) as { key: string; alert_id: string; rule: string });
+  const lines = reader.lines.map(
+    (l) => JSON.parse(l) as { key: string; alert_id: string; rule: string },
+  );
   expect(lines.map((l) => l.alert_id).sort()).toEqual([...wantIds].sort());
   for (const l of lines) expect(l.key).toBe(l.alert_id.split(':')[1]);
 }
 
 const expectedId = (a: ExpectedAlert) => `${a.rule}:${a.user_id ?? '*'}:${a.window_start}`;
 
-function summary(a: Pick<FraudAlert, 'alert_id' | 'rule' | 'severity' | 'user_id' | 'window_start' | 'window_end' | 'value'>) {
-  return { alert_id: a.alert_id, rule: a.rule, severity: a.severity, user_id: a.user_id, window_start: a.window_start, window_end: a.window_end, value: a.value };
+function summary(
+  a: Pick<
+    FraudAlert,
+    'alert_id' | 'rule' | 'severity' | 'user_id' | 'window_start' | 'window_end' | 'value'
+  >,
+) {
+  return {
+    alert_id: a.alert_id,
+    rule: a.rule,
+    severity: a.severity,
+    user_id: a.user_id,
+    window_start: a.window_start,
+    window_end: a.window_end,
+    value: a.value,
+  };
 }
 
 async function expectAlerts(pool: Pool, expected: ExpectedAlert[], topic: string): Promise<void> {
@@ -247,17 +352,35 @@ async function expectAlerts(pool: Pool, expected: ExpectedAlert[], topic: string
   const byId = new Map(want.map((w) => [w.alert_id, w]));
 
   // Postgres: exactly the expected alert_ids, each with its rule, severity, user, window and value.
-  const { rows } = await pool.query<{ alert_id: string; rule: FraudAlert['rule']; severity: FraudAlert['severity']; user_id: string | null; window_start: Date; window_end: Date; value: number; threshold: number }>(
+  const { rows } = await pool.query<{
+    alert_id: string;
+    rule: FraudAlert['rule'];
+    severity: FraudAlert['severity'];
+    user_id: string | null;
+    window_start: Date;
+    window_end: Date;
+    value: number;
+    threshold: number;
+  }>(
     `SELECT alert_id, rule, severity, user_id, window_start, window_end, value, threshold FROM alerts ORDER BY alert_id`,
   );
-  const stored = rows.map((r) => ({ ...r, window_start: r.window_start.toISOString(), window_end: r.window_end.toISOString() }));
+  const stored = rows.map((r) => ({
+    ...r,
+    window_start: r.window_start.toISOString(),
+    window_end: r.window_end.toISOString(),
+  }));
   expect(stored.map(summary)).toEqual(want.map(summary));
   for (const r of stored) expect(r.threshold).toBeCloseTo(byId.get(r.alert_id)!.threshold, 5);
 
   // The topic: every expected alert exactly once (read_committed), keyed by user_id or `*`.
-  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) => ({ key: r.key, alert: fraudAlertSchema.parse(JSON.parse(r.value!)) }));
+  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) => ({
+    key: r.key,
+    alert: fraudAlertSchema.parse(JSON.parse(r.value!)),
+  }));
   const ids = published.map((p) => p.alert.alert_id);
   expect(ids.length - new Set(ids).size).toBe(0); // no duplicate
-  expect(published.map((p) => summary(p.alert)).sort((a, b) => a.alert_id.localeCompare(b.alert_id))).toEqual(want.map(summary));
+  expect(
+    published.map((p) => summary(p.alert)).sort((a, b) => a.alert_id.localeCompare(b.alert_id)),
+  ).toEqual(want.map(summary));
   for (const { key, alert } of published) expect(key).toBe(alert.user_id ?? '*');
 }

@@ -29,7 +29,11 @@ describe('RulesTable (clickstream.rules.v1 as a global table)', () => {
     const topic = uniqueName('rules-table');
     const kafka = testKafka();
     await createTopic(kafka, topic, 1);
-    const producer = kafka.producer({ transactionalId: `${topic}.writer`, idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      transactionalId: `${topic}.writer`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const table: { current?: RulesTable } = {};
     try {
@@ -37,16 +41,28 @@ describe('RulesTable (clickstream.rules.v1 as a global table)', () => {
       await txn.send({
         topic,
         messages: [
-          ...Array.from({ length: RECORDS }, (_, i) => ({ key: 'click_flood', value: JSON.stringify(record(i + 1)) })),
+          ...Array.from({ length: RECORDS }, (_, i) => ({
+            key: 'click_flood',
+            value: JSON.stringify(record(i + 1)),
+          })),
           { key: 'click_flood', value: '{not json' },
           { key: 'click_storm', value: JSON.stringify(record(RECORDS + 1)) },
-          { key: 'click_flood', value: JSON.stringify({ ...record(RECORDS + 2), config: { ...record(1).config, threshold: -1 } }) },
+          {
+            key: 'click_flood',
+            value: JSON.stringify({
+              ...record(RECORDS + 2),
+              config: { ...record(1).config, threshold: -1 },
+            }),
+          },
         ],
       });
       await txn.commit();
       // Never committed: a read_committed reader must not apply it.
       const aborted = await producer.transaction();
-      await aborted.send({ topic, messages: [{ key: 'click_flood', value: JSON.stringify(record(9_999)) }] });
+      await aborted.send({
+        topic,
+        messages: [{ key: 'click_flood', value: JSON.stringify(record(9_999)) }],
+      });
       await aborted.abort();
 
       const live = new LiveFraudConfig(DEFAULT_FRAUD_CONFIG);
@@ -56,10 +72,16 @@ describe('RulesTable (clickstream.rules.v1 as a global table)', () => {
         topic,
         clientId: `${topic}.reader`,
         live,
-        logger: { ...silent, error: (ctx, msg) => void rejected.push(`${msg}: ${String(ctx.reason)}`) },
+        logger: {
+          ...silent,
+          error: (ctx, msg) => void rejected.push(`${msg}: ${String(ctx.reason)}`),
+        },
       });
       await table.current.start();
-      expect({ revision: live.revision, threshold: live.source().rules.click_flood.threshold }).toEqual({ revision: RECORDS, threshold: RECORDS });
+      expect({
+        revision: live.revision,
+        threshold: live.source().rules.click_flood.threshold,
+      }).toEqual({ revision: RECORDS, threshold: RECORDS });
       expect(rejected).toEqual([
         'rules record rejected: value: not JSON',
         expect.stringMatching(/^rules record rejected: key: must be one of click_flood, /),
@@ -67,9 +89,15 @@ describe('RulesTable (clickstream.rules.v1 as a global table)', () => {
       ]);
 
       const next = await producer.transaction();
-      await next.send({ topic, messages: [{ key: 'click_flood', value: JSON.stringify(record(RECORDS + 3)) }] });
+      await next.send({
+        topic,
+        messages: [{ key: 'click_flood', value: JSON.stringify(record(RECORDS + 3)) }],
+      });
       await next.commit();
-      await waitFor(() => live.revision === RECORDS + 3, { timeoutMs: 15_000, what: 'the later record applied' });
+      await waitFor(() => live.revision === RECORDS + 3, {
+        timeoutMs: 15_000,
+        what: 'the later record applied',
+      });
       expect(live.source().rules.click_flood.threshold).toBe(RECORDS + 3);
     } finally {
       await table.current?.stop();

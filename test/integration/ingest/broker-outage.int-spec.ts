@@ -32,14 +32,23 @@ describe('Kafka broker stopped mid-test', () => {
 
   it('answers 503 with Retry-After and accepts nothing; after the restart a retry succeeds with no loss and no duplicate', async () => {
     if (process.env.KAFKA_BROKERS !== `127.0.0.1:${localKafkaOptions().port}`) {
-      throw new Error('this test stops and restarts the local broker: run it without an external KAFKA_BROKERS');
+      throw new Error(
+        'this test stops and restarts the local broker: run it without an external KAFKA_BROKERS',
+      );
     }
     const before = batch('before', 200);
     const during = batch('during', 300);
-    expect((await post(ingest.svc, '/v1/events', JSON.stringify(before), 'application/json')).status).toBe(202);
+    expect(
+      (await post(ingest.svc, '/v1/events', JSON.stringify(before), 'application/json')).status,
+    ).toBe(202);
 
     await stopBroker(localKafkaOptions());
-    const refused = await post(ingest.svc, '/v1/events', JSON.stringify(during), 'application/json');
+    const refused = await post(
+      ingest.svc,
+      '/v1/events',
+      JSON.stringify(during),
+      'application/json',
+    );
     expect(refused.status).toBe(503);
     expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(refused.body.accepted).toBe(0);
@@ -52,7 +61,11 @@ describe('Kafka broker stopped mid-test', () => {
         if (a.status === 503) return undefined;
         return a;
       },
-      { timeoutMs: 90_000, intervalMs: 500, what: 'ingest to accept again after the broker restart' },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: 'ingest to accept again after the broker restart',
+      },
     );
     expect(accepted.status).toBe(202);
     expect(accepted.body.accepted).toBe(300);

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { topicNames, TopicNames } from '@clickstream/contracts';
-import { readWholeTopic, testKafka, uniqueName, deleteTopics, ConsumedRecord } from '../../support/kafka';
+import {
+  readWholeTopic,
+  testKafka,
+  uniqueName,
+  deleteTopics,
+  ConsumedRecord,
+} from '../../support/kafka';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 
 export const PARTITIONS = 3;
@@ -10,9 +16,15 @@ export const FIXTURES = resolve(__dirname, '../../../libs/contracts/test/csv-fix
 export const fixture = (name: string) => readFileSync(resolve(FIXTURES, name), 'utf8');
 
 /** An ingest instance with a private topic namespace (KAFKA_TOPIC_PREFIX). */
-export async function startIngest(env: Record<string, string> = {}): Promise<{ svc: RunningService; topics: TopicNames; cleanup(): Promise<void> }> {
+export async function startIngest(
+  env: Record<string, string> = {},
+): Promise<{ svc: RunningService; topics: TopicNames; cleanup(): Promise<void> }> {
   const prefix = `${uniqueName('ingest')}.`;
-  const svc = await startService('ingest', { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), ...env });
+  const svc = await startService('ingest', {
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+    ...env,
+  });
   await waitForHttpOk(svc, '/health/ready', 60_000);
   const topics = topicNames(prefix);
   return {
@@ -28,16 +40,37 @@ export async function startIngest(env: Record<string, string> = {}): Promise<{ s
 export interface Answer {
   status: number;
   retryAfter: string | null;
-  body: { accepted: number; rejected: number; errors: Array<{ index: number; field: string; message: string }>; message?: string };
+  body: {
+    accepted: number;
+    rejected: number;
+    errors: Array<{ index: number; field: string; message: string }>;
+    message?: string;
+  };
 }
 
-export async function post(svc: RunningService, path: string, body: string, contentType: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(svc.url(path), { method: 'POST', body, headers: { 'content-type': contentType, ...headers } });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Answer['body'] };
+export async function post(
+  svc: RunningService,
+  path: string,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const res = await fetch(svc.url(path), {
+    method: 'POST',
+    body,
+    headers: { 'content-type': contentType, ...headers },
+  });
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: (await res.json()) as Answer['body'],
+  };
 }
 
 /** Every record on the topic so far (markers make sure nothing in flight is missed). */
-export async function readAll(topic: string): Promise<Array<ConsumedRecord & { json: Record<string, unknown> }>> {
+export async function readAll(
+  topic: string,
+): Promise<Array<ConsumedRecord & { json: Record<string, unknown> }>> {
   const records = await readWholeTopic(testKafka(), topic, PARTITIONS);
   return records.map((r) => ({ ...r, json: JSON.parse(r.value!) as Record<string, unknown> }));
 }
@@ -53,16 +86,28 @@ export function comparable(e: Record<string, unknown>): Record<string, unknown> 
  * Only the headers are sent at first: the server answers and closes without waiting for the body, so
  * writing the body would race with that close (EPIPE). The body follows only if no answer comes.
  */
-export function postStatus(svc: RunningService, path: string, body: string, contentType: string): Promise<number> {
+export function postStatus(
+  svc: RunningService,
+  path: string,
+  body: string,
+  contentType: string,
+): Promise<number> {
   return new Promise((resolveStatus, reject) => {
     let answered = false;
-    const req = request(svc.url(path), { method: 'POST', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      answered = true;
-      clearTimeout(timer);
-      res.resume();
-      resolveStatus(res.statusCode ?? 0);
-      req.destroy();
-    });
+    const req = request(
+      svc.url(path),
+      {
+        method: 'POST',
+        headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        answered = true;
+        clearTimeout(timer);
+        res.resume();
+        resolveStatus(res.statusCode ?? 0);
+        req.destroy();
+      },
+    );
     req.on('error', (err) => {
       if (!answered) reject(err);
     });
@@ -78,19 +123,36 @@ export function postStatus(svc: RunningService, path: string, body: string, cont
  * a server that answers before reading the body answers at all: otherwise this fails after
  * `timeoutMs`, as nothing of the body comes.
  */
-export function headersOnlyStatus(svc: RunningService, path: string, bytes: number, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<number> {
+export function headersOnlyStatus(
+  svc: RunningService,
+  path: string,
+  bytes: number,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<number> {
   return new Promise((resolveStatus, reject) => {
-    const req = request(svc.url(path), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': bytes, ...headers } }, (res) => {
-      clearTimeout(timer);
-      res.resume();
-      resolveStatus(res.statusCode ?? 0);
-      req.destroy();
-    });
+    const req = request(
+      svc.url(path),
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': bytes, ...headers },
+      },
+      (res) => {
+        clearTimeout(timer);
+        res.resume();
+        resolveStatus(res.statusCode ?? 0);
+        req.destroy();
+      },
+    );
     req.on('error', (err) => reject(err));
     req.flushHeaders();
     const timer = setTimeout(() => {
       req.destroy();
-      reject(new Error(`no answer within ${timeoutMs} ms without the body: the server waits for the body`));
+      reject(
+        new Error(
+          `no answer within ${timeoutMs} ms without the body: the server waits for the body`,
+        ),
+      );
     }, timeoutMs);
   });
 }

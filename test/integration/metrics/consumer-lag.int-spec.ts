@@ -26,7 +26,9 @@ describe('consumer lag (kafka_consumergroup_lag)', () => {
     await producer.send({
       topic: topics.events,
       acks: -1,
-      messages: counts.flatMap((count, partition) => Array.from({ length: count }, (_, i) => ({ partition, key: `u${i}`, value: '{}' }))),
+      messages: counts.flatMap((count, partition) =>
+        Array.from({ length: count }, (_, i) => ({ partition, key: `u${i}`, value: '{}' })),
+      ),
     });
     await producer.disconnect();
   };
@@ -35,7 +37,9 @@ describe('consumer lag (kafka_consumergroup_lag)', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      return (await admin.fetchTopicOffsets(topics.events)).sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
+      return (await admin.fetchTopicOffsets(topics.events))
+        .sort((a, b) => a.partition - b.partition)
+        .map((o) => Number(o.high));
     } finally {
       await admin.disconnect();
     }
@@ -53,13 +57,21 @@ describe('consumer lag (kafka_consumergroup_lag)', () => {
     }
     const admin = kafka.admin();
     await admin.connect();
-    await admin.setOffsets({ groupId: plain, topic: topics.events, partitions: high.map((offset, partition) => ({ partition, offset: String(offset) })) });
+    await admin.setOffsets({
+      groupId: plain,
+      topic: topics.events,
+      partitions: high.map((offset, partition) => ({ partition, offset: String(offset) })),
+    });
     await admin.disconnect();
     return high;
   };
 
   const lagOf = (text: string, group: string, partition: number) =>
-    sample(text, 'kafka_consumergroup_lag', { group, topic: topics.events, partition: String(partition) });
+    sample(text, 'kafka_consumergroup_lag', {
+      group,
+      topic: topics.events,
+      partition: String(partition),
+    });
   const scrape = async () => (await fetch(svc.url('/metrics'))).text();
 
   beforeAll(async () => {
@@ -82,35 +94,59 @@ describe('consumer lag (kafka_consumergroup_lag)', () => {
 
   it('is 0 for caught-up groups and rises by what is produced while they do not consume', async () => {
     // The service created the topics at boot (SPEC §10).
-    await waitFor(async () => (await ends()).length === PARTITIONS, { what: 'events topic', timeoutMs: 30_000 });
+    await waitFor(async () => (await ends()).length === PARTITIONS, {
+      what: 'events topic',
+      timeoutMs: 30_000,
+    });
     await produce([5, 3, 0]);
     const high = await commitAll();
 
     await waitFor(
       async () => {
         const text = await scrape();
-        return [0, 1, 2].every((p) => lagOf(text, processor, p) === 0 && lagOf(text, plain, p) === 0);
+        return [0, 1, 2].every(
+          (p) => lagOf(text, processor, p) === 0 && lagOf(text, plain, p) === 0,
+        );
       },
       { what: 'lag 0 for caught-up groups', timeoutMs: 30_000 },
     );
     const text = await scrape();
     for (let p = 0; p < PARTITIONS; p++) {
-      expect(sample(text, 'kafka_topic_partition_current_offset', { topic: topics.events, partition: String(p) })).toBe(high[p]);
-      expect(sample(text, 'kafka_consumergroup_current_offset', { group: processor, topic: topics.events, partition: String(p) })).toBe(high[p]);
+      expect(
+        sample(text, 'kafka_topic_partition_current_offset', {
+          topic: topics.events,
+          partition: String(p),
+        }),
+      ).toBe(high[p]);
+      expect(
+        sample(text, 'kafka_consumergroup_current_offset', {
+          group: processor,
+          topic: topics.events,
+          partition: String(p),
+        }),
+      ).toBe(high[p]);
     }
 
     await produce([10, 0, 4]);
     await waitFor(
       async () => {
         const t = await scrape();
-        return [processor, plain].every((g) => lagOf(t, g, 0) === 10 && lagOf(t, g, 1) === 0 && lagOf(t, g, 2) === 4);
+        return [processor, plain].every(
+          (g) => lagOf(t, g, 0) === 10 && lagOf(t, g, 1) === 0 && lagOf(t, g, 2) === 4,
+        );
       },
       { what: 'lag 10/0/4 after producing', timeoutMs: 30_000 },
     );
 
     // The processor's Postgres offsets are the truth: moving them (not Kafka's) clears its lag.
-    await db.pool.query(`UPDATE stream_offsets SET next_offset = next_offset + 10 WHERE group_id = $1 AND partition = 0`, [processor]);
-    await waitFor(async () => lagOf(await scrape(), processor, 0) === 0, { what: 'processor lag 0 on partition 0', timeoutMs: 30_000 });
+    await db.pool.query(
+      `UPDATE stream_offsets SET next_offset = next_offset + 10 WHERE group_id = $1 AND partition = 0`,
+      [processor],
+    );
+    await waitFor(async () => lagOf(await scrape(), processor, 0) === 0, {
+      what: 'processor lag 0 on partition 0',
+      timeoutMs: 30_000,
+    });
     expect(lagOf(await scrape(), plain, 0)).toBe(10);
   });
 });

@@ -6,20 +6,33 @@ export interface ApiAnswer<T = unknown> {
   body: T;
 }
 
-export async function getJson<T = unknown>(svc: RunningService, path: string, key?: string): Promise<ApiAnswer<T>> {
+export async function getJson<T = unknown>(
+  svc: RunningService,
+  path: string,
+  key?: string,
+): Promise<ApiAnswer<T>> {
   const res = await fetch(svc.url(path), { headers: key ? { 'x-api-key': key } : {} });
   return { status: res.status, body: (await res.json()) as T };
 }
 
 /** Every item of a paginated list, following next_cursor; fails on a repeated cursor. */
-export async function allPages<T>(svc: RunningService, path: string, key: string, onPage?: (page: number) => Promise<void>): Promise<T[]> {
+export async function allPages<T>(
+  svc: RunningService,
+  path: string,
+  key: string,
+  onPage?: (page: number) => Promise<void>,
+): Promise<T[]> {
   const items: T[] = [];
   const seen = new Set<string>();
   let cursor: string | null = null;
   for (let page = 0; ; page++) {
     const sep = path.includes('?') ? '&' : '?';
     const url: string = cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path;
-    const { status, body }: ApiAnswer<{ items: T[]; next_cursor: string | null }> = await getJson(svc, url, key);
+    const { status, body }: ApiAnswer<{ items: T[]; next_cursor: string | null }> = await getJson(
+      svc,
+      url,
+      key,
+    );
     if (status !== 200) throw new Error(`${url}: ${status} ${JSON.stringify(body)}`);
     items.push(...body.items);
     if (body.next_cursor === null) return items;
@@ -32,7 +45,11 @@ export async function allPages<T>(svc: RunningService, path: string, key: string
 }
 
 /** The value of a Prometheus sample with (at least) these labels, or undefined. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sample(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
@@ -45,7 +62,13 @@ export const n = (v: string | number | null) => (v === null ? 0 : Number(v));
 export const rate = (a: number, b: number) => (b > 0 ? a / b : 0);
 
 /** What /v1/windows must answer, computed straight from the partial rows: SUM over partitions. */
-export async function windowsBySql(pool: Pool, size: string, dimension: string, from: string, to: string): Promise<Array<Record<string, unknown>>> {
+export async function windowsBySql(
+  pool: Pool,
+  size: string,
+  dimension: string,
+  from: string,
+  to: string,
+): Promise<Array<Record<string, unknown>>> {
   const { rows } = await pool.query(
     `SELECT window_start, max(window_end) window_end, sum(events) events, sum(unique_users) unique_users, sum(purchases) purchases,
             sum(revenue) revenue, sum(views) views, sum(carts) carts,

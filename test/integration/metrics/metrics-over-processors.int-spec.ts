@@ -39,7 +39,9 @@ function equal(a: unknown, b: unknown): boolean {
 describe('metrics service over a database seeded by the real processors', () => {
   const prefix = `${uniqueName('metrics-e2e')}.`;
   const topics = topicNames(prefix);
-  const groups = Object.fromEntries(PROCESSORS.map((p) => [p, `${prefix}clickstream-${p}`])) as Record<(typeof PROCESSORS)[number], string>;
+  const groups = Object.fromEntries(
+    PROCESSORS.map((p) => [p, `${prefix}clickstream-${p}`]),
+  ) as Record<(typeof PROCESSORS)[number], string>;
   let db: Awaited<ReturnType<typeof createMigratedDatabase>>;
   let pool: Pool;
   let admin: Admin;
@@ -65,12 +67,24 @@ describe('metrics service over a database seeded by the real processors', () => 
     return svc;
   };
   const post = async (events: unknown[]) => {
-    const res = await fetch(services.get('ingest')!.url('/v1/events'), { method: 'POST', body: JSON.stringify(events), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(services.get('ingest')!.url('/v1/events'), {
+      method: 'POST',
+      body: JSON.stringify(events),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(202);
   };
-  const endOffsets = async () => (await admin.fetchTopicOffsets(topics.events)).reduce((s, p) => s + Number(p.high), 0);
+  const endOffsets = async () =>
+    (await admin.fetchTopicOffsets(topics.events)).reduce((s, p) => s + Number(p.high), 0);
   const committed = async (group: string) =>
-    n((await pool.query<{ s: string | null }>(`SELECT sum(next_offset) s FROM stream_offsets WHERE group_id = $1 AND topic = $2`, [group, topics.events])).rows[0].s);
+    n(
+      (
+        await pool.query<{ s: string | null }>(
+          `SELECT sum(next_offset) s FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
+          [group, topics.events],
+        )
+      ).rows[0].s,
+    );
   /**
    * Waits until `group` committed up to the topic's end, both read afresh on every poll: the end is
    * the last stable offset, and Kafka writes a transaction's commit markers after the producer's
@@ -90,7 +104,13 @@ describe('metrics service over a database seeded by the real processors', () => 
   };
   const metricsText = async () => (await fetch(metrics.url('/metrics'))).text();
   const lagOf = (text: string, group: string) =>
-    Array.from({ length: PARTITIONS }, (_, p) => sample(text, 'kafka_consumergroup_lag', { group, topic: topics.events, partition: String(p) }));
+    Array.from({ length: PARTITIONS }, (_, p) =>
+      sample(text, 'kafka_consumergroup_lag', {
+        group,
+        topic: topics.events,
+        partition: String(p),
+      }),
+    );
   /** Polls until the API answer equals the SQL answer (both read committed results). */
   const converge = async <T>(what: string, api: () => Promise<T>, sql: () => Promise<T>) => {
     let last: [T, T] | undefined;
@@ -112,7 +132,16 @@ describe('metrics service over a database seeded by the real processors', () => 
     for (const p of PROCESSORS) await start(p);
     metrics = await start('metrics');
     // 30 min of traffic ending now, with the per-user fraud patterns.
-    const events = [...generateTraffic({ seed: 5, startTime: now - 30 * 60_000, ratePerSecond: 5, count: 9000, fraud: FRAUD_PATTERNS, disorderMs: 20_000 }).events()];
+    const events = [
+      ...generateTraffic({
+        seed: 5,
+        startTime: now - 30 * 60_000,
+        ratePerSecond: 5,
+        count: 9000,
+        fraud: FRAUD_PATTERNS,
+        disorderMs: 20_000,
+      }).events(),
+    ];
     for (let i = 0; i < events.length; i += 3000) await post(events.slice(i, i + 3000));
     for (const p of PROCESSORS) await caughtUp(groups[p], 120_000);
   });
@@ -132,18 +161,32 @@ describe('metrics service over a database seeded by the real processors', () => 
     ]) {
       await converge(
         `windows ${size}/${dimension}`,
-        () => allPages(metrics, `/v1/windows?size=${size}&dimension=${dimension}&from=${from}&to=${to}&limit=200`, ''),
+        () =>
+          allPages(
+            metrics,
+            `/v1/windows?size=${size}&dimension=${dimension}&from=${from}&to=${to}&limit=200`,
+            '',
+          ),
         () => windowsBySql(pool, size, dimension, from, to),
       );
     }
-    const windows = await allPages<{ events: number }>(metrics, `/v1/windows?size=1h&from=${from}&to=${to}`, '');
+    const windows = await allPages<{ events: number }>(
+      metrics,
+      `/v1/windows?size=1h&from=${from}&to=${to}`,
+      '',
+    );
     expect(windows.reduce((s, w) => s + w.events, 0)).toBe(9000);
 
     await converge(
       'sessions',
       () => allPages(metrics, `/v1/sessions?from=${from}&to=${to}&limit=500`, ''),
       async () =>
-        (await pool.query(`SELECT * FROM sessions WHERE started_at >= $1 AND started_at < $2 ORDER BY started_at DESC, session_id DESC`, [from, to])).rows.map((r) => ({
+        (
+          await pool.query(
+            `SELECT * FROM sessions WHERE started_at >= $1 AND started_at < $2 ORDER BY started_at DESC, session_id DESC`,
+            [from, to],
+          )
+        ).rows.map((r) => ({
           ...r,
           started_at: r.started_at.toISOString(),
           last_event_at: r.last_event_at.toISOString(),
@@ -154,7 +197,13 @@ describe('metrics service over a database seeded by the real processors', () => 
 
     await converge(
       'top products by revenue',
-      async () => (await getJson<{ items: unknown[] }>(metrics, `/v1/top-products?by=revenue&from=${from}&to=${to}&limit=10`)).body.items,
+      async () =>
+        (
+          await getJson<{ items: unknown[] }>(
+            metrics,
+            `/v1/top-products?by=revenue&from=${from}&to=${to}&limit=10`,
+          )
+        ).body.items,
       async () =>
         (
           await pool.query(
@@ -163,13 +212,22 @@ describe('metrics service over a database seeded by the real processors', () => 
               GROUP BY product_id ORDER BY sum(revenue) DESC, product_id LIMIT 10`,
             [from, to],
           )
-        ).rows.map((r) => ({ product_id: r.product_id, views: n(r.views), carts: n(r.carts), purchases: n(r.purchases), revenue: n(r.revenue) })),
+        ).rows.map((r) => ({
+          product_id: r.product_id,
+          views: n(r.views),
+          carts: n(r.carts),
+          purchases: n(r.purchases),
+          revenue: n(r.revenue),
+        })),
     );
 
     await converge(
       'funnel',
       async () => {
-        const { body } = await getJson<{ sessions: number; stages: Array<{ stage: string; sessions: number }> }>(metrics, `/v1/funnel?from=${from}&to=${to}`);
+        const { body } = await getJson<{
+          sessions: number;
+          stages: Array<{ stage: string; sessions: number }>;
+        }>(metrics, `/v1/funnel?from=${from}&to=${to}`);
         return [body.sessions, ...body.stages.map((s) => [s.stage, s.sessions])];
       },
       async () => {
@@ -178,7 +236,8 @@ describe('metrics service over a database seeded by the real processors', () => 
           [from, to],
         );
         const order = ['none', 'view', 'cart', 'checkout', 'purchase'];
-        const count = (i: number) => rows.filter((r) => order.indexOf(r.funnel_stage) >= i).reduce((s, r) => s + n(r.c), 0);
+        const count = (i: number) =>
+          rows.filter((r) => order.indexOf(r.funnel_stage) >= i).reduce((s, r) => s + n(r.c), 0);
         return [count(0), ...[1, 2, 3, 4].map((i) => [order[i], count(i)])];
       },
     );
@@ -187,44 +246,91 @@ describe('metrics service over a database seeded by the real processors', () => 
       'alerts',
       () => allPages(metrics, `/v1/alerts?from=${from}&to=${to}&limit=7`, ''),
       async () =>
-        (await pool.query(`SELECT * FROM alerts WHERE window_start >= $1 AND window_start < $2 ORDER BY window_start DESC, alert_id DESC`, [from, to])).rows.map((r) => ({
+        (
+          await pool.query(
+            `SELECT * FROM alerts WHERE window_start >= $1 AND window_start < $2 ORDER BY window_start DESC, alert_id DESC`,
+            [from, to],
+          )
+        ).rows.map((r) => ({
           ...r,
           window_start: r.window_start.toISOString(),
           window_end: r.window_end.toISOString(),
           detected_at: r.detected_at.toISOString(),
         })),
     );
-    const rules = new Set((await pool.query<{ rule: string }>(`SELECT DISTINCT rule FROM alerts`)).rows.map((r) => r.rule));
-    expect([...rules].sort()).toEqual(expect.arrayContaining(['click_flood', 'geo_velocity', 'high_value', 'ip_hopping', 'purchase_velocity']));
+    const rules = new Set(
+      (await pool.query<{ rule: string }>(`SELECT DISTINCT rule FROM alerts`)).rows.map(
+        (r) => r.rule,
+      ),
+    );
+    expect([...rules].sort()).toEqual(
+      expect.arrayContaining([
+        'click_flood',
+        'geo_velocity',
+        'high_value',
+        'ip_hopping',
+        'purchase_velocity',
+      ]),
+    );
 
-    const overview = (await getJson<{ active_sessions: number; unique_users_last_5m: number }>(metrics, '/v1/overview')).body;
-    const open = n((await pool.query(`SELECT count(*) c FROM sessions WHERE status = 'open'`)).rows[0].c);
+    const overview = (
+      await getJson<{ active_sessions: number; unique_users_last_5m: number }>(
+        metrics,
+        '/v1/overview',
+      )
+    ).body;
+    const open = n(
+      (await pool.query(`SELECT count(*) c FROM sessions WHERE status = 'open'`)).rows[0].c,
+    );
     expect(overview.active_sessions).toBe(open);
     expect(open).toBeGreaterThan(0);
   });
 
   it('/metrics shows every business metric with sane values, and lag 0 for every caught-up processor', async () => {
-    await waitFor(async () => {
-      const text = await metricsText();
-      return BUSINESS_METRICS.every((m) => sample(text, m) !== undefined) && PROCESSORS.every((p) => lagOf(text, groups[p]).every((l) => l === 0));
-    }, { timeoutMs: 20_000, what: 'business metrics and zero lag' });
+    await waitFor(
+      async () => {
+        const text = await metricsText();
+        return (
+          BUSINESS_METRICS.every((m) => sample(text, m) !== undefined) &&
+          PROCESSORS.every((p) => lagOf(text, groups[p]).every((l) => l === 0))
+        );
+      },
+      { timeoutMs: 20_000, what: 'business metrics and zero lag' },
+    );
     const text = await metricsText();
-    const open = n((await pool.query(`SELECT count(*) c FROM sessions WHERE status = 'open'`)).rows[0].c);
+    const open = n(
+      (await pool.query(`SELECT count(*) c FROM sessions WHERE status = 'open'`)).rows[0].c,
+    );
     expect(sample(text, 'clickstream_active_sessions')).toBe(open);
     expect(sample(text, 'clickstream_revenue_last_hour')).toBeGreaterThan(0);
     const cr = sample(text, 'clickstream_conversion_rate_last_hour')!;
     expect(cr).toBeGreaterThanOrEqual(0);
     expect(cr).toBeLessThanOrEqual(1);
-    expect(sample(text, 'clickstream_alerts_last_hour', { rule: 'click_flood' })).toBeGreaterThan(0);
+    expect(sample(text, 'clickstream_alerts_last_hour', { rule: 'click_flood' })).toBeGreaterThan(
+      0,
+    );
     const end = await endOffsets();
-    const current = Array.from({ length: PARTITIONS }, (_, p) => sample(text, 'kafka_topic_partition_current_offset', { topic: topics.events, partition: String(p) }) ?? 0);
+    const current = Array.from(
+      { length: PARTITIONS },
+      (_, p) =>
+        sample(text, 'kafka_topic_partition_current_offset', {
+          topic: topics.events,
+          partition: String(p),
+        }) ?? 0,
+    );
     expect(current.reduce((s, x) => s + x, 0)).toBe(end);
   });
 
   it('lag rises for a processor that is stopped while events flow, and stays 0 for the others', async () => {
     await services.get('aggregator')!.stop('SIGKILL');
     const t = Date.now();
-    await post(Array.from({ length: 300 }, (_, i) => ({ event_time: new Date(t - 1000).toISOString(), event_type: 'view', user_id: `late-user-${i}` })));
+    await post(
+      Array.from({ length: 300 }, (_, i) => ({
+        event_time: new Date(t - 1000).toISOString(),
+        event_type: 'view',
+        user_id: `late-user-${i}`,
+      })),
+    );
     await caughtUp(groups.sessionizer, 60_000);
     await waitFor(
       async () => {

@@ -36,7 +36,10 @@ export function loadDashboards(dir = DASHBOARD_DIR): DashboardFile[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((file) => ({ file, ...(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Omit<DashboardFile, 'file'>) }));
+    .map((file) => ({
+      file,
+      ...(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Omit<DashboardFile, 'file'>),
+    }));
 }
 
 /** Grafana's regex escape of a multi-value variable's values for Prometheus (prometheusSpecialRegexEscape). */
@@ -64,7 +67,10 @@ export function interpolate(expr: string, i: Interpolation): string {
     .replace(/\$__interval\b/g, i.interval)
     .replace(/\$__range\b/g, `${Math.max(1, Math.round(i.rangeSeconds))}s`);
   for (const [name, value] of Object.entries(i.vars)) {
-    out = out.replace(new RegExp(`\\$\\{${name}\\}|\\[\\[${name}\\]\\]|\\$${name}\\b`, 'g'), () => value);
+    out = out.replace(
+      new RegExp(`\\$\\{${name}\\}|\\[\\[${name}\\]\\]|\\$${name}\\b`, 'g'),
+      () => value,
+    );
   }
   return out;
 }
@@ -74,15 +80,21 @@ export function interpolate(expr: string, i: Interpolation): string {
  * service): label_values(match, label) through Prometheus, each set to "All". Fails on a variable
  * with no values: a panel filtered by it could never show anything.
  */
-export async function resolveVariables(prom: RunningPrometheus, d: DashboardFile, base: Omit<Interpolation, 'vars'>): Promise<Record<string, string>> {
+export async function resolveVariables(
+  prom: RunningPrometheus,
+  d: DashboardFile,
+  base: Omit<Interpolation, 'vars'>,
+): Promise<Record<string, string>> {
   const vars: Record<string, string> = {};
   for (const v of d.templating.list) {
     if (v.type !== 'query') continue;
-    const query = typeof v.query === 'string' ? v.query : v.query?.query ?? '';
+    const query = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
     const m = /^label_values\((.+),\s*(\w+)\)$/.exec(query.trim());
-    if (!m) throw new Error(`${d.file}: variable ${v.name} is not label_values(match, label): ${query}`);
+    if (!m)
+      throw new Error(`${d.file}: variable ${v.name} is not label_values(match, label): ${query}`);
     const values = await prom.labelValues(m[2], interpolate(m[1], { ...base, vars }));
-    if (values.length === 0) throw new Error(`${d.file}: variable ${v.name} (${query}) has no values`);
+    if (values.length === 0)
+      throw new Error(`${d.file}: variable ${v.name} (${query}) has no values`);
     vars[v.name] = v.includeAll || v.multi ? allValue(values) : values[0];
   }
   return vars;
@@ -98,18 +110,30 @@ export interface PanelResult {
 }
 
 const finite = (v: string) => Number.isFinite(Number(v));
-const hasNumber = (s: PromSeries) => (s.value ? finite(s.value[1]) : (s.values ?? []).some(([, v]) => finite(v)));
+const hasNumber = (s: PromSeries) =>
+  s.value ? finite(s.value[1]) : (s.values ?? []).some(([, v]) => finite(v));
 
 /** Runs every target of a panel as Grafana would: range targets over [start, end], instant ones at end. */
-export async function evaluatePanel(prom: RunningPrometheus, d: DashboardFile, p: DashPanel, i: Interpolation, start: Date, end: Date): Promise<PanelResult> {
+export async function evaluatePanel(
+  prom: RunningPrometheus,
+  d: DashboardFile,
+  p: DashPanel,
+  i: Interpolation,
+  start: Date,
+  end: Date,
+): Promise<PanelResult> {
   const result: PanelResult = { dashboard: d.uid, panel: p.title, series: 0, errors: [] };
   for (const t of p.targets ?? []) {
     const expr = interpolate(t.expr, i);
     try {
-      const series = t.instant ? await prom.query(expr, end) : await prom.queryRange(expr, start, end, 2);
+      const series = t.instant
+        ? await prom.query(expr, end)
+        : await prom.queryRange(expr, start, end, 2);
       result.series += series.filter(hasNumber).length;
     } catch (err) {
-      result.errors.push(`${t.refId}: ${err instanceof PromQueryError ? `${err.errorType}: ${err.detail}` : (err as Error).message} in ${expr}`);
+      result.errors.push(
+        `${t.refId}: ${err instanceof PromQueryError ? `${err.errorType}: ${err.detail}` : (err as Error).message} in ${expr}`,
+      );
     }
   }
   return result;

@@ -12,7 +12,21 @@ export function seriesNames(family: string, type: string): string[] {
   return [family];
 }
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 export interface ExprNames {
   /** Metric names written out, e.g. `ingest_events_total` in `rate(ingest_events_total{…}[…])`. */
@@ -23,7 +37,9 @@ export interface ExprNames {
 
 /** The metric names a PromQL expression selects (plain names and __name__ regex matchers). */
 export function namesIn(expr: string): ExprNames {
-  const patterns = [...expr.matchAll(/__name__\s*=~\s*"([^"]*)"/g)].map((m) => new RegExp(`^(?:${m[1].replace(/\\\\/g, '\\')})$`));
+  const patterns = [...expr.matchAll(/__name__\s*=~\s*"([^"]*)"/g)].map(
+    (m) => new RegExp(`^(?:${m[1].replace(/\\\\/g, '\\')})$`),
+  );
   const plain = [...expr.matchAll(/__name__\s*=\s*"([^"]*)"/g)].map((m) => m[1]);
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""') // strings

@@ -1,7 +1,14 @@
 import { ClickEventInput } from '@clickstream/contracts';
 import { Rng } from '../../../tools/generate/prng';
 import { readWholeTopic, testKafka } from '../../support/kafka';
-import { buildTraffic, FaultStack, IngestSender, PARTITIONS, ProcessorName, Traffic } from '../faults/fault-harness';
+import {
+  buildTraffic,
+  FaultStack,
+  IngestSender,
+  PARTITIONS,
+  ProcessorName,
+  Traffic,
+} from '../faults/fault-harness';
 import { expectResults, pendingResults } from '../faults/fault-results';
 
 /*
@@ -37,13 +44,16 @@ async function duplicatesCounted(s: FaultStack, url: string, name: ProcessorName
   const text = await (await fetch(url)).text();
   let total = 0;
   for (const line of text.split('\n')) {
-    if (/^\w+_duplicate_events_total\{/.test(line) && line.includes(`processor="${s.group(name)}"`)) total += Number(line.split(' ').pop());
+    if (/^\w+_duplicate_events_total\{/.test(line) && line.includes(`processor="${s.group(name)}"`))
+      total += Number(line.split(' ').pop());
   }
   return total;
 }
 
 const rememberedRows = async (s: FaultStack) =>
-  Number((await s.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM stream_dedupe`)).rows[0].n);
+  Number(
+    (await s.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM stream_dedupe`)).rows[0].n,
+  );
 
 describe('dedupe: re-sent batches count once (through ingest, 6 partitions)', () => {
   const stacks: FaultStack[] = [];
@@ -78,7 +88,8 @@ async function runDedupe(s: FaultStack, traffic: Traffic, o: { kill: boolean }):
     await sender.sendAll(body, body.length);
     // Mid-stream, with re-sent batches before and after: each processor dies and a new one takes over.
     if (o.kill && i === Math.floor(bodies.length / 2)) {
-      for (const svc of s.services.filter((x) => (PROCESSORS as string[]).includes(x.name))) await svc.stop('SIGKILL');
+      for (const svc of s.services.filter((x) => (PROCESSORS as string[]).includes(x.name)))
+        await svc.stop('SIGKILL');
       for (const p of PROCESSORS) await s.start(p);
     }
   }
@@ -87,7 +98,11 @@ async function runDedupe(s: FaultStack, traffic: Traffic, o: { kill: boolean }):
   const conflicting = { ...first, event_type: first.event_type === 'view' ? 'cart' : 'view' };
   await sender.sendAll([conflicting]);
 
-  await s.waitForLagZero(PROCESSORS, Date.now() + 120_000, 'every processor past the re-sent batches');
+  await s.waitForLagZero(
+    PROCESSORS,
+    Date.now() + 120_000,
+    'every processor past the re-sent batches',
+  );
   const rememberedBefore = await rememberedRows(s);
   // Clock events days later move every watermark past the horizon: the ids are forgotten.
   await sender.sendAll(traffic.tail);
@@ -96,17 +111,22 @@ async function runDedupe(s: FaultStack, traffic: Traffic, o: { kill: boolean }):
   const rememberedAfter = await rememberedRows(s);
 
   const counted: Record<string, number> = {};
-  if (!o.kill) for (const p of PROCESSORS) counted[p] = await duplicatesCounted(s, services.get(p)!.url('/metrics'), p);
+  if (!o.kill)
+    for (const p of PROCESSORS)
+      counted[p] = await duplicatesCounted(s, services.get(p)!.url('/metrics'), p);
   await s.stopServices();
 
   expect(rememberedBefore).toBe(PROCESSORS.length * traffic.inputs.length);
   // Only the clock events (days later) are still within the horizon.
   expect(rememberedAfter).toBeLessThanOrEqual(PROCESSORS.length * traffic.tail.length);
   // A killed process takes its counters with it: exact counts are checked in the run without kills.
-  if (!o.kill) expect(counted).toEqual({ sessionizer: resent, aggregator: resent, 'fraud-detector': resent });
+  if (!o.kill)
+    expect(counted).toEqual({ sessionizer: resent, aggregator: resent, 'fraud-detector': resent });
   await expectResults(s, traffic, PROCESSORS, { unmet, deadLetters: PROCESSORS.length });
-  const dead = (await readWholeTopic(testKafka(), s.topics.eventsDlq, PARTITIONS)).map((r) => JSON.parse(r.value!) as { reason: string; original: string });
-  expect(dead.map((d) => `${d.reason} ${(JSON.parse(d.original) as { event_id: string }).event_id}`)).toEqual(
-    PROCESSORS.map(() => `conflicting_duplicate ${first.event_id}`),
+  const dead = (await readWholeTopic(testKafka(), s.topics.eventsDlq, PARTITIONS)).map(
+    (r) => JSON.parse(r.value!) as { reason: string; original: string },
   );
+  expect(
+    dead.map((d) => `${d.reason} ${(JSON.parse(d.original) as { event_id: string }).event_id}`),
+  ).toEqual(PROCESSORS.map(() => `conflicting_duplicate ${first.event_id}`));
 }

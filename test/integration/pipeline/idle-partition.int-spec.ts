@@ -1,5 +1,11 @@
 import { topicNames } from '@clickstream/contracts';
-import { deleteTopics, readTopic, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
+import {
+  deleteTopics,
+  readTopic,
+  readWholeTopic,
+  testKafka,
+  uniqueName,
+} from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
@@ -11,7 +17,15 @@ const T0 = Date.UTC(2024, 0, 1, 0, 0);
 // dropped as a retry, which is no input.
 let sent = 0;
 const event = (user: string, t: number) =>
-  JSON.stringify({ event_id: `${user}-${t}-${sent++}`, event_time: new Date(t).toISOString(), event_type: 'view', user_id: user, quantity: 1, currency: 'USD', properties: {} });
+  JSON.stringify({
+    event_id: `${user}-${t}-${sent++}`,
+    event_time: new Date(t).toISOString(),
+    event_type: 'view',
+    user_id: user,
+    quantity: 1,
+    currency: 'USD',
+    properties: {},
+  });
 
 /**
  * SPEC §4: an idle partition does not hold the global watermark back, so windows become final
@@ -42,7 +56,12 @@ describe('a partition that was idle while windows became final', () => {
     await waitForHttpOk(aggregator, '/health/ready', 60_000);
     const producer = testKafka().producer();
     await producer.connect();
-    const send = (partition: number, user: string, t: number) => producer.send({ topic: topics.events, acks: -1, messages: [{ partition, key: user, value: event(user, t) }] });
+    const send = (partition: number, user: string, t: number) =>
+      producer.send({
+        topic: topics.events,
+        acks: -1,
+        messages: [{ partition, key: user, value: event(user, t) }],
+      });
 
     // Both partitions start at T0; then only partition 0 moves on to T0 + 10 min.
     await send(0, 'u0', T0);
@@ -51,11 +70,23 @@ describe('a partition that was idle while windows became final', () => {
     // Partition 0 stays active (input every 300 ms) while partition 1 goes idle: the global
     // watermark becomes partition 0's (T0 + 8 min).
     const finalUntil = async () =>
-      Number((await db.pool.query(`SELECT (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress WHERE window_size = '1m'`)).rows[0]?.ms ?? 0);
+      Number(
+        (
+          await db.pool.query(
+            `SELECT (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress WHERE window_size = '1m'`,
+          )
+        ).rows[0]?.ms ?? 0,
+      );
     let keepAlive = Promise.resolve();
-    const timer = setInterval(() => (keepAlive = keepAlive.then(() => send(0, 'u0', T0 + 10 * MIN).then(() => undefined))), 300);
+    const timer = setInterval(
+      () => (keepAlive = keepAlive.then(() => send(0, 'u0', T0 + 10 * MIN).then(() => undefined))),
+      300,
+    );
     try {
-      await waitFor(async () => (await finalUntil()) >= T0 + 8 * MIN, { timeoutMs: 60_000, what: '1 min windows final up to T0 + 8 min' });
+      await waitFor(async () => (await finalUntil()) >= T0 + 8 * MIN, {
+        timeoutMs: 60_000,
+        what: '1 min windows final up to T0 + 8 min',
+      });
     } finally {
       clearInterval(timer);
       await keepAlive;
@@ -64,8 +95,16 @@ describe('a partition that was idle while windows became final', () => {
     // Partition 1 wakes up with an event in a window that is already final.
     await send(1, 'u1', T0 + 3 * MIN);
     await producer.disconnect();
-    const late = await readTopic(testKafka(), topics.late, (r) => r.some((x) => x.value?.includes('"u1"')), 60_000);
-    const record = JSON.parse(late.find((x) => x.value?.includes('"u1"'))!.value!) as { processor: string; event: { event_time: string } };
+    const late = await readTopic(
+      testKafka(),
+      topics.late,
+      (r) => r.some((x) => x.value?.includes('"u1"')),
+      60_000,
+    );
+    const record = JSON.parse(late.find((x) => x.value?.includes('"u1"'))!.value!) as {
+      processor: string;
+      event: { event_time: string };
+    };
     expect(record.processor).toBe(`${prefix}clickstream-aggregator`);
     expect(record.event.event_time).toBe(new Date(T0 + 3 * MIN).toISOString());
 
@@ -76,8 +115,12 @@ describe('a partition that was idle while windows became final', () => {
     );
     expect(rows[0]).toEqual({ events: 1, users: 1 });
     const published = (await readWholeTopic(testKafka(), topics.aggregates, 2))
-      .map((r) => JSON.parse(r.value!) as { window_start: string; dimension: string; events: number })
-      .filter((v) => v.dimension === 'all' && v.window_start === new Date(T0 + 3 * MIN).toISOString());
+      .map(
+        (r) => JSON.parse(r.value!) as { window_start: string; dimension: string; events: number },
+      )
+      .filter(
+        (v) => v.dimension === 'all' && v.window_start === new Date(T0 + 3 * MIN).toISOString(),
+      );
     expect(published.map((v) => v.events)).toEqual([1]);
   });
 });

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
-import { AggregateRecord, aggregateRecordSchema, ClickEvent, ClickEventInput, readCsvEvents, topicNames, validateEvent } from '@clickstream/contracts';
+import {
+  AggregateRecord,
+  aggregateRecordSchema,
+  ClickEvent,
+  ClickEventInput,
+  readCsvEvents,
+  topicNames,
+  validateEvent,
+} from '@clickstream/contracts';
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
 import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
@@ -24,9 +32,18 @@ interface Input {
 
 async function buildInput(): Promise<Input> {
   const rees: unknown[] = [];
-  for await (const row of readCsvEvents(readFileSync(SAMPLE, 'utf8'), 'rees46')) if ('input' in row) rees.push(row.input);
+  for await (const row of readCsvEvents(readFileSync(SAMPLE, 'utf8'), 'rees46'))
+    if ('input' in row) rees.push(row.input);
   // Deterministic generated traffic shuffled within 60 s (the allowed lateness is 2 min).
-  const generated: ClickEventInput[] = [...generateTraffic({ seed: 23, startTime: START, ratePerSecond: 10, count: 50_000, disorderMs: 60_000 }).events()];
+  const generated: ClickEventInput[] = [
+    ...generateTraffic({
+      seed: 23,
+      startTime: START,
+      ratePerSecond: 10,
+      count: 50_000,
+      disorderMs: 60_000,
+    }).events(),
+  ];
   const bodies: unknown[][] = [rees];
   for (let i = 0; i < generated.length; i += 2500) bodies.push(generated.slice(i, i + 2500));
   const events = [...rees, ...generated].map((i) => {
@@ -38,7 +55,12 @@ async function buildInput(): Promise<Input> {
 }
 
 /** Events days later on every partition: every watermark passes every window and session of the input. */
-const clockEvents = () => Array.from({ length: 120 }, (_, i) => ({ event_time: new Date(CLOCK_TIME).toISOString(), event_type: 'page_view', user_id: `clock-${i}` }));
+const clockEvents = () =>
+  Array.from({ length: 120 }, (_, i) => ({
+    event_time: new Date(CLOCK_TIME).toISOString(),
+    event_type: 'page_view',
+    user_id: `clock-${i}`,
+  }));
 
 describe('ingest → 2 sessionizers + 2 aggregators (REES46 sample + 50,000 generated events, 6 partitions)', () => {
   let input: Input;
@@ -60,7 +82,12 @@ async function runPipeline(input: Input, o: { kills: number[] }): Promise<void> 
   const prefix = `${uniqueName('pipeline')}.`;
   const topics = topicNames(prefix);
   const db = await createMigratedDatabase('clickstream_pipeline');
-  const env = { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), STREAMS_SESSION_TIMEOUT_MS: '6000', DATABASE_URL: db.url };
+  const env = {
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+    STREAMS_SESSION_TIMEOUT_MS: '6000',
+    DATABASE_URL: db.url,
+  };
   const running: RunningService[] = [];
   const instances = new Map<string, RunningService[]>();
   const start = async (name: string) => {
@@ -72,7 +99,11 @@ async function runPipeline(input: Input, o: { kills: number[] }): Promise<void> 
     const ingest = await start('ingest');
     await waitForHttpOk(ingest, '/health/ready', 60_000);
     for (const body of [...input.bodies, clockEvents()]) {
-      const res = await fetch(ingest.url('/v1/events'), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(ingest.url('/v1/events'), {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(202);
     }
     for (const name of PROCESSORS) instances.set(name, [await start(name), await start(name)]);
@@ -80,11 +111,14 @@ async function runPipeline(input: Input, o: { kills: number[] }): Promise<void> 
     const total = input.events.length + 120;
     for (const fraction of o.kills) {
       for (const name of PROCESSORS) {
-        await waitFor(async () => (await progress(db.pool, `${prefix}clickstream-${name}`)) >= total * fraction, {
-          timeoutMs: 120_000,
-          intervalMs: 50,
-          what: `${name} at ${fraction}`,
-        });
+        await waitFor(
+          async () => (await progress(db.pool, `${prefix}clickstream-${name}`)) >= total * fraction,
+          {
+            timeoutMs: 120_000,
+            intervalMs: 50,
+            what: `${name} at ${fraction}`,
+          },
+        );
         const list = instances.get(name)!;
         const victim = list[o.kills.indexOf(fraction) % 2];
         await victim.stop('SIGKILL');
@@ -102,34 +136,77 @@ async function runPipeline(input: Input, o: { kills: number[] }): Promise<void> 
 }
 
 const progress = async (pool: Pool, group: string) =>
-  Number((await pool.query<{ n: string | null }>(`SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`, [group])).rows[0].n ?? 0);
+  Number(
+    (
+      await pool.query<{ n: string | null }>(
+        `SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`,
+        [group],
+      )
+    ).rows[0].n ?? 0,
+  );
 
 const outboxDrained = async (pool: Pool, appId: string) =>
-  Number((await pool.query(`SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`, [appId, `${appId}#%`])).rows[0].n) === 0;
+  Number(
+    (
+      await pool.query(
+        `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`,
+        [appId, `${appId}#%`],
+      )
+    ).rows[0].n,
+  ) === 0;
 
-async function expectSessions(pool: Pool, input: Input, topic: string, appId: string): Promise<void> {
+async function expectSessions(
+  pool: Pool,
+  input: Input,
+  topic: string,
+  appId: string,
+): Promise<void> {
   const ref = referenceSessions(input.events.map(refEvent));
   const rowsOf = async () =>
     (
-      await pool.query<{ session_id: string; user_id: string; started_at: Date; event_count: number; revenue: string; status: string }>(
+      await pool.query<{
+        session_id: string;
+        user_id: string;
+        started_at: Date;
+        event_count: number;
+        revenue: string;
+        status: string;
+      }>(
         `SELECT session_id, user_id, started_at, event_count, revenue, status FROM sessions WHERE user_id NOT LIKE 'clock-%'`,
       )
     ).rows;
-  await waitFor(async () => {
-    const rows = await rowsOf();
-    return rows.length === ref.length && rows.every((r) => r.status === 'closed');
-  }, { timeoutMs: 120_000, what: 'all sessions closed' });
+  await waitFor(
+    async () => {
+      const rows = await rowsOf();
+      return rows.length === ref.length && rows.every((r) => r.status === 'closed');
+    },
+    { timeoutMs: 120_000, what: 'all sessions closed' },
+  );
   await waitFor(() => outboxDrained(pool, appId), { what: 'sessionizer outbox drained' });
   const rows = await rowsOf();
   const expected = ref.map((s) => `${s.user}@${s.start}#${s.count}$${s.revenueCents}`).sort();
-  expect(rows.map((r) => `${r.user_id}@${r.started_at.getTime()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`).sort()).toEqual(expected);
-  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) => JSON.parse(r.value!) as { session_id: string; user_id: string });
+  expect(
+    rows
+      .map(
+        (r) =>
+          `${r.user_id}@${r.started_at.getTime()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`,
+      )
+      .sort(),
+  ).toEqual(expected);
+  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map(
+    (r) => JSON.parse(r.value!) as { session_id: string; user_id: string },
+  );
   const mine = published.filter((s) => !s.user_id.startsWith('clock-'));
   expect(mine.length).toBe(ref.length); // none twice, none missing
   expect(new Set(mine.map((s) => s.session_id))).toEqual(new Set(rows.map((r) => r.session_id)));
 }
 
-async function expectWindows(pool: Pool, input: Input, topic: string, appId: string): Promise<void> {
+async function expectWindows(
+  pool: Pool,
+  input: Input,
+  topic: string,
+  appId: string,
+): Promise<void> {
   const ref = referenceWindows(input.events);
   const empties = emptyMinutes(ref);
   // The clock events' own windows stay open; every window before them is final.
@@ -139,25 +216,46 @@ async function expectWindows(pool: Pool, input: Input, topic: string, appId: str
       const { rows } = await pool.query<{ window_size: string; ms: string }>(
         `SELECT window_size, (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress`,
       );
-      return SIZES.every(([size, ms]) => rows.some((r) => r.window_size === size && Number(r.ms) === finalUntil(ms)));
+      return SIZES.every(([size, ms]) =>
+        rows.some((r) => r.window_size === size && Number(r.ms) === finalUntil(ms)),
+      );
     },
     { timeoutMs: 120_000, what: 'every input window final' },
   );
   await waitFor(() => outboxDrained(pool, appId), { what: 'aggregator outbox drained' });
 
   // Postgres: partial rows merged over partitions equal the reference (exact; unique users within 2 %).
-  const { rows } = await pool.query<{ window_size: string; dimension: string; start_ms: string; events: string; unique_users: string; purchases: string; revenue: string; views: string; carts: string }>(
+  const { rows } = await pool.query<{
+    window_size: string;
+    dimension: string;
+    start_ms: string;
+    events: string;
+    unique_users: string;
+    purchases: string;
+    revenue: string;
+    views: string;
+    carts: string;
+  }>(
     `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, sum(events) AS events,
             sum(unique_users) AS unique_users, sum(purchases) AS purchases, sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts
        FROM window_aggregates WHERE window_start < to_timestamp($1 / 1000.0) - interval '1 hour'
       GROUP BY window_size, dimension, window_start`,
     [CLOCK_TIME],
   );
-  const stored = new Map(rows.map((r) => [windowKey(r.window_size, r.dimension, Number(r.start_ms)), r]));
+  const stored = new Map(
+    rows.map((r) => [windowKey(r.window_size, r.dimension, Number(r.start_ms)), r]),
+  );
   expect(stored.size).toBe(ref.size + empties.length);
   for (const [k, w] of ref) {
     const r = stored.get(k);
-    expect({ k, events: Number(r?.events), purchases: Number(r?.purchases), cents: Math.round(Number(r?.revenue) * 100), views: Number(r?.views), carts: Number(r?.carts) }).toEqual({
+    expect({
+      k,
+      events: Number(r?.events),
+      purchases: Number(r?.purchases),
+      cents: Math.round(Number(r?.revenue) * 100),
+      views: Number(r?.views),
+      carts: Number(r?.carts),
+    }).toEqual({
       k,
       events: w.events,
       purchases: w.purchases,
@@ -165,7 +263,9 @@ async function expectWindows(pool: Pool, input: Input, topic: string, appId: str
       views: w.views,
       carts: w.carts,
     });
-    expect(Math.abs(Number(r!.unique_users) - w.users.size)).toBeLessThanOrEqual(Math.ceil(w.users.size * 0.02));
+    expect(Math.abs(Number(r!.unique_users) - w.users.size)).toBeLessThanOrEqual(
+      Math.ceil(w.users.size * 0.02),
+    );
   }
 
   // The topic: every final window once, equal to the reference; the empty `all` minutes as 0.
@@ -179,12 +279,19 @@ async function expectWindows(pool: Pool, input: Input, topic: string, appId: str
   // Each partition in window-end order, whatever the size: a consumer's watermark on this topic
   // (the fraud-detector's) then never sees a final window behind one it already read.
   const backwards = [...Array(PARTITIONS).keys()].flatMap((partition) => {
-    const inOrder = published.filter((p) => p.partition === partition).sort((a, b) => (a.offset < b.offset ? -1 : 1));
-    return inOrder.slice(1).filter((p, i) => p.v.window_end < inOrder[i].v.window_end).map((p) => `${partition}@${p.offset}: ${p.key} ends ${p.v.window_end}`);
+    const inOrder = published
+      .filter((p) => p.partition === partition)
+      .sort((a, b) => (a.offset < b.offset ? -1 : 1));
+    return inOrder
+      .slice(1)
+      .filter((p, i) => p.v.window_end < inOrder[i].v.window_end)
+      .map((p) => `${partition}@${p.offset}: ${p.key} ends ${p.v.window_end}`);
   });
   expect(backwards.slice(0, 5)).toEqual([]);
   const mine = published.filter((p) => Date.parse(p.v.window_start) < CLOCK_TIME - 3_600_000);
-  const keys = mine.map((p) => windowKey(p.v.window_size, p.v.dimension, Date.parse(p.v.window_start)));
+  const keys = mine.map((p) =>
+    windowKey(p.v.window_size, p.v.dimension, Date.parse(p.v.window_start)),
+  );
   expect(new Set(keys).size).toBe(keys.length); // no duplicate
   expect(keys.length).toBe(ref.size + empties.length);
   for (const { key, v } of mine) {
@@ -192,11 +299,24 @@ async function expectWindows(pool: Pool, input: Input, topic: string, appId: str
     expect(v.final).toBe(true);
     const w = ref.get(windowKey(v.window_size, v.dimension, Date.parse(v.window_start)));
     if (!w) {
-      expect(v).toMatchObject({ window_size: '1m', dimension: 'all', events: 0, unique_users: 0, conversion_rate: 0 });
+      expect(v).toMatchObject({
+        window_size: '1m',
+        dimension: 'all',
+        events: 0,
+        unique_users: 0,
+        conversion_rate: 0,
+      });
       expect(empties).toContain(Date.parse(v.window_start));
       continue;
     }
-    expect({ events: v.events, purchases: v.purchases, cents: Math.round(v.revenue * 100), views: v.views, carts: v.carts, cr: v.conversion_rate }).toEqual({
+    expect({
+      events: v.events,
+      purchases: v.purchases,
+      cents: Math.round(v.revenue * 100),
+      views: v.views,
+      carts: v.carts,
+      cr: v.conversion_rate,
+    }).toEqual({
       events: w.events,
       purchases: w.purchases,
       cents: w.cents,
@@ -204,6 +324,8 @@ async function expectWindows(pool: Pool, input: Input, topic: string, appId: str
       carts: w.carts,
       cr: conversion(w.purchases, w.views),
     });
-    expect(Math.abs(v.unique_users - w.users.size)).toBeLessThanOrEqual(Math.ceil(w.users.size * 0.02));
+    expect(Math.abs(v.unique_users - w.users.size)).toBeLessThanOrEqual(
+      Math.ceil(w.users.size * 0.02),
+    );
   }
 }

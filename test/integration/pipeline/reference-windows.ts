@@ -25,12 +25,25 @@ export function referenceWindows(events: ClickEvent[]): Map<string, RefWindow> {
   const out = new Map<string, RefWindow>();
   for (const e of events) {
     const t = Date.parse(e.event_time);
-    const cents = e.event_type === 'purchase' && e.price !== undefined ? Math.round(e.price * 100) * (e.quantity ?? 1) : 0;
+    const cents =
+      e.event_type === 'purchase' && e.price !== undefined
+        ? Math.round(e.price * 100) * (e.quantity ?? 1)
+        : 0;
     for (const [size, ms] of SIZES) {
       const start = Math.floor(t / ms) * ms;
       for (const dimension of ['all', e.event_type]) {
         const k = windowKey(size, dimension, start);
-        const w = out.get(k) ?? { size, dimension, start, events: 0, purchases: 0, cents: 0, views: 0, carts: 0, users: new Set<string>() };
+        const w = out.get(k) ?? {
+          size,
+          dimension,
+          start,
+          events: 0,
+          purchases: 0,
+          cents: 0,
+          views: 0,
+          carts: 0,
+          users: new Set<string>(),
+        };
         w.events++;
         w.cents += cents;
         if (e.event_type === 'purchase') w.purchases++;
@@ -44,11 +57,15 @@ export function referenceWindows(events: ClickEvent[]): Map<string, RefWindow> {
   return out;
 }
 
-export const windowKey = (size: string, dimension: string, start: number) => `${size}|${dimension}|${new Date(start).toISOString()}`;
+export const windowKey = (size: string, dimension: string, start: number) =>
+  `${size}|${dimension}|${new Date(start).toISOString()}`;
 
 /** The empty `all` minutes SPEC §6 publishes: up to `max` minutes after each minute with events. */
 export function emptyMinutes(windows: Map<string, RefWindow>, max = 60): number[] {
-  const active = [...windows.values()].filter((w) => w.size === '1m' && w.dimension === 'all').map((w) => w.start).sort((a, b) => a - b);
+  const active = [...windows.values()]
+    .filter((w) => w.size === '1m' && w.dimension === 'all')
+    .map((w) => w.start)
+    .sort((a, b) => a - b);
   const set = new Set(active);
   const out: number[] = [];
   for (const a of active) {

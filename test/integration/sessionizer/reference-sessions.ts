@@ -10,7 +10,9 @@ export interface RefSession {
 }
 
 /** The straightforward reference: sort each user's events, cut at ≥ 30 min gaps or ≥ 24 h length. */
-export function referenceSessions(events: Array<{ user: string; t: number; cents: number }>): RefSession[] {
+export function referenceSessions(
+  events: Array<{ user: string; t: number; cents: number }>,
+): RefSession[] {
   const byUser = new Map<string, typeof events>();
   for (const e of events) byUser.set(e.user, [...(byUser.get(e.user) ?? []), e]);
   const out: RefSession[] = [];
@@ -33,6 +35,9 @@ export function referenceSessions(events: Array<{ user: string; t: number; cents
 
 /** A validated event as the reference needs it. */
 export function refEvent(e: ClickEvent): { user: string; t: number; cents: number } {
-  const cents = e.event_type === 'purchase' && e.price !== undefined ? Math.round(e.price * 100) * (e.quantity ?? 1) : 0;
+  const cents =
+    e.event_type === 'purchase' && e.price !== undefined
+      ? Math.round(e.price * 100) * (e.quantity ?? 1)
+      : 0;
   return { user: e.user_id, t: Date.parse(e.event_time), cents };
 }

@@ -43,7 +43,8 @@ describe('accumulating table sink', () => {
     outbox: [],
     processed: writes.length,
     late: 0,
-    deadLettered: 0, deadLetters: [],
+    deadLettered: 0,
+    deadLetters: [],
     minAcceptedTime: null,
   });
   const counts = async () =>

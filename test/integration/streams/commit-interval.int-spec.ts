@@ -24,10 +24,19 @@ describe('commit interval', () => {
 
   it('coalesces one-record fetches into one commit per interval, with exact results', async () => {
     const { kafka, pool, appId, topics } = run;
-    const events: CountEvent[] = Array.from({ length: 200 }, (_, i) => ({ user: `u${i % 7}`, ts: BASE_TS + i, n: i % 5 }));
+    const events: CountEvent[] = Array.from({ length: 200 }, (_, i) => ({
+      user: `u${i % 7}`,
+      ts: BASE_TS + i,
+      n: i % 5,
+    }));
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    for (const e of events) await producer.send({ topic: topics.input, acks: -1, messages: [{ key: e.user, value: JSON.stringify(e) }] });
+    for (const e of events)
+      await producer.send({
+        topic: topics.input,
+        acks: -1,
+        messages: [{ key: e.user, value: JSON.stringify(e) }],
+      });
     await producer.disconnect();
 
     const registry = new Registry();
@@ -47,10 +56,17 @@ describe('commit interval', () => {
     });
     const started = Date.now();
     await app.start();
-    await waitFor(async () => (await progress(pool, appId)) === events.length, { timeoutMs: 60_000, what: `${events.length} records committed` });
+    await waitFor(async () => (await progress(pool, appId)) === events.length, {
+      timeoutMs: 60_000,
+      what: `${events.length} records committed`,
+    });
     const seconds = (Date.now() - started) / 1000;
 
-    const commits = Number(/^interval_commit_duration_seconds_count\{[^}]*\} (\d+)$/m.exec(await registry.metrics())?.[1]);
+    const commits = Number(
+      /^interval_commit_duration_seconds_count\{[^}]*\} (\d+)$/m.exec(
+        await registry.metrics(),
+      )?.[1],
+    );
     expect(commits).toBeGreaterThan(0);
     expect(commits).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
     expect(commits).toBeLessThan(events.length / 4);

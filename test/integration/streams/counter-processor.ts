@@ -10,7 +10,11 @@ import { counterTopology } from './counter-topology';
 
 async function main(): Promise<void> {
   const env = process.env;
-  const kafka = new Kafka({ clientId: `counter-${process.pid}`, brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: `counter-${process.pid}`,
+    brokers: env.KAFKA_BROKERS!.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4 });
   const app = new StreamsApp({
     topology: counterTopology(env.APP_ID!, { input: env.INPUT_TOPIC!, output: env.OUTPUT_TOPIC! }),
@@ -32,7 +36,10 @@ async function main(): Promise<void> {
   await app.start();
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => {
-    void app.stop().then(() => pool.end()).then(() => process.exit(0));
+    void app
+      .stop()
+      .then(() => pool.end())
+      .then(() => process.exit(0));
   });
 }
 

@@ -53,14 +53,19 @@ export function counterTopology(appId: string, topics: CounterTopics) {
       name: 'counter-totals',
       stores: ['counter-totals-store'],
       create: (ctx) => {
-        const store: KeyValueStore<{ events: number; total: number }> = ctx.store('counter-totals-store');
+        const store: KeyValueStore<{ events: number; total: number }> =
+          ctx.store('counter-totals-store');
         return {
           process: (rec) => {
             const v = rec.value as CountEvent;
             const prev = store.get(v.user) ?? { events: 0, total: 0 };
             const next = { events: prev.events + 1, total: prev.total + v.n };
             store.put(v.user, next);
-            ctx.forward({ key: v.user, timestamp: rec.timestamp, value: { user: v.user, ...next } });
+            ctx.forward({
+              key: v.user,
+              timestamp: rec.timestamp,
+              value: { user: v.user, ...next },
+            });
           },
         };
       },
@@ -69,7 +74,12 @@ export function counterTopology(appId: string, topics: CounterTopics) {
       table: TOTALS_TABLE,
       columns: { app_id: 'text', user_id: 'text', events: 'bigint', total: 'bigint' },
       primaryKey: ['app_id', 'user_id'],
-      row: (r) => ({ app_id: appId, user_id: r.value.user, events: r.value.events, total: r.value.total }),
+      row: (r) => ({
+        app_id: appId,
+        user_id: r.value.user,
+        events: r.value.events,
+        total: r.value.total,
+      }),
     });
 
   return b.build();

@@ -39,18 +39,28 @@ describe('exactly-once under SIGKILL', () => {
       // A commit can move progress by many thousands at once, so each kill waits for its fraction and
       // for a full gap past the progress seen at the previous kill: the spacing holds by construction.
       const previous = kills.length ? kills[kills.length - 1] : -minGap;
-      kills.push(await waitForProgress(pool, appId, Math.max(Math.floor(total * fraction), previous + minGap), [proc]));
+      kills.push(
+        await waitForProgress(
+          pool,
+          appId,
+          Math.max(Math.floor(total * fraction), previous + minGap),
+          [proc],
+        ),
+      );
       await proc.kill('SIGKILL');
       proc = spawnProcessor(env);
     }
     await waitForProgress(pool, appId, total, [proc]);
     await waitForOutboxDrained(pool, appId);
     await proc.kill('SIGTERM');
-    console.log(`crash test: ${total} records, kills at ${kills.join(', ')}, done in ${Date.now() - started} ms`);
+    console.log(
+      `crash test: ${total} records, kills at ${kills.join(', ')}, done in ${Date.now() - started} ms`,
+    );
 
     // Each kill happened mid-stream, at least 20 % apart.
     expect(kills[0]).toBeLessThan(total);
-    for (let i = 1; i < kills.length; i++) expect(kills[i] - kills[i - 1]).toBeGreaterThanOrEqual(minGap);
+    for (let i = 1; i < kills.length; i++)
+      expect(kills[i] - kills[i - 1]).toBeGreaterThanOrEqual(minGap);
     expect(kills[kills.length - 1]).toBeLessThan(total);
 
     const windows = windowsFromTopic(await readWholeTopic(kafka, topics.output, PARTITIONS));

@@ -12,7 +12,8 @@ const emptyCommit = (nextOffset: string, nextSeq = 0): TaskCommit => ({
   outbox: [],
   processed: 0,
   late: 0,
-  deadLettered: 0, deadLetters: [],
+  deadLettered: 0,
+  deadLetters: [],
   minAcceptedTime: null,
 });
 
@@ -42,7 +43,9 @@ describe('zombie fencing', () => {
     expect(current.nextOffset).toBe('10');
     expect(current.stores.get('s')).toEqual([['k', { v: '10' }]]);
 
-    await expect(repo.commit(id, old.epoch, emptyCommit('99'), 0)).rejects.toBeInstanceOf(TaskFencedError);
+    await expect(repo.commit(id, old.epoch, emptyCommit('99'), 0)).rejects.toBeInstanceOf(
+      TaskFencedError,
+    );
     await repo.commit(id, current.epoch, emptyCommit('20'), 0);
     const after = await repo.claim(id);
     expect(after.nextOffset).toBe('20');
@@ -59,9 +62,16 @@ describe('zombie fencing', () => {
       expect(await zombie.init()).toBe(0);
       expect(await zombie.publish([{ seq: 0, topic: out, key: 'k', value: 'first' }])).toBe(1);
       expect(await owner.init()).toBe(1); // the checkpoint travelled with the message
-      await expect(zombie.publish([{ seq: 1, topic: out, key: 'k', value: 'zombie' }])).rejects.toThrow();
+      await expect(
+        zombie.publish([{ seq: 1, topic: out, key: 'k', value: 'zombie' }]),
+      ).rejects.toThrow();
       // The new owner republishes nothing below the checkpoint and continues from it.
-      expect(await owner.publish([{ seq: 0, topic: out, key: 'k', value: 'first' }, { seq: 1, topic: out, key: 'k', value: 'second' }])).toBe(1);
+      expect(
+        await owner.publish([
+          { seq: 0, topic: out, key: 'k', value: 'first' },
+          { seq: 1, topic: out, key: 'k', value: 'second' },
+        ]),
+      ).toBe(1);
       const records = await readTopic(kafka, out, (r) => r.length >= 2);
       expect(records.map((r) => r.value)).toEqual(['first', 'second']);
     } finally {

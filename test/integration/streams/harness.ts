@@ -2,14 +2,19 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { ConsumedRecord, createTopic, deleteTopics, testKafka, uniqueName } from '../../support/kafka';
+import {
+  ConsumedRecord,
+  createTopic,
+  deleteTopics,
+  testKafka,
+  uniqueName,
+} from '../../support/kafka';
 export { readWholeTopic } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
 import { prng } from '@clickstream/streams/testing';
 import { CountEvent, TOTALS_DDL } from './counter-topology';
 
 const ROOT = resolve(__dirname, '../../..');
-
 
 export const BASE_TS = Date.UTC(2026, 0, 1);
 
@@ -43,19 +48,31 @@ export function expectedFrom(events: CountEvent[]): Expected {
   return { windows, totals };
 }
 
-export async function produceEvents(kafka: Kafka, topic: string, events: CountEvent[], partitions: number): Promise<void> {
+export async function produceEvents(
+  kafka: Kafka,
+  topic: string,
+  events: CountEvent[],
+  partitions: number,
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < events.length; i += 10_000) {
-      const chunk = events.slice(i, i + 10_000).map((e) => ({ key: e.user, value: JSON.stringify(e) }));
+      const chunk = events
+        .slice(i, i + 10_000)
+        .map((e) => ({ key: e.user, value: JSON.stringify(e) }));
       await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: chunk }] });
     }
     // One far-future sentinel per partition pushes every watermark past every window.
     const sentinels = Array.from({ length: partitions }, (_, p) => ({
       partition: p,
       key: `sentinel-${p}`,
-      value: JSON.stringify({ user: `sentinel-${p}`, ts: BASE_TS + 86_400_000, n: 0, sentinel: true }),
+      value: JSON.stringify({
+        user: `sentinel-${p}`,
+        ts: BASE_TS + 86_400_000,
+        n: 0,
+        sentinel: true,
+      }),
     }));
     await producer.send({ topic, acks: -1, messages: sentinels });
   } finally {
@@ -70,11 +87,15 @@ export interface Proc {
 }
 
 export function spawnProcessor(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'counter-processor.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(__dirname, 'counter-processor.ts')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -98,10 +119,18 @@ export async function progress(pool: Pool, appId: string): Promise<number> {
   return Number(rows[0].done ?? 0);
 }
 
-export async function waitForProgress(pool: Pool, appId: string, atLeast: number, procs: Proc[], timeoutMs = 120_000): Promise<number> {
+export async function waitForProgress(
+  pool: Pool,
+  appId: string,
+  atLeast: number,
+  procs: Proc[],
+  timeoutMs = 120_000,
+): Promise<number> {
   return waitFor(
     async () => {
-      for (const p of procs) if (p.child.exitCode !== null) throw new Error(`processor exited ${p.child.exitCode}: ${p.log().slice(-2000)}`);
+      for (const p of procs)
+        if (p.child.exitCode !== null)
+          throw new Error(`processor exited ${p.child.exitCode}: ${p.log().slice(-2000)}`);
       const done = await progress(pool, appId);
       return done >= atLeast ? done : undefined;
     },
@@ -113,7 +142,10 @@ export async function waitForProgress(pool: Pool, appId: string, atLeast: number
 export async function waitForOutboxDrained(pool: Pool, appId: string): Promise<void> {
   await waitFor(
     async () => {
-      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1`, [appId]);
+      const { rows } = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1`,
+        [appId],
+      );
       return Number(rows[0].n) === 0;
     },
     { timeoutMs: 60_000, what: `${appId} outbox drained` },
@@ -121,10 +153,16 @@ export async function waitForOutboxDrained(pool: Pool, appId: string): Promise<v
 }
 
 /** Output records as comparable "user@windowStart" -> {count, sum}, failing on any duplicate. */
-export function windowsFromTopic(records: ConsumedRecord[]): Map<string, { count: number; sum: number }> {
+export function windowsFromTopic(
+  records: ConsumedRecord[],
+): Map<string, { count: number; sum: number }> {
   const out = new Map<string, { count: number; sum: number }>();
   for (const r of records) {
-    const v = JSON.parse(r.value!) as { key: string; window: { start: number }; value: { count: number; sum: number } };
+    const v = JSON.parse(r.value!) as {
+      key: string;
+      window: { start: number };
+      value: { count: number; sum: number };
+    };
     const k = `${v.key}@${v.window.start}`;
     if (out.has(k)) throw new Error(`duplicate window result on the topic: ${k}`);
     out.set(k, v.value);
@@ -132,12 +170,17 @@ export function windowsFromTopic(records: ConsumedRecord[]): Map<string, { count
   return out;
 }
 
-export async function totalsFromTable(pool: Pool, appId: string): Promise<Map<string, { events: number; total: number }>> {
+export async function totalsFromTable(
+  pool: Pool,
+  appId: string,
+): Promise<Map<string, { events: number; total: number }>> {
   const { rows } = await pool.query<{ user_id: string; events: string; total: string }>(
     `SELECT user_id, events, total FROM test_counter_totals WHERE app_id = $1`,
     [appId],
   );
-  return new Map(rows.map((r) => [r.user_id, { events: Number(r.events), total: Number(r.total) }]));
+  return new Map(
+    rows.map((r) => [r.user_id, { events: Number(r.events), total: Number(r.total) }]),
+  );
 }
 
 /** A counter app of one test: unique app id and topics, the totals table, and cleanup. */

@@ -17,7 +17,13 @@ function cuttableKafka(brokers: string[]) {
     socketFactory: ({ host, port, onConnect }) => {
       if (cut) {
         const refused = new Socket();
-        process.nextTick(() => refused.destroy(Object.assign(new Error(`connect ECONNREFUSED ${host}:${port} (cut by the test)`), { code: 'ECONNREFUSED' })));
+        process.nextTick(() =>
+          refused.destroy(
+            Object.assign(new Error(`connect ECONNREFUSED ${host}:${port} (cut by the test)`), {
+              code: 'ECONNREFUSED',
+            }),
+          ),
+        );
         return refused;
       }
       const socket = connect({ host, port }, onConnect);
@@ -62,7 +68,8 @@ describe('a processor cut off from the broker never turns its partitions idle', 
   it('holds the watermark while cut: records that waited in the broker are on time, none late', async () => {
     const { kafka, pool, appId, topics } = run;
     const net = cuttableKafka(process.env.KAFKA_BROKERS!.split(','));
-    const log = (level: string) => (o: Record<string, unknown>, m: string) => void logs.push(`${level} ${m} ${JSON.stringify(o)}`);
+    const log = (level: string) => (o: Record<string, unknown>, m: string) =>
+      void logs.push(`${level} ${m} ${JSON.stringify(o)}`);
     app = new StreamsApp({
       topology: counterTopology(appId, { input: topics.input, output: topics.output }),
       kafka: net.kafka,
@@ -83,11 +90,18 @@ describe('a processor cut off from the broker never turns its partitions idle', 
     await producer.connect();
     const send = (user: string) => {
       const event: CountEvent = { user, ts: Date.now(), n: 1 };
-      return producer.send({ topic: topics.input, acks: -1, messages: [{ key: user, value: JSON.stringify(event) }] });
+      return producer.send({
+        topic: topics.input,
+        acks: -1,
+        messages: [{ key: user, value: JSON.stringify(event) }],
+      });
     };
     try {
       await send('before');
-      await waitFor(async () => (await progress(pool, appId)) === 1, { timeoutMs: 30_000, what: 'first record committed' });
+      await waitFor(async () => (await progress(pool, appId)) === 1, {
+        timeoutMs: 30_000,
+        what: 'first record committed',
+      });
       net.cut();
       // Live traffic reaches the broker while the processor cannot read it: 12 s, past the 3 s
       // idle timeout plus the 5 s lateness, so an idle watermark would overtake the first ones.
@@ -96,17 +110,27 @@ describe('a processor cut off from the broker never turns its partitions idle', 
       while (Date.now() - cutAt < 12_000) {
         await send(`during-${sent}`);
         sent++;
-        await waitFor(async () => Date.now() - cutAt >= (sent - 1) * 1000, { intervalMs: 50, what: 'next send time' });
+        await waitFor(async () => Date.now() - cutAt >= (sent - 1) * 1000, {
+          intervalMs: 50,
+          what: 'next send time',
+        });
       }
-      expect(logs.some((l) => l.startsWith('WARN consumer not fetching: idle partitions held'))).toBe(true);
+      expect(
+        logs.some((l) => l.startsWith('WARN consumer not fetching: idle partitions held')),
+      ).toBe(true);
       net.heal();
-      await waitFor(async () => (await progress(pool, appId)) === sent, { timeoutMs: 90_000, what: `all ${sent} records committed` });
+      await waitFor(async () => (await progress(pool, appId)) === sent, {
+        timeoutMs: 90_000,
+        what: `all ${sent} records committed`,
+      });
 
       await waitForOutboxDrained(pool, appId);
       expect(await readWholeTopic(kafka, topics.late, 1)).toEqual([]);
       const totals = await totalsFromTable(pool, appId);
       expect([...totals.values()].reduce((n, t) => n + t.events, 0)).toBe(sent);
-      expect(logs.some((l) => l.startsWith('INFO consumer fetching: idle partitions may advance'))).toBe(true);
+      expect(
+        logs.some((l) => l.startsWith('INFO consumer fetching: idle partitions may advance')),
+      ).toBe(true);
     } finally {
       net.heal();
       await producer.disconnect();

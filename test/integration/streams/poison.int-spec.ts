@@ -13,7 +13,11 @@ describe('poison records', () => {
   let app: StreamsApp;
   const registry = new Registry();
   const appId = uniqueName('poison-app');
-  const topics = { input: uniqueName('p-in'), output: uniqueName('p-out'), dlq: uniqueName('p-dlq') };
+  const topics = {
+    input: uniqueName('p-in'),
+    output: uniqueName('p-out'),
+    dlq: uniqueName('p-dlq'),
+  };
 
   beforeAll(async () => {
     kafka = testKafka();
@@ -42,7 +46,10 @@ describe('poison records', () => {
   it('dead-letters a malformed and a failing record after bounded retries; the partition goes on', async () => {
     const producer = kafka.producer();
     await producer.connect();
-    const ok = (i: number) => ({ key: 'alice', value: JSON.stringify({ user: 'alice', ts: BASE_TS + i * 1000, n: 1 }) });
+    const ok = (i: number) => ({
+      key: 'alice',
+      value: JSON.stringify({ user: 'alice', ts: BASE_TS + i * 1000, n: 1 }),
+    });
     await producer.send({
       topic: topics.input,
       acks: -1,
@@ -50,7 +57,10 @@ describe('poison records', () => {
         ok(1),
         { key: 'alice', value: '{"user": "alice", "ts": ' }, // malformed JSON
         ok(2),
-        { key: 'alice', value: JSON.stringify({ user: 'alice', ts: BASE_TS + 2500, n: 100, boom: true }) },
+        {
+          key: 'alice',
+          value: JSON.stringify({ user: 'alice', ts: BASE_TS + 2500, n: 100, boom: true }),
+        },
         ok(3),
       ],
     });
@@ -59,13 +69,26 @@ describe('poison records', () => {
     const dlq = await readTopic(kafka, topics.dlq, (r) => r.length >= 2);
     const records = dlq.map((r) => JSON.parse(r.value!));
     expect(records).toEqual([
-      expect.objectContaining({ reason: 'deserialization_failed', original: '{"user": "alice", "ts": ', offset: '1', source: appId, attempts: 1 }),
-      expect.objectContaining({ reason: 'processing_failed', message: 'boom requested by the record', offset: '3', attempts: 3 }),
+      expect.objectContaining({
+        reason: 'deserialization_failed',
+        original: '{"user": "alice", "ts": ',
+        offset: '1',
+        source: appId,
+        attempts: 1,
+      }),
+      expect.objectContaining({
+        reason: 'processing_failed',
+        message: 'boom requested by the record',
+        offset: '3',
+        attempts: 3,
+      }),
     ]);
     expect(dlq.every((r) => r.key === 'alice')).toBe(true);
 
     // The three good records after and around the poison ones are all counted, the failing one not at all.
-    await waitFor(async () => (await totalsFromTable(pool, appId)).get('alice')?.events === 3, { what: 'alice counted 3 times' });
+    await waitFor(async () => (await totalsFromTable(pool, appId)).get('alice')?.events === 3, {
+      what: 'alice counted 3 times',
+    });
     expect((await totalsFromTable(pool, appId)).get('alice')).toEqual({ events: 3, total: 3 });
     const metrics = await registry.getSingleMetricAsString('poison_test_dead_letter_events_total');
     expect(metrics).toMatch(/poison_test_dead_letter_events_total\{[^}]*\} 2/);

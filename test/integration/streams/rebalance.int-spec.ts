@@ -32,7 +32,11 @@ describe('rebalancing', () => {
     const a = spawnProcessor(env);
     const b = spawnProcessor(env);
     // Both own partitions before any input arrives.
-    await Promise.all([a, b].map((p) => waitFor(() => p.log().includes('ready'), { timeoutMs: 60_000, what: 'processor ready' })));
+    await Promise.all(
+      [a, b].map((p) =>
+        waitFor(() => p.log().includes('ready'), { timeoutMs: 60_000, what: 'processor ready' }),
+      ),
+    );
     await produceEvents(kafka, topics.input, events, PARTITIONS);
     const total = EVENTS + PARTITIONS;
 

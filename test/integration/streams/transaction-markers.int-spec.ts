@@ -25,14 +25,25 @@ describe('transaction markers at the end of a partition', () => {
 
   it('commits past a trailing commit marker and past a trailing aborted transaction', async () => {
     const { kafka, pool, appId, topics } = run;
-    const producer = kafka.producer({ transactionalId: uniqueName('markers-tx'), idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      transactionalId: uniqueName('markers-tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const admin = kafka.admin();
     await admin.connect();
     const end = async () => Number((await admin.fetchTopicOffsets(topics.input))[0].high);
     const send = async (users: string[], commit: boolean) => {
       const tx = await producer.transaction();
-      await tx.send({ topic: topics.input, acks: -1, messages: users.map((user, i) => ({ key: user, value: JSON.stringify({ user, ts: BASE_TS + i, n: 1 }) })) });
+      await tx.send({
+        topic: topics.input,
+        acks: -1,
+        messages: users.map((user, i) => ({
+          key: user,
+          value: JSON.stringify({ user, ts: BASE_TS + i, n: 1 }),
+        })),
+      });
       await (commit ? tx.commit() : tx.abort());
     };
     try {
@@ -53,7 +64,10 @@ describe('transaction markers at the end of a partition', () => {
       await send(['a'], true);
       // offsets 0-1 records, 2 marker, 3 record, 4 marker
       await waitFor(async () => (await end()) === 5, { what: 'input end 5' });
-      await waitFor(async () => (await progress(pool, appId)) === 5, { timeoutMs: 30_000, what: 'committed past the commit marker (5)' });
+      await waitFor(async () => (await progress(pool, appId)) === 5, {
+        timeoutMs: 30_000,
+        what: 'committed past the commit marker (5)',
+      });
       expect(await totalsFromTable(pool, appId)).toEqual(
         new Map([
           ['a', { events: 2, total: 2 }],
@@ -64,7 +78,10 @@ describe('transaction markers at the end of a partition', () => {
       await send(['c', 'c'], false);
       // offsets 5-6 aborted records, 7 abort marker
       await waitFor(async () => (await end()) === 8, { what: 'input end 8' });
-      await waitFor(async () => (await progress(pool, appId)) === 8, { timeoutMs: 30_000, what: 'committed past the aborted transaction (8)' });
+      await waitFor(async () => (await progress(pool, appId)) === 8, {
+        timeoutMs: 30_000,
+        what: 'committed past the aborted transaction (8)',
+      });
       expect((await totalsFromTable(pool, appId)).has('c')).toBe(false);
     } finally {
       await producer.disconnect();

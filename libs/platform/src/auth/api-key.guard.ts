@@ -1,4 +1,11 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, NestMiddleware, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  NestMiddleware,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** The keys a service accepts; an empty list turns authentication off (SPEC §3, §8). */
@@ -23,7 +30,10 @@ class ApiKeyCheck {
   verify(headers: Headers): void {
     if (this.digests.length === 0) return;
     const presented = presentedKey(headers);
-    if (presented === undefined) throw new UnauthorizedException('missing API key: send Authorization: Bearer <key> or x-api-key');
+    if (presented === undefined)
+      throw new UnauthorizedException(
+        'missing API key: send Authorization: Bearer <key> or x-api-key',
+      );
     const d = digest(presented);
     let ok = false;
     for (const known of this.digests) ok = timingSafeEqual(d, known) || ok;
@@ -67,7 +77,8 @@ export class ApiKeyMiddleware implements NestMiddleware {
 /** The key a request presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
 export function presentedKey(headers: Headers): string | undefined {
   const auth = headers['authorization'];
-  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer '))
+    return auth.slice(7).trim();
   const key = headers['x-api-key'];
   return typeof key === 'string' && key.length > 0 ? key : undefined;
 }

@@ -16,4 +16,8 @@ export function defineConfig<S extends EnvShape, T extends Record<string, unknow
 }
 
 /** Any defined config, as a list element (its value type erased). */
-export type ConfigDefinition = ConfigFactory & { KEY: string | symbol; envShape: EnvShape; namespace: string };
+export type ConfigDefinition = ConfigFactory & {
+  KEY: string | symbol;
+  envShape: EnvShape;
+  namespace: string;
+};

@@ -49,15 +49,18 @@ describe('parseEnv', () => {
 
 describe('platform configs', () => {
   it('KAFKA_BROKERS must be host:port items', () => {
-    expect(parseEnv(kafkaConfig.envShape, { KAFKA_BROKERS: 'k1:9092,k2:9092' }).KAFKA_BROKERS).toEqual([
-      'k1:9092',
-      'k2:9092',
-    ]);
-    expect(() => parseEnv(kafkaConfig.envShape, { KAFKA_BROKERS: 'k1' })).toThrow(/KAFKA_BROKERS="k1": must be a comma-separated list of host:port/);
+    expect(
+      parseEnv(kafkaConfig.envShape, { KAFKA_BROKERS: 'k1:9092,k2:9092' }).KAFKA_BROKERS,
+    ).toEqual(['k1:9092', 'k2:9092']);
+    expect(() => parseEnv(kafkaConfig.envShape, { KAFKA_BROKERS: 'k1' })).toThrow(
+      /KAFKA_BROKERS="k1": must be a comma-separated list of host:port/,
+    );
   });
 
   it('DATABASE_URL must be a postgres URL', () => {
-    expect(() => parseEnv(databaseConfig.envShape, { DATABASE_URL: 'mysql://db' })).toThrow(/DATABASE_URL="mysql:\/\/db"/);
+    expect(() => parseEnv(databaseConfig.envShape, { DATABASE_URL: 'mysql://db' })).toThrow(
+      /DATABASE_URL="mysql:\/\/db"/,
+    );
   });
 
   it('HTTP_PORT defaults to the service port', () => {

@@ -11,7 +11,10 @@ const SECRET_NAME = /(KEYS?|SECRET|PASSWORD|TOKEN)$/;
  * Parses the variables of `shape` from `env`. An empty string is a value, not "unset": so
  * `KAFKA_BROKERS=` fails instead of silently taking the default.
  */
-export function parseEnv<S extends EnvShape>(shape: S, env: NodeJS.ProcessEnv): z.infer<z.ZodObject<S>> {
+export function parseEnv<S extends EnvShape>(
+  shape: S,
+  env: NodeJS.ProcessEnv,
+): z.infer<z.ZodObject<S>> {
   const picked: Record<string, string | undefined> = {};
   for (const name of Object.keys(shape)) picked[name] = env[name];
   const result = z.object(shape).safeParse(picked);
@@ -20,8 +23,14 @@ export function parseEnv<S extends EnvShape>(shape: S, env: NodeJS.ProcessEnv): 
   const variable = String(issue.path[0] ?? '(env)');
   const raw = picked[variable];
   // A secret's value never reaches a log line, only its length.
-  const shown = raw === undefined ? 'unset' : SECRET_NAME.test(variable) ? `(${raw.length} characters, not shown)` : `"${raw}"`;
-  const others = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
+  const shown =
+    raw === undefined
+      ? 'unset'
+      : SECRET_NAME.test(variable)
+        ? `(${raw.length} characters, not shown)`
+        : `"${raw}"`;
+  const others =
+    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
   throw new ConfigValidationError(
     variable,
     `Invalid environment variable ${variable}=${shown}: ${issue.message}${others}`,
@@ -41,7 +50,8 @@ export const env = {
     const s = z.string().min(1, 'must not be empty');
     return fallback === undefined ? s : s.default(fallback);
   },
-  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => intString(min, max).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    intString(min, max).default(fallback),
   /** An integer, or undefined when unset: for settings whose default depends on the service. */
   optionalInt: (min = 0, max = Number.MAX_SAFE_INTEGER) => intString(min, max).optional(),
   port: (fallback: number) => env.int(fallback, 1, 65535),
@@ -58,12 +68,22 @@ export const env = {
       .string()
       .min(1, 'must not be empty')
       .transform((v) => v.split(',').map((x) => x.trim()))
-      .refine((items) => items.every((x) => x.length > 0), 'must be a comma-separated list without empty items');
+      .refine(
+        (items) => items.every((x) => x.length > 0),
+        'must be a comma-separated list without empty items',
+      );
     return fallback === undefined ? s : s.default(fallback);
   },
   optionalList: () =>
     z
       .string()
       .optional()
-      .transform((v) => (v === undefined || v === '' ? [] : v.split(',').map((x) => x.trim()).filter(Boolean))),
+      .transform((v) =>
+        v === undefined || v === ''
+          ? []
+          : v
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+      ),
 };

@@ -14,7 +14,10 @@ export const kafkaConfig = defineConfig(
   {
     KAFKA_BROKERS: env
       .list([DEFAULT_KAFKA_BROKERS])
-      .refine((items) => items.every((b) => hostPort.test(b)), 'must be a comma-separated list of host:port'),
+      .refine(
+        (items) => items.every((b) => hostPort.test(b)),
+        'must be a comma-separated list of host:port',
+      ),
     KAFKA_CLIENT_ID: env.string('clickstream'),
     KAFKA_TOPIC_PARTITIONS: env.int(6, 1, 10_000),
     KAFKA_REPLICATION_FACTOR: env.int(1, 1, 10),
@@ -89,7 +92,6 @@ export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type LoggingConfig = ConfigType<typeof loggingConfig>;
 export type HttpConfig = ConfigType<ReturnType<typeof httpConfig>>;
 
-
 /** Settings every stream processor shares (SPEC §4, §9). */
 export const streamsConfig = defineConfig(
   'streams',
@@ -122,7 +124,10 @@ export const streamsConfig = defineConfig(
     commitIntervalMs: v.STREAMS_COMMIT_INTERVAL_MS,
     maxBytesPerPartition: v.STREAMS_MAX_BYTES_PER_PARTITION,
     restartBackoffInitialMs: v.STREAMS_RESTART_BACKOFF_INITIAL_MS,
-    restartBackoffMaxMs: Math.max(v.STREAMS_RESTART_BACKOFF_MAX_MS, v.STREAMS_RESTART_BACKOFF_INITIAL_MS),
+    restartBackoffMaxMs: Math.max(
+      v.STREAMS_RESTART_BACKOFF_MAX_MS,
+      v.STREAMS_RESTART_BACKOFF_INITIAL_MS,
+    ),
     stallTimeoutMs: v.STREAMS_STALL_TIMEOUT_MS,
     maxPayloadBytes: v.STREAMS_MAX_PAYLOAD_BYTES,
     dedupeHorizonMs: v.STREAMS_DEDUPE_HORIZON_MS,

@@ -11,7 +11,11 @@ export interface PoolTimeouts {
 }
 
 /** Shared TypeORM options: migrations only, never `synchronize`. */
-export function dataSourceOptions(url: string, poolSize = 10, timeouts?: PoolTimeouts): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  poolSize = 10,
+  timeouts?: PoolTimeouts,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,

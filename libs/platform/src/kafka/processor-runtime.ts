@@ -65,12 +65,16 @@ export function processorRuntime(
     idleTimeoutMs: streams.idleTimeoutMs,
     maxRetries: streams.maxRetries,
     sessionTimeoutMs: streams.sessionTimeoutMs,
-    commitIntervalMs: streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+    commitIntervalMs:
+      streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,
     logger,
-    restartBackoff: { initialMs: streams.restartBackoffInitialMs, maxMs: streams.restartBackoffMaxMs },
+    restartBackoff: {
+      initialMs: streams.restartBackoffInitialMs,
+      maxMs: streams.restartBackoffMaxMs,
+    },
     stallAfterMs: streams.stallTimeoutMs,
     maxPayloadBytes: streams.maxPayloadBytes,
   };

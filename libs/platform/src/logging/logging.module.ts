@@ -3,7 +3,6 @@ import { LoggerModule } from 'nestjs-pino';
 import { loggingConfig, LoggingConfig } from '../config';
 import { ServiceInfo } from '../service-info';
 
-
 /** Structured JSON logs (pino): fixed messages, context in fields, secrets redacted. */
 @Module({})
 export class LoggingModule {

@@ -14,9 +14,14 @@ describe('MetricsService.hotCounter', () => {
     inc('a');
     const counter = metrics.registry.getSingleMetric('unit_test_events_total')!;
     const values = (await counter.get()).values.map((v) => [v.labels.rule, v.value]);
-    expect(values).toEqual([['a', 6], ['b', 3]]);
+    expect(values).toEqual([
+      ['a', 6],
+      ['b', 3],
+    ]);
     // Nothing pending is counted twice.
-    expect(await metrics.registry.metrics()).toContain('unit_test_events_total{rule="a",service="unit-test"} 6');
+    expect(await metrics.registry.metrics()).toContain(
+      'unit_test_events_total{rule="a",service="unit-test"} 6',
+    );
   });
 
   it('gives the same function for the same name, and refuses a name a plain counter holds', async () => {
@@ -24,6 +29,8 @@ describe('MetricsService.hotCounter', () => {
     const one = metrics.hotCounter({ name: 'unit_test_hot_total', help: 'x' }, 'rule');
     expect(metrics.hotCounter({ name: 'unit_test_hot_total', help: 'x' }, 'rule')).toBe(one);
     metrics.counter({ name: 'unit_test_plain_total', help: 'x', labelNames: ['rule'] });
-    expect(() => metrics.hotCounter({ name: 'unit_test_plain_total', help: 'x' }, 'rule')).toThrow(/already been registered/);
+    expect(() => metrics.hotCounter({ name: 'unit_test_plain_total', help: 'x' }, 'rule')).toThrow(
+      /already been registered/,
+    );
   });
 });

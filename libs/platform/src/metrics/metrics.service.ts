@@ -1,5 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogram, HistogramConfiguration, LabelValues, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  CounterConfiguration,
+  Gauge,
+  GaugeConfiguration,
+  Histogram,
+  HistogramConfiguration,
+  LabelValues,
+  Registry,
+} from 'prom-client';
 import { metricPrefix, SERVICE_INFO, ServiceInfo } from '../service-info';
 
 /**
@@ -29,7 +39,10 @@ export class MetricsService {
    * fraud-detector's profile, called per event and rule). Label values must be few (rule names,
    * window sizes): the Map holds one entry per value. The same name gives the same function.
    */
-  hotCounter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers' | 'collect' | 'labelNames'>, label: T): (value: string, by?: number) => void {
+  hotCounter<T extends string>(
+    config: Omit<CounterConfiguration<T>, 'registers' | 'collect' | 'labelNames'>,
+    label: T,
+  ): (value: string, by?: number) => void {
     const known = this.hotCounters.get(config.name);
     if (known) return known;
     const pending = new Map<string, number>();

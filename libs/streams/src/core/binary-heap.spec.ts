@@ -12,7 +12,10 @@ describe('BinaryHeap', () => {
     let seed = 11;
     const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const heap = new BinaryHeap<Item>(byTimeThenRank);
-    const items = Array.from({ length: 400 }, (_, rank) => ({ t: Math.floor(random() * 20), rank }));
+    const items = Array.from({ length: 400 }, (_, rank) => ({
+      t: Math.floor(random() * 20),
+      rank,
+    }));
     for (const item of items) heap.push(item);
     const drained: Item[] = [];
     for (let item = heap.pop(); item; item = heap.pop()) drained.push(item);

@@ -7,7 +7,11 @@ import { WindowedResult } from './operators/windowed-aggregate';
 describe('chained stateful nodes', () => {
   it('close upstream before downstream: 1 min finals roll up into one exact 5 min final', () => {
     const b = new TopologyBuilder('chain');
-    b.stream<{ ts: number }>('in', { keySerde: Serdes.string(), valueSerde: Serdes.json(), timestamp: (v) => v.ts })
+    b.stream<{ ts: number }>('in', {
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      timestamp: (v) => v.ts,
+    })
       .windowedAggregate('chain-window-1m', {
         window: TumblingWindows.of(60_000),
         initializer: () => 0,
@@ -20,7 +24,12 @@ describe('chained stateful nodes', () => {
         aggregator: (a, v: WindowedResult<number>) => a + v.value,
         emit: 'final',
       })
-      .to('chain-sink', { topic: 'out', keySerde: Serdes.string(), valueSerde: Serdes.json(), key: (r) => r.value.key });
+      .to('chain-sink', {
+        topic: 'out',
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.json(),
+        key: (r) => r.value.key,
+      });
     const driver = new TopologyTestDriver(b.build());
 
     for (let i = 0; i < 10; i++) driver.pipe('in', 'k', { ts: i * 30_000 }); // 0..4:30 → five 1 min windows

@@ -31,7 +31,8 @@ export interface DedupeEntry {
   eventTime: number;
 }
 
-export type DedupeVerdict = { kind: 'first' } | { kind: 'duplicate' } | { kind: 'conflict'; first: DedupeEntry };
+export type DedupeVerdict =
+  { kind: 'first' } | { kind: 'duplicate' } | { kind: 'conflict'; first: DedupeEntry };
 
 /** What a commit writes: the ids first seen since the last commit, and the eviction bound. */
 export interface DedupeCommit {
@@ -76,7 +77,10 @@ export class DedupeIndex {
    */
   judge(id: string, fingerprint: number, eventTime: number, floor: number | null): DedupeVerdict {
     const first = this.remembered(id);
-    if (first) return first.fingerprint === fingerprint ? { kind: 'duplicate' } : { kind: 'conflict', first };
+    if (first)
+      return first.fingerprint === fingerprint
+        ? { kind: 'duplicate' }
+        : { kind: 'conflict', first };
     if (floor === null || eventTime >= floor) this.pending.set(id, { fingerprint, eventTime });
     return { kind: 'first' };
   }

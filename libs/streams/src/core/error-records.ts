@@ -63,7 +63,11 @@ export function deadLetterValue(
  * or, above maxPayloadBytes, a cut prefix with the full size and hash, so the record stays under
  * the broker's message limit.
  */
-function payload(field: 'event' | 'original', source: ErrorRecordSource, parsed?: unknown): Record<string, unknown> {
+function payload(
+  field: 'event' | 'original',
+  source: ErrorRecordSource,
+  parsed?: unknown,
+): Record<string, unknown> {
   const value = source.value;
   const bytes = value?.length ?? 0;
   if (bytes <= (source.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)) {

@@ -112,7 +112,11 @@ export class RecordCollector {
 /** A table sink that returns neither a row nor a delete key: a programmer error. */
 export class TableSinkError extends StreamsError {
   constructor(sinkName: string) {
-    super(`table sink ${sinkName} returned no row and has no deleteKey`, 'TABLE_SINK_INVALID', false);
+    super(
+      `table sink ${sinkName} returned no row and has no deleteKey`,
+      'TABLE_SINK_INVALID',
+      false,
+    );
   }
 }
 

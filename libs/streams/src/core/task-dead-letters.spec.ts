@@ -11,7 +11,11 @@ interface Click {
 
 function task(maxPayloadBytes?: number): StreamTask {
   const b = new TopologyBuilder('clicks-app');
-  b.stream<Click>('clicks', { keySerde: Serdes.string(), valueSerde: Serdes.json<Click>(), timestamp: (v) => v.ts }).to('copy', {
+  b.stream<Click>('clicks', {
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json<Click>(),
+    timestamp: (v) => v.ts,
+  }).to('copy', {
     topic: 'copies',
     keySerde: Serdes.string(),
     valueSerde: Serdes.json(),
@@ -39,7 +43,11 @@ describe('StreamTask dead letters and late records', () => {
   it('dead-letters a quarantined record with the given reason, once, instead of processing it', () => {
     const t = task();
     t.quarantine('1', { reason: 'storage_rejected', message: 'numeric field overflow (22003)' });
-    t.process([raw(0, { user: 'u1', ts: 1 }), raw(1, { user: 'u1', ts: 2 }), raw(2, { user: 'u1', ts: 3 })]);
+    t.process([
+      raw(0, { user: 'u1', ts: 1 }),
+      raw(1, { user: 'u1', ts: 2 }),
+      raw(2, { user: 'u1', ts: 3 }),
+    ]);
     const c = t.takeCommit();
     expect(c.outbox.map((m) => m.topic)).toEqual(['copies', 'dlq', 'copies']);
     expect(JSON.parse(c.outbox[1].value)).toMatchObject({
@@ -50,7 +58,9 @@ describe('StreamTask dead letters and late records', () => {
       attempts: 1,
     });
     expect(c).toMatchObject({ processed: 2, deadLettered: 1, nextOffset: '3' });
-    expect(c.deadLetters).toEqual([{ offset: '1', reason: 'storage_rejected', message: 'numeric field overflow (22003)' }]);
+    expect(c.deadLetters).toEqual([
+      { offset: '1', reason: 'storage_rejected', message: 'numeric field overflow (22003)' },
+    ]);
   });
 
   it('cuts a payload over the limit in dead letters, keeping its size and hash', () => {
@@ -74,7 +84,12 @@ describe('StreamTask dead letters and late records', () => {
     t.process([raw(0, { user: 'u1', ts: 100 }), raw(1, { user: 'u1', ts: 50 }), raw(2, late)]);
     const [, small, cut] = t.takeCommit().outbox.map((m) => JSON.parse(m.value));
     expect(small).toMatchObject({ reason: 'behind_watermark', event: { user: 'u1', ts: 50 } });
-    expect(cut).toMatchObject({ reason: 'behind_watermark', event: null, payload_truncated: true, payload_bytes: JSON.stringify(late).length });
+    expect(cut).toMatchObject({
+      reason: 'behind_watermark',
+      event: null,
+      payload_truncated: true,
+      payload_bytes: JSON.stringify(late).length,
+    });
   });
 
   it('replaces NUL in an outbox key (the outbox stores keys as text)', () => {

@@ -15,7 +15,8 @@ interface Click {
 const HORIZON = 60_000;
 
 /** A small string hash for the spec's fingerprints (any safe integer does). */
-const hashText = (text: string) => [...text].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
+const hashText = (text: string) =>
+  [...text].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
 
 function driver(): TopologyTestDriver {
   const b = new TopologyBuilder('dedupe-app');
@@ -29,12 +30,30 @@ function driver(): TopologyTestDriver {
       fingerprint: ({ at: _at, ...content }) => hashText(JSON.stringify(content)),
       horizonMs: HORIZON,
     },
-  }).to('dedupe-app-copy', { topic: 'copies', keySerde: Serdes.string(), valueSerde: Serdes.json(), key: (r) => r.value.user });
-  return new TopologyTestDriver(b.build(), { allowedLatenessMs: 1_000, lateTopic: 'late', deadLetterTopic: 'dlq' });
+  }).to('dedupe-app-copy', {
+    topic: 'copies',
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json(),
+    key: (r) => r.value.user,
+  });
+  return new TopologyTestDriver(b.build(), {
+    allowedLatenessMs: 1_000,
+    lateTopic: 'late',
+    deadLetterTopic: 'dlq',
+  });
 }
 
-const click = (id: string | null, ts: number, n = 1, at = 0): Click => ({ id, user: 'u1', ts, n, at });
-const ids = (records: Array<{ value: unknown }>) => records.map((r) => (r.value as { id?: string; event?: Click }).id ?? (r.value as { event: Click }).event.id);
+const click = (id: string | null, ts: number, n = 1, at = 0): Click => ({
+  id,
+  user: 'u1',
+  ts,
+  n,
+  at,
+});
+const ids = (records: Array<{ value: unknown }>) =>
+  records.map(
+    (r) => (r.value as { id?: string; event?: Click }).id ?? (r.value as { event: Click }).event.id,
+  );
 
 describe('StreamTask dedupe (source option)', () => {
   it('drops a repeat with the same content (another received_at), counts it, and publishes nothing for it', () => {
@@ -120,7 +139,10 @@ describe('DedupeIndex', () => {
     index.take(10); // commit 1 in flight: a
     expect(index.judge('a', 1, 10, null)).toEqual({ kind: 'duplicate' });
     index.learn([['b', { fingerprint: 2, eventTime: 5 }]]);
-    expect(index.judge('b', 3, 5, null)).toEqual({ kind: 'conflict', first: { fingerprint: 2, eventTime: 5 } });
+    expect(index.judge('b', 3, 5, null)).toEqual({
+      kind: 'conflict',
+      first: { fingerprint: 2, eventTime: 5 },
+    });
     // Commit 2 taken: commit 1 finished, so `a` is in Postgres, and the next lookup asks for it.
     index.take(10);
     expect(index.unknown(['a', 'c'])).toEqual(['a', 'c']);
@@ -130,19 +152,24 @@ describe('DedupeIndex', () => {
     // Regression: a lookup once skipped ids held from an earlier answer and then replaced that answer,
     // so a repeat in a batch right after a commit was taken for a first occurrence.
     let seed = 7;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const index = new DedupeIndex(definition);
     const table = new Map<string, { fingerprint: number; eventTime: number }>();
     const seen = new Set<string>();
     let inFlight: Array<[string, { fingerprint: number; eventTime: number }]> | null = null;
     const wrong: string[] = [];
     for (let batch = 0; batch < 400; batch++) {
-      const ids = Array.from({ length: 1 + Math.floor(random() * 6) }, () => `id-${Math.floor(random() * 60)}`);
+      const ids = Array.from(
+        { length: 1 + Math.floor(random() * 6) },
+        () => `id-${Math.floor(random() * 60)}`,
+      );
       const lookups = index.unknown(ids);
-      if (lookups.length) index.learn(lookups.filter((id) => table.has(id)).map((id) => [id, table.get(id)!]));
+      if (lookups.length)
+        index.learn(lookups.filter((id) => table.has(id)).map((id) => [id, table.get(id)!]));
       for (const id of ids) {
         const verdict = index.judge(id, 1, 1, null).kind;
-        if (verdict !== (seen.has(id) ? 'duplicate' : 'first')) wrong.push(`batch ${batch}: ${id} ${verdict}`);
+        if (verdict !== (seen.has(id) ? 'duplicate' : 'first'))
+          wrong.push(`batch ${batch}: ${id} ${verdict}`);
         seen.add(id);
       }
       // Commits are taken now and then; the one taken before finishes (reaches the table) first.
@@ -158,7 +185,10 @@ describe('DedupeIndex', () => {
     const index = new DedupeIndex(definition);
     index.judge('old', 1, 100, 500);
     index.judge('new', 1, 600, 500);
-    expect(index.take(1_500)).toEqual({ remember: [['new', { fingerprint: 1, eventTime: 600 }]], forgetBefore: 500 });
+    expect(index.take(1_500)).toEqual({
+      remember: [['new', { fingerprint: 1, eventTime: 600 }]],
+      forgetBefore: 500,
+    });
     expect(index.take(null).forgetBefore).toBeNull();
   });
 });

@@ -633,7 +633,12 @@ describe('StreamTask', () => {
     const closed = task.takeCommit();
     expect(closed.watermark.watermark).toBe(2_000);
     // Both windows the floor passed closed: u0's [0, 1000) and u1's [1000, 2000).
-    expect(closed.outbox.map((m) => JSON.parse(m.value)).filter((v) => v.final).map((v) => v.key)).toEqual(['u0', 'u1']);
+    expect(
+      closed.outbox
+        .map((m) => JSON.parse(m.value))
+        .filter((v) => v.final)
+        .map((v) => v.key),
+    ).toEqual(['u0', 'u1']);
     task.process([raw(2, 'u0', click('u0', 1_500)), raw(3, 'u1', click('u1', 2_600))]);
     const after = task.takeCommit();
     expect([after.processed, after.late, after.minAcceptedTime]).toEqual([1, 1, 2_600]);

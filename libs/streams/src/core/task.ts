@@ -159,7 +159,8 @@ export class StreamTask {
     if (!source) throw new TaskError(`topic ${topic} is not a source of ${topology.applicationId}`);
     this.source = source.definition;
     this.dedupe = source.definition.dedupe ? new DedupeIndex(source.definition.dedupe) : undefined;
-    for (const name of topology.stores) this.stores.set(name, this.journaled(new KeyValueStore(name)));
+    for (const name of topology.stores)
+      this.stores.set(name, this.journaled(new KeyValueStore(name)));
     for (const [name, entries] of restore?.stores ?? []) {
       const store = this.stores.get(name);
       if (!store) continue; // a store the topology no longer has
@@ -167,7 +168,11 @@ export class StreamTask {
     }
     const now = options.clock();
     this.wm = restore?.watermark
-      ? new PartitionWatermark(options, { ...restore.watermark, lastInputAt: now, idleAdvancedTo: null })
+      ? new PartitionWatermark(options, {
+          ...restore.watermark,
+          lastInputAt: now,
+          idleAdvancedTo: null,
+        })
       : PartitionWatermark.fresh(options, now);
     this.nextOffset = restore?.nextOffset != null ? BigInt(restore.nextOffset) : null;
     this.collector = new RecordCollector(restore?.nextSeq ?? 0, { topic, partition });
@@ -213,7 +218,8 @@ export class StreamTask {
       topic: this.topic,
       partition: this.partition,
       store: <S>(name: string) => {
-        if (!def.stores.includes(name)) throw new TaskError(`node ${def.name} did not declare store ${name}`);
+        if (!def.stores.includes(name))
+          throw new TaskError(`node ${def.name} did not declare store ${name}`);
         return this.stores.get(name) as KeyValueStore<S>;
       },
       forward: (rec) => {
@@ -291,7 +297,8 @@ export class StreamTask {
     const cached = this.decoded.get(raw);
     if (cached) return cached;
     let d: Decoded;
-    if (raw.value === null) d = { error: new PoisonError('deserialization_failed', 'record has no value (tombstone)') };
+    if (raw.value === null)
+      d = { error: new PoisonError('deserialization_failed', 'record has no value (tombstone)') };
     else {
       try {
         d = { value: this.source.valueSerde.deserialize(raw.value) };
@@ -308,12 +315,15 @@ export class StreamTask {
     if (this.nextOffset !== null && offset < this.nextOffset) return;
     this.nextOffset = offset + 1n;
     const quarantined = this.quarantined.get(raw.offset);
-    if (quarantined) return this.deadLetter(raw, new PoisonError(quarantined.reason, quarantined.message), 1);
+    if (quarantined)
+      return this.deadLetter(raw, new PoisonError(quarantined.reason, quarantined.message), 1);
     const decoded = this.decode(raw);
     this.decoded.delete(raw);
     if ('error' in decoded) {
       if (this.onUndeserializable.handle(this.failedRecord(raw), decoded.error) === 'fail') {
-        throw new TaskError(`${this.id}@${raw.offset}: ${decoded.error.message}`, { cause: decoded.error });
+        throw new TaskError(`${this.id}@${raw.offset}: ${decoded.error.message}`, {
+          cause: decoded.error,
+        });
       }
       return this.deadLetter(raw, decoded.error, 1);
     }
@@ -324,14 +334,22 @@ export class StreamTask {
         return;
       } catch (err) {
         const action = this.onProcessingError.handle({ ...this.failedRecord(raw), attempts }, err);
-        if (action === 'fail') throw new TaskError(`${this.id}@${raw.offset}: ${(err as Error).message}`, { cause: err });
+        if (action === 'fail')
+          throw new TaskError(`${this.id}@${raw.offset}: ${(err as Error).message}`, {
+            cause: err,
+          });
         if (action === 'dead_letter') return this.deadLetter(raw, err, attempts);
       }
     }
   }
 
   private failedRecord(raw: RawRecord): FailedRecordContext {
-    return { processor: this.options.applicationId, topic: this.topic, partition: this.partition, offset: raw.offset };
+    return {
+      processor: this.options.applicationId,
+      topic: this.topic,
+      partition: this.partition,
+      offset: raw.offset,
+    };
   }
 
   /** The dedupe's verdict: false when the record is a duplicate (counted) or a conflict (dead-lettered). */
@@ -342,7 +360,12 @@ export class StreamTask {
     // Without a storable id or a usable time there is nothing to judge; processing decides what it is.
     if (!storableId(id) || !Number.isFinite(timestamp)) return true;
     const wm = this.wm.current;
-    const verdict = this.dedupe!.judge(id, definition.fingerprint(value, raw.value!), timestamp, wm === null ? null : wm - definition.horizonMs);
+    const verdict = this.dedupe!.judge(
+      id,
+      definition.fingerprint(value, raw.value!),
+      timestamp,
+      wm === null ? null : wm - definition.horizonMs,
+    );
     if (verdict.kind === 'first') return true;
     if (verdict.kind === 'duplicate') {
       this.counts.duplicates++;
@@ -357,7 +380,11 @@ export class StreamTask {
     const src = this.source;
     const key = raw.key === null ? null : src.keySerde.deserialize(raw.key);
     const timestamp = src.timestamp(value);
-    if (!Number.isFinite(timestamp)) throw new PoisonError('invalid_timestamp', `event time is not a number (got ${String(timestamp)})`);
+    if (!Number.isFinite(timestamp))
+      throw new PoisonError(
+        'invalid_timestamp',
+        `event time is not a number (got ${String(timestamp)})`,
+      );
     if (this.wm.isLate(timestamp)) {
       this.late(raw, value, timestamp);
       return;
@@ -370,7 +397,8 @@ export class StreamTask {
       if (this.wm.observe(timestamp, this.options.clock())) this.closeUpToWatermark();
     });
     this.counts.processed++;
-    if (this.minAcceptedTime === null || timestamp < this.minAcceptedTime) this.minAcceptedTime = timestamp;
+    if (this.minAcceptedTime === null || timestamp < this.minAcceptedTime)
+      this.minAcceptedTime = timestamp;
   }
 
   /**
@@ -449,7 +477,13 @@ export class StreamTask {
   private late(raw: RawRecord, value: unknown, timestamp: number): void {
     this.counts.late++;
     if (!this.options.lateTopic) return;
-    const record = lateRecordValue(this.errorSource(raw), value, timestamp, this.wm.current!, this.options.clock());
+    const record = lateRecordValue(
+      this.errorSource(raw),
+      value,
+      timestamp,
+      this.wm.current!,
+      this.options.clock(),
+    );
     this.collector.send(this.options.lateTopic, raw.key?.toString('utf8') ?? null, record);
   }
 
@@ -459,18 +493,31 @@ export class StreamTask {
     const message = err instanceof Error ? err.message : String(err);
     this.deadLetters.push({ offset: raw.offset, reason, message });
     if (!this.options.deadLetterTopic) return;
-    const value = deadLetterValue(this.errorSource(raw), { reason, message, attempts }, this.options.clock());
+    const value = deadLetterValue(
+      this.errorSource(raw),
+      { reason, message, attempts },
+      this.options.clock(),
+    );
     this.collector.send(this.options.deadLetterTopic, raw.key?.toString('utf8') ?? null, value);
   }
 
   private errorSource(raw: RawRecord): ErrorRecordSource {
     const { applicationId: processor, maxPayloadBytes } = this.options;
-    return { processor, topic: this.topic, partition: this.partition, offset: raw.offset, value: raw.value, maxPayloadBytes };
+    return {
+      processor,
+      topic: this.topic,
+      partition: this.partition,
+      offset: raw.offset,
+      value: raw.value,
+      maxPayloadBytes,
+    };
   }
 
   /** Records accounted since the last takeCommit (processed, late, dead-lettered or duplicate). */
   pendingRecords(): number {
-    return this.counts.processed + this.counts.late + this.counts.deadLettered + this.counts.duplicates;
+    return (
+      this.counts.processed + this.counts.late + this.counts.deadLettered + this.counts.duplicates
+    );
   }
 
   /** Takes the changes since the last commit. The caller commits them or discards the task. */

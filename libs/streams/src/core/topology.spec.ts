@@ -254,7 +254,11 @@ describe('accumulating table sinks', () => {
   const columns = { user: 'text', n: 'bigint', note: 'text' } as const;
   const build = (sink: Record<string, unknown>) => () => {
     const b = new TopologyBuilder('acc');
-    b.stream<{ user: string }>('in', { keySerde: Serdes.string(), valueSerde: Serdes.json(), timestamp: () => 0 }).toTable('counts', {
+    b.stream<{ user: string }>('in', {
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      timestamp: () => 0,
+    }).toTable('counts', {
       table: 'counts',
       columns,
       primaryKey: ['user'],
@@ -271,14 +275,31 @@ describe('accumulating table sinks', () => {
       { user: 'a', n: 2, note: 'x' },
       { user: 'b', n: 1, note: 'x' },
     ]);
-    expect(mergeTableRow({ accumulate: ['n'] }, { user: 'a', n: '40', note: 'old' }, { user: 'a', n: 2, note: 'new' })).toEqual({ user: 'a', n: 42, note: 'new' });
-    expect(mergeTableRow({}, { user: 'a', n: 40 }, { user: 'a', n: 2 })).toEqual({ user: 'a', n: 2 });
+    expect(
+      mergeTableRow(
+        { accumulate: ['n'] },
+        { user: 'a', n: '40', note: 'old' },
+        { user: 'a', n: 2, note: 'new' },
+      ),
+    ).toEqual({ user: 'a', n: 42, note: 'new' });
+    expect(mergeTableRow({}, { user: 'a', n: 40 }, { user: 'a', n: 2 })).toEqual({
+      user: 'a',
+      n: 2,
+    });
   });
 
   it('rejects a key, non-numeric or missing accumulate column, and a rowKey or deleteKey with it', () => {
-    expect(build({ accumulate: ['user'] })).toThrow('accumulate column user must be a numeric non-key column (is text)');
-    expect(build({ accumulate: ['note'] })).toThrow('accumulate column note must be a numeric non-key column (is text)');
-    expect(build({ accumulate: ['m'] })).toThrow('accumulate column m must be a numeric non-key column (is missing)');
-    expect(build({ accumulate: ['n'], rowKey: () => 'k' })).toThrow('an accumulating sink takes no rowKey or deleteKey');
+    expect(build({ accumulate: ['user'] })).toThrow(
+      'accumulate column user must be a numeric non-key column (is text)',
+    );
+    expect(build({ accumulate: ['note'] })).toThrow(
+      'accumulate column note must be a numeric non-key column (is text)',
+    );
+    expect(build({ accumulate: ['m'] })).toThrow(
+      'accumulate column m must be a numeric non-key column (is missing)',
+    );
+    expect(build({ accumulate: ['n'], rowKey: () => 'k' })).toThrow(
+      'an accumulating sink takes no rowKey or deleteKey',
+    );
   });
 });

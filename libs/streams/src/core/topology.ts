@@ -3,8 +3,16 @@ import { DedupeDefinition } from './dedupe';
 import { NodeDefinition, ProcessorContext, Rec } from './processor';
 import { Serde } from './serde';
 import { WindowSpec } from './windows';
-import { sessionAggregateNode, SessionAggregateOptions, SessionResult } from './operators/session-aggregate';
-import { windowedAggregateNode, WindowedAggregateOptions, WindowedResult } from './operators/windowed-aggregate';
+import {
+  sessionAggregateNode,
+  SessionAggregateOptions,
+  SessionResult,
+} from './operators/session-aggregate';
+import {
+  windowedAggregateNode,
+  WindowedAggregateOptions,
+  WindowedResult,
+} from './operators/windowed-aggregate';
 
 export interface SourceDefinition<V = unknown> {
   topic: string;
@@ -27,7 +35,19 @@ export interface TopicSinkDefinition<V = unknown> {
 }
 
 /** Column name -> Postgres type used to cast the multi-row parameter arrays (unnest). */
-export type ColumnTypes = Record<string, 'text' | 'bigint' | 'integer' | 'double precision' | 'numeric' | 'boolean' | 'timestamptz' | 'jsonb' | 'bytea' | 'text[]'>;
+export type ColumnTypes = Record<
+  string,
+  | 'text'
+  | 'bigint'
+  | 'integer'
+  | 'double precision'
+  | 'numeric'
+  | 'boolean'
+  | 'timestamptz'
+  | 'jsonb'
+  | 'bytea'
+  | 'text[]'
+>;
 
 export interface TableSinkDefinition<V = unknown> {
   kind: 'table';
@@ -102,7 +122,10 @@ export class TopologyError extends StreamsError {
 
 /** Builds a processor's topology: sources with serde, stateless and stateful steps, sinks. */
 export class TopologyBuilder {
-  private readonly sources = new Map<string, { definition: SourceDefinition; children: GraphNode[] }>();
+  private readonly sources = new Map<
+    string,
+    { definition: SourceDefinition; children: GraphNode[] }
+  >();
   private readonly names = new Set<string>();
   private readonly stores = new Set<string>();
   private readonly sinks: SinkDefinition[] = [];
@@ -112,14 +135,18 @@ export class TopologyBuilder {
 
   stream<V>(topic: string, source: Omit<SourceDefinition<V>, 'topic'>): KStream<V> {
     if (this.sources.has(topic)) throw new TopologyError(`topic ${topic} is already a source`);
-    const entry = { definition: { topic, ...source } as SourceDefinition, children: [] as GraphNode[] };
+    const entry = {
+      definition: { topic, ...source } as SourceDefinition,
+      children: [] as GraphNode[],
+    };
     this.sources.set(topic, entry);
     return new KStream<V>(this, entry.children);
   }
 
   /** @internal */
   addNode(parent: GraphNode[], definition: GraphNode['definition']): GraphNode {
-    if (this.names.has(definition.name)) throw new TopologyError(`duplicate node name "${definition.name}"`);
+    if (this.names.has(definition.name))
+      throw new TopologyError(`duplicate node name "${definition.name}"`);
     this.names.add(definition.name);
     for (const store of definition.stores) {
       if (this.stores.has(store)) throw new TopologyError(`store "${store}" is declared twice`);
@@ -149,19 +176,29 @@ function describe(appId: string, sources: Topology['sources']): string {
   const walk = (nodes: GraphNode[], depth: number) => {
     for (const n of nodes) {
       const d = n.definition;
-      const extra = 'sink' in d ? ` -> ${d.sink.kind === 'topic' ? `topic ${d.sink.topic}` : `table ${d.sink.table}${d.sink.accumulate?.length ? ` (adds ${d.sink.accumulate.join(', ')})` : ''}`}` : d.stores.length ? ` [stores: ${d.stores.join(', ')}]` : '';
+      const extra =
+        'sink' in d
+          ? ` -> ${d.sink.kind === 'topic' ? `topic ${d.sink.topic}` : `table ${d.sink.table}${d.sink.accumulate?.length ? ` (adds ${d.sink.accumulate.join(', ')})` : ''}`}`
+          : d.stores.length
+            ? ` [stores: ${d.stores.join(', ')}]`
+            : '';
       lines.push(`${'  '.repeat(depth)}${d.name}${extra}`);
       walk(n.children, depth + 1);
     }
   };
   for (const [topic, s] of sources) {
-    lines.push(`  source ${topic} (key ${s.definition.keySerde.name}, value ${s.definition.valueSerde.name})`);
+    lines.push(
+      `  source ${topic} (key ${s.definition.keySerde.name}, value ${s.definition.valueSerde.name})`,
+    );
     walk(s.children, 2);
   }
   return lines.join('\n');
 }
 
-const stateless = (name: string, process: (rec: Rec, forward: (r: Rec) => void) => void): NodeDefinition => ({
+const stateless = (
+  name: string,
+  process: (rec: Rec, forward: (r: Rec) => void) => void,
+): NodeDefinition => ({
   name,
   stores: [],
   create: (ctx) => ({ process: (rec) => process(rec, (r) => ctx.forward(r)) }),
@@ -180,16 +217,22 @@ export class KStream<V> {
   }
 
   filter(name: string, predicate: (value: V, rec: Rec<V>) => boolean): KStream<V> {
-    return this.then(stateless(name, (rec, fwd) => predicate(rec.value as V, rec as Rec<V>) && fwd(rec)));
+    return this.then(
+      stateless(name, (rec, fwd) => predicate(rec.value as V, rec as Rec<V>) && fwd(rec)),
+    );
   }
 
   map<W>(name: string, fn: (value: V, rec: Rec<V>) => W): KStream<W> {
-    return this.then(stateless(name, (rec, fwd) => fwd({ ...rec, value: fn(rec.value as V, rec as Rec<V>) })));
+    return this.then(
+      stateless(name, (rec, fwd) => fwd({ ...rec, value: fn(rec.value as V, rec as Rec<V>) })),
+    );
   }
 
   /** Re-keys records (within the task: records are not repartitioned). */
   selectKey(name: string, fn: (value: V, rec: Rec<V>) => string | null): KStream<V> {
-    return this.then(stateless(name, (rec, fwd) => fwd({ ...rec, key: fn(rec.value as V, rec as Rec<V>) })));
+    return this.then(
+      stateless(name, (rec, fwd) => fwd({ ...rec, key: fn(rec.value as V, rec as Rec<V>) })),
+    );
   }
 
   flatMap<W>(name: string, fn: (value: V, rec: Rec<V>) => Iterable<Rec<W>>): KStream<W> {
@@ -215,7 +258,10 @@ export class KStream<V> {
       }),
     });
     predicates.forEach((_, i) => {
-      const child = this.builder.addNode(node.children, stateless(`${name}-${i}`, (rec, fwd) => fwd(rec)));
+      const child = this.builder.addNode(
+        node.children,
+        stateless(`${name}-${i}`, (rec, fwd) => fwd(rec)),
+      );
       branchNodes.push(child);
       branches[i] = child.children;
     });
@@ -236,31 +282,56 @@ export class KStream<V> {
     return this.then(definition);
   }
 
-  windowedAggregate<A>(name: string, options: WindowedAggregateOptions<V, A>): KStream<WindowedResult<A>> {
+  windowedAggregate<A>(
+    name: string,
+    options: WindowedAggregateOptions<V, A>,
+  ): KStream<WindowedResult<A>> {
     return this.then(windowedAggregateNode(name, options as WindowedAggregateOptions<unknown, A>));
   }
 
-  sessionAggregate<A>(name: string, options: SessionAggregateOptions<V, A>): KStream<SessionResult<A>> {
+  sessionAggregate<A>(
+    name: string,
+    options: SessionAggregateOptions<V, A>,
+  ): KStream<SessionResult<A>> {
     return this.then(sessionAggregateNode(name, options as SessionAggregateOptions<unknown, A>));
   }
 
   to(name: string, sink: Omit<TopicSinkDefinition<V>, 'kind' | 'name'>): void {
-    this.builder.addNode(this.attach, { name, stores: [], sink: { kind: 'topic', name, ...sink } as SinkDefinition });
+    this.builder.addNode(this.attach, {
+      name,
+      stores: [],
+      sink: { kind: 'topic', name, ...sink } as SinkDefinition,
+    });
   }
 
   toTable(name: string, sink: Omit<TableSinkDefinition<V>, 'kind' | 'name'>): void {
     checkAccumulate(name, sink);
-    this.builder.addNode(this.attach, { name, stores: [], sink: { kind: 'table', name, ...sink } as SinkDefinition });
+    this.builder.addNode(this.attach, {
+      name,
+      stores: [],
+      sink: { kind: 'table', name, ...sink } as SinkDefinition,
+    });
   }
 }
 
-function checkAccumulate<V>(name: string, sink: Omit<TableSinkDefinition<V>, 'kind' | 'name'>): void {
+function checkAccumulate<V>(
+  name: string,
+  sink: Omit<TableSinkDefinition<V>, 'kind' | 'name'>,
+): void {
   if (!sink.accumulate?.length) return;
-  if (sink.rowKey || sink.deleteKey) throw new TopologyError(`table sink ${name}: an accumulating sink takes no rowKey or deleteKey`);
+  if (sink.rowKey || sink.deleteKey)
+    throw new TopologyError(
+      `table sink ${name}: an accumulating sink takes no rowKey or deleteKey`,
+    );
   for (const c of sink.accumulate) {
     const type = sink.columns[c];
-    if (sink.primaryKey.includes(c) || !['bigint', 'integer', 'double precision', 'numeric'].includes(type)) {
-      throw new TopologyError(`table sink ${name}: accumulate column ${c} must be a numeric non-key column (is ${type ?? 'missing'})`);
+    if (
+      sink.primaryKey.includes(c) ||
+      !['bigint', 'integer', 'double precision', 'numeric'].includes(type)
+    ) {
+      throw new TopologyError(
+        `table sink ${name}: accumulate column ${c} must be a numeric non-key column (is ${type ?? 'missing'})`,
+      );
     }
   }
 }

@@ -63,7 +63,8 @@ export class PartitionWatermark {
    * declaration made before the gap is withdrawn (true: commit it).
    */
   tick(now: number, readableSince = Number.NEGATIVE_INFINITY): boolean {
-    const withdrew = this.state.idleAdvancedTo !== null && this.state.idleAdvancedTo < readableSince;
+    const withdrew =
+      this.state.idleAdvancedTo !== null && this.state.idleAdvancedTo < readableSince;
     if (withdrew) this.state.idleAdvancedTo = null;
     const idleSince = Math.max(this.state.lastInputAt, readableSince) + this.options.idleTimeoutMs;
     if (now <= idleSince) return withdrew;

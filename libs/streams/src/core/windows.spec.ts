@@ -13,7 +13,6 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const at = (h: number, m: number, s = 0, ms = 0) => Date.UTC(2024, 0, 15, h, m, s, ms);
 
-
 describe('window specs', () => {
   it('TumblingWindows.of makes size == advance', () => {
     expect(TumblingWindows.of(MINUTE)).toEqual({ size: MINUTE, advance: MINUTE });

@@ -22,13 +22,15 @@ export const HoppingWindows = {
   of(sizeMs: number, advanceMs: number): WindowSpec {
     assertPositive('window size', sizeMs);
     assertPositive('window advance', advanceMs);
-    if (advanceMs > sizeMs) throw new RangeError(`window advance ${advanceMs} must be <= size ${sizeMs}`);
+    if (advanceMs > sizeMs)
+      throw new RangeError(`window advance ${advanceMs} must be <= size ${sizeMs}`);
     return { size: sizeMs, advance: advanceMs };
   },
 };
 
 function assertPositive(what: string, ms: number): void {
-  if (!Number.isInteger(ms) || ms <= 0) throw new RangeError(`${what} must be a positive integer of ms (got ${ms})`);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new RangeError(`${what} must be a positive integer of ms (got ${ms})`);
 }
 
 /** Floor that is correct for negative timestamps too (before 1970). */

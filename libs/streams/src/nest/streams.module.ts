@@ -1,4 +1,13 @@
-import { DynamicModule, FactoryProvider, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import {
+  DynamicModule,
+  FactoryProvider,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Provider,
+} from '@nestjs/common';
 import { StreamsApp, StreamsAppOptions } from '../runtime/streams-app';
 
 export const STREAMS_APP_OPTIONS = Symbol('STREAMS_APP_OPTIONS');

@@ -6,7 +6,9 @@ describe('restartDelayMs', () => {
   it('doubles from the initial delay and is capped, with half of it jittered', () => {
     const low = (attempt: number) => restartDelayMs(attempt, o, () => 0);
     const high = (attempt: number) => restartDelayMs(attempt, o, () => 1);
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map(high)).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map(high)).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000,
+    ]);
     expect([1, 2, 7].map(low)).toEqual([500, 1000, 30_000]);
   });
 

@@ -18,7 +18,11 @@ export const DEFAULT_RESTART_BACKOFF: RestartBackoffOptions = { initialMs: 1000,
  * The delay before restart number `attempt` (1 = after the first failure): capped exponential with
  * "equal jitter", half fixed and half random, so a failing task never spins and replicas spread out.
  */
-export function restartDelayMs(attempt: number, o: RestartBackoffOptions = DEFAULT_RESTART_BACKOFF, random = Math.random): number {
+export function restartDelayMs(
+  attempt: number,
+  o: RestartBackoffOptions = DEFAULT_RESTART_BACKOFF,
+  random = Math.random,
+): number {
   const cap = Math.min(o.maxMs, o.initialMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
   return Math.round(cap / 2 + random() * (cap / 2));
 }

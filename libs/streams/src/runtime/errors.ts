@@ -14,6 +14,10 @@ export class TaskFencedError extends StreamsError {
  */
 export class WatermarkFloorMovedError extends StreamsError {
   constructor(taskId: string) {
-    super(`task ${taskId} accepted records behind the global watermark a stage finalised at`, 'WATERMARK_FLOOR_MOVED', true);
+    super(
+      `task ${taskId} accepted records behind the global watermark a stage finalised at`,
+      'WATERMARK_FLOOR_MOVED',
+      true,
+    );
   }
 }

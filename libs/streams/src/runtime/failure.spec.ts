@@ -10,8 +10,16 @@ function pgError(code: string, message: string): DatabaseError {
 
 /** What kafkajs throws for a protocol error, wrapped as its retrier wraps it. */
 function kafkaError(type: string, retriable: boolean): Error {
-  const inner = Object.assign(new Error(`broker said ${type}`), { name: 'KafkaJSProtocolError', type, retriable });
-  return Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause: inner });
+  const inner = Object.assign(new Error(`broker said ${type}`), {
+    name: 'KafkaJSProtocolError',
+    type,
+    retriable,
+  });
+  return Object.assign(new Error('retries exceeded'), {
+    name: 'KafkaJSNumberOfRetriesExceeded',
+    retriable: false,
+    cause: inner,
+  });
 }
 
 describe('classifyFailure', () => {
@@ -39,11 +47,18 @@ describe('classifyFailure', () => {
 
   it('a lost connection without SQLSTATE is transient', () => {
     expect(classifyFailure(new Error('Connection terminated unexpectedly')).kind).toBe('transient');
-    expect(classifyFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).kind).toBe('transient');
+    expect(
+      classifyFailure(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      ).kind,
+    ).toBe('transient');
   });
 
   it('a broker refusing the records is a data failure, found through the retrier wrapper', () => {
-    expect(classifyFailure(kafkaError('MESSAGE_TOO_LARGE', false))).toMatchObject({ kind: 'data', code: 'MESSAGE_TOO_LARGE' });
+    expect(classifyFailure(kafkaError('MESSAGE_TOO_LARGE', false))).toMatchObject({
+      kind: 'data',
+      code: 'MESSAGE_TOO_LARGE',
+    });
   });
 
   it('other kafkajs errors are transient; a fenced producer is fenced', () => {
@@ -54,12 +69,18 @@ describe('classifyFailure', () => {
   it('fencing and the watermark floor keep their own kinds; anything else is a bug', () => {
     expect(classifyFailure(new TaskFencedError('t')).kind).toBe('fenced');
     expect(classifyFailure(new WatermarkFloorMovedError('t')).kind).toBe('watermark_floor');
-    expect(classifyFailure(new TypeError("Cannot read properties of undefined (reading 'x')"))).toMatchObject({ kind: 'bug', code: 'TypeError' });
+    expect(
+      classifyFailure(new TypeError("Cannot read properties of undefined (reading 'x')")),
+    ).toMatchObject({ kind: 'bug', code: 'TypeError' });
   });
 
   it('the signature tells the same failure from a different one', () => {
     const a = classifyFailure(pgError('22003', 'numeric field overflow'));
-    expect(failureSignature(a)).toBe(failureSignature(classifyFailure(pgError('22003', 'numeric field overflow'))));
-    expect(failureSignature(a)).not.toBe(failureSignature(classifyFailure(pgError('22P05', 'unsupported Unicode escape sequence'))));
+    expect(failureSignature(a)).toBe(
+      failureSignature(classifyFailure(pgError('22003', 'numeric field overflow'))),
+    );
+    expect(failureSignature(a)).not.toBe(
+      failureSignature(classifyFailure(pgError('22P05', 'unsupported Unicode escape sequence'))),
+    );
   });
 });

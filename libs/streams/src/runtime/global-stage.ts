@@ -149,7 +149,10 @@ export class GlobalStageRunner {
       publisher: () => new OutboxPublisher(kafka, admin(), id, { logger }),
     });
     this.open = { id, epoch: claimed.epoch, nextSeq: claimed.nextSeq, cleanedBelow: 0, publisher };
-    logger.info({ processor: this.deps.appId, stage: this.stage.name, epoch: claimed.epoch }, 'stage claimed');
+    logger.info(
+      { processor: this.deps.appId, stage: this.stage.name, epoch: claimed.epoch },
+      'stage claimed',
+    );
     return this.open;
   }
 
@@ -187,7 +190,11 @@ export class GlobalStageRunner {
   }
 
   /** The topic's global watermark from the partitions' committed progress, read through `db`. */
-  private async readGlobalWatermark(db: Pick<Pool, 'query'>, partitions: number, now: number): Promise<number | null> {
+  private async readGlobalWatermark(
+    db: Pick<Pool, 'query'>,
+    partitions: number,
+    now: number,
+  ): Promise<number | null> {
     const progress = await this.deps.repo.partitionProgress(this.deps.appId, this.stage.topic, db);
     return globalWatermark(progress, now, this.deps.idleTimeoutMs, partitions);
   }

@@ -5,4 +5,8 @@ export interface StreamsLogger {
   error(obj: object, msg: string): void;
 }
 
-export const silentLogger: StreamsLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: StreamsLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

@@ -1,13 +1,21 @@
 import { OutboxMessage } from '../core/task';
 import { chunkBySize } from './outbox-publisher';
 
-const message = (seq: number, bytes: number): OutboxMessage => ({ seq, topic: 'out', key: 'k', value: 'x'.repeat(bytes) });
+const message = (seq: number, bytes: number): OutboxMessage => ({
+  seq,
+  topic: 'out',
+  key: 'k',
+  value: 'x'.repeat(bytes),
+});
 
 describe('chunkBySize', () => {
   it('keeps order and puts consecutive messages together up to the budget', () => {
     const messages = [message(0, 300), message(1, 300), message(2, 300), message(3, 10)];
     const chunks = chunkBySize(messages, 1000);
-    expect(chunks.map((c) => c.map((m) => m.seq))).toEqual([[0, 1], [2, 3]]);
+    expect(chunks.map((c) => c.map((m) => m.seq))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
   });
 
   it('sends a message larger than the budget alone', () => {

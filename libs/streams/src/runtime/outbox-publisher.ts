@@ -81,7 +81,10 @@ export class OutboxPublisher {
     // the epoch and aborts the old owner's open transaction) and abort an empty transaction.
     const fence = await this.producer.transaction();
     await fence.abort();
-    const offsets = await this.admin.fetchOffsets({ groupId: this.checkpointGroup, topics: [this.task.topic] });
+    const offsets = await this.admin.fetchOffsets({
+      groupId: this.checkpointGroup,
+      topics: [this.task.topic],
+    });
     const mine = offsets[0]?.partitions.find((p) => p.partition === this.task.partition);
     const seq = mine ? Number(mine.offset) : -1;
     this.nextToPublish = seq >= 0 ? seq : 0;
@@ -98,7 +101,10 @@ export class OutboxPublisher {
       await this.transaction(next, chunkBySize(fresh, budget));
     } catch (err) {
       if (classifyFailure(err).kind !== 'data') throw err;
-      this.logger.warn({ ...this.context(fresh), err: (err as Error).message }, 'outbox publish refused, isolating the message');
+      this.logger.warn(
+        { ...this.context(fresh), err: (err as Error).message },
+        'outbox publish refused, isolating the message',
+      );
       await this.isolate(fresh, next);
     }
     this.nextToPublish = next;
@@ -114,7 +120,11 @@ export class OutboxPublisher {
       let failedAt = -1;
       const chunks = list.flatMap((m, i) => (m ? [{ m, i }] : []));
       try {
-        await this.transaction(next, chunks.map(({ m }) => [m]), (chunk) => (failedAt = chunks[chunk].i));
+        await this.transaction(
+          next,
+          chunks.map(({ m }) => [m]),
+          (chunk) => (failedAt = chunks[chunk].i),
+        );
         return;
       } catch (err) {
         const failure = classifyFailure(err);
@@ -126,12 +136,23 @@ export class OutboxPublisher {
         }
         const handler = this.options.productionHandler ?? deadLetterRefusedOutput;
         const refused = messages[failedAt];
-        const where = { processor: this.task.appId, topic: this.task.topic, partition: this.task.partition, targetTopic: refused.topic, seq: refused.seq };
+        const where = {
+          processor: this.task.appId,
+          topic: this.task.topic,
+          partition: this.task.partition,
+          targetTopic: refused.topic,
+          seq: refused.seq,
+        };
         if (handler.handle(where, failure) === 'fail') throw err;
         list[failedAt] = this.deadLetterFor(list[failedAt]!, `${failure.code}: ${failure.message}`);
         this.options.onRejected?.(messages[failedAt].topic, failure.code);
         this.logger.error(
-          { ...this.context([messages[failedAt]]), targetTopic: messages[failedAt].topic, code: failure.code, err: failure.message },
+          {
+            ...this.context([messages[failedAt]]),
+            targetTopic: messages[failedAt].topic,
+            code: failure.code,
+            err: failure.message,
+          },
           'outbox message dead-lettered',
         );
       }
@@ -139,7 +160,11 @@ export class OutboxPublisher {
   }
 
   /** The messages and the checkpoint in one transaction, one produce request per chunk. */
-  private async transaction(next: number, chunks: OutboxMessage[][], onChunkFailed?: (chunk: number) => void): Promise<void> {
+  private async transaction(
+    next: number,
+    chunks: OutboxMessage[][],
+    onChunkFailed?: (chunk: number) => void,
+  ): Promise<void> {
     const txn = await this.producer!.transaction();
     try {
       for (const [index, chunk] of chunks.entries()) {
@@ -152,7 +177,12 @@ export class OutboxPublisher {
       }
       await txn.sendOffsets({
         consumerGroupId: this.checkpointGroup,
-        topics: [{ topic: this.task.topic, partitions: [{ partition: this.task.partition, offset: String(next) }] }],
+        topics: [
+          {
+            topic: this.task.topic,
+            partitions: [{ partition: this.task.partition, offset: String(next) }],
+          },
+        ],
       });
       await txn.commit();
     } catch (err) {
@@ -182,7 +212,12 @@ export class OutboxPublisher {
       partition: this.task.partition,
       outbox_seq: m.seq,
     };
-    return { seq: m.seq, topic: this.options.deadLetterTopic, key: m.key, value: JSON.stringify(record) };
+    return {
+      seq: m.seq,
+      topic: this.options.deadLetterTopic,
+      key: m.key,
+      value: JSON.stringify(record),
+    };
   }
 
   /** A refused request can leave the idempotent producer's sequence state behind: start a new one. */
@@ -197,19 +232,32 @@ export class OutboxPublisher {
     const unknown = topics.filter((t) => !this.maxMessageBytes.has(t));
     if (unknown.length) {
       const described = await this.admin
-        .describeConfigs({ includeSynonyms: false, resources: unknown.map((name) => ({ type: 2, name, configNames: ['max.message.bytes'] })) })
+        .describeConfigs({
+          includeSynonyms: false,
+          resources: unknown.map((name) => ({ type: 2, name, configNames: ['max.message.bytes'] })),
+        })
         .catch(() => undefined);
       for (const t of unknown) {
-        const entry = described?.resources.find((r) => r.resourceName === t)?.configEntries.find((e) => e.configName === 'max.message.bytes');
+        const entry = described?.resources
+          .find((r) => r.resourceName === t)
+          ?.configEntries.find((e) => e.configName === 'max.message.bytes');
         this.maxMessageBytes.set(t, entry ? Number(entry.configValue) : DEFAULT_MAX_REQUEST_BYTES);
       }
     }
-    const limit = Math.min(this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, ...topics.map((t) => this.maxMessageBytes.get(t)!));
+    const limit = Math.min(
+      this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+      ...topics.map((t) => this.maxMessageBytes.get(t)!),
+    );
     return Math.max(limit - BATCH_OVERHEAD_BYTES, 1);
   }
 
   private context(messages: OutboxMessage[]): Record<string, unknown> {
-    return { task: `${this.task.topic}-${this.task.partition}`, processor: this.task.appId, firstSeq: messages[0]?.seq, messages: messages.length };
+    return {
+      task: `${this.task.topic}-${this.task.partition}`,
+      processor: this.task.appId,
+      firstSeq: messages[0]?.seq,
+      messages: messages.length,
+    };
   }
 
   async close(): Promise<void> {
@@ -219,7 +267,10 @@ export class OutboxPublisher {
   }
 }
 
-const messageBytes = (m: OutboxMessage) => Buffer.byteLength(m.value, 'utf8') + (m.key === null ? 0 : Buffer.byteLength(m.key, 'utf8')) + RECORD_OVERHEAD_BYTES;
+const messageBytes = (m: OutboxMessage) =>
+  Buffer.byteLength(m.value, 'utf8') +
+  (m.key === null ? 0 : Buffer.byteLength(m.key, 'utf8')) +
+  RECORD_OVERHEAD_BYTES;
 
 /** Consecutive messages in chunks of at most `budget` bytes; a larger message travels alone. */
 export function chunkBySize(messages: OutboxMessage[], budget: number): OutboxMessage[][] {
@@ -240,7 +291,9 @@ export function chunkBySize(messages: OutboxMessage[], budget: number): OutboxMe
   return chunks;
 }
 
-function byTopic(messages: OutboxMessage[]): Array<{ topic: string; messages: Array<{ key: string | null; value: string }> }> {
+function byTopic(
+  messages: OutboxMessage[],
+): Array<{ topic: string; messages: Array<{ key: string | null; value: string }> }> {
   const grouped = new Map<string, Array<{ key: string | null; value: string }>>();
   for (const m of messages) {
     const list = grouped.get(m.topic) ?? [];

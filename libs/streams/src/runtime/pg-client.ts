@@ -6,7 +6,10 @@ import { Pool, PoolClient } from 'pg';
  * listener only records it: the query in flight fails on its own, and the client is then released
  * as broken so the pool does not hand it out again.
  */
-export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  pool: Pool,
+  fn: (client: PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error) => (broken = err);

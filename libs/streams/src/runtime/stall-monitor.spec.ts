@@ -8,18 +8,34 @@ function monitor() {
   let now = 0;
   let high = '100';
   const lines: string[] = [];
-  const admin = { fetchTopicOffsets: async () => [{ partition: 0, low: '0', high, offset: high }] } as unknown as Admin;
+  const admin = {
+    fetchTopicOffsets: async () => [{ partition: 0, low: '0', high, offset: high }],
+  } as unknown as Admin;
   const m = new StallMonitor({
     processor: 'app',
     admin: () => admin,
     metrics: new StreamsMetrics(registry, 'svc'),
-    logger: { info: (_o, msg) => lines.push(msg), warn: (_o, msg) => lines.push(msg), error: (_o, msg) => lines.push(msg) },
+    logger: {
+      info: (_o, msg) => lines.push(msg),
+      warn: (_o, msg) => lines.push(msg),
+      error: (_o, msg) => lines.push(msg),
+    },
     stallAfterMs: 60_000,
     clock: () => now,
     refreshMs: 0,
   });
-  const stalled = async () => (await registry.getSingleMetric('svc_partition_stalled')!.get()).values.map((v) => [v.labels.partition, v.value]);
-  return { m, lines, stalled, advance: (ms: number) => (now += ms), setHigh: (h: string) => (high = h) };
+  const stalled = async () =>
+    (await registry.getSingleMetric('svc_partition_stalled')!.get()).values.map((v) => [
+      v.labels.partition,
+      v.value,
+    ]);
+  return {
+    m,
+    lines,
+    stalled,
+    advance: (ms: number) => (now += ms),
+    setHigh: (h: string) => (high = h),
+  };
 }
 
 describe('StallMonitor', () => {

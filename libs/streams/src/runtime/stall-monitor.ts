@@ -48,11 +48,16 @@ export class StallMonitor {
     for (const [key, p] of this.partitions) {
       if (keep.has(key)) continue;
       this.partitions.delete(key);
-      this.o.metrics.partitionStalled.remove({ processor: this.o.processor, topic: p.topic, partition: String(p.partition) });
+      this.o.metrics.partitionStalled.remove({
+        processor: this.o.processor,
+        topic: p.topic,
+        partition: String(p.partition),
+      });
     }
     for (const p of parts) {
       const key = `${p.topic}-${p.partition}`;
-      if (!this.partitions.has(key)) this.partitions.set(key, { ...p, committed: null, movedAt: now, stalled: false });
+      if (!this.partitions.has(key))
+        this.partitions.set(key, { ...p, committed: null, movedAt: now, stalled: false });
     }
   }
 
@@ -86,7 +91,12 @@ export class StallMonitor {
     this.o.metrics.partitionStalled.set(labels, stalled ? 1 : 0);
     if (stalled === p.stalled) return;
     p.stalled = stalled;
-    const ctx = { ...labels, committed: p.committed, lag: lag.toString(), stuckForMs: now - p.movedAt };
+    const ctx = {
+      ...labels,
+      committed: p.committed,
+      lag: lag.toString(),
+      stuckForMs: now - p.movedAt,
+    };
     if (stalled) this.o.logger.error(ctx, 'partition stalled');
     else this.o.logger.info(ctx, 'partition recovered');
   }
@@ -98,13 +108,22 @@ export class StallMonitor {
     try {
       const next = new Map<string, TopicEnds>();
       for (const topic of topics) {
-        const offsets = await withTimeout(admin.fetchTopicOffsets(topic), this.o.timeoutMs ?? 5000, `fetchTopicOffsets ${topic}`);
-        next.set(topic, { offsets: new Map(offsets.map((o) => [o.partition, [BigInt(o.low), BigInt(o.high)]])) });
+        const offsets = await withTimeout(
+          admin.fetchTopicOffsets(topic),
+          this.o.timeoutMs ?? 5000,
+          `fetchTopicOffsets ${topic}`,
+        );
+        next.set(topic, {
+          offsets: new Map(offsets.map((o) => [o.partition, [BigInt(o.low), BigInt(o.high)]])),
+        });
       }
       this.ends = next;
       this.endsAt = now;
     } catch (err) {
-      this.o.logger.warn({ processor: this.o.processor, err: (err as Error).message }, 'end offsets not read');
+      this.o.logger.warn(
+        { processor: this.o.processor, err: (err as Error).message },
+        'end offsets not read',
+      );
     }
   }
 }

@@ -68,9 +68,27 @@ export interface StreamsAppOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'registry' | 'metricPrefix' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes' | HandlerOptions>
+  Omit<
+    StreamsAppOptions,
+    | 'lateTopic'
+    | 'deadLetterTopic'
+    | 'registry'
+    | 'metricPrefix'
+    | 'stages'
+    | 'maxPayloadBytes'
+    | 'maxRequestBytes'
+    | HandlerOptions
+  >
 > &
-  Pick<StreamsAppOptions, 'lateTopic' | 'deadLetterTopic' | 'stages' | 'maxPayloadBytes' | 'maxRequestBytes' | HandlerOptions>;
+  Pick<
+    StreamsAppOptions,
+    | 'lateTopic'
+    | 'deadLetterTopic'
+    | 'stages'
+    | 'maxPayloadBytes'
+    | 'maxRequestBytes'
+    | HandlerOptions
+  >;
 
 type HandlerOptions = 'deserializationHandler' | 'processingHandler' | 'productionHandler';
 

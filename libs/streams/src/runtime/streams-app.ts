@@ -11,7 +11,12 @@ import { OutboxPublisher } from './outbox-publisher';
 import { StallMonitor } from './stall-monitor';
 import { CommitRange, FailureStage, TaskSupervisor } from './task-supervisor';
 import { claimOwnership } from './outbox-claim';
-import { LiveTask, resolveOptions, ResolvedOptions, StreamsAppOptions } from './streams-app-options';
+import {
+  LiveTask,
+  resolveOptions,
+  ResolvedOptions,
+  StreamsAppOptions,
+} from './streams-app-options';
 import { ClaimedTask, TaskIdentity, TaskRepository } from './task-repository';
 
 export type { StreamsLogger } from './logger';
@@ -55,10 +60,22 @@ export class StreamsApp {
   constructor(options: StreamsAppOptions) {
     this.o = resolveOptions(options);
     this.repo = new TaskRepository(options.pool);
-    this.metrics = new StreamsMetrics(options.registry ?? new Registry(), options.metricPrefix ?? 'streams');
-    const common = { processor: this.applicationId, metrics: this.metrics, logger: this.o.logger, clock: this.o.clock };
+    this.metrics = new StreamsMetrics(
+      options.registry ?? new Registry(),
+      options.metricPrefix ?? 'streams',
+    );
+    const common = {
+      processor: this.applicationId,
+      metrics: this.metrics,
+      logger: this.o.logger,
+      clock: this.o.clock,
+    };
     this.supervisor = new TaskSupervisor({ ...common, backoff: this.o.restartBackoff });
-    this.stall = new StallMonitor({ ...common, admin: () => this.admin, stallAfterMs: this.o.stallAfterMs });
+    this.stall = new StallMonitor({
+      ...common,
+      admin: () => this.admin,
+      stallAfterMs: this.o.stallAfterMs,
+    });
     this.idleGate = new IdleGate({ fetchStaleMs: this.o.fetchStaleMs, clock: this.o.clock });
   }
 
@@ -92,7 +109,9 @@ export class StreamsApp {
 
   /** The Postgres group ids of the global stages driven by `topic`. */
   private stageGroups(topic: string): string[] {
-    return (this.o.stages ?? []).filter((s) => s.topic === topic).map((s) => `${this.applicationId}#${s.name}`);
+    return (this.o.stages ?? [])
+      .filter((s) => s.topic === topic)
+      .map((s) => `${this.applicationId}#${s.name}`);
   }
 
   private startStage(stage: GlobalStage): void {
@@ -109,7 +128,10 @@ export class StreamsApp {
       backoff: this.o.restartBackoff,
     });
     this.stageRunners.push(runner);
-    const timer = setInterval(() => void runner.tick(this.running && this.assigned.has(`${stage.topic}-0`)), stage.intervalMs ?? 1000);
+    const timer = setInterval(
+      () => void runner.tick(this.running && this.assigned.has(`${stage.topic}-0`)),
+      stage.intervalMs ?? 1000,
+    );
     timer.unref();
     this.stageTimers.push(timer);
   }
@@ -127,23 +149,42 @@ export class StreamsApp {
     this.consumer = consumer;
     this.idleGate.reset();
     consumer.on(consumer.events.FETCH, () => this.idleGate.fetched());
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.onAssignment(payload.memberAssignment),
+    );
     // kafkajs never hands eachBatch a fetch of only markers or aborted records; it only says so here.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       this.idleGate.batchEnded(`${payload.topic}-${payload.partition}`, payload.highWatermark);
       if (payload.batchSize > 0 || payload.firstOffset === null) return;
-      void this.onSkippedBatch(payload.topic, payload.partition, payload.firstOffset, payload.lastOffset).catch((err: Error) =>
-        this.o.logger.warn({ processor: this.applicationId, topic: payload.topic, partition: payload.partition, err: err.message }, 'skipped batch not committed'),
+      void this.onSkippedBatch(
+        payload.topic,
+        payload.partition,
+        payload.firstOffset,
+        payload.lastOffset,
+      ).catch((err: Error) =>
+        this.o.logger.warn(
+          {
+            processor: this.applicationId,
+            topic: payload.topic,
+            partition: payload.partition,
+            err: err.message,
+          },
+          'skipped batch not committed',
+        ),
       );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.idleGate.reset();
       this.metrics.consumerRestarts.inc({ processor: this.applicationId });
-      this.o.logger.error({ processor: this.applicationId, err: payload.error.message, restart: payload.restart }, 'consumer crashed');
+      this.o.logger.error(
+        { processor: this.applicationId, err: payload.error.message, restart: payload.restart },
+        'consumer crashed',
+      );
       if (!payload.restart) void this.restartConsumer();
     });
     await consumer.connect();
-    for (const topic of this.o.topology.sources.keys()) await consumer.subscribe({ topic, fromBeginning: true });
+    for (const topic of this.o.topology.sources.keys())
+      await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
@@ -161,14 +202,20 @@ export class StreamsApp {
       await this.closeAll();
       for (let attempt = 1; this.running; attempt++) {
         const delay = restartDelayMs(attempt, this.o.restartBackoff);
-        this.o.logger.warn({ processor: this.applicationId, attempt, retryInMs: delay }, 'consumer restarting');
+        this.o.logger.warn(
+          { processor: this.applicationId, attempt, retryInMs: delay },
+          'consumer restarting',
+        );
         await sleep(delay);
         try {
           await this.startConsumer();
           this.o.logger.info({ processor: this.applicationId, attempt }, 'consumer restarted');
           return;
         } catch (err) {
-          this.o.logger.error({ processor: this.applicationId, err: (err as Error).message, attempt }, 'consumer restart failed');
+          this.o.logger.error(
+            { processor: this.applicationId, err: (err as Error).message, attempt },
+            'consumer restart failed',
+          );
         }
       }
     } finally {
@@ -179,7 +226,8 @@ export class StreamsApp {
   private onAssignment(assignment: Record<string, number[]>): void {
     const assigned = new Map<string, { topic: string; partition: number }>();
     for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) assigned.set(`${topic}-${partition}`, { topic, partition });
+      for (const partition of partitions)
+        assigned.set(`${topic}-${partition}`, { topic, partition });
     }
     this.assigned = assigned;
     this.stall.assigned([...assigned.values()]);
@@ -187,7 +235,10 @@ export class StreamsApp {
     for (const key of [...this.paused]) if (!assigned.has(key)) this.paused.delete(key);
     // Claim new partitions eagerly, so empty and idle ones get ticked and show a watermark.
     for (const { topic, partition } of assigned.values()) void this.liveTask(topic, partition);
-    this.o.logger.info({ processor: this.applicationId, assigned: [...assigned.keys()].sort() }, 'partitions assigned');
+    this.o.logger.info(
+      { processor: this.applicationId, assigned: [...assigned.keys()].sort() },
+      'partitions assigned',
+    );
   }
 
   /** The open task, or undefined (partition paused) while it backs off or cannot be opened. */
@@ -226,21 +277,46 @@ export class StreamsApp {
     const ctx = { processor: this.applicationId, topic: id.topic, partition: id.partition, epoch };
     try {
       const reload = this.supervisor.reopenMode(key) === 'reload' && epoch !== undefined;
-      const { claimed, prepared: task, publisher, republished } = await claimOwnership({
+      const {
+        claimed,
+        prepared: task,
+        publisher,
+        republished,
+      } = await claimOwnership({
         repo: this.repo,
         id,
         claim: () => (reload ? this.repo.reload(id, epoch) : this.repo.claim(id)),
         prepare: (claimed) => this.prepareTask(id, key, claimed),
         publisher: () => this.newPublisher(id),
       });
-      if (this.reopen.has(key)) await this.seekToCommitted(id, claimed.nextOffset).catch(async (err) => {
-        await publisher.close();
-        throw err;
-      });
+      if (this.reopen.has(key))
+        await this.seekToCommitted(id, claimed.nextOffset).catch(async (err) => {
+          await publisher.close();
+          throw err;
+        });
       this.reopen.delete(key);
-      this.supervisor.opened(key, rebuilt, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset, republished, reload });
+      this.supervisor.opened(key, rebuilt, {
+        ...ctx,
+        epoch: claimed.epoch,
+        offset: claimed.nextOffset,
+        republished,
+        reload,
+      });
       this.stall.committed(key, claimed.nextOffset);
-      const live: LiveTask = { key, id, task, epoch: claimed.epoch, publisher, lock: Promise.resolve(), closed: false, deletedBelow: 0, inflight: Promise.resolve(), committed: claimed.nextOffset, lastCommitAt: 0, flushScheduled: false };
+      const live: LiveTask = {
+        key,
+        id,
+        task,
+        epoch: claimed.epoch,
+        publisher,
+        lock: Promise.resolve(),
+        closed: false,
+        deletedBelow: 0,
+        inflight: Promise.resolve(),
+        committed: claimed.nextOffset,
+        lastCommitAt: 0,
+        flushScheduled: false,
+      };
       this.resumeIfPaused(key, id);
       return live;
     } catch (err) {
@@ -251,10 +327,15 @@ export class StreamsApp {
   }
 
   /** The task on the claimed state, with the runtime's quarantined records and the stages' watermark floor. */
-  private async prepareTask(id: TaskIdentity, key: string, claimed: ClaimedTask): Promise<StreamTask> {
+  private async prepareTask(
+    id: TaskIdentity,
+    key: string,
+    claimed: ClaimedTask,
+  ): Promise<StreamTask> {
     this.epochs.set(key, claimed.epoch);
     const task = this.newTask(id, claimed);
-    for (const [offset, record] of this.supervisor.quarantined(key)) task.quarantine(offset, record);
+    for (const [offset, record] of this.supervisor.quarantined(key))
+      task.quarantine(offset, record);
     // A partition left out of the global watermark (idle or empty) must not change what a stage
     // already finalised: it resumes with its watermark at least at the stages' floor.
     const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
@@ -284,7 +365,11 @@ export class StreamsApp {
   }
 
   private newPublisher(id: TaskIdentity): OutboxPublisher {
-    const labels = { processor: this.applicationId, topic: id.topic, partition: String(id.partition) };
+    const labels = {
+      processor: this.applicationId,
+      topic: id.topic,
+      partition: String(id.partition),
+    };
     return new OutboxPublisher(this.o.kafka, this.admin!, id, {
       deadLetterTopic: this.o.deadLetterTopic,
       maxRequestBytes: this.o.maxRequestBytes,
@@ -315,7 +400,8 @@ export class StreamsApp {
     const live = await t?.catch(() => undefined);
     if (!live) return;
     // What was processed since the last commit (a flush is pending) is committed before the partition goes.
-    if (live.flushScheduled) await this.withLock(live, () => this.enqueueCommit(live)).catch(() => undefined);
+    if (live.flushScheduled)
+      await this.withLock(live, () => this.enqueueCommit(live)).catch(() => undefined);
     await live.inflight;
     live.closed = true;
     await live.publisher.close();
@@ -332,7 +418,13 @@ export class StreamsApp {
   }
 
   private context(live: LiveTask): Record<string, unknown> {
-    return { processor: this.applicationId, topic: live.id.topic, partition: live.id.partition, epoch: live.epoch, offset: live.committed };
+    return {
+      processor: this.applicationId,
+      topic: live.id.topic,
+      partition: live.id.partition,
+      epoch: live.epoch,
+      offset: live.committed,
+    };
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -350,11 +442,16 @@ export class StreamsApp {
         return;
       }
       const started = process.hrtime.bigint();
-      const records: RawRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
+      const records: RawRecord[] = batch.messages.map((m) => ({
+        key: m.key,
+        value: m.value,
+        offset: m.offset,
+      }));
       try {
         // One query per batch for the ids the dedupe does not hold in memory.
         const lookups = live.task.dedupeLookups(records);
-        if (lookups.length) live.task.learnDuplicates(await this.repo.rememberedIds(live.id, lookups));
+        if (lookups.length)
+          live.task.learnDuplicates(await this.repo.rememberedIds(live.id, lookups));
       } catch (err) {
         return this.fail(live, 'dedupe', err);
       }
@@ -370,7 +467,10 @@ export class StreamsApp {
         // A bug, or a record an exception handler answered `fail` for (the rest are dead-lettered in the task).
         return this.fail(live, 'process', err);
       }
-      this.metrics.batchDuration.observe({ processor: this.applicationId, topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.metrics.batchDuration.observe(
+        { processor: this.applicationId, topic: batch.topic },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       await this.commitSoon(live);
       await heartbeat();
     });
@@ -381,7 +481,11 @@ export class StreamsApp {
    * processed and committed on its own, so the one Postgres refuses is known (and quarantined by
    * the supervisor). Returns the records past the range, or null when the task failed meanwhile.
    */
-  private async processIsolated(live: LiveTask, records: RawRecord[], heartbeat: () => Promise<void>): Promise<RawRecord[] | null> {
+  private async processIsolated(
+    live: LiveTask,
+    records: RawRecord[],
+    heartbeat: () => Promise<void>,
+  ): Promise<RawRecord[] | null> {
     const upTo = this.supervisor.isolateUpTo(live.key);
     if (upTo === null || records.length === 0) return records;
     let i = 0;
@@ -394,7 +498,8 @@ export class StreamsApp {
       if (live.closed) return null;
       await heartbeat();
     }
-    if (i < records.length || BigInt(records[records.length - 1].offset) >= upTo) this.supervisor.isolationDone(live.key, this.context(live));
+    if (i < records.length || BigInt(records[records.length - 1].offset) >= upTo)
+      this.supervisor.isolationDone(live.key, this.context(live));
     return records.slice(i);
   }
 
@@ -403,7 +508,12 @@ export class StreamsApp {
    * committed, like a batch: otherwise a transactional input that ends on a marker (every
    * transaction does) leaves the partition one offset behind its end until more data arrives.
    */
-  private async onSkippedBatch(topic: string, partition: number, firstOffset: string, lastOffset: string): Promise<void> {
+  private async onSkippedBatch(
+    topic: string,
+    partition: number,
+    firstOffset: string,
+    lastOffset: string,
+  ): Promise<void> {
     if (!this.running || !this.assigned.has(`${topic}-${partition}`)) return;
     const live = await this.liveTask(topic, partition);
     if (!live) return;
@@ -411,7 +521,8 @@ export class StreamsApp {
       if (live.closed) return;
       const resume = live.task.resumeOffset();
       // Kafka's position is past what Postgres committed: go back, as onBatch does.
-      if (resume !== null && BigInt(firstOffset) > BigInt(resume)) return this.consumer!.seek({ topic, partition, offset: resume });
+      if (resume !== null && BigInt(firstOffset) > BigInt(resume))
+        return this.consumer!.seek({ topic, partition, offset: resume });
       if (resume !== null && BigInt(lastOffset) < BigInt(resume)) return;
       live.task.skipTo((BigInt(lastOffset) + 1n).toString());
       await this.enqueueCommit(live);
@@ -434,7 +545,11 @@ export class StreamsApp {
       live.flush = undefined;
       // A throw here (not a commit failure: commit() handles those) must fail the task, not escape.
       void live.inflight
-        .then(() => this.withLock(live, () => (live.flushScheduled ? this.enqueueCommit(live) : Promise.resolve())))
+        .then(() =>
+          this.withLock(live, () =>
+            live.flushScheduled ? this.enqueueCommit(live) : Promise.resolve(),
+          ),
+        )
         .catch((err: unknown) => this.fail(live, 'commit', err));
     }, wait);
   }
@@ -452,16 +567,30 @@ export class StreamsApp {
     live.flushScheduled = false;
     live.lastCommitAt = Date.now();
     const c = live.task.takeCommit();
-    const range: CommitRange = { from: live.committed, to: c.nextOffset, records: c.processed + c.late + c.deadLettered + (c.duplicates ?? 0) };
+    const range: CommitRange = {
+      from: live.committed,
+      to: c.nextOffset,
+      records: c.processed + c.late + c.deadLettered + (c.duplicates ?? 0),
+    };
     live.inflight = this.commit(live, c, range);
   }
 
   /** Postgres first (the truth), then Kafka; then the offset hint for lag tools. Never rejects. */
   private async commit(live: LiveTask, c: TaskCommit, range: CommitRange): Promise<void> {
-    const labels = { processor: this.applicationId, topic: live.id.topic, partition: String(live.id.partition) };
+    const labels = {
+      processor: this.applicationId,
+      topic: live.id.topic,
+      partition: String(live.id.partition),
+    };
     const t0 = process.hrtime.bigint();
     try {
-      await this.repo.commit(live.id, live.epoch, c, live.publisher.confirmedBelow, this.stageGroups(live.id.topic));
+      await this.repo.commit(
+        live.id,
+        live.epoch,
+        c,
+        live.publisher.confirmedBelow,
+        this.stageGroups(live.id.topic),
+      );
     } catch (err) {
       return this.fail(live, 'commit', err, range);
     }
@@ -469,13 +598,21 @@ export class StreamsApp {
     if (c.nextOffset !== null) live.committed = c.nextOffset;
     this.supervisor.committed(live.key, c.nextOffset);
     this.stall.committed(live.key, c.nextOffset);
-    this.metrics.commitDuration.observe({ processor: this.applicationId }, Number(process.hrtime.bigint() - t0) / 1e9);
+    this.metrics.commitDuration.observe(
+      { processor: this.applicationId },
+      Number(process.hrtime.bigint() - t0) / 1e9,
+    );
     this.metrics.processed.inc(labels, c.processed);
     if (c.late) this.metrics.late.inc(labels, c.late);
     if (c.deadLettered) this.metrics.deadLettered.inc(labels, c.deadLettered);
     if (c.duplicates) this.metrics.duplicates.inc(labels, c.duplicates);
-    for (const d of c.deadLetters) this.o.logger.error({ ...this.context(live), offset: d.offset, reason: d.reason, err: d.message }, 'record dead-lettered');
-    if (c.watermark.watermark !== null) this.metrics.watermarkLag.set(labels, (this.o.clock() - c.watermark.watermark) / 1000);
+    for (const d of c.deadLetters)
+      this.o.logger.error(
+        { ...this.context(live), offset: d.offset, reason: d.reason, err: d.message },
+        'record dead-lettered',
+      );
+    if (c.watermark.watermark !== null)
+      this.metrics.watermarkLag.set(labels, (this.o.clock() - c.watermark.watermark) / 1000);
     try {
       await live.publisher.publish(c.outbox);
     } catch (err) {
@@ -483,13 +620,25 @@ export class StreamsApp {
     }
     if (c.nextOffset !== null && this.running) {
       await this.consumer
-        ?.commitOffsets([{ topic: live.id.topic, partition: live.id.partition, offset: c.nextOffset }])
-        .catch((err: Error) => this.o.logger.warn({ ...this.context(live), err: err.message }, 'kafka offset hint not committed'));
+        ?.commitOffsets([
+          { topic: live.id.topic, partition: live.id.partition, offset: c.nextOffset },
+        ])
+        .catch((err: Error) =>
+          this.o.logger.warn(
+            { ...this.context(live), err: err.message },
+            'kafka offset hint not committed',
+          ),
+        );
     }
   }
 
   /** The task's memory may be ahead of Postgres now: drop it; it is rebuilt after the supervisor's backoff. */
-  private async fail(live: LiveTask, stage: FailureStage, err: unknown, range?: CommitRange): Promise<void> {
+  private async fail(
+    live: LiveTask,
+    stage: FailureStage,
+    err: unknown,
+    range?: CommitRange,
+  ): Promise<void> {
     if (live.closed) return;
     live.closed = true;
     if (live.flush) clearTimeout(live.flush);
@@ -518,7 +667,8 @@ export class StreamsApp {
     try {
       // A task dropped after a failure is rebuilt even if its partition gets no new input.
       for (const [key, { topic, partition }] of this.assigned) {
-        if (!this.tasks.has(key) && this.supervisor.waitMs(key) === 0) void this.taskFor(topic, partition).catch(() => undefined);
+        if (!this.tasks.has(key) && this.supervisor.waitMs(key) === 0)
+          void this.taskFor(topic, partition).catch(() => undefined);
       }
       for (const pending of [...this.tasks.values()]) {
         const live = await pending.catch(() => undefined);
@@ -527,7 +677,10 @@ export class StreamsApp {
       }
       await this.stall.check();
     } catch (err) {
-      this.o.logger.error({ processor: this.applicationId, err: (err as Error).message }, 'punctuation failed');
+      this.o.logger.error(
+        { processor: this.applicationId, err: (err as Error).message },
+        'punctuation failed',
+      );
     } finally {
       this.punctuating = false;
     }
@@ -562,7 +715,8 @@ export class StreamsApp {
     if (below <= live.deletedBelow) return;
     await this.repo.deletePublished(live.id, below).then(
       () => (live.deletedBelow = below),
-      (err: Error) => this.o.logger.warn({ ...this.context(live), err: err.message }, 'outbox cleanup failed'),
+      (err: Error) =>
+        this.o.logger.warn({ ...this.context(live), err: err.message }, 'outbox cleanup failed'),
     );
   }
 

@@ -94,7 +94,10 @@ export class TaskRepository {
       `SELECT id, fingerprint, event_time FROM stream_dedupe WHERE task = $1 AND id = ANY($2::text[])`,
       [dedupeTask(t), ids],
     );
-    return rows.map((r) => [r.id, { fingerprint: Number(r.fingerprint), eventTime: Number(r.event_time) }]);
+    return rows.map((r) => [
+      r.id,
+      { fingerprint: Number(r.fingerprint), eventTime: Number(r.event_time) },
+    ]);
   }
 
   /** Committed watermarks of every partition of `topic`, for the global watermark. */
@@ -164,13 +167,16 @@ export class TaskRepository {
    * Within `client`'s fenced transaction: deletes outbox rows below `publishedBelow` and appends
    * `messages` (numbered from their seq), moving the task's next_seq past them.
    */
-  async appendOutbox(client: PoolClient, t: TaskIdentity, messages: OutboxMessage[], publishedBelow: number): Promise<void> {
-    await client.query(`DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`, [
-      t.appId,
-      t.topic,
-      t.partition,
-      publishedBelow,
-    ]);
+  async appendOutbox(
+    client: PoolClient,
+    t: TaskIdentity,
+    messages: OutboxMessage[],
+    publishedBelow: number,
+  ): Promise<void> {
+    await client.query(
+      `DELETE FROM stream_outbox WHERE app_id = $1 AND topic = $2 AND partition = $3 AND seq < $4`,
+      [t.appId, t.topic, t.partition, publishedBelow],
+    );
     if (!messages.length) return;
     await client.query(
       `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
@@ -186,12 +192,10 @@ export class TaskRepository {
         messages.map((m) => m.value),
       ],
     );
-    await client.query(`UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`, [
-      t.appId,
-      t.topic,
-      t.partition,
-      messages[messages.length - 1].seq + 1,
-    ]);
+    await client.query(
+      `UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+      [t.appId, t.topic, t.partition, messages[messages.length - 1].seq + 1],
+    );
   }
 
   /**
@@ -282,7 +286,13 @@ function stateCtes(
   [app, topic, partition]: string[],
   changes: Map<string, Map<string, unknown>>,
 ): string[] {
-  const up = { store: [] as string[], key: [] as string[], value: [] as string[], offset: [] as number[], length: [] as number[] };
+  const up = {
+    store: [] as string[],
+    key: [] as string[],
+    value: [] as string[],
+    offset: [] as number[],
+    length: [] as number[],
+  };
   const del = { store: [] as string[], key: [] as string[] };
   for (const [store, entries] of changes) {
     for (const [key, value] of entries) {
@@ -374,7 +384,11 @@ function outboxCtes(
 
 /** The `task` column of stream_dedupe: 64 bits of SHA-256 of the task's identity (stable across restarts). */
 export function dedupeTask(t: TaskIdentity): string {
-  return createHash('sha256').update(`${t.appId}\n${t.topic}\n${t.partition}`).digest().readBigInt64BE(0).toString();
+  return createHash('sha256')
+    .update(`${t.appId}\n${t.topic}\n${t.partition}`)
+    .digest()
+    .readBigInt64BE(0)
+    .toString();
 }
 
 /** Ids first seen in this commit are remembered; ids the watermark left behind the horizon are forgotten. */
@@ -383,7 +397,9 @@ function dedupeCtes(q: Statement, t: TaskIdentity, d: DedupeCommit | null): stri
   const task = q.add(dedupeTask(t));
   const out: string[] = [];
   if (d.forgetBefore !== null) {
-    out.push(`dedupe_del AS (DELETE FROM stream_dedupe WHERE task = ${task}::bigint AND event_time < ${q.add(d.forgetBefore)}::bigint AND ${GUARD})`);
+    out.push(
+      `dedupe_del AS (DELETE FROM stream_dedupe WHERE task = ${task}::bigint AND event_time < ${q.add(d.forgetBefore)}::bigint AND ${GUARD})`,
+    );
   }
   if (d.remember.length) {
     // Only ids absent from memory and from the batch's lookup get here; DO NOTHING keeps the first

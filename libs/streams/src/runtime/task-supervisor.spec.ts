@@ -4,7 +4,11 @@ import { StreamsMetrics } from './metrics';
 import { TaskSupervisor } from './task-supervisor';
 
 const overflow: Failure = { kind: 'data', code: '22003', message: 'numeric field overflow' };
-const restart: Failure = { kind: 'transient', code: '57P01', message: 'terminating connection due to administrator command' };
+const restart: Failure = {
+  kind: 'transient',
+  code: '57P01',
+  message: 'terminating connection due to administrator command',
+};
 
 function supervisor() {
   const registry = new Registry();
@@ -18,7 +22,8 @@ function supervisor() {
     backoff: { initialMs: 1000, maxMs: 8000 },
     clock: () => now,
   });
-  const failures = async () => (await registry.getSingleMetric('svc_task_failures_total')!.get()).values;
+  const failures = async () =>
+    (await registry.getSingleMetric('svc_task_failures_total')!.get()).values;
   return { s, lines, failures, advance: (ms: number) => (now += ms) };
 }
 
@@ -43,16 +48,38 @@ describe('TaskSupervisor', () => {
 
   it('logs and counts every failure by stage and kind', async () => {
     const { s, lines, failures } = supervisor();
-    s.failed('t-0', 'commit', overflow, { topic: 't', partition: 0 }, { from: '0', to: '10', records: 10 });
+    s.failed(
+      't-0',
+      'commit',
+      overflow,
+      { topic: 't', partition: 0 },
+      { from: '0', to: '10', records: 10 },
+    );
     s.failed('t-0', 'restore', restart, { topic: 't', partition: 0 });
     expect(lines.filter((l) => l.msg === 'task failed')).toEqual([
-      expect.objectContaining({ level: 'error', obj: expect.objectContaining({ stage: 'commit', reason: 'data', code: '22003', topic: 't', from: '0', to: '10' }) }),
-      expect.objectContaining({ level: 'error', obj: expect.objectContaining({ stage: 'restore', reason: 'transient', attempt: 2 }) }),
+      expect.objectContaining({
+        level: 'error',
+        obj: expect.objectContaining({
+          stage: 'commit',
+          reason: 'data',
+          code: '22003',
+          topic: 't',
+          from: '0',
+          to: '10',
+        }),
+      }),
+      expect.objectContaining({
+        level: 'error',
+        obj: expect.objectContaining({ stage: 'restore', reason: 'transient', attempt: 2 }),
+      }),
     ]);
     expect(await failures()).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ labels: { processor: 'app', reason: 'commit_data' }, value: 1 }),
-        expect.objectContaining({ labels: { processor: 'app', reason: 'restore_transient' }, value: 1 }),
+        expect.objectContaining({
+          labels: { processor: 'app', reason: 'restore_transient' },
+          value: 1,
+        }),
       ]),
     );
   });
@@ -67,7 +94,9 @@ describe('TaskSupervisor', () => {
     expect(s.waitMs('t-0')).toBe(0);
     s.committed('t-0', '120');
     s.failed('t-0', 'commit', overflow, {}, { from: '120', to: '121', records: 1 });
-    expect([...s.quarantined('t-0')]).toEqual([['120', { reason: 'storage_rejected', message: 'numeric field overflow (22003)' }]]);
+    expect([...s.quarantined('t-0')]).toEqual([
+      ['120', { reason: 'storage_rejected', message: 'numeric field overflow (22003)' }],
+    ]);
     expect(s.waitMs('t-0')).toBe(0);
     s.committed('t-0', '121');
     expect(s.quarantined('t-0').size).toBe(0);
@@ -89,7 +118,12 @@ describe('TaskSupervisor', () => {
     s.opened('t-0', false, {});
     s.failed('t-0', 'commit', restart, {});
     expect(s.reopenMode('t-0')).toBe('reload');
-    s.failed('t-0', 'restore', { kind: 'fenced', code: 'TASK_FENCED', message: 'claimed elsewhere' }, {});
+    s.failed(
+      't-0',
+      'restore',
+      { kind: 'fenced', code: 'TASK_FENCED', message: 'claimed elsewhere' },
+      {},
+    );
     expect(s.reopenMode('t-0')).toBe('claim');
   });
 });

@@ -51,7 +51,17 @@ export class TaskSupervisor {
 
   private of(key: string): TaskHealth {
     let h = this.health.get(key);
-    if (!h) this.health.set(key, (h = { attempts: 0, notBefore: 0, reopen: 'claim', isolateUpTo: null, quarantined: new Map() }));
+    if (!h)
+      this.health.set(
+        key,
+        (h = {
+          attempts: 0,
+          notBefore: 0,
+          reopen: 'claim',
+          isolateUpTo: null,
+          quarantined: new Map(),
+        }),
+      );
     return h;
   }
 
@@ -76,7 +86,10 @@ export class TaskSupervisor {
   isolationDone(key: string, ctx: object): void {
     const h = this.of(key);
     if (h.isolateUpTo === null) return;
-    this.o.logger.info({ ...ctx, isolatedUpTo: h.isolateUpTo.toString(), quarantined: [...h.quarantined.keys()] }, 'isolation finished');
+    this.o.logger.info(
+      { ...ctx, isolatedUpTo: h.isolateUpTo.toString(), quarantined: [...h.quarantined.keys()] },
+      'isolation finished',
+    );
     h.isolateUpTo = null;
     h.lastDataFailure = undefined;
   }
@@ -87,7 +100,9 @@ export class TaskSupervisor {
     if (!h) return;
     h.attempts = 0;
     h.reopen = 'reload';
-    if (nextOffset !== null) for (const offset of h.quarantined.keys()) if (BigInt(offset) < BigInt(nextOffset)) h.quarantined.delete(offset);
+    if (nextOffset !== null)
+      for (const offset of h.quarantined.keys())
+        if (BigInt(offset) < BigInt(nextOffset)) h.quarantined.delete(offset);
   }
 
   /** The task was opened: from now on a failure reloads it (unless fenced). */
@@ -105,17 +120,38 @@ export class TaskSupervisor {
   }
 
   /** Records a failure and schedules the rebuild. `range`: for commit failures, what the commit covered. */
-  failed(key: string, stage: FailureStage, failure: Failure, ctx: object, range?: CommitRange): void {
+  failed(
+    key: string,
+    stage: FailureStage,
+    failure: Failure,
+    ctx: object,
+    range?: CommitRange,
+  ): void {
     const h = this.of(key);
-    this.o.metrics.taskFailures.inc({ processor: this.o.processor, reason: `${stage}_${failure.kind}` });
+    this.o.metrics.taskFailures.inc({
+      processor: this.o.processor,
+      reason: `${stage}_${failure.kind}`,
+    });
     h.reopen = failure.kind === 'fenced' ? 'claim' : 'reload';
-    const isolating = stage === 'commit' && failure.kind === 'data' && range ? this.isolate(h, failure, range, ctx) : false;
+    const isolating =
+      stage === 'commit' && failure.kind === 'data' && range
+        ? this.isolate(h, failure, range, ctx)
+        : false;
     if (!isolating) h.attempts++;
     const delay = isolating ? 0 : restartDelayMs(h.attempts, this.o.backoff);
     h.notBefore = this.o.clock() + delay;
     const expected = failure.kind === 'fenced' || failure.kind === 'watermark_floor';
     this.o.logger[expected ? 'warn' : 'error'](
-      { ...ctx, stage, reason: failure.kind, code: failure.code, err: failure.message, attempt: h.attempts, retryInMs: delay, ...(range ?? {}) },
+      {
+        ...ctx,
+        stage,
+        reason: failure.kind,
+        code: failure.code,
+        err: failure.message,
+        attempt: h.attempts,
+        retryInMs: delay,
+        ...(range ?? {}),
+      },
       'task failed',
     );
   }
@@ -125,13 +161,27 @@ export class TaskSupervisor {
     const signature = failureSignature(failure);
     if (h.isolateUpTo !== null && range.records === 1 && range.to !== null) {
       const offset = (BigInt(range.to) - 1n).toString();
-      h.quarantined.set(offset, { reason: 'storage_rejected', message: `${failure.message} (${failure.code})` });
-      this.o.logger.warn({ ...ctx, offset, code: failure.code, err: failure.message }, 'record isolated');
+      h.quarantined.set(offset, {
+        reason: 'storage_rejected',
+        message: `${failure.message} (${failure.code})`,
+      });
+      this.o.logger.warn(
+        { ...ctx, offset, code: failure.code, err: failure.message },
+        'record isolated',
+      );
       return true;
     }
-    if (h.isolateUpTo === null && range.to !== null && h.lastDataFailure?.from === range.from && h.lastDataFailure.signature === signature) {
+    if (
+      h.isolateUpTo === null &&
+      range.to !== null &&
+      h.lastDataFailure?.from === range.from &&
+      h.lastDataFailure.signature === signature
+    ) {
       h.isolateUpTo = BigInt(range.to) - 1n;
-      this.o.logger.warn({ ...ctx, from: range.from, upTo: h.isolateUpTo.toString(), code: failure.code }, 'commit refused twice, isolating records');
+      this.o.logger.warn(
+        { ...ctx, from: range.from, upTo: h.isolateUpTo.toString(), code: failure.code },
+        'commit refused twice, isolating records',
+      );
       return true;
     }
     h.lastDataFailure = { from: range.from, signature };

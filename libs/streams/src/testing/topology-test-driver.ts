@@ -1,5 +1,8 @@
 import { DedupeEntry } from '../core/dedupe';
-import { DeserializationExceptionHandler, ProcessingExceptionHandler } from '../core/exception-handlers';
+import {
+  DeserializationExceptionHandler,
+  ProcessingExceptionHandler,
+} from '../core/exception-handlers';
 import { RawRecord, StreamTask, TaskCommit, TaskOptions, TaskRestore } from '../core/task';
 import { mergeTableRow, Topology } from '../core/topology';
 
@@ -72,8 +75,18 @@ export class TopologyTestDriver {
     const id = `${topic}-${partition}`;
     let slot = this.tasks.get(id);
     if (!slot) {
-      const committed: TaskRestore = { stores: new Map(), watermark: null, nextOffset: null, nextSeq: 0 };
-      slot = { task: new StreamTask(this.topology, topic, partition, this.options), offset: 0, committed, remembered: new Map() };
+      const committed: TaskRestore = {
+        stores: new Map(),
+        watermark: null,
+        nextOffset: null,
+        nextSeq: 0,
+      };
+      slot = {
+        task: new StreamTask(this.topology, topic, partition, this.options),
+        offset: 0,
+        committed,
+        remembered: new Map(),
+      };
       this.tasks.set(id, slot);
     }
     return slot;
@@ -92,23 +105,35 @@ export class TopologyTestDriver {
     const slot = this.sourceSlot(topic, opts.partition ?? this.partitionFor(key));
     const raw: RawRecord = {
       key: key === null ? null : Buffer.from(key),
-      value: value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+      value:
+        value === null
+          ? null
+          : Buffer.isBuffer(value)
+            ? value
+            : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
       offset: String(slot.offset++),
     };
     // As the runtime: the ids memory cannot answer are looked up in the committed table first.
     const lookups = slot.task.dedupeLookups([raw]);
-    if (lookups.length) slot.task.learnDuplicates(lookups.filter((id) => slot.remembered.has(id)).map((id) => [id, slot.remembered.get(id)!]));
+    if (lookups.length)
+      slot.task.learnDuplicates(
+        lookups.filter((id) => slot.remembered.has(id)).map((id) => [id, slot.remembered.get(id)!]),
+      );
     slot.task.process([raw]);
     this.commit(slot);
   }
 
-  pipeAll(topic: string, records: Array<{ key: string | null; value: unknown; partition?: number }>): void {
+  pipeAll(
+    topic: string,
+    records: Array<{ key: string | null; value: unknown; partition?: number }>,
+  ): void {
     for (const r of records) this.pipe(topic, r.key, r.value, { partition: r.partition });
   }
 
   private sourceSlot(topic: string, partition: number): TaskSlot {
     if (!this.topology.sources.has(topic)) throw new Error(`${topic} is not a source topic`);
-    if (partition < 0 || partition >= this.partitions) throw new Error(`partition ${partition} out of range`);
+    if (partition < 0 || partition >= this.partitions)
+      throw new Error(`partition ${partition} out of range`);
     return this.slot(topic, partition);
   }
 
@@ -145,8 +170,10 @@ export class TopologyTestDriver {
     }
     if (c.dedupe) {
       const forget = c.dedupe.forgetBefore;
-      if (forget !== null) for (const [id, e] of slot.remembered) if (e.eventTime < forget) slot.remembered.delete(id);
-      for (const [id, e] of c.dedupe.remember) if (!slot.remembered.has(id)) slot.remembered.set(id, e);
+      if (forget !== null)
+        for (const [id, e] of slot.remembered) if (e.eventTime < forget) slot.remembered.delete(id);
+      for (const [id, e] of c.dedupe.remember)
+        if (!slot.remembered.has(id)) slot.remembered.set(id, e);
     }
     this.duplicates += c.duplicates ?? 0;
     committed.watermark = c.watermark;
@@ -159,9 +186,23 @@ export class TopologyTestDriver {
     for (const [id, slot] of this.tasks) {
       const restore: TaskRestore = {
         ...slot.committed,
-        stores: new Map([...slot.committed.stores].map(([k, v]) => [k, v.map(([kk, vv]) => [kk, structuredClone(vv)] as [string, unknown])])),
+        stores: new Map(
+          [...slot.committed.stores].map(([k, v]) => [
+            k,
+            v.map(([kk, vv]) => [kk, structuredClone(vv)] as [string, unknown]),
+          ]),
+        ),
       };
-      this.tasks.set(id, { ...slot, task: new StreamTask(this.topology, slot.task.topic, slot.task.partition, this.options, restore) });
+      this.tasks.set(id, {
+        ...slot,
+        task: new StreamTask(
+          this.topology,
+          slot.task.topic,
+          slot.task.partition,
+          this.options,
+          restore,
+        ),
+      });
     }
   }
 
@@ -177,7 +218,11 @@ export class TopologyTestDriver {
     return [...(this.tables.get(table)?.values() ?? [])] as R[];
   }
 
-  store<V = unknown>(name: string, partition = 0, topic = [...this.topology.sources.keys()][0]): Map<string, V> {
+  store<V = unknown>(
+    name: string,
+    partition = 0,
+    topic = [...this.topology.sources.keys()][0],
+  ): Map<string, V> {
     const s = this.slot(topic, partition).task.stores.get(name);
     if (!s) throw new Error(`no store ${name}`);
     return new Map([...s.entries()] as Array<[string, V]>);

@@ -2,7 +2,14 @@ import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { KafkaClient, MetricsService, pgPoolOf, processorRuntime, streamsConfig, StreamsConfig } from '@clickstream/platform';
+import {
+  KafkaClient,
+  MetricsService,
+  pgPoolOf,
+  processorRuntime,
+  streamsConfig,
+  StreamsConfig,
+} from '@clickstream/platform';
 import { StreamsModule } from '@clickstream/streams';
 import { aggregatorConfig, AggregatorConfig } from '../aggregator.config';
 import { AGGREGATOR_APP_ID, aggregatorTopology } from './aggregator.topology';
@@ -12,12 +19,33 @@ import { windowFinaliser } from './window-finaliser';
 @Module({
   imports: [
     StreamsModule.forRootAsync({
-      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, aggregatorConfig.KEY, PinoLogger],
-      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: AggregatorConfig, logger: PinoLogger) => {
+      inject: [
+        KafkaClient,
+        getDataSourceToken(),
+        MetricsService,
+        streamsConfig.KEY,
+        aggregatorConfig.KEY,
+        PinoLogger,
+      ],
+      useFactory: (
+        kafka: KafkaClient,
+        dataSource: DataSource,
+        metrics: MetricsService,
+        streams: StreamsConfig,
+        cfg: AggregatorConfig,
+        logger: PinoLogger,
+      ) => {
         const pool = pgPoolOf(dataSource);
         // Once per event and window size: summed locally, moved into the counter when it is scraped.
-        const folded = metrics.hotCounter({ name: 'aggregator_events_total', help: 'Events folded into windows, per window size.' }, 'window_size');
-        const finals = metrics.counter({ name: 'aggregator_windows_final_total', help: 'Final windows published, per window size.', labelNames: ['window_size'] });
+        const folded = metrics.hotCounter(
+          { name: 'aggregator_events_total', help: 'Events folded into windows, per window size.' },
+          'window_size',
+        );
+        const finals = metrics.counter({
+          name: 'aggregator_windows_final_total',
+          help: 'Final windows published, per window size.',
+          labelNames: ['window_size'],
+        });
         metrics.gauge({
           name: 'aggregator_window_lag_seconds',
           help: 'Wall-clock now minus the end of the last final window, per window size.',
@@ -31,7 +59,13 @@ import { windowFinaliser } from './window-finaliser';
         });
         const appId = `${kafka.config.topicPrefix}${AGGREGATOR_APP_ID}`;
         return {
-          topology: aggregatorTopology({ topics: kafka.topics, windowSizesMs: cfg.windowSizesMs, applicationId: appId, dedupeHorizonMs: streams.dedupeHorizonMs, onEvent: folded }),
+          topology: aggregatorTopology({
+            topics: kafka.topics,
+            windowSizesMs: cfg.windowSizesMs,
+            applicationId: appId,
+            dedupeHorizonMs: streams.dedupeHorizonMs,
+            onEvent: folded,
+          }),
           stages: [
             {
               ...windowFinaliser({
@@ -45,7 +79,9 @@ import { windowFinaliser } from './window-finaliser';
           ],
           // Every commit rewrites each open window's partial (and its HyperLogLog state): once a second
           // is enough for partials, and final windows wait for the watermark anyway.
-          ...processorRuntime(kafka, pool, streams, metrics, 'aggregator', logger, { commitIntervalMs: 1000 }),
+          ...processorRuntime(kafka, pool, streams, metrics, 'aggregator', logger, {
+            commitIntervalMs: 1000,
+          }),
         };
       },
     }),

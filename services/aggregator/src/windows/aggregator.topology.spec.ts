@@ -19,12 +19,24 @@ const SIZES = [MIN, 5 * MIN, 60 * MIN];
 type Row = WindowAggregateRow;
 
 function driver(partitions = 1) {
-  return new TopologyTestDriver(aggregatorTopology({ topics, windowSizesMs: SIZES }), { allowedLatenessMs: 2 * MIN, partitions });
+  return new TopologyTestDriver(aggregatorTopology({ topics, windowSizesMs: SIZES }), {
+    allowedLatenessMs: 2 * MIN,
+    partitions,
+  });
 }
 
 let seq = 0;
 function event(user: string, t: number, type = 'view', extra: Record<string, unknown> = {}) {
-  return { event_id: `e${seq++}`, event_time: new Date(t).toISOString(), event_type: type, user_id: user, quantity: 1, currency: 'USD', properties: {}, ...extra };
+  return {
+    event_id: `e${seq++}`,
+    event_time: new Date(t).toISOString(),
+    event_type: type,
+    user_id: user,
+    quantity: 1,
+    currency: 'USD',
+    properties: {},
+    ...extra,
+  };
 }
 
 /** What a reader sees: partial rows merged over partitions (SUM ... GROUP BY). */
@@ -46,7 +58,8 @@ function merged(d: TopologyTestDriver): Map<string, Omit<Row, 'partition'>> {
   return out;
 }
 
-const at = (d: TopologyTestDriver, size: string, dimension: string, start: number) => merged(d).get(`${size}|${dimension}|${new Date(start).toISOString()}`);
+const at = (d: TopologyTestDriver, size: string, dimension: string, start: number) =>
+  merged(d).get(`${size}|${dimension}|${new Date(start).toISOString()}`);
 
 describe('aggregator topology (SPEC §6)', () => {
   it('aligns 1 min, 5 min and 1 h windows to the UTC epoch', () => {
@@ -69,7 +82,13 @@ describe('aggregator topology (SPEC §6)', () => {
     d.pipe(topics.events, 'u1', event('u1', T0 + 1000, 'view'));
     d.pipe(topics.events, 'u2', event('u2', T0 + 2000, 'cart'));
     d.pipe(topics.events, 'u2', event('u2', T0 + 3000, 'page_view'));
-    expect(at(d, '1m', 'all', T0)).toMatchObject({ events: 4, views: 2, carts: 1, purchases: 0, unique_users: 2 });
+    expect(at(d, '1m', 'all', T0)).toMatchObject({
+      events: 4,
+      views: 2,
+      carts: 1,
+      purchases: 0,
+      unique_users: 2,
+    });
     expect(at(d, '1m', 'view', T0)).toMatchObject({ events: 2, views: 2, unique_users: 1 });
     expect(at(d, '1m', 'cart', T0)).toMatchObject({ events: 1, carts: 1, unique_users: 1 });
     expect(at(d, '1m', 'page_view', T0)).toMatchObject({ events: 1, views: 0 });
@@ -95,13 +114,35 @@ describe('aggregator topology (SPEC §6)', () => {
     const d = driver();
     d.pipe(topics.events, 'u1', event('u1', T0 + 5 * MIN, 'view', { product_id: 'p1' }));
     d.pipe(topics.events, 'u1', event('u1', T0 + 6 * MIN, 'cart', { product_id: 'p1' }));
-    d.pipe(topics.events, 'u1', event('u1', T0 + 7 * MIN, 'purchase', { product_id: 'p1', price: 12.5, quantity: 2 }));
+    d.pipe(
+      topics.events,
+      'u1',
+      event('u1', T0 + 7 * MIN, 'purchase', { product_id: 'p1', price: 12.5, quantity: 2 }),
+    );
     d.pipe(topics.events, 'u2', event('u2', T0 + 61 * MIN, 'view', { product_id: 'p1' }));
     d.pipe(topics.events, 'u2', event('u2', T0 + 62 * MIN, 'click', { product_id: 'p1' })); // not a product funnel event
-    const rows = d.readTable<Record<string, unknown>>(PRODUCTS_TABLE).sort((a, b) => String(a.window_start).localeCompare(String(b.window_start)));
+    const rows = d
+      .readTable<Record<string, unknown>>(PRODUCTS_TABLE)
+      .sort((a, b) => String(a.window_start).localeCompare(String(b.window_start)));
     expect(rows).toEqual([
-      { window_start: new Date(T0).toISOString(), product_id: 'p1', partition: 0, views: 1, carts: 1, purchases: 1, revenue: '25.00' },
-      { window_start: new Date(T0 + 60 * MIN).toISOString(), product_id: 'p1', partition: 0, views: 1, carts: 0, purchases: 0, revenue: '0.00' },
+      {
+        window_start: new Date(T0).toISOString(),
+        product_id: 'p1',
+        partition: 0,
+        views: 1,
+        carts: 1,
+        purchases: 1,
+        revenue: '25.00',
+      },
+      {
+        window_start: new Date(T0 + 60 * MIN).toISOString(),
+        product_id: 'p1',
+        partition: 0,
+        views: 1,
+        carts: 0,
+        purchases: 0,
+        revenue: '0.00',
+      },
     ]);
   });
 
@@ -110,10 +151,20 @@ describe('aggregator topology (SPEC §6)', () => {
     const types = ['view', 'view', 'cart', 'purchase', 'page_view', 'click'];
     const events = Array.from({ length: 600 }, (_, i) => {
       const type = types[(i * 7) % types.length];
-      return event(users[(i * 13) % users.length], T0 + i * 1500, type, type === 'purchase' ? { price: (i % 17) + 0.99, quantity: 1 + (i % 3) } : {});
+      return event(
+        users[(i * 13) % users.length],
+        T0 + i * 1500,
+        type,
+        type === 'purchase' ? { price: (i % 17) + 0.99, quantity: 1 + (i % 3) } : {},
+      );
     });
     // Shuffled within 60 s (the allowed lateness is 2 min).
-    const shuffled = [...events].sort((a, b) => Date.parse(a.event_time) + ((seqHash(a.event_id) % 60) * 1000) - (Date.parse(b.event_time) + (seqHash(b.event_id) % 60) * 1000));
+    const shuffled = [...events].sort(
+      (a, b) =>
+        Date.parse(a.event_time) +
+        (seqHash(a.event_id) % 60) * 1000 -
+        (Date.parse(b.event_time) + (seqHash(b.event_id) % 60) * 1000),
+    );
     const one = driver(1);
     const three = driver(3);
     for (const e of events) one.pipe(topics.events, e.user_id, e);
@@ -122,7 +173,10 @@ describe('aggregator topology (SPEC §6)', () => {
     const b = merged(three);
     expect(b.size).toBe(a.size);
     for (const [k, row] of a) expect(b.get(k)).toEqual(row);
-    expect(a.get(`1h|all|${new Date(T0).toISOString()}`)).toMatchObject({ events: 600, unique_users: 40 });
+    expect(a.get(`1h|all|${new Date(T0).toISOString()}`)).toMatchObject({
+      events: 600,
+      unique_users: 40,
+    });
   });
 
   it('labels window sizes as the API does', () => {
@@ -136,18 +190,27 @@ describe('aggregator rows and the window_aggregates / product_hour_aggregates ro
     [productHourAggregateRow.table, productHourAggregateRow],
   ];
 
-  it.each(contracts)('every table sink of %s writes the contract’s columns and primary key', (table, contract) => {
-    const topology = aggregatorTopology({ topics, windowSizesMs: SIZES });
-    const sinks = topology.sinks.filter((s): s is TableSinkDefinition => s.kind === 'table' && s.table === table);
-    expect(sinks.length).toBeGreaterThan(0);
-    for (const sink of sinks) expect(sinkDrift(contract, sink)).toEqual([]);
-  });
+  it.each(contracts)(
+    'every table sink of %s writes the contract’s columns and primary key',
+    (table, contract) => {
+      const topology = aggregatorTopology({ topics, windowSizesMs: SIZES });
+      const sinks = topology.sinks.filter(
+        (s): s is TableSinkDefinition => s.kind === 'table' && s.table === table,
+      );
+      expect(sinks.length).toBeGreaterThan(0);
+      for (const sink of sinks) expect(sinkDrift(contract, sink)).toEqual([]);
+    },
+  );
 
   it.each(contracts)('every row it writes to %s parses with the contract', (table, contract) => {
     const d = driver(2);
     d.pipe(topics.events, 'u1', event('u1', T0, 'view', { product_id: 'p1' }));
     d.pipe(topics.events, 'u2', event('u2', T0 + MIN, 'cart', { product_id: 'p1' }));
-    d.pipe(topics.events, 'u1', event('u1', T0 + 2 * MIN, 'purchase', { product_id: 'p2', price: 19.99, quantity: 3 }));
+    d.pipe(
+      topics.events,
+      'u1',
+      event('u1', T0 + 2 * MIN, 'purchase', { product_id: 'p2', price: 19.99, quantity: 3 }),
+    );
     d.pipe(topics.events, 'u3', event('u3', T0 + 61 * MIN, 'page_view'));
     const rows = d.readTable(table);
     expect(rows.length).toBeGreaterThan(0);

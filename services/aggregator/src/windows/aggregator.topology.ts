@@ -1,4 +1,10 @@
-import { ClickEvent, clickEventIdempotency, productHourAggregateRow, TopicNames, windowAggregateRow } from '@clickstream/contracts';
+import {
+  ClickEvent,
+  clickEventIdempotency,
+  productHourAggregateRow,
+  TopicNames,
+  windowAggregateRow,
+} from '@clickstream/contracts';
 import { KStream, Serdes, Topology, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
 import {
   addToProduct,
@@ -45,11 +51,15 @@ export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
       keySerde: Serdes.string(),
       valueSerde: Serdes.json<ClickEvent>(),
       timestamp: (e) => Date.parse(e.event_time),
-      dedupe: o.dedupeHorizonMs ? { name: 'aggregator-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs } : undefined,
+      dedupe: o.dedupeHorizonMs
+        ? { name: 'aggregator-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs }
+        : undefined,
     })
     .map<WindowEvent>('aggregator-compact-event', toWindowEvent);
 
-  const byDimension = events.flatMap<WindowEvent>('aggregator-dimensions', (e, rec) => dimensionsOf(e).map((d) => ({ ...rec, key: d, value: e })));
+  const byDimension = events.flatMap<WindowEvent>('aggregator-dimensions', (e, rec) =>
+    dimensionsOf(e).map((d) => ({ ...rec, key: d, value: e })),
+  );
   for (const ms of o.windowSizesMs) windowsOf(byDimension, ms, o.onEvent);
 
   events
@@ -72,7 +82,11 @@ export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
   return b.build();
 }
 
-function windowsOf(stream: KStream<WindowEvent>, ms: number, onEvent?: (size: string) => void): void {
+function windowsOf(
+  stream: KStream<WindowEvent>,
+  ms: number,
+  onEvent?: (size: string) => void,
+): void {
   const size = sizeLabel(ms);
   stream
     .windowedAggregate(`aggregator-window-${size}`, {

@@ -1,4 +1,10 @@
-import { ClickEvent, EventType, ProductHourAggregateRow, purchaseCents, WindowAggregateRow } from '@clickstream/contracts';
+import {
+  ClickEvent,
+  EventType,
+  ProductHourAggregateRow,
+  purchaseCents,
+  WindowAggregateRow,
+} from '@clickstream/contracts';
 import { WindowedResult } from '@clickstream/streams';
 import { UniqueUsers } from './unique-users';
 
@@ -33,7 +39,11 @@ export const ALL = 'all';
 
 export function toWindowEvent(e: ClickEvent): WindowEvent {
   const priced = e.event_type === 'purchase' && e.price !== undefined;
-  const out: WindowEvent = { user: e.user_id, type: e.event_type, cents: priced ? purchaseCents(e) : 0 };
+  const out: WindowEvent = {
+    user: e.user_id,
+    type: e.event_type,
+    cents: priced ? purchaseCents(e) : 0,
+  };
   if (e.product_id !== undefined) out.product = e.product_id;
   return out;
 }
@@ -41,7 +51,14 @@ export function toWindowEvent(e: ClickEvent): WindowEvent {
 /** Each event counts in `all` and in its own event_type dimension. */
 export const dimensionsOf = (e: WindowEvent): string[] => [ALL, e.type];
 
-export const initialWindow = (): WindowAggregate => ({ events: 0, purchases: 0, cents: 0, views: 0, carts: 0, users: UniqueUsers.empty() });
+export const initialWindow = (): WindowAggregate => ({
+  events: 0,
+  purchases: 0,
+  cents: 0,
+  views: 0,
+  carts: 0,
+  users: UniqueUsers.empty(),
+});
 
 /** Counters are copied (the task's undo log keeps the previous object); the user set is idempotent. */
 export function addToWindow(agg: WindowAggregate, e: WindowEvent): WindowAggregate {
@@ -58,9 +75,15 @@ export function addToWindow(agg: WindowAggregate, e: WindowEvent): WindowAggrega
 }
 
 /** Product rows count the funnel's product events only. */
-export const countsForProduct = (e: WindowEvent): boolean => e.product !== undefined && (e.type === 'view' || e.type === 'cart' || e.type === 'purchase');
+export const countsForProduct = (e: WindowEvent): boolean =>
+  e.product !== undefined && (e.type === 'view' || e.type === 'cart' || e.type === 'purchase');
 
-export const initialProduct = (): ProductAggregate => ({ views: 0, carts: 0, purchases: 0, cents: 0 });
+export const initialProduct = (): ProductAggregate => ({
+  views: 0,
+  carts: 0,
+  purchases: 0,
+  cents: 0,
+});
 
 export function addToProduct(agg: ProductAggregate, e: WindowEvent): ProductAggregate {
   return {
@@ -72,7 +95,8 @@ export function addToProduct(agg: ProductAggregate, e: WindowEvent): ProductAggr
 }
 
 /** purchases / views; 0 (never NaN) when there were no views. */
-export const conversionRate = (purchases: number, views: number): number => (views > 0 ? purchases / views : 0);
+export const conversionRate = (purchases: number, views: number): number =>
+  views > 0 ? purchases / views : 0;
 
 /** `1m`, `5m`, `1h`: the label the API and the aggregates topic use for a window size. */
 export function sizeLabel(ms: number): string {
@@ -82,7 +106,11 @@ export function sizeLabel(ms: number): string {
 }
 
 /** The per-partition partial row of window_aggregates (the contract's windowAggregateRow). */
-export function windowRow(size: string, r: WindowedResult<WindowAggregate>, partition: number): WindowAggregateRow {
+export function windowRow(
+  size: string,
+  r: WindowedResult<WindowAggregate>,
+  partition: number,
+): WindowAggregateRow {
   const a = r.value;
   return {
     window_size: size,
@@ -100,7 +128,10 @@ export function windowRow(size: string, r: WindowedResult<WindowAggregate>, part
 }
 
 /** The per-partition partial row of product_hour_aggregates (the contract's productHourAggregateRow). */
-export function productRow(r: WindowedResult<ProductAggregate>, partition: number): ProductHourAggregateRow {
+export function productRow(
+  r: WindowedResult<ProductAggregate>,
+  partition: number,
+): ProductHourAggregateRow {
   return {
     window_start: new Date(r.window.start).toISOString(),
     product_id: r.key,

@@ -1,5 +1,11 @@
 import { PoolClient } from 'pg';
-import { AggregateRecord, aggregateKey, TopicNames, windowAggregateRow, WindowAggregateRow } from '@clickstream/contracts';
+import {
+  AggregateRecord,
+  aggregateKey,
+  TopicNames,
+  windowAggregateRow,
+  WindowAggregateRow,
+} from '@clickstream/contracts';
 import { alignDown, GlobalStage, StageMessage } from '@clickstream/streams';
 import { ALL, conversionRate, sizeLabel } from './window-aggregate';
 
@@ -52,17 +58,24 @@ export function windowFinaliser(o: WindowFinaliserOptions): GlobalStage {
           ORDER BY s.i`,
         [sizes],
       );
-      return o.windowSizesMs.some((ms, i) => rows[i].ms !== null && alignDown(globalWatermark, ms) > Number(rows[i].ms));
+      return o.windowSizesMs.some(
+        (ms, i) => rows[i].ms !== null && alignDown(globalWatermark, ms) > Number(rows[i].ms),
+      );
     },
     async run({ client, globalWatermark }) {
       if (globalWatermark === null) return [];
       const records: AggregateRecord[] = [];
-      for (const ms of o.windowSizesMs) records.push(...(await finaliseSize(client, o, ms, globalWatermark)));
+      for (const ms of o.windowSizesMs)
+        records.push(...(await finaliseSize(client, o, ms, globalWatermark)));
       // In window-end order across sizes: a step covering minutes would otherwise publish every
       // 1 min window before the 5 min and 1 h ones, which a consumer of the topic (the
       // fraud-detector) then sees minutes behind its watermark, as late.
       records.sort(publishOrder);
-      return records.map((v): StageMessage => ({ topic: o.topics.aggregates, key: aggregateKey(v), value: JSON.stringify(v) }));
+      return records.map((v): StageMessage => ({
+        topic: o.topics.aggregates,
+        key: aggregateKey(v),
+        value: JSON.stringify(v),
+      }));
     },
   };
 }
@@ -76,7 +89,12 @@ function publishOrder(a: AggregateRecord, b: AggregateRecord): number {
   );
 }
 
-async function finaliseSize(client: PoolClient, o: WindowFinaliserOptions, ms: number, watermark: number): Promise<AggregateRecord[]> {
+async function finaliseSize(
+  client: PoolClient,
+  o: WindowFinaliserOptions,
+  ms: number,
+  watermark: number,
+): Promise<AggregateRecord[]> {
   const size = sizeLabel(ms);
   const from = await finalUntil(client, size);
   if (from === null) return [];
@@ -110,7 +128,12 @@ async function finalUntil(client: PoolClient, size: string): Promise<number | nu
 }
 
 /** One row per window start in [from, lastStart] and dimension: the sum of every partition's partial. */
-async function merged(client: PoolClient, size: string, from: number, lastStart: number): Promise<MergedRow[]> {
+async function merged(
+  client: PoolClient,
+  size: string,
+  from: number,
+  lastStart: number,
+): Promise<MergedRow[]> {
   const { rows } = await client.query<MergedRow>(
     `SELECT (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, dimension,
             sum(events) AS events, sum(unique_users) AS unique_users, sum(purchases) AS purchases,
@@ -162,7 +185,9 @@ const EMPTY_MINUTE_VALUES: Record<keyof WindowAggregateRow, string> = {
   views: '0',
   carts: '0',
 };
-const EMPTY_MINUTE_COLUMNS = Object.keys(windowAggregateRow.columnTypes) as Array<keyof WindowAggregateRow>;
+const EMPTY_MINUTE_COLUMNS = Object.keys(windowAggregateRow.columnTypes) as Array<
+  keyof WindowAggregateRow
+>;
 const INSERT_EMPTY_MINUTES = `INSERT INTO ${windowAggregateRow.table} (${EMPTY_MINUTE_COLUMNS.join(', ')})
      SELECT ${EMPTY_MINUTE_COLUMNS.map((c) => EMPTY_MINUTE_VALUES[c]).join(', ')} FROM unnest($3::bigint[]) AS s
      ON CONFLICT DO NOTHING`;
@@ -171,7 +196,14 @@ const INSERT_EMPTY_MINUTES = `INSERT INTO ${windowAggregateRow.table} (${EMPTY_M
  * The empty `all` minutes in [from, until) to publish: those within `emptyMinutesMax` after a minute
  * with events. Each is also stored as a zero row (partition -1), so the API shows what was published.
  */
-async function emptyMinutes(client: PoolClient, o: WindowFinaliserOptions, size: string, from: number, until: number, rows: MergedRow[]): Promise<AggregateRecord[]> {
+async function emptyMinutes(
+  client: PoolClient,
+  o: WindowFinaliserOptions,
+  size: string,
+  from: number,
+  until: number,
+  rows: MergedRow[],
+): Promise<AggregateRecord[]> {
   const active = rows.filter((r) => r.dimension === ALL).map((r) => Number(r.start_ms));
   const before = await client.query<{ ms: string | null }>(
     `SELECT (extract(epoch FROM max(window_start)) * 1000)::bigint AS ms FROM window_aggregates
@@ -182,7 +214,7 @@ async function emptyMinutes(client: PoolClient, o: WindowFinaliserOptions, size:
   const horizon = o.emptyMinutesMax * MINUTE_MS;
   const empty: number[] = [];
   let last = before.rows[0].ms === null ? null : Number(before.rows[0].ms);
-  for (let m = from; m < until; ) {
+  for (let m = from; m < until;) {
     if (activeSet.has(m)) {
       last = m;
       m += MINUTE_MS;

@@ -23,13 +23,26 @@ describe('fraud-detector output records against their contracts', () => {
     const [late, ...more] = d.readOutput(topics.late);
     expect(more).toEqual([]);
     const record = lateEventRecordSchema.parse(late.value);
-    expect(record).toMatchObject({ reason: 'behind_watermark', lateness_ms: 9 * MIN, event: { user_id: 'u1' } });
+    expect(record).toMatchObject({
+      reason: 'behind_watermark',
+      lateness_ms: 9 * MIN,
+      event: { user_id: 'u1' },
+    });
   });
 
   it('a poison aggregate is a DeadLetterRecord naming the reason', () => {
     const d = driver();
-    d.pipe(topics.aggregates, '1m:all', { window_size: '1m', dimension: 'all', final: true, window_start: 'not a time', window_end: new Date(T0).toISOString() });
+    d.pipe(topics.aggregates, '1m:all', {
+      window_size: '1m',
+      dimension: 'all',
+      final: true,
+      window_start: 'not a time',
+      window_end: new Date(T0).toISOString(),
+    });
     const [dead] = d.readOutput(topics.eventsDlq);
-    expect(deadLetterRecordSchema.parse(dead.value)).toMatchObject({ reason: 'invalid_aggregate', field: null });
+    expect(deadLetterRecordSchema.parse(dead.value)).toMatchObject({
+      reason: 'invalid_aggregate',
+      field: null,
+    });
   });
 });

@@ -32,7 +32,10 @@ describe('fraudTopology', () => {
     const sinks = topology.sinks.filter(
       (s): s is TableSinkDefinition => s.kind === 'table' && s.table === alertRow.table,
     );
-    expect(sinks.map((s) => s.name)).toEqual(['fraud-user-alerts-table', 'fraud-traffic-alerts-table']);
+    expect(sinks.map((s) => s.name)).toEqual([
+      'fraud-user-alerts-table',
+      'fraud-traffic-alerts-table',
+    ]);
     for (const sink of sinks) expect(sinkDrift(alertRow, sink)).toEqual([]);
   });
 

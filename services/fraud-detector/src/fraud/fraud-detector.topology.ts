@@ -1,4 +1,13 @@
-import { AggregateRecord, alertKey, AlertRow, alertRow, ClickEvent, clickEventIdempotency, FraudAlert, TopicNames } from '@clickstream/contracts';
+import {
+  AggregateRecord,
+  alertKey,
+  AlertRow,
+  alertRow,
+  ClickEvent,
+  clickEventIdempotency,
+  FraudAlert,
+  TopicNames,
+} from '@clickstream/contracts';
 import { KStream, Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { trafficRulesNode } from './nodes/traffic-rules.node';
@@ -39,27 +48,27 @@ export function fraudTopology(o: FraudTopologyOptions): Topology {
     keySerde: Serdes.string(),
     valueSerde: Serdes.json<ClickEvent>(),
     timestamp: (e) => Date.parse(e.event_time),
-    dedupe: o.dedupeHorizonMs ? { name: 'fraud-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs } : undefined,
+    dedupe: o.dedupeHorizonMs
+      ? { name: 'fraud-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs }
+      : undefined,
   });
   sinkAlerts(events.process<FraudAlert>(userRulesNode(o.cfg, hooks)), 'fraud-user', o);
 
   // A live config can switch outlier_activity on at runtime, so its counting node is always there.
   if (typeof o.cfg === 'function' || configSource(o.cfg)().rules.outlier_activity.enabled) {
-    events
-      .process<UserActivityRow>(userActivityNode(o.cfg))
-      .toTable('fraud-user-activity-table', {
-        table: USER_ACTIVITY_TABLE,
-        columns: {
-          window_start: 'timestamptz',
-          user_id: 'text',
-          partition: 'integer',
-          events: 'bigint',
-        },
-        primaryKey: ['window_start', 'user_id'],
-        // Per-event deltas, summed per row and commit and added to the stored count.
-        accumulate: ['events'],
-        row: (r) => ({ ...r.value }),
-      });
+    events.process<UserActivityRow>(userActivityNode(o.cfg)).toTable('fraud-user-activity-table', {
+      table: USER_ACTIVITY_TABLE,
+      columns: {
+        window_start: 'timestamptz',
+        user_id: 'text',
+        partition: 'integer',
+        events: 'bigint',
+      },
+      primaryKey: ['window_start', 'user_id'],
+      // Per-event deltas, summed per row and commit and added to the stored count.
+      accumulate: ['events'],
+      row: (r) => ({ ...r.value }),
+    });
   }
 
   // Only the 1m/all records are validated (in the node): other windows and dimensions pass by unread.

@@ -15,7 +15,13 @@ export function fraudMetricHooks(metrics: MetricsService): Required<FraudHooks> 
     labelNames: ['rule', 'severity'],
   });
   // Once per event and rule: summed locally, moved into the counter when it is scraped.
-  const evaluated = metrics.hotCounter({ name: 'fraud_rule_evaluations_total', help: 'Inputs (events, final minutes) a rule looked at.' }, 'rule');
+  const evaluated = metrics.hotCounter(
+    {
+      name: 'fraud_rule_evaluations_total',
+      help: 'Inputs (events, final minutes) a rule looked at.',
+    },
+    'rule',
+  );
   const latency = metrics.histogram({
     name: 'fraud_detection_latency_seconds',
     help: 'Wall-clock time from the input that completed an alert entering the system (received_at, or the window end) to the alert.',

@@ -57,7 +57,14 @@ import { RuntimeRules } from './runtime-rules/runtime-rules';
           }),
           // Always there: outlier_activity can be switched on at runtime, and its final windows are cleared while off.
           stages: [outlierStage({ topics: kafka.topics, cfg: rules.live.source, ...hooks })],
-          ...processorRuntime(kafka, pgPoolOf(dataSource), streams, metrics, metrics.prefix, logger),
+          ...processorRuntime(
+            kafka,
+            pgPoolOf(dataSource),
+            streams,
+            metrics,
+            metrics.prefix,
+            logger,
+          ),
         };
       },
     }),

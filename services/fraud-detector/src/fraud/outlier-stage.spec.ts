@@ -29,7 +29,9 @@ class FakeClient {
     this.queries.push({ sql, params });
     if (/DELETE FROM fraud_user_activity/.test(sql)) return Promise.resolve(this.take(params));
     if (/SELECT 1 FROM fraud_user_activity/.test(sql))
-      return Promise.resolve({ rows: this.activity.filter((r) => r.window_start <= (params[0] as number)).slice(0, 1) });
+      return Promise.resolve({
+        rows: this.activity.filter((r) => r.window_start <= (params[0] as number)).slice(0, 1),
+      });
     if (/INSERT INTO alerts/.test(sql)) return Promise.resolve(this.insert(params));
     return Promise.reject(new Error(`unexpected query: ${sql}`));
   }
@@ -172,7 +174,9 @@ describe('outlier_activity global stage', () => {
     // The stored row is the contract's alert row, equal to the published alert.
     expect(alertRow.schema.parse(client.alerts.get(alert.alert_id))).toEqual(alert);
     const insert = client.queries.find((q) => /INSERT INTO alerts/.test(q.sql))!;
-    expect(insert.sql).toContain(`INSERT INTO alerts (${Object.keys(alertRow.columnTypes).join(', ')})`);
+    expect(insert.sql).toContain(
+      `INSERT INTO alerts (${Object.keys(alertRow.columnTypes).join(', ')})`,
+    );
 
     // The evaluated window's rows are gone; the next (open) window's stay.
     expect(client.activity.every((r) => r.window_start === H10 + HOUR)).toBe(true);

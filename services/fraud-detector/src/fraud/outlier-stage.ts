@@ -1,5 +1,12 @@
 import { PoolClient } from 'pg';
-import { alertKey, AlertRow, alertRow, FraudAlert, PgColumnType, TopicNames } from '@clickstream/contracts';
+import {
+  alertKey,
+  AlertRow,
+  alertRow,
+  FraudAlert,
+  PgColumnType,
+  TopicNames,
+} from '@clickstream/contracts';
 import { GlobalStage, StageMessage } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { USER_ACTIVITY_TABLE } from './nodes/user-activity.node';
@@ -83,7 +90,8 @@ export function outlierStage(o: OutlierStageOptions): GlobalStage {
       if (rows.length === 0) return [];
       const alerts: FraudAlert[] = [];
       for (const [start, counts] of byWindow(rows)) {
-        if (rule.enabled) for (let i = 0; i < counts.length; i++) o.onEvaluate?.('outlier_activity');
+        if (rule.enabled)
+          for (let i = 0; i < counts.length; i++) o.onEvaluate?.('outlier_activity');
         alerts.push(...evaluateOutlierWindow(counts, start, start + rule.windowMs, cfg, now));
       }
       const inserted = await insertAlerts(client, alerts);
@@ -152,7 +160,10 @@ const INSERT_ALERTS_SQL = `INSERT INTO ${alertRow.table} (${ALERT_COLUMN_NAMES})
      RETURNING alert_id`;
 
 /** Inserts the alerts in one parameterised statement; returns the alert_ids that were new. */
-export async function insertAlerts(client: PoolClient, alerts: readonly AlertRow[]): Promise<Set<string>> {
+export async function insertAlerts(
+  client: PoolClient,
+  alerts: readonly AlertRow[],
+): Promise<Set<string>> {
   if (alerts.length === 0) return new Set();
   const params = ALERT_COLUMNS.map(([name, type]) =>
     alerts.map((a) => (type === 'jsonb' ? JSON.stringify(a[name]) : a[name])),

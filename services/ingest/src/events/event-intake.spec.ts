@@ -2,15 +2,25 @@ import { intake, parseNdjson, UnparsedItem } from './event-intake';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const OPTIONS = { now: NOW, maxFutureMs: 300_000, maxEventBytes: 65_536, source: 'ingest' };
-const event = (userId: string) => ({ event_time: '2026-11-22T09:59:00Z', event_type: 'view', user_id: userId });
+const event = (userId: string) => ({
+  event_time: '2026-11-22T09:59:00Z',
+  event_type: 'view',
+  user_id: userId,
+});
 
 describe('parseNdjson', () => {
   it('parses each non-empty line, and names the line of one that is not JSON', () => {
-    const items = parseNdjson(`${JSON.stringify(event('a'))}\n\n  {"x":\n${JSON.stringify(event('b'))}`, 1000);
+    const items = parseNdjson(
+      `${JSON.stringify(event('a'))}\n\n  {"x":\n${JSON.stringify(event('b'))}`,
+      1000,
+    );
     expect(items).toHaveLength(3);
     expect(items[0]).toEqual(event('a'));
     expect(items[1]).toBeInstanceOf(UnparsedItem);
-    expect((items[1] as UnparsedItem).issue).toEqual({ field: '(root)', message: expect.stringMatching(/^is not valid JSON on line 3 \(/) });
+    expect((items[1] as UnparsedItem).issue).toEqual({
+      field: '(root)',
+      message: expect.stringMatching(/^is not valid JSON on line 3 \(/),
+    });
     expect(items[2]).toEqual(event('b'));
   });
 
@@ -35,15 +45,32 @@ describe('parseNdjson', () => {
 describe('intake', () => {
   it('accepts valid events with the JSON to publish, and rejects the rest with a DLQ record each', () => {
     const oversized = { ...event('big'), pad: 'x'.repeat(70_000) };
-    const unparsed = new UnparsedItem('{"x":', { field: '(root)', message: 'is not valid JSON on line 4 (...)' });
-    const result = intake([event('ok'), { ...event('nul'), user_id: 'nul\u0000user' }, oversized, unparsed], OPTIONS);
+    const unparsed = new UnparsedItem('{"x":', {
+      field: '(root)',
+      message: 'is not valid JSON on line 4 (...)',
+    });
+    const result = intake(
+      [event('ok'), { ...event('nul'), user_id: 'nul\u0000user' }, oversized, unparsed],
+      OPTIONS,
+    );
 
     expect(result.acceptedAt).toEqual([0]);
     expect(JSON.parse(result.acceptedJson[0])).toEqual(result.accepted[0]);
-    expect(result.accepted[0]).toMatchObject({ user_id: 'ok', received_at: '2026-11-22T10:00:00.000Z' });
+    expect(result.accepted[0]).toMatchObject({
+      user_id: 'ok',
+      received_at: '2026-11-22T10:00:00.000Z',
+    });
     expect(result.rejected).toEqual([
-      { index: 1, field: 'user_id', message: 'must be text without NUL (U+0000) or lone surrogates (got "nul\\u0000user")' },
-      { index: 2, field: '(root)', message: expect.stringMatching(/^must be at most 65536 bytes as stored \(got \d+ bytes\)$/) },
+      {
+        index: 1,
+        field: 'user_id',
+        message: 'must be text without NUL (U+0000) or lone surrogates (got "nul\\u0000user")',
+      },
+      {
+        index: 2,
+        field: '(root)',
+        message: expect.stringMatching(/^must be at most 65536 bytes as stored \(got \d+ bytes\)$/),
+      },
       { index: 3, field: '(root)', message: 'is not valid JSON on line 4 (...)' },
     ]);
     expect(result.deadLetters.map((d) => [d.reason, d.field, d.source])).toEqual([

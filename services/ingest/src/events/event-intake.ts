@@ -47,8 +47,19 @@ export class UnparsedItem {
  */
 export function intake(items: readonly unknown[], o: IntakeOptions): Intake {
   const receivedAt = new Date(o.now).toISOString();
-  const out: Intake = { accepted: [], acceptedJson: [], acceptedAt: [], rejected: [], deadLetters: [] };
-  const options = { now: o.now, maxFutureMs: o.maxFutureMs, maxEventBytes: o.maxEventBytes, receivedAt };
+  const out: Intake = {
+    accepted: [],
+    acceptedJson: [],
+    acceptedAt: [],
+    rejected: [],
+    deadLetters: [],
+  };
+  const options = {
+    now: o.now,
+    maxFutureMs: o.maxFutureMs,
+    maxEventBytes: o.maxEventBytes,
+    receivedAt,
+  };
   for (let index = 0; index < items.length; index++) {
     const item = items[index];
     if (item instanceof UnparsedItem) {
@@ -67,7 +78,13 @@ export function intake(items: readonly unknown[], o: IntakeOptions): Intake {
   return out;
 }
 
-function reject(out: Intake, index: number, original: unknown, errors: readonly ValidationIssue[], o: IntakeOptions): void {
+function reject(
+  out: Intake,
+  index: number,
+  original: unknown,
+  errors: readonly ValidationIssue[],
+  o: IntakeOptions,
+): void {
   const first = errors[0];
   out.rejected.push({ index, field: first.field, message: first.message });
   out.deadLetters.push(validationDeadLetter(original, errors, { source: o.source, now: o.now }));
@@ -98,7 +115,12 @@ export function parseNdjson(body: string, maxLineBytes: number): unknown[] {
     try {
       items.push(JSON.parse(line));
     } catch (err) {
-      items.push(new UnparsedItem(line, { field: ROOT_FIELD, message: `is not valid JSON on line ${lineNumber} (${(err as Error).message})` }));
+      items.push(
+        new UnparsedItem(line, {
+          field: ROOT_FIELD,
+          message: `is not valid JSON on line ${lineNumber} (${(err as Error).message})`,
+        }),
+      );
     }
   }
   return items;

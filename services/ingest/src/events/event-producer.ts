@@ -13,7 +13,12 @@ export interface OutgoingMessage {
 /** Kafka did not take the batch; nothing of it is visible to read_committed consumers. */
 export class KafkaUnavailableError extends ClickstreamError {
   constructor(cause: unknown) {
-    super(`Kafka unavailable: ${(cause as Error)?.message ?? String(cause)}`, 'KAFKA_UNAVAILABLE', true, { cause });
+    super(
+      `Kafka unavailable: ${(cause as Error)?.message ?? String(cause)}`,
+      'KAFKA_UNAVAILABLE',
+      true,
+      { cause },
+    );
   }
 }
 
@@ -68,7 +73,10 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     @Inject(ingestConfig.KEY) private readonly config: IngestConfig,
     metrics: MetricsService,
   ) {
-    this.backlog = metrics.gauge({ name: 'ingest_backlog_events', help: 'Events waiting for or in a Kafka flush.' });
+    this.backlog = metrics.gauge({
+      name: 'ingest_backlog_events',
+      help: 'Events waiting for or in a Kafka flush.',
+    });
     this.produceDuration = metrics.histogram({
       name: 'ingest_produce_duration_seconds',
       help: 'Duration of one coalesced Kafka transaction (send + commit).',
@@ -79,7 +87,9 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     // Connect eagerly but do not block boot on Kafka: readiness reports it, sends retry it.
-    void this.connected().catch((err: Error) => this.logger.warn({ msg: 'kafka producer not connected yet', err: err.message }));
+    void this.connected().catch((err: Error) =>
+      this.logger.warn({ msg: 'kafka producer not connected yet', err: err.message }),
+    );
   }
 
   private connected(): Promise<Producer> {
@@ -98,26 +108,35 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
    */
   private async connect(): Promise<Producer> {
     const { brokers, clientId, connectionTimeoutMs } = this.kafka.config;
-    const producer = new Producer({
-      'metadata.broker.list': brokers.join(','),
-      'client.id': `${clientId}-ingest`,
-      // One per process; a new producer after a failed flush fences the old one (same id).
-      'transactional.id': `clickstream-ingest-${hostname()}-${process.pid}`,
-      'enable.idempotence': true, // implies acks=all
-      // Requests are coalesced here already, and the commit sends what is queued.
-      'linger.ms': 1,
-      'batch.num.messages': 10_000,
-      'queue.buffering.max.messages': Math.max(100_000, this.config.maxBacklogEvents),
-      'queue.buffering.max.kbytes': 1_048_576,
-      'socket.connection.setup.timeout.ms': connectionTimeoutMs,
-      dr_cb: false,
-    }, {
-      // murmur2 of the key, as Java clients: a user's events land on the partition any client expects.
-      partitioner: 'murmur2_random',
-    });
-    producer.on('event.error', (err: LibrdKafkaError) => this.logger.warn({ msg: 'kafka producer error', err: err.message, code: err.code }));
+    const producer = new Producer(
+      {
+        'metadata.broker.list': brokers.join(','),
+        'client.id': `${clientId}-ingest`,
+        // One per process; a new producer after a failed flush fences the old one (same id).
+        'transactional.id': `clickstream-ingest-${hostname()}-${process.pid}`,
+        'enable.idempotence': true, // implies acks=all
+        // Requests are coalesced here already, and the commit sends what is queued.
+        'linger.ms': 1,
+        'batch.num.messages': 10_000,
+        'queue.buffering.max.messages': Math.max(100_000, this.config.maxBacklogEvents),
+        'queue.buffering.max.kbytes': 1_048_576,
+        'socket.connection.setup.timeout.ms': connectionTimeoutMs,
+        dr_cb: false,
+      },
+      {
+        // murmur2 of the key, as Java clients: a user's events land on the partition any client expects.
+        partitioner: 'murmur2_random',
+      },
+    );
+    producer.on('event.error', (err: LibrdKafkaError) =>
+      this.logger.warn({ msg: 'kafka producer error', err: err.message, code: err.code }),
+    );
     try {
-      await new Promise<void>((resolve, reject) => producer.connect({ timeout: connectionTimeoutMs }, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        producer.connect({ timeout: connectionTimeoutMs }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
       await call((cb) => producer.initTransactions(TRANSACTION_TIMEOUT_MS, cb));
     } catch (err) {
       await disconnect(producer);
@@ -153,7 +172,10 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     let n = 0;
-    while (this.queue.length && (batch.length === 0 || n + this.queue[0].messages.length <= this.config.maxFlushEvents)) {
+    while (
+      this.queue.length &&
+      (batch.length === 0 || n + this.queue[0].messages.length <= this.config.maxFlushEvents)
+    ) {
       const p = this.queue.shift()!;
       n += p.messages.length;
       batch.push(p);
@@ -172,11 +194,21 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     const started = process.hrtime.bigint();
     try {
       await this.produce(batch);
-      this.produceDuration.observe({ outcome: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.produceDuration.observe(
+        { outcome: 'ok' },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       for (const p of batch) p.resolve();
     } catch (err) {
-      this.produceDuration.observe({ outcome: 'failed' }, Number(process.hrtime.bigint() - started) / 1e9);
-      this.logger.warn({ msg: 'kafka flush failed', events: this.inFlightEvents, err: (err as Error).message });
+      this.produceDuration.observe(
+        { outcome: 'failed' },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+      this.logger.warn({
+        msg: 'kafka flush failed',
+        events: this.inFlightEvents,
+        err: (err as Error).message,
+      });
       await this.reset();
       const error = new KafkaUnavailableError(err);
       for (const p of batch) p.reject(error);
@@ -198,7 +230,9 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
       }
       await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
     } catch (err) {
-      await call((cb) => producer.abortTransaction(TRANSACTION_TIMEOUT_MS, cb)).catch(() => undefined);
+      await call((cb) => producer.abortTransaction(TRANSACTION_TIMEOUT_MS, cb)).catch(
+        () => undefined,
+      );
       throw err;
     }
   }

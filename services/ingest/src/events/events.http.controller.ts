@@ -1,11 +1,45 @@
-import { BadRequestException, Body, Controller, HttpException, HttpStatus, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CSV_FORMATS, CsvFormat, CsvHeaderError, CsvSyntaxError, deadLetterJson, deadLetterKey, readCsvEvents, TopicNames } from '@clickstream/contracts';
+import {
+  CSV_FORMATS,
+  CsvFormat,
+  CsvHeaderError,
+  CsvSyntaxError,
+  deadLetterJson,
+  deadLetterKey,
+  readCsvEvents,
+  TopicNames,
+} from '@clickstream/contracts';
 import { ApiKeyGuard, KafkaClient, MetricsService } from '@clickstream/platform';
 import { ingestConfig, IngestConfig } from '../ingest.config';
 import { intake, parseNdjson, UnparsedItem } from './event-intake';
-import { BacklogFullError, EventProducer, KafkaUnavailableError, OutgoingMessage } from './event-producer';
+import {
+  BacklogFullError,
+  EventProducer,
+  KafkaUnavailableError,
+  OutgoingMessage,
+} from './event-producer';
 
 /**
  * A DLQ record carries the original payload, which can be as large as the body. Over this it keeps
@@ -24,11 +58,21 @@ export interface IngestResponse {
 /** SPEC §3: POST /v1/events (object, array or NDJSON) and POST /v1/events/csv. */
 @ApiTags('events')
 @ApiSecurity('api-key')
-@ApiResponse({ status: 401, description: 'API keys are configured and none (or a wrong one) was sent' })
+@ApiResponse({
+  status: 401,
+  description: 'API keys are configured and none (or a wrong one) was sent',
+})
 @ApiResponse({ status: 413, description: 'Body or batch larger than the configured limit' })
-@ApiResponse({ status: 400, description: 'Every event was invalid (each went to the DLQ), or the CSV is malformed (the line is named)' })
+@ApiResponse({
+  status: 400,
+  description:
+    'Every event was invalid (each went to the DLQ), or the CSV is malformed (the line is named)',
+})
 @ApiResponse({ status: 415, description: 'Unsupported Content-Type' })
-@ApiResponse({ status: 503, description: 'Kafka unavailable or backlog full; nothing was accepted; see Retry-After' })
+@ApiResponse({
+  status: 503,
+  description: 'Kafka unavailable or backlog full; nothing was accepted; see Retry-After',
+})
 @Controller('v1/events')
 @UseGuards(ApiKeyGuard)
 export class EventsHttpController {
@@ -43,7 +87,11 @@ export class EventsHttpController {
     metrics: MetricsService,
   ) {
     this.topics = kafka.topics;
-    this.events = metrics.counter({ name: 'ingest_events_total', help: 'Events received, by outcome.', labelNames: ['outcome'] });
+    this.events = metrics.counter({
+      name: 'ingest_events_total',
+      help: 'Events received, by outcome.',
+      labelNames: ['outcome'],
+    });
     this.duration = metrics.histogram({
       name: 'ingest_request_duration_seconds',
       help: 'Ingest request duration, from body parsed to answer.',
@@ -53,14 +101,26 @@ export class EventsHttpController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Ingest events: one JSON object, a JSON array, or NDJSON (application/x-ndjson)' })
+  @ApiOperation({
+    summary: 'Ingest events: one JSON object, a JSON array, or NDJSON (application/x-ndjson)',
+  })
   @ApiConsumes('application/json', 'application/x-ndjson')
-  @ApiBody({ schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } })
+  @ApiBody({
+    schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] },
+  })
   @ApiResponse({ status: 202, description: 'Every accepted event is acknowledged by Kafka' })
   @ApiResponse({ status: 400, description: 'Every event was invalid (each went to the DLQ)' })
-  async ingest(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<IngestResponse> {
+  async ingest(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() body: unknown,
+  ): Promise<IngestResponse> {
     const started = process.hrtime.bigint();
-    const items = isNdjson(req) ? parseNdjson(String(body ?? ''), this.config.maxEventBytes) : Array.isArray(body) ? body : [body];
+    const items = isNdjson(req)
+      ? parseNdjson(String(body ?? ''), this.config.maxEventBytes)
+      : Array.isArray(body)
+        ? body
+        : [body];
     return this.handle('events', items, reply, started);
   }
 
@@ -76,25 +136,37 @@ export class EventsHttpController {
     const started = process.hrtime.bigint();
     const chosen = format ?? 'auto';
     if (chosen !== 'auto' && !(CSV_FORMATS as readonly string[]).includes(chosen)) {
-      throw new BadRequestException(`format must be one of ${[...CSV_FORMATS, 'auto'].join(', ')} (got "${chosen}")`);
+      throw new BadRequestException(
+        `format must be one of ${[...CSV_FORMATS, 'auto'].join(', ')} (got "${chosen}")`,
+      );
     }
     const items: unknown[] = [];
     // A row longer than an event may be cannot give a valid one: the parser stops there (400).
     const options = { maxRecordBytes: this.config.maxEventBytes };
     try {
-      for await (const row of readCsvEvents(String(body ?? ''), chosen as CsvFormat | 'auto', options)) {
+      for await (const row of readCsvEvents(
+        String(body ?? ''),
+        chosen as CsvFormat | 'auto',
+        options,
+      )) {
         items.push('input' in row ? row.input : new UnparsedItem(`row ${row.row}`, row.issue));
         if (items.length > this.config.maxBatchEvents) break;
       }
     } catch (err) {
       // Broken CSV is the client's error, named by its line; nothing of the request is accepted.
-      if (err instanceof CsvHeaderError || err instanceof CsvSyntaxError) throw new BadRequestException(err.message);
+      if (err instanceof CsvHeaderError || err instanceof CsvSyntaxError)
+        throw new BadRequestException(err.message);
       throw err;
     }
     return this.handle('events_csv', items, reply, started);
   }
 
-  private async handle(route: string, items: unknown[], reply: FastifyReply, started: bigint): Promise<IngestResponse> {
+  private async handle(
+    route: string,
+    items: unknown[],
+    reply: FastifyReply,
+    started: bigint,
+  ): Promise<IngestResponse> {
     let status = 202;
     try {
       const result = await this.process(items, reply);
@@ -104,7 +176,10 @@ export class EventsHttpController {
       status = err instanceof HttpException ? err.getStatus() : 500;
       throw err;
     } finally {
-      this.duration.observe({ route, status: String(status) }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.duration.observe(
+        { route, status: String(status) },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     }
   }
 
@@ -121,13 +196,23 @@ export class EventsHttpController {
     // A record Kafka would refuse must not reach a flush: it would fail the flush, and so every
     // request coalesced into it, again on each retry. The contract bounds events (an oversized one is
     // invalid), and DLQ records are cut to fit.
-    const messages: OutgoingMessage[] = new Array(result.accepted.length + result.deadLetters.length);
+    const messages: OutgoingMessage[] = new Array(
+      result.accepted.length + result.deadLetters.length,
+    );
     let i = 0;
     for (let k = 0; k < result.accepted.length; k++) {
-      messages[i++] = { topic: this.topics.events, key: result.accepted[k].user_id, value: result.acceptedJson[k] };
+      messages[i++] = {
+        topic: this.topics.events,
+        key: result.accepted[k].user_id,
+        value: result.acceptedJson[k],
+      };
     }
     for (const d of result.deadLetters) {
-      messages[i++] = { topic: this.topics.eventsDlq, key: deadLetterKey(d.original), value: deadLetterJson(d, MAX_DEAD_LETTER_BYTES) };
+      messages[i++] = {
+        topic: this.topics.eventsDlq,
+        key: deadLetterKey(d.original),
+        value: deadLetterJson(d, MAX_DEAD_LETTER_BYTES),
+      };
     }
     try {
       await this.producer.send(messages);
@@ -136,13 +221,22 @@ export class EventsHttpController {
       this.events.inc({ outcome: 'unavailable' }, items.length);
       reply.header('Retry-After', String(this.config.retryAfterSeconds));
       reply.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return { accepted: 0, rejected: 0, errors: [], message: `${err.message}; nothing was accepted, retry later` };
+      return {
+        accepted: 0,
+        rejected: 0,
+        errors: [],
+        message: `${err.message}; nothing was accepted, retry later`,
+      };
     }
     this.events.inc({ outcome: 'accepted' }, result.accepted.length);
     this.events.inc({ outcome: 'rejected' }, result.rejected.length);
     if (result.accepted.length === 0) reply.status(HttpStatus.BAD_REQUEST);
     else reply.status(HttpStatus.ACCEPTED);
-    return { accepted: result.accepted.length, rejected: result.rejected.length, errors: result.rejected };
+    return {
+      accepted: result.accepted.length,
+      rejected: result.rejected.length,
+      errors: result.rejected,
+    };
   }
 }
 

@@ -34,7 +34,9 @@ export class AlertsHttpController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Fraud and anomaly alerts, newest window first (by window_start, then alert_id)' })
+  @ApiOperation({
+    summary: 'Fraud and anomaly alerts, newest window first (by window_start, then alert_id)',
+  })
   @ApiQuery({ name: 'rule', required: false, enum: ALERT_RULES })
   @ApiQuery({ name: 'user_id', required: false })
   @ApiRange('window_start')

@@ -39,7 +39,10 @@ export class AlertsRepository {
     if (q.to) where.push(`window_start < ${p.param(q.to)}`);
     if (q.after) {
       const ts = p.param(q.after[0]);
-      where.push(`window_start <= ${ts}::timestamptz`, `(window_start, alert_id) < (${ts}::timestamptz, ${p.param(q.after[1])})`);
+      where.push(
+        `window_start <= ${ts}::timestamptz`,
+        `(window_start, alert_id) < (${ts}::timestamptz, ${p.param(q.after[1])})`,
+      );
     }
     const sql = `
       SELECT ${ALERT_COLUMNS}, ${exactTimestampSql('window_start')} AS k

@@ -18,7 +18,10 @@ export class FunnelHttpController {
   constructor(private readonly funnel: FunnelRepository) {}
 
   @Get()
-  @ApiOperation({ summary: 'Sessions started in [from, to) reaching each funnel stage (a purchase session reached view, cart and checkout too), and conversion' })
+  @ApiOperation({
+    summary:
+      'Sessions started in [from, to) reaching each funnel stage (a purchase session reached view, cart and checkout too), and conversion',
+  })
   @ApiRange('started_at')
   @ApiOkResponse({
     schema: {
@@ -39,7 +42,10 @@ export class FunnelHttpController {
             },
           },
         },
-        conversion_rate: { type: 'number', description: 'sessions reaching purchase / all sessions' },
+        conversion_rate: {
+          type: 'number',
+          description: 'sessions reaching purchase / all sessions',
+        },
       },
     },
   })

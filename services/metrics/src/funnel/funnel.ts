@@ -28,7 +28,9 @@ export interface Funnel {
 export function funnelOf(byHighestStage: ReadonlyMap<string, number>): Funnel {
   let total = 0;
   for (const n of byHighestStage.values()) total += n;
-  const reached = FUNNEL_STEPS.map((_, i) => FUNNEL_STEPS.slice(i).reduce((n, s) => n + (byHighestStage.get(s) ?? 0), 0));
+  const reached = FUNNEL_STEPS.map((_, i) =>
+    FUNNEL_STEPS.slice(i).reduce((n, s) => n + (byHighestStage.get(s) ?? 0), 0),
+  );
   const stages = FUNNEL_STEPS.map((stage, i) => ({
     stage,
     sessions: reached[i],

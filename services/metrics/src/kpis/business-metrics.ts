@@ -33,20 +33,36 @@ export class BusinessMetrics implements OnModuleInit {
     private readonly funnel: FunnelRepository,
     @Inject(metricsConfig.KEY) config: MetricsConfig,
   ) {
-    this.failures = metrics.counter({ name: 'metrics_gauge_refresh_failures_total', help: 'Failed gauge refreshes, by source.', labelNames: ['source'] });
-    this.snapshot = new Refresher(() => this.load(), config.gaugeRefreshMs, (err) => this.failed(err));
+    this.failures = metrics.counter({
+      name: 'metrics_gauge_refresh_failures_total',
+      help: 'Failed gauge refreshes, by source.',
+      labelNames: ['source'],
+    });
+    this.snapshot = new Refresher(
+      () => this.load(),
+      config.gaugeRefreshMs,
+      (err) => this.failed(err),
+    );
   }
 
   onModuleInit(): void {
     const m = this.metrics;
     const snap = () => this.snapshot.get();
-    m.gauge({ name: 'clickstream_active_sessions', help: 'Open sessions.', collect: setFrom(snap, (s) => s.figures.activeSessions) });
+    m.gauge({
+      name: 'clickstream_active_sessions',
+      help: 'Open sessions.',
+      collect: setFrom(snap, (s) => s.figures.activeSessions),
+    });
     m.gauge({
       name: 'clickstream_events_per_minute',
       help: 'Events in the last complete UTC minute (1 min `all` window, event time).',
       collect: setFrom(snap, (s) => s.figures.eventsLastMinute),
     });
-    m.gauge({ name: 'clickstream_unique_users_5m', help: 'Unique users in the last complete 5 min window.', collect: setFrom(snap, (s) => s.figures.uniqueUsers5m) });
+    m.gauge({
+      name: 'clickstream_unique_users_5m',
+      help: 'Unique users in the last complete 5 min window.',
+      collect: setFrom(snap, (s) => s.figures.uniqueUsers5m),
+    });
     m.gauge({
       name: 'clickstream_revenue_last_hour',
       help: 'Revenue (currency units) of the 60 complete minutes before now.',
@@ -66,7 +82,8 @@ export class BusinessMetrics implements OnModuleInit {
         if (!s) return;
         this.reset();
         // Every rule is present, at 0 when quiet, so alerting on it needs no absent() juggling.
-        for (const [rule, severity] of Object.entries(ALERT_SEVERITY)) this.set({ rule, severity }, 0);
+        for (const [rule, severity] of Object.entries(ALERT_SEVERITY))
+          this.set({ rule, severity }, 0);
         for (const a of s.alerts) this.set({ rule: a.rule, severity: a.severity }, a.count);
       },
     });
@@ -96,7 +113,10 @@ export class BusinessMetrics implements OnModuleInit {
 
   private failed(err: unknown): void {
     this.failures.inc({ source: 'postgres' });
-    this.logger.warn({ msg: 'business gauges not refreshed', err: err instanceof Error ? err.message : String(err) });
+    this.logger.warn({
+      msg: 'business gauges not refreshed',
+      err: err instanceof Error ? err.message : String(err),
+    });
   }
 }
 

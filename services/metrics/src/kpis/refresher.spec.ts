@@ -4,7 +4,12 @@ describe('Refresher', () => {
   it('loads at most once per ttl and once at a time', async () => {
     let now = 0;
     let loads = 0;
-    const r = new Refresher(async () => ++loads, 1000, () => undefined, () => now);
+    const r = new Refresher(
+      async () => ++loads,
+      1000,
+      () => undefined,
+      () => now,
+    );
     expect(await Promise.all([r.get(), r.get(), r.get()])).toEqual([1, 1, 1]);
     now = 999;
     expect(await r.get()).toBe(1);
@@ -33,7 +38,11 @@ describe('Refresher', () => {
   });
 
   it('has no value before the first successful load', async () => {
-    const r = new Refresher(async () => Promise.reject(new Error('x')), 10, () => undefined);
+    const r = new Refresher(
+      async () => Promise.reject(new Error('x')),
+      10,
+      () => undefined,
+    );
     expect(await r.get()).toBeUndefined();
   });
 });

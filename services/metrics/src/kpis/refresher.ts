@@ -15,7 +15,8 @@ export class Refresher<T> {
   ) {}
 
   get(): Promise<T | undefined> {
-    if (this.last && this.now() - this.last.at < this.ttlMs) return Promise.resolve(this.last.value);
+    if (this.last && this.now() - this.last.at < this.ttlMs)
+      return Promise.resolve(this.last.value);
     this.inflight ??= this.load()
       .then((value) => {
         this.last = { at: this.now(), value };

@@ -29,19 +29,34 @@ export class ConsumerLagMetrics implements OnModuleInit {
     @Inject(metricsConfig.KEY) config: MetricsConfig,
   ) {
     this.groups = lagGroups(config, kafka.config.topicPrefix);
-    this.failures = metrics.counter({ name: 'metrics_gauge_refresh_failures_total', help: 'Failed gauge refreshes, by source.', labelNames: ['source'] });
-    this.snapshot = new Refresher(() => this.load(), config.gaugeRefreshMs, (err) => this.failed(err));
+    this.failures = metrics.counter({
+      name: 'metrics_gauge_refresh_failures_total',
+      help: 'Failed gauge refreshes, by source.',
+      labelNames: ['source'],
+    });
+    this.snapshot = new Refresher(
+      () => this.load(),
+      config.gaugeRefreshMs,
+      (err) => this.failed(err),
+    );
   }
 
   onModuleInit(): void {
     const snap = () => this.snapshot.get();
     const byGroup = (pick: (l: PartitionLag) => bigint) =>
-      async function (this: { reset(): void; set(labels: Record<string, string>, value: number): void }) {
+      async function (this: {
+        reset(): void;
+        set(labels: Record<string, string>, value: number): void;
+      }) {
         const s = await snap();
         if (!s) return;
         // Reset first: a partition or group that went away must not linger with its last value.
         this.reset();
-        for (const l of s.lags) this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, Number(pick(l)));
+        for (const l of s.lags)
+          this.set(
+            { group: l.group, topic: l.topic, partition: String(l.partition) },
+            Number(pick(l)),
+          );
       };
     this.metrics.gauge({
       name: 'kafka_consumergroup_lag',
@@ -63,7 +78,8 @@ export class ConsumerLagMetrics implements OnModuleInit {
         const s = await snap();
         if (!s) return;
         this.reset();
-        for (const e of s.ends) this.set({ topic: e.topic, partition: String(e.partition) }, Number(e.high));
+        for (const e of s.ends)
+          this.set({ topic: e.topic, partition: String(e.partition) }, Number(e.high));
       },
     });
   }
@@ -75,6 +91,9 @@ export class ConsumerLagMetrics implements OnModuleInit {
 
   private failed(err: unknown): void {
     this.failures.inc({ source: 'kafka' });
-    this.logger.warn({ msg: 'consumer lag not refreshed', err: err instanceof Error ? err.message : String(err) });
+    this.logger.warn({
+      msg: 'consumer lag not refreshed',
+      err: err instanceof Error ? err.message : String(err),
+    });
   }
 }

@@ -29,7 +29,10 @@ export interface PartitionLag {
  * on. A partition without a commit counts from the log start: everything retained is still to be
  * read. Never negative (a committed offset can be briefly ahead of a stale end offset).
  */
-export function consumerLag(committed: readonly CommittedOffset[], ends: readonly PartitionEnds[]): PartitionLag[] {
+export function consumerLag(
+  committed: readonly CommittedOffset[],
+  ends: readonly PartitionEnds[],
+): PartitionLag[] {
   const endsByTopic = new Map<string, PartitionEnds[]>();
   for (const e of ends) endsByTopic.set(e.topic, [...(endsByTopic.get(e.topic) ?? []), e]);
   const positions = new Map<string, bigint | null>();
@@ -43,7 +46,13 @@ export function consumerLag(committed: readonly CommittedOffset[], ends: readonl
     for (const topic of topics) {
       for (const e of endsByTopic.get(topic) ?? []) {
         const current = positions.get(`${group}\u0000${topic}\u0000${e.partition}`) ?? e.low;
-        out.push({ group, topic, partition: e.partition, current, lag: e.high > current ? e.high - current : 0n });
+        out.push({
+          group,
+          topic,
+          partition: e.partition,
+          current,
+          lag: e.high > current ? e.high - current : 0n,
+        });
       }
     }
   }

@@ -27,7 +27,13 @@ export interface OverviewResponse {
   };
 }
 
-const RANGE_SCHEMA = { type: 'object', properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } };
+const RANGE_SCHEMA = {
+  type: 'object',
+  properties: {
+    from: { type: 'string', format: 'date-time' },
+    to: { type: 'string', format: 'date-time' },
+  },
+};
 
 /** SPEC §8 GET /v1/overview. */
 @ApiTags('overview')
@@ -44,7 +50,12 @@ export class OverviewHttpController {
       'unique_users_last_5m: the last complete 5 min window. revenue/purchases/views/conversion_rate_last_hour: the 60 complete minutes before floor(at, 1 min). ' +
       'alerts_last_hour: alerts detected in [at − 1 h, at). Windows are by event time; `ranges` tells exactly which were read.',
   })
-  @ApiQuery({ name: 'at', required: false, description: 'evaluate as of this instant (default now), e.g. for a replay of old data; active_sessions is always current' })
+  @ApiQuery({
+    name: 'at',
+    required: false,
+    description:
+      'evaluate as of this instant (default now), e.g. for a replay of old data; active_sessions is always current',
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
@@ -56,12 +67,20 @@ export class OverviewHttpController {
         revenue_last_hour: { type: 'number' },
         purchases_last_hour: { type: 'integer' },
         views_last_hour: { type: 'integer' },
-        conversion_rate_last_hour: { type: 'number', description: 'purchases / views; 0 without views' },
+        conversion_rate_last_hour: {
+          type: 'number',
+          description: 'purchases / views; 0 without views',
+        },
         alerts_last_hour: { type: 'integer' },
         alerts_last_hour_by_rule: { type: 'object', additionalProperties: { type: 'integer' } },
         ranges: {
           type: 'object',
-          properties: { last_minute: RANGE_SCHEMA, last_5m: RANGE_SCHEMA, last_hour: RANGE_SCHEMA, alerts: RANGE_SCHEMA },
+          properties: {
+            last_minute: RANGE_SCHEMA,
+            last_5m: RANGE_SCHEMA,
+            last_hour: RANGE_SCHEMA,
+            alerts: RANGE_SCHEMA,
+          },
         },
       },
     },
@@ -69,7 +88,10 @@ export class OverviewHttpController {
   async get(@Query() query: unknown): Promise<OverviewResponse> {
     const v = parseQuery(query, { at: timeParam() });
     const r = overviewRanges(v.at ?? new Date());
-    const [f, byRule] = await Promise.all([this.overview.figures(r), this.overview.alertsByRule(r)]);
+    const [f, byRule] = await Promise.all([
+      this.overview.figures(r),
+      this.overview.alertsByRule(r),
+    ]);
     const alertsByRule: Record<string, number> = {};
     for (const a of byRule) alertsByRule[a.rule] = (alertsByRule[a.rule] ?? 0) + a.count;
     return {

@@ -49,7 +49,14 @@ export class OverviewRepository {
        )
        SELECT minute.events, minute.final, five.users, hour.revenue, hour.purchases, hour.views, open.sessions, alerted.alerts
          FROM minute, five, hour, open, alerted`,
-      [r.lastMinute.from, r.last5m.from, r.lastHour.from, r.lastHour.to, r.alerts.from, r.alerts.to],
+      [
+        r.lastMinute.from,
+        r.last5m.from,
+        r.lastHour.from,
+        r.lastHour.to,
+        r.alerts.from,
+        r.alerts.to,
+      ],
     );
     const row = rows[0];
     return {

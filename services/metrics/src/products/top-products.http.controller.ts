@@ -4,7 +4,12 @@ import { metricsConfig, MetricsConfig } from '../metrics.config';
 import { ApiPaging, ApiRange, pageSchema, QueryApi } from '../query/api-docs';
 import { Page, toPage } from '../query/page';
 import { parseTopProductsQuery } from './top-products.params';
-import { PRODUCT_RANKINGS, ProductItem, TopProductsRepository, toProductItem } from './top-products.repository';
+import {
+  PRODUCT_RANKINGS,
+  ProductItem,
+  TopProductsRepository,
+  toProductItem,
+} from './top-products.repository';
 
 const PRODUCT_SCHEMA = {
   type: 'object',
@@ -28,8 +33,16 @@ export class TopProductsHttpController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Products ranked by views, purchases or revenue over the 1 h windows starting in [from, to)' })
-  @ApiQuery({ name: 'by', required: false, enum: PRODUCT_RANKINGS, description: 'ranking (default views); ties by product_id' })
+  @ApiOperation({
+    summary:
+      'Products ranked by views, purchases or revenue over the 1 h windows starting in [from, to)',
+  })
+  @ApiQuery({
+    name: 'by',
+    required: false,
+    enum: PRODUCT_RANKINGS,
+    description: 'ranking (default views); ties by product_id',
+  })
   @ApiRange('1 h window_start')
   @ApiPaging()
   @ApiOkResponse({ schema: pageSchema(PRODUCT_SCHEMA) })

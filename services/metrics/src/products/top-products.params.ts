@@ -1,12 +1,26 @@
 import { z } from 'zod';
-import { checkRange, cursorKey, cursorParam, enumParam, limitParam, parseQuery, timeParam } from '../query/query-params';
+import {
+  checkRange,
+  cursorKey,
+  cursorParam,
+  enumParam,
+  limitParam,
+  parseQuery,
+  timeParam,
+} from '../query/query-params';
 import { PRODUCT_RANKINGS, TopProductsQuery } from './top-products.repository';
 
 export const DEFAULT_TOP_PRODUCTS = 10;
-const productCursor = z.tuple([z.string().regex(/^-?\d{1,20}(\.\d{1,6})?$/), z.string().min(1).max(200)]);
+const productCursor = z.tuple([
+  z.string().regex(/^-?\d{1,20}(\.\d{1,6})?$/),
+  z.string().min(1).max(200),
+]);
 
 /** GET /v1/top-products: from/to bound the 1 h windows' window_start, half-open. */
-export function parseTopProductsQuery(query: unknown, limits: { maxLimit: number }): TopProductsQuery {
+export function parseTopProductsQuery(
+  query: unknown,
+  limits: { maxLimit: number },
+): TopProductsQuery {
   const v = parseQuery(query, {
     by: enumParam(PRODUCT_RANKINGS, 'views'),
     from: timeParam(),
@@ -15,5 +29,11 @@ export function parseTopProductsQuery(query: unknown, limits: { maxLimit: number
     cursor: cursorParam(),
   });
   checkRange(v.from, v.to);
-  return { by: v.by, from: v.from, to: v.to, limit: v.limit, after: cursorKey(v.cursor, productCursor) };
+  return {
+    by: v.by,
+    from: v.from,
+    to: v.to,
+    limit: v.limit,
+    after: cursorKey(v.cursor, productCursor),
+  };
 }

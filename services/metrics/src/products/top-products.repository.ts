@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { ProductHourAggregateRow, productHourAggregateRow, SelectedRow } from '@clickstream/contracts';
+import {
+  ProductHourAggregateRow,
+  productHourAggregateRow,
+  SelectedRow,
+} from '@clickstream/contracts';
 import { PG_POOL } from '../database/pg-pool';
 import { num, SqlParams } from '../query/sql';
 
@@ -8,13 +12,22 @@ export const PRODUCT_RANKINGS = ['views', 'purchases', 'revenue'] as const;
 export type ProductRanking = (typeof PRODUCT_RANKINGS)[number];
 
 /** The ranking column for each `by`: chosen from this fixed map, never from the request's text. */
-const RANK_COLUMN: Record<ProductRanking, keyof ProductHourAggregateRow> = { views: 'views', purchases: 'purchases', revenue: 'revenue' };
+const RANK_COLUMN: Record<ProductRanking, keyof ProductHourAggregateRow> = {
+  views: 'views',
+  purchases: 'purchases',
+  revenue: 'revenue',
+};
 
 /** A product's totals: the contract's product_hour_aggregates counts, revenue as a number. */
-export type ProductItem = Pick<ProductHourAggregateRow, 'product_id' | 'views' | 'carts' | 'purchases'> & { revenue: number };
+export type ProductItem = Pick<
+  ProductHourAggregateRow,
+  'product_id' | 'views' | 'carts' | 'purchases'
+> & { revenue: number };
 
 /** The columns a product sums over hours and partitions. */
-const SUMMED = ['views', 'carts', 'purchases', 'revenue'] as const satisfies ReadonlyArray<keyof ProductHourAggregateRow>;
+const SUMMED = ['views', 'carts', 'purchases', 'revenue'] as const satisfies ReadonlyArray<
+  keyof ProductHourAggregateRow
+>;
 
 export interface TopProductsQuery {
   by: ProductRanking;
@@ -48,7 +61,9 @@ export class TopProductsRepository {
     const after: string[] = [];
     if (q.after) {
       const value = p.param(q.after[0]);
-      after.push(`(t.${column} < ${value}::numeric OR (t.${column} = ${value}::numeric AND t.product_id > ${p.param(q.after[1])}))`);
+      after.push(
+        `(t.${column} < ${value}::numeric OR (t.${column} = ${value}::numeric AND t.product_id > ${p.param(q.after[1])}))`,
+      );
     }
     const sql = `
       SELECT t.*, t.${column}::text AS k FROM (
@@ -66,5 +81,11 @@ export class TopProductsRepository {
 }
 
 export function toProductItem(r: ProductRow): ProductItem {
-  return { product_id: r.product_id, views: num(r.views), carts: num(r.carts), purchases: num(r.purchases), revenue: num(r.revenue) };
+  return {
+    product_id: r.product_id,
+    views: num(r.views),
+    carts: num(r.carts),
+    purchases: num(r.purchases),
+    revenue: num(r.revenue),
+  };
 }

@@ -14,7 +14,8 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 
 /** The key of a cursor, validated by `schema`; undefined for anything we did not produce. */
 export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T | undefined {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) return undefined;
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor))
+    return undefined;
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -29,4 +30,5 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T | undef
 export const cursorTimestamp = z.iso.datetime({ offset: false, precision: 6 });
 
 /** Postgres renders a timestamptz column as this, exact to the microsecond, for cursors. */
-export const exactTimestampSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const exactTimestampSql = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;

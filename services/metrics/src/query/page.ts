@@ -10,8 +10,16 @@ export interface Page<T> {
  * Repositories fetch `limit + 1` rows: the extra row only tells that another page exists, so the
  * last page has next_cursor null and never an empty page after it.
  */
-export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => readonly (string | number)[], item: (row: R) => T): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  key: (row: R) => readonly (string | number)[],
+  item: (row: R) => T,
+): Page<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
-  return { items: kept.map(item), next_cursor: more ? encodeCursor(key(kept[kept.length - 1])) : null };
+  return {
+    items: kept.map(item),
+    next_cursor: more ? encodeCursor(key(kept[kept.length - 1])) : null,
+  };
 }

@@ -1,4 +1,15 @@
-import { checkRange, cursorKey, cursorParam, enumParam, idParam, limitParam, parseQuery, QueryParamError, requiredEnumParam, timeParam } from './query-params';
+import {
+  checkRange,
+  cursorKey,
+  cursorParam,
+  enumParam,
+  idParam,
+  limitParam,
+  parseQuery,
+  QueryParamError,
+  requiredEnumParam,
+  timeParam,
+} from './query-params';
 import { z } from 'zod';
 import { encodeCursor } from './cursor';
 
@@ -17,22 +28,28 @@ function errorOf(fn: () => unknown): { parameter: string; message: string; accep
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(QueryParamError);
-    return (err as QueryParamError).getResponse() as { parameter: string; message: string; accepted: string };
+    return (err as QueryParamError).getResponse() as {
+      parameter: string;
+      message: string;
+      accepted: string;
+    };
   }
   throw new Error('expected a QueryParamError');
 }
 
 describe('parseQuery', () => {
   it('applies defaults and parses values', () => {
-    expect(parseQuery({ size: '5m', from: '2024-01-01T10:00:00+02:00', limit: '7' }, spec)).toEqual({
-      size: '5m',
-      by: 'views',
-      status: undefined,
-      from: new Date('2024-01-01T08:00:00Z'),
-      limit: 7,
-      user_id: undefined,
-      cursor: undefined,
-    });
+    expect(parseQuery({ size: '5m', from: '2024-01-01T10:00:00+02:00', limit: '7' }, spec)).toEqual(
+      {
+        size: '5m',
+        by: 'views',
+        status: undefined,
+        from: new Date('2024-01-01T08:00:00Z'),
+        limit: 7,
+        user_id: undefined,
+        cursor: undefined,
+      },
+    );
   });
 
   it.each([
@@ -67,7 +84,9 @@ describe('parseQuery', () => {
   });
 
   it('never resolves names through the prototype', () => {
-    expect(errorOf(() => parseQuery(JSON.parse('{"size":"1m","constructor":"x"}'), spec)).parameter).toBe('constructor');
+    expect(
+      errorOf(() => parseQuery(JSON.parse('{"size":"1m","constructor":"x"}'), spec)).parameter,
+    ).toBe('constructor');
   });
 });
 

@@ -13,7 +13,13 @@ export interface ParamErrorBody {
 
 export class QueryParamError extends BadRequestException {
   constructor(parameter: string, problem: string, accepted: string) {
-    const body: ParamErrorBody = { statusCode: 400, error: 'Bad Request', parameter, message: `${parameter}: ${problem}; accepted: ${accepted}`, accepted };
+    const body: ParamErrorBody = {
+      statusCode: 400,
+      error: 'Bad Request',
+      parameter,
+      message: `${parameter}: ${problem}; accepted: ${accepted}`,
+      accepted,
+    };
     super(body);
   }
 }
@@ -25,7 +31,9 @@ export interface Param<T> {
 }
 
 export type ParamSpec = Record<string, Param<unknown>>;
-export type ParsedParams<S extends ParamSpec> = { [K in keyof S]: S[K] extends Param<infer T> ? T : never };
+export type ParsedParams<S extends ParamSpec> = {
+  [K in keyof S]: S[K] extends Param<infer T> ? T : never;
+};
 
 const MAX_SHOWN = 60;
 
@@ -41,12 +49,14 @@ export function parseQuery<S extends ParamSpec>(query: unknown, spec: S): Parsed
   const raw = (query ?? {}) as Record<string, unknown>;
   const names = Object.keys(spec);
   for (const name of Object.keys(raw)) {
-    if (!Object.hasOwn(spec, name)) throw new QueryParamError(name, 'unknown parameter', `parameters ${names.join(', ')}`);
+    if (!Object.hasOwn(spec, name))
+      throw new QueryParamError(name, 'unknown parameter', `parameters ${names.join(', ')}`);
   }
   const out: Record<string, unknown> = {};
   for (const name of names) {
     const value = raw[name];
-    if (value !== undefined && typeof value !== 'string') throw new QueryParamError(name, 'given more than once', spec[name].accepted);
+    if (value !== undefined && typeof value !== 'string')
+      throw new QueryParamError(name, 'given more than once', spec[name].accepted);
     const result = spec[name].schema.safeParse(value);
     if (!result.success) {
       const problem = value === undefined ? 'is required' : `invalid value ${shown(value)}`;
@@ -60,22 +70,37 @@ export function parseQuery<S extends ParamSpec>(query: unknown, spec: S): Parsed
 /** An instant: ISO-8601 date-time with Z or an offset. */
 export function timeParam(): Param<Date | undefined> {
   return {
-    schema: z.iso.datetime({ offset: true }).transform((v) => new Date(v)).optional(),
+    schema: z.iso
+      .datetime({ offset: true })
+      .transform((v) => new Date(v))
+      .optional(),
     accepted: 'an ISO-8601 date-time with Z or an offset, e.g. 2024-01-01T10:00:00Z',
   };
 }
 
-export function enumParam<const T extends readonly [string, ...string[]]>(values: T): Param<T[number] | undefined>;
-export function enumParam<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]): Param<T[number]>;
-export function enumParam<const T extends readonly [string, ...string[]]>(values: T, fallback?: T[number]): Param<T[number] | undefined> {
+export function enumParam<const T extends readonly [string, ...string[]]>(
+  values: T,
+): Param<T[number] | undefined>;
+export function enumParam<const T extends readonly [string, ...string[]]>(
+  values: T,
+  fallback: T[number],
+): Param<T[number]>;
+export function enumParam<const T extends readonly [string, ...string[]]>(
+  values: T,
+  fallback?: T[number],
+): Param<T[number] | undefined> {
   const base = z.enum(values);
   return {
-    schema: (fallback === undefined ? base.optional() : base.default(fallback as never)) as z.ZodType<T[number] | undefined, string | undefined>,
+    schema: (fallback === undefined
+      ? base.optional()
+      : base.default(fallback as never)) as z.ZodType<T[number] | undefined, string | undefined>,
     accepted: `one of ${values.join(', ')}${fallback === undefined ? '' : ` (default ${fallback})`}`,
   };
 }
 
-export function requiredEnumParam<const T extends readonly [string, ...string[]]>(values: T): Param<T[number]> {
+export function requiredEnumParam<const T extends readonly [string, ...string[]]>(
+  values: T,
+): Param<T[number]> {
   return { schema: z.enum(values), accepted: `one of ${values.join(', ')} (required)` };
 }
 
@@ -93,17 +118,27 @@ export function limitParam(fallback: number, max: number): Param<number> {
 
 /** A free-form identifier such as a user id (contract: 1–128 characters); always bound, never SQL text. */
 export function idParam(): Param<string | undefined> {
-  return { schema: z.string().min(1).max(128).optional(), accepted: 'a string of 1 to 128 characters' };
+  return {
+    schema: z.string().min(1).max(128).optional(),
+    accepted: 'a string of 1 to 128 characters',
+  };
 }
 
 export function cursorParam(): Param<string | undefined> {
-  return { schema: z.string().min(1).max(1024).optional(), accepted: 'the next_cursor of a previous page of the same query' };
+  return {
+    schema: z.string().min(1).max(1024).optional(),
+    accepted: 'the next_cursor of a previous page of the same query',
+  };
 }
 
 /** A half-open [from, to) range must not be empty or reversed. */
 export function checkRange(from: Date | undefined, to: Date | undefined): void {
   if (from && to && to.getTime() <= from.getTime()) {
-    throw new QueryParamError('to', 'must be after from (ranges are half-open: [from, to))', 'an ISO-8601 date-time after from');
+    throw new QueryParamError(
+      'to',
+      'must be after from (ranges are half-open: [from, to))',
+      'an ISO-8601 date-time after from',
+    );
   }
 }
 
@@ -111,6 +146,11 @@ export function checkRange(from: Date | undefined, to: Date | undefined): void {
 export function cursorKey<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
   if (cursor === undefined) return undefined;
   const key = decodeCursor(cursor, schema);
-  if (key === undefined) throw new QueryParamError('cursor', 'not a cursor of this query', 'the next_cursor of a previous page of the same query');
+  if (key === undefined)
+    throw new QueryParamError(
+      'cursor',
+      'not a cursor of this query',
+      'the next_cursor of a previous page of the same query',
+    );
   return key;
 }

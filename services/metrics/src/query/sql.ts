@@ -12,7 +12,8 @@ export class SqlParams {
 }
 
 /** A numeric or bigint column as pg returns it (a string) to a JS number. */
-export const num = (value: string | number | null | undefined): number => (value === null || value === undefined ? 0 : Number(value));
+export const num = (value: string | number | null | undefined): number =>
+  value === null || value === undefined ? 0 : Number(value);
 
 /** purchases / views, 0 when there were no views (never NaN or Infinity). */
 export function ratio(numerator: number, denominator: number): number {

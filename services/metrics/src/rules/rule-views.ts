@@ -47,23 +47,39 @@ export class RuleChangeError extends BadRequestException {
 }
 
 const strongest = (sources: RuleSource[]): RuleSource =>
-  sources.reduce((best, s) => (RULE_SOURCES.indexOf(s) > RULE_SOURCES.indexOf(best) ? s : best), 'default');
+  sources.reduce(
+    (best, s) => (RULE_SOURCES.indexOf(s) > RULE_SOURCES.indexOf(best) ? s : best),
+    'default',
+  );
 
 /** The boot config of a rule: as the detectors recorded it, or the SPEC table before any booted. */
-export function bootOf(rule: AlertRule, baseline?: RuleBaselineRow): Pick<RuleView, 'config' | 'sources'> {
+export function bootOf(
+  rule: AlertRule,
+  baseline?: RuleBaselineRow,
+): Pick<RuleView, 'config' | 'sources'> {
   if (baseline) return { config: baseline.config, sources: baseline.sources };
-  const sources = Object.fromEntries(RULE_SETTING_FIELDS.map((f) => [f, 'default'])) as Record<RuleSettingField, RuleSource>;
+  const sources = Object.fromEntries(RULE_SETTING_FIELDS.map((f) => [f, 'default'])) as Record<
+    RuleSettingField,
+    RuleSource
+  >;
   return { config: DEFAULT_RULE_SETTINGS[rule], sources };
 }
 
-export function ruleView(rule: AlertRule, baseline?: RuleBaselineRow, latest?: RuleChangeRow): RuleView {
+export function ruleView(
+  rule: AlertRule,
+  baseline?: RuleBaselineRow,
+  latest?: RuleChangeRow,
+): RuleView {
   const changed = {
     revision: latest?.revision ?? null,
     changed_at: latest?.changed_at.toISOString() ?? null,
     changed_by: latest?.key_id ?? null,
   };
   if (latest && !latest.reset) {
-    const sources = Object.fromEntries(RULE_SETTING_FIELDS.map((f) => [f, 'runtime'])) as Record<RuleSettingField, RuleSource>;
+    const sources = Object.fromEntries(RULE_SETTING_FIELDS.map((f) => [f, 'runtime'])) as Record<
+      RuleSettingField,
+      RuleSource
+    >;
     return { rule, config: latest.after, source: 'runtime', sources, ...changed };
   }
   const boot = bootOf(rule, baseline);
@@ -86,22 +102,41 @@ export function changeItem(row: RuleChangeRow): RuleChangeItem {
  * A PUT body checked with the rules file's schema (the same bounds as boot config). 400 names the
  * field and the value; a setting fixed at boot may only be sent with its current value.
  */
-export function parseRulePatch(rule: AlertRule, body: unknown, current: RuleSettings): RuleSettingsPatch {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RuleChangeError('(body)', 'must be a JSON object of settings, e.g. {"threshold": 80}');
+export function parseRulePatch(
+  rule: AlertRule,
+  body: unknown,
+  current: RuleSettings,
+): RuleSettingsPatch {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new RuleChangeError(
+      '(body)',
+      'must be a JSON object of settings, e.g. {"threshold": 80}',
+    );
   const parsed = ruleSettingsPatchSchema(rule).safeParse(body);
   if (!parsed.success) {
     const { field, message } = firstIssue(parsed.error);
     const value = (body as Record<string, unknown>)[field];
-    throw new RuleChangeError(field, value === undefined ? message : `${message} (got ${JSON.stringify(value)?.slice(0, 60)})`);
+    throw new RuleChangeError(
+      field,
+      value === undefined ? message : `${message} (got ${JSON.stringify(value)?.slice(0, 60)})`,
+    );
   }
   const patch = parsed.data;
-  if (Object.keys(patch).length === 0) throw new RuleChangeError('(body)', `must set at least one of ${RULE_SETTING_FIELDS.join(', ')}`);
+  if (Object.keys(patch).length === 0)
+    throw new RuleChangeError(
+      '(body)',
+      `must set at least one of ${RULE_SETTING_FIELDS.join(', ')}`,
+    );
   for (const field of BOOT_ONLY_SETTINGS[rule] ?? []) {
     if (patch[field] !== undefined && patch[field] !== current[field]) {
-      throw new RuleChangeError(field, `is fixed at boot for ${rule} (got ${JSON.stringify(patch[field])}, running ${JSON.stringify(current[field])}); set it in the detectors' config and restart them`);
+      throw new RuleChangeError(
+        field,
+        `is fixed at boot for ${rule} (got ${JSON.stringify(patch[field])}, running ${JSON.stringify(current[field])}); set it in the detectors' config and restart them`,
+      );
     }
   }
   return patch;
 }
 
-export const sameSettings = (a: RuleSettings, b: RuleSettings): boolean => RULE_SETTING_FIELDS.every((f) => a[f] === b[f]);
+export const sameSettings = (a: RuleSettings, b: RuleSettings): boolean =>
+  RULE_SETTING_FIELDS.every((f) => a[f] === b[f]);

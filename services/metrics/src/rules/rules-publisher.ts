@@ -43,8 +43,14 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.logger.setContext(RulesPublisher.name);
     this.appId = `${kafka.config.topicPrefix}clickstream-metrics-rules`;
-    this.published = metrics.counter({ name: 'metrics_rule_records_published_total', help: 'Rule changes published to clickstream.rules.v1.' });
-    this.failures = metrics.counter({ name: 'metrics_rules_publish_failures_total', help: 'Failed attempts to publish rule changes (retried with backoff).' });
+    this.published = metrics.counter({
+      name: 'metrics_rule_records_published_total',
+      help: 'Rule changes published to clickstream.rules.v1.',
+    });
+    this.failures = metrics.counter({
+      name: 'metrics_rules_publish_failures_total',
+      help: 'Failed attempts to publish rule changes (retried with backoff).',
+    });
   }
 
   /** A change stored before a crash is published at boot. */
@@ -71,7 +77,10 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
       this.failures.inc();
       this.attempt++;
       const delayMs = restartDelayMs(this.attempt, { initialMs: 1000, maxMs: 60_000 });
-      this.logger.warn({ attempt: this.attempt, delayMs, err: (err as Error).message }, 'rule changes not published, retrying');
+      this.logger.warn(
+        { attempt: this.attempt, delayMs, err: (err as Error).message },
+        'rule changes not published, retrying',
+      );
       this.schedule(delayMs);
       return false;
     }
@@ -101,7 +110,9 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
       try {
         await client.query(`SET LOCAL lock_timeout = ${Math.floor(this.config.rulesTimeoutMs)}`);
         // Only a hung process should lose the lock this way: Kafka's own timeouts end a slow attempt first.
-        await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(120_000, Math.floor(this.config.rulesTimeoutMs) * 4)}`);
+        await client.query(
+          `SET LOCAL idle_in_transaction_session_timeout = ${Math.max(120_000, Math.floor(this.config.rulesTimeoutMs) * 4)}`,
+        );
         await client.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
         const sent = await this.publishFromCheckpoint();
         await client.query('COMMIT');
@@ -115,18 +126,32 @@ export class RulesPublisher implements OnApplicationBootstrap, OnApplicationShut
 
   private async publishFromCheckpoint(): Promise<number> {
     const topic = this.kafka.topics.rules;
-    const publisher = new OutboxPublisher(this.kafka.kafka, await this.kafka.adminClient(), { appId: this.appId, topic, partition: 0 }, { logger: this.logger });
+    const publisher = new OutboxPublisher(
+      this.kafka.kafka,
+      await this.kafka.adminClient(),
+      { appId: this.appId, topic, partition: 0 },
+      { logger: this.logger },
+    );
     try {
       let next = await publisher.init();
       let sent = 0;
       for (;;) {
         const changes = await this.rules.changesFrom(next, PAGE);
         if (changes.length === 0) return sent;
-        const messages = changes.map((c) => ({ seq: c.revision, topic, key: c.rule, value: JSON.stringify(ruleRecordOf(c)) }));
+        const messages = changes.map((c) => ({
+          seq: c.revision,
+          topic,
+          key: c.rule,
+          value: JSON.stringify(ruleRecordOf(c)),
+        }));
         const count = await publisher.publish(messages);
         sent += count;
         this.published.inc(count);
-        for (const c of changes) this.logger.info({ rule: c.rule, revision: c.revision, changedBy: c.key_id }, 'rule change published');
+        for (const c of changes)
+          this.logger.info(
+            { rule: c.rule, revision: c.revision, changedBy: c.key_id },
+            'rule change published',
+          );
         next = publisher.confirmedBelow;
         if (changes.length < PAGE) return sent;
       }

@@ -1,5 +1,27 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Put, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Put,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { z } from 'zod';
 import { ALERT_RULES, AlertRule, RULE_SOURCES } from '@clickstream/contracts';
 import { metricsConfig, MetricsConfig } from '../metrics.config';
@@ -15,12 +37,22 @@ const SETTINGS_SCHEMA = {
   type: 'object',
   properties: {
     enabled: { type: 'boolean' },
-    threshold: { type: 'number', description: 'strict threshold; IQR factor for outlier_activity, factor of the baseline mean for traffic_*' },
-    window_ms: { type: 'integer', description: 'tumbling window (ms); fixed at boot for outlier_activity, 60000 for traffic_*' },
+    threshold: {
+      type: 'number',
+      description:
+        'strict threshold; IQR factor for outlier_activity, factor of the baseline mean for traffic_*',
+    },
+    window_ms: {
+      type: 'integer',
+      description: 'tumbling window (ms); fixed at boot for outlier_activity, 60000 for traffic_*',
+    },
     severity: { type: 'string', enum: ['low', 'medium', 'high'] },
   },
 };
-const SOURCES_SCHEMA = { type: 'object', additionalProperties: { type: 'string', enum: [...RULE_SOURCES] } };
+const SOURCES_SCHEMA = {
+  type: 'object',
+  additionalProperties: { type: 'string', enum: [...RULE_SOURCES] },
+};
 const RULE_SCHEMA = {
   type: 'object',
   properties: {
@@ -30,7 +62,11 @@ const RULE_SCHEMA = {
     sources: SOURCES_SCHEMA,
     revision: { type: 'integer', nullable: true },
     changed_at: { type: 'string', format: 'date-time', nullable: true },
-    changed_by: { type: 'string', nullable: true, description: 'id of the admin key (never the key)' },
+    changed_by: {
+      type: 'string',
+      nullable: true,
+      description: 'id of the admin key (never the key)',
+    },
   },
 };
 const CHANGE_SCHEMA = {
@@ -49,8 +85,14 @@ const CHANGED_SCHEMA = {
   type: 'object',
   properties: {
     rule: RULE_SCHEMA,
-    changed: { type: 'boolean', description: 'false: the rule already ran with these settings; nothing was stored' },
-    published: { type: 'boolean', description: 'false: stored, and published by a retry in the background' },
+    changed: {
+      type: 'boolean',
+      description: 'false: the rule already ran with these settings; nothing was stored',
+    },
+    published: {
+      type: 'boolean',
+      description: 'false: stored, and published by a retry in the background',
+    },
   },
 };
 
@@ -62,7 +104,9 @@ export interface RuleChanged {
 
 function ruleParam(rule: string): AlertRule {
   if ((ALERT_RULES as readonly string[]).includes(rule)) return rule as AlertRule;
-  throw new NotFoundException(`unknown rule "${rule.slice(0, 60)}": use one of ${ALERT_RULES.join(', ')}`);
+  throw new NotFoundException(
+    `unknown rule "${rule.slice(0, 60)}": use one of ${ALERT_RULES.join(', ')}`,
+  );
 }
 
 /**
@@ -81,8 +125,13 @@ export class RulesHttpController {
 
   @Get()
   @QueryApi()
-  @ApiOperation({ summary: 'Each fraud rule: its settings now and where they come from (default, file, env, runtime)' })
-  @ApiOkResponse({ schema: { type: 'object', properties: { items: { type: 'array', items: RULE_SCHEMA } } } })
+  @ApiOperation({
+    summary:
+      'Each fraud rule: its settings now and where they come from (default, file, env, runtime)',
+  })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { items: { type: 'array', items: RULE_SCHEMA } } },
+  })
   async list(@Query() query: unknown): Promise<{ items: RuleView[] }> {
     parseQuery(query, {});
     return { items: await this.rules.current() };
@@ -90,12 +139,18 @@ export class RulesHttpController {
 
   @Get('history')
   @QueryApi()
-  @ApiOperation({ summary: 'Runtime rule changes, newest first: who (key id), when, before and after' })
+  @ApiOperation({
+    summary: 'Runtime rule changes, newest first: who (key id), when, before and after',
+  })
   @ApiQuery({ name: 'rule', required: false, enum: [...ALERT_RULES] })
   @ApiPaging()
   @ApiOkResponse({ schema: pageSchema(CHANGE_SCHEMA) })
   async history(@Query() query: unknown): Promise<Page<RuleChangeItem>> {
-    const v = parseQuery(query, { rule: enumParam(ALERT_RULES), limit: limitParam(this.config.defaultLimit, this.config.maxLimit), cursor: cursorParam() });
+    const v = parseQuery(query, {
+      rule: enumParam(ALERT_RULES),
+      limit: limitParam(this.config.defaultLimit, this.config.maxLimit),
+      cursor: cursorParam(),
+    });
     const before = cursorKey(v.cursor, z.tuple([z.number().int().min(1)]));
     const rows = await this.rules.history({ rule: v.rule, limit: v.limit, before: before?.[0] });
     return toPage(rows, v.limit, (r) => [r.revision], changeItem);
@@ -106,15 +161,28 @@ export class RulesHttpController {
   @UseGuards(AdminKeyGuard)
   @ApiSecurity('api-key')
   @ApiSecurity('bearer')
-  @ApiOperation({ summary: 'Change a rule at runtime; the body sets some of its settings, validated as the boot config is' })
+  @ApiOperation({
+    summary:
+      'Change a rule at runtime; the body sets some of its settings, validated as the boot config is',
+  })
   @ApiParam({ name: 'rule', enum: [...ALERT_RULES] })
   @ApiBody({ schema: { ...SETTINGS_SCHEMA, example: { threshold: 80 } } })
   @ApiOkResponse({ schema: CHANGED_SCHEMA })
-  @ApiResponse({ status: 400, description: 'A bad setting: the body names the field and the value; nothing changes' })
+  @ApiResponse({
+    status: 400,
+    description: 'A bad setting: the body names the field and the value; nothing changes',
+  })
   @ApiResponse({ status: 401, description: 'No admin key, or not one of METRICS_ADMIN_API_KEYS' })
-  @ApiResponse({ status: 403, description: 'METRICS_ADMIN_API_KEYS is not set: rule changes are off' })
+  @ApiResponse({
+    status: 403,
+    description: 'METRICS_ADMIN_API_KEYS is not set: rule changes are off',
+  })
   @ApiResponse({ status: 404, description: 'Unknown rule' })
-  set(@Param('rule') rule: string, @Body() body: unknown, @Req() request: AdminRequest): Promise<RuleChanged> {
+  set(
+    @Param('rule') rule: string,
+    @Body() body: unknown,
+    @Req() request: AdminRequest,
+  ): Promise<RuleChanged> {
     return this.apply(ruleParam(rule), { kind: 'set', body }, request);
   }
 
@@ -127,13 +195,20 @@ export class RulesHttpController {
   @ApiParam({ name: 'rule', enum: [...ALERT_RULES] })
   @ApiOkResponse({ schema: CHANGED_SCHEMA })
   @ApiResponse({ status: 401, description: 'No admin key, or not one of METRICS_ADMIN_API_KEYS' })
-  @ApiResponse({ status: 403, description: 'METRICS_ADMIN_API_KEYS is not set: rule changes are off' })
+  @ApiResponse({
+    status: 403,
+    description: 'METRICS_ADMIN_API_KEYS is not set: rule changes are off',
+  })
   @ApiResponse({ status: 404, description: 'Unknown rule' })
   reset(@Param('rule') rule: string, @Req() request: AdminRequest): Promise<RuleChanged> {
     return this.apply(ruleParam(rule), { kind: 'reset' }, request);
   }
 
-  private async apply(rule: AlertRule, action: RuleAction, request: AdminRequest): Promise<RuleChanged> {
+  private async apply(
+    rule: AlertRule,
+    action: RuleAction,
+    request: AdminRequest,
+  ): Promise<RuleChanged> {
     const outcome = await this.rules.change(rule, action, request.adminKeyId!);
     if (!outcome.change) return { rule: outcome.view, changed: false, published: true };
     return { rule: outcome.view, changed: true, published: await this.publisher.publishNow() };

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
-import { ALERT_RULES, AlertRule, RuleBaselineRow, RuleChangeRow, RuleSettings, RuleSettingsPatch } from '@clickstream/contracts';
+import {
+  ALERT_RULES,
+  AlertRule,
+  RuleBaselineRow,
+  RuleChangeRow,
+  RuleSettings,
+  RuleSettingsPatch,
+} from '@clickstream/contracts';
 import { withClient } from '@clickstream/streams';
 import { PG_POOL } from '../database/pg-pool';
 import { metricsConfig, MetricsConfig } from '../metrics.config';
@@ -76,7 +83,12 @@ export class RulesRepository {
     });
   }
 
-  private async changeInTransaction(client: PoolClient, rule: AlertRule, action: RuleAction, keyId: string): Promise<ChangeOutcome> {
+  private async changeInTransaction(
+    client: PoolClient,
+    rule: AlertRule,
+    action: RuleAction,
+    keyId: string,
+  ): Promise<ChangeOutcome> {
     const timeoutMs = Math.floor(this.config.rulesTimeoutMs);
     await client.query(`SET LOCAL lock_timeout = ${timeoutMs}`);
     await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
@@ -85,8 +97,12 @@ export class RulesRepository {
     const now = ruleView(rule, baselines.get(rule), latest.get(rule));
     let after: RuleSettings;
     if (action.kind === 'set') {
-      after = { ...now.config, ...(parseRulePatch(rule, action.body, now.config) as RuleSettingsPatch) };
-      if (now.source === 'runtime' && sameSettings(after, now.config)) return { change: null, view: now };
+      after = {
+        ...now.config,
+        ...(parseRulePatch(rule, action.body, now.config) as RuleSettingsPatch),
+      };
+      if (now.source === 'runtime' && sameSettings(after, now.config))
+        return { change: null, view: now };
     } else {
       if (now.source !== 'runtime') return { change: null, view: now };
       after = bootOf(rule, baselines.get(rule)).config;
@@ -103,7 +119,10 @@ export class RulesRepository {
 
   private async read(db: Pick<Pool, 'query'>, rule?: AlertRule) {
     const [baseline, changes] = await Promise.all([
-      db.query<RuleBaselineRow>(`SELECT rule, config, sources, updated_at FROM fraud_rule_baseline WHERE $1::text IS NULL OR rule = $1`, [rule ?? null]),
+      db.query<RuleBaselineRow>(
+        `SELECT rule, config, sources, updated_at FROM fraud_rule_baseline WHERE $1::text IS NULL OR rule = $1`,
+        [rule ?? null],
+      ),
       db.query<ChangeRowDb>(
         `SELECT DISTINCT ON (rule) ${CHANGE_COLUMNS} FROM fraud_rule_changes WHERE $1::text IS NULL OR rule = $1 ORDER BY rule, revision DESC`,
         [rule ?? null],

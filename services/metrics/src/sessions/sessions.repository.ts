@@ -38,7 +38,10 @@ export class SessionsRepository {
     if (q.after) {
       const ts = p.param(q.after[0]);
       // The plain bound lets the planner use the started_at indexes; the row comparison breaks ties.
-      where.push(`started_at <= ${ts}::timestamptz`, `(started_at, session_id) < (${ts}::timestamptz, ${p.param(q.after[1])})`);
+      where.push(
+        `started_at <= ${ts}::timestamptz`,
+        `(started_at, session_id) < (${ts}::timestamptz, ${p.param(q.after[1])})`,
+      );
     }
     const sql = `
       SELECT ${SESSION_COLUMNS}, ${exactTimestampSql('started_at')} AS k

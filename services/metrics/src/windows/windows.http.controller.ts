@@ -20,7 +20,10 @@ const WINDOW_SCHEMA = {
     views: { type: 'integer' },
     carts: { type: 'integer' },
     conversion_rate: { type: 'number', description: 'purchases / views; 0 without views' },
-    final: { type: 'boolean', description: 'the global watermark passed window_end: the values no longer change' },
+    final: {
+      type: 'boolean',
+      description: 'the global watermark passed window_end: the values no longer change',
+    },
   } satisfies Record<keyof WindowItem, object>,
 };
 
@@ -35,9 +38,17 @@ export class WindowsHttpController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Tumbling-window aggregates, oldest first; windows without any event are absent (except published empty 1 min `all` windows)' })
+  @ApiOperation({
+    summary:
+      'Tumbling-window aggregates, oldest first; windows without any event are absent (except published empty 1 min `all` windows)',
+  })
   @ApiQuery({ name: 'size', required: true, enum: WINDOW_SIZES })
-  @ApiQuery({ name: 'dimension', required: false, enum: DIMENSIONS, description: 'all (default) or an event type' })
+  @ApiQuery({
+    name: 'dimension',
+    required: false,
+    enum: DIMENSIONS,
+    description: 'all (default) or an event type',
+  })
   @ApiRange('window_start')
   @ApiPaging()
   @ApiOkResponse({ schema: pageSchema(WINDOW_SCHEMA) })

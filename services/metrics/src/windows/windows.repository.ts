@@ -30,14 +30,22 @@ export interface WindowQuery {
 }
 
 /** The columns a window sums over its partitions (the contract's names, so a rename is a type error). */
-const SUMMED = ['events', 'unique_users', 'purchases', 'revenue', 'views', 'carts'] as const satisfies ReadonlyArray<
-  keyof WindowAggregateRow
->;
+const SUMMED = [
+  'events',
+  'unique_users',
+  'purchases',
+  'revenue',
+  'views',
+  'carts',
+] as const satisfies ReadonlyArray<keyof WindowAggregateRow>;
 // sum() of bigint and numeric is numeric: a string from node-postgres, as either column is.
 type SummedColumn = (typeof SUMMED)[number];
 
 /** One window's partials merged, as node-postgres returns them, with finality and the cursor key. */
-export type WindowRow = Pick<SelectedRow<typeof windowAggregateRow>, 'window_start' | 'window_end' | SummedColumn> & {
+export type WindowRow = Pick<
+  SelectedRow<typeof windowAggregateRow>,
+  'window_start' | 'window_end' | SummedColumn
+> & {
   final: boolean;
   k: string;
 };

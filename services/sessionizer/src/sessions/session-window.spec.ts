@@ -3,34 +3,62 @@ import { EVENT_TYPES } from '@clickstream/contracts';
 import { memoSessionId, SessionEvent, sessionEventsCodec, sessionId } from './session-window';
 
 const CSID = '6f1c2a9e-0b7d-4c55-9a5e-2f3c1d0e8b71';
-const roundTrip = (events: SessionEvent[]) => sessionEventsCodec.decode(JSON.parse(JSON.stringify(sessionEventsCodec.encode(events))));
+const roundTrip = (events: SessionEvent[]) =>
+  sessionEventsCodec.decode(JSON.parse(JSON.stringify(sessionEventsCodec.encode(events))));
 
 describe('sessionEventsCodec: the stored form of a session tail', () => {
   it('stores one client session id once for a tail that shares it', () => {
-    const events: SessionEvent[] = [{ type: 'view', csid: CSID }, { type: 'cart', csid: CSID }, { type: 'purchase', cents: 1999, csid: CSID }];
+    const events: SessionEvent[] = [
+      { type: 'view', csid: CSID },
+      { type: 'cart', csid: CSID },
+      { type: 'purchase', cents: 1999, csid: CSID },
+    ];
     const encoded = sessionEventsCodec.encode(events);
-    expect(encoded).toEqual({ t: events.map((e) => EVENT_TYPES.indexOf(e.type)), k: [CSID], c: [[2, 1999]] });
+    expect(encoded).toEqual({
+      t: events.map((e) => EVENT_TYPES.indexOf(e.type)),
+      k: [CSID],
+      c: [[2, 1999]],
+    });
     expect(JSON.stringify(encoded).length).toBeLessThan(JSON.stringify(events).length / 2);
     expect(roundTrip(events)).toEqual(events);
   });
 
   it('keeps events without a client session id, and mixed ids, apart', () => {
-    const events: SessionEvent[] = [{ type: 'view' }, { type: 'view', csid: 'a' }, { type: 'cart', csid: 'b' }, { type: 'purchase', cents: 0 }];
-    expect(sessionEventsCodec.encode(events)).toMatchObject({ k: ['a', 'b'], i: [-1, 0, 1, -1], c: [[3, 0]] });
+    const events: SessionEvent[] = [
+      { type: 'view' },
+      { type: 'view', csid: 'a' },
+      { type: 'cart', csid: 'b' },
+      { type: 'purchase', cents: 0 },
+    ];
+    expect(sessionEventsCodec.encode(events)).toMatchObject({
+      k: ['a', 'b'],
+      i: [-1, 0, 1, -1],
+      c: [[3, 0]],
+    });
     expect(roundTrip(events)).toEqual(events);
     expect(roundTrip([])).toEqual([]);
   });
 
   it('decodes what it encodes, for any tail', () => {
     const event = fc.record(
-      { type: fc.constantFrom(...EVENT_TYPES), cents: fc.integer({ min: 0, max: 1e12 }), csid: fc.constantFrom('a', 'b', CSID) },
+      {
+        type: fc.constantFrom(...EVENT_TYPES),
+        cents: fc.integer({ min: 0, max: 1e12 }),
+        csid: fc.constantFrom('a', 'b', CSID),
+      },
       { requiredKeys: ['type'] },
     );
-    fc.assert(fc.property(fc.array(event, { maxLength: 40 }), (events) => expect(roundTrip(events)).toEqual(events)));
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (events) =>
+        expect(roundTrip(events)).toEqual(events),
+      ),
+    );
   });
 
   it('refuses an event type it cannot store', () => {
-    expect(() => sessionEventsCodec.encode([{ type: 'teleport' as never }])).toThrow('unknown event_type "teleport"');
+    expect(() => sessionEventsCodec.encode([{ type: 'teleport' as never }])).toThrow(
+      'unknown event_type "teleport"',
+    );
   });
 });
 

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ClickEvent, EVENT_TYPES, EventType, FUNNEL_STAGES, funnelStageOf, purchaseCents, SessionRow } from '@clickstream/contracts';
+import {
+  ClickEvent,
+  EVENT_TYPES,
+  EventType,
+  FUNNEL_STAGES,
+  funnelStageOf,
+  purchaseCents,
+  SessionRow,
+} from '@clickstream/contracts';
 import { SessionResult, TailCodec } from '@clickstream/streams';
 
 /**
@@ -62,7 +70,8 @@ export const sessionEventsCodec: TailCodec<SessionEvent> = {
     for (let n = 0; n < events.length; n++) {
       const e = events[n];
       const type = EVENT_TYPE_INDEX.get(e.type);
-      if (type === undefined) throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
+      if (type === undefined)
+        throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
       t[n] = type;
       let id = -1;
       if (e.csid !== undefined) {
@@ -94,14 +103,21 @@ export const sessionEventsCodec: TailCodec<SessionEvent> = {
   },
 };
 
-export const initialSession = (): SessionAggregate => ({ counts: {}, revenueCents: 0, stage: 0, clientSessionIds: [] });
+export const initialSession = (): SessionAggregate => ({
+  counts: {},
+  revenueCents: 0,
+  stage: 0,
+  clientSessionIds: [],
+});
 
 /** Pure fold: returns a new aggregate, the input stays as it was. */
 export function addToSession(agg: SessionAggregate, e: SessionEvent): SessionAggregate {
   // One funnel definition for the whole platform (contracts): a product `view` counts, a page_view not.
   const rank = FUNNEL_STAGES.indexOf(funnelStageOf(e.type));
   const csids =
-    e.csid !== undefined && !agg.clientSessionIds.includes(e.csid) && agg.clientSessionIds.length < MAX_CLIENT_SESSION_IDS
+    e.csid !== undefined &&
+    !agg.clientSessionIds.includes(e.csid) &&
+    agg.clientSessionIds.length < MAX_CLIENT_SESSION_IDS
       ? [...agg.clientSessionIds, e.csid]
       : agg.clientSessionIds;
   return {
@@ -142,7 +158,11 @@ export function memoSessionId(maxUsers = 100_000): (userId: string, startMs: num
  */
 export function toSessionRow(
   r: SessionResult<SessionAggregate>,
-  o: { gapMs: number; maxDurationMs: number; sessionIdOf?: (userId: string, startMs: number) => string },
+  o: {
+    gapMs: number;
+    maxDurationMs: number;
+    sessionIdOf?: (userId: string, startMs: number) => string;
+  },
 ): SessionRow {
   const counts: Record<string, number> = {};
   for (const t of EVENT_TYPES) if (r.value.counts[t]) counts[t] = r.value.counts[t]!;
@@ -161,6 +181,8 @@ export function toSessionRow(
     bounced: r.count === 1,
     client_session_ids: r.value.clientSessionIds,
     status: r.final ? 'closed' : 'open',
-    closed_at: r.final ? new Date(Math.min(r.last + o.gapMs, r.start + o.maxDurationMs)).toISOString() : null,
+    closed_at: r.final
+      ? new Date(Math.min(r.last + o.gapMs, r.start + o.maxDurationMs)).toISOString()
+      : null,
   };
 }

@@ -35,7 +35,8 @@ function closeAll(d: TopologyTestDriver, t: number) {
 /** Closed sessions published so far, per user (reading drains the topic, so read once per test). */
 function closedByUser(d: TopologyTestDriver): Map<string, SessionRow[]> {
   const out = new Map<string, SessionRow[]>();
-  for (const { value } of d.readOutput<SessionRow>(topics.sessions)) out.set(value.user_id, [...(out.get(value.user_id) ?? []), value]);
+  for (const { value } of d.readOutput<SessionRow>(topics.sessions))
+    out.set(value.user_id, [...(out.get(value.user_id) ?? []), value]);
   return out;
 }
 const closed = (d: TopologyTestDriver, user: string) => closedByUser(d).get(user) ?? [];
@@ -73,7 +74,11 @@ describe('sessionizer topology (SPEC §5)', () => {
     const d = driver();
     d.pipe(topics.events, 'u3', event('u3', T0, 'view', { price: 5 }));
     d.pipe(topics.events, 'u3', event('u3', T0 + MIN, 'cart', { price: 19.99, quantity: 3 }));
-    d.pipe(topics.events, 'u3', event('u3', T0 + 2 * MIN, 'purchase', { price: 19.99, quantity: 3 }));
+    d.pipe(
+      topics.events,
+      'u3',
+      event('u3', T0 + 2 * MIN, 'purchase', { price: 19.99, quantity: 3 }),
+    );
     d.pipe(topics.events, 'u3', event('u3', T0 + 3 * MIN, 'purchase', { price: 0.1, quantity: 7 }));
     d.pipe(topics.events, 'u3', event('u3', T0 + 4 * MIN, 'purchase')); // no price: counts, adds nothing
     d.pipe(topics.events, 'u3', event('u3', T0 + 5 * MIN, 'view'));
@@ -97,8 +102,12 @@ describe('sessionizer topology (SPEC §5)', () => {
     d.pipe(topics.events, 'u6', event('u6', T0 + MIN, 'view', { client_session_id: 'c' }));
     closeAll(d, T0);
     const byUser = closedByUser(d);
-    expect(byUser.get('u5')![0]).toEqual(expect.objectContaining({ bounced: true, event_count: 1, client_session_ids: ['a'] }));
-    expect(byUser.get('u6')![0]).toEqual(expect.objectContaining({ bounced: false, event_count: 2, client_session_ids: ['b', 'c'] }));
+    expect(byUser.get('u5')![0]).toEqual(
+      expect.objectContaining({ bounced: true, event_count: 1, client_session_ids: ['a'] }),
+    );
+    expect(byUser.get('u6')![0]).toEqual(
+      expect.objectContaining({ bounced: false, event_count: 2, client_session_ids: ['b', 'c'] }),
+    );
   });
 
   it('open sessions are visible in the table with current values; the closed one once on the topic', () => {
@@ -106,11 +115,20 @@ describe('sessionizer topology (SPEC §5)', () => {
     d.pipe(topics.events, 'u7', event('u7', T0));
     d.pipe(topics.events, 'u7', event('u7', T0 + MIN, 'cart'));
     const open = d.readTable<SessionRow>('sessions').filter((r) => r.user_id === 'u7');
-    expect(open).toEqual([expect.objectContaining({ status: 'open', event_count: 2, funnel_stage: 'cart', closed_at: null })]);
+    expect(open).toEqual([
+      expect.objectContaining({
+        status: 'open',
+        event_count: 2,
+        funnel_stage: 'cart',
+        closed_at: null,
+      }),
+    ]);
     expect(d.readOutput(topics.sessions)).toEqual([]);
     closeAll(d, T0);
     expect(closed(d, 'u7')).toHaveLength(1);
-    expect(d.readTable<SessionRow>('sessions').find((r) => r.user_id === 'u7')?.status).toBe('closed');
+    expect(d.readTable<SessionRow>('sessions').find((r) => r.user_id === 'u7')?.status).toBe(
+      'closed',
+    );
   });
 
   it('an out-of-order event that bridges two sessions merges them: the stale row is deleted', () => {
@@ -120,7 +138,9 @@ describe('sessionizer topology (SPEC §5)', () => {
     expect(d.readTable<SessionRow>('sessions').filter((r) => r.user_id === 'u8')).toHaveLength(2);
     d.pipe(topics.events, 'u8', event('u8', T0 + 20 * MIN)); // within lateness: 0 → 20 → 40 is one session
     const rows = d.readTable<SessionRow>('sessions').filter((r) => r.user_id === 'u8');
-    expect(rows.map((r) => [r.started_at, r.event_count])).toEqual([[new Date(T0).toISOString(), 3]]);
+    expect(rows.map((r) => [r.started_at, r.event_count])).toEqual([
+      [new Date(T0).toISOString(), 3],
+    ]);
   });
 
   it('one user with 10,000 events in one session: the stored state stays small; the row counts them all', () => {
@@ -129,14 +149,35 @@ describe('sessionizer topology (SPEC §5)', () => {
     let maxStored = 0;
     for (let i = 0; i < n; i++) {
       const purchase = i % 100 === 0;
-      d.pipe(topics.events, 'hot', event('hot', T0 + i * 2000, purchase ? 'purchase' : 'view', purchase ? { price: 1.5, quantity: 2 } : {}));
-      if (i % 500 === 0) maxStored = Math.max(maxStored, JSON.stringify(d.store('sessionizer-session-window-store').get('hot')).length);
+      d.pipe(
+        topics.events,
+        'hot',
+        event(
+          'hot',
+          T0 + i * 2000,
+          purchase ? 'purchase' : 'view',
+          purchase ? { price: 1.5, quantity: 2 } : {},
+        ),
+      );
+      if (i % 500 === 0)
+        maxStored = Math.max(
+          maxStored,
+          JSON.stringify(d.store('sessionizer-session-window-store').get('hot')).length,
+        );
     }
     // The session and its folded base, and the ~60 events of the last 2 minutes (was: every event).
     expect(maxStored).toBeLessThan(4 * 1024);
-    expect(d.readTable<SessionRow>('sessions')).toEqual([expect.objectContaining({ user_id: 'hot', status: 'open', event_count: n })]);
+    expect(d.readTable<SessionRow>('sessions')).toEqual([
+      expect.objectContaining({ user_id: 'hot', status: 'open', event_count: n }),
+    ]);
     closeAll(d, T0 + n * 2000);
-    expect(closed(d, 'hot')).toEqual([expect.objectContaining({ event_count: n, revenue: 300, event_counts: { view: n - 100, purchase: 100 } })]);
+    expect(closed(d, 'hot')).toEqual([
+      expect.objectContaining({
+        event_count: n,
+        revenue: 300,
+        event_counts: { view: n - 100, purchase: 100 },
+      }),
+    ]);
   });
 
   it('session ids are deterministic from user and start', () => {
@@ -155,7 +196,9 @@ describe('sessionizer topology (SPEC §5)', () => {
 describe('sessionizer rows and the sessions row contract', () => {
   it('its table sink writes the contract’s columns and primary key', () => {
     const topology = sessionizerTopology({ topics, gapMs: 30 * MIN, maxDurationMs: 24 * 60 * MIN });
-    const sinks = topology.sinks.filter((s): s is TableSinkDefinition => s.kind === 'table' && s.table === sessionRow.table);
+    const sinks = topology.sinks.filter(
+      (s): s is TableSinkDefinition => s.kind === 'table' && s.table === sessionRow.table,
+    );
     expect(sinks).toHaveLength(1);
     expect(sinkDrift(sessionRow, sinks[0])).toEqual([]);
   });
@@ -164,11 +207,19 @@ describe('sessionizer rows and the sessions row contract', () => {
     const d = driver();
     d.pipe(topics.events, 'c1', event('c1', T0, 'view', { client_session_id: 'a' }));
     d.pipe(topics.events, 'c1', event('c1', T0 + MIN, 'cart', { client_session_id: 'b' }));
-    d.pipe(topics.events, 'c1', event('c1', T0 + 2 * MIN, 'purchase', { price: 19.99, quantity: 3 }));
+    d.pipe(
+      topics.events,
+      'c1',
+      event('c1', T0 + 2 * MIN, 'purchase', { price: 19.99, quantity: 3 }),
+    );
     d.pipe(topics.events, 'c2', event('c2', T0 + MIN, 'page_view'));
     const open = d.readTable<SessionRow>(sessionRow.table);
     closeAll(d, T0);
-    const rows = [...open, ...d.readTable<SessionRow>(sessionRow.table), ...d.readOutput<SessionRow>(topics.sessions).map((r) => r.value)];
+    const rows = [
+      ...open,
+      ...d.readTable<SessionRow>(sessionRow.table),
+      ...d.readOutput<SessionRow>(topics.sessions).map((r) => r.value),
+    ];
     expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['open', 'closed']));
     for (const row of rows) expect(sessionRow.schema.parse(row)).toEqual(row);
   });

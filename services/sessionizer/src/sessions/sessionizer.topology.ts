@@ -1,4 +1,10 @@
-import { ClickEvent, clickEventIdempotency, SessionRow, sessionRow, TopicNames } from '@clickstream/contracts';
+import {
+  ClickEvent,
+  clickEventIdempotency,
+  SessionRow,
+  sessionRow,
+  TopicNames,
+} from '@clickstream/contracts';
 import { Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
 import {
   addToSession,
@@ -33,7 +39,11 @@ export interface SessionizerTopologyOptions {
  */
 export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
   const b = new TopologyBuilder(o.applicationId ?? SESSIONIZER_APP_ID);
-  const rowOptions = { gapMs: o.gapMs, maxDurationMs: o.maxDurationMs, sessionIdOf: memoSessionId() };
+  const rowOptions = {
+    gapMs: o.gapMs,
+    maxDurationMs: o.maxDurationMs,
+    sessionIdOf: memoSessionId(),
+  };
   const rowOf = (r: Parameters<typeof toSessionRow>[0]) => toSessionRow(r, rowOptions);
 
   const sessions = b
@@ -41,7 +51,9 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
       keySerde: Serdes.string(),
       valueSerde: Serdes.json<ClickEvent>(),
       timestamp: (e) => Date.parse(e.event_time),
-      dedupe: o.dedupeHorizonMs ? { name: 'sessionizer-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs } : undefined,
+      dedupe: o.dedupeHorizonMs
+        ? { name: 'sessionizer-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs }
+        : undefined,
     })
     .map<SessionEvent>('sessionizer-compact-event', toSessionEvent)
     .sessionAggregate<SessionAggregate>('sessionizer-session-window', {

@@ -2,7 +2,14 @@ import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { KafkaClient, MetricsService, pgPoolOf, processorRuntime, streamsConfig, StreamsConfig } from '@clickstream/platform';
+import {
+  KafkaClient,
+  MetricsService,
+  pgPoolOf,
+  processorRuntime,
+  streamsConfig,
+  StreamsConfig,
+} from '@clickstream/platform';
 import { StreamsModule } from '@clickstream/streams';
 import { sessionizerConfig, SessionizerConfig } from '../sessionizer.config';
 import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology';
@@ -11,15 +18,34 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
 @Module({
   imports: [
     StreamsModule.forRootAsync({
-      inject: [KafkaClient, getDataSourceToken(), MetricsService, streamsConfig.KEY, sessionizerConfig.KEY, PinoLogger],
-      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, streams: StreamsConfig, cfg: SessionizerConfig, logger: PinoLogger) => {
-        const closedTotal = metrics.counter({ name: 'sessionizer_sessions_closed_total', help: 'Sessions closed and published.' });
+      inject: [
+        KafkaClient,
+        getDataSourceToken(),
+        MetricsService,
+        streamsConfig.KEY,
+        sessionizerConfig.KEY,
+        PinoLogger,
+      ],
+      useFactory: (
+        kafka: KafkaClient,
+        dataSource: DataSource,
+        metrics: MetricsService,
+        streams: StreamsConfig,
+        cfg: SessionizerConfig,
+        logger: PinoLogger,
+      ) => {
+        const closedTotal = metrics.counter({
+          name: 'sessionizer_sessions_closed_total',
+          help: 'Sessions closed and published.',
+        });
         const pool = pgPoolOf(dataSource);
         metrics.gauge({
           name: 'sessionizer_active_sessions',
           help: 'Open sessions (status open in Postgres).',
           async collect() {
-            const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM sessions WHERE status = 'open'`);
+            const { rows } = await pool.query<{ n: string }>(
+              `SELECT count(*) AS n FROM sessions WHERE status = 'open'`,
+            );
             this.set(Number(rows[0].n));
           },
         });
@@ -35,7 +61,9 @@ import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology'
           }),
           // Live traffic touches a different user per event, so the cost is per key per commit: commit
           // once a second (sessions stay visible within seconds, SPEC §5). BENCHMARKS.md measures it.
-          ...processorRuntime(kafka, pool, streams, metrics, 'sessionizer', logger, { commitIntervalMs: 1000 }),
+          ...processorRuntime(kafka, pool, streams, metrics, 'sessionizer', logger, {
+            commitIntervalMs: 1000,
+          }),
         };
       },
     }),

@@ -1,5 +1,19 @@
-import { AggregateProgressEntity, AlertEntity, FraudRuleBaselineEntity, FraudRuleChangeEntity, FraudUserActivityEntity, ProductHourAggregateEntity, SessionEntity, WindowAggregateEntity } from './results.entities';
-import { StreamDedupeEntity, StreamOffsetEntity, StreamOutboxEntity, StreamStateEntity } from './runtime.entities';
+import {
+  AggregateProgressEntity,
+  AlertEntity,
+  FraudRuleBaselineEntity,
+  FraudRuleChangeEntity,
+  FraudUserActivityEntity,
+  ProductHourAggregateEntity,
+  SessionEntity,
+  WindowAggregateEntity,
+} from './results.entities';
+import {
+  StreamDedupeEntity,
+  StreamOffsetEntity,
+  StreamOutboxEntity,
+  StreamStateEntity,
+} from './runtime.entities';
 
 export * from './results.entities';
 export * from './runtime.entities';

@@ -28,7 +28,9 @@ export class AggregatesAndAlerts1763770300000 implements MigrationInterface {
         PRIMARY KEY (window_size, dimension, window_start, partition)
       )`);
     // The finaliser reads every dimension of a size over a time range.
-    await q.query(`CREATE INDEX window_aggregates_size_start ON window_aggregates (window_size, window_start)`);
+    await q.query(
+      `CREATE INDEX window_aggregates_size_start ON window_aggregates (window_size, window_start)`,
+    );
     await q.query(`
       CREATE TABLE product_hour_aggregates (
         window_start timestamptz    NOT NULL,
@@ -62,7 +64,9 @@ export class AggregatesAndAlerts1763770300000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX alerts_window ON alerts (window_start)`);
     await q.query(`CREATE INDEX alerts_rule_window ON alerts (rule, window_start)`);
-    await q.query(`CREATE INDEX alerts_user_window ON alerts (user_id, window_start) WHERE user_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX alerts_user_window ON alerts (user_id, window_start) WHERE user_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX alerts_detected ON alerts (detected_at)`);
     // Per-user event counts of open 1 h windows, for outlier_activity; deleted once evaluated.
     await q.query(`

@@ -12,10 +12,12 @@ export class WideRevenue1765400000000 implements MigrationInterface {
   name = 'WideRevenue1765400000000';
 
   async up(q: QueryRunner): Promise<void> {
-    for (const table of REVENUE_TABLES) await q.query(`ALTER TABLE ${table} ALTER COLUMN revenue TYPE numeric(38, 2)`);
+    for (const table of REVENUE_TABLES)
+      await q.query(`ALTER TABLE ${table} ALTER COLUMN revenue TYPE numeric(38, 2)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of REVENUE_TABLES) await q.query(`ALTER TABLE ${table} ALTER COLUMN revenue TYPE numeric(18, 2)`);
+    for (const table of REVENUE_TABLES)
+      await q.query(`ALTER TABLE ${table} ALTER COLUMN revenue TYPE numeric(18, 2)`);
   }
 }

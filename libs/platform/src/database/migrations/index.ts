@@ -10,4 +10,15 @@ import { StreamDedupe1768000000000 } from './1768000000000-stream-dedupe';
 import { FraudRules1769000000000 } from './1769000000000-fraud-rules';
 
 /** Every migration, in order. Listed explicitly so they load the same from ts-jest and dist/. */
-export const MIGRATIONS = [StreamOffsets1763770000000, StreamsRuntime1763770100000, Sessions1763770200000, AggregatesAndAlerts1763770300000, FraudActivityDeltas1764570000000, WideRevenue1765400000000, StateLz41766700000000, StateBytea1767400000000, StreamDedupe1768000000000, FraudRules1769000000000];
+export const MIGRATIONS = [
+  StreamOffsets1763770000000,
+  StreamsRuntime1763770100000,
+  Sessions1763770200000,
+  AggregatesAndAlerts1763770300000,
+  FraudActivityDeltas1764570000000,
+  WideRevenue1765400000000,
+  StateLz41766700000000,
+  StateBytea1767400000000,
+  StreamDedupe1768000000000,
+  FraudRules1769000000000,
+];

@@ -15,7 +15,10 @@ import { SessionAggregateOptions, sessionAggregateNode } from './session-aggrega
  */
 
 /** The previous implementation, verbatim but for its name: the reference. */
-function legacySessionAggregateNode<V, A>(name: string, o: SessionAggregateOptions<V, A>): NodeDefinition {
+function legacySessionAggregateNode<V, A>(
+  name: string,
+  o: SessionAggregateOptions<V, A>,
+): NodeDefinition {
   interface Session {
     start: number;
     last: number;
@@ -44,12 +47,19 @@ function legacySessionAggregateNode<V, A>(name: string, o: SessionAggregateOptio
         scheduled.set(key, at);
         closing.push(at, key);
       };
-      for (const [key, st] of store.entries()) if (st.sessions.length) schedule(key, closesAt(st.sessions[0]));
+      for (const [key, st] of store.entries())
+        if (st.sessions.length) schedule(key, closesAt(st.sessions[0]));
       const segment = (key: string, events: Array<[number, V]>): Session[] => {
         const out: Session[] = [];
         for (const [t, v] of events) {
           const cur = out[out.length - 1];
-          if (!cur || startsNew(cur, t)) out.push({ start: t, last: t, count: 1, agg: o.aggregator(o.initializer(), v, asRec(key, t, v)) });
+          if (!cur || startsNew(cur, t))
+            out.push({
+              start: t,
+              last: t,
+              count: 1,
+              agg: o.aggregator(o.initializer(), v, asRec(key, t, v)),
+            });
           else {
             cur.agg = o.aggregator(cur.agg, v, asRec(key, t, v));
             cur.last = t;
@@ -59,14 +69,28 @@ function legacySessionAggregateNode<V, A>(name: string, o: SessionAggregateOptio
         return out;
       };
       const emit = (key: string, s: Session, final: boolean, retracted = false) =>
-        ctx.forward({ key, timestamp: s.start, value: { key, start: s.start, last: s.last, count: s.count, value: s.agg, final, retracted } });
+        ctx.forward({
+          key,
+          timestamp: s.start,
+          value: {
+            key,
+            start: s.start,
+            last: s.last,
+            count: s.count,
+            value: s.agg,
+            final,
+            retracted,
+          },
+        });
       return {
         process(rec) {
           const value = rec.value as V;
           const key = o.groupKey ? o.groupKey(value, rec as Rec<V>) : (rec.key ?? '');
           const t = rec.timestamp;
           const prev = store.get(key) ?? { events: [], sessions: [] };
-          const lastT = prev.events.length ? prev.events[prev.events.length - 1][0] : Number.NEGATIVE_INFINITY;
+          const lastT = prev.events.length
+            ? prev.events[prev.events.length - 1][0]
+            : Number.NEGATIVE_INFINITY;
           let next: KeyState;
           let changed: Session[];
           let retracted: Session[] = [];
@@ -75,7 +99,11 @@ function legacySessionAggregateNode<V, A>(name: string, o: SessionAggregateOptio
             const extend = cur !== undefined && !startsNew(cur, t);
             const agg = o.aggregator(extend ? cur.agg : o.initializer(), value, rec as Rec<V>);
             const sessions = extend ? prev.sessions.slice(0, -1) : prev.sessions.slice();
-            sessions.push(extend ? { start: cur.start, last: t, count: cur.count + 1, agg } : { start: t, last: t, count: 1, agg });
+            sessions.push(
+              extend
+                ? { start: cur.start, last: t, count: cur.count + 1, agg }
+                : { start: t, last: t, count: 1, agg },
+            );
             const events = prev.events.slice();
             events.push([t, value]);
             next = { events, sessions };
@@ -109,7 +137,8 @@ function legacySessionAggregateNode<V, A>(name: string, o: SessionAggregateOptio
             const st = store.get(top.v);
             if (!st || st.sessions.length === 0) continue;
             let closed = 0;
-            while (closed < st.sessions.length && closesAt(st.sessions[closed]) <= watermark) closed++;
+            while (closed < st.sessions.length && closesAt(st.sessions[closed]) <= watermark)
+              closed++;
             if (closed === 0) {
               schedule(top.v, closesAt(st.sessions[0]));
               continue;
@@ -149,22 +178,34 @@ let failNext = false; // a downstream failure armed by the harness, thrown once
 
 function topologyOf(impl: 'new' | 'legacy', s: Shape): Topology {
   const b = new TopologyBuilder('exactness');
-  const node = (impl === 'new' ? sessionAggregateNode : legacySessionAggregateNode)<Act, string>('sessions', {
-    gapMs: s.gap,
-    maxDurationMs: s.max ?? undefined,
-    groupKey: s.grouped ? (v) => v.user : undefined,
-    initializer: () => '',
-    aggregator: (a, v, rec) => `${a}${v.kind}${s.grouped ? `@${rec.key}` : ''}`,
-    emit: s.emit,
-  });
-  b.stream<Act>('in', { keySerde: Serdes.string(), valueSerde: Serdes.json<Act>(), timestamp: (v) => v.ts })
+  const node = (impl === 'new' ? sessionAggregateNode : legacySessionAggregateNode)<Act, string>(
+    'sessions',
+    {
+      gapMs: s.gap,
+      maxDurationMs: s.max ?? undefined,
+      groupKey: s.grouped ? (v) => v.user : undefined,
+      initializer: () => '',
+      aggregator: (a, v, rec) => `${a}${v.kind}${s.grouped ? `@${rec.key}` : ''}`,
+      emit: s.emit,
+    },
+  );
+  b.stream<Act>('in', {
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json<Act>(),
+    timestamp: (v) => v.ts,
+  })
     .process(node)
     .peek('fail', () => {
       if (!failNext) return;
       failNext = false;
       throw new Error('sink down');
     })
-    .to('out', { topic: 'out', keySerde: Serdes.string(), valueSerde: Serdes.json(), key: (r) => r.key });
+    .to('out', {
+      topic: 'out',
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      key: (r) => r.key,
+    });
   return b.build();
 }
 
@@ -188,10 +229,22 @@ function run(
   topology: Topology,
   steps: Step[],
   lateness: number,
-  o: { failures?: boolean; switchAt?: number; after?: Topology; stored?: (json: string) => void } = {},
+  o: {
+    failures?: boolean;
+    switchAt?: number;
+    after?: Topology;
+    stored?: (json: string) => void;
+  } = {},
 ): string[] {
   let clock = 0;
-  const options: TaskOptions = { applicationId: 'exactness', allowedLatenessMs: lateness, idleTimeoutMs: IDLE_TIMEOUT, lateTopic: 'late', maxRetries: 1, clock: () => clock };
+  const options: TaskOptions = {
+    applicationId: 'exactness',
+    allowedLatenessMs: lateness,
+    idleTimeoutMs: IDLE_TIMEOUT,
+    lateTopic: 'late',
+    maxRetries: 1,
+    clock: () => clock,
+  };
   const committed = new Map<string, string>();
   let restore: TaskRestore = { stores: new Map(), watermark: null, nextOffset: null, nextSeq: 0 };
   let task = new StreamTask(topology, 'in', 0, options);
@@ -204,16 +257,30 @@ function run(
       else committed.set(k, JSON.stringify(v));
       if (v !== undefined) o.stored?.(committed.get(k)!);
     }
-    restore = { stores: new Map(), watermark: c.watermark, nextOffset: c.nextOffset, nextSeq: c.nextSeq };
+    restore = {
+      stores: new Map(),
+      watermark: c.watermark,
+      nextOffset: c.nextOffset,
+      nextSeq: c.nextSeq,
+    };
   };
   const reopen = (t: Topology) => {
     const entries = [...committed].map(([k, v]) => [k, JSON.parse(v)] as [string, unknown]);
-    task = new StreamTask(t, 'in', 0, options, { ...restore, stores: new Map([['sessions-store', entries]]) });
+    task = new StreamTask(t, 'in', 0, options, {
+      ...restore,
+      stores: new Map([['sessions-store', entries]]),
+    });
   };
   steps.forEach((step, i) => {
     if (i === o.switchAt) reopen(o.after!);
     failNext = !!o.failures && step.fail;
-    task.process([{ key: Buffer.from(step.device), value: Buffer.from(JSON.stringify(step.act)), offset: String(i) }]);
+    task.process([
+      {
+        key: Buffer.from(step.device),
+        value: Buffer.from(JSON.stringify(step.act)),
+        offset: String(i),
+      },
+    ]);
     commit();
     if (step.idle) {
       clock += step.idle;
@@ -258,10 +325,24 @@ const inputArb = fc
       fc.record({
         user: fc.constantFrom('u0', 'u0', 'u0', 'u1', 'u2'), // one busy user: long tails
         device: fc.constantFrom('d0', 'u0'), // grouped: u0's record key is its group key, or not
-        dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 60 })),
-        delay: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 200 })),
+        dt: fc.oneof(
+          fc.constant(0),
+          fc.integer({ min: 0, max: 3 }),
+          fc.integer({ min: 0, max: 15 }),
+          fc.integer({ min: 0, max: 60 }),
+        ),
+        delay: fc.oneof(
+          fc.constant(0),
+          fc.integer({ min: 0, max: 60 }),
+          fc.integer({ min: 0, max: 200 }),
+        ),
         kind: fc.constantFrom('a', 'b', 'c', 'd'),
-        idle: fc.oneof(fc.constant(0), fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 60 })),
+        idle: fc.oneof(
+          fc.constant(0),
+          fc.constant(0),
+          fc.constant(0),
+          fc.integer({ min: 1, max: 60 }),
+        ),
         restart: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
         fail: fc.boolean(),
       }),
@@ -274,7 +355,13 @@ const inputArb = fc
     const steps: Step[] = timed
       .map((r, i) => ({ r, i, at: r.ts + r.delay }))
       .sort((a, b) => a.at - b.at || a.i - b.i)
-      .map(({ r }) => ({ act: { user: r.user, ts: r.ts, kind: r.kind }, device: r.device, idle: r.idle, restart: r.restart, fail: r.fail }));
+      .map(({ r }) => ({
+        act: { user: r.user, ts: r.ts, kind: r.kind },
+        device: r.device,
+        idle: r.idle,
+        restart: r.restart,
+        fail: r.fail,
+      }));
     return { lateness, steps };
   });
 
@@ -289,7 +376,9 @@ describe('session aggregate: exactly the previous implementation', () => {
         // implementation never changed a stored value, so a rollback could not touch its state; it
         // gets the same failures because a failed attempt still decides the order keys are restored.)
         const failing = { failures: true };
-        expect(run(topologyOf('new', shape), steps, lateness, failing)).toEqual(run(topologyOf('legacy', shape), steps, lateness, failing));
+        expect(run(topologyOf('new', shape), steps, lateness, failing)).toEqual(
+          run(topologyOf('legacy', shape), steps, lateness, failing),
+        );
       }),
       { numRuns: 300 },
     );
@@ -297,23 +386,47 @@ describe('session aggregate: exactly the previous implementation', () => {
 
   it('restores state stored by the previous implementation and goes on exactly as it would have', () => {
     fc.assert(
-      fc.property(shapeArb, inputArb, fc.double({ min: 0, max: 1, noNaN: true }), (shape, { lateness, steps }, at) => {
-        const plainSteps = steps.map((s) => ({ ...s, restart: false }));
-        const switchAt = Math.floor(at * steps.length);
-        const legacy = topologyOf('legacy', shape);
-        const expected = run(legacy, plainSteps, lateness, { switchAt, after: legacy });
-        expect(run(legacy, plainSteps, lateness, { switchAt, after: topologyOf('new', shape) })).toEqual(expected);
-      }),
+      fc.property(
+        shapeArb,
+        inputArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (shape, { lateness, steps }, at) => {
+          const plainSteps = steps.map((s) => ({ ...s, restart: false }));
+          const switchAt = Math.floor(at * steps.length);
+          const legacy = topologyOf('legacy', shape);
+          const expected = run(legacy, plainSteps, lateness, { switchAt, after: legacy });
+          expect(
+            run(legacy, plainSteps, lateness, { switchAt, after: topologyOf('new', shape) }),
+          ).toEqual(expected);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('a record exactly at the watermark goes before the kept records newer than it; one behind it is late', () => {
     const shape: Shape = { gap: 100, max: null, emit: 'update', grouped: false };
-    const step = (ts: number, kind: string): Step => ({ act: { user: 'u', ts, kind }, device: 'u', idle: 0, restart: false, fail: false });
-    const steps = [step(0, 'a'), step(20, 'd'), step(11, 'c'), step(10, 'b'), step(9, 'late'), step(500, 'e')];
+    const step = (ts: number, kind: string): Step => ({
+      act: { user: 'u', ts, kind },
+      device: 'u',
+      idle: 0,
+      restart: false,
+      fail: false,
+    });
+    const steps = [
+      step(0, 'a'),
+      step(20, 'd'),
+      step(11, 'c'),
+      step(10, 'b'),
+      step(9, 'late'),
+      step(500, 'e'),
+    ];
     const out = run(topologyOf('new', shape), steps, 10);
-    expect(out.filter((l) => l.includes('"final":true')).map((l) => (JSON.parse(l.split(' ')[2]) as { value: string }).value)).toEqual(['abcd', 'e']);
+    expect(
+      out
+        .filter((l) => l.includes('"final":true'))
+        .map((l) => (JSON.parse(l.split(' ')[2]) as { value: string }).value),
+    ).toEqual(['abcd', 'e']);
     expect(out.filter((l) => l.startsWith('late '))).toHaveLength(1);
     expect(run(topologyOf('legacy', shape), steps, 10)).toEqual(out);
   });
@@ -321,8 +434,20 @@ describe('session aggregate: exactly the previous implementation', () => {
   it('grouped records under their own key and another: a re-segmentation folds them as before', () => {
     // The fold reads rec.key: in order it sees the record's key, a re-segmentation the group key.
     const shape: Shape = { gap: 100, max: null, emit: 'update', grouped: true };
-    const step = (ts: number, device: string): Step => ({ act: { user: 'u0', ts, kind: 'k' }, device, idle: 0, restart: false, fail: false });
-    const steps = [step(1_000, 'd0'), step(1_001, 'u0'), step(1_020, 'd0'), step(1_015, 'd0'), step(1_016, 'u0')];
+    const step = (ts: number, device: string): Step => ({
+      act: { user: 'u0', ts, kind: 'k' },
+      device,
+      idle: 0,
+      restart: false,
+      fail: false,
+    });
+    const steps = [
+      step(1_000, 'd0'),
+      step(1_001, 'u0'),
+      step(1_020, 'd0'),
+      step(1_015, 'd0'),
+      step(1_016, 'u0'),
+    ];
     const out = run(topologyOf('new', shape), steps, 10);
     expect(out.at(-1)).toContain('"value":"k@u0k@u0k@u0k@u0k@u0"');
     expect(run(topologyOf('legacy', shape), steps, 10)).toEqual(out);
@@ -332,13 +457,28 @@ describe('session aggregate: exactly the previous implementation', () => {
     // 3,000 records 10 ms apart (one session but for max-duration splits), delivered up to 200 ms late.
     const shape: Shape = { gap: 1_000, max: 12_000, emit: 'update', grouped: false };
     const rnd = prng(5);
-    const steps = Array.from({ length: 3_000 }, (_, i) => ({ i, at: i * 10 + Math.floor(rnd() * 200) }))
+    const steps = Array.from({ length: 3_000 }, (_, i) => ({
+      i,
+      at: i * 10 + Math.floor(rnd() * 200),
+    }))
       .sort((a, b) => a.at - b.at || a.i - b.i)
-      .map(({ i }): Step => ({ act: { user: 'u', ts: i * 10, kind: 'abc'[i % 3] }, device: 'u', idle: 0, restart: i % 500 === 0, fail: i % 7 === 0 }));
+      .map(({ i }): Step => ({
+        act: { user: 'u', ts: i * 10, kind: 'abc'[i % 3] },
+        device: 'u',
+        idle: 0,
+        restart: i % 500 === 0,
+        fail: i % 7 === 0,
+      }));
     let newMax = 0;
     let legacyMax = 0;
-    const out = run(topologyOf('new', shape), steps, 200, { failures: true, stored: (json) => (newMax = Math.max(newMax, json.length)) });
-    const expected = run(topologyOf('legacy', shape), steps, 200, { failures: true, stored: (json) => (legacyMax = Math.max(legacyMax, json.length)) });
+    const out = run(topologyOf('new', shape), steps, 200, {
+      failures: true,
+      stored: (json) => (newMax = Math.max(newMax, json.length)),
+    });
+    const expected = run(topologyOf('legacy', shape), steps, 200, {
+      failures: true,
+      stored: (json) => (legacyMax = Math.max(legacyMax, json.length)),
+    });
     expect(out).toEqual(expected);
     expect(out.filter((l) => l.includes('"final":true'))).toHaveLength(3);
     // The aggregate (here every kind, ≤ 1,200 a session) as the session and as its folded base, and
@@ -350,13 +490,33 @@ describe('session aggregate: exactly the previous implementation', () => {
   it('the input exercises what it claims to', () => {
     // One fixed case, checked by hand: out-of-order merge, a late record, an idle close, a max split.
     const shape: Shape = { gap: 10, max: 25, emit: 'update', grouped: false };
-    const step = (ts: number, kind: string, idle = 0): Step => ({ act: { user: 'u', ts, kind }, device: 'u', idle, restart: false, fail: false });
-    const steps = [step(0, 'a'), step(12, 'c'), step(6, 'b'), step(20, 'd'), step(26, 'e'), step(1, 'late'), step(30, 'f', 100)];
+    const step = (ts: number, kind: string, idle = 0): Step => ({
+      act: { user: 'u', ts, kind },
+      device: 'u',
+      idle,
+      restart: false,
+      fail: false,
+    });
+    const steps = [
+      step(0, 'a'),
+      step(12, 'c'),
+      step(6, 'b'),
+      step(20, 'd'),
+      step(26, 'e'),
+      step(1, 'late'),
+      step(30, 'f', 100),
+    ];
     const out = run(topologyOf('new', shape), steps, 8);
     const brief = out.map((line) => {
       const [topic, , json] = line.split(' ');
       if (topic === 'late') return 'late';
-      const r = JSON.parse(json) as { start: number; last: number; value: string; final: boolean; retracted: boolean };
+      const r = JSON.parse(json) as {
+        start: number;
+        last: number;
+        value: string;
+        final: boolean;
+        retracted: boolean;
+      };
       return `${r.start}-${r.last}:${r.value}${r.final ? ':final' : ''}${r.retracted ? ':retracted' : ''}`;
     });
     expect(brief).toEqual([

@@ -21,7 +21,11 @@ let failing = false;
 
 function topology(emit: 'update' | 'final'): Topology {
   const b = new TopologyBuilder('sessions-state');
-  b.stream<Act>('activity', { keySerde: Serdes.string(), valueSerde: Serdes.json<Act>(), timestamp: (v) => v.ts })
+  b.stream<Act>('activity', {
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json<Act>(),
+    timestamp: (v) => v.ts,
+  })
     .sessionAggregate<string>('sessions', {
       gapMs: GAP,
       maxDurationMs: MAX,
@@ -32,12 +36,22 @@ function topology(emit: 'update' | 'final'): Topology {
     .peek('downstream', () => {
       if (failing) throw new Error('sink down');
     })
-    .to('out', { topic: 'sessions', keySerde: Serdes.string(), valueSerde: Serdes.json(), key: (r) => r.key });
+    .to('out', {
+      topic: 'sessions',
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      key: (r) => r.key,
+    });
   return b.build();
 }
 
 const newDriver = (emit: 'update' | 'final') =>
-  new TopologyTestDriver(topology(emit), { allowedLatenessMs: LATENESS, idleTimeoutMs: IDLE, maxRetries: 0, deadLetterTopic: 'dlq' });
+  new TopologyTestDriver(topology(emit), {
+    allowedLatenessMs: LATENESS,
+    idleTimeoutMs: IDLE,
+    maxRetries: 0,
+    deadLetterTopic: 'dlq',
+  });
 
 /** The in-memory state (not only its stored form: a leftover in the kept records would show too). */
 const stateOf = (d: TopologyTestDriver) => ({
@@ -52,42 +66,54 @@ function workload(seed: number, n: number): Array<{ user: string; act: Act }> {
   let t = 0;
   const records = Array.from({ length: n }, (_, i) => {
     t += rnd() < 0.02 ? GAP + 500 : 20 + Math.floor(rnd() * 380);
-    return { user: i % 10 === 9 ? 'v' : 'u', act: { ts: t, kind: 'abcd'[Math.floor(rnd() * 4)] }, at: t + Math.floor(rnd() * LATENESS) };
+    return {
+      user: i % 10 === 9 ? 'v' : 'u',
+      act: { ts: t, kind: 'abcd'[Math.floor(rnd() * 4)] },
+      at: t + Math.floor(rnd() * LATENESS),
+    };
   });
   return records.sort((a, b) => a.at - b.at).map(({ user, act }) => ({ user, act }));
 }
 
 describe('session aggregate: a failed step leaves the state exactly as it was', () => {
-  it.each(['update', 'final'] as const)('emit %s: every step of a busy key that emits, failed once downstream, then applied', (emit) => {
-    const input = workload(3, 600);
-    const d = newDriver(emit);
-    const clean = newDriver(emit);
-    let failures = 0;
-    for (const { user, act } of input) {
-      const before = stateOf(d);
-      failing = true;
-      d.pipe('activity', user, act);
-      failing = false;
-      if (d.readOutput('dlq').length) {
-        failures++;
-        expect(stateOf(d)).toEqual(before);
-        d.pipe('activity', user, act); // the same record again, now without the failure
+  it.each(['update', 'final'] as const)(
+    'emit %s: every step of a busy key that emits, failed once downstream, then applied',
+    (emit) => {
+      const input = workload(3, 600);
+      const d = newDriver(emit);
+      const clean = newDriver(emit);
+      let failures = 0;
+      for (const { user, act } of input) {
+        const before = stateOf(d);
+        failing = true;
+        d.pipe('activity', user, act);
+        failing = false;
+        if (d.readOutput('dlq').length) {
+          failures++;
+          expect(stateOf(d)).toEqual(before);
+          d.pipe('activity', user, act); // the same record again, now without the failure
+        }
+        clean.pipe('activity', user, act);
       }
-      clean.pipe('activity', user, act);
-    }
-    // In final mode only records that close a session fail; in update mode every one does.
-    expect(failures).toBeGreaterThan(emit === 'update' ? 590 : 20);
-    d.advanceWallClock(IDLE + 100_000);
-    clean.advanceWallClock(IDLE + 100_000);
-    // Per key, in order (a rebuilt task may close different keys at one watermark in another order).
-    const byKey = (x: TopologyTestDriver) => {
-      const out = x.readOutput<SessionResult<string>>('sessions').map((r) => r.value);
-      return ['u', 'v'].map((k) => out.filter((r) => r.key === k));
-    };
-    const results = byKey(d);
-    expect(results).toEqual(byKey(clean));
-    expect(results.flat().filter((r) => r.final).reduce((n, r) => n + r.count, 0)).toBe(input.length);
-  });
+      // In final mode only records that close a session fail; in update mode every one does.
+      expect(failures).toBeGreaterThan(emit === 'update' ? 590 : 20);
+      d.advanceWallClock(IDLE + 100_000);
+      clean.advanceWallClock(IDLE + 100_000);
+      // Per key, in order (a rebuilt task may close different keys at one watermark in another order).
+      const byKey = (x: TopologyTestDriver) => {
+        const out = x.readOutput<SessionResult<string>>('sessions').map((r) => r.value);
+        return ['u', 'v'].map((k) => out.filter((r) => r.key === k));
+      };
+      const results = byKey(d);
+      expect(results).toEqual(byKey(clean));
+      expect(
+        results
+          .flat()
+          .filter((r) => r.final)
+          .reduce((n, r) => n + r.count, 0),
+      ).toBe(input.length);
+    },
+  );
 
   it('an idle advance that fails while closing sessions moves neither the watermark nor the state', () => {
     const d = newDriver('final');
@@ -138,7 +164,13 @@ describe('session aggregate: stored state', () => {
       topology('update'),
       'activity',
       0,
-      { applicationId: 'sessions-state', allowedLatenessMs: LATENESS, idleTimeoutMs: IDLE, maxRetries: 0, clock: () => clock },
+      {
+        applicationId: 'sessions-state',
+        allowedLatenessMs: LATENESS,
+        idleTimeoutMs: IDLE,
+        maxRetries: 0,
+        clock: () => clock,
+      },
       {
         stores: new Map([['sessions-store', [['u', JSON.parse(JSON.stringify(legacy))]]]]),
         watermark: { maxEventTime: 1_600, watermark: -400, lastInputAt: 0, idleAdvancedTo: null },
@@ -146,17 +178,20 @@ describe('session aggregate: stored state', () => {
         nextSeq: 0,
       },
     );
-    const pipe = (offset: number, act: Act) => task.process([{ key: Buffer.from('u'), value: Buffer.from(JSON.stringify(act)), offset: String(offset) }]);
+    const pipe = (offset: number, act: Act) =>
+      task.process([
+        { key: Buffer.from('u'), value: Buffer.from(JSON.stringify(act)), offset: String(offset) },
+      ]);
     pipe(3, { ts: 1_000, kind: 'c' }); // bridges the two sessions
     pipe(4, { ts: 1_700, kind: 'e' });
     clock = IDLE + 100_000;
     task.punctuate();
     const out = task.takeCommit().outbox.map((m) => JSON.parse(m.value) as SessionResult<string>);
-    expect(out.map((r) => `${r.start}-${r.last}:${r.value}${r.final ? ':final' : ''}${r.retracted ? ':retracted' : ''}`)).toEqual([
-      '1600-1600:d:retracted',
-      '0-1600:abcd',
-      '0-1700:abcde',
-      '0-1700:abcde:final',
-    ]);
+    expect(
+      out.map(
+        (r) =>
+          `${r.start}-${r.last}:${r.value}${r.final ? ':final' : ''}${r.retracted ? ':retracted' : ''}`,
+      ),
+    ).toEqual(['1600-1600:d:retracted', '0-1600:abcd', '0-1700:abcde', '0-1700:abcde:final']);
   });
 });

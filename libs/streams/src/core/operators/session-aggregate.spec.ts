@@ -28,7 +28,12 @@ const GAP = 1_000;
 const MAX = 10_000;
 
 function sessionizer(
-  o: { emit?: 'update' | 'final'; gapMs?: number; maxDurationMs?: number; tailCodec?: TailCodec<Act> } = {},
+  o: {
+    emit?: 'update' | 'final';
+    gapMs?: number;
+    maxDurationMs?: number;
+    tailCodec?: TailCodec<Act>;
+  } = {},
 ): Topology {
   const b = new TopologyBuilder('sessionizer');
   const sessions = b
@@ -93,7 +98,6 @@ const brief = (outs: Out[]) =>
     (o) =>
       `${o.key}:${o.start}-${o.last}#${o.count}:${o.value.kinds}${o.final ? ':final' : ''}${o.retracted ? ':retracted' : ''}`,
   );
-
 
 interface KeyedAct extends Act {
   user: string;
@@ -638,15 +642,23 @@ describe('session aggregate: idle partitions and bounded state', () => {
   it('a tail codec stores the tail in its own form, and a restart decodes it to the same results', () => {
     const codec: TailCodec<Act> = {
       encode: (acts) => acts.map((a) => `${a.ts}:${a.kind}`).join(','),
-      decode: (text) => (text as string).split(',').map((item) => ({ ts: Number(item.split(':')[0]), kind: item.split(':')[1] })),
+      decode: (text) =>
+        (text as string)
+          .split(',')
+          .map((item) => ({ ts: Number(item.split(':')[0]), kind: item.split(':')[1] })),
     };
     const run = (tailCodec?: TailCodec<Act>) => {
-      const d = new TopologyTestDriver(sessionizer({ emit: 'update', tailCodec }), { allowedLatenessMs: 3_000 });
+      const d = new TopologyTestDriver(sessionizer({ emit: 'update', tailCodec }), {
+        allowedLatenessMs: 3_000,
+      });
       pipeAll(d, 'u', [
         [0, 'a'],
         [1_500, 'c'],
       ]);
-      const stored = JSON.parse(JSON.stringify(d.store('sessions-store').get('u'))) as Record<string, unknown>;
+      const stored = JSON.parse(JSON.stringify(d.store('sessions-store').get('u'))) as Record<
+        string,
+        unknown
+      >;
       d.restart();
       d.pipe('activity', 'u', { ts: 800, kind: 'b' });
       d.restart();
@@ -657,7 +669,10 @@ describe('session aggregate: idle partitions and bounded state', () => {
     const coded = run(codec);
     expect(coded.stored.ec).toBe('0:a,1500:c');
     expect(coded.stored.e).toBeUndefined();
-    expect(plain.stored.e).toEqual([{ ts: 0, kind: 'a' }, { ts: 1_500, kind: 'c' }]);
+    expect(plain.stored.e).toEqual([
+      { ts: 0, kind: 'a' },
+      { ts: 1_500, kind: 'c' },
+    ]);
     expect(coded.out).toEqual(plain.out);
     expect(coded.out).toContain('u:0-1500#3:abc:final');
   });

@@ -56,7 +56,10 @@ const asRec = <V>(key: string, time: number, value: V): Rec<V> => ({ key, timest
  * gives exactly the in-order result: such a record re-segments the key's records newer than the
  * watermark (see KeyState).
  */
-export function sessionAggregateNode<V, A>(name: string, options: SessionAggregateOptions<V, A>): NodeDefinition {
+export function sessionAggregateNode<V, A>(
+  name: string,
+  options: SessionAggregateOptions<V, A>,
+): NodeDefinition {
   const storeName = options.store ?? `${name}-store`;
   // One per node definition: its tasks' instances share it (it holds no state of theirs).
   const rules = new SessionRules(name, options);
@@ -64,7 +67,12 @@ export function sessionAggregateNode<V, A>(name: string, options: SessionAggrega
     name,
     stores: [storeName],
     create(ctx) {
-      return new SessionAggregateInstance(ctx, ctx.store<StoredState<V, A>>(storeName), rules, options);
+      return new SessionAggregateInstance(
+        ctx,
+        ctx.store<StoredState<V, A>>(storeName),
+        rules,
+        options,
+      );
     },
   };
 }
@@ -92,8 +100,18 @@ class SessionRules<V, A> {
   step(cur: Session<A> | null, time: number, value: V, rec: Rec<V>): Session<A> {
     const { options } = this;
     return cur !== null && !this.startsNew(cur, time)
-      ? { start: cur.start, last: time, count: cur.count + 1, agg: options.aggregator(cur.agg, value, rec) }
-      : { start: time, last: time, count: 1, agg: options.aggregator(options.initializer(), value, rec) };
+      ? {
+          start: cur.start,
+          last: time,
+          count: cur.count + 1,
+          agg: options.aggregator(cur.agg, value, rec),
+        }
+      : {
+          start: time,
+          last: time,
+          count: 1,
+          agg: options.aggregator(options.initializer(), value, rec),
+        };
   }
 
   /** Sessions from `base` on over `records` (time order), and the tail entries they make. */
@@ -114,11 +132,16 @@ class SessionRules<V, A> {
   /** A stored form as a KeyState (its tail re-read from base, as the node kept it). */
   decode(key: string, raw: EncodedState<V, A> | LegacyState<V, A>): KeyState<V, A> {
     const codec = this.options.tailCodec;
-    if ('events' in raw) return new KeyState(raw.sessions, null, this.resegment(key, null, raw.events).tail, 0, codec);
+    if ('events' in raw)
+      return new KeyState(raw.sessions, null, this.resegment(key, null, raw.events).tail, 0, codec);
     const base = raw.b && decodeSession(raw.b);
     const times = tailTimes(raw);
     const values = tailValues(raw, codec, this.name);
-    const { tail } = this.resegment(key, base, times.map((time, i) => [time, values[i]] as [number, V]));
+    const { tail } = this.resegment(
+      key,
+      base,
+      times.map((time, i) => [time, values[i]] as [number, V]),
+    );
     return new KeyState(raw.s.map(decodeSession), base, tail, 0, codec);
   }
 }
@@ -177,7 +200,8 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
     if (!state || state.sessions.length === 0) return;
     const { rules } = this;
     let closed = 0;
-    while (closed < state.sessions.length && rules.closesAt(state.sessions[closed]) <= watermark) closed++;
+    while (closed < state.sessions.length && rules.closesAt(state.sessions[closed]) <= watermark)
+      closed++;
     if (closed === 0) {
       // The session grew since this was scheduled.
       this.schedule(key, rules.closesAt(state.sessions[0]));
@@ -225,7 +249,12 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
    * becomes the session of the last of them as of it, as a re-segmentation from base reads it.
    */
   private foldTo(state: KeyState<V, A>, key: string, watermark: number | null): void {
-    if (watermark === null || state.head >= state.tail.length || state.tail[state.head].time > watermark) return;
+    if (
+      watermark === null ||
+      state.head >= state.tail.length ||
+      state.tail[state.head].time > watermark
+    )
+      return;
     this.undoable(state);
     const tail = state.tail;
     let head = state.head;
@@ -252,7 +281,11 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
 
   private emit(key: string, session: Session<A>, final: boolean, retracted = false): void {
     const { start, last, count, agg } = session;
-    this.ctx.forward({ key, timestamp: start, value: { key, start, last, count, value: agg, final, retracted } });
+    this.ctx.forward({
+      key,
+      timestamp: start,
+      value: { key, start, last, count, value: agg, final, retracted },
+    });
   }
 
   /** In order (the common case): only the last session changes; O(1). */

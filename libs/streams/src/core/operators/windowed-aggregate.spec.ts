@@ -93,7 +93,6 @@ function finalsOf(outs: Out[]): Out[] {
   return outs.filter((o) => o.final).sort(byWindow);
 }
 
-
 /** A few hundred clicks of a few users, in event-time order. */
 function clicks(seed: number, count = 400): Click[] {
   const rnd = prng(seed);

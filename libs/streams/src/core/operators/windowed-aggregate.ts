@@ -32,7 +32,10 @@ interface Stored<A> {
 const storeKey = (key: string, start: number) => `${start}\u0001${key}`;
 
 /** Tumbling or hopping windows over event time; a window closes when the watermark reaches its end. */
-export function windowedAggregateNode<V, A>(name: string, o: WindowedAggregateOptions<V, A>): NodeDefinition {
+export function windowedAggregateNode<V, A>(
+  name: string,
+  o: WindowedAggregateOptions<V, A>,
+): NodeDefinition {
   const storeName = o.store ?? `${name}-store`;
   return {
     name,
@@ -87,7 +90,11 @@ export function windowedAggregateNode<V, A>(name: string, o: WindowedAggregateOp
       };
 
       function result(v: Stored<A>, final: boolean): Rec<WindowedResult<A>> {
-        return { key: v.k, timestamp: v.s, value: { key: v.k, window: { start: v.s, end: v.e }, value: v.a, final } };
+        return {
+          key: v.k,
+          timestamp: v.s,
+          value: { key: v.k, window: { start: v.s, end: v.e }, value: v.a, final },
+        };
       }
     },
   };

@@ -25,7 +25,10 @@ export function isFinalAllMinute(value: unknown): boolean {
  * traffic_spike / traffic_drop on the aggregates topic: takes each final `all` 1 min record into the
  * baseline (state bounded to the baseline's minutes) and forwards the alerts (key `*`).
  */
-export function trafficRulesNode(config: FraudConfig | FraudConfigSource, hooks: FraudHooks = {}): NodeDefinition {
+export function trafficRulesNode(
+  config: FraudConfig | FraudConfigSource,
+  hooks: FraudHooks = {},
+): NodeDefinition {
   const current = configSource(config);
   return {
     name: TRAFFIC_RULES_NODE,

@@ -27,7 +27,10 @@ export const userRuleKey = (rule: UserRuleName, user: string, windowStart: numbe
  * judges the open windows' counts so far, and a new window size starts new windows (a stored
  * window of the old size is not continued, even where the starts coincide).
  */
-export function userRulesNode(config: FraudConfig | FraudConfigSource, hooks: FraudHooks = {}): NodeDefinition {
+export function userRulesNode(
+  config: FraudConfig | FraudConfigSource,
+  hooks: FraudHooks = {},
+): NodeDefinition {
   const current = configSource(config);
   return {
     name: USER_RULES_NODE,
@@ -77,7 +80,14 @@ export function userRulesNode(config: FraudConfig | FraudConfigSource, hooks: Fr
         const window = userWindow(ruleCfg, timestamp);
         const key = userRuleKey(rule, event.user_id, window.start);
         const stored = store.get(key);
-        const result = stepUserRule(spec, ruleCfg, stored && stored.end === window.end ? stored : undefined, event, now, timestamp);
+        const result = stepUserRule(
+          spec,
+          ruleCfg,
+          stored && stored.end === window.end ? stored : undefined,
+          event,
+          now,
+          timestamp,
+        );
         if (!result.changed) return result.alert;
         store.put(key, result.state);
         index.add(result.state.end, key);

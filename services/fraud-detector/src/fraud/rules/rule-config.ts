@@ -65,7 +65,9 @@ export const toRuleSettings = (c: RuleConfig): RuleSettings => ({
 
 /** The SPEC §7 table (libs/contracts owns it). */
 export const DEFAULT_FRAUD_CONFIG: FraudConfig = {
-  rules: Object.fromEntries(ALERT_RULES.map((rule) => [rule, toRuleConfig(DEFAULT_RULE_SETTINGS[rule])])) as Record<AlertRule, RuleConfig>,
+  rules: Object.fromEntries(
+    ALERT_RULES.map((rule) => [rule, toRuleConfig(DEFAULT_RULE_SETTINGS[rule])]),
+  ) as Record<AlertRule, RuleConfig>,
   outlier: { minUsers: 20, minEvents: 10 },
   traffic: { baselineMinutes: 30, minPreviousMinutes: 10, minMean: 100 },
 };

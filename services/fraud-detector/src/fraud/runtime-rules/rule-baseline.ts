@@ -10,7 +10,12 @@ export function baselineRows(cfg: FraudConfig, now: Date): RuleBaselineRow[] {
   return ALERT_RULES.map((rule) => ({
     rule,
     config: toRuleSettings(cfg.rules[rule]),
-    sources: cfg.ruleSources?.[rule] ?? { enabled: 'default', threshold: 'default', window_ms: 'default', severity: 'default' },
+    sources: cfg.ruleSources?.[rule] ?? {
+      enabled: 'default',
+      threshold: 'default',
+      window_ms: 'default',
+      severity: 'default',
+    },
     updated_at: now,
   }));
 }
@@ -20,7 +25,11 @@ export function baselineRows(cfg: FraudConfig, now: Date): RuleBaselineRow[] {
  * the detector is the only process that reads FRAUD_* and FRAUD_RULES_FILE. Detectors are meant
  * to share one config; should they differ, the last one booted is shown.
  */
-export async function writeRuleBaseline(pool: Pool, cfg: FraudConfig, timeoutMs = 5_000): Promise<void> {
+export async function writeRuleBaseline(
+  pool: Pool,
+  cfg: FraudConfig,
+  timeoutMs = 5_000,
+): Promise<void> {
   const rows = baselineRows(cfg, new Date());
   await withClient(pool, async (client) => {
     await client.query('BEGIN');

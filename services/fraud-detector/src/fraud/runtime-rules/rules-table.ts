@@ -1,5 +1,11 @@
 import { KafkaConsumer, LibrdKafkaError, Message, Metadata } from 'node-rdkafka';
-import { ALERT_RULES, AlertRule, firstIssue, RuleRecord, ruleRecordSchema } from '@clickstream/contracts';
+import {
+  ALERT_RULES,
+  AlertRule,
+  firstIssue,
+  RuleRecord,
+  ruleRecordSchema,
+} from '@clickstream/contracts';
 import { restartDelayMs } from '@clickstream/streams';
 import { AppliedChange, LiveFraudConfig } from './live-fraud-config';
 
@@ -51,13 +57,19 @@ export class RulesTable {
       try {
         await this.o.prepare?.();
         await this.bootstrap();
-        this.o.logger.info({ topic: this.o.topic, revision: this.o.live.revision, attempt }, 'rules table read to its end');
+        this.o.logger.info(
+          { topic: this.o.topic, revision: this.o.live.revision, attempt },
+          'rules table read to its end',
+        );
         return;
       } catch (err) {
         await this.disconnect();
         this.o.onError?.('bootstrap');
         const delayMs = restartDelayMs(attempt, { initialMs: 500, maxMs: 30_000 });
-        this.o.logger.warn({ topic: this.o.topic, attempt, delayMs, err: (err as Error).message }, 'rules table bootstrap failed, retrying');
+        this.o.logger.warn(
+          { topic: this.o.topic, attempt, delayMs, err: (err as Error).message },
+          'rules table bootstrap failed, retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
@@ -80,10 +92,15 @@ export class RulesTable {
     );
     this.consumer = consumer;
     const metadata = await new Promise<Metadata>((resolve, reject) =>
-      consumer.connect({ topic: this.o.topic, timeout: timeoutMs }, (err: LibrdKafkaError, data: Metadata) => (err ? reject(err) : resolve(data))),
+      consumer.connect(
+        { topic: this.o.topic, timeout: timeoutMs },
+        (err: LibrdKafkaError, data: Metadata) => (err ? reject(err) : resolve(data)),
+      ),
     );
-    const partitions = metadata.topics.find((t) => t.name === this.o.topic)?.partitions.map((p) => p.id) ?? [];
-    if (partitions.length === 0) throw new Error(`topic ${this.o.topic} has no partitions (missing?)`);
+    const partitions =
+      metadata.topics.find((t) => t.name === this.o.topic)?.partitions.map((p) => p.id) ?? [];
+    if (partitions.length === 0)
+      throw new Error(`topic ${this.o.topic} has no partitions (missing?)`);
 
     const atEnd = new Set<number>();
     let caughtUp!: () => void;
@@ -98,11 +115,16 @@ export class RulesTable {
       this.o.logger.error({ topic: this.o.topic, err: err.message }, 'rules table consumer error');
     });
     // OFFSET_BEGINNING: the whole compacted table, every time.
-    consumer.assign(partitions.map((partition) => ({ topic: this.o.topic, partition, offset: -2 })));
+    consumer.assign(
+      partitions.map((partition) => ({ topic: this.o.topic, partition, offset: -2 })),
+    );
     consumer.consume();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`rules table not read to its end within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`rules table not read to its end within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     await Promise.race([bootstrapped, timeout]).finally(() => clearTimeout(timer));
   }
@@ -110,7 +132,12 @@ export class RulesTable {
   /** A record that is not a valid rule is logged, counted and skipped: the table never stalls on one. */
   private onMessage(message: Message): void {
     const key = message.key === undefined || message.key === null ? '' : message.key.toString();
-    const where = { topic: message.topic, partition: message.partition, offset: message.offset, key };
+    const where = {
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      key,
+    };
     if (!isRule(key)) return this.invalid(where, `key: must be one of ${ALERT_RULES.join(', ')}`);
     let record: RuleRecord | null = null;
     if (message.value !== null) {
@@ -125,14 +152,22 @@ export class RulesTable {
         const { field, message: reason } = firstIssue(parsed.error);
         return this.invalid(where, `${field}: ${reason}`);
       }
-      if (parsed.data.rule !== key) return this.invalid(where, `rule: "${parsed.data.rule}" differs from the key`);
+      if (parsed.data.rule !== key)
+        return this.invalid(where, `rule: "${parsed.data.rule}" differs from the key`);
       record = parsed.data;
     }
     const change = this.o.live.apply(key, record);
     if (!change) return;
     this.o.onApplied?.(change, this.o.live.revision);
     this.o.logger.info(
-      { ...where, rule: key, revision: change.revision, before: change.before, after: change.after, changedBy: record?.changed_by ?? null },
+      {
+        ...where,
+        rule: key,
+        revision: change.revision,
+        before: change.before,
+        after: change.after,
+        changedBy: record?.changed_by ?? null,
+      },
       'fraud rule changed',
     );
   }

@@ -26,7 +26,13 @@ class RuntimeRulesLifecycle implements OnApplicationShutdown {
     {
       provide: RUNTIME_RULES,
       inject: [KafkaClient, getDataSourceToken(), MetricsService, fraudConfig.KEY, PinoLogger],
-      useFactory: (kafka: KafkaClient, dataSource: DataSource, metrics: MetricsService, boot: FraudConfig, logger: PinoLogger) => {
+      useFactory: (
+        kafka: KafkaClient,
+        dataSource: DataSource,
+        metrics: MetricsService,
+        boot: FraudConfig,
+        logger: PinoLogger,
+      ) => {
         logger.setContext('RuntimeRules');
         return startRuntimeRules({
           kafka,

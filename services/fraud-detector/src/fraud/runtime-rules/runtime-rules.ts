@@ -29,10 +29,24 @@ export async function startRuntimeRules(deps: {
 }): Promise<RuntimeRules> {
   const { kafka, metrics, logger } = deps;
   const prefix = metrics.prefix;
-  const revision = metrics.gauge({ name: `${prefix}_rules_revision`, help: 'Highest clickstream.rules.v1 revision this detector applies (0: none).' });
-  const changes = metrics.counter({ name: `${prefix}_rule_changes_total`, help: 'Runtime rule changes applied from clickstream.rules.v1.', labelNames: ['rule'] });
-  const rejected = metrics.counter({ name: `${prefix}_rule_records_rejected_total`, help: 'Records of clickstream.rules.v1 that are not a valid rule config (skipped).' });
-  const errors = metrics.counter({ name: `${prefix}_rules_table_errors_total`, help: 'Failures reading clickstream.rules.v1.', labelNames: ['stage'] });
+  const revision = metrics.gauge({
+    name: `${prefix}_rules_revision`,
+    help: 'Highest clickstream.rules.v1 revision this detector applies (0: none).',
+  });
+  const changes = metrics.counter({
+    name: `${prefix}_rule_changes_total`,
+    help: 'Runtime rule changes applied from clickstream.rules.v1.',
+    labelNames: ['rule'],
+  });
+  const rejected = metrics.counter({
+    name: `${prefix}_rule_records_rejected_total`,
+    help: 'Records of clickstream.rules.v1 that are not a valid rule config (skipped).',
+  });
+  const errors = metrics.counter({
+    name: `${prefix}_rules_table_errors_total`,
+    help: 'Failures reading clickstream.rules.v1.',
+    labelNames: ['stage'],
+  });
   revision.set(0);
   // Every series exists from boot (at 0), so dashboards and alerts see "no change, no error", not "no data".
   for (const rule of ALERT_RULES) changes.inc({ rule }, 0);
@@ -48,7 +62,11 @@ export async function startRuntimeRules(deps: {
     logger,
     // On a fresh cluster the topic does not exist yet: the platform creates topics only after boot.
     prepare: async () => {
-      const spec = topicSpecs({ partitions: 1, replicationFactor: kafka.config.replicationFactor, prefix: kafka.config.topicPrefix }).filter((t) => t.topic === rulesTopic);
+      const spec = topicSpecs({
+        partitions: 1,
+        replicationFactor: kafka.config.replicationFactor,
+        prefix: kafka.config.topicPrefix,
+      }).filter((t) => t.topic === rulesTopic);
       await kafka.ensureTopics(spec);
     },
     onApplied: (change, applied) => {
@@ -71,7 +89,10 @@ export async function startRuntimeRules(deps: {
 }
 
 /** Writes the boot config to Postgres, retrying in the background (capped, jittered) until it lands. */
-function recordBaseline(deps: { pool: Pool; boot: FraudConfig; logger: ProcessorLogger }, onError: () => void): { stop(): void } {
+function recordBaseline(
+  deps: { pool: Pool; boot: FraudConfig; logger: ProcessorLogger },
+  onError: () => void,
+): { stop(): void } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const attempt = (n: number) => {
@@ -80,7 +101,10 @@ function recordBaseline(deps: { pool: Pool; boot: FraudConfig; logger: Processor
       (err: Error) => {
         onError();
         const delayMs = restartDelayMs(n, { initialMs: 1000, maxMs: 60_000 });
-        deps.logger.warn({ attempt: n, delayMs, err: err.message }, 'rule baseline not recorded, retrying');
+        deps.logger.warn(
+          { attempt: n, delayMs, err: err.message },
+          'rule baseline not recorded, retrying',
+        );
         if (!stopped) timer = setTimeout(() => attempt(n + 1), delayMs).unref();
       },
     );
