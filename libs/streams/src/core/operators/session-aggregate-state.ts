@@ -116,7 +116,12 @@ export interface LegacyState<V, A> {
 export type StoredState<V, A> = KeyState<V, A> | EncodedState<V, A> | LegacyState<V, A>;
 
 function encodeSession<A>(session: Session<A>): EncodedSession<A> {
-  const out: EncodedSession<A> = { s: session.start, l: session.last, c: session.count, a: session.agg };
+  const out: EncodedSession<A> = {
+    s: session.start,
+    l: session.last,
+    c: session.count,
+    a: session.agg,
+  };
   if (session.alt !== undefined) out.x = session.alt;
   return out;
 }
@@ -134,12 +139,21 @@ export function tailTimes<V, A>(raw: EncodedState<V, A>): number[] {
 }
 
 /** The stored tail's values; `nodeName` names the node in the error when it cannot decode them. */
-export function tailValues<V, A>(raw: EncodedState<V, A>, codec: TailCodec<V> | undefined, nodeName: string): V[] {
+export function tailValues<V, A>(
+  raw: EncodedState<V, A>,
+  codec: TailCodec<V> | undefined,
+  nodeName: string,
+): V[] {
   if (raw.ec === undefined) return raw.e!;
-  if (!codec) throw new StateFormatError(`${nodeName}: stored state has an encoded tail but the node has no tailCodec`);
+  if (!codec)
+    throw new StateFormatError(
+      `${nodeName}: stored state has an encoded tail but the node has no tailCodec`,
+    );
   return codec.decode(raw.ec);
 }
 
 /** The session as a re-segmentation sees it. */
 export const plainSession = <A>(session: Session<A>): Session<A> =>
-  session.alt === undefined ? session : { start: session.start, last: session.last, count: session.count, agg: session.alt };
+  session.alt === undefined
+    ? session
+    : { start: session.start, last: session.last, count: session.count, agg: session.alt };
