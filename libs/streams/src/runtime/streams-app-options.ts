@@ -1,12 +1,12 @@
-import { Kafka } from 'kafkajs';
+import { Admin, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import {
   DeserializationExceptionHandler,
   ProcessingExceptionHandler,
   ProductionExceptionHandler,
 } from '../core/exception-handlers';
-import { StreamTask } from '../core/task';
+import { StreamTask, TaskOptions, TaskRestore } from '../core/task';
 import { Topology } from '../core/topology';
 import { DEFAULT_RESTART_BACKOFF, RestartBackoffOptions } from './backoff';
 import { GlobalStage } from './global-stage';
@@ -137,4 +137,46 @@ export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
     fetchStaleMs: 3 * (options.fetchMaxWaitMs ?? 5000),
     ...options,
   };
+}
+
+/** A task on claimed state, with the app's options. */
+export function newTask(
+  options: ResolvedOptions,
+  id: TaskIdentity,
+  claimed: TaskRestore,
+): StreamTask {
+  const taskOptions: TaskOptions = {
+    applicationId: options.topology.applicationId,
+    allowedLatenessMs: options.allowedLatenessMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    lateTopic: options.lateTopic,
+    deadLetterTopic: options.deadLetterTopic,
+    maxRetries: options.maxRetries,
+    clock: options.clock,
+    maxPayloadBytes: options.maxPayloadBytes,
+    deserializationHandler: options.deserializationHandler,
+    processingHandler: options.processingHandler,
+  };
+  return new StreamTask(options.topology, id.topic, id.partition, taskOptions, claimed);
+}
+
+/** The task's transactional outbox publisher; a dead-lettered output record is counted. */
+export function newPublisher(
+  options: ResolvedOptions,
+  admin: Admin,
+  id: TaskIdentity,
+  deadLettered: () => Counter<string>,
+): OutboxPublisher {
+  const labels = {
+    processor: options.topology.applicationId,
+    topic: id.topic,
+    partition: String(id.partition),
+  };
+  return new OutboxPublisher(options.kafka, admin, id, {
+    deadLetterTopic: options.deadLetterTopic,
+    maxRequestBytes: options.maxRequestBytes,
+    productionHandler: options.productionHandler,
+    logger: options.logger,
+    onRejected: () => deadLettered().inc(labels),
+  });
 }

@@ -1,18 +1,20 @@
 import { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { RawRecord, StreamTask, TaskCommit } from '../core/task';
+import { RawRecord, StreamTask } from '../core/task';
 import { globalWatermark } from '../core/global-watermark';
 import { restartDelayMs, sleep } from './backoff';
 import { classifyFailure } from './failure';
 import { StreamsMetrics } from './metrics';
 import { GlobalStage, GlobalStageRunner } from './global-stage';
 import { IdleGate } from './idle-gate';
-import { OutboxPublisher } from './outbox-publisher';
 import { StallMonitor } from './stall-monitor';
 import { CommitRange, FailureStage, TaskSupervisor } from './task-supervisor';
 import { claimOwnership } from './outbox-claim';
+import { TaskCommitter, withLock } from './task-committer';
 import {
   LiveTask,
+  newPublisher,
+  newTask,
   resolveOptions,
   ResolvedOptions,
   StreamsAppOptions,
@@ -39,6 +41,7 @@ export class StreamsApp {
   private readonly supervisor: TaskSupervisor;
   private readonly stall: StallMonitor;
   private readonly idleGate: IdleGate;
+  private readonly committer: TaskCommitter;
   private fetching = false;
   private consumer?: Consumer;
   private admin?: Admin;
@@ -77,6 +80,18 @@ export class StreamsApp {
       stallAfterMs: this.o.stallAfterMs,
     });
     this.idleGate = new IdleGate({ fetchStaleMs: this.o.fetchStaleMs, clock: this.o.clock });
+    this.committer = new TaskCommitter({
+      options: this.o,
+      repo: this.repo,
+      metrics: this.metrics,
+      supervisor: this.supervisor,
+      stall: this.stall,
+      consumer: () => this.consumer,
+      running: () => this.running,
+      stageGroups: (topic) => this.stageGroups(topic),
+      context: (live) => this.context(live),
+      fail: (live, stage, err, range) => this.fail(live, stage, err, range),
+    });
   }
 
   get applicationId(): string {
@@ -287,7 +302,7 @@ export class StreamsApp {
         id,
         claim: () => (reload ? this.repo.reload(id, epoch) : this.repo.claim(id)),
         prepare: (claimed) => this.prepareTask(id, key, claimed),
-        publisher: () => this.newPublisher(id),
+        publisher: () => newPublisher(this.o, this.admin!, id, () => this.metrics.deadLettered),
       });
       if (this.reopen.has(key))
         await this.seekToCommitted(id, claimed.nextOffset).catch(async (err) => {
@@ -333,7 +348,7 @@ export class StreamsApp {
     claimed: ClaimedTask,
   ): Promise<StreamTask> {
     this.epochs.set(key, claimed.epoch);
-    const task = this.newTask(id, claimed);
+    const task = newTask(this.o, id, claimed);
     for (const [offset, record] of this.supervisor.quarantined(key))
       task.quarantine(offset, record);
     // A partition left out of the global watermark (idle or empty) must not change what a stage
@@ -341,42 +356,6 @@ export class StreamsApp {
     const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
     if (floor !== null) task.raiseWatermarkTo(floor);
     return task;
-  }
-
-  private newTask(id: TaskIdentity, claimed: ClaimedTask): StreamTask {
-    return new StreamTask(
-      this.o.topology,
-      id.topic,
-      id.partition,
-      {
-        applicationId: this.applicationId,
-        allowedLatenessMs: this.o.allowedLatenessMs,
-        idleTimeoutMs: this.o.idleTimeoutMs,
-        lateTopic: this.o.lateTopic,
-        deadLetterTopic: this.o.deadLetterTopic,
-        maxRetries: this.o.maxRetries,
-        clock: this.o.clock,
-        maxPayloadBytes: this.o.maxPayloadBytes,
-        deserializationHandler: this.o.deserializationHandler,
-        processingHandler: this.o.processingHandler,
-      },
-      claimed,
-    );
-  }
-
-  private newPublisher(id: TaskIdentity): OutboxPublisher {
-    const labels = {
-      processor: this.applicationId,
-      topic: id.topic,
-      partition: String(id.partition),
-    };
-    return new OutboxPublisher(this.o.kafka, this.admin!, id, {
-      deadLetterTopic: this.o.deadLetterTopic,
-      maxRequestBytes: this.o.maxRequestBytes,
-      productionHandler: this.o.productionHandler,
-      logger: this.o.logger,
-      onRejected: () => this.metrics.deadLettered.inc(labels),
-    });
   }
 
   private pause(key: string, topic: string, partition: number): void {
@@ -401,7 +380,7 @@ export class StreamsApp {
     if (!live) return;
     // What was processed since the last commit (a flush is pending) is committed before the partition goes.
     if (live.flushScheduled)
-      await this.withLock(live, () => this.enqueueCommit(live)).catch(() => undefined);
+      await withLock(live, () => this.committer.enqueue(live)).catch(() => undefined);
     await live.inflight;
     live.closed = true;
     await live.publisher.close();
@@ -409,12 +388,6 @@ export class StreamsApp {
 
   private async closeAll(): Promise<void> {
     await Promise.all([...this.tasks.keys()].map((k) => this.closeTask(k)));
-  }
-
-  private withLock<T>(t: LiveTask, fn: () => Promise<T>): Promise<T> {
-    const run = t.lock.then(fn, fn);
-    t.lock = run.catch(() => undefined);
-    return run;
   }
 
   private context(live: LiveTask): Record<string, unknown> {
@@ -433,7 +406,7 @@ export class StreamsApp {
     if (batch.firstOffset() === null) return;
     const live = await this.liveTask(batch.topic, batch.partition);
     if (!live) return;
-    await this.withLock(live, async () => {
+    await withLock(live, async () => {
       if (live.closed || !isRunning() || isStale()) return;
       const resume = live.task.resumeOffset();
       if (resume !== null && BigInt(batch.firstOffset()!) > BigInt(resume)) {
@@ -471,7 +444,7 @@ export class StreamsApp {
         { processor: this.applicationId, topic: batch.topic },
         Number(process.hrtime.bigint() - started) / 1e9,
       );
-      await this.commitSoon(live);
+      await this.committer.soon(live);
       await heartbeat();
     });
   }
@@ -493,7 +466,7 @@ export class StreamsApp {
       const resume = live.task.resumeOffset();
       if (resume !== null && BigInt(records[i].offset) < BigInt(resume)) continue;
       live.task.process([records[i]]);
-      await this.enqueueCommit(live);
+      await this.committer.enqueue(live);
       await live.inflight;
       if (live.closed) return null;
       await heartbeat();
@@ -517,7 +490,7 @@ export class StreamsApp {
     if (!this.running || !this.assigned.has(`${topic}-${partition}`)) return;
     const live = await this.liveTask(topic, partition);
     if (!live) return;
-    await this.withLock(live, async () => {
+    await withLock(live, async () => {
       if (live.closed) return;
       const resume = live.task.resumeOffset();
       // Kafka's position is past what Postgres committed: go back, as onBatch does.
@@ -525,111 +498,8 @@ export class StreamsApp {
         return this.consumer!.seek({ topic, partition, offset: resume });
       if (resume !== null && BigInt(lastOffset) < BigInt(resume)) return;
       live.task.skipTo((BigInt(lastOffset) + 1n).toString());
-      await this.enqueueCommit(live);
+      await this.committer.enqueue(live);
     });
-  }
-
-  /**
-   * Schedules the task's next commit at the end of its interval, or, if the previous commit is
-   * still running then, right after it; batches processed meanwhile join it. So the consumer never
-   * waits for a commit, a key touched by several batches is written once, and there are fewer
-   * Postgres and Kafka transactions per record. Only more than maxUncommittedRecords waits
-   * (backpressure).
-   */
-  private async commitSoon(live: LiveTask): Promise<void> {
-    if (live.task.pendingRecords() >= this.o.maxUncommittedRecords) return this.enqueueCommit(live);
-    if (live.flushScheduled) return;
-    live.flushScheduled = true;
-    const wait = Math.max(0, live.lastCommitAt + this.o.commitIntervalMs - Date.now());
-    live.flush = setTimeout(() => {
-      live.flush = undefined;
-      // A throw here (not a commit failure: commit() handles those) must fail the task, not escape.
-      void live.inflight
-        .then(() =>
-          this.withLock(live, () =>
-            live.flushScheduled ? this.enqueueCommit(live) : Promise.resolve(),
-          ),
-        )
-        .catch((err: unknown) => this.fail(live, 'commit', err));
-    }, wait);
-  }
-
-  /**
-   * Commits what the task changed, after the previous commit of the same task landed. The commit
-   * runs while kafkajs hands us the next batch (of any partition): CPU-bound processing overlaps
-   * the Postgres and Kafka round trips, and at most one commit per task is in flight.
-   */
-  private async enqueueCommit(live: LiveTask): Promise<void> {
-    if (live.flush) clearTimeout(live.flush);
-    live.flush = undefined;
-    await live.inflight;
-    if (live.closed) return;
-    live.flushScheduled = false;
-    live.lastCommitAt = Date.now();
-    const c = live.task.takeCommit();
-    const range: CommitRange = {
-      from: live.committed,
-      to: c.nextOffset,
-      records: c.processed + c.late + c.deadLettered + (c.duplicates ?? 0),
-    };
-    live.inflight = this.commit(live, c, range);
-  }
-
-  /** Postgres first (the truth), then Kafka; then the offset hint for lag tools. Never rejects. */
-  private async commit(live: LiveTask, c: TaskCommit, range: CommitRange): Promise<void> {
-    const labels = {
-      processor: this.applicationId,
-      topic: live.id.topic,
-      partition: String(live.id.partition),
-    };
-    const t0 = process.hrtime.bigint();
-    try {
-      await this.repo.commit(
-        live.id,
-        live.epoch,
-        c,
-        live.publisher.confirmedBelow,
-        this.stageGroups(live.id.topic),
-      );
-    } catch (err) {
-      return this.fail(live, 'commit', err, range);
-    }
-    live.deletedBelow = live.publisher.confirmedBelow;
-    if (c.nextOffset !== null) live.committed = c.nextOffset;
-    this.supervisor.committed(live.key, c.nextOffset);
-    this.stall.committed(live.key, c.nextOffset);
-    this.metrics.commitDuration.observe(
-      { processor: this.applicationId },
-      Number(process.hrtime.bigint() - t0) / 1e9,
-    );
-    this.metrics.processed.inc(labels, c.processed);
-    if (c.late) this.metrics.late.inc(labels, c.late);
-    if (c.deadLettered) this.metrics.deadLettered.inc(labels, c.deadLettered);
-    if (c.duplicates) this.metrics.duplicates.inc(labels, c.duplicates);
-    for (const d of c.deadLetters)
-      this.o.logger.error(
-        { ...this.context(live), offset: d.offset, reason: d.reason, err: d.message },
-        'record dead-lettered',
-      );
-    if (c.watermark.watermark !== null)
-      this.metrics.watermarkLag.set(labels, (this.o.clock() - c.watermark.watermark) / 1000);
-    try {
-      await live.publisher.publish(c.outbox);
-    } catch (err) {
-      return this.fail(live, 'publish', err);
-    }
-    if (c.nextOffset !== null && this.running) {
-      await this.consumer
-        ?.commitOffsets([
-          { topic: live.id.topic, partition: live.id.partition, offset: c.nextOffset },
-        ])
-        .catch((err: Error) =>
-          this.o.logger.warn(
-            { ...this.context(live), err: err.message },
-            'kafka offset hint not committed',
-          ),
-        );
-    }
   }
 
   /** The task's memory may be ahead of Postgres now: drop it; it is rebuilt after the supervisor's backoff. */
@@ -673,7 +543,7 @@ export class StreamsApp {
       for (const pending of [...this.tasks.values()]) {
         const live = await pending.catch(() => undefined);
         if (!live || live.closed) continue;
-        await this.withLock(live, () => this.punctuate(live));
+        await withLock(live, () => this.punctuate(live));
       }
       await this.stall.check();
     } catch (err) {
@@ -694,8 +564,8 @@ export class StreamsApp {
     } catch (err) {
       return this.fail(live, 'punctuate', err);
     }
-    if (!moved) return this.cleanOutbox(live);
-    await this.enqueueCommit(live);
+    if (!moved) return this.committer.cleanOutbox(live);
+    await this.committer.enqueue(live);
   }
 
   /** Logs when the consumer stops and starts fetching: meanwhile no partition turns idle. */
@@ -706,18 +576,6 @@ export class StreamsApp {
     const ctx = { processor: this.applicationId, fetchStaleMs: this.o.fetchStaleMs };
     if (fetching) this.o.logger.info(ctx, 'consumer fetching: idle partitions may advance');
     else this.o.logger.warn(ctx, 'consumer not fetching: idle partitions held');
-  }
-
-  /** A quiet task still deletes what its last publish confirmed, keeping the outbox table empty. */
-  private async cleanOutbox(live: LiveTask): Promise<void> {
-    await live.inflight;
-    const below = live.publisher.confirmedBelow;
-    if (below <= live.deletedBelow) return;
-    await this.repo.deletePublished(live.id, below).then(
-      () => (live.deletedBelow = below),
-      (err: Error) =>
-        this.o.logger.warn({ ...this.context(live), err: err.message }, 'outbox cleanup failed'),
-    );
   }
 
   async stop(): Promise<void> {
