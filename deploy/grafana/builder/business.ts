@@ -1,5 +1,5 @@
 import { dashboard, Dashboard } from './dashboard';
-import { quantile, RATE, SVC } from './panels';
+import { PanelSpec, quantile, RATE, SVC } from './panels';
 
 /** Lag per partition: the max over metrics replicas (each exports the same value), never their sum. */
 export const LAG_BY_PARTITION =
@@ -14,125 +14,153 @@ export function overview(): Dashboard {
     description:
       'Is it up, is traffic flowing, what are the business figures (SPEC §8), is anyone behind?',
     variables: ['datasource', 'service', 'instance', 'group'],
-    panels: [
-      {
-        type: 'stat',
-        title: 'Service up',
-        description: 'Prometheus scrape health per service and instance (1 = up).',
-        queries: [[`up{${SVC}}`, '{{job}} {{instance}}']],
-        w: 24,
-        h: 4,
-        unit: 'none',
-      },
-      {
-        type: 'stat',
-        title: 'Events per minute',
-        description: 'Events in the last complete UTC minute (event time).',
-        queries: [[kpi('clickstream_events_per_minute'), 'events/min']],
-        w: 5,
-        h: 5,
-      },
-      {
-        type: 'stat',
-        title: 'Active sessions',
-        description: 'Open sessions.',
-        queries: [[kpi('clickstream_active_sessions'), 'sessions']],
-        w: 5,
-        h: 5,
-      },
-      {
-        type: 'stat',
-        title: 'Unique users (5 min)',
-        description: 'Unique users in the last complete 5 min window.',
-        queries: [[kpi('clickstream_unique_users_5m'), 'users']],
-        w: 5,
-        h: 5,
-      },
-      {
-        type: 'stat',
-        title: 'Revenue (last hour)',
-        description: 'Revenue of the 60 complete minutes before now, in currency units.',
-        queries: [[kpi('clickstream_revenue_last_hour'), 'revenue']],
-        w: 5,
-        h: 5,
-      },
-      {
-        type: 'stat',
-        title: 'Conversion rate (last hour)',
-        description: 'Purchases / views of the 60 complete minutes before now.',
-        queries: [[kpi('clickstream_conversion_rate_last_hour'), 'conversion']],
-        unit: 'percentunit',
-        w: 4,
-        h: 5,
-      },
-      {
-        type: 'bargauge',
-        title: 'Funnel (sessions started in the last hour)',
-        description: 'Sessions that reached each stage; stage "none" counts all of them.',
-        // Each stage counts the sessions of the next ones too: sorted by count, the bars are in funnel order.
-        queries: [[`sort_desc(max by (stage) (clickstream_funnel_sessions{${SVC}}))`, '{{stage}}']],
-        instant: true,
-      },
-      {
-        type: 'bargauge',
-        title: 'Alerts in the last hour by rule and severity',
-        description:
-          'Fraud and anomaly alerts detected in the last hour (every rule shown, 0 when quiet).',
-        queries: [
-          [
-            `sort_desc(max by (rule, severity) (clickstream_alerts_last_hour{${SVC}}))`,
-            '{{rule}} ({{severity}})',
-          ],
-        ],
-        instant: true,
-      },
-      {
-        title: 'Ingested events / s by outcome',
-        description:
-          'Events the ingest API accepted, rejected (to the DLQ) or could not take (503).',
-        queries: [[`sum by (outcome) (rate(ingest_events_total{${SVC}}${RATE}))`, '{{outcome}}']],
-        unit: 'ops',
-      },
-      {
-        title: 'Fraud alerts / s by rule',
-        description: 'Alerts raised by the fraud-detector (SPEC §7).',
-        queries: [[`sum by (rule) (rate(fraud_alerts_total{${SVC}}${RATE}))`, '{{rule}}']],
-        unit: 'ops',
-      },
-      {
-        title: 'Consumer lag by group',
-        description:
-          'Records behind the log end: max over metrics replicas per partition, summed over partitions.',
-        queries: [[`sum by (group) (${LAG_BY_PARTITION})`, '{{group}}']],
-      },
-      {
-        title: 'Gauge refresh failures / s',
-        description:
-          'The metrics service could not refresh its gauges from Postgres or Kafka: the figures above are stale.',
-        queries: [
-          [
-            `sum by (source) (rate(metrics_gauge_refresh_failures_total{${SVC}}${RATE}))`,
-            '{{source}}',
-          ],
-        ],
-        unit: 'ops',
-        threshold: 0.001,
-      },
-      {
-        title: 'CPU per service',
-        description:
-          "CPU seconds used per second, summed over a service's instances (the five services only).",
-        queries: [[`sum by (job) (rate(process_cpu_seconds_total{${SVC}}${RATE}))`, '{{job}}']],
-        unit: 'percentunit',
-      },
-      {
-        title: 'Resident memory per instance',
-        description: 'Process RSS of every instance of the five services.',
-        queries: [[`process_resident_memory_bytes{${SVC}}`, '{{job}} {{instance}}']],
-        unit: 'bytes',
-      },
-    ],
+    panels: [...health(), ...kpis(), ...businessBreakdowns(), ...flow(), ...resources()],
   });
+}
+
+/** Is every service up. */
+function health(): PanelSpec[] {
+  return [
+    {
+      type: 'stat',
+      title: 'Service up',
+      description: 'Prometheus scrape health per service and instance (1 = up).',
+      queries: [[`up{${SVC}}`, '{{job}} {{instance}}']],
+      w: 24,
+      h: 4,
+      unit: 'none',
+    },
+  ];
+}
+
+/** The business figures of SPEC §8, one stat each. */
+function kpis(): PanelSpec[] {
+  return [
+    {
+      type: 'stat',
+      title: 'Events per minute',
+      description: 'Events in the last complete UTC minute (event time).',
+      queries: [[kpi('clickstream_events_per_minute'), 'events/min']],
+      w: 5,
+      h: 5,
+    },
+    {
+      type: 'stat',
+      title: 'Active sessions',
+      description: 'Open sessions.',
+      queries: [[kpi('clickstream_active_sessions'), 'sessions']],
+      w: 5,
+      h: 5,
+    },
+    {
+      type: 'stat',
+      title: 'Unique users (5 min)',
+      description: 'Unique users in the last complete 5 min window.',
+      queries: [[kpi('clickstream_unique_users_5m'), 'users']],
+      w: 5,
+      h: 5,
+    },
+    {
+      type: 'stat',
+      title: 'Revenue (last hour)',
+      description: 'Revenue of the 60 complete minutes before now, in currency units.',
+      queries: [[kpi('clickstream_revenue_last_hour'), 'revenue']],
+      w: 5,
+      h: 5,
+    },
+    {
+      type: 'stat',
+      title: 'Conversion rate (last hour)',
+      description: 'Purchases / views of the 60 complete minutes before now.',
+      queries: [[kpi('clickstream_conversion_rate_last_hour'), 'conversion']],
+      unit: 'percentunit',
+      w: 4,
+      h: 5,
+    },
+  ];
+}
+
+/** The funnel and the alerts of the last hour, bar by bar. */
+function businessBreakdowns(): PanelSpec[] {
+  return [
+    {
+      type: 'bargauge',
+      title: 'Funnel (sessions started in the last hour)',
+      description: 'Sessions that reached each stage; stage "none" counts all of them.',
+      // Each stage counts the sessions of the next ones too: sorted by count, the bars are in funnel order.
+      queries: [[`sort_desc(max by (stage) (clickstream_funnel_sessions{${SVC}}))`, '{{stage}}']],
+      instant: true,
+    },
+    {
+      type: 'bargauge',
+      title: 'Alerts in the last hour by rule and severity',
+      description:
+        'Fraud and anomaly alerts detected in the last hour (every rule shown, 0 when quiet).',
+      queries: [
+        [
+          `sort_desc(max by (rule, severity) (clickstream_alerts_last_hour{${SVC}}))`,
+          '{{rule}} ({{severity}})',
+        ],
+      ],
+      instant: true,
+    },
+  ];
+}
+
+/** Is traffic flowing and is anyone behind: ingest, alerts, lag, stale gauges. */
+function flow(): PanelSpec[] {
+  return [
+    {
+      title: 'Ingested events / s by outcome',
+      description: 'Events the ingest API accepted, rejected (to the DLQ) or could not take (503).',
+      queries: [[`sum by (outcome) (rate(ingest_events_total{${SVC}}${RATE}))`, '{{outcome}}']],
+      unit: 'ops',
+    },
+    {
+      title: 'Fraud alerts / s by rule',
+      description: 'Alerts raised by the fraud-detector (SPEC §7).',
+      queries: [[`sum by (rule) (rate(fraud_alerts_total{${SVC}}${RATE}))`, '{{rule}}']],
+      unit: 'ops',
+    },
+    {
+      title: 'Consumer lag by group',
+      description:
+        'Records behind the log end: max over metrics replicas per partition, summed over partitions.',
+      queries: [[`sum by (group) (${LAG_BY_PARTITION})`, '{{group}}']],
+    },
+    {
+      title: 'Gauge refresh failures / s',
+      description:
+        'The metrics service could not refresh its gauges from Postgres or Kafka: the figures above are stale.',
+      queries: [
+        [
+          `sum by (source) (rate(metrics_gauge_refresh_failures_total{${SVC}}${RATE}))`,
+          '{{source}}',
+        ],
+      ],
+      unit: 'ops',
+      threshold: 0.001,
+    },
+  ];
+}
+
+/** CPU and memory of the five services. */
+function resources(): PanelSpec[] {
+  return [
+    {
+      title: 'CPU per service',
+      description:
+        "CPU seconds used per second, summed over a service's instances (the five services only).",
+      queries: [[`sum by (job) (rate(process_cpu_seconds_total{${SVC}}${RATE}))`, '{{job}}']],
+      unit: 'percentunit',
+    },
+    {
+      title: 'Resident memory per instance',
+      description: 'Process RSS of every instance of the five services.',
+      queries: [[`process_resident_memory_bytes{${SVC}}`, '{{job}} {{instance}}']],
+      unit: 'bytes',
+    },
+  ];
 }
 
 export function ingest(): Dashboard {
