@@ -4,6 +4,7 @@
  * partition (hashes, not randomness), so sums over partitions are non-trivial and reproducible.
  */
 import { Pool } from 'pg';
+import { ALERT_RULES, EVENT_TYPES } from '@clickstream/contracts';
 
 export interface SeedOptions {
   /** Exclusive end of the seeded day; aligned down to the hour. */
@@ -17,27 +18,8 @@ export interface SeedOptions {
   scale?: number;
 }
 
-export const SEED_DIMENSIONS = [
-  'all',
-  'page_view',
-  'view',
-  'click',
-  'search',
-  'cart',
-  'remove_from_cart',
-  'checkout',
-  'purchase',
-];
-export const SEED_RULES = [
-  'click_flood',
-  'ip_hopping',
-  'purchase_velocity',
-  'high_value',
-  'geo_velocity',
-  'outlier_activity',
-  'traffic_spike',
-  'traffic_drop',
-];
+export const SEED_DIMENSIONS = ['all', ...EVENT_TYPES];
+export const SEED_RULES = [...ALERT_RULES];
 const SEVERITIES = ['medium', 'high', 'high', 'high', 'high', 'low', 'medium', 'high'];
 const STAGES = ['none', 'view', 'cart', 'checkout', 'purchase'];
 

@@ -4,17 +4,10 @@
  * manifest. These are written from the SPEC table, not shared with services/fraud-detector, so the
  * manifest is an independent expectation of what the detector must report.
  */
+import { ALERT_RULES } from '@clickstream/contracts';
 
-export const FRAUD_PATTERNS = [
-  'click_flood',
-  'ip_hopping',
-  'purchase_velocity',
-  'high_value',
-  'geo_velocity',
-  'outlier_activity',
-  'traffic_spike',
-  'traffic_drop',
-] as const;
+/** The rule names are the contract's; thresholds and evaluators below are restated from the SPEC. */
+export const FRAUD_PATTERNS = ALERT_RULES;
 
 export type FraudPattern = (typeof FRAUD_PATTERNS)[number];
 
