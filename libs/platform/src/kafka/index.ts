@@ -1,3 +1,4 @@
 export * from './kafka.client';
 export * from './topics.bootstrap';
 export * from './processor-runtime';
+export * from './processor-streams.module';

@@ -1,16 +1,5 @@
-import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import {
-  KafkaClient,
-  MetricsService,
-  pgPoolOf,
-  processorRuntime,
-  streamsConfig,
-  StreamsConfig,
-} from '@clickstream/platform';
-import { StreamsModule } from '@clickstream/streams';
+import { processorRuntime, ProcessorServices, processorStreamsModule } from '@clickstream/platform';
 import { aggregatorConfig, AggregatorConfig } from '../aggregator.config';
 import { AGGREGATOR_APP_ID, aggregatorTopology } from './aggregator.topology';
 import { windowFinaliser } from './window-finaliser';
@@ -18,24 +7,12 @@ import { windowFinaliser } from './window-finaliser';
 /** The aggregator topology and its finaliser, run by libs/streams with the service's Kafka and Postgres. */
 @Module({
   imports: [
-    StreamsModule.forRootAsync({
-      inject: [
-        KafkaClient,
-        getDataSourceToken(),
-        MetricsService,
-        streamsConfig.KEY,
-        aggregatorConfig.KEY,
-        PinoLogger,
-      ],
-      useFactory: (
-        kafka: KafkaClient,
-        dataSource: DataSource,
-        metrics: MetricsService,
-        streams: StreamsConfig,
+    processorStreamsModule({
+      inject: [aggregatorConfig.KEY],
+      build: (
+        { kafka, pool, metrics, streams, logger }: ProcessorServices,
         cfg: AggregatorConfig,
-        logger: PinoLogger,
       ) => {
-        const pool = pgPoolOf(dataSource);
         // Once per event and window size: summed locally, moved into the counter when it is scraped.
         const folded = metrics.hotCounter(
           { name: 'aggregator_events_total', help: 'Events folded into windows, per window size.' },

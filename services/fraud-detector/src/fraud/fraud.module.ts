@@ -1,16 +1,5 @@
-import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import {
-  KafkaClient,
-  MetricsService,
-  pgPoolOf,
-  processorRuntime,
-  streamsConfig,
-  StreamsConfig,
-} from '@clickstream/platform';
-import { StreamsModule } from '@clickstream/streams';
+import { processorRuntime, ProcessorServices, processorStreamsModule } from '@clickstream/platform';
 import { FRAUD_DETECTOR_APP_ID, fraudTopology } from './fraud-detector.topology';
 import { fraudMetricHooks } from './fraud-metrics';
 import { outlierStage } from './outlier-stage';
@@ -26,22 +15,11 @@ import { RuntimeRules } from './runtime-rules/runtime-rules';
  */
 @Module({
   imports: [
-    StreamsModule.forRootAsync({
+    processorStreamsModule({
       imports: [RuntimeRulesModule],
-      inject: [
-        KafkaClient,
-        getDataSourceToken(),
-        MetricsService,
-        streamsConfig.KEY,
-        PinoLogger,
-        RUNTIME_RULES,
-      ],
-      useFactory: (
-        kafka: KafkaClient,
-        dataSource: DataSource,
-        metrics: MetricsService,
-        streams: StreamsConfig,
-        logger: PinoLogger,
+      inject: [RUNTIME_RULES],
+      build: (
+        { kafka, pool, metrics, streams, logger }: ProcessorServices,
         rules: RuntimeRules,
       ) => {
         const hooks = fraudMetricHooks(metrics);
@@ -57,14 +35,7 @@ import { RuntimeRules } from './runtime-rules/runtime-rules';
           }),
           // Always there: outlier_activity can be switched on at runtime, and its final windows are cleared while off.
           stages: [outlierStage({ topics: kafka.topics, cfg: rules.live.source, ...hooks })],
-          ...processorRuntime(
-            kafka,
-            pgPoolOf(dataSource),
-            streams,
-            metrics,
-            metrics.prefix,
-            logger,
-          ),
+          ...processorRuntime(kafka, pool, streams, metrics, metrics.prefix, logger),
         };
       },
     }),

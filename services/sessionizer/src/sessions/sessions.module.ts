@@ -1,44 +1,21 @@
-import { PinoLogger } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import {
-  KafkaClient,
-  MetricsService,
-  pgPoolOf,
-  processorRuntime,
-  streamsConfig,
-  StreamsConfig,
-} from '@clickstream/platform';
-import { StreamsModule } from '@clickstream/streams';
+import { processorRuntime, ProcessorServices, processorStreamsModule } from '@clickstream/platform';
 import { sessionizerConfig, SessionizerConfig } from '../sessionizer.config';
 import { SESSIONIZER_APP_ID, sessionizerTopology } from './sessionizer.topology';
 
 /** The sessionizer topology, run by libs/streams with the service's Kafka client and Postgres pool. */
 @Module({
   imports: [
-    StreamsModule.forRootAsync({
-      inject: [
-        KafkaClient,
-        getDataSourceToken(),
-        MetricsService,
-        streamsConfig.KEY,
-        sessionizerConfig.KEY,
-        PinoLogger,
-      ],
-      useFactory: (
-        kafka: KafkaClient,
-        dataSource: DataSource,
-        metrics: MetricsService,
-        streams: StreamsConfig,
+    processorStreamsModule({
+      inject: [sessionizerConfig.KEY],
+      build: (
+        { kafka, pool, metrics, streams, logger }: ProcessorServices,
         cfg: SessionizerConfig,
-        logger: PinoLogger,
       ) => {
         const closedTotal = metrics.counter({
           name: 'sessionizer_sessions_closed_total',
           help: 'Sessions closed and published.',
         });
-        const pool = pgPoolOf(dataSource);
         metrics.gauge({
           name: 'sessionizer_active_sessions',
           help: 'Open sessions (status open in Postgres).',

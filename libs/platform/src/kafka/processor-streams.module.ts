@@ -1,0 +1,50 @@
+import { DynamicModule, FactoryProvider } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { StreamsAppOptions, StreamsModule } from '@clickstream/streams';
+import { streamsConfig, StreamsConfig } from '../config';
+import { pgPoolOf } from '../database/pg-pool';
+import { MetricsService } from '../metrics';
+import { KafkaClient } from './kafka.client';
+
+/** What every processor's topology factory gets from the service. */
+export interface ProcessorServices {
+  kafka: KafkaClient;
+  pool: Pool;
+  metrics: MetricsService;
+  streams: StreamsConfig;
+  logger: PinoLogger;
+}
+
+/**
+ * A processor's StreamsModule: the service's Kafka client, Postgres pool, metrics, streams config
+ * and logger are injected once here, plus the processor's own tokens (`inject`), whose values
+ * follow in `build`'s arguments.
+ */
+export function processorStreamsModule(options: {
+  imports?: DynamicModule['imports'];
+  inject?: FactoryProvider['inject'];
+  build: (services: ProcessorServices, ...extra: never[]) => StreamsAppOptions;
+}): DynamicModule {
+  return StreamsModule.forRootAsync({
+    imports: options.imports,
+    inject: [
+      KafkaClient,
+      getDataSourceToken(),
+      MetricsService,
+      streamsConfig.KEY,
+      PinoLogger,
+      ...(options.inject ?? []),
+    ],
+    useFactory: (
+      kafka: KafkaClient,
+      dataSource: DataSource,
+      metrics: MetricsService,
+      streams: StreamsConfig,
+      logger: PinoLogger,
+      ...extra: never[]
+    ) => options.build({ kafka, pool: pgPoolOf(dataSource), metrics, streams, logger }, ...extra),
+  });
+}
