@@ -73,12 +73,13 @@ export const severitySchema = z.enum(ALERT_SEVERITIES, {
   message: `must be one of ${ALERT_SEVERITIES.join(', ')}`,
 });
 
-const boundedNumber = ([min, max]: readonly [number, number]) =>
+/** A number within [min, max], with messages that name the bound (the rules file and the API share them). */
+export const boundedNumber = ([min, max]: readonly [number, number]) =>
   z
     .number({ message: 'must be a number' })
     .min(min, `must be >= ${min}`)
     .max(max, `must be <= ${max}`);
-const boundedInt = ([min, max]: readonly [number, number]) =>
+export const boundedInt = ([min, max]: readonly [number, number]) =>
   z
     .int({ message: 'must be an integer' })
     .min(min, `must be >= ${min}`)

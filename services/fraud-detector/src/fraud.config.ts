@@ -3,12 +3,14 @@ import { ConfigType } from '@nestjs/config';
 import { z } from 'zod';
 import {
   ALERT_RULES,
-  ALERT_SEVERITIES,
+  boundedInt,
+  boundedNumber,
   AlertRule,
   RULE_LIMITS,
   RuleSettingField,
   RuleSource,
   ruleSettingsPatchSchema,
+  severitySchema,
 } from '@clickstream/contracts';
 import { ConfigValidationError, defineConfig, EnvShape, parseEnv } from '@clickstream/platform';
 import { DEFAULT_FRAUD_CONFIG, FraudConfig, RuleConfig } from './fraud/rules/rule-config';
@@ -26,9 +28,7 @@ import { DEFAULT_FRAUD_CONFIG, FraudConfig, RuleConfig } from './fraud/rules/rul
  * env value names the variable; a bad file value names FRAUD_RULES_FILE and the field's path.
  */
 
-/** Bounds of each rule's settings (contracts: the metrics API's PUT /v1/rules checks the same). */
-const LIMITS = RULE_LIMITS;
-
+/** Bounds of the settings that are not per rule (each rule's are contracts' RULE_LIMITS, shared with PUT /v1/rules). */
 const OTHER_LIMITS = {
   minUsers: [1, 10_000_000],
   minEvents: [0, 1e12],
@@ -61,9 +61,6 @@ const envBool = () =>
     .transform((v) => v === 'true' || v === '1')
     .optional();
 
-const envSeverity = () =>
-  z.enum(ALERT_SEVERITIES, { message: `must be one of ${ALERT_SEVERITIES.join(', ')}` }).optional();
-
 /** FRAUD_CLICK_FLOOD_THRESHOLD, ... */
 export const ruleEnvName = (
   rule: AlertRule,
@@ -71,17 +68,6 @@ export const ruleEnvName = (
 ) => `FRAUD_${rule.toUpperCase()}_${setting}`;
 
 // --- the file --------------------------------------------------------------------------------
-
-const fileNumber = ([min, max]: readonly [number, number]) =>
-  z
-    .number({ message: 'must be a number' })
-    .min(min, `must be >= ${min}`)
-    .max(max, `must be <= ${max}`);
-const fileInt = ([min, max]: readonly [number, number]) =>
-  z
-    .int({ message: 'must be an integer' })
-    .min(min, `must be >= ${min}`)
-    .max(max, `must be <= ${max}`);
 
 const rulesFileSchema = z.strictObject({
   rules: z
@@ -93,15 +79,15 @@ const rulesFileSchema = z.strictObject({
     .optional(),
   outlier: z
     .strictObject({
-      min_users: fileInt(OTHER_LIMITS.minUsers).optional(),
-      min_events: fileInt(OTHER_LIMITS.minEvents).optional(),
+      min_users: boundedInt(OTHER_LIMITS.minUsers).optional(),
+      min_events: boundedInt(OTHER_LIMITS.minEvents).optional(),
     })
     .optional(),
   traffic: z
     .strictObject({
-      baseline_minutes: fileInt(OTHER_LIMITS.baselineMinutes).optional(),
-      min_previous_minutes: fileInt(OTHER_LIMITS.minPreviousMinutes).optional(),
-      min_mean: fileNumber(OTHER_LIMITS.minMean).optional(),
+      baseline_minutes: boundedInt(OTHER_LIMITS.baselineMinutes).optional(),
+      min_previous_minutes: boundedInt(OTHER_LIMITS.minPreviousMinutes).optional(),
+      min_mean: boundedNumber(OTHER_LIMITS.minMean).optional(),
     })
     .optional(),
 });
@@ -138,9 +124,9 @@ function envShape() {
   const shape: EnvShape = { FRAUD_RULES_FILE: rulesFile() };
   for (const rule of ALERT_RULES) {
     shape[ruleEnvName(rule, 'ENABLED')] = envBool();
-    shape[ruleEnvName(rule, 'THRESHOLD')] = envNumber(LIMITS[rule].threshold);
-    shape[ruleEnvName(rule, 'WINDOW_MS')] = envInt(LIMITS[rule].windowMs);
-    shape[ruleEnvName(rule, 'SEVERITY')] = envSeverity();
+    shape[ruleEnvName(rule, 'THRESHOLD')] = envNumber(RULE_LIMITS[rule].threshold);
+    shape[ruleEnvName(rule, 'WINDOW_MS')] = envInt(RULE_LIMITS[rule].windowMs);
+    shape[ruleEnvName(rule, 'SEVERITY')] = severitySchema.optional();
   }
   shape.FRAUD_OUTLIER_MIN_USERS = envInt(OTHER_LIMITS.minUsers);
   shape.FRAUD_OUTLIER_MIN_EVENTS = envInt(OTHER_LIMITS.minEvents);
