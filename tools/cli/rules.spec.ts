@@ -99,7 +99,7 @@ describe('cli rules', () => {
   });
 
   it('renders the rules and the history as tables', () => {
-    const config = { enabled: true, threshold: 80, window_ms: 60000, severity: 'medium' };
+    const config = { enabled: true, threshold: 80, window_ms: 60000, severity: 'medium' as const };
     expect(
       renderRules([
         {

@@ -1,4 +1,4 @@
-import { ALERT_RULES, ALERT_SEVERITIES } from '@clickstream/contracts';
+import { ALERT_RULES, ALERT_SEVERITIES, RuleChangeItem, RuleView } from '@clickstream/contracts';
 import {
   choiceParser,
   CommandTable,
@@ -127,24 +127,9 @@ export function rulesRequest(parsed: RulesCommandLine, env: NodeJS.ProcessEnv): 
   return { action: 'set', method: 'PUT', path: `/v1/rules/${rule}`, query: {}, body, adminKey };
 }
 
-interface RuleItem {
-  rule: string;
-  config: { enabled: boolean; threshold: number; window_ms: number; severity: string };
-  source: string;
-  revision: number | null;
-  changed_at: string | null;
-  changed_by: string | null;
-}
-
-interface ChangeItem {
-  revision: number;
-  rule: string;
-  action: string;
-  changed_at: string;
-  changed_by: string;
-  before: RuleItem['config'];
-  after: RuleItem['config'];
-}
+/** The API's items, as contracts define them. */
+type RuleItem = Omit<RuleView, 'sources'>;
+type ChangeItem = RuleChangeItem;
 
 const settings = (c: RuleItem['config']) =>
   `${c.enabled ? 'on' : 'off'} ${c.threshold} / ${c.window_ms / 1000}s ${c.severity}`;

@@ -201,3 +201,27 @@ export function ruleRecordOf(change: RuleChangeRow): RuleRecord {
     changed_by: change.key_id,
   };
 }
+
+/** GET /v1/rules item: what a rule runs with now, and where that comes from. */
+export interface RuleView {
+  rule: AlertRule;
+  config: RuleSettings;
+  /** runtime when a change is in force; otherwise the strongest source of the boot settings. */
+  source: RuleSource;
+  sources: Record<RuleSettingField, RuleSource>;
+  /** The rule's latest change (a reset too), or null when it was never changed at runtime. */
+  revision: number | null;
+  changed_at: string | null;
+  changed_by: string | null;
+}
+
+/** GET /v1/rules/history item. */
+export interface RuleChangeItem {
+  revision: number;
+  rule: AlertRule;
+  action: 'set' | 'reset';
+  changed_at: string;
+  changed_by: string;
+  before: RuleSettings;
+  after: RuleSettings;
+}

@@ -7,37 +7,17 @@ import {
   RULE_SETTING_FIELDS,
   RULE_SOURCES,
   RuleBaselineRow,
+  RuleChangeItem,
   RuleChangeRow,
   RuleSettingField,
   RuleSettings,
   RuleSettingsPatch,
   ruleSettingsPatchSchema,
   RuleSource,
+  RuleView,
 } from '@clickstream/contracts';
 
-/** GET /v1/rules item: what a rule runs with now, and where that comes from. */
-export interface RuleView {
-  rule: AlertRule;
-  config: RuleSettings;
-  /** runtime when a change is in force; otherwise the strongest source of the boot settings. */
-  source: RuleSource;
-  sources: Record<RuleSettingField, RuleSource>;
-  /** The rule's latest change (a reset too), or null when it was never changed at runtime. */
-  revision: number | null;
-  changed_at: string | null;
-  changed_by: string | null;
-}
-
-/** GET /v1/rules/history item. */
-export interface RuleChangeItem {
-  revision: number;
-  rule: AlertRule;
-  action: 'set' | 'reset';
-  changed_at: string;
-  changed_by: string;
-  before: RuleSettings;
-  after: RuleSettings;
-}
+export type { RuleChangeItem, RuleView };
 
 /** The 400 of a rule change: the field, the value and what was wrong. */
 export class RuleChangeError extends BadRequestException {
