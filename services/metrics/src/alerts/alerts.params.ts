@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { cursorTimestamp } from '../query/cursor';
 import {
-  checkRange,
-  cursorKey,
-  cursorParam,
   enumParam,
   idParam,
-  limitParam,
+  pagedRange,
+  pagedRangeParams,
   parseQuery,
-  timeParam,
 } from '../query/query-params';
 import { ALERT_RULES } from './alert-rules';
 import { AlertQuery } from './alerts.repository';
@@ -23,18 +20,11 @@ export function parseAlertQuery(
   const v = parseQuery(query, {
     rule: enumParam(ALERT_RULES),
     user_id: idParam(),
-    from: timeParam(),
-    to: timeParam(),
-    limit: limitParam(limits.defaultLimit, limits.maxLimit),
-    cursor: cursorParam(),
+    ...pagedRangeParams(limits.defaultLimit, limits.maxLimit),
   });
-  checkRange(v.from, v.to);
   return {
     rule: v.rule,
     userId: v.user_id,
-    from: v.from,
-    to: v.to,
-    limit: v.limit,
-    after: cursorKey(v.cursor, alertCursor),
+    ...pagedRange(v, alertCursor),
   };
 }

@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import {
-  checkRange,
-  cursorKey,
-  cursorParam,
-  enumParam,
-  limitParam,
-  parseQuery,
-  timeParam,
-} from '../query/query-params';
+import { enumParam, pagedRange, pagedRangeParams, parseQuery } from '../query/query-params';
 import { PRODUCT_RANKINGS, TopProductsQuery } from './top-products.repository';
 
 export const DEFAULT_TOP_PRODUCTS = 10;
@@ -23,17 +15,10 @@ export function parseTopProductsQuery(
 ): TopProductsQuery {
   const v = parseQuery(query, {
     by: enumParam(PRODUCT_RANKINGS, 'views'),
-    from: timeParam(),
-    to: timeParam(),
-    limit: limitParam(Math.min(DEFAULT_TOP_PRODUCTS, limits.maxLimit), limits.maxLimit),
-    cursor: cursorParam(),
+    ...pagedRangeParams(Math.min(DEFAULT_TOP_PRODUCTS, limits.maxLimit), limits.maxLimit),
   });
-  checkRange(v.from, v.to);
   return {
     by: v.by,
-    from: v.from,
-    to: v.to,
-    limit: v.limit,
-    after: cursorKey(v.cursor, productCursor),
+    ...pagedRange(v, productCursor),
   };
 }

@@ -154,3 +154,27 @@ export function cursorKey<T>(cursor: string | undefined, schema: z.ZodType<T>): 
     );
   return key;
 }
+
+/** from, to, limit and cursor: what every paged list over a time range takes. */
+export function pagedRangeParams(defaultLimit: number, maxLimit: number) {
+  return {
+    from: timeParam(),
+    to: timeParam(),
+    limit: limitParam(defaultLimit, maxLimit),
+    cursor: cursorParam(),
+  };
+}
+
+/** The paged part of a parsed query: the range checked and the cursor decoded with `schema`. */
+export function pagedRange<T>(
+  parsed: { from?: Date; to?: Date; limit: number; cursor?: string },
+  schema: z.ZodType<T>,
+): { from?: Date; to?: Date; limit: number; after?: T } {
+  checkRange(parsed.from, parsed.to);
+  return {
+    from: parsed.from,
+    to: parsed.to,
+    limit: parsed.limit,
+    after: cursorKey(parsed.cursor, schema),
+  };
+}

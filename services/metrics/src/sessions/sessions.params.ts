@@ -2,14 +2,11 @@ import { z } from 'zod';
 import { SESSION_STATUSES } from '@clickstream/contracts';
 import { cursorTimestamp } from '../query/cursor';
 import {
-  checkRange,
-  cursorKey,
-  cursorParam,
   enumParam,
   idParam,
-  limitParam,
+  pagedRange,
+  pagedRangeParams,
   parseQuery,
-  timeParam,
 } from '../query/query-params';
 import { SessionQuery } from './sessions.repository';
 
@@ -23,18 +20,11 @@ export function parseSessionQuery(
   const v = parseQuery(query, {
     user_id: idParam(),
     status: enumParam(SESSION_STATUSES),
-    from: timeParam(),
-    to: timeParam(),
-    limit: limitParam(limits.defaultLimit, limits.maxLimit),
-    cursor: cursorParam(),
+    ...pagedRangeParams(limits.defaultLimit, limits.maxLimit),
   });
-  checkRange(v.from, v.to);
   return {
     userId: v.user_id,
     status: v.status,
-    from: v.from,
-    to: v.to,
-    limit: v.limit,
-    after: cursorKey(v.cursor, sessionCursor),
+    ...pagedRange(v, sessionCursor),
   };
 }

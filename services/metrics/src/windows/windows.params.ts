@@ -2,14 +2,11 @@ import { EVENT_TYPES } from '@clickstream/contracts';
 import { z } from 'zod';
 import { cursorTimestamp } from '../query/cursor';
 import {
-  checkRange,
-  cursorKey,
-  cursorParam,
   enumParam,
-  limitParam,
+  pagedRange,
+  pagedRangeParams,
   parseQuery,
   requiredEnumParam,
-  timeParam,
 } from '../query/query-params';
 import { WINDOW_SIZES, WindowQuery } from './windows.repository';
 
@@ -23,19 +20,8 @@ export function parseWindowQuery(
   const v = parseQuery(query, {
     size: requiredEnumParam(WINDOW_SIZES),
     dimension: enumParam(DIMENSIONS, 'all'),
-    from: timeParam(),
-    to: timeParam(),
-    limit: limitParam(limits.defaultLimit, limits.maxLimit),
-    cursor: cursorParam(),
+    ...pagedRangeParams(limits.defaultLimit, limits.maxLimit),
   });
-  checkRange(v.from, v.to);
-  const after = cursorKey(v.cursor, z.tuple([cursorTimestamp]));
-  return {
-    size: v.size,
-    dimension: v.dimension,
-    from: v.from,
-    to: v.to,
-    limit: v.limit,
-    after: after?.[0],
-  };
+  const { after, ...page } = pagedRange(v, z.tuple([cursorTimestamp]));
+  return { size: v.size, dimension: v.dimension, ...page, after: after?.[0] };
 }
