@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { Counter } from 'prom-client';
 import { MetricsService } from '@clickstream/platform';
 import { ALERT_SEVERITY } from '../alerts/alert-rules';
 import { Funnel, funnelOf } from '../funnel/funnel';
@@ -8,7 +7,7 @@ import { metricsConfig, MetricsConfig } from '../metrics.config';
 import { overviewRanges } from '../overview/overview-ranges';
 import { AlertCount, OverviewFigures, OverviewRepository } from '../overview/overview.repository';
 import { ratio } from '../query/sql';
-import { Refresher } from './refresher';
+import { gaugeRefresher, Refresher } from './refresher';
 
 interface KpiSnapshot {
   figures: OverviewFigures;
@@ -25,7 +24,6 @@ interface KpiSnapshot {
 export class BusinessMetrics implements OnModuleInit {
   private readonly logger = new Logger(BusinessMetrics.name);
   private readonly snapshot: Refresher<KpiSnapshot>;
-  private readonly failures: Counter<'source'>;
 
   constructor(
     private readonly metrics: MetricsService,
@@ -33,16 +31,14 @@ export class BusinessMetrics implements OnModuleInit {
     private readonly funnel: FunnelRepository,
     @Inject(metricsConfig.KEY) config: MetricsConfig,
   ) {
-    this.failures = metrics.counter({
-      name: 'metrics_gauge_refresh_failures_total',
-      help: 'Failed gauge refreshes, by source.',
-      labelNames: ['source'],
+    this.snapshot = gaugeRefresher({
+      metrics,
+      logger: this.logger,
+      source: 'postgres',
+      message: 'business gauges not refreshed',
+      load: () => this.load(),
+      ttlMs: config.gaugeRefreshMs,
     });
-    this.snapshot = new Refresher(
-      () => this.load(),
-      config.gaugeRefreshMs,
-      (err) => this.failed(err),
-    );
   }
 
   onModuleInit(): void {
@@ -109,14 +105,6 @@ export class BusinessMetrics implements OnModuleInit {
       this.funnel.stageCounts(r.alerts.from, r.alerts.to),
     ]);
     return { figures, alerts, funnel: funnelOf(stages) };
-  }
-
-  private failed(err: unknown): void {
-    this.failures.inc({ source: 'postgres' });
-    this.logger.warn({
-      msg: 'business gauges not refreshed',
-      err: err instanceof Error ? err.message : String(err),
-    });
   }
 }
 

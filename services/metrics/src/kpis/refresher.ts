@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+import { MetricsService } from '@clickstream/platform';
 /**
  * A value loaded at most once per `ttlMs`, however often it is asked for, with one load in flight
  * at a time: Prometheus scrapes (several gauges, several scrapers) never multiply the queries. A
@@ -31,4 +33,30 @@ export class Refresher<T> {
       });
     return this.inflight;
   }
+}
+
+/**
+ * A Refresher for gauges whose source may fail: each failed load is counted in
+ * metrics_gauge_refresh_failures_total{source} and logged with `message`.
+ */
+export function gaugeRefresher<T>(options: {
+  metrics: MetricsService;
+  logger: Pick<Logger, 'warn'>;
+  source: 'postgres' | 'kafka';
+  message: string;
+  load: () => Promise<T>;
+  ttlMs: number;
+}): Refresher<T> {
+  const failures = options.metrics.counter({
+    name: 'metrics_gauge_refresh_failures_total',
+    help: 'Failed gauge refreshes, by source.',
+    labelNames: ['source'],
+  });
+  return new Refresher(options.load, options.ttlMs, (err) => {
+    failures.inc({ source: options.source });
+    options.logger.warn({
+      msg: options.message,
+      err: err instanceof Error ? err.message : String(err),
+    });
+  });
 }

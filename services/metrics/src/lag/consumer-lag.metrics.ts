@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { Counter } from 'prom-client';
 import { KafkaClient, MetricsService } from '@clickstream/platform';
-import { Refresher } from '../kpis/refresher';
+import { gaugeRefresher, Refresher } from '../kpis/refresher';
 import { lagGroups, metricsConfig, MetricsConfig } from '../metrics.config';
 import { consumerLag, PartitionEnds, PartitionLag } from './consumer-lag';
 import { ConsumerLagReader } from './consumer-lag.reader';
@@ -19,7 +18,6 @@ interface LagSnapshot {
 export class ConsumerLagMetrics implements OnModuleInit {
   private readonly logger = new Logger(ConsumerLagMetrics.name);
   private readonly snapshot: Refresher<LagSnapshot>;
-  private readonly failures: Counter<'source'>;
   private readonly groups: string[];
 
   constructor(
@@ -29,16 +27,14 @@ export class ConsumerLagMetrics implements OnModuleInit {
     @Inject(metricsConfig.KEY) config: MetricsConfig,
   ) {
     this.groups = lagGroups(config, kafka.config.topicPrefix);
-    this.failures = metrics.counter({
-      name: 'metrics_gauge_refresh_failures_total',
-      help: 'Failed gauge refreshes, by source.',
-      labelNames: ['source'],
+    this.snapshot = gaugeRefresher({
+      metrics,
+      logger: this.logger,
+      source: 'kafka',
+      message: 'consumer lag not refreshed',
+      load: () => this.load(),
+      ttlMs: config.gaugeRefreshMs,
     });
-    this.snapshot = new Refresher(
-      () => this.load(),
-      config.gaugeRefreshMs,
-      (err) => this.failed(err),
-    );
   }
 
   onModuleInit(): void {
@@ -87,13 +83,5 @@ export class ConsumerLagMetrics implements OnModuleInit {
   private async load(): Promise<LagSnapshot> {
     const { committed, ends } = await this.reader.read(this.groups);
     return { lags: consumerLag(committed, ends), ends };
-  }
-
-  private failed(err: unknown): void {
-    this.failures.inc({ source: 'kafka' });
-    this.logger.warn({
-      msg: 'consumer lag not refreshed',
-      err: err instanceof Error ? err.message : String(err),
-    });
   }
 }
