@@ -12,12 +12,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
 import { dropDatabase, migrate } from '../libs/platform/src/database/migrate';
 import { defineCommand, integer, parseOrExit } from '../tools/shared/args';
 import { seedMetricsData } from './api-seed';
+import { freePort } from './shared/free-port';
 
 export const API_COMMAND = defineCommand({
   invocation: 'npm run bench:api --',
@@ -39,15 +39,6 @@ p50/p99 of GET /v1/overview and of a one-day GET /v1/windows?size=1m, sequential
   epilog:
     'TEST_DATABASE_URL picks the Postgres server (default postgres://postgres@127.0.0.1:5432/postgres).',
 });
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];

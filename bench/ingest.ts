@@ -11,7 +11,6 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -19,6 +18,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@clickstream/contracts';
 import { migrate } from '../libs/platform/src/database/migrate';
 import { defineCommand, integer, parseOrExit, Values } from '../tools/shared/args';
+import { freePort } from './shared/free-port';
 
 /** Requests per instance before the timed load. */
 const WARMUP_REQUESTS = 40;
@@ -52,15 +52,6 @@ the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
 });
 
 type Args = Values<typeof INGEST_COMMAND.options>;
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
 
 /** A realistic ~250-byte event; every body is distinct (users, products, times). */
 function body(seed: number, batch: number): string {

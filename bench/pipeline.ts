@@ -19,7 +19,6 @@
  *  5. cleanup   stop the services, delete topics and groups, drop the database
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
@@ -38,6 +37,7 @@ import {
   Values,
 } from '../tools/shared/args';
 import { processStats } from './shared/bench-stack';
+import { freePort } from './shared/free-port';
 
 const ROOT = resolve(__dirname, '..');
 const PARTITIONS = 6;
@@ -265,19 +265,6 @@ async function runProcessor(
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() =>
-        typeof address === 'object' && address ? res(address.port) : rej(new Error('no free port')),
-      );
-    });
-  });
 }
 
 if (require.main === module) {

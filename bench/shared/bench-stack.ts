@@ -5,12 +5,12 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames, topicSpecs } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../../libs/platform/src/database/migrate';
+import { freePort } from './free-port';
 
 const ROOT = resolve(__dirname, '../..');
 export const PARTITIONS = 6;
@@ -24,17 +24,6 @@ export function quantile(sorted: number[], p: number): number {
   const hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port')),
-      );
-    });
-  });
 
 export interface BenchService {
   name: string;
