@@ -23,7 +23,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ALERT_RULES, AlertRule, RULE_SOURCES } from '@clickstream/contracts';
+import {
+  ALERT_RULES,
+  ALERT_SEVERITIES,
+  AlertRule,
+  RULE_SOURCES,
+  RuleSettings,
+} from '@clickstream/contracts';
 import { metricsConfig, MetricsConfig } from '../metrics.config';
 import { ApiPaging, pageSchema, QueryApi } from '../query/api-docs';
 import { cursorKey, cursorParam, enumParam, limitParam, parseQuery } from '../query/query-params';
@@ -46,8 +52,8 @@ const SETTINGS_SCHEMA = {
       type: 'integer',
       description: 'tumbling window (ms); fixed at boot for outlier_activity, 60000 for traffic_*',
     },
-    severity: { type: 'string', enum: ['low', 'medium', 'high'] },
-  },
+    severity: { type: 'string', enum: [...ALERT_SEVERITIES] },
+  } satisfies Record<keyof RuleSettings, object>,
 };
 const SOURCES_SCHEMA = {
   type: 'object',
@@ -67,7 +73,7 @@ const RULE_SCHEMA = {
       nullable: true,
       description: 'id of the admin key (never the key)',
     },
-  },
+  } satisfies Record<keyof RuleView, object>,
 };
 const CHANGE_SCHEMA = {
   type: 'object',
@@ -79,7 +85,7 @@ const CHANGE_SCHEMA = {
     changed_by: { type: 'string', description: 'id of the admin key (never the key)' },
     before: SETTINGS_SCHEMA,
     after: SETTINGS_SCHEMA,
-  },
+  } satisfies Record<keyof RuleChangeItem, object>,
 };
 const CHANGED_SCHEMA = {
   type: 'object',
