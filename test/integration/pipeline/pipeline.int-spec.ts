@@ -7,6 +7,7 @@ import {
   ClickEvent,
   ClickEventInput,
   readCsvEvents,
+  sessionRow,
   topicNames,
   validateEvent,
 } from '@clickstream/contracts';
@@ -193,8 +194,9 @@ async function expectSessions(
       )
       .sort(),
   ).toEqual(expected);
-  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map(
-    (r) => JSON.parse(r.value!) as { session_id: string; user_id: string },
+  // Every session record on the topic is the contract's session row (strict: no field more or less).
+  const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) =>
+    sessionRow.schema.parse(JSON.parse(r.value!)),
   );
   const mine = published.filter((s) => !s.user_id.startsWith('clock-'));
   expect(mine.length).toBe(ref.length); // none twice, none missing
