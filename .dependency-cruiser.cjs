@@ -4,78 +4,73 @@
  * clickstreams) → platform (shared Nest plumbing) → services. Tools, bench and tests sit on top.
  * Type-only imports count: a cycle through types still couples the files.
  */
+
+/**
+ * One forbidden rule: every rule is an error, `comment` says why, and `from` / `to` are
+ * dependency-cruiser's conditions on the importing and the imported module.
+ */
+const rule = (name, comment, from, to) => ({ name, severity: 'error', comment, from, to });
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
-    {
-      name: 'no-circular',
-      severity: 'error',
-      comment:
-        'Import cycles (type-level ones too) make the layers meaningless; move the shared part down.',
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: 'service-imports-service',
-      severity: 'error',
-      comment: 'Services talk through Kafka topics and contracts, never through each other’s code.',
-      from: { path: '^services/([^/]+)/' },
-      to: { path: '^services/', pathNot: '^services/$1/' },
-    },
-    {
-      name: 'lib-imports-service',
-      severity: 'error',
-      comment: 'libs/ are below every service.',
-      from: { path: '^libs/' },
-      to: { path: '^services/' },
-    },
-    {
-      name: 'streams-imports-upward',
-      severity: 'error',
-      comment:
-        'libs/streams is the runtime: it knows no clickstream record and no Nest plumbing of ours.',
-      from: { path: '^libs/streams/' },
-      to: { path: '^libs/(contracts|platform)/' },
-    },
-    {
-      name: 'contracts-imports-upward',
-      severity: 'error',
-      comment: 'libs/contracts is the bottom floor: schemas and types only.',
-      from: { path: '^libs/contracts/' },
-      to: { path: '^libs/(streams|platform)/' },
-    },
-    {
-      name: 'production-imports-tools-or-tests',
-      severity: 'error',
-      comment: 'Shipped code never loads tools, benches or test support.',
-      from: { path: '^(libs|services)/', pathNot: '\\.spec\\.ts$|/test/' },
-      to: { path: '^(tools|bench|test)/|/test/|\\.spec\\.ts$' },
-    },
-    {
-      name: 'streams-internals-outside-runtime',
-      severity: 'error',
-      comment:
-        'Outside libs/streams use its public entry (@clickstream/streams); internals are for its own benches and fault tests.',
-      from: { path: '^(libs/(contracts|platform)|services)/' },
-      to: { path: '^libs/streams/src/', pathNot: '^libs/streams/src/(index|testing/index)\\.ts$' },
-    },
-    {
-      name: 'streams-deep-import',
-      severity: 'error',
-      comment: 'Benches and tests reach the runtime through its three entry points, not its files.',
-      from: { path: '^(tools|bench|test)/' },
-      to: {
+    rule(
+      'no-circular',
+      'Import cycles (type-level ones too) make the layers meaningless; move the shared part down.',
+      {},
+      { circular: true },
+    ),
+    rule(
+      'service-imports-service',
+      'Services talk through Kafka topics and contracts, never through each other’s code.',
+      { path: '^services/([^/]+)/' },
+      { path: '^services/', pathNot: '^services/$1/' },
+    ),
+    rule(
+      'lib-imports-service',
+      'libs/ are below every service.',
+      { path: '^libs/' },
+      { path: '^services/' },
+    ),
+    rule(
+      'streams-imports-upward',
+      'libs/streams is the runtime: it knows no clickstream record and no Nest plumbing of ours.',
+      { path: '^libs/streams/' },
+      { path: '^libs/(contracts|platform)/' },
+    ),
+    rule(
+      'contracts-imports-upward',
+      'libs/contracts is the bottom floor: schemas and types only.',
+      { path: '^libs/contracts/' },
+      { path: '^libs/(streams|platform)/' },
+    ),
+    rule(
+      'production-imports-tools-or-tests',
+      'Shipped code never loads tools, benches or test support.',
+      { path: '^(libs|services)/', pathNot: '\\.spec\\.ts$|/test/' },
+      { path: '^(tools|bench|test)/|/test/|\\.spec\\.ts$' },
+    ),
+    rule(
+      'streams-internals-outside-runtime',
+      'Outside libs/streams use its public entry (@clickstream/streams); internals are for its own benches and fault tests.',
+      { path: '^(libs/(contracts|platform)|services)/' },
+      { path: '^libs/streams/src/', pathNot: '^libs/streams/src/(index|testing/index)\\.ts$' },
+    ),
+    rule(
+      'streams-deep-import',
+      'Benches and tests reach the runtime through its three entry points, not its files.',
+      { path: '^(tools|bench|test)/' },
+      {
         path: '^libs/streams/src/',
         pathNot: '^libs/streams/src/(index|internals|testing/index)\\.ts$',
       },
-    },
-    {
-      name: 'test-driver-in-production',
-      severity: 'error',
-      comment: 'The topology test driver is for specs and fixtures only.',
-      from: { path: '^(libs/(contracts|platform)|services)/', pathNot: '(\\.spec\\.ts$|/test/)' },
-      to: { path: '^libs/streams/src/testing/' },
-    },
+    ),
+    rule(
+      'test-driver-in-production',
+      'The topology test driver is for specs and fixtures only.',
+      { path: '^(libs/(contracts|platform)|services)/', pathNot: '(\\.spec\\.ts$|/test/)' },
+      { path: '^libs/streams/src/testing/' },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
