@@ -67,6 +67,14 @@ export const sessionRow = tableRow({
 });
 export type SessionRow = RowOf<typeof sessionRow>;
 
+/** The counts a partition's window and product partials both hold; readers SUM them. */
+const partialCounts = {
+  purchases: column('bigint', count),
+  revenue: column('numeric', decimalMoney, MONEY),
+  views: column('bigint', count),
+  carts: column('bigint', count),
+};
+
 export const windowAggregateRow = tableRow({
   table: 'window_aggregates',
   title: 'Clickstream window aggregate row (v1)',
@@ -87,10 +95,7 @@ export const windowAggregateRow = tableRow({
     window_end: column('timestamptz', isoTime),
     events: column('bigint', count),
     unique_users: column('bigint', count),
-    purchases: column('bigint', count),
-    revenue: column('numeric', decimalMoney, MONEY),
-    views: column('bigint', count),
-    carts: column('bigint', count),
+    ...partialCounts,
   },
   // DEFAULT now(): when the row was first written.
   databaseFilled: { updated_at: 'timestamptz' },
@@ -107,10 +112,7 @@ export const productHourAggregateRow = tableRow({
     window_start: column('timestamptz', isoTime),
     product_id: column('text', z.string().min(1)),
     partition: column('integer', z.int().min(0)),
-    views: column('bigint', count),
-    carts: column('bigint', count),
-    purchases: column('bigint', count),
-    revenue: column('numeric', decimalMoney, MONEY),
+    ...partialCounts,
   },
 });
 export type ProductHourAggregateRow = RowOf<typeof productHourAggregateRow>;
@@ -138,12 +140,34 @@ export const alertRow = tableRow({
 });
 export type AlertRow = RowOf<typeof alertRow>;
 
+export const fraudUserActivityRow = tableRow({
+  table: 'fraud_user_activity',
+  title: 'Clickstream fraud user activity row (v1)',
+  description:
+    "One user's event count in one outlier_activity window (SPEC §7), as a partition's fraud-detector adds it; the instance that owns events partition 0 reads every partition's rows once the window is final.",
+  primaryKey: ['window_start', 'user_id'],
+  columns: {
+    window_start: column('timestamptz', isoTime),
+    user_id: column('text', z.string().min(1)),
+    partition: column(
+      'integer',
+      z.int().min(0).meta({ description: 'The events partition the count comes from.' }),
+    ),
+    events: column(
+      'bigint',
+      z.int().min(1).meta({ description: 'Events so far: deltas the table sink adds up.' }),
+    ),
+  },
+});
+export type FraudUserActivityRow = RowOf<typeof fraudUserActivityRow>;
+
 /** Every result-row contract, for the checks against entities, migrations and sinks. */
 export const RESULT_ROWS: readonly TableRowContract[] = [
   sessionRow,
   windowAggregateRow,
   productHourAggregateRow,
   alertRow,
+  fraudUserActivityRow,
 ];
 
 const jsonSchemaOf = (name: string, contract: TableRowContract): Record<string, unknown> => ({
@@ -161,3 +185,7 @@ export const productHourAggregateRowJsonSchema = jsonSchemaOf(
   productHourAggregateRow,
 );
 export const alertRowJsonSchema = jsonSchemaOf('alert-row', alertRow);
+export const fraudUserActivityRowJsonSchema = jsonSchemaOf(
+  'fraud-user-activity-row',
+  fraudUserActivityRow,
+);

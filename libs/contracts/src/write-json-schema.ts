@@ -11,6 +11,7 @@ import { ruleRecordJsonSchema } from './fraud-rules';
 import { deadLetterJsonSchema, lateEventJsonSchema } from './records';
 import {
   alertRowJsonSchema,
+  fraudUserActivityRowJsonSchema,
   productHourAggregateRowJsonSchema,
   sessionRowJsonSchema,
   windowAggregateRowJsonSchema,
@@ -39,6 +40,10 @@ export const RESULT_ROW_JSON_SCHEMAS: ReadonlyArray<{
     schema: productHourAggregateRowJsonSchema,
   },
   { path: join(SCHEMA_DIR, 'alert-row.v1.schema.json'), schema: alertRowJsonSchema },
+  {
+    path: join(SCHEMA_DIR, 'fraud-user-activity-row.v1.schema.json'),
+    schema: fraudUserActivityRowJsonSchema,
+  },
 ];
 
 const render = (schema: Record<string, unknown>) => `${JSON.stringify(schema, null, 2)}\n`;

@@ -7,6 +7,7 @@
 import { Pool } from 'pg';
 import {
   alertRow,
+  fraudUserActivityRow,
   PgColumnType,
   pgTypeName,
   productHourAggregateRow,
@@ -158,6 +159,7 @@ function writtenRows(): Map<string, Array<Record<string, unknown>>> {
     [windowAggregateRow.table, aggregates.readTable(windowAggregateRow.table)],
     [productHourAggregateRow.table, aggregates.readTable(productHourAggregateRow.table)],
     [alertRow.table, fraud.readTable(alertRow.table)],
+    [fraudUserActivityRow.table, fraud.readTable(fraudUserActivityRow.table)],
   ]);
 }
 

@@ -6,12 +6,14 @@ import {
   ClickEvent,
   clickEventIdempotency,
   FraudAlert,
+  FraudUserActivityRow,
+  fraudUserActivityRow,
   TopicNames,
 } from '@clickstream/contracts';
 import { KStream, Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { trafficRulesNode } from './nodes/traffic-rules.node';
-import { USER_ACTIVITY_TABLE, userActivityNode, UserActivityRow } from './nodes/user-activity.node';
+import { userActivityNode } from './nodes/user-activity.node';
 import { userRulesNode } from './nodes/user-rules.node';
 import { configSource, FraudConfig, FraudConfigSource } from './rules/rule-config';
 
@@ -56,18 +58,14 @@ export function fraudTopology(o: FraudTopologyOptions): Topology {
 
   // A live config can switch outlier_activity on at runtime, so its counting node is always there.
   if (typeof o.cfg === 'function' || configSource(o.cfg)().rules.outlier_activity.enabled) {
-    events.process<UserActivityRow>(userActivityNode(o.cfg)).toTable('fraud-user-activity-table', {
-      table: USER_ACTIVITY_TABLE,
-      columns: {
-        window_start: 'timestamptz',
-        user_id: 'text',
-        partition: 'integer',
-        events: 'bigint',
-      },
-      primaryKey: ['window_start', 'user_id'],
+    const activity = events.process<FraudUserActivityRow>(userActivityNode(o.cfg));
+    activity.toTable('fraud-user-activity-table', {
+      table: fraudUserActivityRow.table,
+      columns: fraudUserActivityRow.columnTypes,
+      primaryKey: [...fraudUserActivityRow.primaryKey],
       // Per-event deltas, summed per row and commit and added to the stored count.
       accumulate: ['events'],
-      row: (r) => ({ ...r.value }),
+      row: (r): FraudUserActivityRow => ({ ...r.value }),
     });
   }
 

@@ -1,6 +1,7 @@
 import { getMetadataArgsStorage } from 'typeorm';
 import {
   alertRow,
+  fraudUserActivityRow,
   pgTypeName,
   productHourAggregateRow,
   sessionRow,
@@ -10,6 +11,7 @@ import {
 } from '@clickstream/contracts';
 import {
   AlertEntity,
+  FraudUserActivityEntity,
   ProductHourAggregateEntity,
   SessionEntity,
   WindowAggregateEntity,
@@ -23,6 +25,7 @@ export const RESULT_ROW_ENTITIES: ReadonlyArray<readonly [TableRowContract, Enti
   [windowAggregateRow, WindowAggregateEntity],
   [productHourAggregateRow, ProductHourAggregateEntity],
   [alertRow, AlertEntity],
+  [fraudUserActivityRow, FraudUserActivityEntity],
 ];
 
 /**

@@ -88,7 +88,7 @@ export class AlertEntity {
   @Column('jsonb') evidence!: Record<string, unknown>;
 }
 
-/** Per-user event counts of 1 h windows not evaluated yet by outlier_activity. */
+/** Per-user event counts of 1 h windows not evaluated yet by outlier_activity (contracts: fraudUserActivityRow). */
 @Entity({ name: 'fraud_user_activity' })
 export class FraudUserActivityEntity {
   @PrimaryColumn(timestamptz) window_start!: Date;

@@ -1,9 +1,10 @@
+import { FraudUserActivityRow } from '@clickstream/contracts';
 import { fraudConfigWith } from '../rules/rule-config';
 import { clickEvent, fraudDriver, iso, MIN, pipeEvents, T0 } from '../../../test/fraud-fixtures';
-import { USER_ACTIVITY_TABLE, UserActivityRow } from './user-activity.node';
+import { USER_ACTIVITY_TABLE } from './user-activity.node';
 
 const HOUR = 60 * MIN;
-const byUser = (rows: UserActivityRow[]) =>
+const byUser = (rows: FraudUserActivityRow[]) =>
   [...rows].sort((a, b) =>
     `${a.window_start}${a.user_id}`.localeCompare(`${b.window_start}${b.user_id}`),
   );
@@ -16,12 +17,12 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
       clickEvent('u2', T0 + MIN),
       clickEvent('u1', T0 + 59 * MIN + 59_999),
     ]);
-    expect(byUser(d.readTable<UserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
+    expect(byUser(d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
       { window_start: iso(T0), user_id: 'u1', partition: d.partitionFor('u1'), events: 2 },
       { window_start: iso(T0), user_id: 'u2', partition: d.partitionFor('u2'), events: 1 },
     ]);
     pipeEvents(d, [clickEvent('u1', T0 + HOUR), clickEvent('u1', T0 + 58 * MIN)]);
-    expect(byUser(d.readTable<UserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
+    expect(byUser(d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
       { window_start: iso(T0), user_id: 'u1', partition: d.partitionFor('u1'), events: 3 },
       { window_start: iso(T0), user_id: 'u2', partition: d.partitionFor('u2'), events: 1 },
       { window_start: iso(T0 + HOUR), user_id: 'u1', partition: d.partitionFor('u1'), events: 1 },
@@ -34,7 +35,7 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
     expect(() => d.store('fraud-user-activity-store')).toThrow('no store');
     d.restart();
     pipeEvents(d, [clickEvent('u1', T0 + 20 * MIN), clickEvent('u1', T0 + HOUR + 2 * MIN)]);
-    expect(byUser(d.readTable<UserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
+    expect(byUser(d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
       { window_start: iso(T0), user_id: 'u1', partition: d.partitionFor('u1'), events: 2 },
       { window_start: iso(T0), user_id: 'u2', partition: d.partitionFor('u2'), events: 1 },
       { window_start: iso(T0 + HOUR), user_id: 'u1', partition: d.partitionFor('u1'), events: 1 },
@@ -45,16 +46,16 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
     const d = fraudDriver();
     pipeEvents(d, [clickEvent('u1', T0 + HOUR + 10 * MIN), clickEvent('u1', T0 + 30 * MIN)]);
     expect(
-      d.readTable<UserActivityRow>(USER_ACTIVITY_TABLE).map((r) => [r.window_start, r.events]),
+      d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE).map((r) => [r.window_start, r.events]),
     ).toEqual([[iso(T0 + HOUR), 1]]);
   });
 
   it('follows the configured window, and writes nothing when outlier_activity is disabled', () => {
     const d = fraudDriver(fraudConfigWith({ outlier_activity: { windowMs: 30 * MIN } }));
     pipeEvents(d, [clickEvent('u1', T0 + 31 * MIN)]);
-    expect(d.readTable<UserActivityRow>(USER_ACTIVITY_TABLE).map((r) => r.window_start)).toEqual([
-      iso(T0 + 30 * MIN),
-    ]);
+    expect(
+      d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE).map((r) => r.window_start),
+    ).toEqual([iso(T0 + 30 * MIN)]);
 
     const off = fraudDriver(fraudConfigWith({ outlier_activity: { enabled: false } }));
     pipeEvents(off, [clickEvent('u1', T0)]);

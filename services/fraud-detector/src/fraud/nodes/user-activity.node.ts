@@ -1,19 +1,15 @@
-import { ClickEvent, formatEventTime } from '@clickstream/contracts';
+import {
+  ClickEvent,
+  formatEventTime,
+  FraudUserActivityRow,
+  fraudUserActivityRow,
+} from '@clickstream/contracts';
 import { alignDown, NodeDefinition, Rec } from '@clickstream/streams';
 import { configSource, FraudConfig, FraudConfigSource } from '../rules/rule-config';
 
 export const USER_ACTIVITY_NODE = 'fraud-user-activity';
-export const USER_ACTIVITY_TABLE = 'fraud_user_activity';
-
-/** A row of fraud_user_activity: one user's event count in one outlier window, so far. */
-export interface UserActivityRow {
-  window_start: string;
-  user_id: string;
-  /** The events partition the count comes from (the global stage waits for all partitions). */
-  partition: number;
-  /** As forwarded: this record's delta (1); in the table: the sum of the deltas committed. */
-  events: number;
-}
+/** fraud_user_activity: the contract's row (libs/contracts result-rows.ts). */
+export const USER_ACTIVITY_TABLE = fraudUserActivityRow.table;
 
 /**
  * Counts each user's events per outlier_activity window (1 h, aligned to the UTC epoch) for the
@@ -36,7 +32,7 @@ export function userActivityNode(config: FraudConfig | FraudConfigSource): NodeD
           const rule = current().rules.outlier_activity;
           if (!rule.enabled) return;
           const event = rec.value as ClickEvent;
-          const out: Rec<UserActivityRow> = {
+          const out: Rec<FraudUserActivityRow> = {
             key: event.user_id,
             value: {
               window_start: formatEventTime(alignDown(rec.timestamp, rule.windowMs)),
