@@ -34,37 +34,40 @@ export class KafkaVersionError extends Error {
   }
 }
 
-const LOG4J2: KafkaLogging = {
-  mavenProfile: 'log4j2',
-  configFile: 'log4j2.properties',
-  jvmFlag: (path) => `-Dlog4j2.configurationFile=file:${path}`,
-  config: [
-    'status = warn',
-    'appender.stdout.type = Console',
-    'appender.stdout.name = STDOUT',
-    'appender.stdout.layout.type = PatternLayout',
-    'appender.stdout.layout.pattern = [%d] %p %m (%c)%n',
-    'rootLogger.level = WARN',
-    'rootLogger.appenderRef.stdout.ref = STDOUT',
-    'logger.raftServer.name = kafka.server.KafkaRaftServer',
-    'logger.raftServer.level = INFO',
-    '',
-  ].join('\n'),
-};
+/** A logging framework: its Maven profile, its config file and the JVM property naming it. */
+function kafkaLogging(
+  mavenProfile: KafkaLogging['mavenProfile'],
+  configFile: string,
+  property: string,
+  lines: string[],
+): KafkaLogging {
+  return {
+    mavenProfile,
+    configFile,
+    jvmFlag: (path) => `-D${property}=file:${path}`,
+    config: [...lines, ''].join('\n'),
+  };
+}
 
-const RELOAD4J: KafkaLogging = {
-  mavenProfile: 'reload4j',
-  configFile: 'log4j.properties',
-  jvmFlag: (path) => `-Dlog4j.configuration=file:${path}`,
-  config: [
-    'log4j.rootLogger=WARN, stdout',
-    'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-    'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-    'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-    'log4j.logger.kafka.server.KafkaRaftServer=INFO',
-    '',
-  ].join('\n'),
-};
+const LOG4J2 = kafkaLogging('log4j2', 'log4j2.properties', 'log4j2.configurationFile', [
+  'status = warn',
+  'appender.stdout.type = Console',
+  'appender.stdout.name = STDOUT',
+  'appender.stdout.layout.type = PatternLayout',
+  'appender.stdout.layout.pattern = [%d] %p %m (%c)%n',
+  'rootLogger.level = WARN',
+  'rootLogger.appenderRef.stdout.ref = STDOUT',
+  'logger.raftServer.name = kafka.server.KafkaRaftServer',
+  'logger.raftServer.level = INFO',
+]);
+
+const RELOAD4J = kafkaLogging('reload4j', 'log4j.properties', 'log4j.configuration', [
+  'log4j.rootLogger=WARN, stdout',
+  'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+  'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+  'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+  'log4j.logger.kafka.server.KafkaRaftServer=INFO',
+]);
 
 /** KAFKA_VERSION, or the default; only 4.x and 3.9.x are accepted (what this tool was run with). */
 export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): KafkaVersion {

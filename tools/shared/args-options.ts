@@ -52,22 +52,22 @@ interface Bounds {
 export function integer<O extends Settings<number> & Omit<Bounds, 'greaterThan'>>(
   settings: O,
 ): Option<Result<number, O>> {
-  return value(integerParser(settings), {
-    placeholder: 'N',
-    bounds: boundsText(settings),
-    ...settings,
-  });
+  return bounded(integerParser(settings), settings);
 }
 
 /** A finite number within the bounds. */
 export function number<O extends Settings<number> & Bounds>(
   settings: O,
 ): Option<Result<number, O>> {
-  return value(numberParser(settings), {
-    placeholder: 'N',
-    bounds: boundsText(settings),
-    ...settings,
-  });
+  return bounded(numberParser(settings), settings);
+}
+
+/** A number option: `N` in the help, with its bounds shown beside the description. */
+function bounded<O extends Settings<number> & Bounds>(
+  parse: (text: string) => number,
+  settings: O,
+): Option<Result<number, O>> {
+  return value(parse, { placeholder: 'N', bounds: boundsText(settings), ...settings });
 }
 
 function boundsText({ min, max, greaterThan }: Bounds): string | undefined {
