@@ -2,15 +2,9 @@ import { TOPICS, topicSpecs } from './topics';
 
 describe('TOPICS', () => {
   it('names the six topics of SPEC §10 and the rules table (issue 14)', () => {
-    expect(TOPICS).toEqual({
-      events: 'clickstream.events.v1',
-      eventsDlq: 'clickstream.events.dlq.v1',
-      late: 'clickstream.late.v1',
-      sessions: 'clickstream.sessions.v1',
-      aggregates: 'clickstream.aggregates.v1',
-      alerts: 'clickstream.alerts.v1',
-      rules: 'clickstream.rules.v1',
-    });
+    // SPEC §10 names each topic clickstream.<stream>.v1.
+    const streams = ['events', 'events.dlq', 'late', 'sessions', 'aggregates', 'alerts', 'rules'];
+    expect(Object.values(TOPICS)).toEqual(streams.map((stream) => `clickstream.${stream}.v1`));
   });
 });
 

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { topicNames } from '@clickstream/contracts';
+import { USER_RULES } from '../../../services/fraud-detector/src/fraud/rules/user-rules';
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
 import { logEndOffsets } from '../../../tools/shared/log-end-offsets';
 import { deleteTopics, testBrokers, testKafka, uniqueName } from '../../support/kafka';
@@ -21,14 +22,6 @@ const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
 const PARTITIONS = 3;
 /** Small enough that one request over it gets 503 (backlog full); the replay's requests stay below. */
 const MAX_BACKLOG = 2000;
-/** The per-user rules fire as soon as their pattern completes: alerts within the replay. */
-const USER_FRAUD = [
-  'click_flood',
-  'ip_hopping',
-  'purchase_velocity',
-  'high_value',
-  'geo_velocity',
-] as const;
 
 export interface ObservabilityStack {
   prefix: string;
@@ -138,7 +131,8 @@ async function postPaced(
   stack: ObservabilityStack,
   o: { seed: number; startTime: number; ratePerSecond: number; count: number },
 ): Promise<number> {
-  const events = [...generateTraffic({ ...o, fraud: USER_FRAUD, disorderMs: 10_000 }).events()];
+  // The per-user rules fire as soon as their pattern completes: alerts within the replay.
+  const events = [...generateTraffic({ ...o, fraud: USER_RULES, disorderMs: 10_000 }).events()];
   const at = (e: (typeof events)[number]) =>
     typeof e.event_time === 'number' ? e.event_time : Date.parse(e.event_time);
   let chunk: typeof events = [];

@@ -1,4 +1,4 @@
-import { ClickEvent } from '@clickstream/contracts';
+import { ALERT_RULES, ClickEvent, EVENT_TYPES } from '@clickstream/contracts';
 import { DEFAULT_FRAUD_CONFIG, fraudConfigWith } from '../rules/rule-config';
 import { UserRuleName } from '../rules/user-rules';
 import {
@@ -80,16 +80,7 @@ const CASES: RuleCase[] = [
 const only = (rule: UserRuleName, over: Record<string, unknown> = {}) =>
   fraudConfigWith(
     Object.fromEntries(
-      (
-        [
-          'click_flood',
-          'ip_hopping',
-          'purchase_velocity',
-          'high_value',
-          'geo_velocity',
-          'outlier_activity',
-        ] as const
-      ).map((r) => [r, { enabled: r === rule, ...(r === rule ? over : {}) }]),
+      ALERT_RULES.map((r) => [r, { enabled: r === rule, ...(r === rule ? over : {}) }]),
     ),
   );
 
@@ -304,20 +295,10 @@ describe('per-user rule details', () => {
 
   it('click_flood counts every event type; evidence is the count', () => {
     const d = fraudDriver(only('click_flood'));
-    const types = [
-      'page_view',
-      'view',
-      'click',
-      'search',
-      'cart',
-      'remove_from_cart',
-      'checkout',
-      'purchase',
-    ] as const;
     pipeEvents(
       d,
       Array.from({ length: 51 }, (_, i) =>
-        clickEvent('u1', T0 + i * 1000, { event_type: types[i % types.length] }),
+        clickEvent('u1', T0 + i * 1000, { event_type: EVENT_TYPES[i % EVENT_TYPES.length] }),
       ),
     );
     expect(alerts(d)).toEqual([expect.objectContaining({ value: 51, evidence: { events: 51 } })]);
