@@ -233,7 +233,7 @@ describe('Grafana dashboards on a real Prometheus scraping the five services', (
         type === 'histogram' ? [f, `${f}_bucket`, `${f}_sum`, `${f}_count`] : [f],
       ),
     );
-    const unknown = [...new Set(exprs.flatMap((e) => [...e.names]))].filter(
+    const unknown = [...new Set(exprs.flatMap((names) => [...names]))].filter(
       (n) => !exported.has(n) && !SYNTHETIC.has(n),
     );
     expect({ unknown }).toEqual({ unknown: [] });
