@@ -50,17 +50,6 @@ function columnsByLowerName(format: CsvFormat): ReadonlyMap<string, string> {
   return new Map(CSV_COLUMNS[format].map((column) => [column.toLowerCase(), column]));
 }
 
-/** The format whose columns the header has, for `?format=auto`; undefined when none fits. */
-export function detectCsvFormat(header: readonly string[]): CsvFormat | undefined {
-  return CSV_FORMATS.find((format) => missingCsvColumns(format, header).length === 0);
-}
-
-/** Columns of `format` the header lacks (case-insensitive, surrounding blanks ignored). */
-export function missingCsvColumns(format: CsvFormat, header: readonly string[]): string[] {
-  const present = new Set(header.map((name) => name.trim().toLowerCase()));
-  return CSV_COLUMNS[format].filter((column) => !present.has(column.toLowerCase()));
-}
-
 /**
  * Column names to read a file of `format` with: the format's own spelling for its columns (so
  * `timestamp` and `TIMESTAMP` both map), other names kept for `properties`, unnamed ones skipped.
@@ -90,41 +79,71 @@ export function mapCsvRow(format: CsvFormat, record: CsvRecord): ClickEventInput
   }
 }
 
+/** A contract field and the source column whose cell it takes, with a conversion if any. */
+type CellCopy = readonly [
+  field: string,
+  column: string,
+  convert?: (cell: string | undefined) => unknown,
+];
+
 /** REES46 eCommerce: the contract's own field names, plus `user_session` as the client session. */
+const REES46_CELLS: readonly CellCopy[] = [
+  ['event_time', 'event_time'],
+  ['event_type', 'event_type'],
+  ['product_id', 'product_id'],
+  ['category_id', 'category_id'],
+  ['category_code', 'category_code'],
+  ['brand', 'brand'],
+  ['price', 'price', numberCell],
+  ['user_id', 'user_id'],
+  ['session_id', 'user_session'],
+];
+
+/** Retailrocket: epoch-ms `timestamp`, `visitorid`, `event` (view/addtocart/transaction), `itemid`. */
+const RETAILROCKET_CELLS: readonly CellCopy[] = [
+  ['event_time', 'timestamp'],
+  ['event_type', 'event'],
+  ['user_id', 'visitorid'],
+  ['product_id', 'itemid'],
+];
+
+/** `Timestamp,User_ID,Clicks`: the row's time and user; `Clicks` is the number of events. */
+const CLICKS_CELLS: readonly CellCopy[] = [
+  ['event_time', 'Timestamp'],
+  ['user_id', 'User_ID'],
+];
+
+/** Puts each present cell of `cells` into `input`, in the table's order. */
+function copyCells(
+  input: Record<string, unknown>,
+  record: CsvRecord,
+  cells: readonly CellCopy[],
+): Record<string, unknown> {
+  for (const [field, column, convert] of cells) {
+    const cell = record[column];
+    putCell(input, field, convert ? convert(cell) : cell);
+  }
+  return input;
+}
+
 function mapRees46(record: CsvRecord): ClickEventInput {
-  const input: Record<string, unknown> = {};
-  putCell(input, 'event_time', record.event_time);
-  putCell(input, 'event_type', record.event_type);
-  putCell(input, 'product_id', record.product_id);
-  putCell(input, 'category_id', record.category_id);
-  putCell(input, 'category_code', record.category_code);
-  putCell(input, 'brand', record.brand);
-  putCell(input, 'price', numberCell(record.price));
-  putCell(input, 'user_id', record.user_id);
-  putCell(input, 'session_id', record.user_session);
+  const input = copyCells({}, record, REES46_CELLS);
   putCell(input, 'properties', extraProperties('rees46', record));
   return input as ClickEventInput;
 }
 
-/** Retailrocket: epoch-ms `timestamp`, `visitorid`, `event` (view/addtocart/transaction), `itemid`. */
 function mapRetailrocket(record: CsvRecord): ClickEventInput {
-  const input: Record<string, unknown> = {};
-  putCell(input, 'event_time', record.timestamp);
-  putCell(input, 'event_type', record.event);
-  putCell(input, 'user_id', record.visitorid);
-  putCell(input, 'product_id', record.itemid);
+  const input = copyCells({}, record, RETAILROCKET_CELLS);
   const properties = extraProperties('retailrocket', record) ?? {};
   putCell(properties, 'transactionid', record.transactionid);
   putCell(input, 'properties', Object.keys(properties).length > 0 ? properties : undefined);
   return input as ClickEventInput;
 }
 
-/** `Timestamp,User_ID,Clicks`: a count of clicks at one time becomes that many `click` events. */
+/** A count of clicks at one time becomes that many `click` events. */
 function mapClicks(record: CsvRecord): ClickEventInput[] {
   const count = clickCount(record.Clicks);
-  const input: Record<string, unknown> = { event_type: 'click' };
-  putCell(input, 'event_time', record.Timestamp);
-  putCell(input, 'user_id', record.User_ID);
+  const input = copyCells({ event_type: 'click' }, record, CLICKS_CELLS);
   putCell(input, 'properties', extraProperties('clicks', record));
   return Array.from({ length: count }, () => ({ ...input }) as ClickEventInput);
 }

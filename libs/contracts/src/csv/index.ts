@@ -1,2 +1,3 @@
 export * from './csv-formats';
+export * from './csv-header';
 export * from './read-csv-events';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClickEvent, validateEvent } from '../event.schema';
 import { CsvFormat } from './csv-formats';
-import { CsvHeaderError, CsvRowEvent, readCsvEvents } from './read-csv-events';
+import { CsvHeaderError } from './csv-header';
+import { CsvRowEvent, readCsvEvents } from './read-csv-events';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'csv-fixtures');
 const fixture = (name: string) => join(FIXTURES, name);

@@ -3,17 +3,15 @@ import { Readable, pipeline } from 'node:stream';
 import type { ClickEventInput } from '../event.schema';
 import { ROOT_FIELD, ValidationIssue } from '../validation-issue';
 import {
-  CSV_COLUMNS,
   CSV_FORMATS,
   CsvFormat,
   CsvRecord,
   CsvRowError,
   csvColumnNames,
-  detectCsvFormat,
   isCsvFormat,
   mapCsvRow,
-  missingCsvColumns,
 } from './csv-formats';
+import { resolveFormat } from './csv-header';
 
 /**
  * One contract input read from a CSV row (`row` is the 1-based data row, header not counted),
@@ -23,17 +21,6 @@ import {
 export type CsvRowEvent =
   | { row: number; input: ClickEventInput; issue?: undefined }
   | { row: number; input?: undefined; issue: ValidationIssue };
-
-/** The header does not fit the requested format, or (auto) any format. Nothing was read. */
-export class CsvHeaderError extends Error {
-  constructor(
-    message: string,
-    readonly header: readonly string[],
-  ) {
-    super(message);
-    this.name = 'CsvHeaderError';
-  }
-}
 
 /**
  * The CSV itself is broken (an unclosed quote, a row over the size limit, ...): reading stops here.
@@ -165,26 +152,4 @@ function fieldCountIssue(expected: number, got: number): ValidationIssue {
     field: ROOT_FIELD,
     message: `must have ${expected} fields like the header (got ${got})`,
   };
-}
-
-/** The format to read the file with, or a CsvHeaderError naming the header and what it lacks. */
-export function resolveFormat(format: CsvFormat | 'auto', header: readonly string[]): CsvFormat {
-  const shown = JSON.stringify(header.join(','));
-  if (format === 'auto') {
-    const detected = detectCsvFormat(header);
-    if (detected) return detected;
-    const expected = CSV_FORMATS.map((name) => `${name} (${CSV_COLUMNS[name].join(',')})`).join(
-      ', ',
-    );
-    throw new CsvHeaderError(
-      `CSV header ${shown} matches no known format; expected the columns of ${expected}`,
-      header,
-    );
-  }
-  const missing = missingCsvColumns(format, header);
-  if (missing.length === 0) return format;
-  throw new CsvHeaderError(
-    `CSV header ${shown} lacks column(s) ${missing.join(',')} of format ${format} (${CSV_COLUMNS[format].join(',')})`,
-    header,
-  );
 }
