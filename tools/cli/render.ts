@@ -1,4 +1,4 @@
-import { renderTable } from './table';
+import { itemTable, renderTable } from './table';
 
 /** Field names as the API (SPEC §5, §7, §8) returns them; only what the tables show. */
 interface Overview {
@@ -52,33 +52,24 @@ export function renderOverview(o: Overview): string {
   return rules.length ? `${kpis}\n\n${renderTable(['rule', 'alerts'], rules)}` : kpis;
 }
 
-export function renderSessions(items: Session[]): string {
-  return renderTable(
-    ['started_at', 'session_id', 'user_id', 'status', 'events', 'duration_s', 'funnel', 'revenue'],
-    items.map((s) => [
-      s.started_at,
-      s.session_id,
-      s.user_id,
-      s.status,
-      s.event_count,
-      s.duration_s,
-      s.funnel_stage,
-      s.revenue.toFixed(2),
-    ]),
-  );
-}
+export const renderSessions = itemTable<Session>([
+  'started_at',
+  'session_id',
+  'user_id',
+  'status',
+  ['events', (s) => s.event_count],
+  'duration_s',
+  ['funnel', (s) => s.funnel_stage],
+  ['revenue', (s) => s.revenue.toFixed(2)],
+]);
 
-export function renderAlerts(items: Alert[]): string {
-  return renderTable(
-    ['window_start', 'rule', 'severity', 'user_id', 'value', 'threshold', 'detected_at'],
-    items.map((a) => [
-      a.window_start,
-      a.rule,
-      a.severity,
-      a.user_id ?? '*',
-      a.value,
-      a.threshold,
-      a.detected_at,
-    ]),
-  );
-}
+export const renderAlerts = itemTable<Alert>([
+  'window_start',
+  'rule',
+  'severity',
+  // Traffic rules have no user.
+  ['user_id', (a) => a.user_id ?? '*'],
+  'value',
+  'threshold',
+  'detected_at',
+]);

@@ -10,7 +10,7 @@ import {
   UsageError,
 } from '../shared/args';
 import { API_OPTIONS } from './api-options';
-import { renderTable } from './table';
+import { Column, itemTable } from './table';
 
 /**
  * `npm run cli -- rules ...`: the fraud rules at runtime through the metrics API.
@@ -134,47 +134,29 @@ type ChangeItem = RuleChangeItem;
 const settings = (c: RuleItem['config']) =>
   `${c.enabled ? 'on' : 'off'} ${c.threshold} / ${c.window_ms / 1000}s ${c.severity}`;
 
-export function renderRules(items: RuleItem[]): string {
-  return renderTable(
-    [
-      'rule',
-      'enabled',
-      'threshold',
-      'window_ms',
-      'severity',
-      'source',
-      'revision',
-      'changed_by',
-      'changed_at',
-    ],
-    items.map((r) => [
-      r.rule,
-      r.config.enabled,
-      r.config.threshold,
-      r.config.window_ms,
-      r.config.severity,
-      r.source,
-      r.revision,
-      r.changed_by,
-      r.changed_at,
-    ]),
-  );
-}
+/** The rule's settings in force, a column each. */
+const CONFIG_COLUMNS = (['enabled', 'threshold', 'window_ms', 'severity'] as const).map(
+  (field): Column<RuleItem> => [field, (r) => r.config[field]],
+);
 
-export function renderRuleHistory(items: ChangeItem[]): string {
-  return renderTable(
-    ['revision', 'changed_at', 'rule', 'action', 'changed_by', 'before', 'after'],
-    items.map((c) => [
-      c.revision,
-      c.changed_at,
-      c.rule,
-      c.action,
-      c.changed_by,
-      settings(c.before),
-      settings(c.after),
-    ]),
-  );
-}
+export const renderRules = itemTable<RuleItem>([
+  'rule',
+  ...CONFIG_COLUMNS,
+  'source',
+  'revision',
+  'changed_by',
+  'changed_at',
+]);
+
+export const renderRuleHistory = itemTable<ChangeItem>([
+  'revision',
+  'changed_at',
+  'rule',
+  'action',
+  'changed_by',
+  ['before', (c) => settings(c.before)],
+  ['after', (c) => settings(c.after)],
+]);
 
 export function renderRuleChange(body: {
   rule: RuleItem;
