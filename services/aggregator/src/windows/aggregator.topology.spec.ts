@@ -8,7 +8,7 @@ import {
 } from '@clickstream/contracts';
 import { TableSinkDefinition } from '@clickstream/streams';
 import { TopologyTestDriver } from '@clickstream/streams/testing';
-import { aggregatorTopology, PRODUCTS_TABLE, WINDOWS_TABLE } from './aggregator.topology';
+import { aggregatorTopology } from './aggregator.topology';
 import { conversionRate, sizeLabel } from './window-aggregate';
 
 const MIN = 60_000;
@@ -42,7 +42,7 @@ function event(user: string, t: number, type = 'view', extra: Record<string, unk
 /** What a reader sees: partial rows merged over partitions (SUM ... GROUP BY). */
 function merged(d: TopologyTestDriver): Map<string, Omit<Row, 'partition'>> {
   const out = new Map<string, Omit<Row, 'partition'>>();
-  for (const { partition: _partition, ...r } of d.readTable<Row>(WINDOWS_TABLE)) {
+  for (const { partition: _partition, ...r } of d.readTable<Row>(windowAggregateRow.table)) {
     const k = `${r.window_size}|${r.dimension}|${r.window_start}`;
     const prev = out.get(k);
     out.set(k, {
@@ -122,7 +122,7 @@ describe('aggregator topology (SPEC §6)', () => {
     d.pipe(topics.events, 'u2', event('u2', T0 + 61 * MIN, 'view', { product_id: 'p1' }));
     d.pipe(topics.events, 'u2', event('u2', T0 + 62 * MIN, 'click', { product_id: 'p1' })); // not a product funnel event
     const rows = d
-      .readTable<Record<string, unknown>>(PRODUCTS_TABLE)
+      .readTable<Record<string, unknown>>(productHourAggregateRow.table)
       .sort((a, b) => String(a.window_start).localeCompare(String(b.window_start)));
     expect(rows).toEqual([
       {

@@ -21,8 +21,6 @@ import {
 } from './window-aggregate';
 
 export const AGGREGATOR_APP_ID = 'clickstream-aggregator';
-export const WINDOWS_TABLE = windowAggregateRow.table;
-export const PRODUCTS_TABLE = productHourAggregateRow.table;
 export const PRODUCT_WINDOW_MS = 3_600_000;
 
 export interface AggregatorTopologyOptions {
@@ -72,7 +70,7 @@ export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
       emit: 'update',
     })
     .toTable('aggregator-product-1h-table', {
-      table: PRODUCTS_TABLE,
+      table: productHourAggregateRow.table,
       columns: productHourAggregateRow.columnTypes,
       primaryKey: [...productHourAggregateRow.primaryKey],
       rowKey: (r) => `${r.value.window.start}|${r.value.key}`,
@@ -99,7 +97,7 @@ function windowsOf(
       emit: 'update',
     })
     .toTable(`aggregator-window-${size}-table`, {
-      table: WINDOWS_TABLE,
+      table: windowAggregateRow.table,
       columns: windowAggregateRow.columnTypes,
       primaryKey: [...windowAggregateRow.primaryKey],
       rowKey: (r) => `${r.value.window.start}|${r.value.key}`,

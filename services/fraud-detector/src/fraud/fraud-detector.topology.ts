@@ -18,7 +18,6 @@ import { userRulesNode } from './nodes/user-rules.node';
 import { configSource, FraudConfig, FraudConfigSource } from './rules/rule-config';
 
 export const FRAUD_DETECTOR_APP_ID = 'clickstream-fraud-detector';
-export const ALERTS_TABLE = alertRow.table;
 
 export interface FraudTopologyOptions extends FraudHooks {
   topics: Pick<TopicNames, 'events' | 'aggregates' | 'alerts'>;
@@ -89,7 +88,7 @@ function sinkAlerts(alerts: KStream<FraudAlert>, prefix: string, o: FraudTopolog
     key: (r) => alertKey(r.value),
   });
   alerts.toTable(`${prefix}-alerts-table`, {
-    table: ALERTS_TABLE,
+    table: alertRow.table,
     columns: alertRow.columnTypes,
     primaryKey: [...alertRow.primaryKey],
     // The stored alert is the published one (the contract's alertRow is fraudAlertSchema's fields).

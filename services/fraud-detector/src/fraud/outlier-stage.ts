@@ -4,12 +4,12 @@ import {
   AlertRow,
   alertRow,
   FraudAlert,
+  fraudUserActivityRow,
   PgColumnType,
   TopicNames,
 } from '@clickstream/contracts';
 import { GlobalStage, StageMessage } from '@clickstream/streams';
 import { FraudHooks } from './nodes/fraud-hooks';
-import { USER_ACTIVITY_TABLE } from './nodes/user-activity.node';
 import { evaluateOutlierWindow, UserCount } from './rules/outlier-activity';
 import { configSource, FraudConfig, FraudConfigSource } from './rules/rule-config';
 
@@ -77,7 +77,7 @@ export function outlierStage(o: OutlierStageOptions): GlobalStage {
       if (globalWatermark === null) return false;
       const rule = current().rules.outlier_activity;
       const { rows } = await db.query(
-        `SELECT 1 FROM ${USER_ACTIVITY_TABLE} WHERE window_start <= to_timestamp($1 / 1000.0) LIMIT 1`,
+        `SELECT 1 FROM ${fraudUserActivityRow.table} WHERE window_start <= to_timestamp($1 / 1000.0) LIMIT 1`,
         [globalWatermark - rule.windowMs],
       );
       return rows.length > 0;
@@ -115,11 +115,11 @@ export async function takeFinalWindows(
 ): Promise<WindowUserCount[]> {
   const { rows } = await client.query<{ start_ms: string; user_id: string; events: string }>(
     `WITH due AS (
-       SELECT DISTINCT window_start FROM ${USER_ACTIVITY_TABLE}
+       SELECT DISTINCT window_start FROM ${fraudUserActivityRow.table}
         WHERE window_start <= to_timestamp($1 / 1000.0)
         ORDER BY window_start LIMIT $2
      ), gone AS (
-       DELETE FROM ${USER_ACTIVITY_TABLE} a USING due WHERE a.window_start = due.window_start
+       DELETE FROM ${fraudUserActivityRow.table} a USING due WHERE a.window_start = due.window_start
        RETURNING a.window_start, a.user_id, a.events
      )
      SELECT (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, user_id, sum(events)::bigint AS events

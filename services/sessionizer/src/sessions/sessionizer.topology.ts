@@ -18,7 +18,6 @@ import {
 } from './session-window';
 
 export const SESSIONIZER_APP_ID = 'clickstream-sessionizer';
-export const SESSIONS_TABLE = sessionRow.table;
 
 export interface SessionizerTopologyOptions {
   topics: TopicNames;
@@ -66,7 +65,7 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
     });
 
   sessions.toTable('sessionizer-sessions-table', {
-    table: SESSIONS_TABLE,
+    table: sessionRow.table,
     columns: sessionRow.columnTypes,
     primaryKey: [...sessionRow.primaryKey],
     // session_id is a hash of (user, start): the last result per session in a commit is the row.

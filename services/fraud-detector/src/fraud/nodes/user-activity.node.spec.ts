@@ -1,7 +1,6 @@
-import { FraudUserActivityRow } from '@clickstream/contracts';
+import { FraudUserActivityRow, fraudUserActivityRow } from '@clickstream/contracts';
 import { fraudConfigWith } from '../rules/rule-config';
 import { clickEvent, fraudDriver, iso, MIN, pipeEvents, T0 } from '../../../test/fraud-fixtures';
-import { USER_ACTIVITY_TABLE } from './user-activity.node';
 
 const HOUR = 60 * MIN;
 const byUser = (rows: FraudUserActivityRow[]) =>
@@ -17,12 +16,12 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
       clickEvent('u2', T0 + MIN),
       clickEvent('u1', T0 + 59 * MIN + 59_999),
     ]);
-    expect(byUser(d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
+    expect(byUser(d.readTable<FraudUserActivityRow>(fraudUserActivityRow.table))).toEqual([
       { window_start: iso(T0), user_id: 'u1', partition: d.partitionFor('u1'), events: 2 },
       { window_start: iso(T0), user_id: 'u2', partition: d.partitionFor('u2'), events: 1 },
     ]);
     pipeEvents(d, [clickEvent('u1', T0 + HOUR), clickEvent('u1', T0 + 58 * MIN)]);
-    expect(byUser(d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
+    expect(byUser(d.readTable<FraudUserActivityRow>(fraudUserActivityRow.table))).toEqual([
       { window_start: iso(T0), user_id: 'u1', partition: d.partitionFor('u1'), events: 3 },
       { window_start: iso(T0), user_id: 'u2', partition: d.partitionFor('u2'), events: 1 },
       { window_start: iso(T0 + HOUR), user_id: 'u1', partition: d.partitionFor('u1'), events: 1 },
@@ -35,7 +34,7 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
     expect(() => d.store('fraud-user-activity-store')).toThrow('no store');
     d.restart();
     pipeEvents(d, [clickEvent('u1', T0 + 20 * MIN), clickEvent('u1', T0 + HOUR + 2 * MIN)]);
-    expect(byUser(d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE))).toEqual([
+    expect(byUser(d.readTable<FraudUserActivityRow>(fraudUserActivityRow.table))).toEqual([
       { window_start: iso(T0), user_id: 'u1', partition: d.partitionFor('u1'), events: 2 },
       { window_start: iso(T0), user_id: 'u2', partition: d.partitionFor('u2'), events: 1 },
       { window_start: iso(T0 + HOUR), user_id: 'u1', partition: d.partitionFor('u1'), events: 1 },
@@ -46,7 +45,9 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
     const d = fraudDriver();
     pipeEvents(d, [clickEvent('u1', T0 + HOUR + 10 * MIN), clickEvent('u1', T0 + 30 * MIN)]);
     expect(
-      d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE).map((r) => [r.window_start, r.events]),
+      d
+        .readTable<FraudUserActivityRow>(fraudUserActivityRow.table)
+        .map((r) => [r.window_start, r.events]),
     ).toEqual([[iso(T0 + HOUR), 1]]);
   });
 
@@ -54,11 +55,11 @@ describe('fraud_user_activity rows (outlier_activity partial counts)', () => {
     const d = fraudDriver(fraudConfigWith({ outlier_activity: { windowMs: 30 * MIN } }));
     pipeEvents(d, [clickEvent('u1', T0 + 31 * MIN)]);
     expect(
-      d.readTable<FraudUserActivityRow>(USER_ACTIVITY_TABLE).map((r) => r.window_start),
+      d.readTable<FraudUserActivityRow>(fraudUserActivityRow.table).map((r) => r.window_start),
     ).toEqual([iso(T0 + 30 * MIN)]);
 
     const off = fraudDriver(fraudConfigWith({ outlier_activity: { enabled: false } }));
     pipeEvents(off, [clickEvent('u1', T0)]);
-    expect(off.readTable(USER_ACTIVITY_TABLE)).toEqual([]);
+    expect(off.readTable(fraudUserActivityRow.table)).toEqual([]);
   });
 });

@@ -1,15 +1,8 @@
-import {
-  ClickEvent,
-  formatEventTime,
-  FraudUserActivityRow,
-  fraudUserActivityRow,
-} from '@clickstream/contracts';
+import { ClickEvent, formatEventTime, FraudUserActivityRow } from '@clickstream/contracts';
 import { alignDown, NodeDefinition, Rec } from '@clickstream/streams';
 import { configSource, FraudConfig, FraudConfigSource } from '../rules/rule-config';
 
 export const USER_ACTIVITY_NODE = 'fraud-user-activity';
-/** fraud_user_activity: the contract's row (libs/contracts result-rows.ts). */
-export const USER_ACTIVITY_TABLE = fraudUserActivityRow.table;
 
 /**
  * Counts each user's events per outlier_activity window (1 h, aligned to the UTC epoch) for the
