@@ -28,14 +28,39 @@ import { DEFAULT_FRAUD_CONFIG, FraudConfig, RuleConfig } from './fraud/rules/rul
  * env value names the variable; a bad file value names FRAUD_RULES_FILE and the field's path.
  */
 
-/** Bounds of the settings that are not per rule (each rule's are contracts' RULE_LIMITS, shared with PUT /v1/rules). */
-const OTHER_LIMITS = {
-  minUsers: [1, 10_000_000],
-  minEvents: [0, 1e12],
-  baselineMinutes: [1, 24 * 60],
-  minPreviousMinutes: [1, 24 * 60],
-  minMean: [0, 1e12],
-} as const;
+/** A setting that is not per rule: its key in the file, its bounds and whether it is whole. */
+interface GroupSetting {
+  file: string;
+  bounds: readonly [number, number];
+  integer: boolean;
+}
+
+const SETTING_GROUPS = ['outlier', 'traffic'] as const;
+type SettingGroup = (typeof SETTING_GROUPS)[number];
+
+/**
+ * The settings that are not per rule, per group, in the order they are checked (each rule's bounds
+ * are contracts' RULE_LIMITS, shared with PUT /v1/rules). The env var is FRAUD_<GROUP>_<FILE KEY>.
+ */
+const GROUP_SETTINGS: { [G in SettingGroup]: Record<keyof FraudConfig[G], GroupSetting> } = {
+  outlier: {
+    minUsers: { file: 'min_users', bounds: [1, 10_000_000], integer: true },
+    minEvents: { file: 'min_events', bounds: [0, 1e12], integer: true },
+  },
+  traffic: {
+    baselineMinutes: { file: 'baseline_minutes', bounds: [1, 24 * 60], integer: true },
+    minPreviousMinutes: { file: 'min_previous_minutes', bounds: [1, 24 * 60], integer: true },
+    minMean: { file: 'min_mean', bounds: [0, 1e12], integer: false },
+  },
+};
+
+/** Each group's settings as [config key, setting] pairs, in table order. */
+const groupSettings = (group: SettingGroup) =>
+  Object.entries(GROUP_SETTINGS[group]) as Array<[string, GroupSetting]>;
+
+/** FRAUD_OUTLIER_MIN_USERS, ... */
+const groupEnvName = (group: SettingGroup, setting: GroupSetting) =>
+  `FRAUD_${group.toUpperCase()}_${setting.file.toUpperCase()}`;
 
 // --- env values: optional (no default), since an unset variable falls back to the file ------------
 
@@ -69,6 +94,17 @@ export const ruleEnvName = (
 
 // --- the file --------------------------------------------------------------------------------
 
+/** A group's object in the file: its settings by file key, each optional and within its bounds. */
+function groupFileSchema(group: SettingGroup) {
+  const shape = Object.fromEntries(
+    groupSettings(group).map(([, setting]) => {
+      const bounded = setting.integer ? boundedInt : boundedNumber;
+      return [setting.file, bounded(setting.bounds).optional()];
+    }),
+  );
+  return z.strictObject(shape).optional();
+}
+
 const rulesFileSchema = z.strictObject({
   rules: z
     .strictObject(
@@ -77,19 +113,8 @@ const rulesFileSchema = z.strictObject({
       ) as Record<AlertRule, z.ZodOptional<ReturnType<typeof ruleSettingsPatchSchema>>>,
     )
     .optional(),
-  outlier: z
-    .strictObject({
-      min_users: boundedInt(OTHER_LIMITS.minUsers).optional(),
-      min_events: boundedInt(OTHER_LIMITS.minEvents).optional(),
-    })
-    .optional(),
-  traffic: z
-    .strictObject({
-      baseline_minutes: boundedInt(OTHER_LIMITS.baselineMinutes).optional(),
-      min_previous_minutes: boundedInt(OTHER_LIMITS.minPreviousMinutes).optional(),
-      min_mean: boundedNumber(OTHER_LIMITS.minMean).optional(),
-    })
-    .optional(),
+  outlier: groupFileSchema('outlier'),
+  traffic: groupFileSchema('traffic'),
 });
 
 export type FraudRulesFile = z.infer<typeof rulesFileSchema>;
@@ -128,11 +153,12 @@ function envShape() {
     shape[ruleEnvName(rule, 'WINDOW_MS')] = envInt(RULE_LIMITS[rule].windowMs);
     shape[ruleEnvName(rule, 'SEVERITY')] = severitySchema.optional();
   }
-  shape.FRAUD_OUTLIER_MIN_USERS = envInt(OTHER_LIMITS.minUsers);
-  shape.FRAUD_OUTLIER_MIN_EVENTS = envInt(OTHER_LIMITS.minEvents);
-  shape.FRAUD_TRAFFIC_BASELINE_MINUTES = envInt(OTHER_LIMITS.baselineMinutes);
-  shape.FRAUD_TRAFFIC_MIN_PREVIOUS_MINUTES = envInt(OTHER_LIMITS.minPreviousMinutes);
-  shape.FRAUD_TRAFFIC_MIN_MEAN = envNumber(OTHER_LIMITS.minMean);
+  for (const group of SETTING_GROUPS) {
+    for (const [, setting] of groupSettings(group)) {
+      const env = setting.integer ? envInt : envNumber;
+      shape[groupEnvName(group, setting)] = env(setting.bounds);
+    }
+  }
   return shape;
 }
 
@@ -178,6 +204,22 @@ function ruleFromLayers(
   return { config, sources };
 }
 
+/** One group's settings, env over file over default. */
+function groupFromLayers<G extends SettingGroup>(
+  group: G,
+  values: EnvValues,
+  file: FraudRulesFile,
+): FraudConfig[G] {
+  const fromFile: Record<string, number | undefined> = file[group] ?? {};
+  const settings = { ...DEFAULT_FRAUD_CONFIG[group] };
+  const byKey = settings as unknown as Record<string, number>;
+  for (const [key, setting] of groupSettings(group)) {
+    const env = values[groupEnvName(group, setting)] as number | undefined;
+    byKey[key] = pick(env, fromFile[setting.file], byKey[key]);
+  }
+  return settings;
+}
+
 /** Defaults ← file ← env, then the checks that span settings. */
 export function buildFraudConfig(values: EnvValues): FraudConfig {
   const file = values.FRAUD_RULES_FILE ?? {};
@@ -188,40 +230,11 @@ export function buildFraudConfig(values: EnvValues): FraudConfig {
     rules[rule] = layered.config;
     ruleSources[rule] = layered.sources;
   }
-  const o = DEFAULT_FRAUD_CONFIG.outlier;
-  const t = DEFAULT_FRAUD_CONFIG.traffic;
   const cfg: FraudConfig = {
     rules,
     ruleSources,
-    outlier: {
-      minUsers: pick(
-        values.FRAUD_OUTLIER_MIN_USERS as number | undefined,
-        file.outlier?.min_users,
-        o.minUsers,
-      ),
-      minEvents: pick(
-        values.FRAUD_OUTLIER_MIN_EVENTS as number | undefined,
-        file.outlier?.min_events,
-        o.minEvents,
-      ),
-    },
-    traffic: {
-      baselineMinutes: pick(
-        values.FRAUD_TRAFFIC_BASELINE_MINUTES as number | undefined,
-        file.traffic?.baseline_minutes,
-        t.baselineMinutes,
-      ),
-      minPreviousMinutes: pick(
-        values.FRAUD_TRAFFIC_MIN_PREVIOUS_MINUTES as number | undefined,
-        file.traffic?.min_previous_minutes,
-        t.minPreviousMinutes,
-      ),
-      minMean: pick(
-        values.FRAUD_TRAFFIC_MIN_MEAN as number | undefined,
-        file.traffic?.min_mean,
-        t.minMean,
-      ),
-    },
+    outlier: groupFromLayers('outlier', values, file),
+    traffic: groupFromLayers('traffic', values, file),
   };
   if (cfg.traffic.minPreviousMinutes > cfg.traffic.baselineMinutes) {
     // The baseline never holds more minutes than it looks back: the traffic rules could never judge.
