@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse } from 'yaml';
+import { streamsMetrics } from '@clickstream/streams/internals';
 
 export const ROOT = join(__dirname, '..', '..');
 export const RULES_DIR = 'deploy/prometheus/rules';
@@ -165,8 +166,8 @@ export function streamsPrefixes(): string[] {
  * Every metric name the services can export, found by reading the code: each
  * `counter|gauge|histogram|summary({ name: '...' })` (MetricsService) and `new Counter|Gauge|...({ name: ... })`
  * (prom-client) under services/ and libs/ (a `${prefix}` name once per streams prefix; a histogram
- * as _bucket, _sum and _count too), prom-client's default metrics, and the series Prometheus adds
- * to every scrape (up, scrape_*).
+ * as _bucket, _sum and _count too), the streams runtime's metrics per streams prefix, prom-client's
+ * default metrics, and the series Prometheus adds to every scrape (up, scrape_*).
  */
 export function exportedMetricNames(): Set<string> {
   const names = new Set<string>([
@@ -202,6 +203,8 @@ export function exportedMetricNames(): Set<string> {
   }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // The streams runtime's own metrics, built per processor as the runtime builds them.
+  for (const prefix of prefixes) streamsMetrics(registry, prefix);
   for (const metric of registry.getMetricsAsArray()) add(String(metric.type), metric.name);
   return names;
 }

@@ -12,6 +12,7 @@ export type { TimeWindow, WindowSpec } from './core/windows';
 export { KeyValueStore } from './core/store';
 export { BinaryHeap } from './core/binary-heap';
 export { MinHeap } from './core/min-heap';
+export { mix32 } from './core/hash';
 export type { NodeDefinition, NodeInstance, ProcessorContext, Rec } from './core/processor';
 export { KStream, TopologyBuilder, TopologyError, mergeTableRow } from './core/topology';
 export type {
@@ -44,7 +45,7 @@ export type {
 } from './core/operators/session-aggregate';
 export type { WindowedAggregateOptions, WindowedResult } from './core/operators/windowed-aggregate';
 export { StreamsApp } from './runtime/streams-app';
-export type { StreamsAppOptions } from './runtime/streams-app';
+export type { StreamsAppOptions } from './runtime/streams-app-options';
 export { TaskFencedError, WatermarkFloorMovedError } from './runtime/errors';
 export type {
   GlobalStage,

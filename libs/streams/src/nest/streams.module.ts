@@ -8,7 +8,8 @@ import {
   OnApplicationShutdown,
   Provider,
 } from '@nestjs/common';
-import { StreamsApp, StreamsAppOptions } from '../runtime/streams-app';
+import { StreamsApp } from '../runtime/streams-app';
+import { StreamsAppOptions } from '../runtime/streams-app-options';
 
 export const STREAMS_APP_OPTIONS = Symbol('STREAMS_APP_OPTIONS');
 

@@ -1,6 +1,6 @@
 import { Admin } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { StreamsMetrics } from './metrics';
+import { streamsMetrics } from './metrics';
 import { StallMonitor } from './stall-monitor';
 
 function monitor() {
@@ -14,7 +14,7 @@ function monitor() {
   const m = new StallMonitor({
     processor: 'app',
     admin: () => admin,
-    metrics: new StreamsMetrics(registry, 'svc'),
+    metrics: streamsMetrics(registry, 'svc'),
     logger: {
       info: (_o, msg) => lines.push(msg),
       warn: (_o, msg) => lines.push(msg),

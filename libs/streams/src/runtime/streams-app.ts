@@ -4,7 +4,7 @@ import { RawRecord, StreamTask } from '../core/task';
 import { globalWatermark } from '../core/global-watermark';
 import { restartDelayMs, sleep } from './backoff';
 import { classifyFailure } from './failure';
-import { StreamsMetrics } from './metrics';
+import { streamsMetrics, StreamsMetrics } from './metrics';
 import { GlobalStage, GlobalStageRunner } from './global-stage';
 import { IdleGate } from './idle-gate';
 import { StallMonitor } from './stall-monitor';
@@ -20,9 +20,6 @@ import {
   StreamsAppOptions,
 } from './streams-app-options';
 import { ClaimedTask, TaskIdentity, TaskRepository } from './task-repository';
-
-export type { StreamsLogger } from './logger';
-export type { StreamsAppOptions } from './streams-app-options';
 
 /**
  * Runs a topology on Kafka with exactly-once effects in Postgres (SPEC §9):
@@ -63,7 +60,7 @@ export class StreamsApp {
   constructor(options: StreamsAppOptions) {
     this.o = resolveOptions(options);
     this.repo = new TaskRepository(options.pool);
-    this.metrics = new StreamsMetrics(
+    this.metrics = streamsMetrics(
       options.registry ?? new Registry(),
       options.metricPrefix ?? 'streams',
     );

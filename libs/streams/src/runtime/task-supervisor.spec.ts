@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { Failure } from './failure';
-import { StreamsMetrics } from './metrics';
+import { streamsMetrics } from './metrics';
 import { TaskSupervisor } from './task-supervisor';
 
 const overflow: Failure = { kind: 'data', code: '22003', message: 'numeric field overflow' };
@@ -17,7 +17,7 @@ function supervisor() {
   let now = 1_000_000;
   const s = new TaskSupervisor({
     processor: 'app',
-    metrics: new StreamsMetrics(registry, 'svc'),
+    metrics: streamsMetrics(registry, 'svc'),
     logger: { info: log('info'), warn: log('warn'), error: log('error') },
     backoff: { initialMs: 1000, maxMs: 8000 },
     clock: () => now,
