@@ -7,13 +7,11 @@
  *   npm run bench:producers [-- --events 400000]
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { LibrdKafkaError, Producer } from 'node-rdkafka';
 import { defineCommand, integer, parseOrExit } from '../tools/shared/args';
+import { call, disconnectProducer, transactionalProducer } from './shared/transactional-producer';
 
 const PER_TXN = 8_000;
 const KAFKAJS_REQUEST = 2_600;
-const call = (fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void) =>
-  new Promise<void>((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 
 function events(): string[] {
   const now = new Date().toISOString();
@@ -71,22 +69,10 @@ async function viaRdkafka(
   values: string[],
   total: number,
 ): Promise<void> {
-  const producer = new Producer(
-    {
-      'metadata.broker.list': brokers,
-      'transactional.id': `bench-rdkafka-${topic}`,
-      'enable.idempotence': true,
-      'linger.ms': 1,
-      'batch.num.messages': 10_000,
-      'queue.buffering.max.messages': 1_000_000,
-      dr_cb: false,
-    },
-    { partitioner: 'murmur2_random' },
-  );
-  await new Promise<void>((resolve, reject) =>
-    producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
-  );
-  await call((cb) => producer.initTransactions(10_000, cb));
+  const producer = await transactionalProducer(brokers, `bench-rdkafka-${topic}`, {
+    'batch.num.messages': 10_000,
+    'queue.buffering.max.messages': 1_000_000,
+  });
   for (let sent = 0; sent < total; sent += PER_TXN) {
     await call((cb) => producer.beginTransaction(cb));
     for (let i = 0; i < PER_TXN; i++)
@@ -98,7 +84,7 @@ async function viaRdkafka(
       );
     await call((cb) => producer.commitTransaction(10_000, cb));
   }
-  await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+  await disconnectProducer(producer);
 }
 
 export const PRODUCERS_COMMAND = defineCommand({

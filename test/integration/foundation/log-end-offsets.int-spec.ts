@@ -1,4 +1,9 @@
-import { LibrdKafkaError, Producer } from 'node-rdkafka';
+import { Producer } from 'node-rdkafka';
+import {
+  call,
+  disconnectProducer,
+  transactionalProducer,
+} from '../../../bench/shared/transactional-producer';
 import { logEndOffsets } from '../../../tools/shared/log-end-offsets';
 import { createTopic, deleteTopics, testBrokers, testKafka, uniqueName } from '../../support/kafka';
 
@@ -15,9 +20,6 @@ const PARTITIONS = 6;
 const ROUNDS = 20;
 const PER_ROUND = 60;
 
-const call = (fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> =>
-  new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
-
 const sum = (ends: Map<number, bigint>) => [...ends.values()].reduce((s, n) => s + Number(n), 0);
 
 describe('logEndOffsets: the log end a caught-up check can trust', () => {
@@ -27,24 +29,11 @@ describe('logEndOffsets: the log end a caught-up check can trust', () => {
   beforeAll(async () => {
     await createTopic(testKafka(), topic, PARTITIONS);
     // As ingest produces: one transactional, idempotent librdkafka producer, murmur2 keys.
-    producer = new Producer(
-      {
-        'metadata.broker.list': testBrokers(),
-        'transactional.id': `${topic}-producer`,
-        'enable.idempotence': true,
-        'linger.ms': 1,
-        dr_cb: false,
-      },
-      { partitioner: 'murmur2_random' },
-    );
-    await new Promise<void>((resolve, reject) =>
-      producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
-    );
-    await call((cb) => producer.initTransactions(10_000, cb));
+    producer = await transactionalProducer(testBrokers(), `${topic}-producer`);
   }, 60_000);
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+    await disconnectProducer(producer);
     await deleteTopics(testKafka(), [topic]);
   });
 
