@@ -1,3 +1,5 @@
+import { mix32 } from '@clickstream/streams';
+
 /**
  * Seeded randomness for the load generator. Nothing here reads the clock or Math.random, so the
  * same seed always gives the same stream. Generators are mulberry32 (32-bit state: a whole stream
@@ -5,16 +7,6 @@
  */
 
 const TWO_POW_32 = 4_294_967_296;
-
-/** murmur3's finaliser: a good 32-bit avalanche. */
-export function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * Hash of non-negative integers (each may exceed 2^32: both halves are mixed in), for deriving an

@@ -12,6 +12,7 @@ export type { TimeWindow, WindowSpec } from './core/windows';
 export { KeyValueStore } from './core/store';
 export { BinaryHeap } from './core/binary-heap';
 export { MinHeap } from './core/min-heap';
+export { mix32 } from './core/hash';
 export type { NodeDefinition, NodeInstance, ProcessorContext, Rec } from './core/processor';
 export { KStream, TopologyBuilder, TopologyError, mergeTableRow } from './core/topology';
 export type {

@@ -1,3 +1,5 @@
+import { mix32 } from '@clickstream/streams';
+
 /**
  * Distinct users of one window partial: exact up to `EXACT_LIMIT` ids, then a HyperLogLog sketch
  * (2^14 registers: standard error 0.81 %, so well within SPEC §6's 2 %).
@@ -120,10 +122,5 @@ export function hash32(s: string, seed: number): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 16777619);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32(h);
 }
