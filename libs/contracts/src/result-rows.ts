@@ -102,6 +102,21 @@ export const windowAggregateRow = tableRow({
 });
 export type WindowAggregateRow = RowOf<typeof windowAggregateRow>;
 
+/** The columns a window's partials add up over its partitions (a partition owns its users). */
+export const WINDOW_SUMMED_COLUMNS = [
+  'events',
+  'unique_users',
+  'purchases',
+  'revenue',
+  'views',
+  'carts',
+] as const satisfies ReadonlyArray<keyof WindowAggregateRow>;
+export type WindowSummedColumn = (typeof WINDOW_SUMMED_COLUMNS)[number];
+/** The sums as node-postgres returns them: sum() of bigint and numeric is numeric, so a string. */
+export type WindowSums = Record<WindowSummedColumn, string>;
+/** The SELECT list that merges a window's partials (with GROUP BY its window): `sum(events) AS events, …`. */
+export const WINDOW_SUMS_SQL = WINDOW_SUMMED_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ');
+
 export const productHourAggregateRow = tableRow({
   table: 'product_hour_aggregates',
   title: 'Clickstream product hour aggregate row (v1)',

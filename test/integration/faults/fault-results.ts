@@ -13,6 +13,12 @@ import {
 import { DEFAULT_FRAUD_CONFIG } from '../../../services/fraud-detector/src/fraud/rules/rule-config';
 import { ExpectedAlert } from '../../../tools/generate/traffic-generator';
 import { ConsumedRecord, readWholeTopic, testKafka } from '../../support/kafka';
+import {
+  finalUntilBySize,
+  mergedWindows,
+  outboxDrained,
+  storedSessions,
+} from '../../support/results';
 import { waitFor } from '../../support/wait-for';
 import {
   conversion,
@@ -38,13 +44,6 @@ const expectedId = (a: ExpectedAlert) => `${a.rule}:${a.user_id ?? '*'}:${a.wind
 async function count(stack: FaultStack, sql: string, params: unknown[] = []): Promise<number> {
   return Number((await stack.db.pool.query<{ n: string }>(sql, params)).rows[0].n);
 }
-
-const outboxDrained = async (stack: FaultStack, name: ProcessorName) =>
-  (await count(
-    stack,
-    `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`,
-    [stack.group(name), `${stack.group(name)}#%`],
-  )) === 0;
 
 /** Waits until everything the input can produce is committed and published by `processors`. */
 export async function waitForResults(
@@ -83,18 +82,14 @@ export async function pendingResults(
     checks.push([
       'every input window final',
       async () => {
-        const { rows } = await stack.db.pool.query<{ window_size: string; ms: string }>(
-          `SELECT window_size, (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress`,
-        );
-        return SIZES.every(([size, ms]) =>
-          rows.some((r) => r.window_size === size && Number(r.ms) === finalUntil(ms)),
-        );
+        const final = await finalUntilBySize(stack.db.pool);
+        return SIZES.every(([size, ms]) => final.get(size) === finalUntil(ms));
       },
     ]);
   }
   if (processors.includes('fraud-detector')) checks.push(...fraudChecks(stack, traffic));
   for (const name of processors)
-    checks.push([`${name} outbox drained`, () => outboxDrained(stack, name)]);
+    checks.push([`${name} outbox drained`, () => outboxDrained(stack.db.pool, stack.group(name))]);
   const deadline = Date.now() + timeoutMs;
   const unmet: string[] = [];
   for (const [what, probe] of checks) {
@@ -231,16 +226,7 @@ export function differences(what: string, got: string[], want: string[]): string
 
 async function sessionProblems(stack: FaultStack, traffic: Traffic): Promise<string[]> {
   const ref = referenceSessions(traffic.events.map(refEvent));
-  const { rows } = await stack.db.pool.query<{
-    session_id: string;
-    user_id: string;
-    started_at: Date;
-    event_count: number;
-    revenue: string;
-    status: string;
-  }>(
-    `SELECT session_id, user_id, started_at, event_count, revenue, status FROM sessions WHERE user_id NOT LIKE 'clock-%'`,
-  );
+  const rows = await storedSessions(stack.db.pool, `user_id NOT LIKE 'clock-%'`);
   const problems = differences(
     'sessions table (user@start#events$cents)',
     rows.map(
@@ -288,19 +274,6 @@ async function sessionProblems(stack: FaultStack, traffic: Traffic): Promise<str
   return problems;
 }
 
-/** window_aggregates merged over partitions, as the fault cases read them (numbers arrive as text). */
-export type WindowRow = {
-  window_size: string;
-  dimension: string;
-  start_ms: string;
-  events: string;
-  unique_users: string;
-  purchases: string;
-  revenue: string;
-  views: string;
-  carts: string;
-};
-
 /** A window as compared: exact counts and cents; unique users only within 2 % (HyperLogLog above 2,000). */
 const windowLine = (
   k: string,
@@ -324,11 +297,9 @@ async function windowProblems(stack: FaultStack, traffic: Traffic): Promise<stri
     ),
   ];
   // Postgres: partial rows merged over partitions.
-  const { rows } = await stack.db.pool.query<WindowRow>(
-    `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, sum(events) AS events,
-            sum(unique_users) AS unique_users, sum(purchases) AS purchases, sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts
-       FROM window_aggregates WHERE window_start < to_timestamp($1 / 1000.0) - interval '1 hour'
-      GROUP BY window_size, dimension, window_start`,
+  const rows = await mergedWindows(
+    stack.db.pool,
+    `window_start < to_timestamp($1 / 1000.0) - interval '1 hour'`,
     [CLOCK_TIME],
   );
   const problems: string[] = [];

@@ -1,12 +1,13 @@
 import { Partitioners } from 'kafkajs';
 import { ClickEvent } from '@clickstream/contracts';
 import { ConsumedRecord, readWholeTopic, testKafka } from '../../support/kafka';
+import { mergedWindows, storedSessions } from '../../support/results';
 import { RunningService } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 import { referenceWindows, windowKey } from '../pipeline/reference-windows';
 import { referenceSessions, refEvent } from '../sessionizer/reference-sessions';
 import { FaultStack, MINUTE, PARTITIONS, ProcessorName } from './fault-harness';
-import { differences, WindowRow } from './fault-results';
+import { differences } from './fault-results';
 
 /*
  * Issue 12, fault 7: a client clock skewed into the future. With the default allowance (5 min) an
@@ -166,17 +167,8 @@ describe('fault: event time skewed into the future (through ingest)', () => {
     expect(boundary.every((b) => !late.has(b.event_id))).toBe(true);
     const accepted = events.filter((e) => !late.has(e.event_id));
 
-    const sessions = await s.db.pool.query<{
-      user_id: string;
-      started_at: Date;
-      event_count: number;
-      revenue: string;
-    }>(`SELECT user_id, started_at, event_count, revenue FROM sessions`);
-    const windows = await s.db.pool.query<WindowRow>(
-      `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, sum(events) AS events, sum(unique_users) AS unique_users,
-              sum(purchases) AS purchases, sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts
-         FROM window_aggregates WHERE partition >= 0 GROUP BY window_size, dimension, window_start`,
-    );
+    const sessions = await storedSessions(s.db.pool, 'TRUE');
+    const windows = await mergedWindows(s.db.pool, 'partition >= 0');
     const lateRecords = (await readWholeTopic(testKafka(), s.topics.late, PARTITIONS)).map(
       (r) => JSON.parse(r.value!) as { processor: string; event: ClickEvent },
     );
@@ -196,7 +188,7 @@ describe('fault: event time skewed into the future (through ingest)', () => {
     expect([
       ...differences(
         'sessions (user@start#events$cents)',
-        sessions.rows.map(
+        sessions.map(
           (r) =>
             `${r.user_id}@${r.started_at.toISOString()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`,
         ),
@@ -206,7 +198,7 @@ describe('fault: event time skewed into the future (through ingest)', () => {
       ),
       ...differences(
         'windows',
-        windows.rows.map((r) =>
+        windows.map((r) =>
           windowLine(windowKey(r.window_size, r.dimension, Number(r.start_ms)), {
             events: Number(r.events),
             users: Number(r.unique_users),

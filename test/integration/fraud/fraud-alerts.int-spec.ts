@@ -23,6 +23,7 @@ import {
   uniqueName,
 } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
+import { outboxDrained } from '../../support/results';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 import { LineReader, startFollowCli, startReadmeConsumer } from './alert-readers';
@@ -269,18 +270,7 @@ async function waitUntilDone(
         return last.rows[0].ms !== null && seen.rows[0]?.last === last.rows[0].ms;
       },
     ],
-    [
-      'outbox drained',
-      async () =>
-        Number(
-          (
-            await pool.query(
-              `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`,
-              [appId, `${appId}#%`],
-            )
-          ).rows[0].n,
-        ) === 0,
-    ],
+    ['outbox drained', () => outboxDrained(pool, appId)],
   ];
   for (const [what, probe] of checks)
     await waitFor(probe, { timeoutMs: 150_000, intervalMs: 200, what });

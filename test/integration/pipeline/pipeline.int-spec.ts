@@ -14,6 +14,12 @@ import {
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
 import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
+import {
+  finalUntilBySize,
+  mergedWindows,
+  outboxDrained,
+  storedSessions,
+} from '../../support/results';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 import { referenceSessions, refEvent } from '../sessionizer/reference-sessions';
@@ -146,16 +152,6 @@ const progress = async (pool: Pool, group: string) =>
     ).rows[0].n ?? 0,
   );
 
-const outboxDrained = async (pool: Pool, appId: string) =>
-  Number(
-    (
-      await pool.query(
-        `SELECT count(*) AS n FROM stream_outbox WHERE app_id = $1 OR app_id LIKE $2`,
-        [appId, `${appId}#%`],
-      )
-    ).rows[0].n,
-  ) === 0;
-
 async function expectSessions(
   pool: Pool,
   input: Input,
@@ -163,19 +159,7 @@ async function expectSessions(
   appId: string,
 ): Promise<void> {
   const ref = referenceSessions(input.events.map(refEvent));
-  const rowsOf = async () =>
-    (
-      await pool.query<{
-        session_id: string;
-        user_id: string;
-        started_at: Date;
-        event_count: number;
-        revenue: string;
-        status: string;
-      }>(
-        `SELECT session_id, user_id, started_at, event_count, revenue, status FROM sessions WHERE user_id NOT LIKE 'clock-%'`,
-      )
-    ).rows;
+  const rowsOf = () => storedSessions(pool, `user_id NOT LIKE 'clock-%'`);
   await waitFor(
     async () => {
       const rows = await rowsOf();
@@ -215,33 +199,17 @@ async function expectWindows(
   const finalUntil = (ms: number) => Math.floor((CLOCK_TIME - 2 * 60_000) / ms) * ms;
   await waitFor(
     async () => {
-      const { rows } = await pool.query<{ window_size: string; ms: string }>(
-        `SELECT window_size, (extract(epoch FROM final_until) * 1000)::bigint AS ms FROM aggregate_progress`,
-      );
-      return SIZES.every(([size, ms]) =>
-        rows.some((r) => r.window_size === size && Number(r.ms) === finalUntil(ms)),
-      );
+      const final = await finalUntilBySize(pool);
+      return SIZES.every(([size, ms]) => final.get(size) === finalUntil(ms));
     },
     { timeoutMs: 120_000, what: 'every input window final' },
   );
   await waitFor(() => outboxDrained(pool, appId), { what: 'aggregator outbox drained' });
 
   // Postgres: partial rows merged over partitions equal the reference (exact; unique users within 2 %).
-  const { rows } = await pool.query<{
-    window_size: string;
-    dimension: string;
-    start_ms: string;
-    events: string;
-    unique_users: string;
-    purchases: string;
-    revenue: string;
-    views: string;
-    carts: string;
-  }>(
-    `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, sum(events) AS events,
-            sum(unique_users) AS unique_users, sum(purchases) AS purchases, sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts
-       FROM window_aggregates WHERE window_start < to_timestamp($1 / 1000.0) - interval '1 hour'
-      GROUP BY window_size, dimension, window_start`,
+  const rows = await mergedWindows(
+    pool,
+    `window_start < to_timestamp($1 / 1000.0) - interval '1 hour'`,
     [CLOCK_TIME],
   );
   const stored = new Map(

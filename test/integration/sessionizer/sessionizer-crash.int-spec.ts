@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { ClickEventInput, topicNames, validateEvent } from '@clickstream/contracts';
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
 import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
+import { storedSessions } from '../../support/results';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 import { referenceSessions, refEvent } from './reference-sessions';
@@ -98,20 +99,7 @@ describe('sessionizer SIGKILLed twice mid-stream', () => {
       proc = await startService('sessionizer', env);
     }
     const users = [...new Set(ref.map((s) => s.user))];
-    const rowsOf = async () =>
-      (
-        await pool.query<{
-          session_id: string;
-          user_id: string;
-          started_at: Date;
-          event_count: number;
-          revenue: string;
-          status: string;
-        }>(
-          `SELECT session_id, user_id, started_at, event_count, revenue, status FROM sessions WHERE user_id = ANY($1)`,
-          [users],
-        )
-      ).rows;
+    const rowsOf = () => storedSessions(pool, 'user_id = ANY($1)', [users]);
     let seen = '';
     await waitFor(
       async () => {

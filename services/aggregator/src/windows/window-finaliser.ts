@@ -3,8 +3,12 @@ import {
   AggregateRecord,
   aggregateKey,
   TopicNames,
+  WINDOW_SUMMED_COLUMNS,
+  WINDOW_SUMS_SQL,
   windowAggregateRow,
   WindowAggregateRow,
+  WindowSummedColumn,
+  WindowSums,
 } from '@clickstream/contracts';
 import { alignDown, GlobalStage, StageMessage } from '@clickstream/streams';
 import { ALL, conversionRate, sizeLabel } from './window-aggregate';
@@ -21,16 +25,8 @@ export interface WindowFinaliserOptions {
   onFinal?: (size: string, windows: number) => void;
 }
 
-interface MergedRow {
-  start_ms: string;
-  dimension: string;
-  events: string;
-  unique_users: string;
-  purchases: string;
-  revenue: string;
-  views: string;
-  carts: string;
-}
+/** A window's partials merged over partitions, as node-postgres returns them. */
+type MergedRow = WindowSums & { start_ms: string; dimension: string };
 
 /**
  * Publishes each window once, when the global watermark (SPEC §4) has passed its end: the merged
@@ -102,7 +98,7 @@ async function finaliseSize(
   const until = alignDown(watermark, ms);
   if (until <= from) return [];
   const rows = await merged(client, size, from, until - ms);
-  const records = rows.map((r) => record(size, ms, r));
+  const records = rows.map((r) => record(size, ms, Number(r.start_ms), r.dimension, sumsOf(r)));
   if (ms === MINUTE_MS) records.push(...(await emptyMinutes(client, o, size, from, until, rows)));
   await client.query(
     `INSERT INTO aggregate_progress (window_size, final_until) VALUES ($1, to_timestamp($2 / 1000.0))
@@ -135,9 +131,7 @@ async function merged(
   lastStart: number,
 ): Promise<MergedRow[]> {
   const { rows } = await client.query<MergedRow>(
-    `SELECT (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, dimension,
-            sum(events) AS events, sum(unique_users) AS unique_users, sum(purchases) AS purchases,
-            sum(revenue) AS revenue, sum(views) AS views, sum(carts) AS carts
+    `SELECT (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, dimension, ${WINDOW_SUMS_SQL}
        FROM window_aggregates
       WHERE window_size = $1 AND window_start >= to_timestamp($2 / 1000.0) AND window_start <= to_timestamp($3 / 1000.0)
         AND partition >= 0
@@ -147,22 +141,26 @@ async function merged(
   return rows;
 }
 
-function record(size: string, ms: number, r: MergedRow): AggregateRecord {
-  const start = Number(r.start_ms);
-  const purchases = Number(r.purchases);
-  const views = Number(r.views);
+type Sums = Record<WindowSummedColumn, number>;
+const ZERO_SUMS = Object.fromEntries(WINDOW_SUMMED_COLUMNS.map((c) => [c, 0])) as Sums;
+const sumsOf = (r: WindowSums) =>
+  Object.fromEntries(WINDOW_SUMMED_COLUMNS.map((c) => [c, Number(r[c])])) as Sums;
+
+/** The final record of a window [start, start + ms) and dimension with these sums. */
+function record(
+  size: string,
+  ms: number,
+  start: number,
+  dimension: string,
+  sums: Sums,
+): AggregateRecord {
   return {
     window_size: size,
     window_start: new Date(start).toISOString(),
     window_end: new Date(start + ms).toISOString(),
-    dimension: r.dimension,
-    events: Number(r.events),
-    unique_users: Number(r.unique_users),
-    purchases,
-    revenue: Number(r.revenue),
-    views,
-    carts: Number(r.carts),
-    conversion_rate: conversionRate(purchases, views),
+    dimension,
+    ...sums,
+    conversion_rate: conversionRate(sums.purchases, sums.views),
     final: true,
   };
 }
@@ -232,18 +230,5 @@ async function emptyMinutes(
   }
   if (empty.length === 0) return [];
   await client.query(INSERT_EMPTY_MINUTES, [size, ALL, empty, MINUTE_MS]);
-  return empty.map((start) => ({
-    window_size: size,
-    window_start: new Date(start).toISOString(),
-    window_end: new Date(start + MINUTE_MS).toISOString(),
-    dimension: ALL,
-    events: 0,
-    unique_users: 0,
-    purchases: 0,
-    revenue: 0,
-    views: 0,
-    carts: 0,
-    conversion_rate: 0,
-    final: true,
-  }));
+  return empty.map((start) => record(size, MINUTE_MS, start, ALL, ZERO_SUMS));
 }
