@@ -14,10 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { topicNames } from '@clickstream/contracts';
 import { migrate } from '../libs/platform/src/database/migrate';
 import { defineCommand, integer, parseOrExit, Values } from '../tools/shared/args';
+import { quietKafka } from '../tools/shared/quiet-kafka';
 import { freePort } from './shared/free-port';
 
 /** Requests per instance before the timed load. */
@@ -139,11 +140,7 @@ async function main(): Promise<void> {
     KAFKA_BROKERS: brokers,
     KAFKA_TOPIC_PREFIX: prefix,
   });
-  const kafka = new Kafka({
-    clientId: 'bench-ingest',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = quietKafka('bench-ingest', brokers);
   const topics = topicNames(prefix);
   try {
     await waitReady(urls, children);

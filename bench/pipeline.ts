@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../libs/platform/src/database/migrate';
@@ -36,6 +36,7 @@ import {
   parseOrExit,
   Values,
 } from '../tools/shared/args';
+import { quietKafka } from '../tools/shared/quiet-kafka';
 import { processStats } from './shared/bench-stack';
 import { freePort } from './shared/free-port';
 
@@ -91,11 +92,7 @@ async function main(): Promise<void> {
   dbUrl.pathname = `/clickstream_bench_pipeline_${stamp}`;
   const url = dbUrl.toString();
   const topics = topicNames(prefix);
-  const kafka = new Kafka({
-    clientId: 'bench-pipeline',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = quietKafka('bench-pipeline', brokers);
   const admin = kafka.admin();
   await admin.connect();
   await ensureDatabase(url);

@@ -6,8 +6,9 @@
  *
  *   npm run bench:producers [-- --events 400000]
  */
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, Partitioners } from 'kafkajs';
 import { defineCommand, integer, parseOrExit } from '../tools/shared/args';
+import { quietKafka } from '../tools/shared/quiet-kafka';
 import { call, disconnectProducer, transactionalProducer } from './shared/transactional-producer';
 
 const PER_TXN = 8_000;
@@ -104,11 +105,7 @@ and the process's CPU per event (librdkafka's own threads included).`,
 async function main(): Promise<void> {
   const total = parseOrExit('bench:producers', PRODUCERS_COMMAND).values.events;
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
-  const kafka = new Kafka({
-    clientId: 'bench-producers',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = quietKafka('bench-producers', brokers);
   const admin = kafka.admin();
   await admin.connect();
   const values = events();

@@ -6,10 +6,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Admin, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames, topicSpecs } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../../libs/platform/src/database/migrate';
+import { quietKafka } from '../../tools/shared/quiet-kafka';
 import { freePort } from './free-port';
 
 const ROOT = resolve(__dirname, '../..');
@@ -59,11 +60,7 @@ export class BenchStack {
     private readonly admin: Admin,
   ) {
     this.topics = topicNames(prefix);
-    this.kafka = new Kafka({
-      clientId: 'bench',
-      brokers: brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    });
+    this.kafka = quietKafka('bench', brokers);
   }
 
   static async create(name: string): Promise<BenchStack> {
@@ -76,11 +73,7 @@ export class BenchStack {
     const url = dbUrl.toString();
     await ensureDatabase(url);
     await migrate(url);
-    const admin = new Kafka({
-      clientId: 'bench-admin',
-      brokers: brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).admin();
+    const admin = quietKafka('bench-admin', brokers).admin();
     await admin.connect();
     const stack = new BenchStack(
       `bench-${name}-${stamp}.`,

@@ -16,7 +16,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../../libs/platform/src/database/migrate';
@@ -26,6 +25,7 @@ import { FRAUD_PATTERNS, generateTraffic } from '../generate/traffic-generator';
 import { localKafkaOptions, startBroker } from '../kafka/local-kafka';
 import { defineCommand, flag, integer, number, parseOrExit, Values } from '../shared/args';
 import { logEndOffsets } from '../shared/log-end-offsets';
+import { quietKafka } from '../shared/quiet-kafka';
 
 const ROOT = resolve(__dirname, '../..');
 const SERVICES = [
@@ -116,11 +116,7 @@ async function main(): Promise<void> {
 }
 
 async function deleteTopics(brokers: string, prefix: string): Promise<void> {
-  const admin = new Kafka({
-    clientId: 'demo',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = quietKafka('demo', brokers).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: Object.values(topicNames(prefix)) }).catch(() => undefined);
   await admin.disconnect();

@@ -20,7 +20,7 @@ import {
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { quietKafka } from '../shared/quiet-kafka';
 import { KafkaVersion, kafkaVersion, mavenVersionArgs } from './kafka-version';
 
 export { DEFAULT_KAFKA_VERSION } from './kafka-version';
@@ -244,10 +244,7 @@ function alive(pid: number): boolean {
 /** Resolves true once the broker answers a metadata request (what every client needs first). */
 export async function servesMetadata(brokers: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  const kafka = new Kafka({
-    clientId: 'clickstream-kafka-probe',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
+  const kafka = quietKafka('clickstream-kafka-probe', brokers, {
     connectionTimeout: 1000,
     retry: { retries: 0 },
   });
