@@ -1,13 +1,8 @@
-import {
-  AggregateRecord,
-  aggregateRecordSchema,
-  FraudAlert,
-  GLOBAL_ALERT_KEY,
-} from '@clickstream/contracts';
-import { NodeDefinition, PoisonError, Rec } from '@clickstream/streams';
-import { configSource, FraudConfig, FraudConfigSource } from '../rules/rule-config';
+import { AggregateRecord, aggregateRecordSchema, GLOBAL_ALERT_KEY } from '@clickstream/contracts';
+import { PoisonError } from '@clickstream/streams';
+import { FraudConfig } from '../rules/rule-config';
 import { initialTrafficState, TrafficState, trafficStep } from '../rules/traffic-rules';
-import { FraudHooks } from './fraud-hooks';
+import { forwardAlert, ruleNode } from './rule-node';
 
 export const TRAFFIC_RULES_NODE = 'fraud-traffic-rules';
 export const TRAFFIC_RULES_STORE = 'fraud-traffic-rules-store';
@@ -25,51 +20,38 @@ export function isFinalAllMinute(value: unknown): boolean {
  * traffic_spike / traffic_drop on the aggregates topic: takes each final `all` 1 min record into the
  * baseline (state bounded to the baseline's minutes) and forwards the alerts (key `*`).
  */
-export function trafficRulesNode(
-  config: FraudConfig | FraudConfigSource,
-  hooks: FraudHooks = {},
-): NodeDefinition {
-  const current = configSource(config);
-  return {
-    name: TRAFFIC_RULES_NODE,
-    stores: [TRAFFIC_RULES_STORE],
-    create(ctx) {
-      const store = ctx.store<TrafficState>(TRAFFIC_RULES_STORE);
-      return {
-        process(rec) {
-          if (!isFinalAllMinute(rec.value)) return;
-          const record = parseRecord(rec.value);
-          const cfg = current();
-          const result = trafficStep(
-            store.get(TRAFFIC_STATE_KEY) ?? initialTrafficState(),
-            record,
-            cfg,
-            ctx.now(),
-          );
-          store.put(TRAFFIC_STATE_KEY, result.state);
-          countEvaluations(cfg, result.judged);
-          const observedAt = Date.parse(record.window_end);
-          for (const alert of result.alerts) {
-            hooks.onAlert?.(alert, ctx.now() - observedAt);
-            const out: Rec<FraudAlert> = {
-              key: GLOBAL_ALERT_KEY,
-              value: alert,
-              timestamp: Date.parse(alert.window_start),
-            };
-            ctx.forward(out);
-          }
-        },
-      };
-
-      function countEvaluations(cfg: FraudConfig, minutes: number): void {
-        for (let i = 0; i < minutes; i++) {
-          if (cfg.rules.traffic_spike.enabled) hooks.onEvaluate?.('traffic_spike');
-          if (cfg.rules.traffic_drop.enabled) hooks.onEvaluate?.('traffic_drop');
+export const trafficRulesNode = ruleNode<TrafficState>(
+  TRAFFIC_RULES_NODE,
+  TRAFFIC_RULES_STORE,
+  (ctx, store, current, hooks) => {
+    return {
+      process(rec) {
+        if (!isFinalAllMinute(rec.value)) return;
+        const record = parseRecord(rec.value);
+        const cfg = current();
+        const result = trafficStep(
+          store.get(TRAFFIC_STATE_KEY) ?? initialTrafficState(),
+          record,
+          cfg,
+          ctx.now(),
+        );
+        store.put(TRAFFIC_STATE_KEY, result.state);
+        countEvaluations(cfg, result.judged);
+        const observedAt = Date.parse(record.window_end);
+        for (const alert of result.alerts) {
+          forwardAlert(ctx, hooks, alert, GLOBAL_ALERT_KEY, observedAt);
         }
+      },
+    };
+
+    function countEvaluations(cfg: FraudConfig, minutes: number): void {
+      for (let i = 0; i < minutes; i++) {
+        if (cfg.rules.traffic_spike.enabled) hooks.onEvaluate?.('traffic_spike');
+        if (cfg.rules.traffic_drop.enabled) hooks.onEvaluate?.('traffic_drop');
       }
-    },
-  };
-}
+    }
+  },
+);
 
 /** A malformed record of the one stream the rules depend on is poison (DLQ), not a silent zero. */
 function parseRecord(value: unknown): AggregateRecord {

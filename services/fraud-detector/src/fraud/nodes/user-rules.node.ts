@@ -1,6 +1,5 @@
 import { ClickEvent, FraudAlert } from '@clickstream/contracts';
-import { NodeDefinition, Rec } from '@clickstream/streams';
-import { configSource, FraudConfig, FraudConfigSource, RuleConfig } from '../rules/rule-config';
+import { FraudConfig, RuleConfig } from '../rules/rule-config';
 import {
   stepUserRule,
   USER_RULE_SPECS,
@@ -9,7 +8,7 @@ import {
   userWindow,
   UserWindowState,
 } from '../rules/user-rules';
-import { FraudHooks } from './fraud-hooks';
+import { forwardAlert, ruleNode } from './rule-node';
 
 export const USER_RULES_NODE = 'fraud-user-rules';
 export const USER_RULES_STORE = 'fraud-user-rules-store';
@@ -27,87 +26,72 @@ export const userRuleKey = (rule: UserRuleName, user: string, windowStart: numbe
  * judges the open windows' counts so far, and a new window size starts new windows (a stored
  * window of the old size is not continued, even where the starts coincide).
  */
-export function userRulesNode(
-  config: FraudConfig | FraudConfigSource,
-  hooks: FraudHooks = {},
-): NodeDefinition {
-  const current = configSource(config);
-  return {
-    name: USER_RULES_NODE,
-    stores: [USER_RULES_STORE],
-    create(ctx) {
-      const store = ctx.store<UserWindowState>(USER_RULES_STORE);
-      const index = new WindowEndIndex();
-      for (const [key, state] of store.entries()) index.add(state.end, key);
+export const userRulesNode = ruleNode<UserWindowState>(
+  USER_RULES_NODE,
+  USER_RULES_STORE,
+  (ctx, store, current, hooks) => {
+    const index = new WindowEndIndex();
+    for (const [key, state] of store.entries()) index.add(state.end, key);
 
-      let seen: FraudConfig | undefined;
-      let enabled: UserRuleName[] = [];
+    let seen: FraudConfig | undefined;
+    let enabled: UserRuleName[] = [];
 
-      return {
-        process(rec) {
-          const event = rec.value as ClickEvent;
-          const now = ctx.now();
-          const cfg = current();
-          if (cfg !== seen) {
-            seen = cfg;
-            enabled = USER_RULES.filter((rule) => cfg.rules[rule].enabled);
-          }
-          for (const rule of enabled) {
-            const alert = evaluate(rule, cfg.rules[rule], event, rec.timestamp, now);
-            if (alert) forwardAlert(alert, event);
-          }
-        },
-        onWatermark(watermark) {
-          for (const key of index.takeUpTo(watermark)) {
-            // The key may hold a newer window of another size (a runtime change): it stays.
-            const state = store.get(key);
-            if (state && state.end > watermark) continue;
-            store.delete(key);
-          }
-        },
-      };
+    return {
+      process(rec) {
+        const event = rec.value as ClickEvent;
+        const now = ctx.now();
+        const cfg = current();
+        if (cfg !== seen) {
+          seen = cfg;
+          enabled = USER_RULES.filter((rule) => cfg.rules[rule].enabled);
+        }
+        for (const rule of enabled) {
+          const alert = evaluate(rule, cfg.rules[rule], event, rec.timestamp, now);
+          if (alert) forwardAlert(ctx, hooks, alert, event.user_id, observedAt(event));
+        }
+      },
+      onWatermark(watermark) {
+        for (const key of index.takeUpTo(watermark)) {
+          // The key may hold a newer window of another size (a runtime change): it stays.
+          const state = store.get(key);
+          if (state && state.end > watermark) continue;
+          store.delete(key);
+        }
+      },
+    };
 
-      function evaluate(
-        rule: UserRuleName,
-        ruleCfg: RuleConfig,
-        event: ClickEvent,
-        timestamp: number,
-        now: number,
-      ): FraudAlert | undefined {
-        hooks.onEvaluate?.(rule);
-        const spec = USER_RULE_SPECS[rule];
-        if (!spec.counts(event)) return undefined;
-        const window = userWindow(ruleCfg, timestamp);
-        const key = userRuleKey(rule, event.user_id, window.start);
-        const stored = store.get(key);
-        const result = stepUserRule(
-          spec,
-          ruleCfg,
-          stored && stored.end === window.end ? stored : undefined,
-          event,
-          now,
-          timestamp,
-        );
-        if (!result.changed) return result.alert;
-        store.put(key, result.state);
-        index.add(result.state.end, key);
-        return result.alert;
-      }
+    function evaluate(
+      rule: UserRuleName,
+      ruleCfg: RuleConfig,
+      event: ClickEvent,
+      timestamp: number,
+      now: number,
+    ): FraudAlert | undefined {
+      hooks.onEvaluate?.(rule);
+      const spec = USER_RULE_SPECS[rule];
+      if (!spec.counts(event)) return undefined;
+      const window = userWindow(ruleCfg, timestamp);
+      const key = userRuleKey(rule, event.user_id, window.start);
+      const stored = store.get(key);
+      const result = stepUserRule(
+        spec,
+        ruleCfg,
+        stored && stored.end === window.end ? stored : undefined,
+        event,
+        now,
+        timestamp,
+      );
+      if (!result.changed) return result.alert;
+      store.put(key, result.state);
+      index.add(result.state.end, key);
+      return result.alert;
+    }
+  },
+);
 
-      function forwardAlert(alert: FraudAlert, event: ClickEvent): void {
-        const observedAt = event.received_at
-          ? Date.parse(event.received_at)
-          : Date.parse(event.event_time);
-        hooks.onAlert?.(alert, ctx.now() - observedAt);
-        const out: Rec<FraudAlert> = {
-          key: event.user_id,
-          value: alert,
-          timestamp: Date.parse(alert.window_start),
-        };
-        ctx.forward(out);
-      }
-    },
-  };
+/** When the event entered the system: received_at, or its event time when it has none. */
+function observedAt(event: ClickEvent): number {
+  return event.received_at ? Date.parse(event.received_at) : Date.parse(event.event_time);
 }
 
 /**
