@@ -1,11 +1,11 @@
 import {
   ClickEvent,
-  clickEventIdempotency,
   productHourAggregateRow,
   TopicNames,
   windowAggregateRow,
 } from '@clickstream/contracts';
-import { KStream, Serdes, Topology, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
+import { KStream, Topology, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
+import { clickEventSource } from '@clickstream/platform';
 import {
   addToProduct,
   addToWindow,
@@ -45,14 +45,7 @@ export interface AggregatorTopologyOptions {
 export function aggregatorTopology(o: AggregatorTopologyOptions): Topology {
   const b = new TopologyBuilder(o.applicationId ?? AGGREGATOR_APP_ID);
   const events = b
-    .stream<ClickEvent>(o.topics.events, {
-      keySerde: Serdes.string(),
-      valueSerde: Serdes.json<ClickEvent>(),
-      timestamp: (e) => Date.parse(e.event_time),
-      dedupe: o.dedupeHorizonMs
-        ? { name: 'aggregator-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs }
-        : undefined,
-    })
+    .stream<ClickEvent>(o.topics.events, clickEventSource('aggregator-dedupe', o.dedupeHorizonMs))
     .map<WindowEvent>('aggregator-compact-event', toWindowEvent);
 
   const byDimension = events.flatMap<WindowEvent>('aggregator-dimensions', (e, rec) =>

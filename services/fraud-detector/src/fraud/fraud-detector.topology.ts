@@ -4,13 +4,13 @@ import {
   AlertRow,
   alertRow,
   ClickEvent,
-  clickEventIdempotency,
   FraudAlert,
   FraudUserActivityRow,
   fraudUserActivityRow,
   TopicNames,
 } from '@clickstream/contracts';
 import { KStream, Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
+import { clickEventSource } from '@clickstream/platform';
 import { FraudHooks } from './nodes/fraud-hooks';
 import { trafficRulesNode } from './nodes/traffic-rules.node';
 import { userActivityNode } from './nodes/user-activity.node';
@@ -45,14 +45,10 @@ export function fraudTopology(o: FraudTopologyOptions): Topology {
   const b = new TopologyBuilder(o.applicationId ?? FRAUD_DETECTOR_APP_ID);
   const hooks: FraudHooks = { onAlert: o.onAlert, onEvaluate: o.onEvaluate };
 
-  const events = b.stream<ClickEvent>(o.topics.events, {
-    keySerde: Serdes.string(),
-    valueSerde: Serdes.json<ClickEvent>(),
-    timestamp: (e) => Date.parse(e.event_time),
-    dedupe: o.dedupeHorizonMs
-      ? { name: 'fraud-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs }
-      : undefined,
-  });
+  const events = b.stream<ClickEvent>(
+    o.topics.events,
+    clickEventSource('fraud-dedupe', o.dedupeHorizonMs),
+  );
   sinkAlerts(events.process<FraudAlert>(userRulesNode(o.cfg, hooks)), 'fraud-user', o);
 
   // A live config can switch outlier_activity on at runtime, so its counting node is always there.

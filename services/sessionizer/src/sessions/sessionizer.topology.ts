@@ -1,11 +1,6 @@
-import {
-  ClickEvent,
-  clickEventIdempotency,
-  SessionRow,
-  sessionRow,
-  TopicNames,
-} from '@clickstream/contracts';
+import { ClickEvent, SessionRow, sessionRow, TopicNames } from '@clickstream/contracts';
 import { Serdes, Topology, TopologyBuilder } from '@clickstream/streams';
+import { clickEventSource } from '@clickstream/platform';
 import {
   addToSession,
   initialSession,
@@ -46,14 +41,7 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
   const rowOf = (r: Parameters<typeof toSessionRow>[0]) => toSessionRow(r, rowOptions);
 
   const sessions = b
-    .stream<ClickEvent>(o.topics.events, {
-      keySerde: Serdes.string(),
-      valueSerde: Serdes.json<ClickEvent>(),
-      timestamp: (e) => Date.parse(e.event_time),
-      dedupe: o.dedupeHorizonMs
-        ? { name: 'sessionizer-dedupe', ...clickEventIdempotency, horizonMs: o.dedupeHorizonMs }
-        : undefined,
-    })
+    .stream<ClickEvent>(o.topics.events, clickEventSource('sessionizer-dedupe', o.dedupeHorizonMs))
     .map<SessionEvent>('sessionizer-compact-event', toSessionEvent)
     .sessionAggregate<SessionAggregate>('sessionizer-session-window', {
       gapMs: o.gapMs,
