@@ -12,11 +12,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { Pool } from 'pg';
 import { dropDatabase, migrate } from '../libs/platform/src/database/migrate';
 import { defineCommand, integer, parseOrExit } from '../tools/shared/args';
-import { seedMetricsData } from './api-seed';
+import { SeedOptions, seedMetricsData } from './api-seed';
+import { serviceMain } from './shared/bench-stack';
 import { freePort } from './shared/free-port';
 
 export const API_COMMAND = defineCommand({
@@ -39,6 +39,17 @@ p50/p99 of GET /v1/overview and of a one-day GET /v1/windows?size=1m, sequential
   epilog:
     'TEST_DATABASE_URL picks the Postgres server (default postgres://postgres@127.0.0.1:5432/postgres).',
 });
+
+/** A day of results: what the log line reports is derived from it. */
+const SEEDED: Omit<SeedOptions, 'end'> = {
+  hours: 24,
+  partitions: 6,
+  products: 1000,
+  sessions: 300_000,
+  alerts: 5000,
+};
+/** One row per product, hour and partition. */
+const productRows = SEEDED.hours * SEEDED.partitions * SEEDED.products;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -94,25 +105,18 @@ async function main(): Promise<void> {
     const pool = new Pool({ connectionString: url, max: 2 });
     const seedStarted = Date.now();
     // The day ends at the next full hour, so "now" (overview) lies inside the seeded windows.
-    await seedMetricsData(pool, {
-      end: new Date(Date.now() + 3_600_000),
-      hours: 24,
-      partitions: 6,
-      products: 1000,
-      sessions: 300_000,
-      alerts: 5000,
-    });
+    await seedMetricsData(pool, { ...SEEDED, end: new Date(Date.now() + 3_600_000) });
     await pool.query('VACUUM ANALYZE');
     const { rows } = await pool.query<{ events: string; windows: string }>(
       `SELECT sum(events) FILTER (WHERE window_size = '1m' AND dimension = 'all') AS events, count(*) AS windows FROM window_aggregates`,
     );
     await pool.end();
     console.log(
-      `seeded ${url.split('/').pop()} in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s: ${rows[0].events} events in ${rows[0].windows} window rows, 300000 sessions, 144000 product rows, 5000 alerts`,
+      `seeded ${url.split('/').pop()} in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s: ${rows[0].events} events in ${rows[0].windows} window rows, ${SEEDED.sessions} sessions, ${productRows} product rows, ${SEEDED.alerts} alerts`,
     );
 
     const port = await freePort();
-    child = spawn(process.execPath, [resolve(__dirname, '../dist/services/metrics/src/main.js')], {
+    child = spawn(process.execPath, [serviceMain('metrics')], {
       env: {
         ...process.env,
         DATABASE_URL: url,

@@ -12,13 +12,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Kafka } from 'kafkajs';
 import { topicNames } from '@clickstream/contracts';
 import { migrate } from '../libs/platform/src/database/migrate';
 import { defineCommand, integer, parseOrExit, Values } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
+import { serviceMain } from './shared/bench-stack';
 import { freePort } from './shared/free-port';
 
 /** Requests per instance before the timed load. */
@@ -173,14 +173,10 @@ async function startInstances(
   for (let i = 0; i < count; i++) {
     const port = await freePort();
     children.push(
-      spawn(
-        process.execPath,
-        [...nodeArgs, resolve(__dirname, '../dist/services/ingest/src/main.js')],
-        {
-          env: { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'inherit', 'inherit'],
-        },
-      ),
+      spawn(process.execPath, [...nodeArgs, serviceMain('ingest')], {
+        env: { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
     );
     urls.push(`http://127.0.0.1:${port}`);
   }

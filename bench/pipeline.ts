@@ -21,7 +21,6 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { resolve } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
@@ -37,11 +36,14 @@ import {
   Values,
 } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
-import { processStats } from './shared/bench-stack';
+import {
+  committedOffsets,
+  PARTITIONS,
+  processStats,
+  serviceMain,
+  sleep,
+} from './shared/bench-stack';
 import { freePort } from './shared/free-port';
-
-const ROOT = resolve(__dirname, '..');
-const PARTITIONS = 6;
 
 const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
 
@@ -80,8 +82,6 @@ flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
 });
 
 type Args = Values<typeof PIPELINE_COMMAND.options>;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const args = parseOrExit('bench:pipeline', PIPELINE_COMMAND).values;
@@ -213,21 +213,12 @@ async function runProcessor(
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, resolve(ROOT, 'dist/services', name, 'src/main.js')],
-    { env: { ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const child = spawn(process.execPath, [...nodeArgs, serviceMain(name)], {
+    env: { ...env, HTTP_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   try {
-    const committed = async () =>
-      Number(
-        (
-          await pool.query<{ n: string | null }>(
-            `SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`,
-            [group],
-          )
-        ).rows[0].n ?? 0,
-      );
+    const committed = () => committedOffsets(pool, group);
     const deadline = Date.now() + timeoutS * 1000;
     let p0 = 0;
     let t0 = 0;

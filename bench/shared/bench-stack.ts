@@ -26,6 +26,20 @@ export function quantile(sorted: number[], p: number): number {
   return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
 
+/** The compiled entry point of a service (`npm run build` writes it). */
+export function serviceMain(name: string): string {
+  return resolve(ROOT, 'dist/services', name, 'src/main.js');
+}
+
+/** The offsets `group` has committed in Postgres (`stream_offsets`), summed over its partitions. */
+export async function committedOffsets(pool: Pool, group: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string | null }>(
+    `SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`,
+    [group],
+  );
+  return Number(rows[0].n ?? 0);
+}
+
 export interface BenchService {
   name: string;
   child: ChildProcess;
@@ -113,14 +127,10 @@ export class BenchStack {
     const profiled =
       !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE.split(',').includes(name);
     const nodeArgs = profiled ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
-    const child = spawn(
-      process.execPath,
-      [...nodeArgs, resolve(ROOT, 'dist/services', name, 'src/main.js')],
-      {
-        env: { ...this.env(extra), HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+    const child = spawn(process.execPath, [...nodeArgs, serviceMain(name)], {
+      env: { ...this.env(extra), HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const svc = { name, child, url: `http://127.0.0.1:${port}` };
     this.services.push(svc);
     if (name !== 'ingest' && name !== 'metrics')
