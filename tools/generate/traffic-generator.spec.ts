@@ -9,18 +9,13 @@ import {
   TrafficManifest,
   TrafficOptions,
 } from './traffic-generator';
+import type { RuleEvent } from './rules';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
 
-interface Ev {
-  t: number;
-  user: string;
-  type: string;
-  ip?: string;
-  country?: string;
-  price?: number;
-  quantity?: number;
+/** An event as the rules read it, with its session and the generated input. */
+interface Ev extends RuleEvent {
   session?: string;
   raw: ClickEventInput;
 }
