@@ -1,13 +1,8 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
-import {
-  Serdes,
-  StreamsApp,
-  Topology,
-  TopologyBuilder,
-  TumblingWindows,
-} from '@clickstream/streams';
+import { Serdes, StreamsApp, Topology, TopologyBuilder } from '@clickstream/streams';
+import { countPerUserMinute } from '../shared/windowed-count';
 import { BenchRun, LATENESS_MS } from './bench-run';
 import { fmt, log, mark, ms, sleep } from './format';
 import { machineBusy, machineCpu } from './machine-cpu';
@@ -17,25 +12,12 @@ import type { BenchEvent } from './workload';
 /** 1 min tumbling windows per user, count and sum, emitted final to the output topic. */
 export function windowedCount(appId: string, input: string, output: string): Topology {
   const builder = new TopologyBuilder(appId);
-  builder
-    .stream<BenchEvent>(input, {
-      keySerde: Serdes.string(),
-      valueSerde: Serdes.json<BenchEvent>(),
-      timestamp: (event) => event.ts,
-    })
-    .windowedAggregate('bench-window-1m', {
-      window: TumblingWindows.of(60_000),
-      groupKey: (event) => event.user,
-      initializer: () => ({ count: 0, sum: 0 }),
-      aggregator: (total, event) => ({ count: total.count + 1, sum: total.sum + event.n }),
-      emit: 'final',
-    })
-    .to('bench-window-1m-sink', {
-      topic: output,
-      keySerde: Serdes.string(),
-      valueSerde: Serdes.json(),
-      key: (record) => record.value.key,
-    });
+  const events = builder.stream<BenchEvent>(input, {
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.json<BenchEvent>(),
+    timestamp: (event) => event.ts,
+  });
+  countPerUserMinute(events, 'bench-window-1m', output);
   return builder.build();
 }
 

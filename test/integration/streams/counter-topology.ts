@@ -1,4 +1,5 @@
-import { KeyValueStore, Serdes, TopologyBuilder, TumblingWindows } from '@clickstream/streams';
+import { KeyValueStore, Serdes, TopologyBuilder } from '@clickstream/streams';
+import { countPerUserMinute } from '../../../bench/shared/windowed-count';
 
 /** A tiny test topology (nothing about clickstreams): per-user counts in 1 min windows, and totals. */
 export interface CountEvent {
@@ -33,20 +34,7 @@ export function counterTopology(appId: string, topics: CounterTopics) {
       if (v.boom) throw new Error('boom requested by the record');
     });
 
-  counted
-    .windowedAggregate('counter-window-1m', {
-      window: TumblingWindows.of(60_000),
-      groupKey: (v) => v.user,
-      initializer: () => ({ count: 0, sum: 0 }),
-      aggregator: (a, v) => ({ count: a.count + 1, sum: a.sum + v.n }),
-      emit: 'final',
-    })
-    .to('counter-window-1m-sink', {
-      topic: topics.output,
-      keySerde: Serdes.string(),
-      valueSerde: Serdes.json(),
-      key: (r) => r.value.key,
-    });
+  countPerUserMinute(counted, 'counter-window-1m', topics.output);
 
   counted
     .process<{ user: string; events: number; total: number }>({
