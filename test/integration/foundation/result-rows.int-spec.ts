@@ -183,7 +183,7 @@ describe('result rows: contract, migrated table, TypeORM entity and table sinks'
       expect(sinks.length).toBeGreaterThan(0);
       const drift = [
         ...tableDrift(contract, await migratedLayout(db.pool, table), 'the migrated table'),
-        ...tableDrift(contract, entityLayout(entity), `the TypeORM entity ${entity.name}`),
+        ...tableDrift(contract, entityLayout(entity), `the TypeORM entity ${entity.options.name}`),
         ...sinks.flatMap((sink) => sinkDrift(contract, sink)),
       ];
       expect(drift).toEqual([]);

@@ -1,4 +1,4 @@
-import { getMetadataArgsStorage } from 'typeorm';
+import { EntitySchema } from 'typeorm';
 import {
   alertRow,
   fraudUserActivityRow,
@@ -17,10 +17,10 @@ import {
   WindowAggregateEntity,
 } from './results.entities';
 
-type EntityClass = new (...args: never[]) => object;
+type ResultEntity = EntitySchema<Record<string, unknown>>;
 
 /** Each result-row contract and the entity of its table (checked against each other in tests). */
-export const RESULT_ROW_ENTITIES: ReadonlyArray<readonly [TableRowContract, EntityClass]> = [
+export const RESULT_ROW_ENTITIES: ReadonlyArray<readonly [TableRowContract, ResultEntity]> = [
   [sessionRow, SessionEntity],
   [windowAggregateRow, WindowAggregateEntity],
   [productHourAggregateRow, ProductHourAggregateEntity],
@@ -29,26 +29,21 @@ export const RESULT_ROW_ENTITIES: ReadonlyArray<readonly [TableRowContract, Enti
 ];
 
 /**
- * An entity's table as its decorators declare it, in the contracts' spelling (see tableDrift).
- * Read from TypeORM's decorator metadata, so no database is needed.
+ * An entity's table as TypeORM will create it, in the contracts' spelling (see tableDrift): read
+ * from its schema options, so no database is needed.
  */
-export function entityLayout(entity: EntityClass): TableLayout & { table: string | undefined } {
-  const storage = getMetadataArgsStorage();
-  const table = storage.tables.find((t) => t.target === entity)?.name;
-  const args = storage.columns.filter((c) => c.target === entity);
-  const nameOf = (c: (typeof args)[number]) => c.options.name ?? c.propertyName;
-  const columns = args.map((c) => {
-    const type = c.options.type;
-    const name = typeof type === 'function' ? type.name.toLowerCase() : String(type);
-    return {
-      name: nameOf(c),
-      type: pgTypeName(name, {
-        array: c.options.array,
-        precision: c.options.precision,
-        scale: c.options.scale,
-      }),
-      nullable: c.options.nullable ?? false,
-    };
-  });
-  return { table, columns, primaryKey: args.filter((c) => c.options.primary).map(nameOf) };
+export function entityLayout(entity: ResultEntity): TableLayout & { table: string | undefined } {
+  const columns = Object.entries(entity.options.columns).map(([name, c]) => ({
+    name,
+    type: pgTypeName(String(c!.type), {
+      array: c!.array,
+      precision: c!.precision,
+      scale: c!.scale,
+    }),
+    nullable: c!.nullable ?? false,
+  }));
+  const primaryKey = Object.entries(entity.options.columns)
+    .filter(([, c]) => c!.primary)
+    .map(([name]) => name);
+  return { table: entity.options.tableName, columns, primaryKey };
 }

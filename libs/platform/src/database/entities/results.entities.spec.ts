@@ -4,7 +4,7 @@ import { entityLayout, RESULT_ROW_ENTITIES } from './entity-layout';
 describe('result-row entities and the contracts (libs/contracts result-rows.ts)', () => {
   it.each(
     RESULT_ROW_ENTITIES.map(
-      ([contract, entity]) => [contract.table, entity.name, contract, entity] as const,
+      ([contract, entity]) => [contract.table, entity.options.name, contract, entity] as const,
     ),
   )(
     '%s: %s declares the contract’s columns, types, nullability and primary key',
@@ -15,7 +15,7 @@ describe('result-row entities and the contracts (libs/contracts result-rows.ts)'
     },
   );
 
-  it('reads an entity as its decorators declare it', () => {
+  it('reads an entity as its schema options declare it', () => {
     const [, alerts] = RESULT_ROW_ENTITIES[3];
     const layout = entityLayout(alerts);
     expect(layout.primaryKey).toEqual(['alert_id']);
