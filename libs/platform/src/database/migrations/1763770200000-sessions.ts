@@ -1,11 +1,9 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /** The sessionizer's result table (SPEC §5) with indexes for the §8 queries. */
-export class Sessions1763770200000 implements MigrationInterface {
-  name = 'Sessions1763770200000';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
+export const Sessions1763770200000 = sqlMigration('Sessions1763770200000', {
+  up: [
+    `
       CREATE TABLE sessions (
         session_id         text             PRIMARY KEY,
         user_id            text             NOT NULL,
@@ -21,13 +19,10 @@ export class Sessions1763770200000 implements MigrationInterface {
         client_session_ids text[]           NOT NULL,
         status             text             NOT NULL CHECK (status IN ('open', 'closed')),
         closed_at          timestamptz
-      )`);
-    await q.query(`CREATE INDEX sessions_user_started ON sessions (user_id, started_at)`);
-    await q.query(`CREATE INDEX sessions_started ON sessions (started_at)`);
-    await q.query(`CREATE INDEX sessions_open ON sessions (started_at) WHERE status = 'open'`);
-  }
-
-  async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE sessions`);
-  }
-}
+      )`,
+    `CREATE INDEX sessions_user_started ON sessions (user_id, started_at)`,
+    `CREATE INDEX sessions_started ON sessions (started_at)`,
+    `CREATE INDEX sessions_open ON sessions (started_at) WHERE status = 'open'`,
+  ],
+  down: [`DROP TABLE sessions`],
+});
