@@ -21,12 +21,16 @@ export class StreamOffsetEntity {
   @Column(timestamptz, { nullable: true }) last_input_at!: Date | null;
 }
 
-/** State-store entries of open windows and sessions; evicted once the watermark passed them. */
-@Entity({ name: 'stream_state' })
-export class StreamStateEntity {
+/** A stream task's rows (state, outbox) are keyed by its application and input partition first. */
+abstract class TaskKeyed {
   @PrimaryColumn('text') app_id!: string;
   @PrimaryColumn('text') topic!: string;
   @PrimaryColumn('integer') partition!: number;
+}
+
+/** State-store entries of open windows and sessions; evicted once the watermark passed them. */
+@Entity({ name: 'stream_state' })
+export class StreamStateEntity extends TaskKeyed {
   @PrimaryColumn('text') store!: string;
   @PrimaryColumn('text') key!: string;
   /** The value's JSON in UTF-8. */
@@ -35,10 +39,7 @@ export class StreamStateEntity {
 
 /** Messages committed but not yet confirmed on Kafka. */
 @Entity({ name: 'stream_outbox' })
-export class StreamOutboxEntity {
-  @PrimaryColumn('text') app_id!: string;
-  @PrimaryColumn('text') topic!: string;
-  @PrimaryColumn('integer') partition!: number;
+export class StreamOutboxEntity extends TaskKeyed {
   @PrimaryColumn('bigint') seq!: string;
   @Column('text') target_topic!: string;
   @Column('text', { nullable: true }) key!: string | null;
