@@ -1,19 +1,17 @@
 /**
  * The generate CLI's command line: its option table on the shared parser (tools/shared/args.ts),
- * the checks across options, and the translation into the generator's TrafficOptions.
+ * the checks across options, and the translation into the generator's TrafficOptions. The values'
+ * own parsers are in option-values.ts.
  */
-import { parseEventTime } from '@clickstream/contracts';
 import {
   defineCommand,
   flag,
   flagName,
   formatHelp,
   integer,
-  InvalidValue,
   number,
   oneOf,
   parseCommandLine,
-  parseText,
   text,
   UsageError,
   value,
@@ -21,19 +19,18 @@ import {
 } from '../shared/args';
 import { DEFAULT_INGEST_URL, DEFAULT_KAFKA_BROKERS_LIST } from '../shared/event-sink';
 import {
-  DEFAULT_THRESHOLDS,
-  FRAUD_PATTERNS,
-  FraudPattern,
-  FraudThresholds,
-  GeneratorOptionsError,
-  isFraudPattern,
-  TrafficOptions,
-} from './traffic-generator';
+  fraudPatterns,
+  httpUrl,
+  outputFile,
+  startTime,
+  THRESHOLD_NAMES,
+  thresholdOverrides,
+} from './option-values';
+import { FRAUD_PATTERNS, GeneratorOptionsError, TrafficOptions } from './traffic-generator';
 
 export { UsageError } from '../shared/args';
 
 export const INVOCATION = 'npm run generate --';
-const THRESHOLD_NAMES = Object.keys(DEFAULT_THRESHOLDS);
 
 export interface CliOptions {
   traffic: TrafficOptions;
@@ -47,85 +44,6 @@ export interface CliOptions {
   topic?: string;
   sendRate: number;
   help: boolean;
-}
-
-/** `--start`: an event time, or "now", which the clock resolves after parsing. */
-function startTime(raw: string): number | 'now' {
-  if (raw === 'now') return 'now';
-  const parsed = parseEventTime(raw);
-  if (parsed === undefined) {
-    throw new InvalidValue(
-      'must be ISO-8601 with an offset or Z, "YYYY-MM-DD HH:MM:SS UTC", epoch ms or "now"',
-    );
-  }
-  return parsed;
-}
-
-/** The items of a comma-separated value; empty ones are skipped, as a trailing comma. */
-function commaItems(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
-
-/** `--fraud`: patterns, or "all"; an unknown one is named on its own in the error. */
-function fraudPatterns(raw: string): FraudPattern[] {
-  const patterns = commaItems(raw).flatMap(
-    (item) => parseText('--fraud', fraudPattern, item) as FraudPattern[],
-  );
-  if (patterns.length === 0) throw new InvalidValue('needs at least one pattern');
-  return patterns;
-}
-
-function fraudPattern(item: string): FraudPattern[] {
-  if (item === 'all') return [...FRAUD_PATTERNS];
-  if (isFraudPattern(item)) return [item];
-  throw new InvalidValue(`must be all or one of ${FRAUD_PATTERNS.join(', ')}`);
-}
-
-/** `--thresholds clickFlood=40,high_value=5000`: overrides by camelCase or snake_case name. */
-function thresholdOverrides(raw: string): Partial<FraudThresholds> {
-  const thresholds: Partial<FraudThresholds> = {};
-  for (const item of commaItems(raw)) {
-    const [name, setting] = parseText('--thresholds', thresholdSetting, item) as [
-      keyof FraudThresholds,
-      number,
-    ];
-    thresholds[name] = setting;
-  }
-  return thresholds;
-}
-
-function thresholdSetting(item: string): [keyof FraudThresholds, number] {
-  const [rawName, rawSetting, ...rest] = item.split('=');
-  const name = camelCase(rawName.trim());
-  if (!(name in DEFAULT_THRESHOLDS) || rawSetting === undefined || rest.length > 0) {
-    throw new InvalidValue(`must be name=value with a name from ${THRESHOLD_NAMES.join(', ')}`);
-  }
-  const setting = rawSetting.trim() === '' ? NaN : Number(rawSetting);
-  if (!Number.isFinite(setting) || setting < 0) {
-    // Thrown whole so the error quotes the value alone (not name=value) and names the threshold.
-    throw new UsageError(
-      `--thresholds: ${rawName} must be a number >= 0 (got ${JSON.stringify(rawSetting)})`,
-      '--thresholds',
-    );
-  }
-  return [name as keyof FraudThresholds, setting];
-}
-
-function camelCase(name: string): string {
-  return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-function httpUrl(raw: string): string {
-  if (!/^https?:\/\/[^\s/]+/.test(raw)) throw new InvalidValue('must be an http(s) URL');
-  return raw;
-}
-
-function outputFile(raw: string): string {
-  if (raw === '') throw new InvalidValue('must be a file name or -');
-  return raw;
 }
 
 const GENERATE_OPTIONS = {
