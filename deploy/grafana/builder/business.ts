@@ -1,5 +1,4 @@
-import { dashboard, Dashboard } from './dashboard';
-import { PanelSpec, quantile, RATE, SVC } from './panels';
+import { p50AndP99Panel, PanelSpec, ratePanel, ratesPanel, sumRate, SVC } from './panels';
 
 /** Lag per partition: the max over metrics replicas (each exports the same value), never their sum. */
 export const LAG_BY_PARTITION =
@@ -7,15 +6,8 @@ export const LAG_BY_PARTITION =
 /** A business gauge of the metrics service; max, so two replicas show one value. */
 const kpi = (name: string) => `max(${name}{${SVC}})`;
 
-export function overview(): Dashboard {
-  return dashboard({
-    uid: 'clickstream-overview',
-    title: 'Clickstream overview',
-    description:
-      'Is it up, is traffic flowing, what are the business figures (SPEC §8), is anyone behind?',
-    variables: ['datasource', 'service', 'instance', 'group'],
-    panels: [...health(), ...kpis(), ...businessBreakdowns(), ...flow(), ...resources()],
-  });
+export function overviewPanels(): PanelSpec[] {
+  return [...health(), ...kpis(), ...businessBreakdowns(), ...flow(), ...resources()];
 }
 
 /** Is every service up. */
@@ -110,37 +102,31 @@ function businessBreakdowns(): PanelSpec[] {
 /** Is traffic flowing and is anyone behind: ingest, alerts, lag, stale gauges. */
 function flow(): PanelSpec[] {
   return [
-    {
-      title: 'Ingested events / s by outcome',
-      description: 'Events the ingest API accepted, rejected (to the DLQ) or could not take (503).',
-      queries: [[`sum by (outcome) (rate(ingest_events_total{${SVC}}${RATE}))`, '{{outcome}}']],
-      unit: 'ops',
-    },
-    {
-      title: 'Fraud alerts / s by rule',
-      description: 'Alerts raised by the fraud-detector (SPEC §7).',
-      queries: [[`sum by (rule) (rate(fraud_alerts_total{${SVC}}${RATE}))`, '{{rule}}']],
-      unit: 'ops',
-    },
+    ratePanel(
+      'Ingested events / s by outcome',
+      'Events the ingest API accepted, rejected (to the DLQ) or could not take (503).',
+      'ingest_events_total',
+      'outcome',
+    ),
+    ratePanel(
+      'Fraud alerts / s by rule',
+      'Alerts raised by the fraud-detector (SPEC §7).',
+      'fraud_alerts_total',
+      'rule',
+    ),
     {
       title: 'Consumer lag by group',
       description:
         'Records behind the log end: max over metrics replicas per partition, summed over partitions.',
       queries: [[`sum by (group) (${LAG_BY_PARTITION})`, '{{group}}']],
     },
-    {
-      title: 'Gauge refresh failures / s',
-      description:
-        'The metrics service could not refresh its gauges from Postgres or Kafka: the figures above are stale.',
-      queries: [
-        [
-          `sum by (source) (rate(metrics_gauge_refresh_failures_total{${SVC}}${RATE}))`,
-          '{{source}}',
-        ],
-      ],
-      unit: 'ops',
-      threshold: 0.001,
-    },
+    ratePanel(
+      'Gauge refresh failures / s',
+      'The metrics service could not refresh its gauges from Postgres or Kafka: the figures above are stale.',
+      'metrics_gauge_refresh_failures_total',
+      'source',
+      { threshold: 0.001 },
+    ),
   ];
 }
 
@@ -151,7 +137,7 @@ function resources(): PanelSpec[] {
       title: 'CPU per service',
       description:
         "CPU seconds used per second, summed over a service's instances (the five services only).",
-      queries: [[`sum by (job) (rate(process_cpu_seconds_total{${SVC}}${RATE}))`, '{{job}}']],
+      queries: [[sumRate('process_cpu_seconds_total', 'job'), '{{job}}']],
       unit: 'percentunit',
     },
     {
@@ -163,195 +149,120 @@ function resources(): PanelSpec[] {
   ];
 }
 
-export function ingest(): Dashboard {
-  const requests = (extra: string) => `ingest_request_duration_seconds_count{${SVC}${extra}}`;
-  return dashboard({
-    uid: 'clickstream-ingest',
-    title: 'Clickstream ingest',
-    description: 'Is the ingest API taking events, how fast, and is Kafka keeping up with it?',
-    variables: ['datasource', 'service', 'instance'],
-    panels: [
-      {
-        title: 'Requests / s by route and status',
-        description: 'Every answered ingest request.',
-        queries: [
-          [`sum by (route, status) (rate(${requests('')}${RATE}))`, '{{route}} {{status}}'],
+export function ingestPanels(): PanelSpec[] {
+  const requests = 'ingest_request_duration_seconds_count';
+  return [
+    {
+      title: 'Requests / s by route and status',
+      description: 'Every answered ingest request.',
+      queries: [[sumRate(requests, 'route, status'), '{{route}} {{status}}']],
+      unit: 'reqps',
+    },
+    ratePanel(
+      'Events / s by outcome',
+      'accepted: acknowledged by Kafka; rejected: invalid, sent to the DLQ; unavailable: answered 503.',
+      'ingest_events_total',
+      'outcome',
+    ),
+    p50AndP99Panel(
+      'Request latency p50 / p99',
+      'From body parsed to answer, per route.',
+      `ingest_request_duration_seconds_bucket{${SVC}}`,
+      'route',
+    ),
+    p50AndP99Panel(
+      'Produce latency p50 / p99',
+      'One coalesced Kafka transaction (send + commit), by outcome.',
+      `ingest_produce_duration_seconds_bucket{${SVC}}`,
+      'outcome',
+    ),
+    {
+      title: 'Producer backlog',
+      description:
+        'Events waiting for or in a Kafka flush; at INGEST_MAX_BACKLOG_EVENTS requests get 503.',
+      queries: [[`max by (instance) (ingest_backlog_events{${SVC}})`, '{{instance}}']],
+    },
+    {
+      title: 'Rejected events / s',
+      description: 'Invalid events, each sent to the events DLQ (0 when all is well).',
+      queries: [[sumRate('ingest_events_total', 'instance', 'outcome="rejected"'), '{{instance}}']],
+      unit: 'ops',
+    },
+    {
+      title: '503 Service unavailable / s',
+      description:
+        'Requests refused because Kafka was unavailable or the backlog was full; clients retry after Retry-After.',
+      queries: [
+        [sumRate(requests, 'instance', 'status="503"'), 'requests {{instance}}'],
+        [
+          sumRate('ingest_events_total', 'instance', 'outcome="unavailable"'),
+          'events {{instance}}',
         ],
-        unit: 'reqps',
-      },
-      {
-        title: 'Events / s by outcome',
-        description:
-          'accepted: acknowledged by Kafka; rejected: invalid, sent to the DLQ; unavailable: answered 503.',
-        queries: [[`sum by (outcome) (rate(ingest_events_total{${SVC}}${RATE}))`, '{{outcome}}']],
-        unit: 'ops',
-      },
-      {
-        title: 'Request latency p50 / p99',
-        description: 'From body parsed to answer, per route.',
-        queries: [
-          [
-            quantile(0.5, `ingest_request_duration_seconds_bucket{${SVC}}`, 'route'),
-            'p50 {{route}}',
-          ],
-          [
-            quantile(0.99, `ingest_request_duration_seconds_bucket{${SVC}}`, 'route'),
-            'p99 {{route}}',
-          ],
-        ],
-        unit: 's',
-      },
-      {
-        title: 'Produce latency p50 / p99',
-        description: 'One coalesced Kafka transaction (send + commit), by outcome.',
-        queries: [
-          [
-            quantile(0.5, `ingest_produce_duration_seconds_bucket{${SVC}}`, 'outcome'),
-            'p50 {{outcome}}',
-          ],
-          [
-            quantile(0.99, `ingest_produce_duration_seconds_bucket{${SVC}}`, 'outcome'),
-            'p99 {{outcome}}',
-          ],
-        ],
-        unit: 's',
-      },
-      {
-        title: 'Producer backlog',
-        description:
-          'Events waiting for or in a Kafka flush; at INGEST_MAX_BACKLOG_EVENTS requests get 503.',
-        queries: [[`max by (instance) (ingest_backlog_events{${SVC}})`, '{{instance}}']],
-      },
-      {
-        title: 'Rejected events / s',
-        description: 'Invalid events, each sent to the events DLQ (0 when all is well).',
-        queries: [
-          [
-            `sum by (instance) (rate(ingest_events_total{${SVC}, outcome="rejected"}${RATE}))`,
-            '{{instance}}',
-          ],
-        ],
-        unit: 'ops',
-      },
-      {
-        title: '503 Service unavailable / s',
-        description:
-          'Requests refused because Kafka was unavailable or the backlog was full; clients retry after Retry-After.',
-        queries: [
-          [
-            `sum by (instance) (rate(${requests(', status="503"')}${RATE}))`,
-            'requests {{instance}}',
-          ],
-          [
-            `sum by (instance) (rate(ingest_events_total{${SVC}, outcome="unavailable"}${RATE}))`,
-            'events {{instance}}',
-          ],
-        ],
-        unit: 'reqps',
-        threshold: 0.001,
-      },
-      {
-        title: 'Client errors (4xx) / s',
-        description:
-          'Requests answered 4xx: every event invalid, an empty body, too many events or a bad key.',
-        queries: [
-          [
-            `sum by (route, status) (rate(${requests(', status=~"4.."')}${RATE}))`,
-            '{{route}} {{status}}',
-          ],
-        ],
-        unit: 'reqps',
-      },
-    ],
-  });
+      ],
+      unit: 'reqps',
+      threshold: 0.001,
+    },
+    {
+      title: 'Client errors (4xx) / s',
+      description:
+        'Requests answered 4xx: every event invalid, an empty body, too many events or a bad key.',
+      queries: [[sumRate(requests, 'route, status', 'status=~"4.."'), '{{route}} {{status}}']],
+      unit: 'reqps',
+    },
+  ];
 }
 
-export function fraud(): Dashboard {
-  const latency = `fraud_detection_latency_seconds_bucket{${SVC}}`;
-  return dashboard({
-    uid: 'clickstream-fraud',
-    title: 'Clickstream fraud',
-    description: 'Which rules fire, how often, and how fast are they detected?',
-    variables: ['datasource', 'service', 'instance'],
-    panels: [
-      {
-        title: 'Alerts / s by rule and severity',
-        description: 'Alerts raised over time (SPEC §7).',
-        queries: [
-          [
-            `sum by (rule, severity) (rate(fraud_alerts_total{${SVC}}${RATE}))`,
-            '{{rule}} ({{severity}})',
-          ],
-        ],
-        unit: 'ops',
-      },
-      {
-        type: 'bargauge',
-        title: 'Alerts in the time range by rule',
-        description: "Alerts raised by each rule in the dashboard's time range.",
-        queries: [
-          [`sort_desc(sum by (rule) (increase(fraud_alerts_total{${SVC}}[$__range])))`, '{{rule}}'],
-        ],
-        instant: true,
-      },
-      {
-        title: 'Detection latency p50 / p99 by rule',
-        description:
-          'From the input that completed an alert entering the system to the alert; the p99 alert fires above 250 ms.',
-        queries: [
-          [quantile(0.5, latency, 'rule'), 'p50 {{rule}}'],
-          [quantile(0.99, latency, 'rule'), 'p99 {{rule}}'],
-        ],
-        unit: 's',
-        threshold: 0.25,
-      },
-      {
-        title: 'Rule evaluations / s by rule',
-        description:
-          'Inputs (events, final minutes) each rule looked at: a rule at 0 sees nothing.',
-        queries: [
-          [`sum by (rule) (rate(fraud_rule_evaluations_total{${SVC}}${RATE}))`, '{{rule}}'],
-        ],
-        unit: 'ops',
-      },
-      {
-        title: 'Rules revision by detector',
-        description:
-          'The clickstream.rules.v1 revision each fraud-detector applies (0: none). The lines meet within seconds of a change; one left behind judges with old settings.',
-        queries: [[`max by (instance) (fraud_detector_rules_revision{${SVC}})`, '{{instance}}']],
-        unit: 'none',
-      },
-      {
-        title: 'Rule changes / s: published and applied',
-        description:
-          'Changes the metrics API published to clickstream.rules.v1, and changes the detectors applied (each detector applies each change once).',
-        queries: [
-          [`sum(rate(metrics_rule_records_published_total{${SVC}}${RATE}))`, 'published'],
-          [
-            `sum by (rule) (rate(fraud_detector_rule_changes_total{${SVC}}${RATE}))`,
-            'applied {{rule}}',
-          ],
-        ],
-        unit: 'ops',
-      },
-      {
-        title: 'Rules failures / s',
-        description:
-          'Publishing a stored change failed (retried with backoff), the detectors could not read the rules topic, or a record on it was not a valid rule (skipped).',
-        queries: [
-          [`sum(rate(metrics_rules_publish_failures_total{${SVC}}${RATE}))`, 'publish'],
-          [
-            `sum by (stage) (rate(fraud_detector_rules_table_errors_total{${SVC}}${RATE}))`,
-            'read: {{stage}}',
-          ],
-          [
-            `sum(rate(fraud_detector_rule_records_rejected_total{${SVC}}${RATE}))`,
-            'rejected records',
-          ],
-        ],
-        unit: 'ops',
-        threshold: 0.001,
-      },
-    ],
-  });
+export function fraudPanels(): PanelSpec[] {
+  return [
+    ratesPanel('Alerts / s by rule and severity', 'Alerts raised over time (SPEC §7).', [
+      ['fraud_alerts_total', 'rule, severity', '{{rule}} ({{severity}})'],
+    ]),
+    {
+      type: 'bargauge',
+      title: 'Alerts in the time range by rule',
+      description: "Alerts raised by each rule in the dashboard's time range.",
+      queries: [
+        [`sort_desc(sum by (rule) (increase(fraud_alerts_total{${SVC}}[$__range])))`, '{{rule}}'],
+      ],
+      instant: true,
+    },
+    p50AndP99Panel(
+      'Detection latency p50 / p99 by rule',
+      'From the input that completed an alert entering the system to the alert; the p99 alert fires above 250 ms.',
+      `fraud_detection_latency_seconds_bucket{${SVC}}`,
+      'rule',
+      { threshold: 0.25 },
+    ),
+    ratePanel(
+      'Rule evaluations / s by rule',
+      'Inputs (events, final minutes) each rule looked at: a rule at 0 sees nothing.',
+      'fraud_rule_evaluations_total',
+      'rule',
+    ),
+    {
+      title: 'Rules revision by detector',
+      description:
+        'The clickstream.rules.v1 revision each fraud-detector applies (0: none). The lines meet within seconds of a change; one left behind judges with old settings.',
+      queries: [[`max by (instance) (fraud_detector_rules_revision{${SVC}})`, '{{instance}}']],
+      unit: 'none',
+    },
+    ratesPanel(
+      'Rule changes / s: published and applied',
+      'Changes the metrics API published to clickstream.rules.v1, and changes the detectors applied (each detector applies each change once).',
+      [
+        ['metrics_rule_records_published_total', '', 'published'],
+        ['fraud_detector_rule_changes_total', 'rule', 'applied {{rule}}'],
+      ],
+    ),
+    ratesPanel(
+      'Rules failures / s',
+      'Publishing a stored change failed (retried with backoff), the detectors could not read the rules topic, or a record on it was not a valid rule (skipped).',
+      [
+        ['metrics_rules_publish_failures_total', '', 'publish'],
+        ['fraud_detector_rules_table_errors_total', 'stage', 'read: {{stage}}'],
+        ['fraud_detector_rule_records_rejected_total', '', 'rejected records'],
+      ],
+      { threshold: 0.001 },
+    ),
+  ];
 }

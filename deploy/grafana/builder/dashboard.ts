@@ -61,8 +61,16 @@ export interface DashboardSpec {
   uid: string;
   title: string;
   description: string;
-  variables: VariableName[];
   panels: PanelSpec[];
+}
+
+/**
+ * Every dashboard picks a datasource, services and instances; and a consumer group where a panel
+ * filters by one.
+ */
+function variablesOf(panels: PanelSpec[]): VariableName[] {
+  const byGroup = panels.some((p) => p.queries.some(([expr]) => expr.includes('$group')));
+  return ['datasource', 'service', 'instance', ...(byGroup ? (['group'] as const) : [])];
 }
 
 export interface Dashboard {
@@ -89,7 +97,7 @@ export function dashboard(s: DashboardSpec): Dashboard {
     refresh: '10s',
     time: { from: 'now-1h', to: 'now' },
     timepicker: {},
-    templating: { list: s.variables.map(variable) },
+    templating: { list: variablesOf(s.panels).map(variable) },
     annotations: { list: [] },
     // Every Clickstream dashboard links to the others.
     links: [

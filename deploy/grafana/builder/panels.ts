@@ -20,9 +20,58 @@ export function streams(suffix: string, extra = ''): string {
   return `{__name__=~"${PROCESSORS}_${suffix}", ${SVC}${extra ? `, ${extra}` : ''}}`;
 }
 
+/**
+ * Per-second rate of a service's counter, summed by `by` (none: one total), e.g.
+ * sumRate('fraud_alerts_total', 'rule'); `extra` adds label matchers.
+ */
+export function sumRate(metric: string, by = '', extra = ''): string {
+  const sum = by ? `sum by (${by}) ` : 'sum';
+  return `${sum}(rate(${metric}{${SVC}${extra ? `, ${extra}` : ''}}${RATE}))`;
+}
+
 /** p-quantile of a histogram, from the buckets' rate, kept apart by `by`. */
 export function quantile(q: number, bucketSelector: string, by: string): string {
   return `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${bucketSelector}[$__rate_interval])))`;
+}
+
+/** A time series of service counters' rates (unit ops), a target per [metric, by, legend]. */
+export function ratesPanel(
+  title: string,
+  description: string,
+  series: Array<[metric: string, by: string, legend: string]>,
+  more: Partial<PanelSpec> = {},
+): PanelSpec {
+  const queries = series.map(([metric, by, legend]): [string, string] => [
+    sumRate(metric, by),
+    legend,
+  ]);
+  return { title, description, queries, unit: 'ops', ...more };
+}
+
+/** One service counter's rate, a line per value of `by`: "Alerts / s by rule". */
+export function ratePanel(
+  title: string,
+  description: string,
+  metric: string,
+  by: string,
+  more: Partial<PanelSpec> = {},
+): PanelSpec {
+  return ratesPanel(title, description, [[metric, by, `{{${by}}}`]], more);
+}
+
+/** A time series of a histogram's p50 and p99 in seconds, a pair of lines per value of `by`. */
+export function p50AndP99Panel(
+  title: string,
+  description: string,
+  bucketSelector: string,
+  by: string,
+  more: Partial<PanelSpec> = {},
+): PanelSpec {
+  const queries: PanelSpec['queries'] = [
+    [quantile(0.5, bucketSelector, by), `p50 {{${by}}}`],
+    [quantile(0.99, bucketSelector, by), `p99 {{${by}}}`],
+  ];
+  return { title, description, queries, unit: 's', ...more };
 }
 
 export interface Target {

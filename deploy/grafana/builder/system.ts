@@ -1,53 +1,63 @@
 import { LAG_BY_PARTITION } from './business';
-import { dashboard, Dashboard } from './dashboard';
-import { PanelSpec, quantile, RATE, streams, SVC } from './panels';
+import {
+  p50AndP99Panel,
+  PanelSpec,
+  RATE,
+  ratePanel,
+  ratesPanel,
+  streams,
+  sumRate,
+  SVC,
+} from './panels';
 
 const perProcessorRate = (suffix: string) => `sum by (processor) (rate(${streams(suffix)}${RATE}))`;
 const perProcessorRange = (suffix: string) =>
   `sum by (processor) (increase(${streams(suffix)}[$__range]))`;
+/** A time series of a libs/streams counter's rate, a line per processor. */
+const processorRatePanel = (
+  title: string,
+  description: string,
+  suffix: string,
+  more: Partial<PanelSpec> = {},
+): PanelSpec => ({
+  title,
+  description,
+  queries: [[perProcessorRate(suffix), '{{processor}}']],
+  unit: 'ops',
+  ...more,
+});
 
-export function pipeline(): Dashboard {
-  return dashboard({
-    uid: 'clickstream-pipeline',
-    title: 'Clickstream pipeline health',
-    description: 'Are the stream processors keeping up, committing, and processing every record?',
-    variables: ['datasource', 'service', 'instance', 'group'],
-    // The groups' order is the panels' order (and so their ids and grid positions).
-    panels: [
-      ...throughputPanels(),
-      ...lagPanels(),
-      ...recordOutcomePanels(),
-      ...durationPanels(),
-      ...failurePanels(),
-      ...processorPanels(),
-    ],
-  });
+/** The groups' order is the panels' order (and so their ids and grid positions). */
+export function pipelinePanels(): PanelSpec[] {
+  return [
+    ...throughputPanels(),
+    ...lagPanels(),
+    ...recordOutcomePanels(),
+    ...durationPanels(),
+    ...failurePanels(),
+    ...processorPanels(),
+  ];
 }
 
 /** Records in and out of each processor. */
 function throughputPanels(): PanelSpec[] {
   return [
-    {
-      title: 'Records in / s by processor',
-      description:
-        'Records consumed and processed (late and dead-lettered ones have their own panels).',
-      queries: [[perProcessorRate('events_processed_total'), '{{processor}}']],
-      unit: 'ops',
-    },
+    processorRatePanel(
+      'Records in / s by processor',
+      'Records consumed and processed (late and dead-lettered ones have their own panels).',
+      'events_processed_total',
+    ),
     {
       title: 'Records out / s by processor',
       description:
         'What each processor publishes: sessions closed, final windows per size, fraud alerts.',
       queries: [
+        [sumRate('sessionizer_sessions_closed_total', 'job'), 'sessionizer: sessions closed'],
         [
-          `sum by (job) (rate(sessionizer_sessions_closed_total{${SVC}}${RATE}))`,
-          'sessionizer: sessions closed',
-        ],
-        [
-          `sum by (window_size) (rate(aggregator_windows_final_total{${SVC}}${RATE}))`,
+          sumRate('aggregator_windows_final_total', 'window_size'),
           'aggregator: final {{window_size}} windows',
         ],
-        [`sum by (job) (rate(fraud_alerts_total{${SVC}}${RATE}))`, 'fraud-detector: alerts'],
+        [sumRate('fraud_alerts_total', 'job'), 'fraud-detector: alerts'],
       ],
       unit: 'ops',
     },
@@ -109,61 +119,40 @@ function lagPanels(): PanelSpec[] {
 /** Records that were not processed normally: late, duplicate, dead-lettered. */
 function recordOutcomePanels(): PanelSpec[] {
   return [
-    {
-      title: 'Late events / s by processor',
-      description:
-        'Records older than the partition watermark on arrival, routed to the late topic.',
-      queries: [[perProcessorRate('late_events_total'), '{{processor}}']],
-      unit: 'ops',
-    },
-    {
-      title: 'Duplicate events / s by processor',
-      description:
-        'Retried events dropped by event_id (the same content seen before): they change no result.',
-      queries: [[perProcessorRate('duplicate_events_total'), '{{processor}}']],
-      unit: 'ops',
-    },
-    {
-      title: 'Dead-lettered records / s by processor',
-      description:
-        'Poison records (undecodable, or refused by Postgres) sent to the dead-letter topic.',
-      queries: [[perProcessorRate('dead_letter_events_total'), '{{processor}}']],
-      unit: 'ops',
-      threshold: 0.001,
-    },
+    processorRatePanel(
+      'Late events / s by processor',
+      'Records older than the partition watermark on arrival, routed to the late topic.',
+      'late_events_total',
+    ),
+    processorRatePanel(
+      'Duplicate events / s by processor',
+      'Retried events dropped by event_id (the same content seen before): they change no result.',
+      'duplicate_events_total',
+    ),
+    processorRatePanel(
+      'Dead-lettered records / s by processor',
+      'Poison records (undecodable, or refused by Postgres) sent to the dead-letter topic.',
+      'dead_letter_events_total',
+      { threshold: 0.001 },
+    ),
   ];
 }
 
 /** Time per batch and per commit. */
 function durationPanels(): PanelSpec[] {
   return [
-    {
-      title: 'Batch duration p50 / p99',
-      description: 'Time to process one consumed batch, per processor.',
-      queries: [
-        [quantile(0.5, streams('batch_duration_seconds_bucket'), 'processor'), 'p50 {{processor}}'],
-        [
-          quantile(0.99, streams('batch_duration_seconds_bucket'), 'processor'),
-          'p99 {{processor}}',
-        ],
-      ],
-      unit: 's',
-    },
-    {
-      title: 'Commit duration p50 / p99',
-      description: 'Postgres commit of state, results, outbox and offsets, per processor.',
-      queries: [
-        [
-          quantile(0.5, streams('commit_duration_seconds_bucket'), 'processor'),
-          'p50 {{processor}}',
-        ],
-        [
-          quantile(0.99, streams('commit_duration_seconds_bucket'), 'processor'),
-          'p99 {{processor}}',
-        ],
-      ],
-      unit: 's',
-    },
+    p50AndP99Panel(
+      'Batch duration p50 / p99',
+      'Time to process one consumed batch, per processor.',
+      streams('batch_duration_seconds_bucket'),
+      'processor',
+    ),
+    p50AndP99Panel(
+      'Commit duration p50 / p99',
+      'Postgres commit of state, results, outbox and offsets, per processor.',
+      streams('commit_duration_seconds_bucket'),
+      'processor',
+    ),
   ];
 }
 
@@ -203,14 +192,12 @@ function failurePanels(): PanelSpec[] {
 /** One processor's own figures: the aggregator's folds, the sessionizer's open sessions. */
 function processorPanels(): PanelSpec[] {
   return [
-    {
-      title: 'Events folded / s by window size',
-      description: 'Aggregator: events added to windows of each size.',
-      queries: [
-        [`sum by (window_size) (rate(aggregator_events_total{${SVC}}${RATE}))`, '{{window_size}}'],
-      ],
-      unit: 'ops',
-    },
+    ratePanel(
+      'Events folded / s by window size',
+      'Aggregator: events added to windows of each size.',
+      'aggregator_events_total',
+      'window_size',
+    ),
     {
       title: 'Open sessions (sessionizer)',
       description: 'Sessions with status open in Postgres, as the sessionizer counts them.',
@@ -219,110 +206,102 @@ function processorPanels(): PanelSpec[] {
   ];
 }
 
-export function runtime(): Dashboard {
-  const each = '{{job}} {{instance}}';
-  return dashboard({
-    uid: 'clickstream-runtime',
-    title: 'Clickstream runtime',
-    description: 'How much CPU and memory does each service use, and is its event loop healthy?',
-    variables: ['datasource', 'service', 'instance'],
-    panels: [
-      {
-        type: 'stat',
-        title: 'Uptime',
-        description: 'Time since each process started; a reset is a restart.',
-        queries: [[`time() - process_start_time_seconds{${SVC}}`, each]],
-        unit: 's',
-        w: 24,
-        h: 4,
-      },
-      {
-        title: 'CPU',
-        description: 'CPU seconds per second (1 = one core).',
-        queries: [[`rate(process_cpu_seconds_total{${SVC}}${RATE})`, each]],
-        unit: 'percentunit',
-      },
-      {
-        title: 'Resident memory',
-        description: 'Process RSS: what a container memory limit counts.',
-        queries: [[`process_resident_memory_bytes{${SVC}}`, each]],
-        unit: 'bytes',
-      },
-      {
-        title: 'V8 heap',
-        description: 'Heap used and allocated, and memory outside the heap (buffers).',
-        queries: [
-          [`nodejs_heap_size_used_bytes{${SVC}}`, 'used ' + each],
-          [`nodejs_heap_size_total_bytes{${SVC}}`, 'total ' + each],
-          [`nodejs_external_memory_bytes{${SVC}}`, 'external ' + each],
-        ],
-        unit: 'bytes',
-      },
-      {
-        title: 'Old-space heap used',
-        description: 'Long-lived objects: steady growth here is a leak.',
-        queries: [[`nodejs_heap_space_size_used_bytes{${SVC}, space="old"}`, each]],
-        unit: 'bytes',
-      },
-      {
-        title: 'GC time / s by kind',
-        description: 'Share of wall time spent in garbage collection.',
-        queries: [
-          [
-            `sum by (job, kind) (rate(nodejs_gc_duration_seconds_sum{${SVC}}${RATE}))`,
-            '{{job}} {{kind}}',
-          ],
-        ],
-        unit: 'percentunit',
-      },
-      {
-        title: 'GC runs / s by kind',
-        description: 'Garbage collections per second.',
-        queries: [
-          [
-            `sum by (job, kind) (rate(nodejs_gc_duration_seconds_count{${SVC}}${RATE}))`,
-            '{{job}} {{kind}}',
-          ],
-        ],
-        unit: 'ops',
-      },
-      {
-        title: 'Event-loop lag p50 / p99 / max',
-        description:
-          'Delay of the event loop, from perf_hooks; above ~100 ms requests and heartbeats suffer.',
-        queries: [
-          [`nodejs_eventloop_lag_p50_seconds{${SVC}}`, 'p50 ' + each],
-          [`nodejs_eventloop_lag_p99_seconds{${SVC}}`, 'p99 ' + each],
-          [`nodejs_eventloop_lag_max_seconds{${SVC}}`, 'max ' + each],
-        ],
-        unit: 's',
-        threshold: 0.1,
-      },
-      {
-        title: 'Open file descriptors (share of the limit)',
-        description: 'Sockets and files open, as a share of the process limit.',
-        queries: [[`process_open_fds{${SVC}} / process_max_fds{${SVC}}`, each]],
-        unit: 'percentunit',
-      },
-      {
-        title: 'Active handles, requests and resources',
-        description:
-          'libuv handles (sockets, timers), requests and resources keeping the process alive.',
-        queries: [
-          [`nodejs_active_handles_total{${SVC}}`, 'handles ' + each],
-          [`nodejs_active_requests_total{${SVC}}`, 'requests ' + each],
-          [`nodejs_active_resources_total{${SVC}}`, 'resources ' + each],
-        ],
-      },
-      {
-        type: 'table',
-        title: 'Node.js version per instance',
-        description: 'The runtime each instance runs.',
-        queries: [[`max by (job, instance, version) (nodejs_version_info{${SVC}})`, '']],
-        instant: true,
-        w: 24,
-        h: 6,
-      },
-    ],
-  });
+/** Legend of a line per process. */
+const each = '{{job}} {{instance}}';
+/** A line per process for each of `whats`: the gauge `metric(what)`, the legend `<what> {{job}} {{instance}}`. */
+const eachOf = (whats: string[], metric: (what: string) => string): PanelSpec['queries'] =>
+  whats.map((what) => [`${metric(what)}{${SVC}}`, `${what} ${each}`]);
+
+export function runtimePanels(): PanelSpec[] {
+  return [...processPanels(), ...nodejsPanels()];
+}
+
+/** Each process's uptime, CPU and memory. */
+function processPanels(): PanelSpec[] {
+  return [
+    {
+      type: 'stat',
+      title: 'Uptime',
+      description: 'Time since each process started; a reset is a restart.',
+      queries: [[`time() - process_start_time_seconds{${SVC}}`, each]],
+      unit: 's',
+      w: 24,
+      h: 4,
+    },
+    {
+      title: 'CPU',
+      description: 'CPU seconds per second (1 = one core).',
+      queries: [[`rate(process_cpu_seconds_total{${SVC}}${RATE})`, each]],
+      unit: 'percentunit',
+    },
+    {
+      title: 'Resident memory',
+      description: 'Process RSS: what a container memory limit counts.',
+      queries: [[`process_resident_memory_bytes{${SVC}}`, each]],
+      unit: 'bytes',
+    },
+    {
+      title: 'V8 heap',
+      description: 'Heap used and allocated, and memory outside the heap (buffers).',
+      queries: [
+        [`nodejs_heap_size_used_bytes{${SVC}}`, 'used ' + each],
+        [`nodejs_heap_size_total_bytes{${SVC}}`, 'total ' + each],
+        [`nodejs_external_memory_bytes{${SVC}}`, 'external ' + each],
+      ],
+      unit: 'bytes',
+    },
+    {
+      title: 'Old-space heap used',
+      description: 'Long-lived objects: steady growth here is a leak.',
+      queries: [[`nodejs_heap_space_size_used_bytes{${SVC}, space="old"}`, each]],
+      unit: 'bytes',
+    },
+  ];
+}
+
+/** The Node.js runtime of each process: garbage collection, event loop, what it holds open, version. */
+function nodejsPanels(): PanelSpec[] {
+  return [
+    ratesPanel(
+      'GC time / s by kind',
+      'Share of wall time spent in garbage collection.',
+      [['nodejs_gc_duration_seconds_sum', 'job, kind', '{{job}} {{kind}}']],
+      { unit: 'percentunit' },
+    ),
+    ratesPanel('GC runs / s by kind', 'Garbage collections per second.', [
+      ['nodejs_gc_duration_seconds_count', 'job, kind', '{{job}} {{kind}}'],
+    ]),
+    {
+      title: 'Event-loop lag p50 / p99 / max',
+      description:
+        'Delay of the event loop, from perf_hooks; above ~100 ms requests and heartbeats suffer.',
+      queries: eachOf(['p50', 'p99', 'max'], (q) => `nodejs_eventloop_lag_${q}_seconds`),
+      unit: 's',
+      threshold: 0.1,
+    },
+    {
+      title: 'Open file descriptors (share of the limit)',
+      description: 'Sockets and files open, as a share of the process limit.',
+      queries: [[`process_open_fds{${SVC}} / process_max_fds{${SVC}}`, each]],
+      unit: 'percentunit',
+    },
+    {
+      title: 'Active handles, requests and resources',
+      description:
+        'libuv handles (sockets, timers), requests and resources keeping the process alive.',
+      queries: eachOf(
+        ['handles', 'requests', 'resources'],
+        (what) => `nodejs_active_${what}_total`,
+      ),
+    },
+    {
+      type: 'table',
+      title: 'Node.js version per instance',
+      description: 'The runtime each instance runs.',
+      queries: [[`max by (job, instance, version) (nodejs_version_info{${SVC}})`, '']],
+      instant: true,
+      w: 24,
+      h: 6,
+    },
+  ];
 }
