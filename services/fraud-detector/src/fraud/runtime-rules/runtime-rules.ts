@@ -33,24 +33,29 @@ export async function startRuntimeRules(deps: {
     name: `${prefix}_rules_revision`,
     help: 'Highest clickstream.rules.v1 revision this detector applies (0: none).',
   });
-  const changes = metrics.counter({
-    name: `${prefix}_rule_changes_total`,
-    help: 'Runtime rule changes applied from clickstream.rules.v1.',
-    labelNames: ['rule'],
-  });
+  revision.set(0);
   const rejected = metrics.counter({
     name: `${prefix}_rule_records_rejected_total`,
     help: 'Records of clickstream.rules.v1 that are not a valid rule config (skipped).',
   });
-  const errors = metrics.counter({
-    name: `${prefix}_rules_table_errors_total`,
-    help: 'Failures reading clickstream.rules.v1.',
-    labelNames: ['stage'],
-  });
-  revision.set(0);
   // Every series exists from boot (at 0), so dashboards and alerts see "no change, no error", not "no data".
-  for (const rule of ALERT_RULES) changes.inc({ rule }, 0);
-  for (const stage of ['bootstrap', 'consume', 'baseline']) errors.inc({ stage }, 0);
+  const zeroedCounter = (name: string, help: string, label: string, values: readonly string[]) => {
+    const counter = metrics.counter({ name: `${prefix}_${name}`, help, labelNames: [label] });
+    for (const value of values) counter.inc({ [label]: value }, 0);
+    return counter;
+  };
+  const changes = zeroedCounter(
+    'rule_changes_total',
+    'Runtime rule changes applied from clickstream.rules.v1.',
+    'rule',
+    ALERT_RULES,
+  );
+  const errors = zeroedCounter(
+    'rules_table_errors_total',
+    'Failures reading clickstream.rules.v1.',
+    'stage',
+    ['bootstrap', 'consume', 'baseline'],
+  );
 
   const live = new LiveFraudConfig(deps.boot);
   const rulesTopic = kafka.topics.rules;
