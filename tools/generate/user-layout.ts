@@ -10,12 +10,12 @@ const GAP_MEDIAN_S = 22;
 const GAP_SIGMA = 1.0;
 const GAP_MAX_S = 300;
 
-/** One minute (or the part of it inside the stream) of a period's time line. */
-export interface Segment {
-  realStart: number;
-  realEnd: number;
-  vStart: number;
-  weight: number;
+/** A gap between two events of a visit (s): log-normal, within gapMin..max(GAP_MAX_S, gapMin). */
+export function drawGap(rng: Rng, gapMin: number): number {
+  return Math.max(
+    gapMin,
+    Math.min(Math.max(GAP_MAX_S, gapMin), rng.logNormal(GAP_MEDIAN_S, GAP_SIGMA)),
+  );
 }
 
 /** A user's layout; the gaps themselves are drawn again from the recorded rng states. */
@@ -40,13 +40,6 @@ export interface Layout {
 // Reused between calls: a layout needs the gaps only to find the wrap.
 let scratchGaps = new Float64Array(1024);
 let scratchStates = new Uint32Array(1024);
-
-export function drawGap(rng: Rng, gapMin: number): number {
-  return Math.max(
-    gapMin,
-    Math.min(Math.max(GAP_MAX_S, gapMin), rng.logNormal(GAP_MEDIAN_S, GAP_SIGMA)),
-  );
-}
 
 /**
  * `count` events as one or two visits on a circle of length `length` (virtual seconds), starting at
@@ -103,6 +96,14 @@ export function layoutUser(
   }
   const wrapState = wrapIndex < count ? scratchStates[wrapIndex] : startState;
   return { twoVisits, split, visitGap, squeeze, startState, wrapIndex, wrapState, wrapOffset };
+}
+
+/** One minute (or the part of it inside the stream) of a period's time line. */
+export interface Segment {
+  realStart: number;
+  realEnd: number;
+  vStart: number;
+  weight: number;
 }
 
 /** Real time (epoch ms, inside the segment) of a virtual position on the period's time line. */
