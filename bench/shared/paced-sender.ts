@@ -6,10 +6,10 @@
  */
 import { ClickEventInput } from '@clickstream/contracts';
 import { sleep } from './bench-stack';
-import { FLOOD_EVENTS, FloodProbe } from './flood-probe';
+import { CLICK_FLOOD, FLOOD_EVENTS, FloodProbe } from './flood-probe';
 
-const MINUTE = 60_000;
 const FLOOD_SPREAD_TICKS = 10;
+const FLOOD_WINDOW_MS = CLICK_FLOOD.window_ms;
 
 export interface PacedSenderOptions {
   ingestUrl: string;
@@ -75,11 +75,11 @@ export async function sendPaced(o: PacedSenderOptions): Promise<SendResult> {
         }),
       );
     }
-    // A flood starts only when its second of clicks stays inside one minute window and the run.
+    // A flood starts only when its second of clicks fits in one click_flood window and in the run.
     if (k >= nextFlood && k + FLOOD_SPREAD_TICKS <= ticks) {
       nextFlood += floodEvery;
       const end = now + FLOOD_SPREAD_TICKS * o.intervalMs + 500;
-      if (o.probe && Math.floor(now / MINUTE) === Math.floor(end / MINUTE)) {
+      if (o.probe && Math.floor(now / FLOOD_WINDOW_MS) === Math.floor(end / FLOOD_WINDOW_MS)) {
         const user = `flood-${o.stamp}-${floodNo++}`;
         o.probe.add(user, due);
         active.push({ user, left: FLOOD_EVENTS });
