@@ -1,10 +1,6 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { metricsConfig, MetricsConfig } from '../metrics.config';
-import { ApiPaging, ApiRange, pageSchema, QueryApi } from '../query/api-docs';
-import { Page, toPage } from '../query/page';
+import { pagedList, pagedListController, timeIdCursor } from '../query/paged-list';
+import { enumParam, idParam } from '../query/query-params';
 import { ALERT_RULES } from './alert-rules';
-import { parseAlertQuery } from './alerts.params';
 import { AlertItem, AlertsRepository, toAlertItem } from './alerts.repository';
 
 const ALERT_SCHEMA = {
@@ -23,28 +19,21 @@ const ALERT_SCHEMA = {
   } satisfies Record<keyof AlertItem, object>,
 };
 
-/** SPEC §8 GET /v1/alerts (SPEC §7 fields), newest window first. */
-@ApiTags('alerts')
-@QueryApi()
-@Controller('v1/alerts')
-export class AlertsHttpController {
-  constructor(
-    private readonly alerts: AlertsRepository,
-    @Inject(metricsConfig.KEY) private readonly config: MetricsConfig,
-  ) {}
+/** GET /v1/alerts: from/to bound window_start, half-open. */
+const ALERT_LIST = pagedList({
+  summary: 'Fraud and anomaly alerts, newest window first (by window_start, then alert_id)',
+  filters: { rule: enumParam(ALERT_RULES), user_id: idParam() },
+  range: 'window_start',
+  cursor: timeIdCursor(400),
+  schema: ALERT_SCHEMA,
+  key: (r) => [r.k, r.alert_id],
+  item: toAlertItem,
+});
 
-  @Get()
-  @ApiOperation({
-    summary: 'Fraud and anomaly alerts, newest window first (by window_start, then alert_id)',
-  })
-  @ApiQuery({ name: 'rule', required: false, enum: ALERT_RULES })
-  @ApiQuery({ name: 'user_id', required: false })
-  @ApiRange('window_start')
-  @ApiPaging()
-  @ApiOkResponse({ schema: pageSchema(ALERT_SCHEMA) })
-  async list(@Query() query: unknown): Promise<Page<AlertItem>> {
-    const q = parseAlertQuery(query, this.config);
-    const rows = await this.alerts.list(q);
-    return toPage(rows, q.limit, (r) => [r.k, r.alert_id], toAlertItem);
-  }
-}
+/** SPEC §8 GET /v1/alerts (SPEC §7 fields), newest window first. */
+export class AlertsHttpController extends pagedListController(
+  'alerts',
+  'v1/alerts',
+  ALERT_LIST,
+  AlertsRepository,
+) {}

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { QueryApi } from '../query/api-docs';
+import { CONVERSION_RATE_SCHEMA, QueryApi } from '../query/api-docs';
 import { parseQuery, timeParam } from '../query/query-params';
 import { ratio } from '../query/sql';
 import { overviewRanges, Range } from './overview-ranges';
@@ -67,10 +67,7 @@ export class OverviewHttpController {
         revenue_last_hour: { type: 'number' },
         purchases_last_hour: { type: 'integer' },
         views_last_hour: { type: 'integer' },
-        conversion_rate_last_hour: {
-          type: 'number',
-          description: 'purchases / views; 0 without views',
-        },
+        conversion_rate_last_hour: CONVERSION_RATE_SCHEMA,
         alerts_last_hour: { type: 'integer' },
         alerts_last_hour_by_rule: { type: 'object', additionalProperties: { type: 'integer' } },
         ranges: {

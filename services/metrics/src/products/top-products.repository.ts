@@ -6,17 +6,20 @@ import {
   SelectedRow,
 } from '@clickstream/contracts';
 import { PG_POOL } from '../database/pg-pool';
-import { num, SqlParams } from '../query/sql';
+import { PagedRange } from '../query/query-params';
+import { num, rangeConditions, SqlParams, whereSql } from '../query/sql';
 
-export const PRODUCT_RANKINGS = ['views', 'purchases', 'revenue'] as const;
-export type ProductRanking = (typeof PRODUCT_RANKINGS)[number];
-
-/** The ranking column for each `by`: chosen from this fixed map, never from the request's text. */
-const RANK_COLUMN: Record<ProductRanking, keyof ProductHourAggregateRow> = {
+/**
+ * The rankings (`by`) and the column of each: SQL takes the column from this fixed map, never from
+ * the request's text.
+ */
+const RANK_COLUMN = {
   views: 'views',
   purchases: 'purchases',
   revenue: 'revenue',
-};
+} as const satisfies Record<string, keyof ProductHourAggregateRow>;
+export type ProductRanking = keyof typeof RANK_COLUMN;
+export const PRODUCT_RANKINGS = Object.keys(RANK_COLUMN) as [ProductRanking, ...ProductRanking[]];
 
 /** A product's totals: the contract's product_hour_aggregates counts, revenue as a number. */
 export type ProductItem = Pick<
@@ -29,13 +32,9 @@ const SUMMED = ['views', 'carts', 'purchases', 'revenue'] as const satisfies Rea
   keyof ProductHourAggregateRow
 >;
 
-export interface TopProductsQuery {
+export interface TopProductsQuery extends PagedRange<readonly [string, string]> {
+  /** Ranks products after the cursor's (value, product_id), value as Postgres prints it. */
   by: ProductRanking;
-  from?: Date;
-  to?: Date;
-  /** Exclusive: products ranked after (value, product_id), value as Postgres prints it. */
-  after?: readonly [string, string];
-  limit: number;
 }
 
 /** A product's summed partials as node-postgres returns them, with the ranking value as text (exact for numeric). */
@@ -54,9 +53,7 @@ export class TopProductsRepository {
 
   async list(q: TopProductsQuery): Promise<ProductRow[]> {
     const p = new SqlParams();
-    const where: string[] = [];
-    if (q.from) where.push(`window_start >= ${p.param(q.from)}`);
-    if (q.to) where.push(`window_start < ${p.param(q.to)}`);
+    const where = rangeConditions(p, 'window_start', q);
     const column = RANK_COLUMN[q.by];
     const after: string[] = [];
     if (q.after) {
@@ -69,10 +66,10 @@ export class TopProductsRepository {
       SELECT t.*, t.${column}::text AS k FROM (
         SELECT product_id, ${SUMMED.map((c) => `sum(${c}) AS ${c}`).join(', ')}
           FROM ${productHourAggregateRow.table}
-         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ${whereSql(where)}
          GROUP BY product_id
       ) t
-      ${after.length ? `WHERE ${after.join(' AND ')}` : ''}
+      ${whereSql(after)}
       ORDER BY t.${column} DESC, t.product_id ASC
       LIMIT ${p.param(q.limit + 1)}`;
     const { rows } = await this.pool.query<ProductRow>(sql, p.values);

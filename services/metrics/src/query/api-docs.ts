@@ -1,6 +1,7 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
-import { ApiQuery, ApiResponse, ApiSecurity } from '@nestjs/swagger';
+import { ApiQuery, ApiQueryOptions, ApiResponse, ApiSecurity } from '@nestjs/swagger';
 import { ApiKeyGuard } from '@clickstream/platform';
+import { ParamSpec } from './query-params';
 
 /** Every query controller: API key (when METRICS_API_KEYS is set), 400 and 401 documented. */
 export const QueryApi = () =>
@@ -50,6 +51,24 @@ export const ApiPaging = (maxLimit = 1000) =>
     }),
   );
 
+/** purchases / views, as the windows and the overview answer it. */
+export const CONVERSION_RATE_SCHEMA = {
+  type: 'number',
+  description: 'purchases / views; 0 without views',
+};
+
+/**
+ * The schemas of summed partial columns, typed by the contract: a sum of bigint counts is an
+ * integer, of numeric money a number.
+ */
+export const sumSchemas = <C extends string>(
+  row: { columnTypes: Record<C, string> },
+  columns: readonly C[],
+) =>
+  Object.fromEntries(
+    columns.map((c) => [c, { type: row.columnTypes[c] === 'numeric' ? 'number' : 'integer' }]),
+  ) as Record<C, { type: 'number' | 'integer' }>;
+
 /** `{items, next_cursor}` with the item schema. */
 export const pageSchema = (item: Record<string, unknown>) => ({
   type: 'object',
@@ -58,3 +77,15 @@ export const pageSchema = (item: Record<string, unknown>) => ({
     next_cursor: { type: 'string', nullable: true },
   },
 });
+
+/**
+ * An ApiQuery for each parameter of `spec` that has a doc (a list's filters), from the same Param
+ * that parses it; the last comes first in the document, as stacked @ApiQuery decorators gave them.
+ */
+export const ApiFilters = (spec: ParamSpec) =>
+  applyDecorators(
+    ...Object.entries(spec)
+      .reverse()
+      // The enum is only read (ApiQueryOptions types it mutable).
+      .flatMap(([name, { doc }]) => (doc ? [ApiQuery({ name, ...doc } as ApiQueryOptions)] : [])),
+  );

@@ -24,10 +24,21 @@ export class QueryParamError extends BadRequestException {
   }
 }
 
-/** One query parameter: its zod schema (input is the raw string or undefined) and what it accepts, in words. */
+/** How the OpenAPI document shows a query parameter (its name is its key in the spec). */
+export interface ParamDoc {
+  required: boolean;
+  enum?: readonly string[];
+  description?: string;
+}
+
+/**
+ * One query parameter: its zod schema (input is the raw string or undefined), what it accepts, in
+ * words, and, for the filters of a list, its OpenAPI entry, so what is documented is what is parsed.
+ */
 export interface Param<T> {
   schema: z.ZodType<T, string | undefined>;
   accepted: string;
+  doc?: ParamDoc;
 }
 
 export type ParamSpec = Record<string, Param<unknown>>;
@@ -95,13 +106,18 @@ export function enumParam<const T extends readonly [string, ...string[]]>(
       ? base.optional()
       : base.default(fallback as never)) as z.ZodType<T[number] | undefined, string | undefined>,
     accepted: `one of ${values.join(', ')}${fallback === undefined ? '' : ` (default ${fallback})`}`,
+    doc: { required: false, enum: values },
   };
 }
 
 export function requiredEnumParam<const T extends readonly [string, ...string[]]>(
   values: T,
 ): Param<T[number]> {
-  return { schema: z.enum(values), accepted: `one of ${values.join(', ')} (required)` };
+  return {
+    schema: z.enum(values),
+    accepted: `one of ${values.join(', ')} (required)`,
+    doc: { required: true, enum: values },
+  };
 }
 
 export function limitParam(fallback: number, max: number): Param<number> {
@@ -121,7 +137,13 @@ export function idParam(): Param<string | undefined> {
   return {
     schema: z.string().min(1).max(128).optional(),
     accepted: 'a string of 1 to 128 characters',
+    doc: { required: false },
   };
+}
+
+/** The parameter with a description in the OpenAPI document. */
+export function described<T>(param: Param<T>, description: string): Param<T> {
+  return { ...param, doc: { required: false, ...param.doc, description } };
 }
 
 export function cursorParam(): Param<string | undefined> {
@@ -165,11 +187,20 @@ export function pagedRangeParams(defaultLimit: number, maxLimit: number) {
   };
 }
 
+/** The paged part of a list query: the half-open range, the page size and the key to start after. */
+export interface PagedRange<K> {
+  from?: Date;
+  to?: Date;
+  limit: number;
+  /** Exclusive: the sort key of the previous page's last row. */
+  after?: K;
+}
+
 /** The paged part of a parsed query: the range checked and the cursor decoded with `schema`. */
 export function pagedRange<T>(
   parsed: { from?: Date; to?: Date; limit: number; cursor?: string },
   schema: z.ZodType<T>,
-): { from?: Date; to?: Date; limit: number; after?: T } {
+): PagedRange<T> {
   checkRange(parsed.from, parsed.to);
   return {
     from: parsed.from,

@@ -19,3 +19,15 @@ export const num = (value: string | number | null | undefined): number =>
 export function ratio(numerator: number, denominator: number): number {
   return denominator > 0 ? numerator / denominator : 0;
 }
+
+/** `WHERE` and the conditions ANDed, or nothing without any. */
+export const whereSql = (conditions: readonly string[]): string =>
+  conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+
+/** The half-open range [from, to) on `column`, either end open when not given. */
+export function rangeConditions(p: SqlParams, column: string, q: { from?: Date; to?: Date }) {
+  const conditions: string[] = [];
+  if (q.from) conditions.push(`${column} >= ${p.param(q.from)}`);
+  if (q.to) conditions.push(`${column} < ${p.param(q.to)}`);
+  return conditions;
+}

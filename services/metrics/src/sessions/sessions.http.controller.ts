@@ -1,10 +1,6 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { FUNNEL_STAGES, SESSION_STATUSES } from '@clickstream/contracts';
-import { metricsConfig, MetricsConfig } from '../metrics.config';
-import { ApiPaging, ApiRange, pageSchema, QueryApi } from '../query/api-docs';
-import { Page, toPage } from '../query/page';
-import { parseSessionQuery } from './sessions.params';
+import { pagedList, pagedListController, timeIdCursor } from '../query/paged-list';
+import { enumParam, idParam } from '../query/query-params';
 import { SessionItem, SessionsRepository, toSessionItem } from './sessions.repository';
 
 const SESSION_SCHEMA = {
@@ -27,26 +23,21 @@ const SESSION_SCHEMA = {
   } satisfies Record<keyof SessionItem, object>,
 };
 
-/** SPEC §8 GET /v1/sessions (SPEC §5 fields), newest first. */
-@ApiTags('sessions')
-@QueryApi()
-@Controller('v1/sessions')
-export class SessionsHttpController {
-  constructor(
-    private readonly sessions: SessionsRepository,
-    @Inject(metricsConfig.KEY) private readonly config: MetricsConfig,
-  ) {}
+/** GET /v1/sessions: from/to bound started_at, half-open. */
+const SESSION_LIST = pagedList({
+  summary: 'Sessions, newest first (by started_at, then session_id)',
+  filters: { user_id: idParam(), status: enumParam(SESSION_STATUSES) },
+  range: 'started_at',
+  cursor: timeIdCursor(200),
+  schema: SESSION_SCHEMA,
+  key: (r) => [r.k, r.session_id],
+  item: toSessionItem,
+});
 
-  @Get()
-  @ApiOperation({ summary: 'Sessions, newest first (by started_at, then session_id)' })
-  @ApiQuery({ name: 'user_id', required: false })
-  @ApiQuery({ name: 'status', required: false, enum: SESSION_STATUSES })
-  @ApiRange('started_at')
-  @ApiPaging()
-  @ApiOkResponse({ schema: pageSchema(SESSION_SCHEMA) })
-  async list(@Query() query: unknown): Promise<Page<SessionItem>> {
-    const q = parseSessionQuery(query, this.config);
-    const rows = await this.sessions.list(q);
-    return toPage(rows, q.limit, (r) => [r.k, r.session_id], toSessionItem);
-  }
-}
+/** SPEC §8 GET /v1/sessions (SPEC §5 fields), newest first. */
+export class SessionsHttpController extends pagedListController(
+  'sessions',
+  'v1/sessions',
+  SESSION_LIST,
+  SessionsRepository,
+) {}

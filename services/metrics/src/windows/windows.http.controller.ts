@@ -1,10 +1,18 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { metricsConfig, MetricsConfig } from '../metrics.config';
-import { ApiPaging, ApiRange, pageSchema, QueryApi } from '../query/api-docs';
-import { Page, toPage } from '../query/page';
-import { DIMENSIONS, parseWindowQuery } from './windows.params';
-import { toWindowItem, WINDOW_SIZES, WindowItem, WindowsRepository } from './windows.repository';
+import { z } from 'zod';
+import { EVENT_TYPES, WINDOW_SUMMED_COLUMNS, windowAggregateRow } from '@clickstream/contracts';
+import { CONVERSION_RATE_SCHEMA, sumSchemas } from '../query/api-docs';
+import { cursorTimestamp } from '../query/cursor';
+import { pagedList, pagedListController } from '../query/paged-list';
+import { described, enumParam, requiredEnumParam } from '../query/query-params';
+import {
+  toWindowItem,
+  WINDOW_SIZES,
+  WindowItem,
+  WindowRow,
+  WindowsRepository,
+} from './windows.repository';
+
+const DIMENSIONS = ['all', ...EVENT_TYPES] as const;
 
 const WINDOW_SCHEMA = {
   type: 'object',
@@ -13,13 +21,8 @@ const WINDOW_SCHEMA = {
     dimension: { type: 'string', enum: DIMENSIONS },
     window_start: { type: 'string', format: 'date-time' },
     window_end: { type: 'string', format: 'date-time' },
-    events: { type: 'integer' },
-    unique_users: { type: 'integer' },
-    purchases: { type: 'integer' },
-    revenue: { type: 'number' },
-    views: { type: 'integer' },
-    carts: { type: 'integer' },
-    conversion_rate: { type: 'number', description: 'purchases / views; 0 without views' },
+    ...sumSchemas(windowAggregateRow, WINDOW_SUMMED_COLUMNS),
+    conversion_rate: CONVERSION_RATE_SCHEMA,
     final: {
       type: 'boolean',
       description: 'the global watermark passed window_end: the values no longer change',
@@ -27,34 +30,25 @@ const WINDOW_SCHEMA = {
   } satisfies Record<keyof WindowItem, object>,
 };
 
-/** SPEC §8 GET /v1/windows (SPEC §6 fields). */
-@ApiTags('windows')
-@QueryApi()
-@Controller('v1/windows')
-export class WindowsHttpController {
-  constructor(
-    private readonly windows: WindowsRepository,
-    @Inject(metricsConfig.KEY) private readonly config: MetricsConfig,
-  ) {}
+/** GET /v1/windows: from/to bound window_start, half-open; oldest first. */
+const WINDOW_LIST = pagedList({
+  summary:
+    'Tumbling-window aggregates, oldest first; windows without any event are absent (except published empty 1 min `all` windows)',
+  filters: {
+    size: requiredEnumParam(WINDOW_SIZES),
+    dimension: described(enumParam(DIMENSIONS, 'all'), 'all (default) or an event type'),
+  },
+  range: 'window_start',
+  cursor: z.tuple([cursorTimestamp]),
+  schema: WINDOW_SCHEMA,
+  key: (r: WindowRow) => [r.k],
+  item: toWindowItem,
+});
 
-  @Get()
-  @ApiOperation({
-    summary:
-      'Tumbling-window aggregates, oldest first; windows without any event are absent (except published empty 1 min `all` windows)',
-  })
-  @ApiQuery({ name: 'size', required: true, enum: WINDOW_SIZES })
-  @ApiQuery({
-    name: 'dimension',
-    required: false,
-    enum: DIMENSIONS,
-    description: 'all (default) or an event type',
-  })
-  @ApiRange('window_start')
-  @ApiPaging()
-  @ApiOkResponse({ schema: pageSchema(WINDOW_SCHEMA) })
-  async list(@Query() query: unknown): Promise<Page<WindowItem>> {
-    const q = parseWindowQuery(query, this.config);
-    const rows = await this.windows.list(q);
-    return toPage(rows, q.limit, (r) => [r.k], toWindowItem(q.size, q.dimension));
-  }
-}
+/** SPEC §8 GET /v1/windows (SPEC §6 fields). */
+export class WindowsHttpController extends pagedListController(
+  'windows',
+  'v1/windows',
+  WINDOW_LIST,
+  WindowsRepository,
+) {}

@@ -1,9 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { SelectedRow, WindowAggregateRow, windowAggregateRow } from '@clickstream/contracts';
+import {
+  SelectedRow,
+  WINDOW_SUMS_SQL,
+  windowAggregateRow,
+  WindowAggregateRow,
+  WindowSummedColumn,
+} from '@clickstream/contracts';
 import { PG_POOL } from '../database/pg-pool';
 import { exactTimestampSql } from '../query/cursor';
-import { num, ratio, SqlParams } from '../query/sql';
+import { PagedRange } from '../query/query-params';
+import { num, rangeConditions, ratio, SqlParams } from '../query/sql';
 
 export const WINDOW_SIZES = ['1m', '5m', '1h'] as const;
 export type WindowSize = (typeof WINDOW_SIZES)[number];
@@ -19,32 +26,16 @@ export type WindowItem = Omit<WindowAggregateRow, 'window_size' | 'partition' | 
   final: boolean;
 };
 
-export interface WindowQuery {
+/** Windows of one size and dimension, oldest first, after the cursor's window_start. */
+export interface WindowQuery extends PagedRange<readonly [string]> {
   size: WindowSize;
   dimension: string;
-  from?: Date;
-  to?: Date;
-  /** Exclusive: windows after this window_start. */
-  after?: string;
-  limit: number;
 }
-
-/** The columns a window sums over its partitions (the contract's names, so a rename is a type error). */
-const SUMMED = [
-  'events',
-  'unique_users',
-  'purchases',
-  'revenue',
-  'views',
-  'carts',
-] as const satisfies ReadonlyArray<keyof WindowAggregateRow>;
-// sum() of bigint and numeric is numeric: a string from node-postgres, as either column is.
-type SummedColumn = (typeof SUMMED)[number];
 
 /** One window's partials merged, as node-postgres returns them, with finality and the cursor key. */
 export type WindowRow = Pick<
   SelectedRow<typeof windowAggregateRow>,
-  'window_start' | 'window_end' | SummedColumn
+  'window_start' | 'window_end' | WindowSummedColumn
 > & {
   final: boolean;
   k: string;
@@ -63,13 +54,15 @@ export class WindowsRepository {
   async list(q: WindowQuery): Promise<WindowRow[]> {
     const p = new SqlParams();
     const size = p.param(q.size);
-    const where = [`window_size = ${size}`, `dimension = ${p.param(q.dimension)}`];
-    if (q.from) where.push(`window_start >= ${p.param(q.from)}`);
-    if (q.to) where.push(`window_start < ${p.param(q.to)}`);
-    if (q.after) where.push(`window_start > ${p.param(q.after)}::timestamptz`);
+    const where = [
+      `window_size = ${size}`,
+      `dimension = ${p.param(q.dimension)}`,
+      ...rangeConditions(p, 'window_start', q),
+    ];
+    if (q.after) where.push(`window_start > ${p.param(q.after[0])}::timestamptz`);
     const sql = `
       SELECT window_start, max(window_end) AS window_end,
-             ${SUMMED.map((c) => `sum(${c}) AS ${c}`).join(', ')},
+             ${WINDOW_SUMS_SQL},
              COALESCE(max(window_end) <= (SELECT final_until FROM aggregate_progress WHERE window_size = ${size}), false) AS final,
              ${exactTimestampSql('window_start')} AS k
         FROM ${windowAggregateRow.table}
@@ -82,23 +75,22 @@ export class WindowsRepository {
   }
 }
 
-export function toWindowItem(size: WindowSize, dimension: string) {
-  return (r: WindowRow): WindowItem => {
-    const purchases = num(r.purchases);
-    const views = num(r.views);
-    return {
-      window_size: size,
-      dimension,
-      window_start: r.window_start.toISOString(),
-      window_end: r.window_end.toISOString(),
-      events: num(r.events),
-      unique_users: num(r.unique_users),
-      purchases,
-      revenue: num(r.revenue),
-      views,
-      carts: num(r.carts),
-      conversion_rate: ratio(purchases, views),
-      final: r.final,
-    };
+/** A merged window as the API answers it, of the size and dimension asked for. */
+export function toWindowItem(r: WindowRow, q: Pick<WindowQuery, 'size' | 'dimension'>): WindowItem {
+  const purchases = num(r.purchases);
+  const views = num(r.views);
+  return {
+    window_size: q.size,
+    dimension: q.dimension,
+    window_start: r.window_start.toISOString(),
+    window_end: r.window_end.toISOString(),
+    events: num(r.events),
+    unique_users: num(r.unique_users),
+    purchases,
+    revenue: num(r.revenue),
+    views,
+    carts: num(r.carts),
+    conversion_rate: ratio(purchases, views),
+    final: r.final,
   };
 }
