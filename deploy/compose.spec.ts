@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigDefinition, databaseConfig, parseEnv } from '@clickstream/platform';
+import { ConfigDefinition, databaseConfig, parseEnv, serviceConfigs } from '@clickstream/platform';
 import * as aggregator from '../services/aggregator/src/service';
 import * as fraudDetector from '../services/fraud-detector/src/service';
 import * as ingest from '../services/ingest/src/service';
@@ -49,7 +49,7 @@ const SPEC_TOPICS = [
 const NODE_RUNTIME_VARIABLES = ['NODE_OPTIONS'];
 
 const APP_MODULES = [ingest, sessionizer, aggregator, fraudDetector, metrics];
-const APPS = APP_MODULES.map((m) => ({ ...m.SERVICE, configs: m.serviceConfigs() }));
+const APPS = APP_MODULES.map((m) => ({ ...m.SERVICE, configs: serviceConfigs(m.SERVICE) }));
 const APP_NAMES = APPS.map((a) => a.name);
 type App = (typeof APPS)[number];
 

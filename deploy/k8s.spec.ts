@@ -7,7 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOPICS, topicNames } from '@clickstream/contracts';
-import { ConfigDefinition, databaseConfig, kafkaConfig, parseEnv } from '@clickstream/platform';
+import {
+  ConfigDefinition,
+  databaseConfig,
+  kafkaConfig,
+  parseEnv,
+  serviceConfigs,
+} from '@clickstream/platform';
 import { Topology } from '@clickstream/streams';
 import * as aggregator from '../services/aggregator/src/service';
 import {
@@ -57,7 +63,7 @@ const APP_MODULES = [ingest, sessionizer, aggregator, fraudDetector, metrics];
 const APPS = APP_MODULES.map((m) => ({
   ...m.SERVICE,
   database: (m.SERVICE as { database?: boolean }).database !== false,
-  configs: m.serviceConfigs(),
+  configs: serviceConfigs(m.SERVICE),
 }));
 type App = (typeof APPS)[number];
 

@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ConfigDefinition, httpConfig, HttpConfig, parseEnv } from './config';
 import { ConfigValidationError } from './errors';
+import { PlatformOptions, platformConfigs } from './platform.module';
 
 export interface BootstrapOptions {
   name: string;
@@ -18,6 +19,28 @@ export interface BootstrapOptions {
   configs: ConfigDefinition[];
   /** Serve OpenAPI docs at /docs. */
   docs?: { title: string; description: string };
+}
+
+/** A service's identity and feature configs, as its service.ts declares them (SPEC §1). */
+export interface ServiceDefinition extends PlatformOptions {
+  description: string;
+  /** Feature configs of this service, validated at boot alongside the platform's. */
+  configs: ConfigDefinition[];
+}
+
+/** Every config a service loads: the platform's and its own (the deploy specs check env against them). */
+export function serviceConfigs(service: ServiceDefinition): ConfigDefinition[] {
+  return [...platformConfigs(service.defaultPort), ...service.configs];
+}
+
+/** Boot options of a defined service: all its configs, docs titled after it. */
+export function serviceBootstrapOptions(service: ServiceDefinition): BootstrapOptions {
+  return {
+    name: service.name,
+    defaultPort: service.defaultPort,
+    configs: serviceConfigs(service),
+    docs: { title: `Clickstream ${service.name}`, description: service.description },
+  };
 }
 
 export async function createServiceApp(

@@ -1,10 +1,5 @@
-import { bootstrapService } from '@clickstream/platform';
+import { bootstrapService, serviceBootstrapOptions } from '@clickstream/platform';
 import { AggregatorModule } from './app.module';
-import { SERVICE, serviceConfigs } from './service';
+import { SERVICE } from './service';
 
-void bootstrapService(AggregatorModule, {
-  name: SERVICE.name,
-  defaultPort: SERVICE.defaultPort,
-  configs: serviceConfigs(),
-  docs: { title: 'Clickstream aggregator', description: SERVICE.description },
-});
+void bootstrapService(AggregatorModule, serviceBootstrapOptions(SERVICE));

@@ -1,16 +1,10 @@
-import { ConfigDefinition, platformConfigs, streamsConfig } from '@clickstream/platform';
+import { ServiceDefinition, streamsConfig } from '@clickstream/platform';
 import { aggregatorConfig } from './aggregator.config';
 
 /** Identity and configuration of the aggregator service (SPEC §1). */
-export const SERVICE = {
+export const SERVICE: ServiceDefinition = {
   name: 'aggregator',
   defaultPort: 3003,
   description: 'Tumbling-window aggregates over event time',
-  /** Feature configs of this service, validated at boot alongside the platform's. */
-  configs: [streamsConfig, aggregatorConfig] as ConfigDefinition[],
+  configs: [streamsConfig, aggregatorConfig],
 };
-
-export const serviceConfigs = (): ConfigDefinition[] => [
-  ...platformConfigs(SERVICE.defaultPort),
-  ...SERVICE.configs,
-];

@@ -1,10 +1,5 @@
-import { bootstrapService } from '@clickstream/platform';
+import { bootstrapService, serviceBootstrapOptions } from '@clickstream/platform';
 import { FraudDetectorModule } from './app.module';
-import { SERVICE, serviceConfigs } from './service';
+import { SERVICE } from './service';
 
-void bootstrapService(FraudDetectorModule, {
-  name: SERVICE.name,
-  defaultPort: SERVICE.defaultPort,
-  configs: serviceConfigs(),
-  docs: { title: 'Clickstream fraud-detector', description: SERVICE.description },
-});
+void bootstrapService(FraudDetectorModule, serviceBootstrapOptions(SERVICE));

@@ -1,10 +1,5 @@
-import { bootstrapService } from '@clickstream/platform';
+import { bootstrapService, serviceBootstrapOptions } from '@clickstream/platform';
 import { SessionizerModule } from './app.module';
-import { SERVICE, serviceConfigs } from './service';
+import { SERVICE } from './service';
 
-void bootstrapService(SessionizerModule, {
-  name: SERVICE.name,
-  defaultPort: SERVICE.defaultPort,
-  configs: serviceConfigs(),
-  docs: { title: 'Clickstream sessionizer', description: SERVICE.description },
-});
+void bootstrapService(SessionizerModule, serviceBootstrapOptions(SERVICE));
