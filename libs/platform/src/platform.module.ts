@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConfigDefinition, databaseConfig, httpConfig, kafkaConfig, loggingConfig } from './config';
-import { DatabaseModule } from './database/database.module';
+import { databaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { KafkaClient, TopicsBootstrap } from './kafka';
-import { LoggingModule } from './logging/logging.module';
+import { loggingModule } from './logging/logging.module';
 import { MetricsController, MetricsService } from './metrics';
 import { SERVICE_INFO, ServiceInfo } from './service-info';
 
@@ -32,7 +33,7 @@ export function platformConfigs(defaultPort: number): ConfigDefinition[] {
 export class PlatformModule {
   static forService(options: PlatformOptions): DynamicModule {
     const service: ServiceInfo = { name: options.name, defaultPort: options.defaultPort };
-    const database = options.database === false ? [] : [DatabaseModule.forRoot()];
+    const database = options.database === false ? [] : [databaseModule()];
     return {
       module: PlatformModule,
       global: true,
@@ -42,7 +43,7 @@ export class PlatformModule {
           ignoreEnvFile: true,
           load: [...platformConfigs(service.defaultPort), ...(options.configs ?? [])],
         }),
-        LoggingModule.forService(service),
+        loggingModule(service),
         TerminusModule.forRoot({ logger: false }),
         ...database,
       ],
@@ -53,7 +54,7 @@ export class PlatformModule {
         KafkaClient,
         TopicsBootstrap,
       ],
-      exports: [SERVICE_INFO, MetricsService, KafkaClient, ...database.map(() => DatabaseModule)],
+      exports: [SERVICE_INFO, MetricsService, KafkaClient, ...database.map(() => TypeOrmModule)],
     };
   }
 }
