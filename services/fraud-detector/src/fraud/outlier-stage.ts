@@ -86,7 +86,8 @@ export function outlierStage(o: OutlierStageOptions): GlobalStage {
       if (globalWatermark === null) return [];
       const cfg = current();
       const rule = cfg.rules.outlier_activity;
-      const rows = await takeFinalWindows(client, globalWatermark - rule.windowMs, maxWindows);
+      const lastStart = globalWatermark - rule.windowMs;
+      const rows = await takeFinalWindows(client, { lastStart, maxWindows });
       if (rows.length === 0) return [];
       const alerts: FraudAlert[] = [];
       for (const [start, counts] of byWindow(rows)) {
@@ -107,11 +108,13 @@ export function outlierStage(o: OutlierStageOptions): GlobalStage {
   };
 }
 
-/** Deletes and returns the rows of the oldest final windows (start <= lastStart), summed per user. */
+/**
+ * Deletes and returns the rows of the oldest final windows (start <= lastStart, at most maxWindows
+ * of them), summed per user. Named, as both bounds are numbers.
+ */
 export async function takeFinalWindows(
   client: PoolClient,
-  lastStart: number,
-  maxWindows: number,
+  { lastStart, maxWindows }: { lastStart: number; maxWindows: number },
 ): Promise<WindowUserCount[]> {
   const { rows } = await client.query<{ start_ms: string; user_id: string; events: string }>(
     `WITH due AS (
