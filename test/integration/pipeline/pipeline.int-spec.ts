@@ -6,13 +6,24 @@ import {
   aggregateRecordSchema,
   ClickEvent,
   ClickEventInput,
+  clickEventSchema,
+  deadLetterRecordSchema,
+  lateEventRecordSchema,
   readCsvEvents,
   sessionRow,
   topicNames,
+  TopicNames,
   validateEvent,
 } from '@clickstream/contracts';
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
-import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
+import {
+  ConsumedRecord,
+  deleteTopics,
+  readTopic,
+  readWholeTopic,
+  testKafka,
+  uniqueName,
+} from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import {
   finalUntilBySize,
@@ -135,6 +146,7 @@ async function runPipeline(input: Input, o: { kills: number[] }): Promise<void> 
 
     await expectSessions(db.pool, input, topics.sessions, `${prefix}clickstream-sessionizer`);
     await expectWindows(db.pool, input, topics.aggregates, `${prefix}clickstream-aggregator`);
+    await expectInputTopics(topics, input.events.length + clockEvents().length);
   } finally {
     await Promise.all(running.map((s) => s.stop('SIGKILL')));
     await db.drop().catch(() => undefined);
@@ -151,6 +163,23 @@ const progress = async (pool: Pool, group: string) =>
       )
     ).rows[0].n ?? 0,
   );
+
+/**
+ * The other topics hold their contracts' records: every event ingest accepted, each once, as the
+ * event contract reads it; no late record and no dead letter (the input is in order and valid).
+ * The events topic is read up to the accepted count: an end marker there would reach the
+ * processors, which still run.
+ */
+async function expectInputTopics(topics: TopicNames, accepted: number): Promise<void> {
+  const parse = <T>(records: ConsumedRecord[], schema: { parse: (value: unknown) => T }) =>
+    records.map((r) => schema.parse(JSON.parse(r.value!)));
+  const stored = await readTopic(testKafka(), topics.events, (r) => r.length >= accepted, 120_000);
+  const events = parse(stored, clickEventSchema);
+  expect(new Set(events.map((e) => e.event_id)).size).toBe(accepted);
+  const whole = (topic: string) => readWholeTopic(testKafka(), topic, PARTITIONS);
+  expect(parse(await whole(topics.late), lateEventRecordSchema)).toEqual([]);
+  expect(parse(await whole(topics.eventsDlq), deadLetterRecordSchema)).toEqual([]);
+}
 
 async function expectSessions(
   pool: Pool,
