@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { KafkaClient, MetricsService } from '@clickstream/platform';
-import { gaugeRefresher, Refresher } from '../kpis/refresher';
+import { Sample, samplesFrom, SnapshotGauges } from '../kpis/refresher';
 import { lagGroups, metricsConfig, MetricsConfig } from '../metrics.config';
 import { consumerLag, PartitionEnds, PartitionLag } from './consumer-lag';
 import { ConsumerLagReader } from './consumer-lag.reader';
@@ -15,45 +15,27 @@ interface LagSnapshot {
  * (kafka-exporter says `consumergroup`). Read on scrape, at most once per METRICS_GAUGE_REFRESH_MS.
  */
 @Injectable()
-export class ConsumerLagMetrics implements OnModuleInit {
-  private readonly logger = new Logger(ConsumerLagMetrics.name);
-  private readonly snapshot: Refresher<LagSnapshot>;
+export class ConsumerLagMetrics extends SnapshotGauges<LagSnapshot> {
   private readonly groups: string[];
 
   constructor(
-    private readonly metrics: MetricsService,
+    metrics: MetricsService,
     private readonly reader: ConsumerLagReader,
     kafka: KafkaClient,
     @Inject(metricsConfig.KEY) config: MetricsConfig,
   ) {
+    super(metrics, config, 'kafka', 'consumer lag not refreshed');
     this.groups = lagGroups(config, kafka.config.topicPrefix);
-    this.snapshot = gaugeRefresher({
-      metrics,
-      logger: this.logger,
-      source: 'kafka',
-      message: 'consumer lag not refreshed',
-      load: () => this.load(),
-      ttlMs: config.gaugeRefreshMs,
-    });
   }
 
   onModuleInit(): void {
-    const snap = () => this.snapshot.get();
     const byGroup = (pick: (l: PartitionLag) => bigint) =>
-      async function (this: {
-        reset(): void;
-        set(labels: Record<string, string>, value: number): void;
-      }) {
-        const s = await snap();
-        if (!s) return;
-        // Reset first: a partition or group that went away must not linger with its last value.
-        this.reset();
-        for (const l of s.lags)
-          this.set(
-            { group: l.group, topic: l.topic, partition: String(l.partition) },
-            Number(pick(l)),
-          );
-      };
+      samplesFrom(this.snapshot, (s) =>
+        s.lags.map((l): Sample => [
+          { group: l.group, topic: l.topic, partition: String(l.partition) },
+          Number(pick(l)),
+        ]),
+      );
     this.metrics.gauge({
       name: 'kafka_consumergroup_lag',
       help: 'Records a consumer group has still to read: end offset − committed offset (processors: their Postgres offsets).',
@@ -70,17 +52,16 @@ export class ConsumerLagMetrics implements OnModuleInit {
       name: 'kafka_topic_partition_current_offset',
       help: 'End offset (high watermark) of a partition of a consumed topic.',
       labelNames: ['topic', 'partition'],
-      async collect() {
-        const s = await snap();
-        if (!s) return;
-        this.reset();
-        for (const e of s.ends)
-          this.set({ topic: e.topic, partition: String(e.partition) }, Number(e.high));
-      },
+      collect: samplesFrom(this.snapshot, (s) =>
+        s.ends.map((e): Sample => [
+          { topic: e.topic, partition: String(e.partition) },
+          Number(e.high),
+        ]),
+      ),
     });
   }
 
-  private async load(): Promise<LagSnapshot> {
+  protected async load(): Promise<LagSnapshot> {
     const { committed, ends } = await this.reader.read(this.groups);
     return { lags: consumerLag(committed, ends), ends };
   }
