@@ -14,20 +14,27 @@ export type MergedWindow = WindowSums & {
   start_ms: string;
 };
 
-/** Every window's partials (window_aggregates rows matching `where`) summed over partitions. */
-export async function mergedWindows(
+/** Rows of `select … WHERE where …rest`, `where` parameterised by `params`. */
+async function rowsWhere<T extends object>(
   pool: Pool,
+  [select, rest]: [string, string],
   where: string,
-  params: unknown[] = [],
-): Promise<MergedWindow[]> {
-  const { rows } = await pool.query<MergedWindow>(
-    `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, ${WINDOW_SUMS_SQL}
-       FROM window_aggregates WHERE ${where}
-      GROUP BY window_size, dimension, window_start`,
+  params: unknown[],
+): Promise<T[]> {
+  return (await pool.query<T>(`${select} WHERE ${where} ${rest}`, params)).rows;
+}
+
+/** Every window's partials (window_aggregates rows matching `where`) summed over partitions. */
+export const mergedWindows = (pool: Pool, where: string, params: unknown[] = []) =>
+  rowsWhere<MergedWindow>(
+    pool,
+    [
+      `SELECT window_size, dimension, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, ${WINDOW_SUMS_SQL} FROM window_aggregates`,
+      'GROUP BY window_size, dimension, window_start',
+    ],
+    where,
     params,
   );
-  return rows;
-}
 
 const SESSION_COLUMNS = [
   'session_id',
@@ -41,17 +48,13 @@ const SESSION_COLUMNS = [
 export type StoredSession = Pick<SelectedRow<typeof sessionRow>, (typeof SESSION_COLUMNS)[number]>;
 
 /** The sessions rows matching `where`. */
-export async function storedSessions(
-  pool: Pool,
-  where: string,
-  params: unknown[] = [],
-): Promise<StoredSession[]> {
-  const { rows } = await pool.query<StoredSession>(
-    `SELECT ${SESSION_COLUMNS.join(', ')} FROM ${sessionRow.table} WHERE ${where}`,
+export const storedSessions = (pool: Pool, where: string, params: unknown[] = []) =>
+  rowsWhere<StoredSession>(
+    pool,
+    [`SELECT ${SESSION_COLUMNS.join(', ')} FROM ${sessionRow.table}`, ''],
+    where,
     params,
   );
-  return rows;
-}
 
 /** True once an app's outbox is empty: its tasks' rows and its global stages' (`<app>#<stage>`). */
 export async function outboxDrained(pool: Pool, appId: string): Promise<boolean> {
