@@ -65,7 +65,6 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private inFlightEvents = 0;
   private flushing = false;
   private timer?: NodeJS.Timeout;
-  private readonly backlog;
   private readonly produceDuration;
 
   constructor(
@@ -73,9 +72,14 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     @Inject(ingestConfig.KEY) private readonly config: IngestConfig,
     metrics: MetricsService,
   ) {
-    this.backlog = metrics.gauge({
+    const backlog = () => this.queuedEvents + this.inFlightEvents;
+    metrics.gauge({
       name: 'ingest_backlog_events',
       help: 'Events waiting for or in a Kafka flush.',
+      // Read on scrape, so requests and flushes do not update a gauge on the hot path.
+      collect() {
+        this.set(backlog());
+      },
     });
     this.produceDuration = metrics.histogram({
       name: 'ingest_produce_duration_seconds',
@@ -155,7 +159,6 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ messages, resolve, reject });
       this.queuedEvents += messages.length;
-      this.backlog.set(this.queuedEvents + this.inFlightEvents);
       this.schedule();
     });
   }
@@ -191,19 +194,13 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
     const batch = this.takeBatch();
-    const started = process.hrtime.bigint();
+    const observeDuration = this.produceDuration.startTimer();
     try {
       await this.produce(batch);
-      this.produceDuration.observe(
-        { outcome: 'ok' },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+      observeDuration({ outcome: 'ok' });
       for (const p of batch) p.resolve();
     } catch (err) {
-      this.produceDuration.observe(
-        { outcome: 'failed' },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+      observeDuration({ outcome: 'failed' });
       this.logger.warn({
         msg: 'kafka flush failed',
         events: this.inFlightEvents,
@@ -215,7 +212,6 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     } finally {
       this.inFlightEvents = 0;
       this.flushing = false;
-      this.backlog.set(this.queuedEvents);
       if (this.queue.length) this.schedule();
     }
   }
