@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALERT_RULES, ALERT_SEVERITIES, AlertRule, AlertSeverity } from './alert.schema';
+import { column, SelectedRow, tableRow } from './table-row';
 
 /**
  * The fraud rules' settings (SPEC §7) as every writer and reader spells them: the detector's rules
@@ -167,29 +168,55 @@ export const ruleRecordJsonSchema: Record<string, unknown> = {
   ...z.toJSONSchema(ruleRecordSchema, { target: 'draft-2020-12' }),
 };
 
-/**
- * A row of fraud_rule_baseline: one rule's boot config as the fraud-detector loaded it, and where
- * each setting came from. The metrics API reads it to show what a rule without a runtime record
- * runs with.
- */
-export interface RuleBaselineRow {
-  rule: AlertRule;
-  config: RuleSettings;
-  sources: Record<RuleSettingField, Exclude<RuleSource, 'runtime'>>;
-  updated_at: Date;
-}
+const BOOT_SOURCES = ['default', 'file', 'env'] as const satisfies readonly RuleSource[];
 
-/** A row of fraud_rule_changes: the history the metrics API writes and the rules topic is published from. */
-export interface RuleChangeRow {
+/**
+ * fraud_rule_baseline: one rule's boot config as the fraud-detector loaded it, and where each
+ * setting came from. The metrics API reads it to show what a rule without a runtime record runs with.
+ */
+export const ruleBaselineRow = tableRow({
+  table: 'fraud_rule_baseline',
+  title: 'Clickstream fraud rule baseline row (v1)',
+  description:
+    "One fraud rule's boot config (default, file, env) as the fraud-detector stores it at start; the metrics API reads it.",
+  primaryKey: ['rule'],
+  columns: {
+    rule: column('text', z.enum(ALERT_RULES)),
+    config: column('jsonb', anySettingsSchema),
+    sources: column('jsonb', z.record(z.enum(RULE_SETTING_FIELDS), z.enum(BOOT_SOURCES))),
+    updated_at: column('timestamptz', isoTime),
+  },
+});
+/** A baseline row as node-postgres reads it (and as the detector writes it). */
+export type RuleBaselineRow = SelectedRow<typeof ruleBaselineRow>;
+
+/** fraud_rule_changes: the history the metrics API writes and the rules topic is published from. */
+export const ruleChangeRow = tableRow({
+  table: 'fraud_rule_changes',
+  title: 'Clickstream fraud rule change row (v1)',
+  description:
+    'One runtime change of a fraud rule as the metrics API stores it; the outbox of clickstream.rules.v1.',
+  primaryKey: ['revision'],
+  columns: {
+    revision: column('bigint', z.int().min(1)),
+    rule: column('text', z.enum(ALERT_RULES)),
+    changed_at: column('timestamptz', isoTime),
+    key_id: column('text', z.string().min(1)),
+    before: column('jsonb', anySettingsSchema),
+    after: column('jsonb', anySettingsSchema),
+    reset: column(
+      'boolean',
+      z.boolean().meta({
+        description:
+          'True when the change took the rule back to its boot config (the record’s config is then null).',
+      }),
+    ),
+  },
+});
+/** A change row as the metrics API reads it: the revision as a number (it stays far below 2^53). */
+export type RuleChangeRow = Omit<SelectedRow<typeof ruleChangeRow>, 'revision'> & {
   revision: number;
-  rule: AlertRule;
-  changed_at: Date;
-  key_id: string;
-  before: RuleSettings;
-  after: RuleSettings;
-  /** True when the change took the rule back to its boot config (the record's config is then null). */
-  reset: boolean;
-}
+};
 
 /** The rules-topic record of a stored change. */
 export function ruleRecordOf(change: RuleChangeRow): RuleRecord {

@@ -94,6 +94,9 @@ describe('result row JSON Schemas (schema/*-row.v1.schema.json)', () => {
       'urn:clickstream:schema:product-hour-aggregate-row:v1',
       'urn:clickstream:schema:alert-row:v1',
       'urn:clickstream:schema:fraud-user-activity-row:v1',
+      'urn:clickstream:schema:aggregate-progress-row:v1',
+      'urn:clickstream:schema:fraud-rule-baseline-row:v1',
+      'urn:clickstream:schema:fraud-rule-change-row:v1',
     ]);
     const [sessions] = RESULT_ROW_JSON_SCHEMAS;
     const properties = sessions.schema.properties as Record<string, Record<string, unknown>>;

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { fraudAlertSchema } from './alert.schema';
-import { alertRow, RESULT_ROWS, sessionRow, SessionRow, windowAggregateRow } from './result-rows';
+import {
+  alertRow,
+  RESULT_ROWS,
+  sessionRow,
+  SessionRow,
+  SHARED_TABLE_ROWS,
+  windowAggregateRow,
+} from './result-rows';
 import { PgColumnType, pgTypeName, sinkDrift, tableDrift, TableRowContract } from './table-row';
 
 /** The JSON types a column's value may take, by the column's Postgres type. */
@@ -43,7 +50,7 @@ const SESSION: SessionRow = {
   closed_at: '2019-10-01T00:35:00.000Z',
 };
 
-describe.each(RESULT_ROWS.map((c) => [c.table, c] as const))(
+describe.each(SHARED_TABLE_ROWS.map((c) => [c.table, c] as const))(
   'result row contract of %s',
   (_table, contract: TableRowContract) => {
     const properties = (

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AGGREGATE_WINDOW_SIZE_PATTERN, fraudAlertSchema } from './alert.schema';
 import { EVENT_TYPES, FUNNEL_STAGES } from './event-types';
+import { ruleBaselineRow, ruleChangeRow } from './fraud-rules';
 import { column, RowOf, TableRowContract, tableRow } from './table-row';
 
 /**
@@ -117,6 +118,21 @@ export type WindowSums = Record<WindowSummedColumn, string>;
 /** The SELECT list that merges a window's partials (with GROUP BY its window): `sum(events) AS events, …`. */
 export const WINDOW_SUMS_SQL = WINDOW_SUMMED_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ');
 
+export const aggregateProgressRow = tableRow({
+  table: 'aggregate_progress',
+  title: 'Clickstream aggregate progress row (v1)',
+  description:
+    "How far a window size is final: the aggregator's finaliser has published every window of this size with window_end <= final_until; the metrics API marks those windows final.",
+  primaryKey: ['window_size'],
+  columns: {
+    window_size: column('text', z.string().regex(AGGREGATE_WINDOW_SIZE_PATTERN)),
+    final_until: column('timestamptz', isoTime),
+  },
+  // DEFAULT now(): when the row was first written.
+  databaseFilled: { updated_at: 'timestamptz' },
+});
+export type AggregateProgressRow = RowOf<typeof aggregateProgressRow>;
+
 export const productHourAggregateRow = tableRow({
   table: 'product_hour_aggregates',
   title: 'Clickstream product hour aggregate row (v1)',
@@ -185,6 +201,17 @@ export const RESULT_ROWS: readonly TableRowContract[] = [
   fraudUserActivityRow,
 ];
 
+/**
+ * Every table one process writes and another reads: the result rows, the finaliser's progress and
+ * the fraud rule tables. Each is checked against its migrated table and its entity.
+ */
+export const SHARED_TABLE_ROWS: readonly TableRowContract[] = [
+  ...RESULT_ROWS,
+  aggregateProgressRow,
+  ruleBaselineRow,
+  ruleChangeRow,
+];
+
 const jsonSchemaOf = (name: string, contract: TableRowContract): Record<string, unknown> => ({
   $id: `urn:clickstream:schema:${name}:v${RESULT_ROWS_CONTRACT_VERSION}`,
   ...z.toJSONSchema(contract.schema, { target: 'draft-2020-12' }),
@@ -204,3 +231,9 @@ export const fraudUserActivityRowJsonSchema = jsonSchemaOf(
   'fraud-user-activity-row',
   fraudUserActivityRow,
 );
+export const aggregateProgressRowJsonSchema = jsonSchemaOf(
+  'aggregate-progress-row',
+  aggregateProgressRow,
+);
+export const ruleBaselineRowJsonSchema = jsonSchemaOf('fraud-rule-baseline-row', ruleBaselineRow);
+export const ruleChangeRowJsonSchema = jsonSchemaOf('fraud-rule-change-row', ruleChangeRow);

@@ -10,9 +10,12 @@ import { clickEventJsonSchema } from './event.schema';
 import { ruleRecordJsonSchema } from './fraud-rules';
 import { deadLetterJsonSchema, lateEventJsonSchema } from './records';
 import {
+  aggregateProgressRowJsonSchema,
   alertRowJsonSchema,
   fraudUserActivityRowJsonSchema,
   productHourAggregateRowJsonSchema,
+  ruleBaselineRowJsonSchema,
+  ruleChangeRowJsonSchema,
   sessionRowJsonSchema,
   windowAggregateRowJsonSchema,
 } from './result-rows';
@@ -43,6 +46,18 @@ export const RESULT_ROW_JSON_SCHEMAS: ReadonlyArray<{
   {
     path: join(SCHEMA_DIR, 'fraud-user-activity-row.v1.schema.json'),
     schema: fraudUserActivityRowJsonSchema,
+  },
+  {
+    path: join(SCHEMA_DIR, 'aggregate-progress-row.v1.schema.json'),
+    schema: aggregateProgressRowJsonSchema,
+  },
+  {
+    path: join(SCHEMA_DIR, 'fraud-rule-baseline-row.v1.schema.json'),
+    schema: ruleBaselineRowJsonSchema,
+  },
+  {
+    path: join(SCHEMA_DIR, 'fraud-rule-change-row.v1.schema.json'),
+    schema: ruleChangeRowJsonSchema,
   },
 ];
 

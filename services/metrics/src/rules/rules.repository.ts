@@ -3,10 +3,13 @@ import { Pool, PoolClient } from 'pg';
 import {
   ALERT_RULES,
   AlertRule,
+  ruleBaselineRow,
   RuleBaselineRow,
+  ruleChangeRow,
   RuleChangeRow,
   RuleSettings,
   RuleSettingsPatch,
+  SelectedRow,
 } from '@clickstream/contracts';
 import { withClient } from '@clickstream/streams';
 import { PG_POOL } from '../database/pg-pool';
@@ -17,11 +20,13 @@ import { bootOf, parseRulePatch, ruleView, RuleView, sameSettings } from './rule
 const CHANGE_LOCK = 7_215_014_001;
 
 /** A fraud_rule_changes row as pg returns it: bigint as text. */
-type ChangeRowDb = Omit<RuleChangeRow, 'revision'> & { revision: string };
+type ChangeRowDb = SelectedRow<typeof ruleChangeRow>;
 
 const toChange = (r: ChangeRowDb): RuleChangeRow => ({ ...r, revision: Number(r.revision) });
 
-const CHANGE_COLUMNS = 'revision, rule, changed_at, key_id, before, after, reset';
+const CHANGES = ruleChangeRow.table;
+const CHANGE_COLUMNS = Object.keys(ruleChangeRow.columnTypes).join(', ');
+const BASELINE_COLUMNS = Object.keys(ruleBaselineRow.columnTypes).join(', ');
 
 /** What a PUT or DELETE asks for. */
 export type RuleAction = { kind: 'set'; body: unknown } | { kind: 'reset' };
@@ -47,7 +52,7 @@ export class RulesRepository {
 
   async history(q: { rule?: AlertRule; limit: number; before?: number }): Promise<RuleChangeRow[]> {
     const { rows } = await this.pool.query<ChangeRowDb>(
-      `SELECT ${CHANGE_COLUMNS} FROM fraud_rule_changes
+      `SELECT ${CHANGE_COLUMNS} FROM ${CHANGES}
         WHERE ($1::text IS NULL OR rule = $1) AND ($2::bigint IS NULL OR revision < $2)
         ORDER BY revision DESC LIMIT $3`,
       [q.rule ?? null, q.before ?? null, q.limit + 1],
@@ -58,7 +63,7 @@ export class RulesRepository {
   /** Changes from `revision` on, oldest first: the rules topic's outbox. */
   async changesFrom(revision: number, limit: number): Promise<RuleChangeRow[]> {
     const { rows } = await this.pool.query<ChangeRowDb>(
-      `SELECT ${CHANGE_COLUMNS} FROM fraud_rule_changes WHERE revision >= $1 ORDER BY revision LIMIT $2`,
+      `SELECT ${CHANGE_COLUMNS} FROM ${CHANGES} WHERE revision >= $1 ORDER BY revision LIMIT $2`,
       [revision, limit],
     );
     return rows.map(toChange);
@@ -108,8 +113,8 @@ export class RulesRepository {
       after = bootOf(rule, baselines.get(rule)).config;
     }
     const { rows } = await client.query<ChangeRowDb>(
-      `INSERT INTO fraud_rule_changes (${CHANGE_COLUMNS})
-       SELECT coalesce(max(revision), 0) + 1, $1, now(), $2, $3::jsonb, $4::jsonb, $5 FROM fraud_rule_changes
+      `INSERT INTO ${CHANGES} (${CHANGE_COLUMNS})
+       SELECT coalesce(max(revision), 0) + 1, $1, now(), $2, $3::jsonb, $4::jsonb, $5 FROM ${CHANGES}
        RETURNING ${CHANGE_COLUMNS}`,
       [rule, keyId, JSON.stringify(now.config), JSON.stringify(after), action.kind === 'reset'],
     );
@@ -120,11 +125,11 @@ export class RulesRepository {
   private async read(db: Pick<Pool, 'query'>, rule?: AlertRule) {
     const [baseline, changes] = await Promise.all([
       db.query<RuleBaselineRow>(
-        `SELECT rule, config, sources, updated_at FROM fraud_rule_baseline WHERE $1::text IS NULL OR rule = $1`,
+        `SELECT ${BASELINE_COLUMNS} FROM ${ruleBaselineRow.table} WHERE $1::text IS NULL OR rule = $1`,
         [rule ?? null],
       ),
       db.query<ChangeRowDb>(
-        `SELECT DISTINCT ON (rule) ${CHANGE_COLUMNS} FROM fraud_rule_changes WHERE $1::text IS NULL OR rule = $1 ORDER BY rule, revision DESC`,
+        `SELECT DISTINCT ON (rule) ${CHANGE_COLUMNS} FROM ${CHANGES} WHERE $1::text IS NULL OR rule = $1 ORDER BY rule, revision DESC`,
         [rule ?? null],
       ),
     ]);

@@ -1,38 +1,47 @@
 import { EntitySchema } from 'typeorm';
 import {
+  aggregateProgressRow,
   alertRow,
   fraudUserActivityRow,
   pgTypeName,
   productHourAggregateRow,
+  ruleBaselineRow,
+  ruleChangeRow,
   sessionRow,
   TableLayout,
   TableRowContract,
   windowAggregateRow,
 } from '@clickstream/contracts';
 import {
+  AggregateProgressEntity,
   AlertEntity,
+  FraudRuleBaselineEntity,
+  FraudRuleChangeEntity,
   FraudUserActivityEntity,
   ProductHourAggregateEntity,
   SessionEntity,
   WindowAggregateEntity,
 } from './results.entities';
 
-type ResultEntity = EntitySchema<Record<string, unknown>>;
+type ContractEntity = EntitySchema<Record<string, unknown>>;
 
-/** Each result-row contract and the entity of its table (checked against each other in tests). */
-export const RESULT_ROW_ENTITIES: ReadonlyArray<readonly [TableRowContract, ResultEntity]> = [
+/** Each shared table's contract (SHARED_TABLE_ROWS) and its entity (checked against each other in tests). */
+export const CONTRACT_ENTITIES: ReadonlyArray<readonly [TableRowContract, ContractEntity]> = [
   [sessionRow, SessionEntity],
   [windowAggregateRow, WindowAggregateEntity],
   [productHourAggregateRow, ProductHourAggregateEntity],
   [alertRow, AlertEntity],
   [fraudUserActivityRow, FraudUserActivityEntity],
+  [aggregateProgressRow, AggregateProgressEntity],
+  [ruleBaselineRow, FraudRuleBaselineEntity],
+  [ruleChangeRow, FraudRuleChangeEntity],
 ];
 
 /**
  * An entity's table as TypeORM will create it, in the contracts' spelling (see tableDrift): read
  * from its schema options, so no database is needed.
  */
-export function entityLayout(entity: ResultEntity): TableLayout & { table: string | undefined } {
+export function entityLayout(entity: ContractEntity): TableLayout & { table: string | undefined } {
   const columns = Object.entries(entity.options.columns).map(([name, c]) => ({
     name,
     type: pgTypeName(String(c!.type), {

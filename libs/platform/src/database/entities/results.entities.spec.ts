@@ -1,9 +1,9 @@
 import { tableDrift } from '@clickstream/contracts';
-import { entityLayout, RESULT_ROW_ENTITIES } from './entity-layout';
+import { CONTRACT_ENTITIES, entityLayout } from './entity-layout';
 
-describe('result-row entities and the contracts (libs/contracts result-rows.ts)', () => {
+describe('the shared tables’ entities and their contracts (libs/contracts SHARED_TABLE_ROWS)', () => {
   it.each(
-    RESULT_ROW_ENTITIES.map(
+    CONTRACT_ENTITIES.map(
       ([contract, entity]) => [contract.table, entity.options.name, contract, entity] as const,
     ),
   )(
@@ -16,7 +16,7 @@ describe('result-row entities and the contracts (libs/contracts result-rows.ts)'
   );
 
   it('reads an entity as its schema options declare it', () => {
-    const [, alerts] = RESULT_ROW_ENTITIES[3];
+    const [, alerts] = CONTRACT_ENTITIES[3];
     const layout = entityLayout(alerts);
     expect(layout.primaryKey).toEqual(['alert_id']);
     expect(layout.columns.find((c) => c.name === 'user_id')).toEqual({

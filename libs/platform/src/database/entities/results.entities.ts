@@ -1,6 +1,7 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 // Relative, not '@clickstream/contracts': migrate.ts loads the entities outside the path aliases.
+import { ruleBaselineRow, ruleChangeRow } from '../../../../contracts/src/fraud-rules';
 import {
+  aggregateProgressRow,
   alertRow,
   fraudUserActivityRow,
   productHourAggregateRow,
@@ -8,8 +9,6 @@ import {
   windowAggregateRow,
 } from '../../../../contracts/src/result-rows';
 import { contractEntity } from './contract-entity';
-
-const timestamptz = 'timestamp with time zone';
 
 /**
  * The tables whose rows libs/contracts owns (result-rows.ts) are entities built from the contract;
@@ -43,12 +42,10 @@ export const ProductHourAggregateEntity = contractEntity(productHourAggregateRow
 });
 
 /** How far each window size is final: windows with window_end <= final_until were published. */
-@Entity({ name: 'aggregate_progress' })
-export class AggregateProgressEntity {
-  @PrimaryColumn('text') window_size!: string;
-  @Column(timestamptz) final_until!: Date;
-  @Column(timestamptz, { default: () => 'now()' }) updated_at!: Date;
-}
+export const AggregateProgressEntity = contractEntity(aggregateProgressRow, {
+  name: 'AggregateProgressEntity',
+  defaults: { updated_at: 'now()' },
+});
 
 /** An alert (SPEC §7), written by the fraud-detector. */
 export const AlertEntity = contractEntity(alertRow, {
@@ -70,24 +67,14 @@ export const FraudUserActivityEntity = contractEntity(fraudUserActivityRow, {
   name: 'FraudUserActivityEntity',
 });
 
-/** A fraud rule's boot config as the detectors loaded it (contracts: RuleBaselineRow). */
-@Entity({ name: 'fraud_rule_baseline' })
-export class FraudRuleBaselineEntity {
-  @PrimaryColumn('text') rule!: string;
-  @Column('jsonb') config!: Record<string, unknown>;
-  @Column('jsonb') sources!: Record<string, unknown>;
-  @Column(timestamptz) updated_at!: Date;
-}
+/** A fraud rule's boot config as the detectors loaded it. */
+export const FraudRuleBaselineEntity = contractEntity(ruleBaselineRow, {
+  name: 'FraudRuleBaselineEntity',
+});
 
-/** One runtime change of a fraud rule, and the outbox of clickstream.rules.v1 (contracts: RuleChangeRow). */
-@Entity({ name: 'fraud_rule_changes' })
-@Index('fraud_rule_changes_rule', ['rule', 'revision'])
-export class FraudRuleChangeEntity {
-  @PrimaryColumn('bigint') revision!: string;
-  @Column('text') rule!: string;
-  @Column(timestamptz) changed_at!: Date;
-  @Column('text') key_id!: string;
-  @Column('jsonb') before!: Record<string, unknown>;
-  @Column('jsonb') after!: Record<string, unknown>;
-  @Column('boolean') reset!: boolean;
-}
+/** One runtime change of a fraud rule, and the outbox of clickstream.rules.v1. */
+export const FraudRuleChangeEntity = contractEntity(ruleChangeRow, {
+  name: 'FraudRuleChangeEntity',
+  // The current runtime config is each rule's latest change.
+  indices: [{ name: 'fraud_rule_changes_rule', columns: ['rule', 'revision'] }],
+});

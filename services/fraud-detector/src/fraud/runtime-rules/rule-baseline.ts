@@ -1,9 +1,21 @@
 import { Pool } from 'pg';
-import { ALERT_RULES, RuleBaselineRow } from '@clickstream/contracts';
+import { ALERT_RULES, ruleBaselineRow, RuleBaselineRow } from '@clickstream/contracts';
 import { withClient } from '@clickstream/streams';
 import { FraudConfig, toRuleSettings } from '../rules/rule-config';
 
-export const RULE_BASELINE_TABLE = 'fraud_rule_baseline';
+// The contract's columns in table order, so the INSERT, its recordset and the update agree.
+const COLUMNS = Object.entries(ruleBaselineRow.columnTypes);
+const NAMES = COLUMNS.map(([name]) => name);
+const KEY: readonly string[] = ruleBaselineRow.primaryKey;
+/** Upserts the rows in $1 (a JSON array of RuleBaselineRow), one per rule. */
+const UPSERT_BASELINE = `
+  INSERT INTO ${ruleBaselineRow.table} (${NAMES.join(', ')})
+  SELECT ${NAMES.map((name) => `r.${name}`).join(', ')}
+    FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})
+  ON CONFLICT (${KEY.join(', ')}) DO UPDATE
+    SET ${NAMES.filter((name) => !KEY.includes(name))
+      .map((name) => `${name} = EXCLUDED.${name}`)
+      .join(', ')}`;
 
 /** The rows of fraud_rule_baseline for a boot config. */
 export function baselineRows(cfg: FraudConfig, now: Date): RuleBaselineRow[] {
@@ -35,13 +47,7 @@ export async function writeRuleBaseline(
     await client.query('BEGIN');
     try {
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-      await client.query(
-        `INSERT INTO ${RULE_BASELINE_TABLE} (rule, config, sources, updated_at)
-         SELECT r.rule, r.config, r.sources, r.updated_at
-           FROM jsonb_to_recordset($1::jsonb) AS r(rule text, config jsonb, sources jsonb, updated_at timestamptz)
-         ON CONFLICT (rule) DO UPDATE SET config = EXCLUDED.config, sources = EXCLUDED.sources, updated_at = EXCLUDED.updated_at`,
-        [JSON.stringify(rows)],
-      );
+      await client.query(UPSERT_BASELINE, [JSON.stringify(rows)]);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
