@@ -2,6 +2,7 @@ import { TopologyTestDriver } from '../testing/topology-test-driver';
 import { SessionResult } from './operators/session-aggregate';
 import { WindowedResult } from './operators/windowed-aggregate';
 import { Serdes } from './serde';
+import { applyStoreChanges } from './store-changes';
 import {
   OutboxMessage,
   PoisonError,
@@ -543,14 +544,7 @@ function raw(offset: number, key: string | null, value: unknown): RawRecord {
 
 /** What a runtime would persist: applies one commit to the committed state (like Postgres). */
 function apply(committed: TaskRestore, c: TaskCommit, published: OutboxMessage[]): void {
-  for (const [store, changes] of c.storeChanges) {
-    const m = new Map(committed.stores.get(store) ?? []);
-    for (const [k, v] of changes) {
-      if (v === undefined) m.delete(k);
-      else m.set(k, structuredClone(v));
-    }
-    committed.stores.set(store, [...m]);
-  }
+  applyStoreChanges(committed.stores, c.storeChanges);
   committed.watermark = c.watermark;
   committed.nextOffset = c.nextOffset;
   committed.nextSeq = c.nextSeq;

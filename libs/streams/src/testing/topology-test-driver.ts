@@ -4,6 +4,7 @@ import {
   ProcessingExceptionHandler,
 } from '../core/exception-handlers';
 import { RawRecord, StreamTask, TaskCommit, TaskOptions, TaskRestore } from '../core/task';
+import { applyStoreChanges } from '../core/store-changes';
 import { mergeTableRow, Topology } from '../core/topology';
 
 export interface TestDriverOptions {
@@ -160,14 +161,7 @@ export class TopologyTestDriver {
       this.tables.set(w.sink.table, table);
     }
     const committed = slot.committed;
-    for (const [store, changes] of c.storeChanges) {
-      const current = new Map(committed.stores.get(store) ?? []);
-      for (const [k, v] of changes) {
-        if (v === undefined) current.delete(k);
-        else current.set(k, structuredClone(v));
-      }
-      committed.stores.set(store, [...current]);
-    }
+    applyStoreChanges(committed.stores, c.storeChanges);
     if (c.dedupe) {
       const forget = c.dedupe.forgetBefore;
       if (forget !== null)
