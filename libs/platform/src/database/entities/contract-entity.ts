@@ -7,6 +7,8 @@ import {
 // Relative, not '@clickstream/contracts': migrate.ts loads the entities outside the path aliases.
 import type { TableColumn, TableRowContract } from '../../../../contracts/src/table-row';
 
+export type ContractEntity = EntitySchema<Record<string, unknown>>;
+
 /** What a table has beyond its row contract: indexes, checks and column defaults. */
 export interface ContractEntityOptions {
   name: string;
@@ -47,7 +49,7 @@ function columnOptions(
 export function contractEntity(
   contract: TableRowContract,
   o: ContractEntityOptions,
-): EntitySchema<Record<string, unknown>> {
+): ContractEntity {
   const primary = new Set(contract.layout.primaryKey);
   return new EntitySchema<Record<string, unknown>>({
     name: o.name,

@@ -1,41 +1,5 @@
-import { EntitySchema } from 'typeorm';
-import {
-  aggregateProgressRow,
-  alertRow,
-  fraudUserActivityRow,
-  pgTypeName,
-  productHourAggregateRow,
-  ruleBaselineRow,
-  ruleChangeRow,
-  sessionRow,
-  TableLayout,
-  TableRowContract,
-  windowAggregateRow,
-} from '@clickstream/contracts';
-import {
-  AggregateProgressEntity,
-  AlertEntity,
-  FraudRuleBaselineEntity,
-  FraudRuleChangeEntity,
-  FraudUserActivityEntity,
-  ProductHourAggregateEntity,
-  SessionEntity,
-  WindowAggregateEntity,
-} from './results.entities';
-
-type ContractEntity = EntitySchema<Record<string, unknown>>;
-
-/** Each shared table's contract (SHARED_TABLE_ROWS) and its entity (checked against each other in tests). */
-export const CONTRACT_ENTITIES: ReadonlyArray<readonly [TableRowContract, ContractEntity]> = [
-  [sessionRow, SessionEntity],
-  [windowAggregateRow, WindowAggregateEntity],
-  [productHourAggregateRow, ProductHourAggregateEntity],
-  [alertRow, AlertEntity],
-  [fraudUserActivityRow, FraudUserActivityEntity],
-  [aggregateProgressRow, AggregateProgressEntity],
-  [ruleBaselineRow, FraudRuleBaselineEntity],
-  [ruleChangeRow, FraudRuleChangeEntity],
-];
+import { pgTypeName, TableLayout } from '@clickstream/contracts';
+import { ContractEntity } from './contract-entity';
 
 /**
  * An entity's table as TypeORM will create it, in the contracts' spelling (see tableDrift): read

@@ -1,13 +1,4 @@
-import {
-  AggregateProgressEntity,
-  AlertEntity,
-  FraudRuleBaselineEntity,
-  FraudRuleChangeEntity,
-  FraudUserActivityEntity,
-  ProductHourAggregateEntity,
-  SessionEntity,
-  WindowAggregateEntity,
-} from './results.entities';
+import { CONTRACT_ENTITIES } from './results.entities';
 import {
   StreamDedupeEntity,
   StreamOffsetEntity,
@@ -20,14 +11,7 @@ export * from './runtime.entities';
 
 /** Every table the migrations create, as TypeORM entities (checked against the schema in a test). */
 export const ENTITIES = [
-  SessionEntity,
-  WindowAggregateEntity,
-  ProductHourAggregateEntity,
-  AggregateProgressEntity,
-  AlertEntity,
-  FraudUserActivityEntity,
-  FraudRuleBaselineEntity,
-  FraudRuleChangeEntity,
+  ...CONTRACT_ENTITIES.map(([, entity]) => entity),
   StreamOffsetEntity,
   StreamStateEntity,
   StreamOutboxEntity,

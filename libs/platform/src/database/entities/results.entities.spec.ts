@@ -1,5 +1,6 @@
 import { tableDrift } from '@clickstream/contracts';
-import { CONTRACT_ENTITIES, entityLayout } from './entity-layout';
+import { entityLayout } from './entity-layout';
+import { CONTRACT_ENTITIES } from './results.entities';
 
 describe('the shared tables’ entities and their contracts (libs/contracts SHARED_TABLE_ROWS)', () => {
   it.each(

@@ -1,5 +1,6 @@
 // Relative, not '@clickstream/contracts': migrate.ts loads the entities outside the path aliases.
 import { ruleBaselineRow, ruleChangeRow } from '../../../../contracts/src/fraud-rules';
+import type { TableRowContract } from '../../../../contracts/src/table-row';
 import {
   aggregateProgressRow,
   alertRow,
@@ -8,7 +9,7 @@ import {
   sessionRow,
   windowAggregateRow,
 } from '../../../../contracts/src/result-rows';
-import { contractEntity } from './contract-entity';
+import { ContractEntity, contractEntity } from './contract-entity';
 
 /**
  * The tables whose rows libs/contracts owns (result-rows.ts) are entities built from the contract;
@@ -78,3 +79,15 @@ export const FraudRuleChangeEntity = contractEntity(ruleChangeRow, {
   // The current runtime config is each rule's latest change.
   indices: [{ name: 'fraud_rule_changes_rule', columns: ['rule', 'revision'] }],
 });
+
+/** Each shared table's contract (SHARED_TABLE_ROWS) and its entity (checked against each other in tests). */
+export const CONTRACT_ENTITIES: ReadonlyArray<readonly [TableRowContract, ContractEntity]> = [
+  [sessionRow, SessionEntity],
+  [windowAggregateRow, WindowAggregateEntity],
+  [productHourAggregateRow, ProductHourAggregateEntity],
+  [alertRow, AlertEntity],
+  [fraudUserActivityRow, FraudUserActivityEntity],
+  [aggregateProgressRow, AggregateProgressEntity],
+  [ruleBaselineRow, FraudRuleBaselineEntity],
+  [ruleChangeRow, FraudRuleChangeEntity],
+];
