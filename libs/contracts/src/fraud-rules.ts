@@ -176,7 +176,7 @@ const BOOT_SOURCES = ['default', 'file', 'env'] as const satisfies readonly Rule
  */
 export const ruleBaselineRow = tableRow({
   table: 'fraud_rule_baseline',
-  title: 'Clickstream fraud rule baseline row (v1)',
+  name: 'fraud-rule-baseline-row',
   description:
     "One fraud rule's boot config (default, file, env) as the fraud-detector stores it at start; the metrics API reads it.",
   primaryKey: ['rule'],
@@ -193,7 +193,7 @@ export type RuleBaselineRow = SelectedRow<typeof ruleBaselineRow>;
 /** fraud_rule_changes: the history the metrics API writes and the rules topic is published from. */
 export const ruleChangeRow = tableRow({
   table: 'fraud_rule_changes',
-  title: 'Clickstream fraud rule change row (v1)',
+  name: 'fraud-rule-change-row',
   description:
     'One runtime change of a fraud rule as the metrics API stores it; the outbox of clickstream.rules.v1.',
   primaryKey: ['revision'],

@@ -11,8 +11,6 @@ import { column, RowOf, TableRowContract, tableRow } from './table-row';
  * TypeORM entity and the migrations (checked against it in tests), and its JSON Schema.
  */
 
-export const RESULT_ROWS_CONTRACT_VERSION = 1;
-
 const isoTime = z.iso.datetime({ offset: true });
 const count = z.int().min(0);
 // numeric(38,2): no sum of contract-bounded purchases can overflow it (migration 1765400000000).
@@ -27,7 +25,7 @@ export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 export const sessionRow = tableRow({
   table: 'sessions',
-  title: 'Clickstream session row (v1)',
+  name: 'session-row',
   description:
     'A session (SPEC §5) as the sessionizer upserts it to the sessions table and publishes it, once closed, on clickstream.sessions.v1.',
   primaryKey: ['session_id'],
@@ -66,7 +64,6 @@ export const sessionRow = tableRow({
     ),
   },
 });
-export type SessionRow = RowOf<typeof sessionRow>;
 
 /** The counts a partition's window and product partials both hold; readers SUM them. */
 const partialCounts = {
@@ -78,7 +75,7 @@ const partialCounts = {
 
 export const windowAggregateRow = tableRow({
   table: 'window_aggregates',
-  title: 'Clickstream window aggregate row (v1)',
+  name: 'window-aggregate-row',
   description:
     "One partition's partial of a window and dimension (SPEC §6), as the aggregator upserts it; readers merge partials with SUM ... GROUP BY (window_size, dimension, window_start).",
   primaryKey: ['window_size', 'dimension', 'window_start', 'partition'],
@@ -101,7 +98,6 @@ export const windowAggregateRow = tableRow({
   // DEFAULT now(): when the row was first written.
   databaseFilled: { updated_at: 'timestamptz' },
 });
-export type WindowAggregateRow = RowOf<typeof windowAggregateRow>;
 
 /** The columns a window's partials add up over its partitions (a partition owns its users). */
 export const WINDOW_SUMMED_COLUMNS = [
@@ -120,7 +116,7 @@ export const WINDOW_SUMS_SQL = WINDOW_SUMMED_COLUMNS.map((c) => `sum(${c}) AS ${
 
 export const aggregateProgressRow = tableRow({
   table: 'aggregate_progress',
-  title: 'Clickstream aggregate progress row (v1)',
+  name: 'aggregate-progress-row',
   description:
     "How far a window size is final: the aggregator's finaliser has published every window of this size with window_end <= final_until; the metrics API marks those windows final.",
   primaryKey: ['window_size'],
@@ -131,11 +127,10 @@ export const aggregateProgressRow = tableRow({
   // DEFAULT now(): when the row was first written.
   databaseFilled: { updated_at: 'timestamptz' },
 });
-export type AggregateProgressRow = RowOf<typeof aggregateProgressRow>;
 
 export const productHourAggregateRow = tableRow({
   table: 'product_hour_aggregates',
-  title: 'Clickstream product hour aggregate row (v1)',
+  name: 'product-hour-aggregate-row',
   description:
     "One partition's partial of a product in a 1 h window (SPEC §6), as the aggregator upserts it.",
   primaryKey: ['window_start', 'product_id', 'partition'],
@@ -146,13 +141,12 @@ export const productHourAggregateRow = tableRow({
     ...partialCounts,
   },
 });
-export type ProductHourAggregateRow = RowOf<typeof productHourAggregateRow>;
 
 // The stored alert is the published one (fraudAlertSchema), field for field.
 const alert = fraudAlertSchema.shape;
 export const alertRow = tableRow({
   table: 'alerts',
-  title: 'Clickstream alert row (v1)',
+  name: 'alert-row',
   description:
     'An alert (SPEC §7) as the fraud-detector stores it in the alerts table: the record of clickstream.alerts.v1.',
   primaryKey: ['alert_id'],
@@ -169,11 +163,10 @@ export const alertRow = tableRow({
     evidence: column('jsonb', alert.evidence),
   } satisfies Record<keyof typeof alert, unknown>,
 });
-export type AlertRow = RowOf<typeof alertRow>;
 
 export const fraudUserActivityRow = tableRow({
   table: 'fraud_user_activity',
-  title: 'Clickstream fraud user activity row (v1)',
+  name: 'fraud-user-activity-row',
   description:
     "One user's event count in one outlier_activity window (SPEC §7), as a partition's fraud-detector adds it; the instance that owns events partition 0 reads every partition's rows once the window is final.",
   primaryKey: ['window_start', 'user_id'],
@@ -190,7 +183,6 @@ export const fraudUserActivityRow = tableRow({
     ),
   },
 });
-export type FraudUserActivityRow = RowOf<typeof fraudUserActivityRow>;
 
 /** Every result-row contract, for the checks against entities, migrations and sinks. */
 export const RESULT_ROWS: readonly TableRowContract[] = [
@@ -212,28 +204,10 @@ export const SHARED_TABLE_ROWS: readonly TableRowContract[] = [
   ruleChangeRow,
 ];
 
-const jsonSchemaOf = (name: string, contract: TableRowContract): Record<string, unknown> => ({
-  $id: `urn:clickstream:schema:${name}:v${RESULT_ROWS_CONTRACT_VERSION}`,
-  ...z.toJSONSchema(contract.schema, { target: 'draft-2020-12' }),
-});
-
-export const sessionRowJsonSchema = jsonSchemaOf('session-row', sessionRow);
-export const windowAggregateRowJsonSchema = jsonSchemaOf(
-  'window-aggregate-row',
-  windowAggregateRow,
-);
-export const productHourAggregateRowJsonSchema = jsonSchemaOf(
-  'product-hour-aggregate-row',
-  productHourAggregateRow,
-);
-export const alertRowJsonSchema = jsonSchemaOf('alert-row', alertRow);
-export const fraudUserActivityRowJsonSchema = jsonSchemaOf(
-  'fraud-user-activity-row',
-  fraudUserActivityRow,
-);
-export const aggregateProgressRowJsonSchema = jsonSchemaOf(
-  'aggregate-progress-row',
-  aggregateProgressRow,
-);
-export const ruleBaselineRowJsonSchema = jsonSchemaOf('fraud-rule-baseline-row', ruleBaselineRow);
-export const ruleChangeRowJsonSchema = jsonSchemaOf('fraud-rule-change-row', ruleChangeRow);
+/** Each row as its writers produce it. */
+export type SessionRow = RowOf<typeof sessionRow>;
+export type WindowAggregateRow = RowOf<typeof windowAggregateRow>;
+export type AggregateProgressRow = RowOf<typeof aggregateProgressRow>;
+export type ProductHourAggregateRow = RowOf<typeof productHourAggregateRow>;
+export type AlertRow = RowOf<typeof alertRow>;
+export type FraudUserActivityRow = RowOf<typeof fraudUserActivityRow>;

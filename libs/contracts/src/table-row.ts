@@ -7,6 +7,9 @@ import { z } from 'zod';
  * derive from that one declaration, so the copies cannot drift apart unnoticed.
  */
 
+/** The version of every table row contract: its JSON Schemas' $id and title end in it. */
+export const TABLE_ROWS_CONTRACT_VERSION = 1;
+
 /** The column types the processors' table sinks can write (libs/streams' ColumnTypes). */
 export const PG_COLUMN_TYPES = [
   'text',
@@ -65,12 +68,17 @@ export interface TableRowOptions<C extends Columns> {
   primaryKey: readonly (keyof C & string)[];
   /** Columns no writer sets (the database's DEFAULT fills them): in the table, not in the row. */
   databaseFilled?: Record<string, PgColumnType>;
-  title: string;
+  /** The row's name in its JSON Schema's file, $id and title, e.g. `session-row`. */
+  name: string;
   description: string;
 }
 
 export interface TableRowContract<C extends Columns = Columns> {
   readonly table: string;
+  /** E.g. `session-row`: the JSON Schema is schema/<name>.v1.schema.json. */
+  readonly name: string;
+  /** JSON Schema (draft 2020-12) of the row, with the Postgres table, key and column types. */
+  readonly jsonSchema: Record<string, unknown>;
   /** The row as writers produce it: exactly the written columns, snake_case as in Postgres. */
   readonly schema: z.ZodObject<RowShape<C>, z.core.$strict>;
   /** Written column → type, in table order: what a table sink's `columns` takes. */
@@ -116,13 +124,18 @@ export function tableRow<C extends Columns>(o: TableRowOptions<C>): TableRowCont
   for (const [name, type] of Object.entries(o.databaseFilled ?? {}))
     columns.push({ name, type, nullable: false });
   const schema = z.strictObject(shape).meta({
-    title: o.title,
+    title: `Clickstream ${o.name.replace(/-/g, ' ')} (v${TABLE_ROWS_CONTRACT_VERSION})`,
     description: o.description,
     'x-postgres-table': o.table,
     'x-postgres-primary-key': [...o.primaryKey],
   });
   return {
     table: o.table,
+    name: o.name,
+    jsonSchema: {
+      $id: `urn:clickstream:schema:${o.name}:v${TABLE_ROWS_CONTRACT_VERSION}`,
+      ...z.toJSONSchema(schema, { target: 'draft-2020-12' }),
+    },
     schema: schema as unknown as TableRowContract<C>['schema'],
     columnTypes: columnTypes as TableRowContract<C>['columnTypes'],
     primaryKey: o.primaryKey,

@@ -9,16 +9,7 @@ import { fraudAlertJsonSchema } from './alert.schema';
 import { clickEventJsonSchema } from './event.schema';
 import { ruleRecordJsonSchema } from './fraud-rules';
 import { deadLetterJsonSchema, lateEventJsonSchema } from './records';
-import {
-  aggregateProgressRowJsonSchema,
-  alertRowJsonSchema,
-  fraudUserActivityRowJsonSchema,
-  productHourAggregateRowJsonSchema,
-  ruleBaselineRowJsonSchema,
-  ruleChangeRowJsonSchema,
-  sessionRowJsonSchema,
-  windowAggregateRowJsonSchema,
-} from './result-rows';
+import { SHARED_TABLE_ROWS } from './result-rows';
 
 const SCHEMA_DIR = join(__dirname, '..', 'schema');
 
@@ -28,38 +19,14 @@ export const FRAUD_RULE_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'fraud-rule.v1.schem
 export const LATE_EVENT_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'late-event.v1.schema.json');
 export const DEAD_LETTER_JSON_SCHEMA_PATH = join(SCHEMA_DIR, 'dead-letter.v1.schema.json');
 
-/** The result rows other services read (result-rows.ts), by file. */
+/** The shared tables' rows (SHARED_TABLE_ROWS), by file. */
 export const RESULT_ROW_JSON_SCHEMAS: ReadonlyArray<{
   path: string;
   schema: Record<string, unknown>;
-}> = [
-  { path: join(SCHEMA_DIR, 'session-row.v1.schema.json'), schema: sessionRowJsonSchema },
-  {
-    path: join(SCHEMA_DIR, 'window-aggregate-row.v1.schema.json'),
-    schema: windowAggregateRowJsonSchema,
-  },
-  {
-    path: join(SCHEMA_DIR, 'product-hour-aggregate-row.v1.schema.json'),
-    schema: productHourAggregateRowJsonSchema,
-  },
-  { path: join(SCHEMA_DIR, 'alert-row.v1.schema.json'), schema: alertRowJsonSchema },
-  {
-    path: join(SCHEMA_DIR, 'fraud-user-activity-row.v1.schema.json'),
-    schema: fraudUserActivityRowJsonSchema,
-  },
-  {
-    path: join(SCHEMA_DIR, 'aggregate-progress-row.v1.schema.json'),
-    schema: aggregateProgressRowJsonSchema,
-  },
-  {
-    path: join(SCHEMA_DIR, 'fraud-rule-baseline-row.v1.schema.json'),
-    schema: ruleBaselineRowJsonSchema,
-  },
-  {
-    path: join(SCHEMA_DIR, 'fraud-rule-change-row.v1.schema.json'),
-    schema: ruleChangeRowJsonSchema,
-  },
-];
+}> = SHARED_TABLE_ROWS.map((row) => ({
+  path: join(SCHEMA_DIR, `${row.name}.v1.schema.json`),
+  schema: row.jsonSchema,
+}));
 
 const render = (schema: Record<string, unknown>) => `${JSON.stringify(schema, null, 2)}\n`;
 
