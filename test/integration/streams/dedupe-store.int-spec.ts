@@ -1,0 +1,83 @@
+import { Pool } from 'pg';
+import { TaskFencedError } from '@clickstream/streams';
+import {
+  classifyFailure,
+  DedupeEntry,
+  TaskCommit,
+  TaskRepository,
+} from '@clickstream/streams/internals';
+import { uniqueName } from '../../support/kafka';
+
+/** A commit that only moves the offset and remembers `ids` (fingerprint and event time from the id's number). */
+const remembering = (nextOffset: string, ids: string[]): TaskCommit => ({
+  nextOffset,
+  nextSeq: 0,
+  watermark: { maxEventTime: null, watermark: null, lastInputAt: Date.now(), idleAdvancedTo: null },
+  storeChanges: new Map(),
+  tableWrites: [],
+  outbox: [],
+  processed: ids.length,
+  late: 0,
+  deadLettered: 0,
+  deadLetters: [],
+  minAcceptedTime: null,
+  dedupe: { remember: ids.map((id) => [id, entryOf(id)]), forgetBefore: null },
+});
+const entryOf = (id: string): DedupeEntry => ({
+  fingerprint: 1000 + Number(id.split('-')[1]),
+  eventTime: 1_700_000_000_000 + Number(id.split('-')[1]),
+});
+const sorted = (rows: Array<[string, DedupeEntry]>) =>
+  [...rows].sort(([a], [b]) => a.localeCompare(b));
+
+/** The dedupe's Postgres side (stream_dedupe) through the task repository, on a real Postgres. */
+describe('remembered ids in Postgres', () => {
+  let pool: Pool;
+  let repo: TaskRepository;
+  const topic = uniqueName('dedupe-store-src');
+
+  beforeAll(() => {
+    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+    repo = new TaskRepository(pool);
+  });
+  afterAll(() => pool.end());
+
+  it("answers a lookup with exactly the task's remembered ids, not another task's", async () => {
+    const mine = { appId: uniqueName('dedupe-a'), topic, partition: 0 };
+    const other = { appId: uniqueName('dedupe-b'), topic, partition: 0 };
+    const claimed = await repo.claim(mine);
+    const otherClaim = await repo.claim(other);
+    await repo.commit(mine, claimed.epoch, remembering('3', ['e-1', 'e-2', 'e-3']), 0);
+    await repo.commit(other, otherClaim.epoch, remembering('1', ['e-4']), 0);
+
+    const asked = ['e-2', 'e-4', 'e-9', 'e-3'];
+    expect(sorted(await repo.rememberedIds(mine, asked))).toEqual([
+      ['e-2', entryOf('e-2')],
+      ['e-3', entryOf('e-3')],
+    ]);
+    expect(await repo.rememberedIds(other, asked)).toEqual([['e-4', entryOf('e-4')]]);
+  });
+
+  it('a fenced commit remembers nothing, and remembering a stored id again is refused as data', async () => {
+    const id = { appId: uniqueName('dedupe-c'), topic, partition: 1 };
+    const old = await repo.claim(id);
+    await repo.commit(id, old.epoch, remembering('1', ['e-10']), 0);
+    const current = await repo.claim(id);
+    await expect(repo.commit(id, old.epoch, remembering('2', ['e-11']), 0)).rejects.toBeInstanceOf(
+      TaskFencedError,
+    );
+    expect(await repo.rememberedIds(id, ['e-11'])).toEqual([]);
+
+    // The insert has no ON CONFLICT: a row that raced in makes the commit fail whole, as a data
+    // failure the supervisor isolates (and dead-letters), never a silent second truth.
+    const refused = await repo
+      .commit(id, current.epoch, remembering('3', ['e-12', 'e-10']), 0)
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(classifyFailure(refused)).toMatchObject({ kind: 'data', code: '23505' });
+    expect(await repo.rememberedIds(id, ['e-12'])).toEqual([]);
+    expect((await repo.claim(id)).nextOffset).toBe('1');
+  });
+});
