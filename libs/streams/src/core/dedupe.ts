@@ -34,6 +34,10 @@ export interface DedupeEntry {
 export type DedupeVerdict =
   { kind: 'first' } | { kind: 'duplicate' } | { kind: 'conflict'; first: DedupeEntry };
 
+// Shared verdicts: judge() runs once per record and allocates only for a conflict.
+const FIRST: DedupeVerdict = Object.freeze({ kind: 'first' });
+const DUPLICATE: DedupeVerdict = Object.freeze({ kind: 'duplicate' });
+
 /** What a commit writes: the ids first seen since the last commit, and the eviction bound. */
 export interface DedupeCommit {
   remember: Array<[string, DedupeEntry]>;
@@ -77,12 +81,9 @@ export class DedupeIndex {
    */
   judge(id: string, fingerprint: number, eventTime: number, floor: number | null): DedupeVerdict {
     const first = this.remembered(id);
-    if (first)
-      return first.fingerprint === fingerprint
-        ? { kind: 'duplicate' }
-        : { kind: 'conflict', first };
+    if (first) return first.fingerprint === fingerprint ? DUPLICATE : { kind: 'conflict', first };
     if (floor === null || eventTime >= floor) this.pending.set(id, { fingerprint, eventTime });
-    return { kind: 'first' };
+    return FIRST;
   }
 
   /** Hands over this commit's ids; the previous commit has finished (its ids are now in Postgres). */

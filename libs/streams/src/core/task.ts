@@ -278,8 +278,16 @@ export class StreamTask {
   dedupeLookups(records: RawRecord[]): string[] {
     if (!this.dedupe) return [];
     const ids: string[] = [];
-    for (const raw of records) {
-      if (this.nextOffset !== null && BigInt(raw.offset) < this.nextOffset) continue;
+    // Offsets rise within a batch: only records before the task's position are skipped.
+    let from = 0;
+    while (
+      from < records.length &&
+      this.nextOffset !== null &&
+      BigInt(records[from].offset) < this.nextOffset
+    )
+      from++;
+    for (let i = from; i < records.length; i++) {
+      const raw = records[i];
       const d = this.decode(raw);
       if (!('value' in d)) continue;
       const id = this.source.dedupe!.id(d.value);
@@ -327,10 +335,13 @@ export class StreamTask {
       }
       return this.deadLetter(raw, decoded.error, 1);
     }
-    if (this.dedupe && !this.firstOccurrence(raw, decoded.value)) return;
+    // The event time is read once for the dedupe and the attempts (a parse of a date string); an
+    // extractor that throws is called again inside the attempt, where the error handler sees it.
+    const timestamp = this.eventTimeOf(decoded.value);
+    if (this.dedupe && !this.firstOccurrence(raw, decoded.value, timestamp)) return;
     for (let attempts = 1; ; attempts++) {
       try {
-        this.attempt(raw, decoded.value);
+        this.attempt(raw, decoded.value, timestamp);
         return;
       } catch (err) {
         const action = this.onProcessingError.handle({ ...this.failedRecord(raw), attempts }, err);
@@ -353,12 +364,11 @@ export class StreamTask {
   }
 
   /** The dedupe's verdict: false when the record is a duplicate (counted) or a conflict (dead-lettered). */
-  private firstOccurrence(raw: RawRecord, value: unknown): boolean {
+  private firstOccurrence(raw: RawRecord, value: unknown, timestamp: number | undefined): boolean {
     const definition = this.source.dedupe!;
     const id = definition.id(value);
-    const timestamp = this.source.timestamp(value);
     // Without a storable id or a usable time there is nothing to judge; processing decides what it is.
-    if (!storableId(id) || !Number.isFinite(timestamp)) return true;
+    if (!storableId(id) || timestamp === undefined || !Number.isFinite(timestamp)) return true;
     const wm = this.wm.current;
     const verdict = this.dedupe!.judge(
       id,
@@ -376,10 +386,18 @@ export class StreamTask {
     return false;
   }
 
-  private attempt(raw: RawRecord, value: unknown): void {
+  private eventTimeOf(value: unknown): number | undefined {
+    try {
+      return this.source.timestamp(value);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private attempt(raw: RawRecord, value: unknown, known: number | undefined): void {
     const src = this.source;
     const key = raw.key === null ? null : src.keySerde.deserialize(raw.key);
-    const timestamp = src.timestamp(value);
+    const timestamp = known ?? src.timestamp(value);
     if (!Number.isFinite(timestamp))
       throw new PoisonError(
         'invalid_timestamp',
