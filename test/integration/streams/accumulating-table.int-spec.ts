@@ -1,7 +1,8 @@
 import { Pool } from 'pg';
 import { TableSinkDefinition, TaskFencedError } from '@clickstream/streams';
-import { TaskCommit, TaskRepository } from '@clickstream/streams/internals';
+import { TaskRepository } from '@clickstream/streams/internals';
 import { uniqueName } from '../../support/kafka';
+import { taskCommit } from '../../support/task-commit';
 
 /** An accumulating table sink (per-event deltas) against real Postgres: sums are exact and fenced. */
 describe('accumulating table sink', () => {
@@ -29,24 +30,8 @@ describe('accumulating table sink', () => {
     row: { window_start: W, user_id, partition, events },
     key: { window_start: W, user_id },
   });
-  const commitOf = (nextOffset: string, writes: ReturnType<typeof delta>[]): TaskCommit => ({
-    nextOffset,
-    nextSeq: 0,
-    watermark: {
-      maxEventTime: null,
-      watermark: null,
-      lastInputAt: Date.now(),
-      idleAdvancedTo: null,
-    },
-    storeChanges: new Map(),
-    tableWrites: writes,
-    outbox: [],
-    processed: writes.length,
-    late: 0,
-    deadLettered: 0,
-    deadLetters: [],
-    minAcceptedTime: null,
-  });
+  const commitOf = (nextOffset: string, writes: ReturnType<typeof delta>[]) =>
+    taskCommit(nextOffset, { tableWrites: writes, processed: writes.length });
   const counts = async () =>
     (
       await pool.query<{ user_id: string; events: string; partition: number }>(

@@ -1,28 +1,15 @@
 import { Pool } from 'pg';
 import { TaskFencedError } from '@clickstream/streams';
-import {
-  classifyFailure,
-  DedupeEntry,
-  TaskCommit,
-  TaskRepository,
-} from '@clickstream/streams/internals';
+import { classifyFailure, DedupeEntry, TaskRepository } from '@clickstream/streams/internals';
 import { uniqueName } from '../../support/kafka';
+import { taskCommit } from '../../support/task-commit';
 
 /** A commit that only moves the offset and remembers `ids` (fingerprint and event time from the id's number). */
-const remembering = (nextOffset: string, ids: string[]): TaskCommit => ({
-  nextOffset,
-  nextSeq: 0,
-  watermark: { maxEventTime: null, watermark: null, lastInputAt: Date.now(), idleAdvancedTo: null },
-  storeChanges: new Map(),
-  tableWrites: [],
-  outbox: [],
-  processed: ids.length,
-  late: 0,
-  deadLettered: 0,
-  deadLetters: [],
-  minAcceptedTime: null,
-  dedupe: { remember: ids.map((id) => [id, entryOf(id)]), forgetBefore: null },
-});
+const remembering = (nextOffset: string, ids: string[]) =>
+  taskCommit(nextOffset, {
+    processed: ids.length,
+    dedupe: { remember: ids.map((id) => [id, entryOf(id)]), forgetBefore: null },
+  });
 const entryOf = (id: string): DedupeEntry => ({
   fingerprint: 1000 + Number(id.split('-')[1]),
   eventTime: 1_700_000_000_000 + Number(id.split('-')[1]),

@@ -1,21 +1,13 @@
 import { Pool } from 'pg';
 import { OutboxPublisher, TaskFencedError } from '@clickstream/streams';
-import { TaskCommit, TaskRepository } from '@clickstream/streams/internals';
+import { TaskRepository } from '@clickstream/streams/internals';
 import { createTopic, deleteTopics, readTopic, testKafka, uniqueName } from '../../support/kafka';
+import { taskCommit } from '../../support/task-commit';
 
-const emptyCommit = (nextOffset: string, nextSeq = 0): TaskCommit => ({
-  nextOffset,
-  nextSeq,
-  watermark: { maxEventTime: null, watermark: null, lastInputAt: Date.now(), idleAdvancedTo: null },
-  storeChanges: new Map([['s', new Map<string, unknown>([['k', { v: nextOffset }]])]]),
-  tableWrites: [],
-  outbox: [],
-  processed: 0,
-  late: 0,
-  deadLettered: 0,
-  deadLetters: [],
-  minAcceptedTime: null,
-});
+const emptyCommit = (nextOffset: string) =>
+  taskCommit(nextOffset, {
+    storeChanges: new Map([['s', new Map<string, unknown>([['k', { v: nextOffset }]])]]),
+  });
 
 describe('zombie fencing', () => {
   const kafka = testKafka();
