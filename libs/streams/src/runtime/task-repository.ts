@@ -410,9 +410,10 @@ function dedupeCtes(q: Statement, t: TaskIdentity, d: DedupeCommit | null): stri
   }
   if (d.remember.length) {
     // Only ids absent from memory and from the batch's lookup get here, and only the task's owner
-    // (the fence) writes them, so a plain insert: ON CONFLICT DO NOTHING cost 20 % more Postgres
-    // time per id. Should a row race in anyway, the unique violation is a refused commit: the
-    // supervisor isolates the record and dead-letters it with the reason (nothing stalls).
+    // (the fence) writes them, so a plain insert: with ON CONFLICT DO NOTHING an id took 8.2 µs
+    // instead of 6.5 (BENCHMARKS.md, 2026-12-04). Should a row race in anyway, the unique
+    // violation is a refused commit: the supervisor isolates the record and dead-letters it with
+    // the reason (nothing stalls).
     out.push(`dedupe_ins AS (INSERT INTO stream_dedupe (task, id, fingerprint, event_time)
       SELECT ${task}::bigint, d.id, d.fingerprint, d.event_time
         FROM unnest(${q.add(d.remember.map(([id]) => id))}::text[], ${q.add(d.remember.map(([, e]) => e.fingerprint))}::bigint[], ${q.add(d.remember.map(([, e]) => e.eventTime))}::bigint[]) AS d(id, fingerprint, event_time)
