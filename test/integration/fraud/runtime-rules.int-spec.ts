@@ -14,6 +14,7 @@ import {
   uniqueName,
 } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
+import { outboxDrained } from '../../support/results';
 import { ROOT, RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 
@@ -196,6 +197,11 @@ describe('fraud rules at runtime: PUT /v1/rules/click_flood mid-stream, two dete
         `SELECT user_id, threshold, value FROM alerts WHERE rule = 'click_flood' ORDER BY user_id`,
       );
       expect(rows.map((r) => [r.user_id, r.threshold])).toEqual(want);
+      // The alerts reach the topic through the outbox, after the commit that caughtUp waits on.
+      await waitFor(() => outboxDrained(db.pool, appId), {
+        timeoutMs: 30_000,
+        what: 'outbox drained',
+      });
       const published = (await readWholeTopic(testKafka(), topics.alerts, PARTITIONS)).map((r) =>
         fraudAlertSchema.parse(JSON.parse(r.value!)),
       );
