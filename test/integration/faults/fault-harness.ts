@@ -235,7 +235,8 @@ export class FaultStack {
       {
         timeoutMs: Math.max(1, deadline - Date.now()),
         intervalMs: 250,
-        what: `${what} (last lag ${JSON.stringify(last)})`,
+        // A function: read at the timeout, so the message gives the lags last seen, not the first {}.
+        what: () => `${what} (last lag ${JSON.stringify(last)})`,
       },
     );
     return last;
