@@ -23,9 +23,8 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { topicNames, topicSpecs, validateEvent } from '@clickstream/contracts';
+import { topicNames, topicSpecs } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../libs/platform/src/database/migrate';
-import { generateTraffic } from '../tools/generate/traffic-generator';
 import {
   choiceParser,
   defineCommand,
@@ -33,7 +32,6 @@ import {
   list,
   number,
   parseOrExit,
-  Values,
 } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
 import {
@@ -44,6 +42,7 @@ import {
   sleep,
 } from './shared/bench-stack';
 import { freePort } from './shared/free-port';
+import { produceGenerated } from './shared/generated-events';
 
 const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
 
@@ -81,8 +80,6 @@ compiled service, \`npm run build\` first), next to the raw-consume baseline of 
 flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
 });
 
-type Args = Values<typeof PIPELINE_COMMAND.options>;
-
 async function main(): Promise<void> {
   const args = parseOrExit('bench:pipeline', PIPELINE_COMMAND).values;
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
@@ -107,7 +104,7 @@ async function main(): Promise<void> {
       `machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events; ${args.users ?? 'default (dense)'} users`,
     );
 
-    const produced = await produce(kafka, topics.events, args);
+    const produced = await produceGenerated(kafka, topics.events, args);
     console.log(`produce: ${produced.toLocaleString()} events`);
 
     const rawGroup = `${prefix}raw`;
@@ -141,36 +138,6 @@ async function main(): Promise<void> {
     await pool.end();
     await dropDatabase(url).catch(() => undefined);
   }
-}
-
-async function produce(kafka: Kafka, topic: string, args: Args): Promise<number> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const now = Date.now();
-  const receivedAt = new Date(now).toISOString();
-  let batch: Array<{ key: string; value: string }> = [];
-  let n = 0;
-  const flush = async () => {
-    if (batch.length) await producer.send({ topic, acks: -1, messages: batch });
-    batch = [];
-  };
-  const start = now - Math.ceil(args.events / args.rate) * 1000 - 86_400_000;
-  for (const input of generateTraffic({
-    seed: 7,
-    startTime: start,
-    ratePerSecond: args.rate,
-    count: args.events,
-    users: args.users,
-  }).events()) {
-    const r = validateEvent(input, { now, receivedAt });
-    if (!r.ok) continue;
-    batch.push({ key: r.event.user_id, value: JSON.stringify(r.event) });
-    n++;
-    if (batch.length >= 2000) await flush();
-  }
-  await flush();
-  await producer.disconnect();
-  return n;
 }
 
 async function rawConsume(
