@@ -178,7 +178,12 @@ async function viaLibrdkafka(
       () => `librdkafka read ${timer.progress()}`,
     );
   } finally {
-    await new Promise((resolve) => consumer.disconnect(resolve));
+    // A broker gone mid-run must not hang the bench: the disconnect gets 30 s, as any other wait.
+    await withTimeout(
+      new Promise((resolve) => consumer.disconnect(resolve)),
+      30,
+      () => 'librdkafka disconnect',
+    ).catch((err: Error) => console.error(err.message));
   }
   return timer.result!;
 }
