@@ -16,13 +16,13 @@
  *  3. cleanup   delete the topic and the groups
  */
 import { cpus } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { Kafka } from 'kafkajs';
 import { KafkaConsumer, LibrdKafkaError, Message } from 'node-rdkafka';
+import { withTimeout } from '@clickstream/platform';
 import { defineCommand, integer, parseOrExit, Values } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
 import { PARTITIONS } from './shared/bench-stack';
 import { produceGenerated } from './shared/generated-events';
+import { ReadResult, ReadTimer, readWithKafkajs } from './shared/raw-consume';
 
 /** The runtime's default fetch size per partition (streams-app-options.ts). */
 const MAX_BYTES_PER_PARTITION = 1_048_576;
@@ -52,91 +52,6 @@ read_committed, JSON.parse of every value.`,
 
 type Args = Values<typeof CONSUMERS_COMMAND.options>;
 
-interface ReadResult {
-  elapsedMs: number;
-  /** User + system CPU of the whole process (every thread) from the first record to the last. */
-  cpuMs: number;
-  /** The main thread's busy time over the same span (event-loop utilisation). */
-  mainThreadMs: number;
-}
-
-/** Marks the start at the first record and the end at the N-th; parses every value. */
-class ReadTimer {
-  private count = 0;
-  private checksum = 0;
-  private startedAt = 0;
-  private cpu0 = process.cpuUsage();
-  private elu0 = performance.eventLoopUtilization();
-  result: ReadResult | undefined;
-
-  constructor(private readonly expected: number) {}
-
-  /** Counts and parses the values of one batch; true once every record was read. */
-  read(values: Array<Buffer | null | undefined>): boolean {
-    if (this.startedAt === 0) {
-      this.startedAt = performance.now();
-      this.cpu0 = process.cpuUsage();
-      this.elu0 = performance.eventLoopUtilization();
-    }
-    for (const value of values) {
-      this.checksum += (JSON.parse(value!.toString('utf8')) as { price?: number }).price ?? 1;
-      this.count++;
-    }
-    if (this.count < this.expected || this.result) return this.result !== undefined;
-    const cpu = process.cpuUsage(this.cpu0);
-    const elu = performance.eventLoopUtilization(this.elu0);
-    // Uses what was parsed, so the parse is not optimised away.
-    if (this.checksum < 0) throw new Error('unreachable');
-    this.result = {
-      elapsedMs: performance.now() - this.startedAt,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      mainThreadMs: elu.active,
-    };
-    return true;
-  }
-
-  progress(): string {
-    return `${this.count} of ${this.expected}`;
-  }
-}
-
-/** kafkajs as the runtime configures it (streams-app.ts): eachBatch, read_committed. */
-async function viaKafkajs(
-  kafka: Kafka,
-  topic: string,
-  groupId: string,
-  args: Args,
-): Promise<ReadResult> {
-  const consumer = kafka.consumer({
-    groupId,
-    maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
-  });
-  const timer = new ReadTimer(args.events);
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              if (timer.read(batch.messages.map((m) => m.value))) resolve();
-            },
-          })
-          .catch(reject);
-      }),
-      args.timeout,
-      () => `kafkajs read ${timer.progress()}`,
-    );
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-  }
-  return timer.result!;
-}
-
 /** node-rdkafka's KafkaConsumer in batch mode: consume(n) in a loop, read_committed. */
 async function viaLibrdkafka(
   brokers: string,
@@ -164,39 +79,24 @@ async function viaLibrdkafka(
   try {
     consumer.setDefaultConsumeTimeout(100);
     consumer.subscribe([topic]);
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        const next = () =>
-          consumer.consume(args.rdkafkaBatch, (err: LibrdKafkaError, messages: Message[]) => {
-            if (err) return reject(err);
-            if (timer.read(messages.map((m) => m.value))) return resolve();
-            next();
-          });
-        next();
-      }),
-      args.timeout,
-      () => `librdkafka read ${timer.progress()}`,
-    );
+    const reading = new Promise<void>((resolve, reject) => {
+      const next = () =>
+        consumer.consume(args.rdkafkaBatch, (err: LibrdKafkaError, messages: Message[]) => {
+          if (err) return reject(err);
+          if (timer.read(messages.map((m) => m.value))) return resolve();
+          next();
+        });
+      next();
+    });
+    return await timer.within(reading, args.timeout, 'librdkafka read');
   } finally {
     // A broker gone mid-run must not hang the bench: the disconnect gets 30 s, as any other wait.
     await withTimeout(
       new Promise((resolve) => consumer.disconnect(resolve)),
-      30,
-      () => 'librdkafka disconnect',
+      30_000,
+      'librdkafka disconnect',
     ).catch((err: Error) => console.error(err.message));
   }
-  return timer.result!;
-}
-
-function withTimeout<T>(work: Promise<T>, seconds: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${seconds} s: ${what()}`)),
-      seconds * 1000,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function report(client: string, round: number, events: number, result: ReadResult): void {
@@ -238,7 +138,11 @@ async function main(): Promise<void> {
         groups.push(groupId);
         const result =
           client === 'kafkajs'
-            ? await viaKafkajs(kafka, topic, groupId, { ...args, events: produced })
+            ? await readWithKafkajs(kafka, topic, groupId, {
+                expected: produced,
+                maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+                timeoutS: args.timeout,
+              })
             : await viaLibrdkafka(brokers, topic, groupId, { ...args, events: produced });
         report(client, round, produced, result);
       }

@@ -21,7 +21,6 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames, topicSpecs } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../libs/platform/src/database/migrate';
@@ -43,8 +42,11 @@ import {
 } from './shared/bench-stack';
 import { freePort } from './shared/free-port';
 import { produceGenerated } from './shared/generated-events';
+import { readWithKafkajs } from './shared/raw-consume';
 
 const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'] as const;
+/** The raw baseline's fetch size per partition, as in every recorded run. */
+const RAW_MAX_BYTES_PER_PARTITION = 2 * 1024 * 1024;
 
 export const PIPELINE_COMMAND = defineCommand({
   invocation: 'npm run bench:pipeline --',
@@ -109,7 +111,12 @@ async function main(): Promise<void> {
 
     const rawGroup = `${prefix}raw`;
     groups.push(rawGroup);
-    const raw = await rawConsume(kafka, topics.events, rawGroup, produced);
+    const read = await readWithKafkajs(kafka, topics.events, rawGroup, {
+      expected: produced,
+      maxBytesPerPartition: RAW_MAX_BYTES_PER_PARTITION,
+      timeoutS: args.timeout,
+    });
+    const raw = (produced / read.elapsedMs) * 1000;
     console.log(
       `raw consume (kafkajs eachBatch + JSON.parse): ${Math.round(raw).toLocaleString()} events/s`,
     );
@@ -138,35 +145,6 @@ async function main(): Promise<void> {
     await pool.end();
     await dropDatabase(url).catch(() => undefined);
   }
-}
-
-async function rawConsume(
-  kafka: Kafka,
-  topic: string,
-  groupId: string,
-  expected: number,
-): Promise<number> {
-  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 2 * 1024 * 1024 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  let first = 0;
-  let last = 0;
-  await new Promise<void>((resolveDone) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        if (first === 0) first = performance.now();
-        for (const m of batch.messages) JSON.parse(m.value!.toString());
-        seen += batch.messages.length;
-        if (seen >= expected) {
-          last = performance.now();
-          resolveDone();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return (seen / (last - first)) * 1000;
 }
 
 async function runProcessor(
