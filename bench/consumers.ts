@@ -17,7 +17,7 @@
  */
 import { cpus } from 'node:os';
 import { KafkaConsumer, LibrdKafkaError, Message } from 'node-rdkafka';
-import { withTimeout } from '@clickstream/platform';
+import { withTimeout } from '@clickstream/streams';
 import { defineCommand, integer, parseOrExit, Values } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
 import { PARTITIONS } from './shared/bench-stack';

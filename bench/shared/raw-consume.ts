@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Kafka } from 'kafkajs';
-import { withTimeout } from '@clickstream/platform';
+import { withTimeout } from '@clickstream/streams';
 
 export interface ReadResult {
   elapsedMs: number;

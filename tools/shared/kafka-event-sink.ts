@@ -8,6 +8,7 @@ import {
   validateEvent,
   validationDeadLetter,
 } from '@clickstream/contracts';
+import { withTimeout } from '@clickstream/streams';
 import { Kafka, LogEntry, Partitioners, Producer, TopicMessages, logLevel } from 'kafkajs';
 import type { EventSink, SendResult } from './event-sink-port';
 
@@ -235,12 +236,4 @@ function logToStderr({ namespace, log }: LogEntry): void {
   if (loggedOnce.has(line) || loggedOnce.size > 100) return;
   loggedOnce.add(line);
   process.stderr.write(`${line}\n`);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -58,6 +58,7 @@ export type { OutboxPublisherOptions } from './runtime/outbox-publisher';
 export { DEFAULT_RESTART_BACKOFF, backoffMs, restartDelayMs, sleep } from './runtime/backoff';
 export type { RestartBackoffOptions } from './runtime/backoff';
 export { withClient } from './runtime/pg-client';
+export { OperationTimeoutError, withTimeout } from './runtime/timeout';
 export { silentLogger } from './runtime/logger';
 export type { StreamsLogger } from './runtime/logger';
 export {

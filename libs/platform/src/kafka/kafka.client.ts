@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, ITopicConfig, Kafka, logLevel, LogEntry } from 'kafkajs';
 import { topicNames, TopicNames } from '@clickstream/contracts';
+import { withTimeout } from '@clickstream/streams';
 import { kafkaConfig, KafkaConfig } from '../config';
 import { SERVICE_INFO, ServiceInfo } from '../service-info';
 
@@ -73,12 +74,4 @@ export class KafkaClient implements OnApplicationShutdown {
     this.admin = undefined;
     if (admin) await (await admin.catch(() => undefined))?.disconnect();
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import { Admin } from 'kafkajs';
 import { StreamsLogger } from './logger';
 import { StreamsMetrics } from './metrics';
+import { withTimeout } from './timeout';
 
 interface PartitionProgress {
   topic: string;
@@ -126,12 +127,4 @@ export class StallMonitor {
       );
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

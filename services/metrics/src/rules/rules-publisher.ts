@@ -2,8 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { PinoLogger } from 'nestjs-pino';
 import { Pool } from 'pg';
 import { ruleRecordOf } from '@clickstream/contracts';
-import { KafkaClient, MetricsService, withTimeout } from '@clickstream/platform';
-import { OutboxPublisher, restartDelayMs, withClient } from '@clickstream/streams';
+import { KafkaClient, MetricsService } from '@clickstream/platform';
+import { OutboxPublisher, restartDelayMs, withClient, withTimeout } from '@clickstream/streams';
 import { PG_POOL } from '../database/pg-pool';
 import { metricsConfig, MetricsConfig } from '../metrics.config';
 import { FreshAttempts } from './fresh-attempts';

@@ -6,7 +6,7 @@ import {
   RuleRecord,
   ruleRecordSchema,
 } from '@clickstream/contracts';
-import { restartDelayMs } from '@clickstream/streams';
+import { restartDelayMs, withTimeout } from '@clickstream/streams';
 import { AppliedChange, LiveFraudConfig } from './live-fraud-config';
 
 export interface RulesTableLogger {
@@ -119,14 +119,7 @@ export class RulesTable {
       partitions.map((partition) => ({ topic: this.o.topic, partition, offset: -2 })),
     );
     consumer.consume();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`rules table not read to its end within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    await Promise.race([bootstrapped, timeout]).finally(() => clearTimeout(timer));
+    await withTimeout(bootstrapped, timeoutMs, 'reading the rules table to its end');
   }
 
   /** A record that is not a valid rule is logged, counted and skipped: the table never stalls on one. */
