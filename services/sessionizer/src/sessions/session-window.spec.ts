@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { EVENT_TYPES } from '@clickstream/contracts';
-import { memoSessionId, SessionEvent, sessionEventsCodec, sessionId } from './session-window';
+import {
+  addToSession,
+  initialSession,
+  memoSessionId,
+  SessionAggregate,
+  SessionEvent,
+  sessionEventsCodec,
+  sessionId,
+  toSessionRow,
+} from './session-window';
 
 const CSID = '6f1c2a9e-0b7d-4c55-9a5e-2f3c1d0e8b71';
 const roundTrip = (events: SessionEvent[]) =>
@@ -57,6 +66,57 @@ describe('sessionEventsCodec: the stored form of a session tail', () => {
 
   it('refuses an event type it cannot store', () => {
     expect(() => sessionEventsCodec.encode([{ type: 'teleport' as never }])).toThrow(
+      'unknown event_type "teleport"',
+    );
+  });
+});
+
+describe('the session aggregate', () => {
+  const events: SessionEvent[] = [
+    { type: 'page_view', csid: CSID },
+    { type: 'view', csid: CSID },
+    { type: 'view', csid: 'other' },
+    { type: 'cart' },
+    { type: 'purchase', cents: 1999, csid: CSID },
+  ];
+  const fold = (from: SessionAggregate, more: SessionEvent[]) => more.reduce(addToSession, from);
+  const rowOf = (value: SessionAggregate, count: number) =>
+    toSessionRow(
+      { key: 'u1', start: 0, last: 60_000, count, value, final: false, retracted: false },
+      { gapMs: 30 * 60_000, maxDurationMs: 24 * 3_600_000 },
+    );
+
+  it('counts each event type in EVENT_TYPES order, and leaves the aggregate it folds unchanged', () => {
+    const before = fold(initialSession(), events.slice(0, 2));
+    const snapshot = JSON.stringify(before);
+    const after = fold(before, events.slice(2));
+    expect(JSON.stringify(before)).toBe(snapshot);
+    expect(after).toEqual({
+      counts: EVENT_TYPES.map((type) => events.filter((e) => e.type === type).length),
+      revenueCents: 1999,
+      stage: 4,
+      clientSessionIds: [CSID, 'other'],
+    });
+    expect(rowOf(after, events.length).event_counts).toEqual({
+      page_view: 1,
+      view: 2,
+      cart: 1,
+      purchase: 1,
+    });
+  });
+
+  it('reads counts stored by name (older versions) as the same session', () => {
+    const stored = fold(initialSession(), events.slice(0, 3));
+    const legacy: SessionAggregate = {
+      ...stored,
+      counts: { page_view: 1, view: 2 },
+    };
+    expect(fold(legacy, events.slice(3))).toEqual(fold(stored, events.slice(3)));
+    expect(rowOf(legacy, 3)).toEqual(rowOf(stored, 3));
+  });
+
+  it('refuses an event type it cannot count', () => {
+    expect(() => addToSession(initialSession(), { type: 'teleport' as never })).toThrow(
       'unknown event_type "teleport"',
     );
   });

@@ -22,11 +22,24 @@ export interface SessionEvent {
 }
 
 export interface SessionAggregate {
-  counts: Partial<Record<EventType, number>>;
+  /**
+   * The session's count of each event type, in EVENT_TYPES order. An array, not an object by type
+   * name: copying it per event was the fold's largest cost, and it is half the JSON. Stored
+   * aggregates of older versions have the object form, which countsOf reads.
+   */
+  counts: SessionCounts;
   revenueCents: number;
   /** Index into FUNNEL_STAGES. */
   stage: number;
   clientSessionIds: string[];
+}
+
+/** Counts in EVENT_TYPES order, or (stored by older versions) by type name. */
+export type SessionCounts = number[] | Partial<Record<EventType, number>>;
+
+/** The counts in EVENT_TYPES order, whichever form they were stored in. */
+export function countsOf(counts: SessionCounts): number[] {
+  return Array.isArray(counts) ? counts : EVENT_TYPES.map((type) => counts[type] ?? 0);
 }
 
 /** Bounded: a client that rotates its session id per event must not grow the state without end. */
@@ -58,6 +71,11 @@ export interface EncodedSessionEvents {
 }
 
 const EVENT_TYPE_INDEX = new Map<string, number>(EVENT_TYPES.map((type, n) => [type, n]));
+/**
+ * Each event type's funnel stage (index into FUNNEL_STAGES). One funnel definition for the whole
+ * platform (contracts): a product `view` counts, a page_view not.
+ */
+const STAGE_OF_TYPE = EVENT_TYPES.map((type) => FUNNEL_STAGES.indexOf(funnelStageOf(type)));
 
 export const sessionEventsCodec: TailCodec<SessionEvent> = {
   encode(events) {
@@ -104,7 +122,7 @@ export const sessionEventsCodec: TailCodec<SessionEvent> = {
 };
 
 export const initialSession = (): SessionAggregate => ({
-  counts: {},
+  counts: EVENT_TYPES.map(() => 0),
   revenueCents: 0,
   stage: 0,
   clientSessionIds: [],
@@ -112,8 +130,11 @@ export const initialSession = (): SessionAggregate => ({
 
 /** Pure fold: returns a new aggregate, the input stays as it was. */
 export function addToSession(agg: SessionAggregate, e: SessionEvent): SessionAggregate {
-  // One funnel definition for the whole platform (contracts): a product `view` counts, a page_view not.
-  const rank = FUNNEL_STAGES.indexOf(funnelStageOf(e.type));
+  const type = EVENT_TYPE_INDEX.get(e.type);
+  if (type === undefined)
+    throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
+  const counts = Array.isArray(agg.counts) ? agg.counts.slice() : countsOf(agg.counts);
+  counts[type]++;
   const csids =
     e.csid !== undefined &&
     !agg.clientSessionIds.includes(e.csid) &&
@@ -121,9 +142,9 @@ export function addToSession(agg: SessionAggregate, e: SessionEvent): SessionAgg
       ? [...agg.clientSessionIds, e.csid]
       : agg.clientSessionIds;
   return {
-    counts: { ...agg.counts, [e.type]: (agg.counts[e.type] ?? 0) + 1 },
+    counts,
     revenueCents: agg.revenueCents + (e.cents ?? 0), // stored events of older versions carry 0
-    stage: Math.max(agg.stage, rank),
+    stage: Math.max(agg.stage, STAGE_OF_TYPE[type]),
     clientSessionIds: csids,
   };
 }
@@ -165,7 +186,8 @@ export function toSessionRow(
   },
 ): SessionRow {
   const counts: Record<string, number> = {};
-  for (const t of EVENT_TYPES) if (r.value.counts[t]) counts[t] = r.value.counts[t]!;
+  const byType = countsOf(r.value.counts);
+  for (let i = 0; i < EVENT_TYPES.length; i++) if (byType[i]) counts[EVENT_TYPES[i]] = byType[i];
   const stage = FUNNEL_STAGES[r.value.stage];
   return {
     session_id: (o.sessionIdOf ?? sessionId)(r.key, r.start),
