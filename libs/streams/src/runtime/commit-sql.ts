@@ -1,0 +1,212 @@
+import { DedupeCommit } from '../core/dedupe';
+import { OutboxMessage, TableWrite } from '../core/task';
+import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
+
+/**
+ * The SQL of a task's commit, as data-modifying CTEs of one statement (task-repository.ts runs
+ * it): state changes, result-table writes, outbox rows and remembered ids. Every value is a
+ * parameter; multi-row writes go through unnest, so a commit is one round trip.
+ */
+
+/** Parameters of one statement: `add` returns the placeholder of a value. */
+export class Statement {
+  readonly params: unknown[] = [];
+  add(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+/** Every write of a commit runs only when its fence (the owner's offset update) matched. */
+export const GUARD = 'EXISTS (SELECT 1 FROM fence)';
+
+/**
+ * State changes as two data-modifying CTEs. A value is stored as its JSON in UTF-8 (bytea), not
+ * jsonb: jsonb's binary form of the sessionizer's state (arrays of numbers) was 1.8 times its
+ * text, and Postgres parsed every value of a commit into it, which under live cardinality was most
+ * of the WAL and much of the commit time (BENCHMARKS.md, 2026-12-03). Upserted values travel as ONE
+ * bytea parameter (node-postgres sends a Buffer in binary, no escaping), cut by offset and length;
+ * keys stay text.
+ */
+export function stateCtes(
+  q: Statement,
+  [app, topic, partition]: string[],
+  changes: Map<string, Map<string, unknown>>,
+): string[] {
+  const up = {
+    store: [] as string[],
+    key: [] as string[],
+    value: [] as string[],
+    offset: [] as number[],
+    length: [] as number[],
+  };
+  const del = { store: [] as string[], key: [] as string[] };
+  for (const [store, entries] of changes) {
+    for (const [key, value] of entries) {
+      if (value === undefined) {
+        del.store.push(store);
+        del.key.push(key);
+      } else {
+        up.store.push(store);
+        up.key.push(key);
+        const json = JSON.stringify(value);
+        up.value.push(json);
+        up.length.push(Buffer.byteLength(json));
+      }
+    }
+  }
+  const out: string[] = [];
+  if (del.key.length) {
+    out.push(`state_del AS (DELETE FROM stream_state s USING unnest(${q.add(del.store)}::text[], ${q.add(del.key)}::text[]) AS d(store, key)
+      WHERE s.app_id = ${app} AND s.topic = ${topic} AND s.partition = ${partition} AND s.store = d.store AND s.key = d.key AND ${GUARD})`);
+  }
+  if (up.key.length) {
+    let offset = 1; // substring() counts from 1
+    for (const length of up.length) {
+      up.offset.push(offset);
+      offset += length;
+    }
+    const values = q.add(Buffer.from(up.value.join(''), 'utf8'));
+    out.push(`state_up AS (INSERT INTO stream_state (app_id, topic, partition, store, key, value)
+      SELECT ${app}, ${topic}, ${partition}, u.store, u.key, substring(${values}::bytea FROM u.off FOR u.len)
+        FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[], ${q.add(up.offset)}::int[], ${q.add(up.length)}::int[]) AS u(store, key, off, len)
+       WHERE ${GUARD}
+      ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value)`);
+  }
+  return out;
+}
+
+/** A stored state value: its JSON in UTF-8. */
+export function decodeStateValue(value: Buffer): unknown {
+  return JSON.parse(value.toString('utf8'));
+}
+
+export function tableCtes(q: Statement, writes: TableWrite[]): string[] {
+  // Last write per primary key wins within a batch (accumulating sinks: deltas add up); one upsert
+  // and one delete per table.
+  const bySink = new Map<TableSinkDefinition, Map<string, TableWrite>>();
+  for (const w of writes) {
+    const rows = bySink.get(w.sink) ?? new Map<string, TableWrite>();
+    const source = w.row ?? w.key;
+    const pk = JSON.stringify(w.sink.primaryKey.map((c) => source[c]));
+    const prev = rows.get(pk);
+    rows.set(pk, prev?.row && w.row ? { ...w, row: mergeTableRow(w.sink, prev.row, w.row) } : w);
+    bySink.set(w.sink, rows);
+  }
+  const out: string[] = [];
+  let n = 0;
+  for (const [sink, rows] of bySink) {
+    const all = [...rows.values()];
+    const upserts = all.filter((w) => w.row !== null).map((w) => w.row!);
+    const deletes = all.filter((w) => w.row === null).map((w) => w.key);
+    if (deletes.length)
+      out.push(
+        `t${n}_del AS (${deleteSql(q, sink, columnArrays(sink.columns, sink.primaryKey, deletes))})`,
+      );
+    if (upserts.length)
+      out.push(
+        `t${n}_up AS (${upsertSql(q, sink, columnArrays(sink.columns, Object.keys(sink.columns), upserts))})`,
+      );
+    n++;
+  }
+  return out;
+}
+
+export function outboxCtes(
+  q: Statement,
+  [app, topic, partition]: string[],
+  outbox: OutboxMessage[],
+  publishedBelow: number,
+): string[] {
+  const out = [
+    `outbox_del AS (DELETE FROM stream_outbox WHERE app_id = ${app} AND topic = ${topic} AND partition = ${partition} AND seq < ${q.add(publishedBelow)} AND ${GUARD})`,
+  ];
+  if (outbox.length === 0) return out;
+  out.push(`outbox_ins AS (INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
+    SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
+      FROM unnest(${q.add(outbox.map((m) => m.seq))}::bigint[], ${q.add(outbox.map((m) => m.topic))}::text[], ${q.add(outbox.map((m) => m.key))}::text[], ${q.add(outbox.map((m) => m.value))}::text[]) AS o(seq, target_topic, key, value)
+     WHERE ${GUARD})`);
+  return out;
+}
+
+/** Ids first seen in this commit are remembered; ids the watermark left behind the horizon are forgotten. */
+export function dedupeCtes(q: Statement, dedupeTaskId: string, d: DedupeCommit | null): string[] {
+  if (!d) return [];
+  const task = q.add(dedupeTaskId);
+  const out: string[] = [];
+  if (d.forgetBefore !== null) {
+    out.push(
+      `dedupe_del AS (DELETE FROM stream_dedupe WHERE task = ${task}::bigint AND event_time < ${q.add(d.forgetBefore)}::bigint AND ${GUARD})`,
+    );
+  }
+  if (d.remember.length) {
+    // Only ids absent from memory and from the batch's lookup get here, and only the task's owner
+    // (the fence) writes them, so a plain insert: with ON CONFLICT DO NOTHING an id took 8.2 µs
+    // instead of 6.5 (BENCHMARKS.md, 2026-12-04). Should a row race in anyway, the unique
+    // violation is a refused commit: the supervisor isolates the record and dead-letters it with
+    // the reason (nothing stalls).
+    out.push(`dedupe_ins AS (INSERT INTO stream_dedupe (task, id, fingerprint, event_time)
+      SELECT ${task}::bigint, d.id, d.fingerprint, d.event_time
+        FROM unnest(${q.add(d.remember.map(([id]) => id))}::text[], ${q.add(d.remember.map(([, e]) => e.fingerprint))}::bigint[], ${q.add(d.remember.map(([, e]) => e.eventTime))}::bigint[]) AS d(id, fingerprint, event_time)
+       WHERE ${GUARD})`);
+  }
+  return out;
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Array columns cannot go through unnest (it flattens them): they travel as JSON text. */
+const paramType = (type: string) => (type.endsWith('[]') || type === 'jsonb' ? 'text' : type);
+const selectExpr = (col: string, type: string) =>
+  type === 'text[]'
+    ? `ARRAY(SELECT jsonb_array_elements_text(u.${ident(col)}::jsonb))`
+    : type === 'jsonb'
+      ? `u.${ident(col)}::jsonb`
+      : `u.${ident(col)}`;
+
+function upsertSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][]): string {
+  const cols = Object.entries(sink.columns);
+  const names = cols.map(([c]) => ident(c)).join(', ');
+  const unnest = cols.map(([, type], i) => `${q.add(arrays[i])}::${paramType(type)}[]`).join(', ');
+  const select = cols.map(([c, type]) => selectExpr(c, type)).join(', ');
+  const nonKey = cols.filter(([c]) => !sink.primaryKey.includes(c));
+  // An accumulating column adds the delta to the stored value.
+  const set = (c: string) =>
+    sink.accumulate?.includes(c)
+      ? `${ident(c)} = ${ident(sink.table)}.${ident(c)} + EXCLUDED.${ident(c)}`
+      : `${ident(c)} = EXCLUDED.${ident(c)}`;
+  const update = nonKey.length
+    ? `DO UPDATE SET ${nonKey.map(([c]) => set(c)).join(', ')}`
+    : 'DO NOTHING';
+  return `INSERT INTO ${ident(sink.table)} (${names})
+          SELECT ${select} FROM unnest(${unnest}) AS u(${names}) WHERE ${GUARD}
+          ON CONFLICT (${sink.primaryKey.map(ident).join(', ')}) ${update}`;
+}
+
+function deleteSql(q: Statement, sink: TableSinkDefinition, arrays: unknown[][]): string {
+  const types = sink.columns;
+  const unnest = sink.primaryKey
+    .map((c, i) => `${q.add(arrays[i])}::${paramType(types[c])}[]`)
+    .join(', ');
+  const names = sink.primaryKey.map(ident).join(', ');
+  const match = sink.primaryKey
+    .map((c) => `t.${ident(c)} = ${selectExpr(c, types[c])}`)
+    .join(' AND ');
+  return `DELETE FROM ${ident(sink.table)} t USING unnest(${unnest}) AS u(${names}) WHERE ${match} AND ${GUARD}`;
+}
+
+function columnArrays(
+  types: ColumnTypes,
+  columns: string[],
+  rows: Array<Record<string, unknown>>,
+): unknown[][] {
+  return columns.map((c) => {
+    const type = types[c];
+    return rows.map((r) => {
+      const v = r[c];
+      if (v === undefined || v === null) return null;
+      if (type === 'jsonb' || type.endsWith('[]')) return JSON.stringify(v);
+      return v;
+    });
+  });
+}
