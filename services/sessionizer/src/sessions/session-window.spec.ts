@@ -1,13 +1,15 @@
 import fc from 'fast-check';
-import { EVENT_TYPES } from '@clickstream/contracts';
+import { ClickEvent, EVENT_TYPES } from '@clickstream/contracts';
 import {
   addToSession,
   initialSession,
+  internedSessionEvents,
   memoSessionId,
   SessionAggregate,
   SessionEvent,
   sessionEventsCodec,
   sessionId,
+  toSessionEvent,
   toSessionRow,
 } from './session-window';
 
@@ -119,6 +121,31 @@ describe('the session aggregate', () => {
     expect(() => addToSession(initialSession(), { type: 'teleport' as never })).toThrow(
       'unknown event_type "teleport"',
     );
+  });
+});
+
+describe('internedSessionEvents', () => {
+  it('gives toSessionEvent for every event, with or without a client session id, across a table that filled up', () => {
+    const compact = internedSessionEvents(2);
+    const click = (id: number, csid?: string, extra: Partial<ClickEvent> = {}) =>
+      ({
+        event_id: `e${id}`,
+        event_type: 'view',
+        user_id: 'u1',
+        event_time: '2026-12-04T13:00:00.000Z',
+        ...(csid === undefined ? {} : { client_session_id: `${csid}` }),
+        ...extra,
+      }) as ClickEvent;
+    const events = [
+      click(1, 'a'),
+      click(2, 'a'),
+      click(3),
+      click(4, 'b', { event_type: 'purchase', price: 2.5, quantity: 2 }),
+      click(5, 'c'), // the table is full: it starts over
+      click(6, 'a'),
+      click(7, 'c'),
+    ];
+    for (const e of events) expect(compact(e)).toEqual(toSessionEvent(e));
   });
 });
 

@@ -4,11 +4,11 @@ import { clickEventSource } from '@clickstream/platform';
 import {
   addToSession,
   initialSession,
+  internedSessionEvents,
   memoSessionId,
   SessionAggregate,
   SessionEvent,
   sessionEventsCodec,
-  toSessionEvent,
   toSessionRow,
 } from './session-window';
 
@@ -42,7 +42,7 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
 
   const sessions = b
     .stream<ClickEvent>(o.topics.events, clickEventSource('sessionizer-dedupe', o.dedupeHorizonMs))
-    .map<SessionEvent>('sessionizer-compact-event', toSessionEvent)
+    .map<SessionEvent>('sessionizer-compact-event', internedSessionEvents())
     .sessionAggregate<SessionAggregate>('sessionizer-session-window', {
       gapMs: o.gapMs,
       maxDurationMs: o.maxDurationMs,
