@@ -1,4 +1,7 @@
-/** Canonical event types of contract v1 (SPEC §2). Order is the order error messages list them in. */
+/**
+ * Canonical event types of contract v1 (SPEC §2). Order is the order error messages list them in,
+ * and the sessionizer's stored state indexes types by position: add new types at the end only.
+ */
 export const EVENT_TYPES = [
   'page_view',
   'view',

@@ -117,6 +117,16 @@ describe('the session aggregate', () => {
     expect(rowOf(legacy, 3)).toEqual(rowOf(stored, 3));
   });
 
+  it('reads a stored array shorter than EVENT_TYPES (a type added since) as 0 for the new types', () => {
+    const stored = fold(initialSession(), events.slice(0, 3));
+    const shorter: SessionAggregate = {
+      ...stored,
+      counts: (stored.counts as number[]).slice(0, 2),
+    };
+    expect(fold(shorter, events.slice(3))).toEqual(fold(stored, events.slice(3)));
+    expect(rowOf(shorter, 3)).toEqual(rowOf(stored, 3));
+  });
+
   it('refuses an event type it cannot count', () => {
     expect(() => addToSession(initialSession(), { type: 'teleport' as never })).toThrow(
       'unknown event_type "teleport"',

@@ -37,9 +37,14 @@ export interface SessionAggregate {
 /** Counts in EVENT_TYPES order, or (stored by older versions) by type name. */
 export type SessionCounts = number[] | Partial<Record<EventType, number>>;
 
-/** The counts in EVENT_TYPES order, whichever form they were stored in. */
+/**
+ * The counts in EVENT_TYPES order, whichever form they were stored in. EVENT_TYPES' order is part
+ * of the stored form (as the tail codec's type indexes are): a new type goes at its end, and a
+ * shorter stored array reads as 0 for it.
+ */
 export function countsOf(counts: SessionCounts): number[] {
-  return Array.isArray(counts) ? counts : EVENT_TYPES.map((type) => counts[type] ?? 0);
+  if (!Array.isArray(counts)) return EVENT_TYPES.map((type) => counts[type] ?? 0);
+  return counts.length >= EVENT_TYPES.length ? counts : EVENT_TYPES.map((_, i) => counts[i] ?? 0);
 }
 
 /** Bounded: a client that rotates its session id per event must not grow the state without end. */
@@ -154,7 +159,8 @@ export function addToSession(agg: SessionAggregate, e: SessionEvent): SessionAgg
   const type = EVENT_TYPE_INDEX.get(e.type);
   if (type === undefined)
     throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
-  const counts = Array.isArray(agg.counts) ? agg.counts.slice() : countsOf(agg.counts);
+  const stored = countsOf(agg.counts);
+  const counts = stored === agg.counts ? stored.slice() : stored;
   counts[type]++;
   const csids =
     e.csid !== undefined &&
