@@ -1,5 +1,6 @@
 import { TopologyTestDriver } from '../testing/topology-test-driver';
-import { failOnError, ProcessingExceptionHandler } from './exception-handlers';
+import { PoisonError } from './errors';
+import { failOnError, ProcessingExceptionHandler, retryThenDeadLetter } from './exception-handlers';
 import { Serdes } from './serde';
 import { TaskError } from './task';
 import { TopologyBuilder } from './topology';
@@ -8,6 +9,7 @@ interface Click {
   user: string;
   ts: number;
   boom?: boolean;
+  poison?: boolean;
 }
 
 function topology() {
@@ -20,6 +22,8 @@ function topology() {
     })
     .peek('explode-on-boom', (value) => {
       if (value.boom) throw new Error('boom requested');
+      if (value.poison)
+        throw new PoisonError('poison_requested', `poison requested at ${value.ts}`);
     })
     .to('copy', {
       topic: 'copies',
@@ -41,6 +45,32 @@ describe('pluggable exception handlers', () => {
       driver.readOutput<{ attempts: number; reason: string }>('dlq').map((r) => r.value),
     ).toEqual([expect.objectContaining({ reason: 'processing_failed', attempts: 5 })]);
     expect(driver.readOutput<Click>('copies').map((r) => r.value.ts)).toEqual([2]);
+  });
+
+  it('by default dead-letters a non-retriable error at once, with its reason (no retry of a programmer error)', () => {
+    const driver = new TopologyTestDriver(topology(), { deadLetterTopic: 'dlq', maxRetries: 4 });
+    driver.pipe('clicks', 'u1', { user: 'u1', ts: 1, poison: true });
+    driver.pipe('clicks', 'u1', click(2));
+    expect(
+      driver.readOutput<{ attempts: number; reason: string }>('dlq').map((r) => r.value),
+    ).toEqual([expect.objectContaining({ reason: 'poison_requested', attempts: 1 })]);
+    expect(driver.readOutput<Click>('copies').map((r) => r.value.ts)).toEqual([2]);
+  });
+
+  it('retryThenDeadLetter retries what may pass next time and stops at maxRetries', () => {
+    const handler = retryThenDeadLetter(2);
+    const ctx = { processor: 'p', topic: 't', partition: 0, offset: '7' };
+    const transient = Object.assign(new Error('lock timeout'), { retriable: true });
+    expect([1, 2, 3].map((attempts) => handler.handle({ ...ctx, attempts }, transient))).toEqual([
+      'retry',
+      'retry',
+      'dead_letter',
+    ]);
+    expect(handler.handle({ ...ctx, attempts: 1 }, new Error('no flag'))).toBe('retry');
+    expect(handler.handle({ ...ctx, attempts: 1 }, new PoisonError('bad', 'bad'))).toBe(
+      'dead_letter',
+    );
+    expect(handler.handle({ ...ctx, attempts: 1 }, 'a thrown string')).toBe('retry');
   });
 
   it('asks a custom processing handler after each attempt, with the record and the count', () => {

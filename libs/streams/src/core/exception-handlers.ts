@@ -55,10 +55,22 @@ export const deadLetterUndeserializable: DeserializationExceptionHandler = {
   handle: () => 'dead_letter',
 };
 
-/** Default: retries a failing record `maxRetries` times, then dead-letters it. */
+/**
+ * Default: retries a failing record `maxRetries` times, then dead-letters it. An error that says it
+ * is not retriable (`retriable: false`, as PoisonError and kafkajs' errors say) is dead-lettered at
+ * once: running the same record again from the same state fails the same way.
+ */
 export function retryThenDeadLetter(maxRetries: number): ProcessingExceptionHandler {
-  return { handle: ({ attempts }) => (attempts <= maxRetries ? 'retry' : 'dead_letter') };
+  return {
+    handle: ({ attempts }, error) =>
+      attempts <= maxRetries && !isNotRetriable(error) ? 'retry' : 'dead_letter',
+  };
 }
+
+const isNotRetriable = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  (error as { retriable?: unknown }).retriable === false;
 
 /** Stops the task on any failing record (Kafka Streams' LogAndFail): for pipelines that must not skip. */
 export const failOnError: DeserializationExceptionHandler &

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { ClickEvent, EVENT_TYPES } from '@clickstream/contracts';
+import { PoisonError } from '@clickstream/streams';
 import {
   addToSession,
   initialSession,
@@ -127,10 +128,16 @@ describe('the session aggregate', () => {
     expect(rowOf(shorter, 3)).toEqual(rowOf(stored, 3));
   });
 
-  it('refuses an event type it cannot count', () => {
-    expect(() => addToSession(initialSession(), { type: 'teleport' as never })).toThrow(
-      'unknown event_type "teleport"',
-    );
+  it('refuses an event type it cannot count as poison (dead-lettered at once), naming the value', () => {
+    let thrown: unknown;
+    try {
+      addToSession(initialSession(), { type: 'teleport' as never });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(PoisonError);
+    expect(thrown).toMatchObject({ reason: 'unknown_event_type', retriable: false });
+    expect((thrown as Error).message).toContain('event_type "teleport" is not one of page_view,');
   });
 });
 

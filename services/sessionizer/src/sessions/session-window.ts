@@ -8,7 +8,7 @@ import {
   purchaseCents,
   SessionRow,
 } from '@clickstream/contracts';
-import { SessionResult, TailCodec } from '@clickstream/streams';
+import { PoisonError, SessionResult, TailCodec } from '@clickstream/streams';
 
 /**
  * What a session needs of an event: kept small because an open session stores its events newer than
@@ -154,11 +154,17 @@ export const initialSession = (): SessionAggregate => ({
   clientSessionIds: [],
 });
 
-/** Pure fold: returns a new aggregate, the input stays as it was. */
+/**
+ * Pure fold: returns a new aggregate, the input stays as it was. An event type the sessionizer does
+ * not know (a producer newer than this build) is poison: dead-lettered at once with its reason.
+ */
 export function addToSession(agg: SessionAggregate, e: SessionEvent): SessionAggregate {
   const type = EVENT_TYPE_INDEX.get(e.type);
   if (type === undefined)
-    throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
+    throw new PoisonError(
+      'unknown_event_type',
+      `session event: event_type ${JSON.stringify(e.type)} is not one of ${EVENT_TYPES.join(', ')}`,
+    );
   const stored = countsOf(agg.counts);
   const counts = stored === agg.counts ? stored.slice() : stored;
   counts[type]++;
