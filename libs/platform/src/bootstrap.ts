@@ -4,9 +4,17 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { ConfigDefinition, httpConfig, HttpConfig, parseEnv } from './config';
+import {
+  ConfigDefinition,
+  httpConfig,
+  HttpConfig,
+  parseEnv,
+  runtimeConfig,
+  RuntimeConfig,
+} from './config';
 import { ConfigValidationError } from './errors';
 import { PlatformOptions, platformConfigs } from './platform.module';
+import { applyRuntimeConfig } from './runtime-flags';
 
 export interface BootstrapOptions {
   name: string;
@@ -90,10 +98,11 @@ export async function bootstrapService(
 ): Promise<void> {
   try {
     for (const config of options.configs) parseEnv(config.envShape, process.env);
+    const v8Flags = applyRuntimeConfig(runtimeConfig() as RuntimeConfig);
     const app = await createServiceApp(module, options);
     const http = app.get<HttpConfig>(httpConfig(options.defaultPort).KEY);
     await app.listen(http.port, http.host);
-    app.get(Logger).log({ msg: 'service listening', port: http.port, host: http.host });
+    app.get(Logger).log({ msg: 'service listening', port: http.port, host: http.host, v8Flags });
   } catch (err) {
     const message =
       err instanceof ConfigValidationError

@@ -7,3 +7,4 @@ export * from './database';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './auth/api-key.guard';
+export * from './runtime-flags';

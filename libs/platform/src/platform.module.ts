@@ -2,7 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConfigDefinition, databaseConfig, httpConfig, kafkaConfig, loggingConfig } from './config';
+import {
+  ConfigDefinition,
+  databaseConfig,
+  httpConfig,
+  kafkaConfig,
+  loggingConfig,
+  runtimeConfig,
+} from './config';
 import { databaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { KafkaClient, TopicsBootstrap } from './kafka';
@@ -22,7 +29,7 @@ export interface PlatformOptions extends ServiceInfo {
 
 /** The configs every service loads; the compose test checks env values against these. */
 export function platformConfigs(defaultPort: number): ConfigDefinition[] {
-  return [kafkaConfig, databaseConfig, loggingConfig, httpConfig(defaultPort)];
+  return [kafkaConfig, databaseConfig, loggingConfig, runtimeConfig, httpConfig(defaultPort)];
 }
 
 /**
