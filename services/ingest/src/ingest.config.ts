@@ -18,6 +18,9 @@ export const ingestConfig = defineConfig(
     INGEST_MAX_FLUSH_EVENTS: env.int(20_000, 1, 1_000_000),
     INGEST_MAX_BACKLOG_EVENTS: env.int(200_000, 1, 100_000_000),
     INGEST_RETRY_AFTER_S: env.int(1, 1, 3600),
+    // How long a commit whose answer was lost is retried before the request gets 504 (outcome
+    // unknown); below common client timeouts (the load generator's and replay's are 60 s).
+    INGEST_COMMIT_DEADLINE_MS: env.int(30_000, 5_000, 300_000),
   },
   (v) => ({
     apiKeys: v.INGEST_API_KEYS,
@@ -29,6 +32,7 @@ export const ingestConfig = defineConfig(
     maxFlushEvents: v.INGEST_MAX_FLUSH_EVENTS,
     maxBacklogEvents: v.INGEST_MAX_BACKLOG_EVENTS,
     retryAfterSeconds: v.INGEST_RETRY_AFTER_S,
+    commitDeadlineMs: v.INGEST_COMMIT_DEADLINE_MS,
   }),
 );
 

@@ -3,23 +3,18 @@ import { hostname } from 'node:os';
 import { LibrdKafkaError, Producer } from 'node-rdkafka';
 import { ClickstreamError, KafkaClient, MetricsService } from '@clickstream/platform';
 import { ingestConfig, IngestConfig } from '../ingest.config';
+import {
+  finishTransaction,
+  KafkaOutcomeUnknownError,
+  KafkaUnavailableError,
+} from './kafka-transaction';
+
+export { KafkaOutcomeUnknownError, KafkaUnavailableError };
 
 export interface OutgoingMessage {
   topic: string;
   key: string | null;
   value: string;
-}
-
-/** Kafka did not take the batch; nothing of it is visible to read_committed consumers. */
-export class KafkaUnavailableError extends ClickstreamError {
-  constructor(cause: unknown) {
-    super(
-      `Kafka unavailable: ${(cause as Error)?.message ?? String(cause)}`,
-      'KAFKA_UNAVAILABLE',
-      true,
-      { cause },
-    );
-  }
 }
 
 export class BacklogFullError extends ClickstreamError {
@@ -28,8 +23,13 @@ export class BacklogFullError extends ClickstreamError {
   }
 }
 
-/** How long one transaction's commit (or abort) may take before the flush counts as failed (503). */
+/** The longest one transactional call (flush, commit, abort, init) may block. */
 export const TRANSACTION_TIMEOUT_MS = 5_000;
+/** Pauses between retries of a commit in doubt: capped exponential, full jitter. */
+const COMMIT_RETRY_BASE_MS = 100;
+const COMMIT_RETRY_MAX_MS = 2_000;
+const commitRetryDelayMs = (attempt: number) =>
+  Math.floor(Math.random() * Math.min(COMMIT_RETRY_MAX_MS, COMMIT_RETRY_BASE_MS * 2 ** attempt));
 
 /**
  * Disconnects without waiting longer than a commit would (a dead broker must not hang a reset). A
@@ -54,7 +54,9 @@ interface Pending {
  * Coalesces requests into Kafka batches (linger by size and time), so throughput does not hinge on
  * one round trip per request. Each flush is ONE Kafka transaction: its messages (events and DLQ
  * records of several requests) become visible together or not at all, so a request is never
- * half-acknowledged, and a 503 answer means the retry cannot duplicate anything.
+ * half-acknowledged. A 503 answer means nothing was committed (a retry cannot duplicate anything);
+ * a commit whose answer is lost is retried until Kafka says, and only past INGEST_COMMIT_DEADLINE_MS
+ * is it answered 504 (outcome unknown). While a commit is in doubt, new requests get 503 at once.
  */
 @Injectable()
 export class EventProducer implements OnModuleInit, OnApplicationShutdown {
@@ -64,8 +66,11 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private queuedEvents = 0;
   private inFlightEvents = 0;
   private flushing = false;
+  /** Set while a commit is retried: Kafka is not answering, so new requests are refused at once. */
+  private inDoubt = false;
   private timer?: NodeJS.Timeout;
   private readonly produceDuration;
+  private readonly commitRetries;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -85,7 +90,11 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
       name: 'ingest_produce_duration_seconds',
       help: 'Duration of one coalesced Kafka transaction (send + commit).',
       labelNames: ['outcome'],
-      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    });
+    this.commitRetries = metrics.counter({
+      name: 'ingest_commit_retries_total',
+      help: 'Retries of a Kafka commit that timed out with its outcome in doubt.',
     });
   }
 
@@ -152,6 +161,8 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   /** Resolves once Kafka acknowledged every message (acks=all, committed transaction). */
   send(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
+    if (this.inDoubt)
+      return Promise.reject(new KafkaUnavailableError(new Error('a Kafka commit is in doubt')));
     const backlog = this.queuedEvents + this.inFlightEvents;
     if (backlog + messages.length > this.config.maxBacklogEvents) {
       return Promise.reject(new BacklogFullError(backlog, this.config.maxBacklogEvents));
@@ -200,17 +211,19 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
       observeDuration({ outcome: 'ok' });
       for (const p of batch) p.resolve();
     } catch (err) {
-      observeDuration({ outcome: 'failed' });
-      this.logger.warn({
-        msg: 'kafka flush failed',
-        events: this.inFlightEvents,
-        err: (err as Error).message,
-      });
+      const unknown = err instanceof KafkaOutcomeUnknownError;
+      observeDuration({ outcome: unknown ? 'unknown' : 'failed' });
+      const fields = { events: this.inFlightEvents, code: (err as ClickstreamError).code };
+      if (unknown)
+        this.logger.error({ msg: 'kafka commit outcome unknown', ...fields, err: err.message });
+      else this.logger.warn({ msg: 'kafka flush failed', ...fields, err: (err as Error).message });
       await this.reset();
-      const error = new KafkaUnavailableError(err);
+      const error =
+        unknown || err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(err);
       for (const p of batch) p.reject(error);
     } finally {
       this.inFlightEvents = 0;
+      this.inDoubt = false;
       this.flushing = false;
       if (this.queue.length) this.schedule();
     }
@@ -220,17 +233,49 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     const producer = await this.connected();
     await call((cb) => producer.beginTransaction(cb));
     try {
-      // produce() only queues (no await per event); the commit flushes and waits for every ack.
+      // produce() only queues (no await per event); the flush and the commit wait for every ack.
       for (const p of batch) {
         for (const m of p.messages) producer.produce(m.topic, null, Buffer.from(m.value), m.key);
       }
-      await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
     } catch (err) {
       await call((cb) => producer.abortTransaction(TRANSACTION_TIMEOUT_MS, cb)).catch(
         () => undefined,
       );
       throw err;
     }
+    await finishTransaction(
+      {
+        flush: (ms) => call((cb) => producer.flush(ms, cb)),
+        commit: (ms) => call((cb) => producer.commitTransaction(ms, cb)),
+        abort: (ms) => call((cb) => producer.abortTransaction(ms, cb)),
+      },
+      {
+        attemptTimeoutMs: TRANSACTION_TIMEOUT_MS,
+        deadlineMs: this.config.commitDeadlineMs,
+        delayMs: commitRetryDelayMs,
+        onRetry: (attempt, err, elapsedMs) => this.commitInDoubt(attempt, err, elapsedMs),
+      },
+    );
+  }
+
+  /** A commit timed out: it goes on in the background, so it is retried, and nothing new waits. */
+  private commitInDoubt(attempt: number, err: Error, elapsedMs: number): void {
+    this.commitRetries.inc();
+    this.logger.warn({
+      msg: 'kafka commit in doubt, retrying',
+      attempt,
+      elapsedMs,
+      events: this.inFlightEvents,
+      err: err.message,
+    });
+    if (this.inDoubt) return;
+    this.inDoubt = true;
+    // Queued requests were never produced: refusing them now (503) is true and frees their clients.
+    const refused = this.queue;
+    this.queue = [];
+    this.queuedEvents = 0;
+    const error = new KafkaUnavailableError(new Error('a Kafka commit is in doubt'));
+    for (const p of refused) p.reject(error);
   }
 
   /**

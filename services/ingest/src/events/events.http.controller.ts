@@ -37,6 +37,7 @@ import { intake, parseNdjson, UnparsedItem } from './event-intake';
 import {
   BacklogFullError,
   EventProducer,
+  KafkaOutcomeUnknownError,
   KafkaUnavailableError,
   OutgoingMessage,
 } from './event-producer';
@@ -72,6 +73,11 @@ export interface IngestResponse {
 @ApiResponse({
   status: 503,
   description: 'Kafka unavailable or backlog full; nothing was accepted; see Retry-After',
+})
+@ApiResponse({
+  status: 504,
+  description:
+    'Kafka did not confirm the commit within INGEST_COMMIT_DEADLINE_MS: all or none was accepted; resend with the same event_ids',
 })
 @Controller('v1/events')
 @UseGuards(ApiKeyGuard)
@@ -217,6 +223,17 @@ export class EventsHttpController {
     try {
       await this.producer.send(messages);
     } catch (err) {
+      if (err instanceof KafkaOutcomeUnknownError) {
+        this.events.inc({ outcome: 'unknown' }, items.length);
+        reply.header('Retry-After', String(this.config.retryAfterSeconds));
+        reply.status(HttpStatus.GATEWAY_TIMEOUT);
+        return {
+          accepted: 0,
+          rejected: 0,
+          errors: [],
+          message: `${err.message}; the events were committed all or none: send them again with the same event_id (the idempotency key), which is counted once`,
+        };
+      }
       if (!(err instanceof KafkaUnavailableError || err instanceof BacklogFullError)) throw err;
       this.events.inc({ outcome: 'unavailable' }, items.length);
       reply.header('Retry-After', String(this.config.retryAfterSeconds));
