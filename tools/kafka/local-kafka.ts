@@ -225,6 +225,11 @@ function formatStorage(o: LocalKafkaOptions): void {
     throw new LocalKafkaError(`kafka-storage format failed:\n${res.stdout}${res.stderr}`);
 }
 
+/** The local broker's pid, when its pid file names one (tests pause it with SIGSTOP). */
+export function brokerPid(o: LocalKafkaOptions): number | undefined {
+  return readPid(o);
+}
+
 function readPid(o: LocalKafkaOptions): number | undefined {
   const file = paths(o).pid;
   if (!existsSync(file)) return undefined;

@@ -21,7 +21,9 @@ import { differences, duplicates, expectResults, pendingResults } from './fault-
  * Issue 12, fault 3: the Kafka broker (the local one of tools/kafka) is stopped and started again
  * twice while 200,000 events flow through ingest at a steady rate to the three processors. While it
  * is down ingest must answer 503 with Retry-After (the sender waits that long and sends the same
- * request again, so nothing is lost); afterwards no process has exited, lag is 0 within 60 s of the
+ * request again, so nothing is lost). A request whose commit was sent as the broker went down is
+ * held instead (its outcome is in doubt until Kafka answers) and must then be answered 202 with its
+ * events on the topic once: a 503 for it would be a lie, and the retry a duplicate. Afterwards no process has exited, lag is 0 within 60 s of the
  * last restart, every result equals the reference, and no record is on any topic twice.
  */
 
@@ -29,6 +31,12 @@ const PROCESSORS: ProcessorName[] = ['sessionizer', 'aggregator', 'fraud-detecto
 const EVENTS = 200_000;
 const SEND_RATE = 5000;
 const RESTART_AT = [0.3, 0.6];
+
+/** Ingest's count of commits retried in doubt (ingest_commit_retries_total). */
+async function commitRetries(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+  return Number(/^ingest_commit_retries_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
 
 // The global setup exported KAFKA_BROKERS; the local broker is restarted as such, not as external.
 const restartLocal = () => startBroker(localKafkaOptions(), () => undefined, {});
@@ -60,11 +68,17 @@ describe('fault: Kafka broker restarted twice under load through ingest', () => 
     stack = await FaultStack.create('brokerrestart');
     const s = stack;
     const services = await s.startAll(['ingest', 'metrics', ...PROCESSORS]);
-    const sender = new IngestSender(services.get('ingest')!.url('/v1/events'), SEND_RATE);
+    const ingest = services.get('ingest')!;
+    const sender = new IngestSender(ingest.url('/v1/events'), SEND_RATE);
     const sending = sender.sendAll(traffic.inputs);
     sending.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
 
-    const outages: Array<{ acceptedAt: number; downMs: number; refusals: number }> = [];
+    const outages: Array<{
+      acceptedAt: number;
+      downMs: number;
+      refusals: number;
+      commitRetries: number;
+    }> = [];
     for (const fraction of RESTART_AT) {
       const acceptedAt = await waitFor(
         () => sender.accepted >= EVENTS * fraction && sender.accepted,
@@ -74,25 +88,30 @@ describe('fault: Kafka broker restarted twice under load through ingest', () => 
         },
       );
       const refusedBefore = sender.refusals.length;
+      const retriedBefore = await commitRetries(ingest.url('/metrics'));
       const down = Date.now();
       await stopBroker(localKafkaOptions());
-      // The sender's own requests meet the outage: ingest refuses them, saying when to come back.
-      await waitFor(() => sender.refusals.length > refusedBefore, {
-        timeoutMs: 60_000,
-        what: 'ingest to answer 503 while the broker is down',
-      });
+      // The sender's own requests meet the outage: ingest refuses them, saying when to come back,
+      // or holds the one whose commit is in doubt (the sender sends one request at a time).
+      await waitFor(
+        async () =>
+          sender.refusals.length > refusedBefore ||
+          (await commitRetries(ingest.url('/metrics'))) > retriedBefore,
+        { timeoutMs: 60_000, what: 'ingest to answer 503, or to retry a commit in doubt' },
+      );
       await restartLocal();
       outages.push({
         acceptedAt,
         downMs: Date.now() - down,
         refusals: sender.refusals.length - refusedBefore,
+        commitRetries: (await commitRetries(ingest.url('/metrics'))) - retriedBefore,
       });
     }
     const lastRestart = Date.now();
     await sending;
     await sender.sendAll(traffic.tail);
 
-    expect(sender.refusals.length).toBeGreaterThan(0);
+    for (const o of outages) expect(o.refusals + o.commitRetries).toBeGreaterThan(0);
     for (const r of sender.refusals)
       expect({ status: r.status, retryAfterOk: Number(r.retryAfter) >= 1 }).toEqual({
         status: 503,
