@@ -189,14 +189,19 @@ export function ingestPanels(): PanelSpec[] {
       unit: 'ops',
     },
     {
-      title: '503 Service unavailable / s',
+      title: 'Unavailable (503, 504) and commits in doubt / s',
       description:
-        'Requests refused because Kafka was unavailable or the backlog was full; clients retry after Retry-After.',
+        'Requests refused because Kafka was unavailable or the backlog was full (503), or whose commit Kafka left unanswered past INGEST_COMMIT_DEADLINE_MS (504); clients retry after Retry-After. Commit retries: commits in doubt, retried until Kafka answers.',
       queries: [
-        [sumRate(requests, 'instance', 'status="503"'), 'requests {{instance}}'],
+        [sumRate(requests, 'instance, status', 'status=~"503|504"'), '{{status}} {{instance}}'],
         [
-          sumRate('ingest_events_total', 'instance', 'outcome="unavailable"'),
-          'events {{instance}}',
+          sumRate('ingest_events_total', 'instance, outcome', 'outcome=~"unavailable|unknown"'),
+          'events {{outcome}} {{instance}}',
+        ],
+        // The counter exists at 0 from boot; `> 0` keeps this failure-only panel empty until a retry.
+        [
+          `${sumRate('ingest_commit_retries_total', 'instance')} > 0`,
+          'commit retries {{instance}}',
         ],
       ],
       unit: 'reqps',

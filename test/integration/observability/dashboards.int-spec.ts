@@ -43,7 +43,7 @@ export const FAILURE_ONLY: Record<string, string> = {
     'an undecodable record and one Postgres refuses, on the events topic',
   [panelKey('clickstream-pipeline', 'Task failures and restarts in the time range')]:
     'the record Postgres refuses fails the commit; the task is rebuilt',
-  [panelKey('clickstream-ingest', '503 Service unavailable / s')]:
+  [panelKey('clickstream-ingest', 'Unavailable (503, 504) and commits in doubt / s')]:
     'a request with more events than the producer backlog holds',
   [panelKey('clickstream-ingest', 'Client errors (4xx) / s')]:
     'a request whose every event is invalid (400)',
