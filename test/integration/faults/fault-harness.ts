@@ -302,6 +302,8 @@ export interface IngestAnswer {
 export class IngestSender {
   accepted = 0;
   readonly refusals: IngestAnswer[] = [];
+  /** event_ids of requests answered 504 (committed all or none): sent again, so maybe on the topic twice. */
+  readonly inDoubtIds: string[] = [];
   private readonly limiter: RateLimiter | undefined;
 
   constructor(
@@ -315,11 +317,16 @@ export class IngestSender {
     for (let i = 0; i < events.length; i += chunk) {
       const batch = events.slice(i, i + chunk);
       await this.limiter?.take(batch.length);
-      await this.sendOne(batch.map((e) => JSON.stringify(e)).join('\n'), batch.length);
+      await this.sendOne(batch.map((e) => JSON.stringify(e)).join('\n'), batch);
     }
   }
 
-  private async sendOne(body: string, n: number, giveUpAfterMs = 180_000): Promise<void> {
+  private async sendOne(
+    body: string,
+    batch: readonly unknown[],
+    giveUpAfterMs = 180_000,
+  ): Promise<void> {
+    const n = batch.length;
     const started = Date.now();
     for (;;) {
       const res = await fetch(this.url, {
@@ -337,7 +344,10 @@ export class IngestSender {
       }
       const retryAfter = res.headers.get('retry-after');
       this.refusals.push({ at: Date.now(), status: res.status, retryAfter });
-      if (res.status !== 503 || Date.now() - started > giveUpAfterMs)
+      // 504: Kafka left the commit unanswered; sending the same event_ids again is safe (SPEC §2).
+      if (res.status === 504)
+        for (const e of batch) this.inDoubtIds.push(String((e as { event_id: unknown }).event_id));
+      if ((res.status !== 503 && res.status !== 504) || Date.now() - started > giveUpAfterMs)
         throw new Error(
           `ingest answered ${res.status} (Retry-After ${retryAfter}): ${text.slice(0, 500)}`,
         );

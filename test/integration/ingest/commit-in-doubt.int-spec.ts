@@ -1,6 +1,6 @@
 import { brokerPid, localKafkaOptions } from '../../../tools/kafka/local-kafka';
 import { waitFor } from '../../support/wait-for';
-import { post, readAll, startIngest } from './ingest-harness';
+import { commitRetries, post, readAll, startIngest } from './ingest-harness';
 
 /*
  * The broker is frozen (SIGSTOP) again and again while ingest commits one request after another, and
@@ -19,11 +19,6 @@ const PAUSES = 5;
 const REQUEST_EVENTS = 500;
 /** Concurrent clients, so that ingest commits back to back and a freeze often meets an EndTxn. */
 const LANES = 4;
-
-async function commitRetries(url: string): Promise<number> {
-  const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
-  return Number(/^ingest_commit_retries_total (\d+)/m.exec(text)?.[1] ?? 0);
-}
 
 describe('Kafka broker frozen while ingest commits', () => {
   let ingest: Awaited<ReturnType<typeof startIngest>>;

@@ -156,3 +156,9 @@ export function headersOnlyStatus(
     }, timeoutMs);
   });
 }
+
+/** Ingest's count of commits retried in doubt (`ingest_commit_retries_total`, any labels). */
+export async function commitRetries(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+  return Number(/^ingest_commit_retries_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+}
