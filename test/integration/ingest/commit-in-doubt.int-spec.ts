@@ -11,7 +11,8 @@ import { commitRetries, post, readAll, startIngest } from './ingest-harness';
  * and no event of a request answered 503 is there at all.
  *
  * Which phase a freeze meets is chance: here the EndTxn takes ~1.4 ms of a ~15 ms transaction, so
- * few freezes meet it (none in 23 tried). The retry of a commit in doubt is proven with librdkafka's
+ * few freezes meet it (none of 5 counted). The retry of a commit in doubt is proven by
+ * commit-resume.int-spec.ts, which freezes the broker exactly at the commit, and with librdkafka's
  * answers scripted (kafka-transaction.spec.ts); this test holds every freeze to the contract.
  */
 
