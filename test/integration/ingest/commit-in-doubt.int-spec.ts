@@ -1,6 +1,5 @@
-import { brokerPid, localKafkaOptions } from '../../../tools/kafka/local-kafka';
 import { waitFor } from '../../support/wait-for';
-import { commitRetries, post, readAll, startIngest } from './ingest-harness';
+import { commitRetries, localBrokerPid, post, readAll, startIngest } from './ingest-harness';
 
 /*
  * The broker is frozen (SIGSTOP) again and again while ingest commits one request after another, and
@@ -23,18 +22,10 @@ const LANES = 4;
 
 describe('Kafka broker frozen while ingest commits', () => {
   let ingest: Awaited<ReturnType<typeof startIngest>>;
-  const pid = () => {
-    const found = brokerPid(localKafkaOptions());
-    if (found === undefined) throw new Error('the local broker has no pid file');
-    return found;
-  };
+  const pid = localBrokerPid;
 
   beforeAll(async () => {
-    if (process.env.KAFKA_BROKERS !== `127.0.0.1:${localKafkaOptions().port}`) {
-      throw new Error(
-        'this test freezes the local broker: run it without an external KAFKA_BROKERS',
-      );
-    }
+    localBrokerPid(); // refuses an external broker before anything starts
     ingest = await startIngest();
   });
 

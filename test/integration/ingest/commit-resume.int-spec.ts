@@ -1,5 +1,4 @@
 import { LibrdKafkaError, Producer } from 'node-rdkafka';
-import { brokerPid, localKafkaOptions } from '../../../tools/kafka/local-kafka';
 import {
   finishTransaction,
   KafkaOutcomeUnknownError,
@@ -12,6 +11,7 @@ import {
   testKafka,
   uniqueName,
 } from '../../support/kafka';
+import { localBrokerPid } from './ingest-harness';
 
 /*
  * The commit request (EndTxn) of a real transaction goes to a frozen broker (SIGSTOP), so its answer
@@ -32,18 +32,10 @@ const call = (fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => voi
 describe('a commit whose answer is lost (broker frozen at EndTxn)', () => {
   const topic = uniqueName('commit-resume');
   let producer: Producer | undefined;
-  const pid = () => {
-    const found = brokerPid(localKafkaOptions());
-    if (found === undefined) throw new Error('the local broker has no pid file');
-    return found;
-  };
+  const pid = localBrokerPid;
 
   beforeAll(async () => {
-    if (process.env.KAFKA_BROKERS !== `127.0.0.1:${localKafkaOptions().port}`) {
-      throw new Error(
-        'this test freezes the local broker: run it without an external KAFKA_BROKERS',
-      );
-    }
+    localBrokerPid(); // refuses an external broker before anything starts
     await createTopic(testKafka(), topic, PARTITIONS);
     producer = await transactionalProducer(uniqueName('commit-resume-txn'));
   });

@@ -10,6 +10,7 @@ import {
   ConsumedRecord,
 } from '../../support/kafka';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
+import { brokerPid, localKafkaOptions } from '../../../tools/kafka/local-kafka';
 
 export const PARTITIONS = 3;
 export const FIXTURES = resolve(__dirname, '../../../libs/contracts/test/csv-fixtures');
@@ -161,4 +162,16 @@ export function headersOnlyStatus(
 export async function commitRetries(metricsUrl: string): Promise<number> {
   const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
   return Number(/^ingest_commit_retries_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/**
+ * The pid of the local broker, for tests that freeze it (SIGSTOP): refuses an external
+ * KAFKA_BROKERS, which a test must never pause.
+ */
+export function localBrokerPid(): number {
+  if (process.env.KAFKA_BROKERS !== `127.0.0.1:${localKafkaOptions().port}`)
+    throw new Error('this test freezes the local broker: run it without an external KAFKA_BROKERS');
+  const found = brokerPid(localKafkaOptions());
+  if (found === undefined) throw new Error('the local broker has no pid file');
+  return found;
 }
