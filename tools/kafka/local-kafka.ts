@@ -226,11 +226,7 @@ function formatStorage(o: LocalKafkaOptions): void {
 }
 
 /** The local broker's pid, when its pid file names one (tests pause it with SIGSTOP). */
-export function brokerPid(o: LocalKafkaOptions): number | undefined {
-  return readPid(o);
-}
-
-function readPid(o: LocalKafkaOptions): number | undefined {
+export function readPid(o: LocalKafkaOptions): number | undefined {
   const file = paths(o).pid;
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());

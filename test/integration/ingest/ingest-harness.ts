@@ -10,7 +10,7 @@ import {
   ConsumedRecord,
 } from '../../support/kafka';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
-import { brokerPid, localKafkaOptions } from '../../../tools/kafka/local-kafka';
+import { localKafkaOptions, readPid } from '../../../tools/kafka/local-kafka';
 
 export const PARTITIONS = 3;
 export const FIXTURES = resolve(__dirname, '../../../libs/contracts/test/csv-fixtures');
@@ -171,7 +171,7 @@ export async function commitRetries(metricsUrl: string): Promise<number> {
 export function localBrokerPid(): number {
   if (process.env.KAFKA_BROKERS !== `127.0.0.1:${localKafkaOptions().port}`)
     throw new Error('this test freezes the local broker: run it without an external KAFKA_BROKERS');
-  const found = brokerPid(localKafkaOptions());
+  const found = readPid(localKafkaOptions());
   if (found === undefined) throw new Error('the local broker has no pid file');
   return found;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { hostname } from 'node:os';
 import { LibrdKafkaError, Producer } from 'node-rdkafka';
 import { ClickstreamError, KafkaClient, MetricsService } from '@clickstream/platform';
+import { backoffMs } from '@clickstream/streams';
 import { ingestConfig, IngestConfig } from '../ingest.config';
 import {
   finishTransaction,
@@ -29,7 +30,7 @@ export const TRANSACTION_TIMEOUT_MS = 5_000;
 const COMMIT_RETRY_BASE_MS = 100;
 const COMMIT_RETRY_MAX_MS = 2_000;
 const commitRetryDelayMs = (attempt: number) =>
-  Math.floor(Math.random() * Math.min(COMMIT_RETRY_MAX_MS, COMMIT_RETRY_BASE_MS * 2 ** attempt));
+  backoffMs(attempt, COMMIT_RETRY_BASE_MS, COMMIT_RETRY_MAX_MS);
 
 /**
  * Disconnects without waiting longer than a commit would (a dead broker must not hang a reset). A
@@ -254,6 +255,12 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
         deadlineMs: this.config.commitDeadlineMs,
         delayMs: commitRetryDelayMs,
         onRetry: (attempt, err, elapsedMs) => this.commitInDoubt(attempt, err, elapsedMs),
+        onAbortFailed: (err) =>
+          this.logger.warn({
+            msg: 'kafka abort failed',
+            events: this.inFlightEvents,
+            err: err.message,
+          }),
       },
     );
   }

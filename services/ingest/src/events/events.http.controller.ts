@@ -223,27 +223,22 @@ export class EventsHttpController {
     try {
       await this.producer.send(messages);
     } catch (err) {
-      if (err instanceof KafkaOutcomeUnknownError) {
-        this.events.inc({ outcome: 'unknown' }, items.length);
-        reply.header('Retry-After', String(this.config.retryAfterSeconds));
-        reply.status(HttpStatus.GATEWAY_TIMEOUT);
-        return {
-          accepted: 0,
-          rejected: 0,
-          errors: [],
-          message: `${err.message}; the events were committed all or none: send them again with the same event_id (the idempotency key), which is counted once`,
-        };
-      }
+      if (err instanceof KafkaOutcomeUnknownError)
+        return this.refuse(
+          reply,
+          HttpStatus.GATEWAY_TIMEOUT,
+          'unknown',
+          items.length,
+          `${err.message}; the events were committed all or none: send them again with the same event_id (the idempotency key), which is counted once`,
+        );
       if (!(err instanceof KafkaUnavailableError || err instanceof BacklogFullError)) throw err;
-      this.events.inc({ outcome: 'unavailable' }, items.length);
-      reply.header('Retry-After', String(this.config.retryAfterSeconds));
-      reply.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return {
-        accepted: 0,
-        rejected: 0,
-        errors: [],
-        message: `${err.message}; nothing was accepted, retry later`,
-      };
+      return this.refuse(
+        reply,
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'unavailable',
+        items.length,
+        `${err.message}; nothing was accepted, retry later`,
+      );
     }
     this.events.inc({ outcome: 'accepted' }, result.accepted.length);
     this.events.inc({ outcome: 'rejected' }, result.rejected.length);
@@ -254,6 +249,19 @@ export class EventsHttpController {
       rejected: result.rejected.length,
       errors: result.rejected,
     };
+  }
+  /** A request Kafka did not (or not surely) take: 503 or 504, with Retry-After and no errors. */
+  private refuse(
+    reply: FastifyReply,
+    status: HttpStatus,
+    outcome: 'unavailable' | 'unknown',
+    events: number,
+    message: string,
+  ): IngestResponse {
+    this.events.inc({ outcome }, events);
+    reply.header('Retry-After', String(this.config.retryAfterSeconds));
+    reply.status(status);
+    return { accepted: 0, rejected: 0, errors: [], message };
   }
 }
 

@@ -11,23 +11,30 @@ const txnError = (message: string, flags: Record<string, boolean>) =>
   Object.assign(new Error(message), { isFatal: false, isRetriable: false, ...flags });
 const timedOut = () => txnError('Local: Timed out', { isRetriable: true });
 
-/** Scripted librdkafka calls: each commit takes the next outcome (an error or ok), 1 s of clock. */
-function script(commits: Array<Error | 'ok'>, flushError?: Error) {
+/**
+ * Scripted librdkafka calls: each commit takes the next outcome (an error or ok) and as much clock
+ * as the timeout it was given (a commit that times out waits that long).
+ */
+function script(commits: Array<Error | 'ok'>, flushError?: Error, abortError?: Error) {
   const log: string[] = [];
+  const commitTimeouts: number[] = [];
+  const abortFailures: string[] = [];
   let clock = 0;
   const calls: TransactionCalls = {
     flush: async () => {
       log.push('flush');
       if (flushError) throw flushError;
     },
-    commit: async () => {
+    commit: async (timeoutMs) => {
       log.push('commit');
-      clock += 1000;
+      commitTimeouts.push(timeoutMs);
+      clock += timeoutMs;
       const next = commits.shift() ?? 'ok';
       if (next !== 'ok') throw next;
     },
     abort: async () => {
       log.push('abort');
+      if (abortError) throw abortError;
     },
   };
   const retries: number[] = [];
@@ -36,9 +43,10 @@ function script(commits: Array<Error | 'ok'>, flushError?: Error) {
     deadlineMs: 3500,
     delayMs: () => 0,
     onRetry: (attempt) => retries.push(attempt),
+    onAbortFailed: (err) => abortFailures.push(err.message),
     now: () => clock,
   };
-  return { calls, options, log, retries };
+  return { calls, options, log, retries, commitTimeouts, abortFailures };
 }
 
 describe('finishTransaction: says truthfully what became of a transaction', () => {
@@ -74,7 +82,9 @@ describe('finishTransaction: says truthfully what became of a transaction', () =
     const s = script([timedOut(), timedOut(), timedOut(), timedOut(), timedOut()]);
     const err = await finishTransaction(s.calls, s.options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KafkaOutcomeUnknownError);
-    expect(err).toMatchObject({ code: 'KAFKA_OUTCOME_UNKNOWN', attempts: 4, elapsedMs: 4000 });
+    // The last attempt gets only what is left of the deadline, so the answer is not one attempt late.
+    expect(err).toMatchObject({ code: 'KAFKA_OUTCOME_UNKNOWN', attempts: 4, elapsedMs: 3500 });
+    expect(s.commitTimeouts).toEqual([1000, 1000, 1000, 500]);
     expect(s.log).not.toContain('abort');
     expect(s.retries).toEqual([1, 2, 3]);
   });
@@ -84,5 +94,12 @@ describe('finishTransaction: says truthfully what became of a transaction', () =
     const err = await finishTransaction(s.calls, s.options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KafkaOutcomeUnknownError);
     expect(s.log).toEqual(['flush', 'commit']);
+  });
+
+  it('an abort that fails is reported with its reason, and the batch is still not accepted', async () => {
+    const s = script([], timedOut(), txnError('Local: Conflicting commit_transaction call', {}));
+    const err = await finishTransaction(s.calls, s.options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KafkaUnavailableError);
+    expect(s.abortFailures).toEqual(['Local: Conflicting commit_transaction call']);
   });
 });

@@ -39,6 +39,9 @@ interface TxnErrorFlags {
   isTxnRequiresAbort?: boolean;
 }
 
+/** The shortest commit attempt: a last one near the deadline still gives the coordinator time to answer. */
+const MIN_ATTEMPT_MS = 500;
+
 /** The transactional calls that end one flush (node-rdkafka's, as promises). */
 export interface TransactionCalls {
   /** Waits until every produced message is acknowledged (rd_kafka_flush). */
@@ -54,6 +57,8 @@ export interface FinishOptions {
   deadlineMs: number;
   /** Called before each retry of a commit that timed out (to log and count it). */
   onRetry(attempt: number, err: Error, elapsedMs: number): void;
+  /** Called when an abort fails; the next producer's initTransactions aborts what it left. */
+  onAbortFailed?(err: Error): void;
   /** The pause before retry `attempt` (capped backoff with jitter). */
   delayMs(attempt: number): number;
   now?: () => number;
@@ -76,18 +81,20 @@ export async function finishTransaction(calls: TransactionCalls, o: FinishOption
   try {
     await calls.flush(o.attemptTimeoutMs);
   } catch (err) {
-    await abortQuietly(calls, o.attemptTimeoutMs);
+    await abortQuietly(calls, o);
     throw new KafkaUnavailableError(err);
   }
   const started = now();
   for (let attempt = 1; ; attempt++) {
     try {
-      await calls.commit(o.attemptTimeoutMs);
+      // The last attempt ends near the deadline, not one whole attempt after it.
+      const remainingMs = o.deadlineMs - (now() - started);
+      await calls.commit(Math.min(o.attemptTimeoutMs, Math.max(remainingMs, MIN_ATTEMPT_MS)));
       return;
     } catch (err) {
       const flags = err as TxnErrorFlags;
       if (flags.isTxnRequiresAbort) {
-        await abortQuietly(calls, o.attemptTimeoutMs);
+        await abortQuietly(calls, o);
         throw new KafkaUnavailableError(err);
       }
       // Fatal: the coordinator refused this producer (fenced, unauthorised); it committed nothing.
@@ -103,6 +110,6 @@ export async function finishTransaction(calls: TransactionCalls, o: FinishOption
 }
 
 /** An abort that fails leaves the transaction to the next producer's initTransactions (it aborts). */
-async function abortQuietly(calls: TransactionCalls, timeoutMs: number): Promise<void> {
-  await calls.abort(timeoutMs).catch(() => undefined);
+async function abortQuietly(calls: TransactionCalls, o: FinishOptions): Promise<void> {
+  await calls.abort(o.attemptTimeoutMs).catch((err) => o.onAbortFailed?.(err as Error));
 }
