@@ -1,5 +1,5 @@
-import { DedupeCommit, DedupeEntry, DedupeIndex } from './dedupe';
-import { PoisonError, StreamsError } from './errors';
+import { DedupeEntry } from './dedupe';
+import { PoisonError } from './errors';
 import { deadLetterValue, ErrorRecordSource, lateRecordValue } from './error-records';
 import {
   deadLetterUndeserializable,
@@ -9,118 +9,31 @@ import {
   retryThenDeadLetter,
 } from './exception-handlers';
 import { NodeInstance, ProcessorContext, Rec } from './processor';
-import { OutboxMessage, RecordCollector, TableWrite } from './record-collector';
+import { RecordCollector } from './record-collector';
 import { KeyValueStore } from './store';
+import { SourceDedupe } from './source-dedupe';
+import { StoreJournal } from './store-journal';
 import { BranchContext, GraphNode, SinkDefinition, SourceDefinition, Topology } from './topology';
-import { PartitionWatermark, WatermarkState } from './watermark';
+import { PartitionWatermark } from './watermark';
+import {
+  DeadLetterNote,
+  QuarantinedRecord,
+  RawRecord,
+  TaskCommit,
+  TaskError,
+  TaskOptions,
+  TaskRestore,
+} from './task-model';
 
-/** A consumed record as it came off the topic. */
-export interface RawRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  offset: string;
-}
-
+export * from './task-model';
 export type { OutboxMessage, TableWrite } from './record-collector';
 export { PoisonError } from './errors';
-
-export interface TaskOptions {
-  applicationId: string;
-  allowedLatenessMs: number;
-  idleTimeoutMs: number;
-  /** Where late records go (SPEC §4); none when unset. */
-  lateTopic?: string;
-  /** Where poison records go after bounded retries (SPEC §9). */
-  deadLetterTopic?: string;
-  /** Attempts after the first before a record is dead-lettered. */
-  maxRetries: number;
-  clock: () => number;
-  /**
-   * Late and dead-letter records carry the original payload up to this many bytes (UTF-8); a larger
-   * one is cut, keeping its size and SHA-256, so the record stays under the broker's message limit.
-   * Default 512 KiB.
-   */
-  maxPayloadBytes?: number;
-  /** What a record that cannot be deserialised gets; default: dead-lettered at once. */
-  deserializationHandler?: DeserializationExceptionHandler;
-  /** What a record whose processing throws gets; default: maxRetries retries, then dead-lettered. */
-  processingHandler?: ProcessingExceptionHandler;
-}
-
-/** A record the runtime isolated as one that cannot be stored or published: dead-lettered, not processed. */
-export interface QuarantinedRecord {
-  reason: string;
-  message: string;
-}
-
-/** One dead-lettered record of a commit, for the runtime's log line. */
-export interface DeadLetterNote {
-  offset: string;
-  reason: string;
-  message: string;
-}
-
-export interface TaskRestore {
-  stores: Map<string, Array<[string, unknown]>>;
-  watermark: WatermarkState | null;
-  /** Next offset to consume; null when the partition was never consumed. */
-  nextOffset: string | null;
-  nextSeq: number;
-}
-
-/** Everything a task changed since its last commit: written in one Postgres transaction. */
-export interface TaskCommit {
-  nextOffset: string | null;
-  nextSeq: number;
-  watermark: WatermarkState;
-  storeChanges: Map<string, Map<string, unknown>>;
-  tableWrites: TableWrite[];
-  outbox: OutboxMessage[];
-  processed: number;
-  late: number;
-  deadLettered: number;
-  /** Records dropped as repeats of an id seen before (the source's dedupe); absent: 0. */
-  duplicates?: number;
-  deadLetters: DeadLetterNote[];
-  /** Ids to remember and forget (the source's dedupe); absent or null when the source has none. */
-  dedupe?: DedupeCommit | null;
-  /** Oldest event time accepted (not late) since the last commit; null when none. */
-  minAcceptedTime: number | null;
-}
-
-/** A task that cannot run as configured, or a record an exception handler answered `fail` for. */
-export class TaskError extends StreamsError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'TASK_FAILED', false, options);
-  }
-}
 
 interface Wired {
   node: GraphNode;
   instance?: NodeInstance;
   sink?: SinkDefinition;
   children: Wired[];
-}
-
-/** Undo log of store writes made while processing one record, so a failed attempt leaves no trace. */
-class StoreJournal {
-  private readonly undo: Array<() => void> = [];
-  record(store: KeyValueStore, key: string): void {
-    const had = store.has(key);
-    const prev = store.get(key);
-    this.undo.push(() => (had ? store.restore(key, prev) : store.delete(key)));
-  }
-  /** A node's own undo of an in-place change (ProcessorContext.onRollback). */
-  push(undo: () => void): void {
-    this.undo.push(undo);
-  }
-  rollback(): void {
-    for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]();
-    this.undo.length = 0;
-  }
-  clear(): void {
-    this.undo.length = 0;
-  }
 }
 
 /**
@@ -134,13 +47,12 @@ export class StreamTask {
   private roots: Wired[];
   private readonly stateful: NodeInstance[] = [];
   private readonly journal = new StoreJournal();
-  private journaling = false;
   private nextOffset: bigint | null;
   private readonly collector: RecordCollector;
   private readonly onUndeserializable: DeserializationExceptionHandler;
   private readonly onProcessingError: ProcessingExceptionHandler;
   private counts = { processed: 0, late: 0, deadLettered: 0, duplicates: 0 };
-  private readonly dedupe: DedupeIndex | undefined;
+  private readonly dedupe: SourceDedupe | undefined;
   /** Values deserialised ahead of processing (dedupeLookups), so each record is parsed once. */
   private readonly decoded = new WeakMap<RawRecord, Decoded>();
   private deadLetters: DeadLetterNote[] = [];
@@ -158,9 +70,9 @@ export class StreamTask {
     const source = topology.sources.get(topic);
     if (!source) throw new TaskError(`topic ${topic} is not a source of ${topology.applicationId}`);
     this.source = source.definition;
-    this.dedupe = source.definition.dedupe ? new DedupeIndex(source.definition.dedupe) : undefined;
+    this.dedupe = source.definition.dedupe ? new SourceDedupe(source.definition.dedupe) : undefined;
     for (const name of topology.stores)
-      this.stores.set(name, this.journaled(new KeyValueStore(name)));
+      this.stores.set(name, this.journal.watch(new KeyValueStore(name)));
     for (const [name, entries] of restore?.stores ?? []) {
       const store = this.stores.get(name);
       if (!store) continue; // a store the topology no longer has
@@ -195,20 +107,6 @@ export class StreamTask {
     return this.nextOffset === null ? null : this.nextOffset.toString();
   }
 
-  private journaled(store: KeyValueStore): KeyValueStore {
-    const put = store.put.bind(store);
-    const del = store.delete.bind(store);
-    store.put = (key, value) => {
-      if (this.journaling) this.journal.record(store, key);
-      put(key, value);
-    };
-    store.delete = (key) => {
-      if (this.journaling) this.journal.record(store, key);
-      del(key);
-    };
-    return store;
-  }
-
   private wire(node: GraphNode): Wired {
     const children = node.children.map((c) => this.wire(c));
     const def = node.definition;
@@ -232,7 +130,7 @@ export class StreamTask {
       watermark: () => this.wm.current,
       now: () => this.options.clock(),
       onRollback: (undo) => {
-        if (this.journaling) this.journal.push(undo);
+        this.journal.push(undo);
       },
     };
     wired.instance = def.create(ctx as ProcessorContext);
@@ -290,8 +188,8 @@ export class StreamTask {
       const raw = records[i];
       const d = this.decode(raw);
       if (!('value' in d)) continue;
-      const id = this.source.dedupe!.id(d.value);
-      if (storableId(id)) ids.push(id);
+      const id = this.dedupe.idOf(d.value);
+      if (id !== null) ids.push(id);
     }
     return this.dedupe.unknown(ids);
   }
@@ -365,24 +263,10 @@ export class StreamTask {
 
   /** The dedupe's verdict: false when the record is a duplicate (counted) or a conflict (dead-lettered). */
   private firstOccurrence(raw: RawRecord, value: unknown, timestamp: number | undefined): boolean {
-    const definition = this.source.dedupe!;
-    const id = definition.id(value);
-    // Without a storable id or a usable time there is nothing to judge; processing decides what it is.
-    if (!storableId(id) || timestamp === undefined || !Number.isFinite(timestamp)) return true;
-    const wm = this.wm.current;
-    const verdict = this.dedupe!.judge(
-      id,
-      definition.fingerprint(value, raw.value!),
-      timestamp,
-      wm === null ? null : wm - definition.horizonMs,
-    );
-    if (verdict.kind === 'first') return true;
-    if (verdict.kind === 'duplicate') {
-      this.counts.duplicates++;
-      return false;
-    }
-    const message = `${definition.name}: id ${JSON.stringify(id)} was first seen with other content (event time ${new Date(verdict.first.eventTime).toISOString()}); the first one counts`;
-    this.deadLetter(raw, new PoisonError('conflicting_duplicate', message), 1);
+    const verdict = this.dedupe!.judge(value, raw.value!, timestamp, this.wm.current);
+    if (verdict === 'first') return true;
+    if (verdict === 'duplicate') this.counts.duplicates++;
+    else this.deadLetter(raw, verdict, 1);
     return false;
   }
 
@@ -426,20 +310,17 @@ export class StreamTask {
    */
   private atomically(fn: () => void): void {
     const watermark = this.wm.snapshot();
-    this.journal.clear();
-    this.journaling = true;
+    this.journal.begin();
     try {
       fn();
     } catch (err) {
-      this.journaling = false;
       this.journal.rollback();
       this.collector.discard();
       this.wm = new PartitionWatermark(this.options, watermark);
       this.rewire();
       throw err;
     }
-    this.journaling = false;
-    this.journal.clear();
+    this.journal.commit();
     this.collector.release();
   }
 
@@ -564,9 +445,6 @@ export class StreamTask {
     return commit;
   }
 }
-
-/** Postgres text cannot hold NUL: such an id is not remembered (its record is refused on storage anyway). */
-const storableId = (id: string | null): id is string => id !== null && !id.includes('\u0000');
 
 /** A record's value as deserialised, or why it could not be. */
 type Decoded = { value: unknown } | { error: PoisonError };
