@@ -1,25 +1,22 @@
 import { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { RawRecord, StreamTask } from '../core/task';
+import { RawRecord } from '../core/task';
 import { globalWatermark } from '../core/global-watermark';
 import { restartDelayMs, sleep } from './backoff';
-import { classifyFailure } from './failure';
 import { streamsMetrics, StreamsMetrics } from './metrics';
 import { GlobalStage, GlobalStageRunner } from './global-stage';
 import { IdleGate } from './idle-gate';
 import { StallMonitor } from './stall-monitor';
-import { CommitRange, FailureStage, TaskSupervisor } from './task-supervisor';
-import { claimOwnership } from './outbox-claim';
+import { TaskSupervisor } from './task-supervisor';
 import { TaskCommitter, withLock } from './task-committer';
 import {
   LiveTask,
-  newPublisher,
-  newTask,
   resolveOptions,
   ResolvedOptions,
   StreamsAppOptions,
 } from './streams-app-options';
-import { ClaimedTask, TaskIdentity, TaskRepository } from './task-repository';
+import { TaskRegistry } from './task-registry';
+import { TaskRepository } from './task-repository';
 
 /**
  * Runs a topology on Kafka with exactly-once effects in Postgres (SPEC §9):
@@ -33,7 +30,7 @@ import { ClaimedTask, TaskIdentity, TaskRepository } from './task-repository';
 export class StreamsApp {
   private readonly o: ResolvedOptions;
   private readonly repo: TaskRepository;
-  private readonly tasks = new Map<string, Promise<LiveTask>>();
+  private readonly tasks: TaskRegistry;
   private readonly metrics: StreamsMetrics;
   private readonly supervisor: TaskSupervisor;
   private readonly stall: StallMonitor;
@@ -48,12 +45,6 @@ export class StreamsApp {
   private running = false;
   private restarting = false;
   private punctuating = false;
-  /** Tasks dropped after a failure or never opened: Kafka's position may be past Postgres, so opening seeks back. */
-  private readonly reopen = new Set<string>();
-  /** The epoch this instance holds per task (a reload keeps it). */
-  private readonly epochs = new Map<string, string>();
-  /** Partitions paused while their task waits out a backoff. */
-  private readonly paused = new Set<string>();
   /** Partitions the group assigned to this instance, as {topic, partition}. */
   private assigned = new Map<string, { topic: string; partition: number }>();
 
@@ -86,8 +77,19 @@ export class StreamsApp {
       consumer: () => this.consumer,
       running: () => this.running,
       stageGroups: (topic) => this.stageGroups(topic),
-      context: (live) => this.context(live),
-      fail: (live, stage, err, range) => this.fail(live, stage, err, range),
+      context: (live) => this.tasks.context(live),
+      fail: (live, stage, err, range) => this.tasks.fail(live, stage, err, range),
+    });
+    this.tasks = new TaskRegistry({
+      options: this.o,
+      repo: this.repo,
+      metrics: this.metrics,
+      supervisor: this.supervisor,
+      stall: this.stall,
+      committer: () => this.committer,
+      consumer: () => this.consumer,
+      admin: () => this.admin,
+      stageGroups: (topic) => this.stageGroups(topic),
     });
   }
 
@@ -97,7 +99,7 @@ export class StreamsApp {
 
   /** Partitions this instance owns right now (topic-partition ids). */
   ownedTasks(): string[] {
-    return [...this.tasks.keys()];
+    return this.tasks.keys();
   }
 
   /**
@@ -211,7 +213,7 @@ export class StreamsApp {
     this.restarting = true;
     try {
       await this.consumer?.disconnect().catch(() => undefined);
-      await this.closeAll();
+      await this.tasks.closeAll();
       for (let attempt = 1; this.running; attempt++) {
         const delay = restartDelayMs(attempt, this.o.restartBackoff);
         this.o.logger.warn(
@@ -243,165 +245,21 @@ export class StreamsApp {
     }
     this.assigned = assigned;
     this.stall.assigned([...assigned.values()]);
-    for (const id of [...this.tasks.keys()]) if (!assigned.has(id)) void this.closeTask(id);
-    for (const key of [...this.paused]) if (!assigned.has(key)) this.paused.delete(key);
+    this.tasks.keepOnly(assigned);
     // Claim new partitions eagerly, so empty and idle ones get ticked and show a watermark.
-    for (const { topic, partition } of assigned.values()) void this.liveTask(topic, partition);
+    for (const { topic, partition } of assigned.values())
+      void this.tasks.liveTask(topic, partition);
     this.o.logger.info(
       { processor: this.applicationId, assigned: [...assigned.keys()].sort() },
       'partitions assigned',
     );
   }
 
-  /** The open task, or undefined (partition paused) while it backs off or cannot be opened. */
-  private async liveTask(topic: string, partition: number): Promise<LiveTask | undefined> {
-    const key = `${topic}-${partition}`;
-    if (!this.tasks.has(key) && this.supervisor.waitMs(key) > 0) {
-      this.pause(key, topic, partition);
-      return undefined;
-    }
-    return this.taskFor(topic, partition).catch(() => {
-      this.pause(key, topic, partition);
-      return undefined;
-    });
-  }
-
-  private taskFor(topic: string, partition: number): Promise<LiveTask> {
-    const key = `${topic}-${partition}`;
-    let t = this.tasks.get(key);
-    if (!t) {
-      t = this.openTask({ appId: this.applicationId, topic, partition });
-      const handle = t;
-      this.tasks.set(key, handle);
-      handle.then(
-        (live) => (live.handle = handle),
-        () => this.tasks.get(key) === handle && this.tasks.delete(key),
-      );
-    }
-    return t;
-  }
-
-  /** Claims (or, after a failure, reloads) the task from Postgres, fences the old publisher and finishes its outbox. */
-  private async openTask(id: TaskIdentity): Promise<LiveTask> {
-    const key = `${id.topic}-${id.partition}`;
-    const epoch = this.epochs.get(key);
-    const rebuilt = this.reopen.has(key);
-    const ctx = { processor: this.applicationId, topic: id.topic, partition: id.partition, epoch };
-    try {
-      const reload = this.supervisor.reopenMode(key) === 'reload' && epoch !== undefined;
-      const {
-        claimed,
-        prepared: task,
-        publisher,
-        republished,
-      } = await claimOwnership({
-        repo: this.repo,
-        id,
-        claim: () => (reload ? this.repo.reload(id, epoch) : this.repo.claim(id)),
-        prepare: (claimed) => this.prepareTask(id, key, claimed),
-        publisher: () => newPublisher(this.o, this.admin!, id, () => this.metrics.deadLettered),
-      });
-      if (this.reopen.has(key))
-        await this.seekToCommitted(id, claimed.nextOffset).catch(async (err) => {
-          await publisher.close();
-          throw err;
-        });
-      this.reopen.delete(key);
-      this.supervisor.opened(key, rebuilt, {
-        ...ctx,
-        epoch: claimed.epoch,
-        offset: claimed.nextOffset,
-        republished,
-        reload,
-      });
-      this.stall.committed(key, claimed.nextOffset);
-      const live: LiveTask = {
-        key,
-        id,
-        task,
-        epoch: claimed.epoch,
-        publisher,
-        lock: Promise.resolve(),
-        closed: false,
-        deletedBelow: 0,
-        inflight: Promise.resolve(),
-        committed: claimed.nextOffset,
-        lastCommitAt: 0,
-        flushScheduled: false,
-      };
-      this.resumeIfPaused(key, id);
-      return live;
-    } catch (err) {
-      this.reopen.add(key);
-      this.supervisor.failed(key, 'restore', classifyFailure(err), ctx);
-      throw err;
-    }
-  }
-
-  /** The task on the claimed state, with the runtime's quarantined records and the stages' watermark floor. */
-  private async prepareTask(
-    id: TaskIdentity,
-    key: string,
-    claimed: ClaimedTask,
-  ): Promise<StreamTask> {
-    this.epochs.set(key, claimed.epoch);
-    const task = newTask(this.o, id, claimed);
-    for (const [offset, record] of this.supervisor.quarantined(key))
-      task.quarantine(offset, record);
-    // A partition left out of the global watermark (idle or empty) must not change what a stage
-    // already finalised: it resumes with its watermark at least at the stages' floor.
-    const floor = await this.repo.watermarkFloor(this.stageGroups(id.topic), id.topic);
-    if (floor !== null) task.raiseWatermarkTo(floor);
-    return task;
-  }
-
-  private pause(key: string, topic: string, partition: number): void {
-    // Whatever kafkajs resolved meanwhile, the task seeks back to Postgres when it opens.
-    this.reopen.add(key);
-    if (this.paused.has(key) || !this.consumer) return;
-    this.paused.add(key);
-    this.consumer.pause([{ topic, partitions: [partition] }]);
-  }
-
-  private resumeIfPaused(key: string, id: TaskIdentity): void {
-    if (!this.paused.delete(key)) return;
-    this.consumer?.resume([{ topic: id.topic, partitions: [id.partition] }]);
-  }
-
-  private async closeTask(key: string): Promise<void> {
-    const t = this.tasks.get(key);
-    this.tasks.delete(key);
-    this.supervisor.forget(key);
-    this.epochs.delete(key);
-    const live = await t?.catch(() => undefined);
-    if (!live) return;
-    // What was processed since the last commit (a flush is pending) is committed before the partition goes.
-    if (live.flushScheduled)
-      await withLock(live, () => this.committer.enqueue(live)).catch(() => undefined);
-    await live.inflight;
-    live.closed = true;
-    await live.publisher.close();
-  }
-
-  private async closeAll(): Promise<void> {
-    await Promise.all([...this.tasks.keys()].map((k) => this.closeTask(k)));
-  }
-
-  private context(live: LiveTask): Record<string, unknown> {
-    return {
-      processor: this.applicationId,
-      topic: live.id.topic,
-      partition: live.id.partition,
-      epoch: live.epoch,
-      offset: live.committed,
-    };
-  }
-
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     // Markers and aborted records at the end of a batch still move the position (StreamTask.skipTo);
     // a batch of nothing else never gets here (onSkippedBatch).
     if (batch.firstOffset() === null) return;
-    const live = await this.liveTask(batch.topic, batch.partition);
+    const live = await this.tasks.liveTask(batch.topic, batch.partition);
     if (!live) return;
     await withLock(live, async () => {
       if (live.closed || !isRunning() || isStale()) return;
@@ -423,7 +281,7 @@ export class StreamsApp {
         if (lookups.length)
           live.task.learnDuplicates(await this.repo.rememberedIds(live.id, lookups));
       } catch (err) {
-        return this.fail(live, 'dedupe', err);
+        return this.tasks.fail(live, 'dedupe', err);
       }
       try {
         const rest = await this.processIsolated(live, records, heartbeat);
@@ -435,7 +293,7 @@ export class StreamsApp {
         live.task.skipTo((BigInt(batch.lastOffset()) + 1n).toString());
       } catch (err) {
         // A bug, or a record an exception handler answered `fail` for (the rest are dead-lettered in the task).
-        return this.fail(live, 'process', err);
+        return this.tasks.fail(live, 'process', err);
       }
       this.metrics.batchDuration.observe(
         { processor: this.applicationId, topic: batch.topic },
@@ -469,7 +327,7 @@ export class StreamsApp {
       await heartbeat();
     }
     if (i < records.length || BigInt(records[records.length - 1].offset) >= upTo)
-      this.supervisor.isolationDone(live.key, this.context(live));
+      this.supervisor.isolationDone(live.key, this.tasks.context(live));
     return records.slice(i);
   }
 
@@ -485,7 +343,7 @@ export class StreamsApp {
     lastOffset: string,
   ): Promise<void> {
     if (!this.running || !this.assigned.has(`${topic}-${partition}`)) return;
-    const live = await this.liveTask(topic, partition);
+    const live = await this.tasks.liveTask(topic, partition);
     if (!live) return;
     await withLock(live, async () => {
       if (live.closed) return;
@@ -499,32 +357,6 @@ export class StreamsApp {
     });
   }
 
-  /** The task's memory may be ahead of Postgres now: drop it; it is rebuilt after the supervisor's backoff. */
-  private async fail(
-    live: LiveTask,
-    stage: FailureStage,
-    err: unknown,
-    range?: CommitRange,
-  ): Promise<void> {
-    if (live.closed) return;
-    live.closed = true;
-    if (live.flush) clearTimeout(live.flush);
-    if (this.tasks.get(live.key) === live.handle) this.tasks.delete(live.key);
-    this.reopen.add(live.key);
-    this.supervisor.failed(live.key, stage, classifyFailure(err), this.context(live), range);
-    await live.publisher.close();
-  }
-
-  /** Points the consumer back at what Postgres committed (the log start when nothing was). */
-  private async seekToCommitted(id: TaskIdentity, nextOffset: string | null): Promise<void> {
-    let offset = nextOffset;
-    if (offset === null) {
-      const offsets = await this.admin!.fetchTopicOffsets(id.topic);
-      offset = offsets.find((o) => o.partition === id.partition)?.low ?? '0';
-    }
-    this.consumer?.seek({ topic: id.topic, partition: id.partition, offset });
-  }
-
   /** Every tick: rebuilds failed tasks whose backoff ran out, advances idle watermarks, checks for stalls. */
   private async punctuateAll(): Promise<void> {
     if (!this.running) return;
@@ -535,10 +367,10 @@ export class StreamsApp {
       // A task dropped after a failure is rebuilt even if its partition gets no new input.
       for (const [key, { topic, partition }] of this.assigned) {
         if (!this.tasks.has(key) && this.supervisor.waitMs(key) === 0)
-          void this.taskFor(topic, partition).catch(() => undefined);
+          void this.tasks.taskFor(topic, partition).catch(() => undefined);
       }
-      for (const pending of [...this.tasks.values()]) {
-        const live = await pending.catch(() => undefined);
+      for (const pending of this.tasks.pending()) {
+        const live = await pending;
         if (!live || live.closed) continue;
         await withLock(live, () => this.punctuate(live));
       }
@@ -559,7 +391,7 @@ export class StreamsApp {
     try {
       moved = live.task.punctuate(this.idleGate.readableSince(live.key, live.task.resumeOffset()));
     } catch (err) {
-      return this.fail(live, 'punctuate', err);
+      return this.tasks.fail(live, 'punctuate', err);
     }
     if (!moved) return this.committer.cleanOutbox(live);
     await this.committer.enqueue(live);
@@ -581,7 +413,7 @@ export class StreamsApp {
     for (const t of this.stageTimers) clearInterval(t);
     await Promise.all(this.stageRunners.map((r) => r.close()));
     await this.consumer?.disconnect().catch(() => undefined);
-    await this.closeAll();
+    await this.tasks.closeAll();
     await this.admin?.disconnect().catch(() => undefined);
   }
 }
