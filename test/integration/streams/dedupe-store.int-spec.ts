@@ -4,15 +4,15 @@ import { classifyFailure, DedupeEntry, TaskRepository } from '@clickstream/strea
 import { uniqueName } from '../../support/kafka';
 import { taskCommit } from '../../support/task-commit';
 
-/** A commit that only moves the offset and remembers `ids` (fingerprint and event time from the id's number). */
+/** A commit that only moves the offset and remembers `ids` (fingerprint and event time from the number after "e-"). */
 const remembering = (nextOffset: string, ids: string[]) =>
   taskCommit(nextOffset, {
     processed: ids.length,
     dedupe: { remember: ids.map((id) => [id, entryOf(id)]), forgetBefore: null },
   });
 const entryOf = (id: string): DedupeEntry => ({
-  fingerprint: 1000 + Number(id.split('-')[1]),
-  eventTime: 1_700_000_000_000 + Number(id.split('-')[1]),
+  fingerprint: 1000 + parseInt(id.split('-')[1], 10),
+  eventTime: 1_700_000_000_000 + parseInt(id.split('-')[1], 10),
 });
 const sorted = (rows: Array<[string, DedupeEntry]>) =>
   [...rows].sort(([a], [b]) => a.localeCompare(b));
@@ -43,6 +43,24 @@ describe('remembered ids in Postgres', () => {
       ['e-3', entryOf('e-3')],
     ]);
     expect(await repo.rememberedIds(other, asked)).toEqual([['e-4', entryOf('e-4')]]);
+  });
+
+  it('remembers and finds ids with any text, quotes and backslashes included, each as itself', async () => {
+    const id = { appId: uniqueName('dedupe-text'), topic, partition: 0 };
+    const claimed = await repo.claim(id);
+    // Ids a client may send (SPEC §2 allows any text but NUL), named by a number for entryOf.
+    const awkward = [
+      'e-21 "quoted"',
+      'e-22 back\\slash',
+      'e-23 {braces},comma',
+      'e-24 NULL',
+      'e-25 é 😀',
+    ];
+    await repo.commit(id, claimed.epoch, remembering('5', awkward), 0);
+    const asked = [...awkward, 'e-21 quoted', 'e-22 back\\\\slash', 'e-26'];
+    expect(sorted(await repo.rememberedIds(id, asked))).toEqual(
+      sorted(awkward.map((a) => [a, entryOf(a)])),
+    );
   });
 
   it('a fenced commit remembers nothing, and remembering a stored id again is refused as data', async () => {
