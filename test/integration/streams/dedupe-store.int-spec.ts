@@ -48,7 +48,7 @@ describe('remembered ids in Postgres', () => {
   it('remembers and finds ids with any text, quotes and backslashes included, each as itself', async () => {
     const id = { appId: uniqueName('dedupe-text'), topic, partition: 0 };
     const claimed = await repo.claim(id);
-    // Ids a client may send (SPEC §2 allows any text but NUL), named by a number for entryOf.
+    // Ids a client may send (SPEC §2: a string of 1–128 characters), each named by a number for entryOf.
     const awkward = [
       'e-21 "quoted"',
       'e-22 back\\slash',

@@ -250,6 +250,7 @@ export class EventsHttpController {
       errors: result.rejected,
     };
   }
+
   /** A request Kafka did not (or not surely) take: 503 or 504, with Retry-After and no errors. */
   private refuse(
     reply: FastifyReply,
