@@ -68,28 +68,27 @@ export class StreamsApp {
       stallAfterMs: this.o.stallAfterMs,
     });
     this.idleGate = new IdleGate({ fetchStaleMs: this.o.fetchStaleMs, clock: this.o.clock });
-    this.committer = new TaskCommitter({
+    // What the committer and the task registry both reach (a failed commit drops its task; a task
+    // that closes commits what it processed first).
+    const shared = {
       options: this.o,
       repo: this.repo,
       metrics: this.metrics,
       supervisor: this.supervisor,
       stall: this.stall,
       consumer: () => this.consumer,
+      stageGroups: (topic: string) => this.stageGroups(topic),
+    };
+    this.committer = new TaskCommitter({
+      ...shared,
       running: () => this.running,
-      stageGroups: (topic) => this.stageGroups(topic),
       context: (live) => this.tasks.context(live),
       fail: (live, stage, err, range) => this.tasks.fail(live, stage, err, range),
     });
     this.tasks = new TaskRegistry({
-      options: this.o,
-      repo: this.repo,
-      metrics: this.metrics,
-      supervisor: this.supervisor,
-      stall: this.stall,
+      ...shared,
       committer: () => this.committer,
-      consumer: () => this.consumer,
       admin: () => this.admin,
-      stageGroups: (topic) => this.stageGroups(topic),
     });
   }
 
