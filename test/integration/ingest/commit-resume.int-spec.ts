@@ -1,7 +1,9 @@
-import { LibrdKafkaError, Producer } from 'node-rdkafka';
+import { Producer } from 'node-rdkafka';
 import {
   finishTransaction,
   KafkaOutcomeUnknownError,
+  librdkafkaCall as call,
+  transactionCalls,
 } from '../../../services/ingest/src/events/kafka-transaction';
 import {
   createTopic,
@@ -25,9 +27,6 @@ import { localBrokerPid } from './ingest-harness';
 const PARTITIONS = 3;
 const MESSAGES = 300;
 const ATTEMPT_MS = 2_000;
-
-const call = (fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> =>
-  new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 
 describe('a commit whose answer is lost (broker frozen at EndTxn)', () => {
   const topic = uniqueName('commit-resume');
@@ -55,16 +54,17 @@ describe('a commit whose answer is lost (broker frozen at EndTxn)', () => {
     const commits: string[] = [];
     let frozen = false;
     const retries: number[] = [];
+    const real = transactionCalls(p);
     const outcome = await finishTransaction(
       {
-        flush: (ms) => call((cb) => p.flush(ms, cb)),
+        flush: real.flush,
         commit: async (ms) => {
           if (commits.length === 0) {
             process.kill(pid(), 'SIGSTOP'); // every message is acknowledged: EndTxn goes next
             frozen = true;
           }
           try {
-            await call((cb) => p.commitTransaction(ms, cb));
+            await real.commit(ms);
             commits.push('ok');
           } catch (err) {
             commits.push((err as Error).message);

@@ -8,6 +8,8 @@ import {
   finishTransaction,
   KafkaOutcomeUnknownError,
   KafkaUnavailableError,
+  librdkafkaCall as call,
+  transactionCalls,
 } from './kafka-transaction';
 
 export { KafkaOutcomeUnknownError, KafkaUnavailableError };
@@ -32,6 +34,9 @@ const COMMIT_RETRY_MAX_MS = 2_000;
 const commitRetryDelayMs = (attempt: number) =>
   backoffMs(attempt, COMMIT_RETRY_BASE_MS, COMMIT_RETRY_MAX_MS);
 
+/** Why a request is refused while a commit is retried: it was never produced (so 503 is true). */
+const commitInDoubtError = () => new KafkaUnavailableError(new Error('a Kafka commit is in doubt'));
+
 /**
  * Disconnects without waiting longer than a commit would (a dead broker must not hang a reset). A
  * producer whose connect() failed was closed by node-rdkafka already (its disconnect would throw).
@@ -42,9 +47,6 @@ function disconnect(producer: Producer): Promise<void> {
 }
 
 /** Node-style callback → promise, for node-rdkafka's calls. */
-const call = (fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> =>
-  new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
-
 interface Pending {
   messages: OutgoingMessage[];
   resolve: () => void;
@@ -162,8 +164,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   /** Resolves once Kafka acknowledged every message (acks=all, committed transaction). */
   send(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
-    if (this.inDoubt)
-      return Promise.reject(new KafkaUnavailableError(new Error('a Kafka commit is in doubt')));
+    if (this.inDoubt) return Promise.reject(commitInDoubtError());
     const backlog = this.queuedEvents + this.inFlightEvents;
     if (backlog + messages.length > this.config.maxBacklogEvents) {
       return Promise.reject(new BacklogFullError(backlog, this.config.maxBacklogEvents));
@@ -239,30 +240,23 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
         for (const m of p.messages) producer.produce(m.topic, null, Buffer.from(m.value), m.key);
       }
     } catch (err) {
-      await call((cb) => producer.abortTransaction(TRANSACTION_TIMEOUT_MS, cb)).catch(
-        () => undefined,
+      await call((cb) => producer.abortTransaction(TRANSACTION_TIMEOUT_MS, cb)).catch((e) =>
+        this.abortFailed(e as Error),
       );
       throw err;
     }
-    await finishTransaction(
-      {
-        flush: (ms) => call((cb) => producer.flush(ms, cb)),
-        commit: (ms) => call((cb) => producer.commitTransaction(ms, cb)),
-        abort: (ms) => call((cb) => producer.abortTransaction(ms, cb)),
-      },
-      {
-        attemptTimeoutMs: TRANSACTION_TIMEOUT_MS,
-        deadlineMs: this.config.commitDeadlineMs,
-        delayMs: commitRetryDelayMs,
-        onRetry: (attempt, err, elapsedMs) => this.commitInDoubt(attempt, err, elapsedMs),
-        onAbortFailed: (err) =>
-          this.logger.warn({
-            msg: 'kafka abort failed',
-            events: this.inFlightEvents,
-            err: err.message,
-          }),
-      },
-    );
+    await finishTransaction(transactionCalls(producer), {
+      attemptTimeoutMs: TRANSACTION_TIMEOUT_MS,
+      deadlineMs: this.config.commitDeadlineMs,
+      delayMs: commitRetryDelayMs,
+      onRetry: (attempt, err, elapsedMs) => this.commitInDoubt(attempt, err, elapsedMs),
+      onAbortFailed: (err) => this.abortFailed(err),
+    });
+  }
+
+  /** The next producer's initTransactions aborts what a failed abort left open. */
+  private abortFailed(err: Error): void {
+    this.logger.warn({ msg: 'kafka abort failed', events: this.inFlightEvents, err: err.message });
   }
 
   /** A commit timed out: it goes on in the background, so it is retried, and nothing new waits. */
@@ -281,7 +275,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     const refused = this.queue;
     this.queue = [];
     this.queuedEvents = 0;
-    const error = new KafkaUnavailableError(new Error('a Kafka commit is in doubt'));
+    const error = commitInDoubtError();
     for (const p of refused) p.reject(error);
   }
 

@@ -1,3 +1,4 @@
+import type { LibrdKafkaError, Producer } from 'node-rdkafka';
 import { ClickstreamError } from '@clickstream/platform';
 
 /** Kafka did not take the batch; nothing of it is visible to read_committed consumers. */
@@ -48,6 +49,20 @@ export interface TransactionCalls {
   flush(timeoutMs: number): Promise<void>;
   commit(timeoutMs: number): Promise<void>;
   abort(timeoutMs: number): Promise<void>;
+}
+
+/** One node-rdkafka call that answers through a callback, as a promise. */
+export const librdkafkaCall = (
+  fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void,
+): Promise<void> => new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+
+/** A transactional producer's calls that end one flush. */
+export function transactionCalls(producer: Producer): TransactionCalls {
+  return {
+    flush: (ms) => librdkafkaCall((cb) => producer.flush(ms, cb)),
+    commit: (ms) => librdkafkaCall((cb) => producer.commitTransaction(ms, cb)),
+    abort: (ms) => librdkafkaCall((cb) => producer.abortTransaction(ms, cb)),
+  };
 }
 
 export interface FinishOptions {
