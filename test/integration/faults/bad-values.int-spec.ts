@@ -13,6 +13,7 @@ import {
   Traffic,
 } from './fault-harness';
 import { expectResults, waitForResults } from './fault-results';
+import { scrapedSum } from '../../support/scraped-metrics';
 
 /*
  * Issue 12, fault 1: the four values that once stopped five partitions for good (a NUL and a lone
@@ -144,12 +145,8 @@ describe('fault: values Postgres refuses, written past ingest', () => {
           .map((d) => `${d.partition}:${d.offset}`)
           .sort(),
       );
-      const metrics = await (await fetch(svc.url('/metrics'))).text();
-      const counted = [
-        ...metrics.matchAll(
-          new RegExp(`^${p.replace('-', '_')}_dead_letter_events_total\\{[^}]*\\} (\\d+)`, 'gm'),
-        ),
-      ].reduce((n, m) => n + Number(m[1]), 0);
+      const metric = `${p.replace('-', '_')}_dead_letter_events_total`;
+      const counted = (await scrapedSum(svc.url('/metrics'), metric)) ?? 0;
       expect(counted).toBe(refused.get(p)!.length);
     }
 

@@ -17,6 +17,7 @@ import { createMigratedDatabase } from '../../support/postgres';
 import { outboxDrained } from '../../support/results';
 import { ROOT, RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
+import { scrapedSum } from '../../support/scraped-metrics';
 
 /*
  * Issue 14, rules at runtime, end to end: ingest → 2 fraud-detectors, the metrics API in front of
@@ -301,9 +302,7 @@ async function expectRefused(
 
 /** The detector's fraud_detector_rules_revision gauge. */
 async function revisionOf(detector: RunningService): Promise<number> {
-  const text = await (await fetch(detector.url('/metrics'))).text();
-  const match = /^fraud_detector_rules_revision(?:\{[^}]*\})? (\d+)$/m.exec(text);
-  return match ? Number(match[1]) : -1;
+  return (await scrapedSum(detector.url('/metrics'), 'fraud_detector_rules_revision')) ?? -1;
 }
 
 const waitForRevision = (detector: RunningService, revision: number) =>

@@ -9,6 +9,7 @@ import {
   deleteTopics,
   ConsumedRecord,
 } from '../../support/kafka';
+import { scrapedSum } from '../../support/scraped-metrics';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { localKafkaOptions, readPid } from '../../../tools/kafka/local-kafka';
 
@@ -160,8 +161,7 @@ export function headersOnlyStatus(
 
 /** Ingest's count of commits retried in doubt (`ingest_commit_retries_total`, any labels). */
 export async function commitRetries(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
-  return Number(/^ingest_commit_retries_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+  return (await scrapedSum(metricsUrl, 'ingest_commit_retries_total')) ?? 0;
 }
 
 /**

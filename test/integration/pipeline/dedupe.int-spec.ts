@@ -10,6 +10,7 @@ import {
   Traffic,
 } from '../faults/fault-harness';
 import { expectResults, pendingResults } from '../faults/fault-results';
+import { scrapedSum } from '../../support/scraped-metrics';
 
 /*
  * Issue 14: a retried request counts once. The fault suite's traffic (every SPEC §7 pattern) goes
@@ -41,13 +42,8 @@ function withRetries(inputs: ClickEventInput[]): { bodies: ClickEventInput[][]; 
 }
 
 async function duplicatesCounted(s: FaultStack, url: string, name: ProcessorName): Promise<number> {
-  const text = await (await fetch(url)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (/^\w+_duplicate_events_total\{/.test(line) && line.includes(`processor="${s.group(name)}"`))
-      total += Number(line.split(' ').pop());
-  }
-  return total;
+  const metric = `${name.replace('-', '_')}_duplicate_events_total`;
+  return (await scrapedSum(url, metric, `processor="${s.group(name)}"`)) ?? 0;
 }
 
 const rememberedRows = async (s: FaultStack) =>
