@@ -16,7 +16,7 @@ import { Pool } from 'pg';
 import { dropDatabase, migrate } from '../libs/platform/src/database/migrate';
 import { defineCommand, integer, parseOrExit } from '../tools/shared/args';
 import { SeedOptions, seedMetricsData } from './api-seed';
-import { serviceMain } from './shared/bench-stack';
+import { serviceArgv } from '../tools/shared/service-launch';
 import { freePort } from './shared/free-port';
 
 export const API_COMMAND = defineCommand({
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     );
 
     const port = await freePort();
-    child = spawn(process.execPath, [serviceMain('metrics')], {
+    child = spawn(process.execPath, serviceArgv('metrics'), {
       env: {
         ...process.env,
         DATABASE_URL: url,

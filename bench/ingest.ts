@@ -18,7 +18,7 @@ import { topicNames } from '@clickstream/contracts';
 import { migrate } from '../libs/platform/src/database/migrate';
 import { defineCommand, integer, parseOrExit, Values } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
-import { serviceMain } from './shared/bench-stack';
+import { serviceArgv } from '../tools/shared/service-launch';
 import { freePort } from './shared/free-port';
 
 /** Requests per instance before the timed load. */
@@ -162,18 +162,15 @@ async function startInstances(
   count: number,
   env: NodeJS.ProcessEnv,
 ): Promise<{ children: ChildProcess[]; urls: string[] }> {
-  // The young-generation size `npm run start:ingest` and compose use; BENCH_NODE_ARGS adds flags,
-  // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under load.
-  const nodeArgs = [
-    '--max-semi-space-size=64',
-    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  ];
+  // Ingest's own node flags (as `npm run start:ingest` and compose use), then BENCH_NODE_ARGS, e.g.
+  // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under load.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const children: ChildProcess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < count; i++) {
     const port = await freePort();
     children.push(
-      spawn(process.execPath, [...nodeArgs, serviceMain('ingest')], {
+      spawn(process.execPath, serviceArgv('ingest', nodeArgs), {
         env: { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],
       }),

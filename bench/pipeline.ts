@@ -33,13 +33,8 @@ import {
   parseOrExit,
 } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
-import {
-  committedOffsets,
-  PARTITIONS,
-  processStats,
-  serviceMain,
-  sleep,
-} from './shared/bench-stack';
+import { serviceArgv } from '../tools/shared/service-launch';
+import { committedOffsets, PARTITIONS, processStats, sleep } from './shared/bench-stack';
 import { freePort } from './shared/free-port';
 import { produceGenerated } from './shared/generated-events';
 import { readWithKafkajs } from './shared/raw-consume';
@@ -158,7 +153,7 @@ async function runProcessor(
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, serviceMain(name)], {
+  const child = spawn(process.execPath, serviceArgv(name, nodeArgs), {
     env: { ...env, HTTP_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -113,6 +113,12 @@ describe('docker-compose.yml', () => {
       expect(svc.security_opt).toContain('no-new-privileges:true');
     });
 
+    it('starts node with the flags its service.ts declares, as NODE_OPTIONS', () => {
+      expect(env.NODE_OPTIONS).toBe(
+        app.nodeOptions.length > 0 ? app.nodeOptions.join(' ') : undefined,
+      );
+    });
+
     it('probes its own /health/ready and restarts unless stopped', () => {
       const test = svc.healthcheck?.test;
       expect(Array.isArray(test)).toBe(true);

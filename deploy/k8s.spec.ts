@@ -281,6 +281,13 @@ describe.each(Object.entries(OVERLAYS))('deploy/k8s %s', (overlay, dir) => {
       expect(pdb?.spec?.maxUnavailable ?? pdb?.spec?.minAvailable).toBeDefined();
     });
 
+    it('starts node with the flags its service.ts declares, as NODE_OPTIONS', () => {
+      const env = resolveEnv(c(), objects(), SECRET_SAMPLES).env;
+      expect(env.NODE_OPTIONS).toBe(
+        app.nodeOptions.length > 0 ? app.nodeOptions.join(' ') : undefined,
+      );
+    });
+
     it('probes /health/live and /health/ready on its HTTP_PORT', () => {
       const env = resolveEnv(c(), objects(), SECRET_SAMPLES).env;
       expect(c().livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'http' });

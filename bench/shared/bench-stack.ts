@@ -5,15 +5,14 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Admin, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames, topicSpecs } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../../libs/platform/src/database/migrate';
 import { quietKafka } from '../../tools/shared/quiet-kafka';
+import { serviceArgv } from '../../tools/shared/service-launch';
 import { freePort } from './free-port';
 
-const ROOT = resolve(__dirname, '../..');
 export const PARTITIONS = 6;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,11 +23,6 @@ export function quantile(sorted: number[], p: number): number {
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-}
-
-/** The compiled entry point of a service (`npm run build` writes it). */
-export function serviceMain(name: string): string {
-  return resolve(ROOT, 'dist/services', name, 'src/main.js');
 }
 
 /** The offsets `group` has committed in Postgres (`stream_offsets`), summed over its partitions. */
@@ -127,7 +121,7 @@ export class BenchStack {
     const profiled =
       !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE.split(',').includes(name);
     const nodeArgs = profiled ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
-    const child = spawn(process.execPath, [...nodeArgs, serviceMain(name)], {
+    const child = spawn(process.execPath, serviceArgv(name, nodeArgs), {
       env: { ...this.env(extra), HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

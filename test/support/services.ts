@@ -1,13 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { serviceArgv } from '../../tools/shared/service-launch';
 import { waitFor } from './wait-for';
 
 export const ROOT = resolve(__dirname, '../..');
-
-export function serviceEntry(name: string): string {
-  return resolve(ROOT, 'dist/services', name, 'src/main.js');
-}
 
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -39,7 +36,7 @@ export async function startService(
   env: NodeJS.ProcessEnv = {},
 ): Promise<RunningService> {
   const port = await freePort();
-  const child = spawn(process.execPath, [serviceEntry(name)], {
+  const child = spawn(process.execPath, serviceArgv(name), {
     env: {
       ...process.env,
       HTTP_PORT: String(port),
@@ -92,7 +89,7 @@ export function runToExit(
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [serviceEntry(name)], {
+    const child = spawn(process.execPath, serviceArgv(name), {
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -14,7 +14,6 @@
  *     --keep leaves them running until Ctrl-C
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Pool } from 'pg';
 import { topicNames } from '@clickstream/contracts';
@@ -26,8 +25,8 @@ import { localKafkaOptions, startBroker } from '../kafka/local-kafka';
 import { defineCommand, flag, integer, number, parseOrExit, Values } from '../shared/args';
 import { logEndOffsets } from '../shared/log-end-offsets';
 import { quietKafka } from '../shared/quiet-kafka';
+import { serviceArgv } from '../shared/service-launch';
 
-const ROOT = resolve(__dirname, '../..');
 const SERVICES = [
   ['ingest', 3001],
   ['sessionizer', 3002],
@@ -87,7 +86,7 @@ async function main(): Promise<void> {
   try {
     for (const [name, port] of SERVICES) {
       children.push(
-        spawn(process.execPath, [resolve(ROOT, 'dist/services', name, 'src/main.js')], {
+        spawn(process.execPath, serviceArgv(name), {
           env: { ...env, HTTP_PORT: String(port) },
           stdio: ['ignore', 'ignore', 'inherit'],
         }),

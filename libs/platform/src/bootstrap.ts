@@ -34,6 +34,8 @@ export interface ServiceDefinition extends PlatformOptions {
   description: string;
   /** Feature configs of this service, validated at boot alongside the platform's. */
   configs: ConfigDefinition[];
+  /** Node flags every launcher starts it with (NODE_OPTIONS in compose and Kubernetes). */
+  nodeOptions: readonly string[];
 }
 
 /** Every config a service loads: the platform's and its own (the deploy specs check env against them). */

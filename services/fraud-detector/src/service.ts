@@ -1,4 +1,4 @@
-import { ServiceDefinition, streamsConfig } from '@clickstream/platform';
+import { LARGE_YOUNG_GENERATION, ServiceDefinition, streamsConfig } from '@clickstream/platform';
 import { fraudConfig } from './fraud.config';
 
 /** Identity and configuration of the fraud-detector service (SPEC §1). */
@@ -7,4 +7,5 @@ export const SERVICE: ServiceDefinition = {
   defaultPort: 3004,
   description: 'Fraud and anomaly rules over event time',
   configs: [streamsConfig, fraudConfig],
+  nodeOptions: [LARGE_YOUNG_GENERATION],
 };

@@ -1,4 +1,4 @@
-import { ConfigDefinition, platformConfigs } from '@clickstream/platform';
+import { ConfigDefinition, LARGE_YOUNG_GENERATION, platformConfigs } from '@clickstream/platform';
 import { ingestConfig } from './ingest.config';
 
 /** Identity and configuration of the ingest service (SPEC §1). */
@@ -11,6 +11,8 @@ export const SERVICE = {
   database: false,
   /** Feature configs of this service, validated at boot alongside the platform's. */
   configs: [ingestConfig] as ConfigDefinition[],
+  /** Node flags every launcher starts it with (NODE_OPTIONS in compose and Kubernetes). */
+  nodeOptions: [LARGE_YOUNG_GENERATION],
 };
 
 export const serviceConfigs = (): ConfigDefinition[] => [

@@ -8,6 +8,8 @@ export const SERVICE = {
   description: 'Query API, business KPIs and consumer lag',
   /** Feature configs of this service, validated at boot alongside the platform's. */
   configs: [metricsConfig] as ConfigDefinition[],
+  /** Node flags every launcher starts it with: none, it allocates per request, not per event. */
+  nodeOptions: [] as string[],
 };
 
 export const serviceConfigs = (): ConfigDefinition[] => [
