@@ -8,12 +8,13 @@ import {
   ProcessingExceptionHandler,
   retryThenDeadLetter,
 } from './exception-handlers';
-import { NodeInstance, ProcessorContext, Rec } from './processor';
+import { Rec } from './processor';
 import { RecordCollector } from './record-collector';
 import { KeyValueStore } from './store';
 import { SourceDedupe } from './source-dedupe';
 import { StoreJournal } from './store-journal';
-import { BranchContext, GraphNode, SinkDefinition, SourceDefinition, Topology } from './topology';
+import { TaskGraph } from './task-graph';
+import { SourceDefinition, Topology } from './topology';
 import { PartitionWatermark } from './watermark';
 import {
   DeadLetterNote,
@@ -29,13 +30,6 @@ export * from './task-model';
 export type { OutboxMessage, TableWrite } from './record-collector';
 export { PoisonError } from './errors';
 
-interface Wired {
-  node: GraphNode;
-  instance?: NodeInstance;
-  sink?: SinkDefinition;
-  children: Wired[];
-}
-
 /**
  * One partition of one source topic, as in Kafka Streams: its stores, watermark and processing.
  * It does no I/O; the runtime (or the test driver) feeds it records and commits what it returns.
@@ -44,8 +38,7 @@ export class StreamTask {
   readonly stores = new Map<string, KeyValueStore>();
   private wm: PartitionWatermark;
   private readonly source: SourceDefinition;
-  private roots: Wired[];
-  private readonly stateful: NodeInstance[] = [];
+  private readonly graph: TaskGraph;
   private readonly journal = new StoreJournal();
   private nextOffset: bigint | null;
   private readonly collector: RecordCollector;
@@ -90,7 +83,15 @@ export class StreamTask {
     this.collector = new RecordCollector(restore?.nextSeq ?? 0, { topic, partition });
     this.onUndeserializable = options.deserializationHandler ?? deadLetterUndeserializable;
     this.onProcessingError = options.processingHandler ?? retryThenDeadLetter(options.maxRetries);
-    this.roots = source.children.map((n) => this.wire(n));
+    this.graph = new TaskGraph(source.children, {
+      topic,
+      partition,
+      stores: this.stores,
+      collector: this.collector,
+      watermark: () => this.wm.current,
+      now: () => options.clock(),
+      onRollback: (undo) => this.journal.push(undo),
+    });
   }
 
   get id(): string {
@@ -105,44 +106,6 @@ export class StreamTask {
   /** The offset the consumer must resume from (null: from the beginning). */
   resumeOffset(): string | null {
     return this.nextOffset === null ? null : this.nextOffset.toString();
-  }
-
-  private wire(node: GraphNode): Wired {
-    const children = node.children.map((c) => this.wire(c));
-    const def = node.definition;
-    if ('sink' in def) return { node, sink: def.sink, children };
-    const wired: Wired = { node, children };
-    const ctx: BranchContext = {
-      topic: this.topic,
-      partition: this.partition,
-      store: <S>(name: string) => {
-        if (!def.stores.includes(name))
-          throw new TaskError(`node ${def.name} did not declare store ${name}`);
-        return this.stores.get(name) as KeyValueStore<S>;
-      },
-      forward: (rec) => {
-        for (const child of children) this.deliver(child, rec);
-      },
-      forwardTo: (child, rec) => {
-        const target = children.find((c) => c.node === child);
-        if (target) this.deliver(target, rec);
-      },
-      watermark: () => this.wm.current,
-      now: () => this.options.clock(),
-      onRollback: (undo) => {
-        this.journal.push(undo);
-      },
-    };
-    wired.instance = def.create(ctx as ProcessorContext);
-    // Children are wired first (post-order); unshift puts every parent before its descendants, so a
-    // watermark closes upstream windows before downstream ones see their results.
-    if (wired.instance.onWatermark) this.stateful.unshift(wired.instance);
-    return wired;
-  }
-
-  private deliver(w: Wired, rec: Rec): void {
-    if (w.sink) return this.collector.collect(w.sink, rec);
-    w.instance!.process(rec);
   }
 
   /**
@@ -295,7 +258,7 @@ export class StreamTask {
     // sink of a window's final result) must not leave the record half-applied for the retry.
     this.atomically(() => {
       const rec: Rec = { key, value, timestamp };
-      for (const root of this.roots) this.deliver(root, rec);
+      this.graph.process(rec);
       if (this.wm.observe(timestamp, this.options.clock())) this.closeUpToWatermark();
     });
     this.counts.processed++;
@@ -317,24 +280,17 @@ export class StreamTask {
       this.journal.rollback();
       this.collector.discard();
       this.wm = new PartitionWatermark(this.options, watermark);
-      this.rewire();
+      this.graph.rewire();
       throw err;
     }
     this.journal.commit();
     this.collector.release();
   }
 
-  /** Recreates the node instances from the stores, as a restore would. */
-  private rewire(): void {
-    this.stateful.length = 0;
-    this.roots = this.topology.sources.get(this.topic)!.children.map((n) => this.wire(n));
-  }
-
   /** Lets stateful nodes close what the watermark passed; their results flow downstream. */
   private closeUpToWatermark(): void {
     const wm = this.wm.current;
-    if (wm === null) return;
-    for (const node of this.stateful) node.onWatermark!(wm);
+    if (wm !== null) this.graph.closeUpTo(wm);
   }
 
   /**
@@ -401,15 +357,8 @@ export class StreamTask {
   }
 
   private errorSource(raw: RawRecord): ErrorRecordSource {
-    const { applicationId: processor, maxPayloadBytes } = this.options;
-    return {
-      processor,
-      topic: this.topic,
-      partition: this.partition,
-      offset: raw.offset,
-      value: raw.value,
-      maxPayloadBytes,
-    };
+    const { maxPayloadBytes } = this.options;
+    return { ...this.failedRecord(raw), value: raw.value, maxPayloadBytes };
   }
 
   /** Records accounted since the last takeCommit (processed, late, dead-lettered or duplicate). */
