@@ -8,15 +8,10 @@ import { readWholeTopic, testKafka } from '../../support/kafka';
 import { waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 import { commitRetries } from '../ingest/ingest-harness';
-import {
-  buildTraffic,
-  FaultStack,
-  IngestSender,
-  PARTITIONS,
-  ProcessorName,
-  Traffic,
-} from './fault-harness';
-import { differences, duplicates, expectResults, pendingResults } from './fault-results';
+import { buildTraffic, FaultStack, PARTITIONS, ProcessorName, Traffic } from './fault-harness';
+import { IngestSender } from './ingest-sender';
+import { differences, duplicates } from './fault-comparisons';
+import { expectResults, pendingResults } from './fault-results';
 
 /*
  * Issue 12, fault 3: the Kafka broker (the local one of tools/kafka) is stopped and started again

@@ -7,7 +7,7 @@ import { waitFor } from '../../support/wait-for';
 import { referenceWindows, windowKey } from '../pipeline/reference-windows';
 import { referenceSessions, refEvent } from '../sessionizer/reference-sessions';
 import { FaultStack, MINUTE, PARTITIONS, ProcessorName } from './fault-harness';
-import { differences } from './fault-results';
+import { differences } from './fault-comparisons';
 
 /*
  * Issue 12, fault 7: a client clock skewed into the future. With the default allowance (5 min) an

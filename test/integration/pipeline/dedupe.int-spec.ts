@@ -4,11 +4,11 @@ import { readWholeTopic, testKafka } from '../../support/kafka';
 import {
   buildTraffic,
   FaultStack,
-  IngestSender,
   PARTITIONS,
   ProcessorName,
   Traffic,
 } from '../faults/fault-harness';
+import { IngestSender } from '../faults/ingest-sender';
 import { expectResults, pendingResults } from '../faults/fault-results';
 import { scrapedSum } from '../../support/scraped-metrics';
 
