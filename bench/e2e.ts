@@ -31,24 +31,24 @@ import {
   UsageError,
   Values,
 } from '../tools/shared/args';
+import { BenchService, BenchStack, PARTITIONS, processStats, sleep } from './shared/bench-stack';
+import { boxCpu } from './shared/box-cpu';
+import { FloodProbe } from './shared/flood-probe';
+import { sendPaced } from './shared/paced-sender';
 import {
-  BenchService,
-  BenchStack,
-  PARTITIONS,
-  processStats,
-  quantile,
-  sleep,
-} from './shared/bench-stack';
-import { BoxCpu, boxCpu } from './shared/box-cpu';
-import { FloodProbe, formatLatencies } from './shared/flood-probe';
-import { sendPaced, SendResult } from './shared/paced-sender';
-import { Panel, svgDocument } from './shared/svg-plot';
+  mb,
+  MINUTE,
+  plot,
+  report,
+  Sample,
+  soakVerdict,
+  StepResult,
+  summarise,
+} from './shared/e2e-results';
 
 const SERVICES = ['ingest', 'sessionizer', 'aggregator', 'fraud-detector', 'metrics'];
 const PROCESSORS = ['sessionizer', 'aggregator', 'fraud-detector'];
 const SAMPLE_MS = 5000;
-const WARMUP_MS = 30_000;
-const MINUTE = 60_000;
 
 export const E2E_COMMAND = defineCommand({
   invocation: 'npm run bench:e2e --',
@@ -124,35 +124,6 @@ bench/results/.`,
 
 type Args = Values<typeof E2E_COMMAND.options>;
 
-interface Sample {
-  t: number;
-  lag: Record<string, number>;
-  cpu: Record<string, number>;
-  rss: Record<string, number>;
-  box: BoxCpu;
-  /** Postgres's WAL written so far (the whole server). */
-  walBytes: number;
-}
-
-interface StepResult {
-  rate: number;
-  users: number;
-  run: SendResult;
-  samples: Sample[];
-  bounded: Record<string, { slope: number; maxLag: number; ok: boolean }>;
-  sustained: boolean;
-  p99: number;
-  latencies: string;
-  cpuPercent: Record<string, number>;
-  peakRss: Record<string, number>;
-  /** Over the last 3 minutes, % of one core: Postgres, broker, generator, the machine, services. */
-  boxPercent: Record<keyof BoxCpu | 'services', number>;
-  /** Over the last 3 minutes: WAL bytes per event offered. */
-  walPerEvent: number;
-  /** Per table at the end: updates, and the share of them that were HOT (no index entries). */
-  updates: Record<string, { updates: number; hot: number }>;
-}
-
 async function sampleOnce(stack: BenchStack, services: BenchService[], t: number): Promise<Sample> {
   const lag = await stack.lag(PROCESSORS);
   lag['fraud-detector (aggregates)'] = (
@@ -176,17 +147,6 @@ async function tableUpdates(stack: BenchStack): Promise<StepResult['updates']> {
   return Object.fromEntries(
     rows.map((r) => [r.relname, { updates: Number(r.upd), hot: Number(r.hot) / Number(r.upd) }]),
   );
-}
-
-/** Least-squares slope (per second) of `ys` over `xs` (ms). */
-function slope(points: Array<[number, number]>): number {
-  const n = points.length;
-  if (n < 2) return 0;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
-  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-  return den === 0 ? 0 : (num / den) * 1000;
 }
 
 async function runStep(args: Args, rate: number, durationS: number): Promise<StepResult> {
@@ -235,143 +195,6 @@ async function runStep(args: Args, rate: number, durationS: number): Promise<Ste
     await probe.stop();
     await stack.cleanup();
   }
-}
-
-function summarise(
-  updates: StepResult['updates'],
-  rate: number,
-  users: number,
-  run: SendResult,
-  samples: Sample[],
-  probe: FloodProbe,
-): StepResult {
-  const end = samples[samples.length - 1].t;
-  const last3 = samples.filter((s) => s.t >= end - 3 * MINUTE);
-  const bounded: StepResult['bounded'] = {};
-  for (const group of Object.keys(samples[0].lag)) {
-    const points = last3.map((s) => [s.t, s.lag[group]] as [number, number]);
-    const maxLag = Math.max(...points.map(([, y]) => y));
-    const perSecond = slope(points);
-    bounded[group] = {
-      slope: perSecond,
-      maxLag,
-      ok: perSecond <= 0.01 * rate && maxLag <= 5 * rate,
-    };
-  }
-  const first = samples[0];
-  const cpuPercent: Record<string, number> = {};
-  const peakRss: Record<string, number> = {};
-  for (const name of Object.keys(first.cpu)) {
-    const last = samples[samples.length - 1];
-    cpuPercent[name] = ((last.cpu[name] - first.cpu[name]) / ((last.t - first.t) / 1000)) * 100;
-    peakRss[name] = Math.max(...samples.map((s) => s.rss[name]));
-  }
-  const from = last3[0];
-  const to = samples[samples.length - 1];
-  const seconds = (to.t - from.t) / 1000;
-  const boxPercent = Object.fromEntries(
-    (Object.keys(from.box) as Array<keyof BoxCpu>).map((k) => [
-      k,
-      ((to.box[k] - from.box[k]) / seconds) * 100,
-    ]),
-  ) as StepResult['boxPercent'];
-  boxPercent.services = Object.keys(to.cpu).reduce(
-    (sum, name) => sum + ((to.cpu[name] - from.cpu[name]) / seconds) * 100,
-    0,
-  );
-  const walPerEvent = (to.walBytes - from.walBytes) / (seconds * rate);
-  const accepted = run.sent / (run.sent + run.failed || 1);
-  const steady = probe.latencies(run.t0 + WARMUP_MS);
-  return {
-    rate,
-    users,
-    run,
-    samples,
-    bounded,
-    sustained:
-      Object.values(bounded).every((b) => b.ok) && accepted >= 0.99 && probe.missing() === 0,
-    p99: quantile(steady, 0.99),
-    latencies: `${formatLatencies(steady)}; ${probe.missing()} of ${probe.count} floods without an alert`,
-    cpuPercent,
-    peakRss,
-    boxPercent,
-    walPerEvent,
-    updates,
-  };
-}
-
-const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
-
-function report(step: StepResult): void {
-  const { run } = step;
-  console.log(
-    `\n== ${step.rate.toLocaleString('en-US')} events/s offered, ${step.users.toLocaleString('en-US')} users ==`,
-  );
-  console.log(
-    `ingest: ${run.sent.toLocaleString('en-US')} accepted, ${run.failed.toLocaleString('en-US')} refused ${JSON.stringify(run.statuses)} in ${run.elapsedS.toFixed(0)} s = ${Math.round(run.sent / run.elapsedS).toLocaleString('en-US')} events/s (sender at most ${run.maxBehindMs} ms behind)`,
-  );
-  for (const [group, b] of Object.entries(step.bounded)) {
-    console.log(
-      `  lag ${group.padEnd(28)} last 3 min: max ${b.maxLag.toLocaleString('en-US').padStart(9)}, slope ${b.slope.toFixed(1).padStart(8)}/s  ${b.ok ? 'bounded' : b.slope > 0.01 * step.rate ? 'GROWING' : 'TOO FAR BEHIND'}`,
-    );
-  }
-  console.log(`  ingest→alert (after ${WARMUP_MS / 1000} s): ${step.latencies}`);
-  console.log(`  ${'service'.padEnd(16)} ${'CPU %'.padStart(6)} ${'peak RSS'.padStart(9)}`);
-  for (const name of Object.keys(step.cpuPercent))
-    console.log(
-      `  ${name.padEnd(16)} ${step.cpuPercent[name].toFixed(0).padStart(6)} ${mb(step.peakRss[name]).padStart(9)}`,
-    );
-  const box = step.boxPercent;
-  console.log(
-    `  box, last 3 min (% of one core, ${cpus().length * 100} % in all): machine ${box.machine.toFixed(0)}, Postgres ${box.postgres.toFixed(0)}, broker ${box.broker.toFixed(0)}, load generator ${box.generator.toFixed(0)}, the five services ${box.services.toFixed(0)}`,
-  );
-  console.log(
-    `  Postgres: ${Math.round(step.walPerEvent).toLocaleString('en-US')} B of WAL per event (last 3 min); updates (HOT share): ${Object.entries(
-      step.updates,
-    )
-      .map(
-        ([table, u]) =>
-          `${table} ${u.updates.toLocaleString('en-US')} (${(u.hot * 100).toFixed(0)} %)`,
-      )
-      .join(', ')}`,
-  );
-  console.log(`  => ${step.sustained ? 'SUSTAINED' : 'not sustained'}`);
-}
-
-function soakVerdict(step: StepResult, fromMinute: number): void {
-  const from = step.samples.find((s) => s.t >= fromMinute * MINUTE) ?? step.samples[0];
-  const last = step.samples[step.samples.length - 1];
-  console.log(
-    `\nsoak: RSS at minute ${fromMinute} vs at the end (${(last.t / 1000).toFixed(0)} s), within 10 %?`,
-  );
-  for (const name of Object.keys(last.rss)) {
-    const change = (last.rss[name] - from.rss[name]) / from.rss[name];
-    console.log(
-      `  ${name.padEnd(16)} ${mb(from.rss[name]).padStart(8)} -> ${mb(last.rss[name]).padStart(8)}  ${(change * 100).toFixed(1)} %  ${Math.abs(change) <= 0.1 ? 'flat' : 'NOT FLAT'}`,
-    );
-  }
-}
-
-function plot(steps: StepResult[], file: string): void {
-  const panels: Panel[] = steps.flatMap((step) => [
-    {
-      title: `${step.rate.toLocaleString('en-US')} events/s, ${step.users.toLocaleString('en-US')} users: consumer lag`,
-      yLabel: 'records behind',
-      series: Object.keys(step.samples[0].lag).map((g) => ({
-        name: g,
-        points: step.samples.map((s) => [s.t / 1000, s.lag[g]] as [number, number]),
-      })),
-    },
-    {
-      title: `${step.rate.toLocaleString('en-US')} events/s: resident memory`,
-      yLabel: 'RSS (MB)',
-      series: Object.keys(step.samples[0].rss).map((n) => ({
-        name: n,
-        points: step.samples.map((s) => [s.t / 1000, s.rss[n] / 2 ** 20] as [number, number]),
-      })),
-    },
-  ]);
-  writeFileSync(file, svgDocument(panels));
 }
 
 async function main(): Promise<void> {
