@@ -13,7 +13,7 @@ import * as sessionizer from '../../services/sessionizer/src/service';
 
 const ROOT = resolve(__dirname, '../..');
 
-const NODE_OPTIONS: Record<string, readonly string[]> = Object.fromEntries(
+const FLAGS_BY_SERVICE: Record<string, readonly string[]> = Object.fromEntries(
   [ingest, sessionizer, aggregator, fraudDetector, metrics].map((m) => [
     m.SERVICE.name,
     m.SERVICE.nodeOptions,
@@ -27,7 +27,7 @@ export function serviceMain(name: string): string {
 
 /** The node flags `name` is launched with. */
 export function serviceNodeOptions(name: string): readonly string[] {
-  const options = NODE_OPTIONS[name];
+  const options = FLAGS_BY_SERVICE[name];
   if (!options) throw new Error(`unknown service "${name}"`);
   return options;
 }
