@@ -46,7 +46,6 @@ function disconnect(producer: Producer): Promise<void> {
   return new Promise((resolve) => producer.disconnect(TRANSACTION_TIMEOUT_MS, () => resolve()));
 }
 
-/** Node-style callback → promise, for node-rdkafka's calls. */
 interface Pending {
   messages: OutgoingMessage[];
   resolve: () => void;
@@ -74,6 +73,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private readonly produceDuration;
   private readonly commitRetries;
+  private readonly abortFailures;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -98,6 +98,10 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     this.commitRetries = metrics.counter({
       name: 'ingest_commit_retries_total',
       help: 'Retries of a Kafka commit that timed out with its outcome in doubt.',
+    });
+    this.abortFailures = metrics.counter({
+      name: 'ingest_kafka_abort_failures_total',
+      help: 'Kafka transaction aborts that failed (the next producer aborts what they left).',
     });
   }
 
@@ -256,6 +260,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
 
   /** The next producer's initTransactions aborts what a failed abort left open. */
   private abortFailed(err: Error): void {
+    this.abortFailures.inc();
     this.logger.warn({ msg: 'kafka abort failed', events: this.inFlightEvents, err: err.message });
   }
 
