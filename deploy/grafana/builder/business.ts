@@ -191,7 +191,7 @@ export function ingestPanels(): PanelSpec[] {
     {
       title: 'Unavailable (503, 504) and commits in doubt / s',
       description:
-        'Requests refused because Kafka was unavailable or the backlog was full (503), or whose commit Kafka left unanswered past INGEST_COMMIT_DEADLINE_MS (504); clients retry after Retry-After. Commit retries: commits in doubt, retried until Kafka answers.',
+        'Requests refused because Kafka was unavailable or the backlog was full (503), or whose commit Kafka left unanswered past INGEST_COMMIT_DEADLINE_MS (504); clients retry after Retry-After. Commit retries: commits in doubt, retried until Kafka answers. Aborts failed: the next producer aborts what they left.',
       queries: [
         [sumRate(requests, 'instance, status', 'status=~"503|504"'), '{{status}} {{instance}}'],
         [
@@ -202,6 +202,10 @@ export function ingestPanels(): PanelSpec[] {
         [
           `${sumRate('ingest_commit_retries_total', 'instance')} > 0`,
           'commit retries {{instance}}',
+        ],
+        [
+          `${sumRate('ingest_kafka_abort_failures_total', 'instance')} > 0`,
+          'aborts failed {{instance}}',
         ],
       ],
       unit: 'reqps',
