@@ -13,7 +13,7 @@ import {
   testKafka,
   uniqueName,
 } from '../../support/kafka';
-import { localBrokerPid } from './ingest-harness';
+import { freezeBroker, localBrokerPid } from './ingest-harness';
 
 /*
  * The commit request (EndTxn) of a real transaction goes to a frozen broker (SIGSTOP), so its answer
@@ -60,8 +60,8 @@ describe('a commit whose answer is lost (broker frozen at EndTxn)', () => {
         flush: real.flush,
         commit: async (ms) => {
           if (commits.length === 0) {
-            process.kill(pid(), 'SIGSTOP'); // every message is acknowledged: EndTxn goes next
             frozen = true;
+            await freezeBroker(pid()); // every message is acknowledged: EndTxn goes next
           }
           try {
             await real.commit(ms);
@@ -110,9 +110,9 @@ describe('a commit whose answer is lost (broker frozen at EndTxn)', () => {
     await call((cb) => old.beginTransaction(cb));
     for (let i = 0; i < MESSAGES; i++) old.produce(oldTopic, null, Buffer.from(`m-${i}`), `k-${i}`);
     await call((cb) => old.flush(ATTEMPT_MS, cb));
-    process.kill(pid(), 'SIGSTOP');
     let abort: string;
     try {
+      await freezeBroker(pid());
       await expect(call((cb) => old.commitTransaction(ATTEMPT_MS, cb))).rejects.toThrow(/time/i);
       abort = await call((cb) => old.abortTransaction(ATTEMPT_MS, cb)).then(
         () => 'aborted',

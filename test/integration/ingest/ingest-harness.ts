@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { topicNames, TopicNames } from '@clickstream/contracts';
@@ -174,4 +174,37 @@ export function localBrokerPid(): number {
   const found = readPid(localKafkaOptions());
   if (found === undefined) throw new Error('the local broker has no pid file');
   return found;
+}
+
+/** Each thread's scheduler state ('R', 'S', 'T' for stopped, ...), from /proc. */
+function threadStates(pid: number): string[] {
+  const states: string[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      states.push(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return states;
+}
+
+/**
+ * Freezes the local broker and returns once every one of its threads is stopped. kill() only
+ * queues SIGSTOP: until each thread has taken it, the broker can still answer a request sent
+ * just after (a commit "through" a frozen broker). Exited threads (Z, X) count as stopped.
+ */
+export async function freezeBroker(pid: number, timeoutMs = 5_000): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const started = Date.now();
+  for (;;) {
+    const running = threadStates(pid).filter((s) => !['T', 't', 'Z', 'X'].includes(s));
+    if (running.length === 0) return;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `broker ${pid}: ${running.length} threads not stopped ${timeoutMs} ms after SIGSTOP (${running.join('')})`,
+      );
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
