@@ -67,6 +67,20 @@ interface OpenStage {
   publisher: OutboxPublisher;
 }
 
+/** What a global stage's runner reaches of its app. */
+export interface GlobalStageDeps {
+  appId: string;
+  kafka: Kafka;
+  admin: () => Admin;
+  pool: Pool;
+  repo: TaskRepository;
+  idleTimeoutMs: number;
+  clock: () => number;
+  logger: StreamsLogger;
+  metrics: StreamsMetrics;
+  backoff: RestartBackoffOptions;
+}
+
 /** Runs one GlobalStage for a StreamsApp; see GlobalStage. */
 export class GlobalStageRunner {
   private open?: OpenStage;
@@ -78,18 +92,7 @@ export class GlobalStageRunner {
 
   constructor(
     private readonly stage: GlobalStage,
-    private readonly deps: {
-      appId: string;
-      kafka: Kafka;
-      admin: () => Admin;
-      pool: Pool;
-      repo: TaskRepository;
-      idleTimeoutMs: number;
-      clock: () => number;
-      logger: StreamsLogger;
-      metrics: StreamsMetrics;
-      backoff: RestartBackoffOptions;
-    },
+    private readonly deps: GlobalStageDeps,
   ) {}
 
   get identity(): TaskIdentity {

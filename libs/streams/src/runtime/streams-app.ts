@@ -4,7 +4,7 @@ import { RawRecord } from '../core/task';
 import { globalWatermark } from '../core/global-watermark';
 import { restartDelayMs, sleep } from './backoff';
 import { streamsMetrics, StreamsMetrics } from './metrics';
-import { GlobalStage, GlobalStageRunner } from './global-stage';
+import { GlobalStageTimers } from './global-stage-timers';
 import { IdleGate } from './idle-gate';
 import { StallMonitor } from './stall-monitor';
 import { TaskSupervisor } from './task-supervisor';
@@ -40,8 +40,7 @@ export class StreamsApp {
   private consumer?: Consumer;
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
-  private readonly stageTimers: NodeJS.Timeout[] = [];
-  private readonly stageRunners: GlobalStageRunner[] = [];
+  private readonly stages: GlobalStageTimers;
   private running = false;
   private restarting = false;
   private punctuating = false;
@@ -67,6 +66,7 @@ export class StreamsApp {
       admin: () => this.admin,
       stallAfterMs: this.o.stallAfterMs,
     });
+    this.stages = new GlobalStageTimers(this.o.stages ?? [], this.applicationId);
     this.idleGate = new IdleGate({ fetchStaleMs: this.o.fetchStaleMs, clock: this.o.clock });
     // What the committer and the task registry both reach (a failed commit drops its task; a task
     // that closes commits what it processed first).
@@ -77,7 +77,7 @@ export class StreamsApp {
       supervisor: this.supervisor,
       stall: this.stall,
       consumer: () => this.consumer,
-      stageGroups: (topic: string) => this.stageGroups(topic),
+      stageGroups: (topic: string) => this.stages.groups(topic),
     };
     this.committer = new TaskCommitter({
       ...shared,
@@ -117,36 +117,21 @@ export class StreamsApp {
     await this.startConsumer();
     this.timer = setInterval(() => void this.punctuateAll(), this.o.punctuateIntervalMs);
     this.timer.unref();
-    for (const stage of this.o.stages ?? []) this.startStage(stage);
-  }
-
-  /** The Postgres group ids of the global stages driven by `topic`. */
-  private stageGroups(topic: string): string[] {
-    return (this.o.stages ?? [])
-      .filter((s) => s.topic === topic)
-      .map((s) => `${this.applicationId}#${s.name}`);
-  }
-
-  private startStage(stage: GlobalStage): void {
-    const runner = new GlobalStageRunner(stage, {
-      appId: this.applicationId,
-      kafka: this.o.kafka,
-      admin: () => this.admin!,
-      pool: this.o.pool,
-      repo: this.repo,
-      idleTimeoutMs: this.o.idleTimeoutMs,
-      clock: this.o.clock,
-      logger: this.o.logger,
-      metrics: this.metrics,
-      backoff: this.o.restartBackoff,
-    });
-    this.stageRunners.push(runner);
-    const timer = setInterval(
-      () => void runner.tick(this.running && this.assigned.has(`${stage.topic}-0`)),
-      stage.intervalMs ?? 1000,
+    this.stages.start(
+      {
+        appId: this.applicationId,
+        kafka: this.o.kafka,
+        admin: () => this.admin!,
+        pool: this.o.pool,
+        repo: this.repo,
+        idleTimeoutMs: this.o.idleTimeoutMs,
+        clock: this.o.clock,
+        logger: this.o.logger,
+        metrics: this.metrics,
+        backoff: this.o.restartBackoff,
+      },
+      (stage) => this.running && this.assigned.has(`${stage.topic}-0`),
     );
-    timer.unref();
-    this.stageTimers.push(timer);
   }
 
   private async startConsumer(): Promise<void> {
@@ -409,8 +394,7 @@ export class StreamsApp {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
-    for (const t of this.stageTimers) clearInterval(t);
-    await Promise.all(this.stageRunners.map((r) => r.close()));
+    await this.stages.close();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.tasks.closeAll();
     await this.admin?.disconnect().catch(() => undefined);
