@@ -2,6 +2,7 @@ import { TopologyTestDriver } from '../../testing/topology-test-driver';
 import { Serdes } from '../serde';
 import { Topology, TopologyBuilder } from '../topology';
 import { SessionResult, TailCodec } from './session-aggregate';
+import { KeyState } from './session-aggregate-state';
 import { prng } from '../../testing/prng';
 
 /* A tiny session aggregate of { ts, kind } records keyed by user. The aggregate is the sequence of
@@ -637,6 +638,20 @@ describe('session aggregate: idle partitions and bounded state', () => {
     });
     d.advanceWallClock(IDLE + GAP);
     expect(d.store('sessions-store').size).toBe(0);
+  });
+
+  it('an open session holds few folded records: a quarter of its tail at most, or fewer than 4', () => {
+    // One long session (a record every 50 ms, gap 1 000, max 10 000), 500 ms of lateness: about
+    // ten records are newer than the watermark at any time, and the rest are folded into base.
+    const d = new TopologyTestDriver(sessionizer(), { allowedLatenessMs: 500 });
+    const held: Array<{ live: number; folded: number }> = [];
+    for (let ts = 0; ts < 9_000; ts += 50) {
+      pipeAll(d, 'u', [[ts, 'a']]);
+      const state = d.store('sessions-store').get('u') as KeyState<Act, Agg>;
+      held.push({ live: state.tail.length - state.head, folded: state.head });
+    }
+    expect(Math.max(...held.map((h) => h.live))).toBeGreaterThanOrEqual(10);
+    expect(held.filter((h) => h.folded >= 4 && 4 * h.folded >= h.folded + h.live)).toEqual([]);
   });
 
   it('a tail codec stores the tail in its own form, and a restart decodes it to the same results', () => {
