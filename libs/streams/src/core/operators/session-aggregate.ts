@@ -265,8 +265,8 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
     }
     state.base = base;
     state.head = head;
-    // Drop folded entries once they are a quarter of the array: each kept entry is copied at most
-    // three times per folded one (amortised O(1), never a copy per record). At a half, an open
+    // Drop folded entries once they are a quarter of the array: a trim copies at most three kept
+    // entries per folded one (amortised O(1), never a copy per record). At a half, an open
     // session held as many folded entries as live ones, and a soak's heap grew by them for minutes.
     if (head >= 4 && 4 * head >= tail.length) {
       state.tail = tail.slice(head);
