@@ -158,13 +158,16 @@ export function report(step: StepResult): void {
 export function soakVerdict(step: StepResult, fromMinute: number): void {
   const from = step.samples.find((s) => s.t >= fromMinute * MINUTE) ?? step.samples[0];
   const last = step.samples[step.samples.length - 1];
+  // The verdict compares two single samples; the range shows where in a GC sawtooth they fell.
+  const recent = step.samples.filter((s) => s.t >= last.t - 3 * MINUTE);
   console.log(
-    `\nsoak: RSS at minute ${fromMinute} vs at the end (${(last.t / 1000).toFixed(0)} s), within 10 %?`,
+    `\nsoak: RSS at minute ${fromMinute} vs at the end (${(last.t / 1000).toFixed(0)} s), within 10 %? (and its range over the last 3 min)`,
   );
   for (const name of Object.keys(last.rss)) {
     const change = (last.rss[name] - from.rss[name]) / from.rss[name];
+    const values = recent.map((s) => s.rss[name]).filter((v) => v !== undefined);
     console.log(
-      `  ${name.padEnd(16)} ${mb(from.rss[name]).padStart(8)} -> ${mb(last.rss[name]).padStart(8)}  ${(change * 100).toFixed(1)} %  ${Math.abs(change) <= 0.1 ? 'flat' : 'NOT FLAT'}`,
+      `  ${name.padEnd(16)} ${mb(from.rss[name]).padStart(8)} -> ${mb(last.rss[name]).padStart(8)}  ${(change * 100).toFixed(1)} %  ${Math.abs(change) <= 0.1 ? 'flat    ' : 'NOT FLAT'}  (${mb(Math.min(...values))} – ${mb(Math.max(...values))})`,
     );
   }
 }
