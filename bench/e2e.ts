@@ -34,6 +34,7 @@ import {
 import { BenchService, BenchStack, PARTITIONS, processStats, sleep } from './shared/bench-stack';
 import { boxCpu } from './shared/box-cpu';
 import { FloodProbe } from './shared/flood-probe';
+import { OldGeneration, oldGeneration } from './shared/heap-spaces';
 import { sendPaced } from './shared/paced-sender';
 import {
   mb,
@@ -133,10 +134,16 @@ async function sampleOnce(stack: BenchStack, services: BenchService[], t: number
   const rss: Record<string, number> = {};
   for (const s of services)
     ({ cpuSeconds: cpu[s.name], rssBytes: rss[s.name] } = processStats(s.child.pid));
+  const old: Record<string, OldGeneration> = {};
+  const answers = await Promise.all(services.map((s) => oldGeneration(s.url)));
+  for (const [i, s] of services.entries()) {
+    const answer = answers[i];
+    if (answer) old[s.name] = answer;
+  }
   const { rows } = await stack.pool.query<{ wal: string }>(
     'SELECT wal_bytes::text AS wal FROM pg_stat_wal',
   );
-  return { t, lag, cpu, rss, box: boxCpu(), walBytes: Number(rows[0].wal) };
+  return { t, lag, cpu, rss, old, box: boxCpu(), walBytes: Number(rows[0].wal) };
 }
 
 async function tableUpdates(stack: BenchStack): Promise<StepResult['updates']> {

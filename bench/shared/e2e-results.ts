@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { quantile } from './bench-stack';
 import { BoxCpu } from './box-cpu';
 import { FloodProbe, formatLatencies } from './flood-probe';
+import { OldGeneration } from './heap-spaces';
 import { SendResult } from './paced-sender';
 import { Panel, svgDocument } from './svg-plot';
 
@@ -19,6 +20,8 @@ export interface Sample {
   lag: Record<string, number>;
   cpu: Record<string, number>;
   rss: Record<string, number>;
+  /** Per service, when its /metrics answered (absent in results saved before 2026-12-05). */
+  old?: Record<string, OldGeneration>;
   box: BoxCpu;
   /** Postgres's WAL written so far (the whole server). */
   walBytes: number;
@@ -170,6 +173,41 @@ export function soakVerdict(step: StepResult, fromMinute: number): void {
       `  ${name.padEnd(16)} ${mb(from.rss[name]).padStart(8)} -> ${mb(last.rss[name]).padStart(8)}  ${(change * 100).toFixed(1)} %  ${Math.abs(change) <= 0.1 ? 'flat    ' : 'NOT FLAT'}  (${mb(Math.min(...values))} – ${mb(Math.max(...values))})`,
     );
   }
+  oldGenerationReport(step.samples, from, last);
+}
+
+/**
+ * What the RSS verdict cannot tell apart: V8 committing old-space pages up to its limit, and live
+ * data growing. `used` in the first sample after a full collection is about the live size (plus at
+ * most one sample interval of promotions); the sessionizer runs one every 1–3 minutes at 2,000/s.
+ */
+function oldGenerationReport(samples: Sample[], from: Sample, last: Sample): void {
+  if (!from.old || !last.old) return;
+  console.log(
+    '  old generation at the same two moments: committed; used just after the latest full GC before each (≈ live)',
+  );
+  for (const name of Object.keys(last.old)) {
+    if (!from.old[name]) continue;
+    const live = (at: Sample) => {
+      const after = liveAfterFullGc(samples, name, at.t);
+      return after ? `${mb(after.used).padStart(7)} (${(after.t / 1000).toFixed(0)} s)` : '   none';
+    };
+    console.log(
+      `  ${name.padEnd(16)} committed ${mb(from.old[name].committed).padStart(7)} -> ${mb(last.old[name].committed).padStart(7)}   live ${live(from)} -> ${live(last)}`,
+    );
+  }
+}
+
+/** The old generation's used size in the latest sample at or before `t` that follows a full GC. */
+function liveAfterFullGc(samples: Sample[], name: string, t: number) {
+  let found: { used: number; t: number } | undefined;
+  for (let i = 1; i < samples.length && samples[i].t <= t; i++) {
+    const before = samples[i - 1].old?.[name];
+    const now = samples[i].old?.[name];
+    if (before && now && now.majorGcs > before.majorGcs)
+      found = { used: now.used, t: samples[i].t };
+  }
+  return found;
 }
 
 export function plot(steps: StepResult[], file: string): void {
@@ -190,6 +228,32 @@ export function plot(steps: StepResult[], file: string): void {
         points: step.samples.map((s) => [s.t / 1000, s.rss[n] / 2 ** 20] as [number, number]),
       })),
     },
+    ...oldGenerationPanels(step),
   ]);
   writeFileSync(file, svgDocument(panels));
+}
+
+/** The old generation's committed and used size per service, when the samples have them. */
+function oldGenerationPanels(step: StepResult): Panel[] {
+  const names = Object.keys(step.samples.find((s) => s.old)?.old ?? {});
+  if (names.length === 0) return [];
+  const series = (field: 'committed' | 'used') =>
+    names.map((n) => ({
+      name: n,
+      points: step.samples
+        .filter((s) => s.old?.[n])
+        .map((s) => [s.t / 1000, s.old![n][field] / 2 ** 20] as [number, number]),
+    }));
+  return [
+    {
+      title: `${step.rate.toLocaleString('en-US')} events/s: V8 old generation, committed`,
+      yLabel: 'committed (MB)',
+      series: series('committed'),
+    },
+    {
+      title: `${step.rate.toLocaleString('en-US')} events/s: V8 old generation, used (drops at full GCs)`,
+      yLabel: 'used (MB)',
+      series: series('used'),
+    },
+  ];
 }
