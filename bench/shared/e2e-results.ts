@@ -192,8 +192,10 @@ function oldGenerationReport(samples: Sample[], from: Sample, last: Sample): voi
       const after = liveAfterFullGc(samples, name, at.t);
       return after ? `${mb(after.used).padStart(7)} (${(after.t / 1000).toFixed(0)} s)` : '   none';
     };
+    // A sample whose /metrics did not answer in time has no figures; say how many, not nothing.
+    const missed = samples.filter((s) => s.old && !s.old[name]).length;
     console.log(
-      `  ${name.padEnd(16)} committed ${mb(from.old[name].committed).padStart(7)} -> ${mb(last.old[name].committed).padStart(7)}   live ${live(from)} -> ${live(last)}`,
+      `  ${name.padEnd(16)} committed ${mb(from.old[name].committed).padStart(7)} -> ${mb(last.old[name].committed).padStart(7)}   live ${live(from)} -> ${live(last)}${missed ? `   (${missed} of ${samples.length} samples without /metrics)` : ''}`,
     );
   }
 }
