@@ -33,7 +33,7 @@ import {
 } from '@clickstream/contracts';
 import { ApiKeyGuard, KafkaClient, MetricsService } from '@clickstream/platform';
 import { ingestConfig, IngestConfig } from '../ingest.config';
-import { intake, parseNdjson, UnparsedItem } from './event-intake';
+import { intake, parseNdjson, RejectedEvent, UnparsedItem } from './event-intake';
 import {
   BacklogFullError,
   EventProducer,
@@ -197,11 +197,52 @@ export class EventsHttpController {
         HttpStatus.PAYLOAD_TOO_LARGE,
       );
     }
+    const total = items.length;
+    const { messages, accepted, rejected } = this.toMessages(items);
+    // A request can wait on Kafka for a transaction or two (a second under load): long enough for
+    // whatever it holds to be promoted to the old generation. From here on it holds only the records
+    // to publish and its answer, not the parsed items or the validated events.
+    items.length = 0;
+    try {
+      await this.producer.send(messages);
+    } catch (err) {
+      if (err instanceof KafkaOutcomeUnknownError)
+        return this.refuse(
+          reply,
+          HttpStatus.GATEWAY_TIMEOUT,
+          'unknown',
+          total,
+          `${err.message}; the events were committed all or none: send them again with the same event_id (the idempotency key), which is counted once`,
+        );
+      if (!(err instanceof KafkaUnavailableError || err instanceof BacklogFullError)) throw err;
+      return this.refuse(
+        reply,
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'unavailable',
+        total,
+        `${err.message}; nothing was accepted, retry later`,
+      );
+    }
+    this.events.inc({ outcome: 'accepted' }, accepted);
+    this.events.inc({ outcome: 'rejected' }, rejected.length);
+    if (accepted === 0) reply.status(HttpStatus.BAD_REQUEST);
+    else reply.status(HttpStatus.ACCEPTED);
+    return { accepted, rejected: rejected.length, errors: rejected };
+  }
+
+  /**
+   * Validates the items and builds the records to publish: the accepted events' JSON (keyed by
+   * user) and the DLQ records. A record Kafka would refuse must not reach a flush: it would fail the
+   * flush, and so every request coalesced into it, again on each retry. The contract bounds events
+   * (an oversized one is invalid), and DLQ records are cut to fit.
+   */
+  private toMessages(items: unknown[]): {
+    messages: OutgoingMessage[];
+    accepted: number;
+    rejected: RejectedEvent[];
+  } {
     const { maxFutureMs, maxEventBytes } = this.config;
     const result = intake(items, { now: Date.now(), maxFutureMs, maxEventBytes, source: 'ingest' });
-    // A record Kafka would refuse must not reach a flush: it would fail the flush, and so every
-    // request coalesced into it, again on each retry. The contract bounds events (an oversized one is
-    // invalid), and DLQ records are cut to fit.
     const messages: OutgoingMessage[] = new Array(
       result.accepted.length + result.deadLetters.length,
     );
@@ -220,35 +261,7 @@ export class EventsHttpController {
         value: deadLetterJson(d, MAX_DEAD_LETTER_BYTES),
       };
     }
-    try {
-      await this.producer.send(messages);
-    } catch (err) {
-      if (err instanceof KafkaOutcomeUnknownError)
-        return this.refuse(
-          reply,
-          HttpStatus.GATEWAY_TIMEOUT,
-          'unknown',
-          items.length,
-          `${err.message}; the events were committed all or none: send them again with the same event_id (the idempotency key), which is counted once`,
-        );
-      if (!(err instanceof KafkaUnavailableError || err instanceof BacklogFullError)) throw err;
-      return this.refuse(
-        reply,
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'unavailable',
-        items.length,
-        `${err.message}; nothing was accepted, retry later`,
-      );
-    }
-    this.events.inc({ outcome: 'accepted' }, result.accepted.length);
-    this.events.inc({ outcome: 'rejected' }, result.rejected.length);
-    if (result.accepted.length === 0) reply.status(HttpStatus.BAD_REQUEST);
-    else reply.status(HttpStatus.ACCEPTED);
-    return {
-      accepted: result.accepted.length,
-      rejected: result.rejected.length,
-      errors: result.rejected,
-    };
+    return { messages, accepted: result.accepted.length, rejected: result.rejected };
   }
 
   /** A request Kafka did not (or not surely) take: 503 or 504, with Retry-After and no errors. */
