@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { quantile } from './bench-stack';
 import { BoxCpu } from './box-cpu';
 import { FloodProbe, formatLatencies } from './flood-probe';
-import { OldGeneration } from './heap-spaces';
+import { OldGeneration, promotionRate } from './heap-spaces';
 import { SendResult } from './paced-sender';
 import { Panel, svgDocument } from './svg-plot';
 
@@ -38,6 +38,8 @@ export interface StepResult {
   latencies: string;
   cpuPercent: Record<string, number>;
   peakRss: Record<string, number>;
+  /** Bytes per second promoted into each service's old generation over the last 3 minutes. */
+  promoted: Record<string, number | undefined>;
   /** Over the last 3 minutes, % of one core: Postgres, broker, generator, the machine, services. */
   boxPercent: Record<keyof BoxCpu | 'services', number>;
   /** Over the last 3 minutes: WAL bytes per event offered. */
@@ -81,10 +83,12 @@ export function summarise(
   const first = samples[0];
   const cpuPercent: Record<string, number> = {};
   const peakRss: Record<string, number> = {};
+  const promoted: Record<string, number | undefined> = {};
   for (const name of Object.keys(first.cpu)) {
     const last = samples[samples.length - 1];
     cpuPercent[name] = ((last.cpu[name] - first.cpu[name]) / ((last.t - first.t) / 1000)) * 100;
     peakRss[name] = Math.max(...samples.map((s) => s.rss[name]));
+    promoted[name] = promotionRate(last3.map((s) => ({ t: s.t, old: s.old?.[name] })));
   }
   const from = last3[0];
   const to = samples[samples.length - 1];
@@ -114,6 +118,7 @@ export function summarise(
     latencies: `${formatLatencies(steady)}; ${probe.missing()} of ${probe.count} floods without an alert`,
     cpuPercent,
     peakRss,
+    promoted,
     boxPercent,
     walPerEvent,
     updates,
@@ -136,11 +141,15 @@ export function report(step: StepResult): void {
     );
   }
   console.log(`  ingest→alert (after ${WARMUP_MS / 1000} s): ${step.latencies}`);
-  console.log(`  ${'service'.padEnd(16)} ${'CPU %'.padStart(6)} ${'peak RSS'.padStart(9)}`);
-  for (const name of Object.keys(step.cpuPercent))
+  console.log(
+    `  ${'service'.padEnd(16)} ${'CPU %'.padStart(6)} ${'peak RSS'.padStart(9)} ${'promoted, last 3 min'.padStart(21)}`,
+  );
+  for (const name of Object.keys(step.cpuPercent)) {
+    const promoted = step.promoted?.[name];
     console.log(
-      `  ${name.padEnd(16)} ${step.cpuPercent[name].toFixed(0).padStart(6)} ${mb(step.peakRss[name]).padStart(9)}`,
+      `  ${name.padEnd(16)} ${step.cpuPercent[name].toFixed(0).padStart(6)} ${mb(step.peakRss[name]).padStart(9)} ${(promoted === undefined ? '—' : `${(promoted / 2 ** 20).toFixed(2)} MB/s`).padStart(21)}`,
     );
+  }
   const box = step.boxPercent;
   console.log(
     `  box, last 3 min (% of one core, ${cpus().length * 100} % in all): machine ${box.machine.toFixed(0)}, Postgres ${box.postgres.toFixed(0)}, broker ${box.broker.toFixed(0)}, load generator ${box.generator.toFixed(0)}, the five services ${box.services.toFixed(0)}`,

@@ -35,3 +35,26 @@ export async function oldGeneration(serviceUrl: string): Promise<OldGeneration |
     return undefined; // a missed sample: the soak's figures skip it
   }
 }
+
+/**
+ * How fast objects reach the old generation, in bytes per second: between full collections its
+ * used size grows only by what scavenges promote (and what is allocated there directly), so this
+ * sums that growth over consecutive samples with no full collection between them. A service that
+ * keeps objects past a scavenge or two (a commit in flight, a request waiting on Kafka) promotes
+ * them, and the old generation's sawtooth and its full collections follow from this rate.
+ */
+export function promotionRate(
+  points: ReadonlyArray<{ t: number; old: OldGeneration | undefined }>,
+): number | undefined {
+  let grown = 0;
+  let ms = 0;
+  for (let i = 1; i < points.length; i++) {
+    const before = points[i - 1].old;
+    const now = points[i].old;
+    // A full collection between them, or a missed sample: that interval says nothing.
+    if (!before || !now || now.majorGcs !== before.majorGcs || now.used < before.used) continue;
+    grown += now.used - before.used;
+    ms += points[i].t - points[i - 1].t;
+  }
+  return ms > 0 ? (grown / ms) * 1000 : undefined;
+}
