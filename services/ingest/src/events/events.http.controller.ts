@@ -199,9 +199,10 @@ export class EventsHttpController {
     }
     const total = items.length;
     const { messages, accepted, rejected } = this.toMessages(items);
-    // A request can wait on Kafka for a transaction or two (a second under load): long enough for
-    // whatever it holds to be promoted to the old generation. From here on it holds only the records
-    // to publish and its answer, not the parsed items or the validated events.
+    // A request waits on Kafka for a transaction or two (a second under load), and up to
+    // INGEST_COMMIT_DEADLINE_MS while a commit is in doubt. From here on it holds only the records to
+    // publish and its answer, so the backlog bound (INGEST_MAX_BACKLOG_EVENTS) bounds memory by the
+    // events' JSON, not by their parsed items and validated events as well.
     items.length = 0;
     try {
       await this.producer.send(messages);
