@@ -38,8 +38,11 @@ export interface StepResult {
   latencies: string;
   cpuPercent: Record<string, number>;
   peakRss: Record<string, number>;
-  /** Bytes per second promoted into each service's old generation over the last 3 minutes. */
-  promoted: Record<string, number | undefined>;
+  /**
+   * Bytes per second promoted into each service's old generation over the last 3 minutes (absent in
+   * results saved before 2026-12-05, 10:00).
+   */
+  promoted?: Record<string, number | undefined>;
   /** Over the last 3 minutes, % of one core: Postgres, broker, generator, the machine, services. */
   boxPercent: Record<keyof BoxCpu | 'services', number>;
   /** Over the last 3 minutes: WAL bytes per event offered. */

@@ -39,9 +39,9 @@ export async function oldGeneration(serviceUrl: string): Promise<OldGeneration |
 /**
  * How fast objects reach the old generation, in bytes per second: between full collections its
  * used size grows only by what scavenges promote (and what is allocated there directly), so this
- * sums that growth over consecutive samples with no full collection between them. A service that
- * keeps objects past a scavenge or two (a commit in flight, a request waiting on Kafka) promotes
- * them, and the old generation's sawtooth and its full collections follow from this rate.
+ * sums that growth over consecutive samples with no full collection between them. The old
+ * generation's sawtooth and its full collections follow from this rate (BENCHMARKS.md, "What each
+ * service promotes").
  */
 export function promotionRate(
   points: ReadonlyArray<{ t: number; old: OldGeneration | undefined }>,
@@ -51,7 +51,8 @@ export function promotionRate(
   for (let i = 1; i < points.length; i++) {
     const before = points[i - 1].old;
     const now = points[i].old;
-    // A full collection between them, or a missed sample: that interval says nothing.
+    // A full collection between them, sweeping still freeing after one, or a missed sample: that
+    // interval says nothing about promotion.
     if (!before || !now || now.majorGcs !== before.majorGcs || now.used < before.used) continue;
     grown += now.used - before.used;
     ms += points[i].t - points[i - 1].t;
