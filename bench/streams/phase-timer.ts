@@ -69,7 +69,7 @@ export function instrument(kafka: Kafka): void {
     ([messages]) => messages.length,
   );
   instrumentPostgres();
-  // The Kafka offset hint StreamsApp commits after every batch.
+  // The Kafka offset hints StreamsApp sends (at most one request per offsetHintIntervalMs).
   const makeConsumer = kafka.consumer.bind(kafka);
   kafka.consumer = (config) => {
     const consumer: Consumer = makeConsumer(config);

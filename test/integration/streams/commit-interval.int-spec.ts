@@ -77,5 +77,21 @@ describe('commit interval', () => {
       expected.set(e.user, { events: t.events + 1, total: t.total + e.n });
     }
     expect(await totalsFromTable(pool, appId)).toEqual(expected);
+
+    // The group's offset on Kafka, the hint lag tools read, catches up with Postgres' (at most
+    // one request per second, runtime/offset-hints.ts).
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const [topic] = await admin.fetchOffsets({ groupId: appId, topics: [topics.input] });
+          return topic.partitions.find((p) => p.partition === 0)?.offset === String(events.length);
+        },
+        { timeoutMs: 15_000, what: 'the Kafka offset hint at the last record' },
+      );
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

@@ -78,6 +78,12 @@ const STREAMS_METRICS = {
     help: 'Kafka consumer crashes that were restarted.',
     labelNames: ['processor'],
   },
+  offsetHintFailures: {
+    type: 'counter',
+    name: 'offset_hint_failures_total',
+    help: 'Group offset hints for lag tools that Kafka did not take (the offsets in Postgres are the truth).',
+    labelNames: ['processor'],
+  },
   partitionStalled: {
     type: 'gauge',
     name: 'partition_stalled',

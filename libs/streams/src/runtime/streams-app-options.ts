@@ -61,6 +61,8 @@ export interface StreamsAppOptions {
   productionHandler?: ProductionExceptionHandler;
   /** Bytes per produce request of the outbox (the topics' max.message.bytes may lower it), default 1 MB. */
   maxRequestBytes?: number;
+  /** How often the group's offsets go to Kafka as a hint for lag tools (runtime/offset-hints.ts), default 1 s. */
+  offsetHintIntervalMs?: number;
   /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
   fetchMaxWaitMs?: number;
   /** Without a completed fetch for this long the consumer is not reading and no partition may turn idle, default 3 × fetchMaxWaitMs. */
@@ -134,6 +136,7 @@ export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
     restartBackoff: DEFAULT_RESTART_BACKOFF,
     stallAfterMs: 60_000,
     fetchMaxWaitMs: 5000,
+    offsetHintIntervalMs: 1000,
     fetchStaleMs: 3 * (options.fetchMaxWaitMs ?? 5000),
     ...options,
   };

@@ -6,6 +6,7 @@ import { restartDelayMs, sleep } from './backoff';
 import { streamsMetrics, StreamsMetrics } from './metrics';
 import { GlobalStageTimers } from './global-stage-timers';
 import { IdleGate } from './idle-gate';
+import { OffsetHints } from './offset-hints';
 import { StallMonitor } from './stall-monitor';
 import { TaskSupervisor } from './task-supervisor';
 import { TaskCommitter, withLock } from './task-committer';
@@ -36,6 +37,7 @@ export class StreamsApp {
   private readonly stall: StallMonitor;
   private readonly idleGate: IdleGate;
   private readonly committer: TaskCommitter;
+  private readonly hints: OffsetHints;
   private fetching = false;
   private consumer?: Consumer;
   private admin?: Admin;
@@ -79,8 +81,17 @@ export class StreamsApp {
       consumer: () => this.consumer,
       stageGroups: (topic: string) => this.stages.groups(topic),
     };
+    this.hints = new OffsetHints({
+      consumer: () => this.consumer,
+      owns: (topic, partition) => this.assigned.has(`${topic}-${partition}`),
+      intervalMs: this.o.offsetHintIntervalMs,
+      processor: this.applicationId,
+      logger: this.o.logger,
+      failures: this.metrics.offsetHintFailures,
+    });
     this.committer = new TaskCommitter({
       ...shared,
+      hints: this.hints,
       running: () => this.running,
       context: (live) => this.tasks.context(live),
       fail: (live, stage, err, range) => this.tasks.fail(live, stage, err, range),
@@ -395,6 +406,9 @@ export class StreamsApp {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     await this.stages.close();
+    // The last hints while the consumer is still in its group (flush never rejects; kafkajs times out).
+    await this.hints.flush();
+    this.hints.close();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.tasks.closeAll();
     await this.admin?.disconnect().catch(() => undefined);

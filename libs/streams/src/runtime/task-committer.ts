@@ -1,6 +1,6 @@
-import { Consumer } from 'kafkajs';
 import { TaskCommit } from '../core/task';
 import { StreamsMetrics } from './metrics';
+import { OffsetHints } from './offset-hints';
 import { StallMonitor } from './stall-monitor';
 import { LiveTask, ResolvedOptions } from './streams-app-options';
 import { CommitRange, FailureStage, TaskSupervisor } from './task-supervisor';
@@ -19,7 +19,7 @@ export interface TaskCommitterDeps {
   metrics: StreamsMetrics;
   supervisor: TaskSupervisor;
   stall: StallMonitor;
-  consumer: () => Consumer | undefined;
+  hints: OffsetHints;
   running: () => boolean;
   stageGroups: (topic: string) => string[];
   context: (live: LiveTask) => Record<string, unknown>;
@@ -79,7 +79,7 @@ export class TaskCommitter {
     live.inflight = this.commit(live, c, range);
   }
 
-  /** Postgres first (the truth), then Kafka; then the offset hint for lag tools. Never rejects. */
+  /** Postgres first (the truth), then Kafka; then notes the offset hint for lag tools. Never rejects. */
   private async commit(live: LiveTask, c: TaskCommit, range: CommitRange): Promise<void> {
     const labels = {
       processor: this.deps.options.topology.applicationId,
@@ -125,19 +125,8 @@ export class TaskCommitter {
     } catch (err) {
       return this.deps.fail(live, 'publish', err);
     }
-    if (c.nextOffset !== null && this.deps.running()) {
-      await this.deps
-        .consumer()
-        ?.commitOffsets([
-          { topic: live.id.topic, partition: live.id.partition, offset: c.nextOffset },
-        ])
-        .catch((err: Error) =>
-          this.deps.options.logger.warn(
-            { ...this.deps.context(live), err: err.message },
-            'kafka offset hint not committed',
-          ),
-        );
-    }
+    if (c.nextOffset !== null && this.deps.running())
+      this.deps.hints.note(live.id.topic, live.id.partition, c.nextOffset);
   }
 
   /** A quiet task still deletes what its last publish confirmed, keeping the outbox table empty. */
