@@ -77,6 +77,12 @@ export const IGNORED_FAMILIES: Record<string, string> = {
     'per V8 space; the heap panel shows the heap total and old space used',
   nodejs_heap_space_size_available_bytes:
     'per V8 space; the heap panel shows the heap total and old space used',
+  ...Object.fromEntries(
+    ['sessionizer', 'aggregator', 'fraud_detector'].map((p) => [
+      `${p}_offset_hint_failures_total`,
+      'the Kafka group offset is only a hint for lag tools (the truth is in Postgres); a refused one is logged, and the next carries a later offset',
+    ]),
+  ),
 };
 
 /** Series Prometheus itself writes for every target. */
