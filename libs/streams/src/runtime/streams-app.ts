@@ -18,6 +18,7 @@ import {
 } from './streams-app-options';
 import { TaskRegistry } from './task-registry';
 import { TaskRepository } from './task-repository';
+import { withTimeout } from './timeout';
 
 /**
  * Runs a topology on Kafka with exactly-once effects in Postgres (SPEC §9):
@@ -406,8 +407,9 @@ export class StreamsApp {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     await this.stages.close();
-    // The last hints while the consumer is still in its group (flush never rejects; kafkajs times out).
-    await this.hints.flush();
+    // The last hints while the consumer is still in its group; a broker away must not hold up the
+    // shutdown (kafkajs would retry for minutes), and a hint is only a hint.
+    await withTimeout(this.hints.flush(), 2000, 'last offset hints').catch(() => undefined);
     this.hints.close();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.tasks.closeAll();
