@@ -1,4 +1,10 @@
-import { intake, parseNdjson, UnparsedItem } from './event-intake';
+import {
+  intake,
+  intakeRecords,
+  MAX_DEAD_LETTER_BYTES,
+  parseNdjson,
+  UnparsedItem,
+} from './event-intake';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const OPTIONS = { now: NOW, maxFutureMs: 300_000, maxEventBytes: 65_536, source: 'ingest' };
@@ -85,5 +91,31 @@ describe('intake', () => {
     const ahead = { ...event('later'), event_time: '2026-11-22T10:06:00Z' };
     expect(intake([ahead], OPTIONS).rejected[0].field).toBe('event_time');
     expect(intake([ahead], { ...OPTIONS, maxFutureMs: 600_000 }).acceptedAt).toEqual([0]);
+  });
+});
+
+describe('intakeRecords', () => {
+  const topics = { events: 'events.v1', eventsDlq: 'events.dlq.v1' };
+
+  it('publishes the accepted events keyed by user, then a DLQ record per rejected item', () => {
+    const out = intakeRecords([event('a'), { event_type: 'view' }, event('b')], OPTIONS, topics);
+    expect(out.accepted).toBe(2);
+    expect(out.rejected).toEqual([expect.objectContaining({ index: 1 })]);
+    expect(out.messages.map((m) => [m.topic, m.key])).toEqual([
+      ['events.v1', 'a'],
+      ['events.v1', 'b'],
+      ['events.dlq.v1', null],
+    ]);
+    expect(JSON.parse(out.messages[0].value)).toMatchObject({ user_id: 'a', event_type: 'view' });
+  });
+
+  it('cuts a DLQ record to fit a Kafka message, however large the original', () => {
+    const huge = new UnparsedItem('x'.repeat(2_000_000), {
+      field: '(root)',
+      message: 'is not JSON',
+    });
+    const [record] = intakeRecords([huge], OPTIONS, topics).messages;
+    expect(record.topic).toBe('events.dlq.v1');
+    expect(Buffer.byteLength(record.value)).toBeLessThanOrEqual(MAX_DEAD_LETTER_BYTES);
   });
 });

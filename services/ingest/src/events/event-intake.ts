@@ -1,12 +1,16 @@
 import {
   ClickEvent,
+  deadLetterJson,
+  deadLetterKey,
   DeadLetterRecord,
   ROOT_FIELD,
+  TopicNames,
   utf8BytesOver,
   validateEvent,
   validationDeadLetter,
   ValidationIssue,
 } from '@clickstream/contracts';
+import type { OutgoingMessage } from './event-producer';
 
 export interface RejectedEvent {
   index: number;
@@ -88,6 +92,51 @@ function reject(
   const first = errors[0];
   out.rejected.push({ index, field: first.field, message: first.message });
   out.deadLetters.push(validationDeadLetter(original, errors, { source: o.source, now: o.now }));
+}
+
+/**
+ * A DLQ record carries the original payload, which can be as large as the body. Over this it keeps
+ * only a head, the size and a hash: below the Kafka producer's message.max.bytes (1,000,000), with
+ * room for the key and framing, so one record can never fail a flush (and every request in it).
+ */
+export const MAX_DEAD_LETTER_BYTES = 900_000;
+
+/** What a request publishes, and its answer's counts. */
+export interface IntakeRecords {
+  /** The accepted events' JSON (keyed by user), then the DLQ records. */
+  messages: OutgoingMessage[];
+  accepted: number;
+  rejected: RejectedEvent[];
+}
+
+/**
+ * intake() as the records to publish. A record Kafka would refuse must not reach a flush: it would
+ * fail the flush, and so every request coalesced into it, again on each retry. The contract bounds
+ * events (an oversized one is invalid), and DLQ records are cut to fit. Pure, like intake().
+ */
+export function intakeRecords(
+  items: readonly unknown[],
+  o: IntakeOptions,
+  topics: Pick<TopicNames, 'events' | 'eventsDlq'>,
+): IntakeRecords {
+  const result = intake(items, o);
+  const messages: OutgoingMessage[] = new Array(result.accepted.length + result.deadLetters.length);
+  let i = 0;
+  for (let k = 0; k < result.accepted.length; k++) {
+    messages[i++] = {
+      topic: topics.events,
+      key: result.accepted[k].user_id,
+      value: result.acceptedJson[k],
+    };
+  }
+  for (const d of result.deadLetters) {
+    messages[i++] = {
+      topic: topics.eventsDlq,
+      key: deadLetterKey(d.original),
+      value: deadLetterJson(d, MAX_DEAD_LETTER_BYTES),
+    };
+  }
+  return { messages, accepted: result.accepted.length, rejected: result.rejected };
 }
 
 /**

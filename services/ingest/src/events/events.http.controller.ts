@@ -26,28 +26,18 @@ import {
   CsvFormat,
   CsvHeaderError,
   CsvSyntaxError,
-  deadLetterJson,
-  deadLetterKey,
   readCsvEvents,
   TopicNames,
 } from '@clickstream/contracts';
 import { ApiKeyGuard, KafkaClient, MetricsService } from '@clickstream/platform';
 import { ingestConfig, IngestConfig } from '../ingest.config';
-import { intake, parseNdjson, RejectedEvent, UnparsedItem } from './event-intake';
+import { intakeRecords, parseNdjson, UnparsedItem } from './event-intake';
 import {
   BacklogFullError,
   EventProducer,
   KafkaOutcomeUnknownError,
   KafkaUnavailableError,
-  OutgoingMessage,
 } from './event-producer';
-
-/**
- * A DLQ record carries the original payload, which can be as large as the body. Over this it keeps
- * only a head, the size and a hash: below the Kafka producer's message.max.bytes (1,000,000), with
- * room for the key and framing, so one record can never fail a flush (and every request in it).
- */
-export const MAX_DEAD_LETTER_BYTES = 900_000;
 
 export interface IngestResponse {
   accepted: number;
@@ -198,7 +188,12 @@ export class EventsHttpController {
       );
     }
     const total = items.length;
-    const { messages, accepted, rejected } = this.toMessages(items);
+    const { maxFutureMs, maxEventBytes } = this.config;
+    const { messages, accepted, rejected } = intakeRecords(
+      items,
+      { now: Date.now(), maxFutureMs, maxEventBytes, source: 'ingest' },
+      this.topics,
+    );
     // A request waits on Kafka for a transaction or two (a second under load), and up to
     // INGEST_COMMIT_DEADLINE_MS while a commit is in doubt. From here on it holds only the records to
     // publish and its answer, so the backlog bound (INGEST_MAX_BACKLOG_EVENTS) bounds memory by the
@@ -229,40 +224,6 @@ export class EventsHttpController {
     if (accepted === 0) reply.status(HttpStatus.BAD_REQUEST);
     else reply.status(HttpStatus.ACCEPTED);
     return { accepted, rejected: rejected.length, errors: rejected };
-  }
-
-  /**
-   * Validates the items and builds the records to publish: the accepted events' JSON (keyed by
-   * user) and the DLQ records. A record Kafka would refuse must not reach a flush: it would fail the
-   * flush, and so every request coalesced into it, again on each retry. The contract bounds events
-   * (an oversized one is invalid), and DLQ records are cut to fit.
-   */
-  private toMessages(items: unknown[]): {
-    messages: OutgoingMessage[];
-    accepted: number;
-    rejected: RejectedEvent[];
-  } {
-    const { maxFutureMs, maxEventBytes } = this.config;
-    const result = intake(items, { now: Date.now(), maxFutureMs, maxEventBytes, source: 'ingest' });
-    const messages: OutgoingMessage[] = new Array(
-      result.accepted.length + result.deadLetters.length,
-    );
-    let i = 0;
-    for (let k = 0; k < result.accepted.length; k++) {
-      messages[i++] = {
-        topic: this.topics.events,
-        key: result.accepted[k].user_id,
-        value: result.acceptedJson[k],
-      };
-    }
-    for (const d of result.deadLetters) {
-      messages[i++] = {
-        topic: this.topics.eventsDlq,
-        key: deadLetterKey(d.original),
-        value: deadLetterJson(d, MAX_DEAD_LETTER_BYTES),
-      };
-    }
-    return { messages, accepted: result.accepted.length, rejected: result.rejected };
   }
 
   /** A request Kafka did not (or not surely) take: 503 or 504, with Retry-After and no errors. */
