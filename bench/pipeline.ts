@@ -15,7 +15,9 @@
  *               timed from the first batch to the last record
  *  4. each processor in turn: ONE instance of the compiled service (dist/), started as a child
  *               process with its own group; timed from its first committed offset to all offsets
- *               committed (Postgres `stream_offsets`, polled every 100 ms): events/s = records / time
+ *               committed (Postgres `stream_offsets`, polled every 100 ms): events/s = records / time;
+ *               per event over the same span: the service's CPU, and the box's (all cores busy),
+ *               Postgres' (every backend) and the broker's, which share the 2 cores with it
  *  5. cleanup   stop the services, delete topics and groups, drop the database
  */
 import { spawn } from 'node:child_process';
@@ -35,6 +37,7 @@ import {
 import { quietKafka } from '../tools/shared/quiet-kafka';
 import { serviceArgv } from '../tools/shared/service-launch';
 import { committedOffsets, PARTITIONS, processStats, sleep } from './shared/bench-stack';
+import { BoxCpu, boxCpu } from './shared/box-cpu';
 import { freePort } from './shared/free-port';
 import { produceGenerated } from './shared/generated-events';
 import { readWithKafkajs } from './shared/raw-consume';
@@ -130,7 +133,8 @@ async function main(): Promise<void> {
       const result = await runProcessor(name, env, pool, group, produced, args.timeout);
       console.log(
         `${name} (1 instance): ${Math.round(result.rate).toLocaleString()} events/s = ${((result.rate / raw) * 100).toFixed(0)} % of raw; ` +
-          `CPU ${result.cpuMicrosPerEvent.toFixed(1)} µs/event, peak RSS ${Math.round(result.peakRssBytes / 1e6)} MB`,
+          `CPU ${result.cpuMicrosPerEvent.toFixed(1)} µs/event, peak RSS ${Math.round(result.peakRssBytes / 1e6)} MB; ` +
+          `box ${result.box.machine.toFixed(1)} µs/event (Postgres ${result.box.postgres.toFixed(1)}, broker ${result.box.broker.toFixed(1)})`,
       );
     }
   } finally {
@@ -149,7 +153,7 @@ async function runProcessor(
   group: string,
   expected: number,
   timeoutS: number,
-): Promise<{ rate: number; cpuMicrosPerEvent: number; peakRssBytes: number }> {
+): Promise<{ rate: number; cpuMicrosPerEvent: number; peakRssBytes: number; box: BoxCpu }> {
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -163,6 +167,7 @@ async function runProcessor(
     let p0 = 0;
     let t0 = 0;
     let cpu0 = 0;
+    let box0 = boxCpu();
     let peakRssBytes = 0;
     for (;;) {
       if (Date.now() > deadline)
@@ -177,14 +182,25 @@ async function runProcessor(
         p0 = p;
         t0 = performance.now();
         cpu0 = stats.cpuSeconds;
+        box0 = boxCpu();
       }
       if (p >= expected) {
         // CPU of the service (user + system) over the timed span, per event it committed.
         const cpuMicrosPerEvent = ((stats.cpuSeconds - cpu0) * 1e6) / (p - p0);
+        // What else the span cost: Postgres, the broker and the whole machine (this bench's own
+        // 100 ms polling included), per event, since on 2 cores they share the processor's CPU.
+        const box1 = boxCpu();
+        const perEvent = (key: keyof BoxCpu) => ((box1[key] - box0[key]) * 1e6) / (p - p0);
         return {
           rate: ((p - p0) / (performance.now() - t0)) * 1000,
           cpuMicrosPerEvent,
           peakRssBytes,
+          box: {
+            postgres: perEvent('postgres'),
+            broker: perEvent('broker'),
+            generator: perEvent('generator'),
+            machine: perEvent('machine'),
+          },
         };
       }
       await sleep(100);
