@@ -2,7 +2,15 @@ import { Registry } from 'prom-client';
 import { StreamsApp } from '@clickstream/streams';
 import { waitFor } from '../../support/wait-for';
 import { counterTopology, CountEvent } from './counter-topology';
-import { BASE_TS, progress, setupCounterRun, totalsFromTable } from './harness';
+import { Kafka } from 'kafkajs';
+import {
+  BASE_TS,
+  progress,
+  readWholeTopic,
+  setupCounterRun,
+  totalsFromTable,
+  windowsFromTopic,
+} from './harness';
 
 /**
  * commit.interval.ms: a task commits at most once per interval, and every batch fetched meanwhile
@@ -93,5 +101,89 @@ describe('commit interval', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+/** Sends `events` in order to partition 0, with no sentinel of its own (harness' produceEvents adds one). */
+async function sendInOrder(kafka: Kafka, topic: string, events: CountEvent[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: events.map((e) => ({ partition: 0, key: e.user, value: JSON.stringify(e) })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * outputCommitIntervalMs: a task holding records for the outbox commits that soon, whatever the
+ * (much longer) commit interval, and the records before them go into the same commit.
+ */
+describe('output commit interval', () => {
+  let run: Awaited<ReturnType<typeof setupCounterRun>>;
+  let app: StreamsApp | undefined;
+
+  beforeAll(async () => {
+    run = await setupCounterRun('output-interval', 1);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await run.cleanup();
+  });
+
+  it('commits and publishes a closed window at once under a 60 s commit interval', async () => {
+    const { kafka, pool, appId, topics } = run;
+    const registry = new Registry();
+    app = new StreamsApp({
+      topology: counterTopology(appId, { input: topics.input, output: topics.output }),
+      kafka,
+      pool,
+      registry,
+      metricPrefix: 'output_interval',
+      allowedLatenessMs: 0,
+      lateTopic: topics.late,
+      deadLetterTopic: topics.dlq,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+      commitIntervalMs: 60_000,
+      outputCommitIntervalMs: 100,
+    });
+    await app.start();
+    // A task's first commit is due at once (no commit before it): the first minute's counts.
+    const first = [1, 2, 3].map((i) => ({ user: `u${i % 2}`, ts: BASE_TS + i, n: i }));
+    await sendInOrder(kafka, topics.input, first);
+    await waitFor(async () => (await progress(pool, appId)) === 3, {
+      timeoutMs: 20_000,
+      what: 'the first commit',
+    });
+
+    // More counts of the same minute (state only), then a sentinel two minutes on: the minute's
+    // window closes and its results go to the outbox, so all of it commits long before 60 s.
+    const more = [4, 5].map((i) => ({ user: `u${i % 2}`, ts: BASE_TS + i, n: i }));
+    const sentinel: CountEvent = { user: 'u0', ts: BASE_TS + 120_000, n: 0, sentinel: true };
+    await sendInOrder(kafka, topics.input, [...more, sentinel]);
+    await waitFor(async () => (await progress(pool, appId)) === 6, {
+      timeoutMs: 15_000,
+      what: 'the commit of the closed window, well within the 60 s interval',
+    });
+
+    const windows = windowsFromTopic(await readWholeTopic(kafka, topics.output, 1));
+    expect(windows).toEqual(
+      new Map([
+        [`u0@${BASE_TS}`, { count: 2, sum: 2 + 4 }],
+        [`u1@${BASE_TS}`, { count: 3, sum: 1 + 3 + 5 }],
+      ]),
+    );
+    const commits = Number(
+      /^output_interval_commit_duration_seconds_count\{[^}]*\} (\d+)$/m.exec(
+        await registry.metrics(),
+      )?.[1],
+    );
+    expect(commits).toBe(2);
   });
 });

@@ -120,6 +120,9 @@ export const streamsConfig = defineConfig(
     // A task commits at most this often (Kafka Streams' commit.interval.ms); 0: every fetched batch.
     // Unset: the processor's own default (processorRuntime).
     STREAMS_COMMIT_INTERVAL_MS: env.optionalInt(0, 60_000),
+    // A task holding records for the outbox commits this soon instead (capped at the interval).
+    // Unset: the processor's own default, else the commit interval.
+    STREAMS_OUTPUT_COMMIT_INTERVAL_MS: env.optionalInt(0, 60_000),
     // kafkajs cannot consume a record batch larger than this: keep it above the broker's 1 MiB limit.
     STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1_100_000, 64 * 1024 * 1024),
     // A failed task is rebuilt after a delay doubling from the initial one up to the max, jittered.
@@ -139,6 +142,7 @@ export const streamsConfig = defineConfig(
     maxRetries: v.STREAMS_MAX_RETRIES,
     sessionTimeoutMs: v.STREAMS_SESSION_TIMEOUT_MS,
     commitIntervalMs: v.STREAMS_COMMIT_INTERVAL_MS,
+    outputCommitIntervalMs: v.STREAMS_OUTPUT_COMMIT_INTERVAL_MS,
     maxBytesPerPartition: v.STREAMS_MAX_BYTES_PER_PARTITION,
     restartBackoffInitialMs: v.STREAMS_RESTART_BACKOFF_INITIAL_MS,
     restartBackoffMaxMs: Math.max(

@@ -24,6 +24,7 @@ export interface ProcessorRuntime {
   maxRetries: number;
   sessionTimeoutMs: number;
   commitIntervalMs: number;
+  outputCommitIntervalMs: number;
   maxBytesPerPartition: number;
   registry: Registry;
   metricPrefix: string;
@@ -39,6 +40,8 @@ export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 /** What a processor may set for itself; the env (STREAMS_*) overrides it. */
 export interface ProcessorDefaults {
   commitIntervalMs?: number;
+  /** How soon a task holding outbox records commits; default: the commit interval. */
+  outputCommitIntervalMs?: number;
 }
 
 /**
@@ -56,6 +59,13 @@ export function processorRuntime(
   defaults: ProcessorDefaults = {},
 ): ProcessorRuntime {
   logger.setContext('streams');
+  const commitIntervalMs =
+    streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+  // Outputs never wait longer than the rest of a commit would.
+  const outputCommitIntervalMs = Math.min(
+    streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs ?? commitIntervalMs,
+    commitIntervalMs,
+  );
   return {
     kafka: kafka.kafka,
     pool,
@@ -65,8 +75,8 @@ export function processorRuntime(
     idleTimeoutMs: streams.idleTimeoutMs,
     maxRetries: streams.maxRetries,
     sessionTimeoutMs: streams.sessionTimeoutMs,
-    commitIntervalMs:
-      streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+    commitIntervalMs,
+    outputCommitIntervalMs,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,

@@ -96,6 +96,11 @@ export class RecordCollector {
     this.pendingLazy = [];
   }
 
+  /** Outbox records released since the last take. */
+  outboxRecords(): number {
+    return this.outbox.length;
+  }
+
   /** Takes what was released since the last take. */
   take(): CollectedOutput {
     for (const [sink, rows] of this.lazyTables) {

@@ -368,6 +368,11 @@ export class StreamTask {
     );
   }
 
+  /** Records for the outbox since the last takeCommit (results, late records and dead letters). */
+  pendingOutput(): number {
+    return this.collector.outboxRecords();
+  }
+
   /** Takes the changes since the last commit. The caller commits them or discards the task. */
   takeCommit(): TaskCommit {
     const storeChanges = new Map<string, Map<string, unknown>>();

@@ -33,6 +33,12 @@ export interface StreamsAppOptions {
    * meanwhile go into one commit, default 100 ms. 0 commits every batch.
    */
   commitIntervalMs?: number;
+  /**
+   * A task holding records for the outbox commits at most this long after its previous commit,
+   * default commitIntervalMs. A processor whose outputs are rare and urgent (alerts) can commit
+   * its state every second and its outputs at once: Postgres pays per commit, not per record.
+   */
+  outputCommitIntervalMs?: number;
   /** More uncommitted records than this commit at once, whatever the interval, default 20,000. */
   maxUncommittedRecords?: number;
   /** Records processed between heartbeats within one batch, default 5000. */
@@ -116,16 +122,18 @@ export interface LiveTask {
   /** A commit is scheduled (timer, or waiting for the previous commit): what is processed meanwhile joins it. */
   flushScheduled: boolean;
   flush?: NodeJS.Timeout;
+  /** Date.now() at which the `flush` timer fires. */
+  flushDue?: number;
 }
 
 /** The options with the runtime's defaults filled in. */
 export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
+  const commitIntervalMs = options.commitIntervalMs ?? 100;
   return {
     allowedLatenessMs: 120_000,
     idleTimeoutMs: 30_000,
     maxRetries: 2,
     punctuateIntervalMs: 1000,
-    commitIntervalMs: 100,
     maxUncommittedRecords: 20_000,
     chunkSize: 5000,
     sessionTimeoutMs: 30_000,
@@ -139,6 +147,8 @@ export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
     offsetHintIntervalMs: 1000,
     fetchStaleMs: 3 * (options.fetchMaxWaitMs ?? 5000),
     ...options,
+    commitIntervalMs,
+    outputCommitIntervalMs: options.outputCommitIntervalMs ?? commitIntervalMs,
   };
 }
 

@@ -39,23 +39,32 @@ export class TaskCommitter {
    * still running then, right after it; batches processed meanwhile join it. So the consumer never
    * waits for a commit, a key touched by several batches is written once, and there are fewer
    * Postgres and Kafka transactions per record. Only more than maxUncommittedRecords waits
-   * (backpressure).
+   * (backpressure). Records for the outbox shorten the interval to outputCommitIntervalMs, and a
+   * timer set for later is brought forward.
    */
   async soon(live: LiveTask): Promise<void> {
-    if (live.task.pendingRecords() >= this.deps.options.maxUncommittedRecords)
-      return this.enqueue(live);
-    if (live.flushScheduled) return;
+    const { options } = this.deps;
+    if (live.task.pendingRecords() >= options.maxUncommittedRecords) return this.enqueue(live);
+    const interval =
+      live.task.pendingOutput() > 0 ? options.outputCommitIntervalMs : options.commitIntervalMs;
+    const due = live.lastCommitAt + interval;
+    // A fired timer (waiting for the previous commit) or one due as soon stands.
+    if (live.flushScheduled && (live.flush === undefined || (live.flushDue ?? 0) <= due)) return;
+    if (live.flush) clearTimeout(live.flush);
     live.flushScheduled = true;
-    const wait = Math.max(0, live.lastCommitAt + this.deps.options.commitIntervalMs - Date.now());
-    live.flush = setTimeout(() => {
-      live.flush = undefined;
-      // A throw here (not a commit failure: commit() handles those) must fail the task, not escape.
-      void live.inflight
-        .then(() =>
-          withLock(live, () => (live.flushScheduled ? this.enqueue(live) : Promise.resolve())),
-        )
-        .catch((err: unknown) => this.deps.fail(live, 'commit', err));
-    }, wait);
+    live.flushDue = due;
+    live.flush = setTimeout(
+      () => {
+        live.flush = undefined;
+        // A throw here (not a commit failure: commit() handles those) must fail the task, not escape.
+        void live.inflight
+          .then(() =>
+            withLock(live, () => (live.flushScheduled ? this.enqueue(live) : Promise.resolve())),
+          )
+          .catch((err: unknown) => this.deps.fail(live, 'commit', err));
+      },
+      Math.max(0, due - Date.now()),
+    );
   }
 
   /**

@@ -35,7 +35,13 @@ import { RuntimeRules } from './runtime-rules/runtime-rules';
           }),
           // Always there: outlier_activity can be switched on at runtime, and its final windows are cleared while off.
           stages: [outlierStage({ topics: kafka.topics, cfg: rules.live.source, ...hooks })],
-          ...processorRuntime(kafka, pool, streams, metrics, metrics.prefix, logger),
+          // Alerts are published on commit, so a task holding one commits within 100 ms (Kafka
+          // Streams' interval under exactly-once); the rest, per-user rule state and activity
+          // counts, once a second: Postgres pays per commit (BENCHMARKS.md, 2026-12-05).
+          ...processorRuntime(kafka, pool, streams, metrics, metrics.prefix, logger, {
+            commitIntervalMs: 1000,
+            outputCommitIntervalMs: 100,
+          }),
         };
       },
     }),
