@@ -120,7 +120,7 @@ export const streamsConfig = defineConfig(
     // A task commits at most this often (Kafka Streams' commit.interval.ms); 0: every fetched batch.
     // Unset: the processor's own default (processorRuntime).
     STREAMS_COMMIT_INTERVAL_MS: env.optionalInt(0, 60_000),
-    // A task holding records for the outbox commits this soon instead (capped at the interval).
+    // A task holding records for the outbox commits this soon instead (at most the interval).
     // Unset: the processor's own default, else the commit interval.
     STREAMS_OUTPUT_COMMIT_INTERVAL_MS: env.optionalInt(0, 60_000),
     // kafkajs cannot consume a record batch larger than this: keep it above the broker's 1 MiB limit.

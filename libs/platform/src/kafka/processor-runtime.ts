@@ -24,7 +24,8 @@ export interface ProcessorRuntime {
   maxRetries: number;
   sessionTimeoutMs: number;
   commitIntervalMs: number;
-  outputCommitIntervalMs: number;
+  /** Unset: the commit interval (the runtime caps it there too). */
+  outputCommitIntervalMs?: number;
   maxBytesPerPartition: number;
   registry: Registry;
   metricPrefix: string;
@@ -59,13 +60,6 @@ export function processorRuntime(
   defaults: ProcessorDefaults = {},
 ): ProcessorRuntime {
   logger.setContext('streams');
-  const commitIntervalMs =
-    streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
-  // Outputs never wait longer than the rest of a commit would.
-  const outputCommitIntervalMs = Math.min(
-    streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs ?? commitIntervalMs,
-    commitIntervalMs,
-  );
   return {
     kafka: kafka.kafka,
     pool,
@@ -75,8 +69,9 @@ export function processorRuntime(
     idleTimeoutMs: streams.idleTimeoutMs,
     maxRetries: streams.maxRetries,
     sessionTimeoutMs: streams.sessionTimeoutMs,
-    commitIntervalMs,
-    outputCommitIntervalMs,
+    commitIntervalMs:
+      streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+    outputCommitIntervalMs: streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,

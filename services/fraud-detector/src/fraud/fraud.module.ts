@@ -37,7 +37,7 @@ import { RuntimeRules } from './runtime-rules/runtime-rules';
           stages: [outlierStage({ topics: kafka.topics, cfg: rules.live.source, ...hooks })],
           // Alerts are published on commit, so a task holding one commits within 100 ms (Kafka
           // Streams' interval under exactly-once); the rest, per-user rule state and activity
-          // counts, once a second: Postgres pays per commit (BENCHMARKS.md, 2026-12-05).
+          // counts, once a second, a tenth of the commits (BENCHMARKS.md, 2026-12-05).
           ...processorRuntime(kafka, pool, streams, metrics, metrics.prefix, logger, {
             commitIntervalMs: 1000,
             outputCommitIntervalMs: 100,
