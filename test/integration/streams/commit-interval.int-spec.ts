@@ -1,8 +1,8 @@
+import { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { StreamsApp } from '@clickstream/streams';
+import { StreamsApp, StreamsAppOptions } from '@clickstream/streams';
 import { waitFor } from '../../support/wait-for';
 import { counterTopology, CountEvent } from './counter-topology';
-import { Kafka } from 'kafkajs';
 import {
   BASE_TS,
   progress,
@@ -12,13 +12,57 @@ import {
   windowsFromTopic,
 } from './harness';
 
+type CounterRun = Awaited<ReturnType<typeof setupCounterRun>>;
+
+/** The counter app of a run, with its own metrics registry, and `options` on top. */
+function counterApp(run: CounterRun, registry: Registry, options: Partial<StreamsAppOptions>) {
+  const { kafka, pool, appId, topics } = run;
+  return new StreamsApp({
+    topology: counterTopology(appId, { input: topics.input, output: topics.output }),
+    kafka,
+    pool,
+    registry,
+    lateTopic: topics.late,
+    deadLetterTopic: topics.dlq,
+    sessionTimeoutMs: 6000,
+    heartbeatIntervalMs: 500,
+    ...options,
+  });
+}
+
+/**
+ * Sends each batch as one produce request (one record batch on the broker), in order, to
+ * partition 0, with no sentinel of its own (harness' produceEvents adds one).
+ */
+async function sendBatches(kafka: Kafka, topic: string, batches: CountEvent[][]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (const batch of batches)
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: batch.map((e) => ({ partition: 0, key: e.user, value: JSON.stringify(e) })),
+      });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** How many commits the app's tasks made (its commit duration histogram's count). */
+async function commitsOf(registry: Registry, prefix: string): Promise<number> {
+  const metrics = await registry.metrics();
+  const line = new RegExp(`^${prefix}_commit_duration_seconds_count\\{[^}]*\\} (\\d+)$`, 'm');
+  return Number(line.exec(metrics)?.[1]);
+}
+
 /**
  * commit.interval.ms: a task commits at most once per interval, and every batch fetched meanwhile
  * goes into that commit. A fetch limit of one byte makes every fetch a single record, so without
  * the interval each record would be its own Postgres and Kafka transaction.
  */
 describe('commit interval', () => {
-  let run: Awaited<ReturnType<typeof setupCounterRun>>;
+  let run: CounterRun;
   let app: StreamsApp | undefined;
 
   beforeAll(async () => {
@@ -37,28 +81,16 @@ describe('commit interval', () => {
       ts: BASE_TS + i,
       n: i % 5,
     }));
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    for (const e of events)
-      await producer.send({
-        topic: topics.input,
-        acks: -1,
-        messages: [{ key: e.user, value: JSON.stringify(e) }],
-      });
-    await producer.disconnect();
+    await sendBatches(
+      kafka,
+      topics.input,
+      events.map((e) => [e]),
+    );
 
     const registry = new Registry();
-    app = new StreamsApp({
-      topology: counterTopology(appId, { input: topics.input, output: topics.output }),
-      kafka,
-      pool,
-      registry,
+    app = counterApp(run, registry, {
       metricPrefix: 'interval',
       allowedLatenessMs: 5000,
-      lateTopic: topics.late,
-      deadLetterTopic: topics.dlq,
-      sessionTimeoutMs: 6000,
-      heartbeatIntervalMs: 500,
       maxBytesPerPartition: 1,
       commitIntervalMs: 1000,
     });
@@ -70,11 +102,7 @@ describe('commit interval', () => {
     });
     const seconds = (Date.now() - started) / 1000;
 
-    const commits = Number(
-      /^interval_commit_duration_seconds_count\{[^}]*\} (\d+)$/m.exec(
-        await registry.metrics(),
-      )?.[1],
-    );
+    const commits = await commitsOf(registry, 'interval');
     expect(commits).toBeGreaterThan(0);
     expect(commits).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
     expect(commits).toBeLessThan(events.length / 4);
@@ -104,27 +132,12 @@ describe('commit interval', () => {
   });
 });
 
-/** Sends `events` in order to partition 0, with no sentinel of its own (harness' produceEvents adds one). */
-async function sendInOrder(kafka: Kafka, topic: string, events: CountEvent[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: events.map((e) => ({ partition: 0, key: e.user, value: JSON.stringify(e) })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
-}
-
 /**
  * outputCommitIntervalMs: a task holding records for the outbox commits that soon, whatever the
  * (much longer) commit interval, and the records before them go into the same commit.
  */
 describe('output commit interval', () => {
-  let run: Awaited<ReturnType<typeof setupCounterRun>>;
+  let run: CounterRun;
   let app: StreamsApp | undefined;
 
   beforeAll(async () => {
@@ -139,24 +152,16 @@ describe('output commit interval', () => {
   it('commits and publishes a closed window at once under a 60 s commit interval', async () => {
     const { kafka, pool, appId, topics } = run;
     const registry = new Registry();
-    app = new StreamsApp({
-      topology: counterTopology(appId, { input: topics.input, output: topics.output }),
-      kafka,
-      pool,
-      registry,
+    app = counterApp(run, registry, {
       metricPrefix: 'output_interval',
       allowedLatenessMs: 0,
-      lateTopic: topics.late,
-      deadLetterTopic: topics.dlq,
-      sessionTimeoutMs: 6000,
-      heartbeatIntervalMs: 500,
       commitIntervalMs: 60_000,
       outputCommitIntervalMs: 100,
     });
     await app.start();
     // A task's first commit is due at once (no commit before it): the first minute's counts.
     const first = [1, 2, 3].map((i) => ({ user: `u${i % 2}`, ts: BASE_TS + i, n: i }));
-    await sendInOrder(kafka, topics.input, first);
+    await sendBatches(kafka, topics.input, [first]);
     await waitFor(async () => (await progress(pool, appId)) === 3, {
       timeoutMs: 20_000,
       what: 'the first commit',
@@ -166,7 +171,7 @@ describe('output commit interval', () => {
     // window closes and its results go to the outbox, so all of it commits long before 60 s.
     const more = [4, 5].map((i) => ({ user: `u${i % 2}`, ts: BASE_TS + i, n: i }));
     const sentinel: CountEvent = { user: 'u0', ts: BASE_TS + 120_000, n: 0, sentinel: true };
-    await sendInOrder(kafka, topics.input, [...more, sentinel]);
+    await sendBatches(kafka, topics.input, [[...more, sentinel]]);
     await waitFor(async () => (await progress(pool, appId)) === 6, {
       timeoutMs: 15_000,
       what: 'the commit of the closed window, well within the 60 s interval',
@@ -179,11 +184,6 @@ describe('output commit interval', () => {
         [`u1@${BASE_TS}`, { count: 3, sum: 1 + 3 + 5 }],
       ]),
     );
-    const commits = Number(
-      /^output_interval_commit_duration_seconds_count\{[^}]*\} (\d+)$/m.exec(
-        await registry.metrics(),
-      )?.[1],
-    );
-    expect(commits).toBe(2);
+    expect(await commitsOf(registry, 'output_interval')).toBe(2);
   });
 });
