@@ -23,8 +23,8 @@ export interface ProcessorRuntime {
   idleTimeoutMs: number;
   maxRetries: number;
   sessionTimeoutMs: number;
-  commitIntervalMs: number;
-  /** Unset: the commit interval (the runtime caps it there too). */
+  /** Unset: the runtime's defaults (libs/streams resolveOptions: 100 ms, outputs the interval). */
+  commitIntervalMs?: number;
   outputCommitIntervalMs?: number;
   maxBytesPerPartition: number;
   registry: Registry;
@@ -34,9 +34,6 @@ export interface ProcessorRuntime {
   stallAfterMs: number;
   maxPayloadBytes: number;
 }
-
-/** Commit interval of a processor that names none (Kafka Streams' default under exactly-once). */
-export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 
 /** What a processor may set for itself; the env (STREAMS_*) overrides it. */
 export interface ProcessorDefaults {
@@ -69,8 +66,7 @@ export function processorRuntime(
     idleTimeoutMs: streams.idleTimeoutMs,
     maxRetries: streams.maxRetries,
     sessionTimeoutMs: streams.sessionTimeoutMs,
-    commitIntervalMs:
-      streams.commitIntervalMs ?? defaults.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+    commitIntervalMs: streams.commitIntervalMs ?? defaults.commitIntervalMs,
     outputCommitIntervalMs: streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,

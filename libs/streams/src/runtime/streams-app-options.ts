@@ -129,6 +129,7 @@ export interface LiveTask {
 
 /** The options with the runtime's defaults filled in. */
 export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
+  // Kafka Streams' commit.interval.ms under exactly-once; the one place this default is set.
   const commitIntervalMs = options.commitIntervalMs ?? 100;
   return {
     allowedLatenessMs: 120_000,
