@@ -36,6 +36,11 @@ export interface StepResult {
   sustained: boolean;
   p99: number;
   latencies: string;
+  /**
+   * The same floods split at the alert's detected_at: ingest, Kafka and the detector's fetch and
+   * processing; then its commit, outbox transaction and the consumer (absent before 2026-12-05, 18:00).
+   */
+  spans?: { toDetected: string; detectedToSeen: string };
   cpuPercent: Record<string, number>;
   peakRss: Record<string, number>;
   /**
@@ -119,6 +124,10 @@ export function summarise(
       Object.values(bounded).every((b) => b.ok) && accepted >= 0.99 && probe.missing() === 0,
     p99: quantile(steady, 0.99),
     latencies: `${formatLatencies(steady)}; ${probe.missing()} of ${probe.count} floods without an alert`,
+    spans: {
+      toDetected: formatLatencies(probe.latencies(run.t0 + WARMUP_MS, 'to-detected')),
+      detectedToSeen: formatLatencies(probe.latencies(run.t0 + WARMUP_MS, 'detected-to-seen')),
+    },
     cpuPercent,
     peakRss,
     promoted,
@@ -144,6 +153,10 @@ export function report(step: StepResult): void {
     );
   }
   console.log(`  ingest→alert (after ${WARMUP_MS / 1000} s): ${step.latencies}`);
+  if (step.spans) {
+    console.log(`    received_at → detected_at: ${step.spans.toDetected}`);
+    console.log(`    detected_at → seen:        ${step.spans.detectedToSeen}`);
+  }
   console.log(
     `  ${'service'.padEnd(16)} ${'CPU %'.padStart(6)} ${'peak RSS'.padStart(9)} ${'promoted, last 3 min'.padStart(21)}`,
   );
