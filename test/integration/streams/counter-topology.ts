@@ -1,4 +1,4 @@
-import { KeyValueStore, Serdes, TopologyBuilder } from '@clickstream/streams';
+import { KeyValueStore, mix32, Serdes, TopologyBuilder } from '@clickstream/streams';
 import { countPerUserMinute } from '../../../bench/shared/windowed-count';
 
 /** A tiny test topology (nothing about clickstreams): per-user counts in 1 min windows, and totals. */
@@ -9,6 +9,8 @@ export interface CountEvent {
   /** Sentinels only advance the watermark; they are not counted. */
   sentinel?: boolean;
   boom?: boolean;
+  /** An idempotency key: with `dedupeHorizonMs` set, a record with one is remembered and looked up. */
+  id?: string;
 }
 
 export interface CounterTopics {
@@ -21,13 +23,21 @@ export const TOTALS_DDL = `CREATE TABLE IF NOT EXISTS ${TOTALS_TABLE} (
   app_id text NOT NULL, user_id text NOT NULL, events bigint NOT NULL, total bigint NOT NULL,
   PRIMARY KEY (app_id, user_id))`;
 
-export function counterTopology(appId: string, topics: CounterTopics) {
+export function counterTopology(appId: string, topics: CounterTopics, dedupeHorizonMs?: number) {
   const b = new TopologyBuilder(appId);
   const counted = b
     .stream<CountEvent>(topics.input, {
       keySerde: Serdes.string(),
       valueSerde: Serdes.json<CountEvent>(),
       timestamp: (v) => v.ts,
+      dedupe: dedupeHorizonMs
+        ? {
+            name: 'counter-dedupe',
+            id: (v) => v.id ?? null,
+            fingerprint: (v) => mix32(v.n),
+            horizonMs: dedupeHorizonMs,
+          }
+        : undefined,
     })
     .filter('counter-drop-sentinels', (v) => !v.sentinel)
     .peek('counter-boom', (v) => {

@@ -123,6 +123,9 @@ export const streamsConfig = defineConfig(
     // A task holding records for the outbox commits this soon instead (at most the interval).
     // Unset: the processor's own default, else the commit interval.
     STREAMS_OUTPUT_COMMIT_INTERVAL_MS: env.optionalInt(0, 60_000),
+    // Partitions whose fetched batches are processed at once (kafkajs partitionsConsumedConcurrently).
+    // Unset: the runtime's default (6).
+    STREAMS_PARTITIONS_CONSUMED_CONCURRENTLY: env.optionalInt(1, 64),
     // kafkajs cannot consume a record batch larger than this: keep it above the broker's 1 MiB limit.
     STREAMS_MAX_BYTES_PER_PARTITION: env.int(2 * 1024 * 1024, 1_100_000, 64 * 1024 * 1024),
     // A failed task is rebuilt after a delay doubling from the initial one up to the max, jittered.
@@ -143,6 +146,7 @@ export const streamsConfig = defineConfig(
     sessionTimeoutMs: v.STREAMS_SESSION_TIMEOUT_MS,
     commitIntervalMs: v.STREAMS_COMMIT_INTERVAL_MS,
     outputCommitIntervalMs: v.STREAMS_OUTPUT_COMMIT_INTERVAL_MS,
+    partitionsConsumedConcurrently: v.STREAMS_PARTITIONS_CONSUMED_CONCURRENTLY,
     maxBytesPerPartition: v.STREAMS_MAX_BYTES_PER_PARTITION,
     restartBackoffInitialMs: v.STREAMS_RESTART_BACKOFF_INITIAL_MS,
     restartBackoffMaxMs: Math.max(

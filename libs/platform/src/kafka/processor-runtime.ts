@@ -26,6 +26,8 @@ export interface ProcessorRuntime {
   /** Unset: the runtime's defaults (libs/streams resolveOptions: 100 ms, outputs the interval). */
   commitIntervalMs?: number;
   outputCommitIntervalMs?: number;
+  /** Unset: the runtime's default (resolveOptions). */
+  partitionsConsumedConcurrently?: number;
   maxBytesPerPartition: number;
   registry: Registry;
   metricPrefix: string;
@@ -68,6 +70,7 @@ export function processorRuntime(
     sessionTimeoutMs: streams.sessionTimeoutMs,
     commitIntervalMs: streams.commitIntervalMs ?? defaults.commitIntervalMs,
     outputCommitIntervalMs: streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs,
+    partitionsConsumedConcurrently: streams.partitionsConsumedConcurrently,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,

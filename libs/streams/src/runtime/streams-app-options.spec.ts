@@ -24,3 +24,21 @@ describe('resolveOptions: commit intervals', () => {
     ]);
   });
 });
+
+/** Concurrent partitions: the default, and an unset setting (undefined) that must not erase it. */
+describe('resolveOptions: partitionsConsumedConcurrently', () => {
+  it('defaults to 6, also when passed as undefined', () => {
+    expect(resolveOptions({} as StreamsAppOptions).partitionsConsumedConcurrently).toBe(6);
+    expect(
+      resolveOptions({ partitionsConsumedConcurrently: undefined } as StreamsAppOptions)
+        .partitionsConsumedConcurrently,
+    ).toBe(6);
+  });
+
+  it('keeps a setting of 1 (one batch at a time)', () => {
+    expect(
+      resolveOptions({ partitionsConsumedConcurrently: 1 } as StreamsAppOptions)
+        .partitionsConsumedConcurrently,
+    ).toBe(1);
+  });
+});

@@ -70,6 +70,13 @@ export interface StreamsAppOptions {
   maxRequestBytes?: number;
   /** How often the group's offsets go to Kafka as a hint for lag tools (runtime/offset-hints.ts), default 1 s. */
   offsetHintIntervalMs?: number;
+  /**
+   * Partitions whose fetched batches are processed at the same time (kafkajs
+   * partitionsConsumedConcurrently), default 6. A partition's batches stay in order (one task, one
+   * lock); what overlaps is one task's round trips (the dedupe's lookup before a batch, a commit
+   * that backpressure waits for) with another task's processing. 1 processes one batch at a time.
+   */
+  partitionsConsumedConcurrently?: number;
   /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
   fetchMaxWaitMs?: number;
   /** Without a completed fetch for this long the consumer is not reading and no partition may turn idle, default 3 × fetchMaxWaitMs. */
@@ -149,6 +156,8 @@ export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
     offsetHintIntervalMs: 1000,
     fetchStaleMs: 3 * (options.fetchMaxWaitMs ?? 5000),
     ...options,
+    // Resolved after the spread: a caller passing undefined (an unset env) gets the default.
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 6,
     commitIntervalMs,
     outputCommitIntervalMs: Math.min(
       options.outputCommitIntervalMs ?? commitIntervalMs,

@@ -198,7 +198,7 @@ export class StreamsApp {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }
