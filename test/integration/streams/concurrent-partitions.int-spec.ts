@@ -1,7 +1,14 @@
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { StreamsApp } from '@clickstream/streams';
-import { BASE_TS, produceEvents, progress, setupCounterRun, totalsFromTable } from './harness';
+import {
+  BASE_TS,
+  expectedFrom,
+  produceEvents,
+  progress,
+  setupCounterRun,
+  totalsFromTable,
+} from './harness';
 import { counterTopology, CountEvent } from './counter-topology';
 import { waitFor } from '../../support/wait-for';
 
@@ -94,26 +101,17 @@ describe('concurrent partitions', () => {
     }
   }
 
-  function expectExactTotals(totals: Map<string, { events: number; total: number }>): void {
-    const expected = new Map<string, { events: number; total: number }>();
-    for (const e of events) {
-      const t = expected.get(e.user) ?? { events: 0, total: 0 };
-      expected.set(e.user, { events: t.events + 1, total: t.total + e.n });
-    }
-    expect(totals).toEqual(expected);
-  }
-
   it('overlaps the lookups of different partitions by default, with exact results', async () => {
     const { atOnce, lookups, totals } = await runWith(undefined);
     expect(lookups).toBeGreaterThanOrEqual(PARTITIONS);
     expect(atOnce).toBeGreaterThanOrEqual(2);
-    expectExactTotals(totals);
+    expect(totals).toEqual(expectedFrom(events).totals);
   }, 120_000);
 
   it('runs them one at a time with partitionsConsumedConcurrently 1, with exact results', async () => {
     const { atOnce, lookups, totals } = await runWith(1);
     expect(lookups).toBeGreaterThanOrEqual(PARTITIONS);
     expect(atOnce).toBe(1);
-    expectExactTotals(totals);
+    expect(totals).toEqual(expectedFrom(events).totals);
   }, 120_000);
 });
