@@ -1,34 +1,18 @@
 import { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { StreamsApp, StreamsAppOptions } from '@clickstream/streams';
+import { StreamsApp } from '@clickstream/streams';
 import { waitFor } from '../../support/wait-for';
-import { counterTopology, CountEvent } from './counter-topology';
+import { CountEvent } from './counter-topology';
 import {
   BASE_TS,
+  counterApp,
+  CounterRun,
   progress,
   readWholeTopic,
   setupCounterRun,
   totalsFromTable,
   windowsFromTopic,
 } from './harness';
-
-type CounterRun = Awaited<ReturnType<typeof setupCounterRun>>;
-
-/** The counter app of a run, with its own metrics registry, and `options` on top. */
-function counterApp(run: CounterRun, registry: Registry, options: Partial<StreamsAppOptions>) {
-  const { kafka, pool, appId, topics } = run;
-  return new StreamsApp({
-    topology: counterTopology(appId, { input: topics.input, output: topics.output }),
-    kafka,
-    pool,
-    registry,
-    lateTopic: topics.late,
-    deadLetterTopic: topics.dlq,
-    sessionTimeoutMs: 6000,
-    heartbeatIntervalMs: 500,
-    ...options,
-  });
-}
 
 /**
  * Sends each batch as one produce request (one record batch on the broker), in order, to

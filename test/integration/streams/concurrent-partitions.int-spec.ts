@@ -1,15 +1,15 @@
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { StreamsApp } from '@clickstream/streams';
 import {
   BASE_TS,
+  counterApp,
   expectedFrom,
   produceEvents,
   progress,
   setupCounterRun,
   totalsFromTable,
 } from './harness';
-import { counterTopology, CountEvent } from './counter-topology';
+import { CountEvent } from './counter-topology';
 import { waitFor } from '../../support/wait-for';
 
 const PARTITIONS = 3;
@@ -73,15 +73,9 @@ describe('concurrent partitions', () => {
   async function runWith(concurrency: number | undefined) {
     const run = await setupCounterRun('concurrent', PARTITIONS);
     const slow = slowLookupPool(run.pool);
-    const app = new StreamsApp({
-      topology: counterTopology(run.appId, run.topics, 3_600_000),
-      kafka: run.kafka,
+    const app = counterApp(run, new Registry(), {
+      dedupeHorizonMs: 3_600_000,
       pool: slow.pool,
-      registry: new Registry(),
-      lateTopic: run.topics.late,
-      deadLetterTopic: run.topics.dlq,
-      sessionTimeoutMs: 6000,
-      heartbeatIntervalMs: 500,
       partitionsConsumedConcurrently: concurrency,
     });
     try {

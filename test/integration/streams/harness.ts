@@ -12,7 +12,9 @@ import {
 export { readWholeTopic } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
 import { prng } from '@clickstream/streams/testing';
-import { CountEvent, TOTALS_DDL } from './counter-topology';
+import { Registry } from 'prom-client';
+import { StreamsApp, StreamsAppOptions } from '@clickstream/streams';
+import { counterTopology, CountEvent, TOTALS_DDL } from './counter-topology';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -217,4 +219,30 @@ export async function setupCounterRun(prefix: string, partitions: number) {
       await deleteTopics(kafka, Object.values(topics));
     },
   };
+}
+
+export type CounterRun = Awaited<ReturnType<typeof setupCounterRun>>;
+
+/**
+ * The counter app of a run in this process, with its own metrics registry, and `options` on top;
+ * `dedupeHorizonMs` gives its source a dedupe of the events' ids.
+ */
+export function counterApp(
+  run: CounterRun,
+  registry: Registry,
+  options: Partial<StreamsAppOptions> & { dedupeHorizonMs?: number },
+): StreamsApp {
+  const { dedupeHorizonMs, ...rest } = options;
+  const { kafka, pool, appId, topics } = run;
+  return new StreamsApp({
+    topology: counterTopology(appId, topics, dedupeHorizonMs),
+    kafka,
+    pool,
+    registry,
+    lateTopic: topics.late,
+    deadLetterTopic: topics.dlq,
+    sessionTimeoutMs: 6000,
+    heartbeatIntervalMs: 500,
+    ...rest,
+  });
 }
