@@ -63,6 +63,29 @@ describe('remembered ids in Postgres', () => {
     );
   });
 
+  it("pages through exactly the task's stored ids, each once, with their event times (the filter's load)", async () => {
+    const id = { appId: uniqueName('dedupe-page'), topic, partition: 2 };
+    const other = { appId: uniqueName('dedupe-page-other'), topic, partition: 2 };
+    const claimed = await repo.claim(id);
+    const otherClaim = await repo.claim(other);
+    const stored = ['e-31 "q"', 'e-32', 'e-33 \\', 'e-34 é', 'e-35'];
+    await repo.commit(id, claimed.epoch, remembering('5', stored), 0);
+    await repo.commit(other, otherClaim.epoch, remembering('1', ['e-36']), 0);
+    const pages: Array<Array<[string, number]>> = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await repo.rememberedIdsPage(id, after, 2);
+      pages.push(page);
+      if (page.length < 2) break;
+      after = page[page.length - 1][0];
+    }
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    const read = pages.flat();
+    expect(read.map(([i]) => i).sort()).toEqual([...stored].sort());
+    expect(read).toHaveLength(stored.length);
+    expect(read).toEqual(expect.arrayContaining(stored.map((s) => [s, entryOf(s).eventTime])));
+  });
+
   it('a fenced commit remembers nothing, and remembering a stored id again is refused as data', async () => {
     const id = { appId: uniqueName('dedupe-c'), topic, partition: 1 };
     const old = await repo.claim(id);

@@ -138,6 +138,9 @@ export const streamsConfig = defineConfig(
     // Event ids are remembered this long behind the watermark (event time) to drop retried events;
     // 0 turns deduplication off. Default 24 h.
     STREAMS_DEDUPE_HORIZON_MS: env.int(24 * 3_600_000, 0, 30 * 24 * 3_600_000),
+    // Memory per task for the filter that spares most ids their dedupe lookup; 0: no filter.
+    // Unset: the runtime's default (32 MiB).
+    STREAMS_DEDUPE_FILTER_MAX_BYTES: env.optionalInt(0, 1024 * 1024 * 1024),
   },
   (v) => ({
     allowedLatenessMs: v.STREAMS_ALLOWED_LATENESS_MS,
@@ -156,6 +159,7 @@ export const streamsConfig = defineConfig(
     stallTimeoutMs: v.STREAMS_STALL_TIMEOUT_MS,
     maxPayloadBytes: v.STREAMS_MAX_PAYLOAD_BYTES,
     dedupeHorizonMs: v.STREAMS_DEDUPE_HORIZON_MS,
+    dedupeFilterMaxBytes: v.STREAMS_DEDUPE_FILTER_MAX_BYTES,
   }),
 );
 

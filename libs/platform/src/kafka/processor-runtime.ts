@@ -28,6 +28,8 @@ export interface ProcessorRuntime {
   outputCommitIntervalMs?: number;
   /** Unset: the runtime's default (resolveOptions). */
   partitionsConsumedConcurrently?: number;
+  /** Unset: the runtime's default (resolveOptions). */
+  dedupeFilterMaxBytes?: number;
   maxBytesPerPartition: number;
   registry: Registry;
   metricPrefix: string;
@@ -71,6 +73,7 @@ export function processorRuntime(
     commitIntervalMs: streams.commitIntervalMs ?? defaults.commitIntervalMs,
     outputCommitIntervalMs: streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs,
     partitionsConsumedConcurrently: streams.partitionsConsumedConcurrently,
+    dedupeFilterMaxBytes: streams.dedupeFilterMaxBytes,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,

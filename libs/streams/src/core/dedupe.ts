@@ -1,3 +1,5 @@
+import { DedupeFilter } from './dedupe-filter';
+
 /**
  * Deduplication of a source by an idempotency key (Snowplow's and Segment's event id, Spark's
  * `dropDuplicates` with a watermark), declared on the source: `b.stream(topic, { ..., dedupe })`.
@@ -55,17 +57,29 @@ export class DedupeIndex {
   private pending = new Map<string, DedupeEntry>();
   private committing = new Map<string, DedupeEntry>();
   private known = new Map<string, DedupeEntry>();
+  /** The eviction bounds of the last two commits taken, the older first. */
+  private forgotten: [number | null, number | null] = [null, null];
 
-  constructor(readonly definition: DedupeDefinition) {}
+  /** `filter`: what the store may hold; ids it rules out are not looked up. */
+  constructor(
+    readonly definition: DedupeDefinition,
+    readonly filter?: DedupeFilter,
+  ) {}
 
   /**
-   * Ids of `candidates` that the uncommitted ids cannot answer: the runtime looks these up in
-   * Postgres. Ids `known` from an earlier answer are asked again (they are committed, so Postgres
-   * has them), because learn() replaces that answer.
+   * Ids of `candidates` that the uncommitted ids cannot answer and the store may hold: the runtime
+   * looks these up in Postgres. Ids `known` from an earlier answer are asked again (they are
+   * committed, so Postgres has them), because learn() replaces that answer.
    */
   unknown(candidates: Iterable<string>): string[] {
     const out = new Set<string>();
-    for (const id of candidates) if (!this.pending.has(id) && !this.committing.has(id)) out.add(id);
+    for (const id of candidates)
+      if (
+        !this.pending.has(id) &&
+        !this.committing.has(id) &&
+        this.filter?.mightContain(id) !== false
+      )
+        out.add(id);
     return [...out];
   }
 
@@ -82,7 +96,10 @@ export class DedupeIndex {
   judge(id: string, fingerprint: number, eventTime: number, floor: number | null): DedupeVerdict {
     const first = this.remembered(id);
     if (first) return first.fingerprint === fingerprint ? DUPLICATE : { kind: 'conflict', first };
-    if (floor === null || eventTime >= floor) this.pending.set(id, { fingerprint, eventTime });
+    if (floor === null || eventTime >= floor) {
+      this.pending.set(id, { fingerprint, eventTime });
+      this.filter?.add(id, eventTime);
+    }
     return FIRST;
   }
 
@@ -91,10 +108,16 @@ export class DedupeIndex {
     for (const [id, entry] of this.committing) this.known.set(id, entry);
     this.committing = this.pending;
     this.pending = new Map();
-    return {
-      remember: [...this.committing],
-      forgetBefore: watermark === null ? null : watermark - this.definition.horizonMs,
-    };
+    const forgetBefore = watermark === null ? null : watermark - this.definition.horizonMs;
+    // The commit before this one has finished. If its bound is at least the one of the commit before
+    // that, every row below that older bound is gone: it deleted the older rows, and inserted none
+    // below it (the floor only rises). A row a commit inserts below its own bound outlives that
+    // commit, which is why a bound waits one commit.
+    const [settled, previous] = this.forgotten;
+    if (settled !== null && previous !== null && previous >= settled)
+      this.filter?.forgetBelow(settled);
+    this.forgotten = [previous, forgetBefore];
+    return { remember: [...this.committing], forgetBefore };
   }
 
   private remembered(id: string): DedupeEntry | undefined {

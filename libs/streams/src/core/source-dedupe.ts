@@ -1,4 +1,5 @@
 import { DedupeCommit, DedupeDefinition, DedupeEntry, DedupeIndex } from './dedupe';
+import { DedupeFilter } from './dedupe-filter';
 import { PoisonError } from './errors';
 
 /** Postgres text cannot hold NUL: such an id is not remembered (its record is refused on storage anyway). */
@@ -11,8 +12,19 @@ const storableId = (id: string | null): id is string => id !== null && !id.inclu
 export class SourceDedupe {
   private readonly index: DedupeIndex;
 
-  constructor(private readonly definition: DedupeDefinition) {
-    this.index = new DedupeIndex(definition);
+  /** `filterMaxBytes`: memory for the filter of stored ids (none when 0 or unset; the runtime loads it). */
+  constructor(
+    private readonly definition: DedupeDefinition,
+    filterMaxBytes = 0,
+  ) {
+    const filter =
+      filterMaxBytes > 0 ? new DedupeFilter(definition.horizonMs, filterMaxBytes) : undefined;
+    this.index = new DedupeIndex(definition, filter);
+  }
+
+  /** Which ids the store may hold, once the runtime has loaded it; undefined without one. */
+  get filter(): DedupeFilter | undefined {
+    return this.index.filter;
   }
 
   /** The record's id, when it is one that can be remembered. */

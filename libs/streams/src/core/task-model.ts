@@ -33,6 +33,8 @@ export interface TaskOptions {
   deserializationHandler?: DeserializationExceptionHandler;
   /** What a record whose processing throws gets; default: maxRetries retries, then dead-lettered. */
   processingHandler?: ProcessingExceptionHandler;
+  /** Memory for the source dedupe's filter of stored ids (core/dedupe-filter.ts); none when unset. */
+  dedupeFilterMaxBytes?: number;
 }
 
 /** A record the runtime isolated as one that cannot be stored or published: dead-lettered, not processed. */

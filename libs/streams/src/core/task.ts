@@ -1,4 +1,5 @@
 import { DedupeEntry } from './dedupe';
+import { DedupeFilter } from './dedupe-filter';
 import { PoisonError } from './errors';
 import { deadLetterValue, ErrorRecordSource, lateRecordValue } from './error-records';
 import {
@@ -63,7 +64,9 @@ export class StreamTask {
     const source = topology.sources.get(topic);
     if (!source) throw new TaskError(`topic ${topic} is not a source of ${topology.applicationId}`);
     this.source = source.definition;
-    this.dedupe = source.definition.dedupe ? new SourceDedupe(source.definition.dedupe) : undefined;
+    this.dedupe = source.definition.dedupe
+      ? new SourceDedupe(source.definition.dedupe, options.dedupeFilterMaxBytes)
+      : undefined;
     for (const name of topology.stores)
       this.stores.set(name, this.journal.watch(new KeyValueStore(name)));
     for (const [name, entries] of restore?.stores ?? []) {
@@ -155,6 +158,11 @@ export class StreamTask {
       if (id !== null) ids.push(id);
     }
     return this.dedupe.unknown(ids);
+  }
+
+  /** The source dedupe's filter of stored ids, for the runtime to load; undefined without one. */
+  get dedupeFilter(): DedupeFilter | undefined {
+    return this.dedupe?.filter;
   }
 
   /** What the store of remembered ids holds for the ids dedupeLookups asked about. */

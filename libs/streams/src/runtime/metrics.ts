@@ -40,6 +40,24 @@ const STREAMS_METRICS = {
     help: 'Records dropped as repeats of an id seen before: they change no result.',
     labelNames: PARTITION,
   },
+  dedupeLookupsSpared: {
+    type: 'counter',
+    name: 'dedupe_lookups_spared_total',
+    help: "Ids the dedupe's filter ruled out: no Postgres lookup was needed.",
+    labelNames: PARTITION,
+  },
+  dedupeFilterLoads: {
+    type: 'counter',
+    name: 'dedupe_filter_loads_total',
+    help: "Loads of a task's dedupe filter from its stored ids, by result (loaded, failed: retried).",
+    labelNames: ['processor', 'result'],
+  },
+  dedupeFilterSaturated: {
+    type: 'counter',
+    name: 'dedupe_filter_saturated_total',
+    help: 'Dedupe filters over their memory limit: the task looks every id up until it is rebuilt.',
+    labelNames: PARTITION,
+  },
   watermarkLag: {
     type: 'gauge',
     name: 'watermark_lag_seconds',

@@ -42,3 +42,15 @@ describe('resolveOptions: partitionsConsumedConcurrently', () => {
     ).toBe(1);
   });
 });
+
+/** The dedupe filter's memory: the default, an unset env (undefined), and 0 (no filter). */
+describe('resolveOptions: dedupeFilterMaxBytes', () => {
+  const resolved = (o: Partial<StreamsAppOptions>) =>
+    resolveOptions(o as StreamsAppOptions).dedupeFilterMaxBytes;
+
+  it('defaults to 32 MiB, also when passed as undefined, and keeps 0', () => {
+    expect(resolved({})).toBe(32 * 1024 * 1024);
+    expect(resolved({ dedupeFilterMaxBytes: undefined })).toBe(32 * 1024 * 1024);
+    expect(resolved({ dedupeFilterMaxBytes: 0 })).toBe(0);
+  });
+});

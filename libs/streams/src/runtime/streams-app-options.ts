@@ -77,6 +77,12 @@ export interface StreamsAppOptions {
    * that backpressure waits for) with another task's processing. 1 processes one batch at a time.
    */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Memory per task for the Bloom filter of the ids its dedupe store holds (core/dedupe-filter.ts),
+   * default 32 MiB (about 28 million ids). Ids the filter rules out skip the lookup; over the limit
+   * the task looks every id up, as with 0 (no filter).
+   */
+  dedupeFilterMaxBytes?: number;
   /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
   fetchMaxWaitMs?: number;
   /** Without a completed fetch for this long the consumer is not reading and no partition may turn idle, default 3 × fetchMaxWaitMs. */
@@ -158,6 +164,7 @@ export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
     ...options,
     // Resolved after the spread: a caller passing undefined (an unset env) gets the default.
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 6,
+    dedupeFilterMaxBytes: options.dedupeFilterMaxBytes ?? 32 * 1024 * 1024,
     commitIntervalMs,
     outputCommitIntervalMs: Math.min(
       options.outputCommitIntervalMs ?? commitIntervalMs,
@@ -183,6 +190,7 @@ export function newTask(
     maxPayloadBytes: options.maxPayloadBytes,
     deserializationHandler: options.deserializationHandler,
     processingHandler: options.processingHandler,
+    dedupeFilterMaxBytes: options.dedupeFilterMaxBytes,
   };
   return new StreamTask(options.topology, id.topic, id.partition, taskOptions, claimed);
 }

@@ -274,6 +274,7 @@ export class StreamsApp {
       try {
         // One query per batch for the ids the dedupe does not hold in memory.
         const lookups = live.task.dedupeLookups(records);
+        this.tasks.dedupeFilters.observe(live);
         if (lookups.length)
           live.task.learnDuplicates(await this.repo.rememberedIds(live.id, lookups));
       } catch (err) {

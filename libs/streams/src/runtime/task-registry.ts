@@ -1,5 +1,6 @@
 import { Admin, Consumer } from 'kafkajs';
 import { StreamTask } from '../core/task';
+import { DedupeFilterLoader } from './dedupe-filter-loader';
 import { classifyFailure } from './failure';
 import { StreamsMetrics } from './metrics';
 import { claimOwnership } from './outbox-claim';
@@ -37,7 +38,12 @@ export class TaskRegistry {
   /** Partitions paused while their task waits out a backoff. */
   private readonly paused = new Set<string>();
 
-  constructor(private readonly d: TaskRegistryDeps) {}
+  /** Loads each opened task's dedupe filter in the background and reports what the filters do. */
+  readonly dedupeFilters: DedupeFilterLoader;
+
+  constructor(private readonly d: TaskRegistryDeps) {
+    this.dedupeFilters = new DedupeFilterLoader(d.options, d.repo, d.metrics, this.appId);
+  }
 
   private get appId(): string {
     return this.d.options.topology.applicationId;
@@ -140,6 +146,7 @@ export class TaskRegistry {
         lastCommitAt: 0,
         flushScheduled: false,
       };
+      this.dedupeFilters.load(live);
       this.resumeIfPaused(key, id);
       return live;
     } catch (err) {

@@ -114,6 +114,24 @@ export class TaskRepository {
     ]);
   }
 
+  /**
+   * One page of the ids the task's dedupe store holds, in key order after `after` (null: from the
+   * first), with their event times: what the task's filter is loaded from (keyset paging on the
+   * primary key, so each page is an index range scan however large the store).
+   */
+  async rememberedIdsPage(
+    t: TaskIdentity,
+    after: string | null,
+    limit: number,
+  ): Promise<Array<[string, number]>> {
+    const { rows } = await this.pool.query<{ id: string; event_time: string }>(
+      `SELECT id, event_time FROM stream_dedupe
+        WHERE task = $1 AND id ${after === null ? '>=' : '>'} $2 ORDER BY id LIMIT $3`,
+      [dedupeTask(t), after ?? '', limit],
+    );
+    return rows.map((r) => [r.id, Number(r.event_time)]);
+  }
+
   /** Committed watermarks of every partition of `topic`, for the global watermark. */
   async partitionProgress(
     appId: string,

@@ -66,6 +66,8 @@ export class TopologyTestDriver {
       deserializationHandler: options.deserializationHandler,
       processingHandler: options.processingHandler,
       clock: () => this.wall,
+      // As the runtime: the dedupe's filter spares lookups (loaded from `remembered` below).
+      dedupeFilterMaxBytes: 4 * 1024 * 1024,
     };
     for (const topic of topology.sources.keys()) {
       for (let p = 0; p < this.partitions; p++) this.slot(topic, p);
@@ -88,6 +90,7 @@ export class TopologyTestDriver {
         committed,
         remembered: new Map(),
       };
+      slot.task.dedupeFilter?.loaded();
       this.tasks.set(id, slot);
     }
     return slot;
@@ -166,8 +169,11 @@ export class TopologyTestDriver {
       const forget = c.dedupe.forgetBefore;
       if (forget !== null)
         for (const [id, e] of slot.remembered) if (e.eventTime < forget) slot.remembered.delete(id);
-      for (const [id, e] of c.dedupe.remember)
-        if (!slot.remembered.has(id)) slot.remembered.set(id, e);
+      for (const [id, e] of c.dedupe.remember) {
+        // The runtime's plain INSERT would be refused: the dedupe judged a remembered id first.
+        if (slot.remembered.has(id)) throw new Error(`stream_dedupe already holds id ${id}`);
+        slot.remembered.set(id, e);
+      }
     }
     this.duplicates += c.duplicates ?? 0;
     committed.watermark = c.watermark;
@@ -187,16 +193,18 @@ export class TopologyTestDriver {
           ]),
         ),
       };
-      this.tasks.set(id, {
-        ...slot,
-        task: new StreamTask(
-          this.topology,
-          slot.task.topic,
-          slot.task.partition,
-          this.options,
-          restore,
-        ),
-      });
+      const task = new StreamTask(
+        this.topology,
+        slot.task.topic,
+        slot.task.partition,
+        this.options,
+        restore,
+      );
+      // As the runtime's load: every stored id, then ready.
+      for (const [rememberedId, e] of slot.remembered)
+        task.dedupeFilter?.add(rememberedId, e.eventTime);
+      task.dedupeFilter?.loaded();
+      this.tasks.set(id, { ...slot, task });
     }
   }
 

@@ -1,0 +1,100 @@
+import { DedupeFilter } from '../core/dedupe-filter';
+import { restartDelayMs, sleep } from './backoff';
+import { StreamsMetrics } from './metrics';
+import { LiveTask, ResolvedOptions } from './streams-app-options';
+import { TaskRepository } from './task-repository';
+
+/** Rows per page of a load: one index range scan each (about 2 MB of ids). */
+const PAGE_ROWS = 20_000;
+
+/**
+ * Fills each opened task's dedupe filter from the ids its store holds, one task at a time (a load
+ * holds one pool connection), page by page in the background. Until its load finishes a task looks
+ * every id up, as without a filter. A failed page is logged, counted and retried after a capped,
+ * jittered backoff; a closed task's load stops. Also reports each filter's spared lookups and a
+ * filter that outgrew its memory limit.
+ */
+export class DedupeFilterLoader {
+  private queue: Promise<void> = Promise.resolve();
+  /** Per task: the spared lookups already counted, and whether saturation was reported. */
+  private readonly seen = new WeakMap<LiveTask, { spared: number; saturated: boolean }>();
+
+  constructor(
+    private readonly o: Pick<ResolvedOptions, 'logger' | 'restartBackoff' | 'dedupeFilterMaxBytes'>,
+    private readonly repo: Pick<TaskRepository, 'rememberedIdsPage'>,
+    private readonly metrics: StreamsMetrics,
+    private readonly appId: string,
+  ) {}
+
+  /** Queues the task's load (nothing without a filter). */
+  load(live: LiveTask): void {
+    const filter = live.task.dedupeFilter;
+    if (!filter) return;
+    this.seen.set(live, { spared: 0, saturated: false });
+    this.queue = this.queue.then(() => this.run(live, filter));
+  }
+
+  /** After a batch: counts the lookups the filter spared and reports a saturated filter once. */
+  observe(live: LiveTask): void {
+    const filter = live.task.dedupeFilter;
+    const seen = this.seen.get(live);
+    if (!filter || !seen) return;
+    const labels = this.labels(live);
+    if (filter.spared > seen.spared) {
+      this.metrics.dedupeLookupsSpared.inc(labels, filter.spared - seen.spared);
+      seen.spared = filter.spared;
+    }
+    if (filter.status === 'saturated' && !seen.saturated) {
+      seen.saturated = true;
+      this.metrics.dedupeFilterSaturated.inc(labels);
+      this.o.logger.warn(
+        { ...labels, maxBytes: this.o.dedupeFilterMaxBytes },
+        'dedupe filter saturated',
+      );
+    }
+  }
+
+  private async run(live: LiveTask, filter: DedupeFilter): Promise<void> {
+    const labels = this.labels(live);
+    for (let attempt = 1; !live.closed; attempt++) {
+      const started = Date.now();
+      try {
+        const ids = await this.fill(live, filter);
+        if (live.closed) return;
+        filter.loaded();
+        this.metrics.dedupeFilterLoads.inc({ processor: this.appId, result: 'loaded' });
+        this.o.logger.info(
+          { ...labels, ids, bytes: filter.bytes, status: filter.status, ms: Date.now() - started },
+          'dedupe filter loaded',
+        );
+        return;
+      } catch (err) {
+        const retryInMs = restartDelayMs(attempt, this.o.restartBackoff);
+        this.metrics.dedupeFilterLoads.inc({ processor: this.appId, result: 'failed' });
+        this.o.logger.warn(
+          { ...labels, err: (err as Error).message, attempt, retryInMs },
+          'dedupe filter load failed',
+        );
+        await sleep(retryInMs);
+      }
+    }
+  }
+
+  /** Adds every stored id of the task to the filter; the number of ids read. */
+  private async fill(live: LiveTask, filter: DedupeFilter): Promise<number> {
+    let after: string | null = null;
+    let ids = 0;
+    while (!live.closed) {
+      const page = await this.repo.rememberedIdsPage(live.id, after, PAGE_ROWS);
+      for (const [id, eventTime] of page) filter.add(id, eventTime);
+      ids += page.length;
+      if (page.length < PAGE_ROWS) break;
+      after = page[page.length - 1][0];
+    }
+    return ids;
+  }
+
+  private labels(live: LiveTask) {
+    return { processor: this.appId, topic: live.id.topic, partition: String(live.id.partition) };
+  }
+}
