@@ -75,7 +75,7 @@ describe('concurrent partitions', () => {
     const slow = slowLookupPool(run.pool);
     const app = counterApp(run, new Registry(), {
       dedupeHorizonMs: 3_600_000,
-      // Without the filter every batch's ids are looked up (with it, new ids mostly are not).
+      // No filter (the default, pinned here): every batch's ids are looked up.
       dedupeFilterMaxBytes: 0,
       pool: slow.pool,
       partitionsConsumedConcurrently: concurrency,

@@ -16,6 +16,8 @@ import { waitFor } from '../../support/wait-for';
 const PARTITIONS = 3;
 const STORED = 240;
 const HORIZON_MS = 3_600_000;
+/** The filter is off unless set (STREAMS_DEDUPE_FILTER_MAX_BYTES). */
+const FILTER_BYTES = 32 * 1024 * 1024;
 
 const event = (i: number): CountEvent => ({
   user: `u${i % 40}`,
@@ -71,7 +73,10 @@ describe('dedupe filter', () => {
 
   it('after a restart, loads the stored ids, looks up their repeats only, and counts exactly', async () => {
     const stored = Array.from({ length: STORED }, (_, i) => event(i));
-    const first = counterApp(run, new Registry(), { dedupeHorizonMs: HORIZON_MS });
+    const first = counterApp(run, new Registry(), {
+      dedupeHorizonMs: HORIZON_MS,
+      dedupeFilterMaxBytes: FILTER_BYTES,
+    });
     await produceEvents(run.kafka, run.topics.input, stored, 0);
     await first.start();
     try {
@@ -88,6 +93,7 @@ describe('dedupe filter', () => {
     const { lines, logger } = recordingLogger();
     const second = counterApp(run, registry, {
       dedupeHorizonMs: HORIZON_MS,
+      dedupeFilterMaxBytes: FILTER_BYTES,
       pool: recording.pool,
       logger,
     });

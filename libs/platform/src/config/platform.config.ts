@@ -139,7 +139,7 @@ export const streamsConfig = defineConfig(
     // 0 turns deduplication off. Default 24 h.
     STREAMS_DEDUPE_HORIZON_MS: env.int(24 * 3_600_000, 0, 30 * 24 * 3_600_000),
     // Memory per task for the filter that spares most ids their dedupe lookup; 0: no filter.
-    // Unset: the runtime's default (32 MiB).
+    // Unset: the runtime's default (0).
     STREAMS_DEDUPE_FILTER_MAX_BYTES: env.optionalInt(0, 1024 * 1024 * 1024),
   },
   (v) => ({

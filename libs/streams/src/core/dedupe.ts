@@ -69,9 +69,11 @@ export class DedupeIndex {
   /**
    * Ids of `candidates` that the uncommitted ids cannot answer and the store may hold: the runtime
    * looks these up in Postgres. Ids `known` from an earlier answer are asked again (they are
-   * committed, so Postgres has them), because learn() replaces that answer.
+   * committed, so Postgres has them): the earlier answer is dropped here, since with a filter a
+   * batch may need no lookup, and learn() would then never replace it.
    */
   unknown(candidates: Iterable<string>): string[] {
+    this.known = new Map();
     const out = new Set<string>();
     for (const id of candidates)
       if (

@@ -43,14 +43,14 @@ describe('resolveOptions: partitionsConsumedConcurrently', () => {
   });
 });
 
-/** The dedupe filter's memory: the default, an unset env (undefined), and 0 (no filter). */
+/** The dedupe filter's memory: the default (none), an unset env (undefined), and a setting. */
 describe('resolveOptions: dedupeFilterMaxBytes', () => {
   const resolved = (o: Partial<StreamsAppOptions>) =>
     resolveOptions(o as StreamsAppOptions).dedupeFilterMaxBytes;
 
-  it('defaults to 32 MiB, also when passed as undefined, and keeps 0', () => {
-    expect(resolved({})).toBe(32 * 1024 * 1024);
-    expect(resolved({ dedupeFilterMaxBytes: undefined })).toBe(32 * 1024 * 1024);
-    expect(resolved({ dedupeFilterMaxBytes: 0 })).toBe(0);
+  it('defaults to 0 (no filter), also when passed as undefined, and keeps a setting', () => {
+    expect(resolved({})).toBe(0);
+    expect(resolved({ dedupeFilterMaxBytes: undefined })).toBe(0);
+    expect(resolved({ dedupeFilterMaxBytes: 32 * 1024 * 1024 })).toBe(32 * 1024 * 1024);
   });
 });

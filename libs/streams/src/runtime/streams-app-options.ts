@@ -79,8 +79,9 @@ export interface StreamsAppOptions {
   partitionsConsumedConcurrently?: number;
   /**
    * Memory per task for the Bloom filter of the ids its dedupe store holds (core/dedupe-filter.ts),
-   * default 32 MiB (about 28 million ids). Ids the filter rules out skip the lookup; over the limit
-   * the task looks every id up, as with 0 (no filter).
+   * e.g. 32 MiB (about 28 million ids). Ids the filter rules out skip the lookup; over the limit
+   * the task looks every id up, as with 0 (no filter), the default: at 3,000 events/s with small
+   * stores it spared every lookup but lowered nothing measurable (BENCHMARKS.md, 2026-12-05 night).
    */
   dedupeFilterMaxBytes?: number;
   /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
@@ -164,7 +165,7 @@ export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
     ...options,
     // Resolved after the spread: a caller passing undefined (an unset env) gets the default.
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 6,
-    dedupeFilterMaxBytes: options.dedupeFilterMaxBytes ?? 32 * 1024 * 1024,
+    dedupeFilterMaxBytes: options.dedupeFilterMaxBytes ?? 0,
     commitIntervalMs,
     outputCommitIntervalMs: Math.min(
       options.outputCommitIntervalMs ?? commitIntervalMs,
