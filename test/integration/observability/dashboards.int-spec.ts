@@ -78,9 +78,23 @@ export const IGNORED_FAMILIES: Record<string, string> = {
   nodejs_heap_space_size_available_bytes:
     'per V8 space; the heap panel shows the heap total and old space used',
   ...Object.fromEntries(
-    ['sessionizer', 'aggregator', 'fraud_detector'].map((p) => [
-      `${p}_offset_hint_failures_total`,
-      'the Kafka group offset is only a hint for lag tools (the truth is in Postgres); a refused one is logged, and the next carries a later offset',
+    ['sessionizer', 'aggregator', 'fraud_detector'].flatMap((p) => [
+      [
+        `${p}_offset_hint_failures_total`,
+        'the Kafka group offset is only a hint for lag tools (the truth is in Postgres); a refused one is logged, and the next carries a later offset',
+      ],
+      [
+        `${p}_dedupe_lookups_spared_total`,
+        'the dedupe filter is off by default (STREAMS_DEDUPE_FILTER_MAX_BYTES), so a panel would stay empty; where it is set, this shows what it saves, for tuning',
+      ],
+      [
+        `${p}_dedupe_filter_loads_total`,
+        'off by default; a failed load is logged ("dedupe filter load failed") and retried with backoff while the task looks every id up: slower, never wrong',
+      ],
+      [
+        `${p}_dedupe_filter_saturated_total`,
+        'off by default; a filter over its limit is logged once ("dedupe filter saturated") and its task looks every id up, as with no filter',
+      ],
     ]),
   ),
 };

@@ -4,6 +4,7 @@ import {
   BASE_TS,
   counterApp,
   expectedFrom,
+  poolWithQuery,
   produceEvents,
   progress,
   setupCounterRun,
@@ -32,14 +33,7 @@ function slowLookupPool(pool: Pool): { pool: Pool; spans: Array<[number, number]
     spans.push([start, Date.now()]);
     return result;
   };
-  const proxy = new Proxy(pool, {
-    get: (target, prop) => {
-      if (prop === 'query') return query;
-      const value = Reflect.get(target, prop) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { pool: proxy, spans };
+  return { pool: poolWithQuery(pool, query), spans };
 }
 
 /** The most lookups that were running at the same moment. */

@@ -5,6 +5,7 @@ import {
   counterApp,
   CounterRun,
   expectedFrom,
+  poolWithQuery,
   produceEvents,
   progress,
   setupCounterRun,
@@ -34,14 +35,7 @@ function lookupRecordingPool(pool: Pool): { pool: Pool; asked: Set<string> } {
       for (const id of params![1] as string[]) asked.add(id);
     return pool.query(text as string, params);
   };
-  const proxy = new Proxy(pool, {
-    get: (target, prop) => {
-      if (prop === 'query') return query;
-      const value = Reflect.get(target, prop) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { pool: proxy, asked };
+  return { pool: poolWithQuery(pool, query), asked };
 }
 
 /** Info lines of the runtime's logger, as (message, context). */

@@ -225,6 +225,23 @@ export async function setupCounterRun(prefix: string, partitions: number) {
 export type CounterRun = Awaited<ReturnType<typeof setupCounterRun>>;
 
 /**
+ * `pool` with its `query` replaced (a fault or a probe: statements held back or noted); every other
+ * member is the real pool's, bound to it.
+ */
+export function poolWithQuery(
+  pool: Pool,
+  query: (text: unknown, params?: unknown[]) => Promise<unknown>,
+): Pool {
+  return new Proxy(pool, {
+    get: (target, prop) => {
+      if (prop === 'query') return query;
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
  * The counter app of a run in this process, with its own metrics registry, and `options` on top;
  * `dedupeHorizonMs` gives its source a dedupe of the events' ids.
  */
