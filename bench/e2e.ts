@@ -4,6 +4,7 @@
  *   npm run bench:e2e [-- --rates 1000,2000,4000] [--minutes 5] [--users-per-rate 8] [--floods 5] [--interval 100]
  *   npm run bench:e2e -- --rates 1000 --soak 600      (one long run: is memory flat?)
  *   npm run bench:e2e -- --rates 2000 --soak 2400 --steady-from 15   (also: flat once state has filled?)
+ *   npm run bench:e2e -- --rates 3000 --event-ids uuid --dedupe-backlog 60   (a deployment a day old)
  *
  * For each rate, in ascending order, on a fresh stack (own database, topics and five services from
  * dist/, the local broker and Postgres; `npm run build` first):
@@ -27,12 +28,14 @@ import {
   list,
   number,
   numberParser,
+  oneOf,
   parseOrExit,
   UsageError,
   Values,
 } from '../tools/shared/args';
 import { BenchService, BenchStack, PARTITIONS, processStats, sleep } from './shared/bench-stack';
 import { boxCpu } from './shared/box-cpu';
+import { backlogRowsPerTask, fillDedupeBacklog, withRandomIds } from './shared/dedupe-backlog';
 import { FloodProbe } from './shared/flood-probe';
 import { OldGeneration, oldGeneration } from './shared/heap-spaces';
 import { sendPaced } from './shared/paced-sender';
@@ -97,6 +100,18 @@ bench/results/.`,
       description:
         'soak: also compare the RSS at this minute with the end (state that fills for longer than 2 minutes); 0 is off',
     }),
+    eventIds: oneOf(['generated', 'uuid'] as const, {
+      default: 'generated',
+      description:
+        "the events' ids: the generator's (gen-<seed>-<n>: close together and after every UUID, so each dedupe insert lands in the same few pages of its index) or random UUIDs (as trackers send)",
+    }),
+    dedupeBacklog: number({
+      min: 0,
+      placeholder: 'MIN',
+      default: 0,
+      description:
+        "fill each processor's dedupe store first with the random ids a stack holds after MIN minutes at the rate (a deployment's store holds 24 h); 0 is off",
+    }),
   },
   check: (args) => {
     if (args.rates.some((rate) => !(rate > args.floods * 60))) {
@@ -156,11 +171,26 @@ async function tableUpdates(stack: BenchStack): Promise<StepResult['updates']> {
   );
 }
 
+async function fillBacklog(stack: BenchStack, rate: number, minutes: number): Promise<void> {
+  const rowsPerTask = backlogRowsPerTask(rate, minutes, PARTITIONS);
+  const filled = await fillDedupeBacklog(stack.pool, {
+    appIds: PROCESSORS.map((p) => stack.group(p)),
+    topic: stack.topics.events,
+    partitions: PARTITIONS,
+    rowsPerTask,
+    minutes,
+  });
+  console.log(
+    `dedupe backlog: ${(filled.rowsPerTask * filled.tasks).toLocaleString('en-US')} rows (${minutes} min at ${rate}/s, ${filled.rowsPerTask.toLocaleString('en-US')} per task), ${mb(filled.bytes)} with indexes, filled in ${(filled.ms / 1000).toFixed(0)} s`,
+  );
+}
+
 async function runStep(args: Args, rate: number, durationS: number): Promise<StepResult> {
   const stack = await BenchStack.create('e2e');
   const probe = new FloodProbe(stack);
   const samples: Sample[] = [];
   try {
+    if (args.dedupeBacklog) await fillBacklog(stack, rate, args.dedupeBacklog);
     const services: BenchService[] = [];
     for (const name of SERVICES) services.push(await stack.start(name));
     for (const p of PROCESSORS) await stack.claimed(p);
@@ -168,13 +198,14 @@ async function runStep(args: Args, rate: number, durationS: number): Promise<Ste
     const users = Math.ceil(rate * args.usersPerRate);
     const genStart = Math.ceil(Date.now() / MINUTE) * MINUTE;
     const normalRate = rate - args.floods * 60;
-    const normal = generateTraffic({
+    const generated = generateTraffic({
       seed: 16,
       startTime: genStart,
       ratePerSecond: normalRate,
       durationSeconds: durationS + 1,
       users,
     }).events();
+    const normal = args.eventIds === 'uuid' ? withRandomIds(generated) : generated;
     let sampling = true;
     const t0 = Date.now();
     const sampler = (async () => {
