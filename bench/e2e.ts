@@ -4,7 +4,7 @@
  *   npm run bench:e2e [-- --rates 1000,2000,4000] [--minutes 5] [--users-per-rate 8] [--floods 5] [--interval 100]
  *   npm run bench:e2e -- --rates 1000 --soak 600      (one long run: is memory flat?)
  *   npm run bench:e2e -- --rates 2000 --soak 2400 --steady-from 15   (also: flat once state has filled?)
- *   npm run bench:e2e -- --rates 3000 --event-ids uuid --dedupe-backlog 60   (a deployment a day old)
+ *   npm run bench:e2e -- --rates 3000 --event-ids uuid --dedupe-backlog 60   (random ids into an hour-old store)
  *
  * For each rate, in ascending order, on a fresh stack (own database, topics and five services from
  * dist/, the local broker and Postgres; `npm run build` first):
