@@ -81,7 +81,10 @@ export interface StreamsAppOptions {
    * Memory per task for the Bloom filter of the ids its dedupe store holds (core/dedupe-filter.ts),
    * e.g. 32 MiB (about 28 million ids). Ids the filter rules out skip the lookup; over the limit
    * the task looks every id up, as with 0 (no filter), the default: at 3,000 events/s with small
-   * stores it spared every lookup but lowered nothing measurable (BENCHMARKS.md, 2026-12-05 night).
+   * stores it spared every lookup but lowered nothing measurable, and with a store larger than
+   * Postgres' shared buffers the commit's inserts then read the index pages the lookups used to,
+   * so the alert's p99 grew (BENCHMARKS.md, "A filter of the stored ids" and "What a day-old dedupe
+   * store costs").
    */
   dedupeFilterMaxBytes?: number;
   /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
