@@ -35,7 +35,12 @@ import {
 } from '../tools/shared/args';
 import { BenchService, BenchStack, PARTITIONS, processStats, sleep } from './shared/bench-stack';
 import { boxCpu } from './shared/box-cpu';
-import { backlogRowsPerTask, fillDedupeBacklog, withRandomIds } from './shared/dedupe-backlog';
+import {
+  backlogRowsPerTask,
+  fillDedupeBacklog,
+  withoutIds,
+  withRandomIds,
+} from './shared/dedupe-backlog';
 import { FloodProbe } from './shared/flood-probe';
 import { OldGeneration, oldGeneration } from './shared/heap-spaces';
 import { sendPaced } from './shared/paced-sender';
@@ -100,10 +105,10 @@ bench/results/.`,
       description:
         'soak: also compare the RSS at this minute with the end (state that fills for longer than 2 minutes); 0 is off',
     }),
-    eventIds: oneOf(['generated', 'uuid'] as const, {
+    eventIds: oneOf(['generated', 'uuid', 'none'] as const, {
       default: 'generated',
       description:
-        "the events' ids: the generator's (gen-<seed>-<n>: close together and after every UUID, so each dedupe insert lands in the same few pages of its index) or random UUIDs (as trackers send)",
+        "the events' ids: the generator's (gen-<seed>-<n>: close together and after every UUID, so each dedupe insert lands in the same few pages of its index), random UUIDs (as trackers send), or none (ingest mints them, and the processors do not remember them)",
     }),
     dedupeBacklog: number({
       min: 0,
@@ -205,7 +210,12 @@ async function runStep(args: Args, rate: number, durationS: number): Promise<Ste
       durationSeconds: durationS + 1,
       users,
     }).events();
-    const normal = args.eventIds === 'uuid' ? withRandomIds(generated) : generated;
+    const normal =
+      args.eventIds === 'uuid'
+        ? withRandomIds(generated)
+        : args.eventIds === 'none'
+          ? withoutIds(generated)
+          : generated;
     let sampling = true;
     const t0 = Date.now();
     const sampler = (async () => {

@@ -2,7 +2,7 @@
  * Events/s each processor sustains on the real local broker and Postgres, next to the raw-consume
  * baseline of the same run.
  *
- *   npm run bench:pipeline [-- --events N] [--rate R] [--users U] [--processors sessionizer,aggregator,fraud-detector] [--timeout S]
+ *   npm run bench:pipeline [-- --events N] [--rate R] [--users U] [--event-ids generated|none] [--processors sessionizer,aggregator,fraud-detector] [--timeout S]
  *
  * --users sets the generator's user count (default 300 per event/s of --rate: 15,000 users over 200k events, dense); live cardinality
  * is --users 100000: almost every event of a batch belongs to a different user.
@@ -32,6 +32,7 @@ import {
   integer,
   list,
   number,
+  oneOf,
   parseOrExit,
 } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
@@ -63,6 +64,11 @@ compiled service, \`npm run build\` first), next to the raw-consume baseline of 
       placeholder: 'U',
       description: "the generator's user count; live cardinality is 100000",
       defaultText: '300 per event/s of --rate (dense)',
+    }),
+    eventIds: oneOf(['generated', 'none'] as const, {
+      default: 'generated',
+      description:
+        "the events' ids: the generator's, or none (minted and marked as ingest does, so the processors do not remember them)",
     }),
     processors: list(choiceParser(PROCESSORS), {
       placeholder: 'P[,P]',
@@ -101,10 +107,13 @@ async function main(): Promise<void> {
       topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }),
     });
     console.log(
-      `machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events; ${args.users ?? 'default (dense)'} users`,
+      `machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events; ${args.users ?? 'default (dense)'} users; event ids: ${args.eventIds}`,
     );
 
-    const produced = await produceGenerated(kafka, topics.events, args);
+    const produced = await produceGenerated(kafka, topics.events, {
+      ...args,
+      withoutIds: args.eventIds === 'none',
+    });
     console.log(`produce: ${produced.toLocaleString()} events`);
 
     const rawGroup = `${prefix}raw`;

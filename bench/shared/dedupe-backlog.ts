@@ -63,6 +63,14 @@ export async function fillDedupeBacklog(
   };
 }
 
+/** Generated events without ids: ingest mints each one and marks it, so no processor remembers it. */
+export function* withoutIds<T extends { event_id?: string | null }>(
+  events: Iterator<T>,
+): Iterator<T> {
+  for (let next = events.next(); !next.done; next = events.next())
+    yield { ...next.value, event_id: undefined };
+}
+
 /** Generated events with random UUIDs as their ids (as Snowplow's and Segment's trackers send). */
 export function* withRandomIds<T extends { event_id?: string | null }>(
   events: Iterator<T>,

@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import { validateEvent } from '@clickstream/contracts';
+import { ASSIGNED_EVENT_ID_HEADER, validateEvent } from '@clickstream/contracts';
 import { generateTraffic } from '../../tools/generate/traffic-generator';
 
 export interface GeneratedTraffic {
@@ -8,7 +8,11 @@ export interface GeneratedTraffic {
   rate: number;
   /** The generator's user count; undefined: its default for the rate (dense). */
   users?: number;
+  /** Events without ids: each gets a new one, marked as ingest marks it (ASSIGNED_EVENT_ID_HEADER). */
+  withoutIds?: boolean;
 }
+
+const ASSIGNED = { [ASSIGNED_EVENT_ID_HEADER]: '1' };
 
 /**
  * Produces generated events (tools/generate, seed 7), validated as ingest does, keyed by user_id,
@@ -24,7 +28,7 @@ export async function produceGenerated(
   await producer.connect();
   const now = Date.now();
   const receivedAt = new Date(now).toISOString();
-  let batch: Array<{ key: string; value: string }> = [];
+  let batch: Array<{ key: string; value: string; headers?: typeof ASSIGNED }> = [];
   let produced = 0;
   const flush = async () => {
     if (batch.length) await producer.send({ topic, acks: -1, messages: batch });
@@ -39,9 +43,14 @@ export async function produceGenerated(
       count: traffic.events,
       users: traffic.users,
     }).events()) {
-      const result = validateEvent(input, { now, receivedAt });
+      const event = traffic.withoutIds ? { ...input, event_id: undefined } : input;
+      const result = validateEvent(event, { now, receivedAt });
       if (!result.ok) continue;
-      batch.push({ key: result.event.user_id, value: JSON.stringify(result.event) });
+      batch.push({
+        key: result.event.user_id,
+        value: JSON.stringify(result.event),
+        headers: result.assignedId ? ASSIGNED : undefined,
+      });
       produced++;
       if (batch.length >= 2000) await flush();
     }

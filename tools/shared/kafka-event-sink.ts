@@ -1,4 +1,5 @@
 import {
+  ASSIGNED_EVENT_ID_HEADER,
   DEFAULT_MAX_FUTURE_MS,
   TOPICS,
   deadLetterKey,
@@ -157,7 +158,12 @@ export function buildKafkaBatch(
       maxFutureMs: opts.maxFutureMs,
     });
     if (checked.ok) {
-      valid.messages.push({ key: eventKey(checked.event), value: JSON.stringify(checked.event) });
+      valid.messages.push({
+        key: eventKey(checked.event),
+        value: JSON.stringify(checked.event),
+        // As ingest: an id minted here (once per send) is marked, so processors do not remember it.
+        headers: checked.assignedId ? { [ASSIGNED_EVENT_ID_HEADER]: '1' } : undefined,
+      });
       result.accepted += 1;
       return;
     }

@@ -1,4 +1,4 @@
-import { clickEventIdempotency, hash53 } from './event-idempotency';
+import { ASSIGNED_EVENT_ID_HEADER, clickEventIdempotency, hash53 } from './event-idempotency';
 import { ClickEvent, validateEvent } from './event.schema';
 
 const stored = (input: Record<string, unknown>, receivedAt: string): Buffer => {
@@ -44,7 +44,16 @@ describe('clickEventIdempotency', () => {
     expect(
       clickEventIdempotency.id(
         JSON.parse(stored(input, '2024-01-01T10:00:01.000Z').toString()) as ClickEvent,
+        {},
       ),
     ).toBe('e1');
+  });
+
+  it('has no id to remember for an event whose id ingest minted (marked by its header)', () => {
+    const event = JSON.parse(stored(input, '2024-01-01T10:00:01.000Z').toString()) as ClickEvent;
+    expect(clickEventIdempotency.id(event, { [ASSIGNED_EVENT_ID_HEADER]: Buffer.from('1') })).toBe(
+      null,
+    );
+    expect(clickEventIdempotency.id(event, { other: Buffer.from('1') })).toBe('e1');
   });
 });

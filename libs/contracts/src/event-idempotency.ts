@@ -5,17 +5,28 @@ const RECEIVED_AT = Buffer.from(',"received_at":"');
 const QUOTE = 0x22;
 
 /**
+ * The Kafka header ingest puts on an event whose `event_id` it minted (SPEC §2: a ULID when the
+ * client sent none). Such an id is unique by construction: ingest mints it once per accepted event
+ * and publishes each record in one transaction, committed once or aborted (never sent again), and a
+ * client that sends the event again sends it without an id and so gets a new one. The processors
+ * therefore neither look it up nor remember it: an id-less event costs the dedupe nothing.
+ */
+export const ASSIGNED_EVENT_ID_HEADER = 'clickstream-assigned-event-id';
+
+/**
  * How a processor tells a retried event from a new one (SPEC §2: `event_id` is the idempotency
  * key). A client whose 202 was lost sends the same batch again; ingest stamps a new `received_at`,
  * so the fingerprint is everything else. Ingest-assigned ids (ULIDs) are unique, so an event sent
- * without an id is never a duplicate of another.
+ * without an id is never a duplicate of another: marked by ASSIGNED_EVENT_ID_HEADER, it has no id
+ * to remember (null).
  *
  * The fingerprint hashes the stored JSON's bytes around `received_at` (every writer stores the
  * event as validateEvent builds it, so the same content has the same bytes): 0.6 µs a record,
  * where re-serialising the parsed event and hashing it with MD5 took 5.3 µs.
  */
 export const clickEventIdempotency = {
-  id: (event: ClickEvent): string => event.event_id,
+  id: (event: ClickEvent, headers: Readonly<Record<string, unknown>>): string | null =>
+    headers[ASSIGNED_EVENT_ID_HEADER] === undefined ? event.event_id : null,
   fingerprint: (_event: ClickEvent, raw: Buffer): number => {
     // The last occurrence: a `received_at` key inside properties comes before it.
     const at = raw.lastIndexOf(RECEIVED_AT);

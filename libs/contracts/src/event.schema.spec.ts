@@ -24,7 +24,12 @@ describe('validateEvent: valid events', () => {
       properties: {},
       received_at: '2019-10-02T00:00:00.000Z',
     };
-    expect(validateEvent(minimal, OPTS)).toEqual({ ok: true, event, json: JSON.stringify(event) });
+    expect(validateEvent(minimal, OPTS)).toEqual({
+      ok: true,
+      event,
+      json: JSON.stringify(event),
+      assignedId: true,
+    });
   });
 
   it('keeps every contract field, renaming session_id to client_session_id', () => {
@@ -131,6 +136,12 @@ describe('validateEvent: valid events', () => {
     expect(assigned.event_id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(valid(minimal, { now: NOW }).event_id).not.toBe(assigned.event_id);
     expect(valid({ ...minimal, event_id: 'mine' }, { now: NOW }).event_id).toBe('mine');
+  });
+
+  it('says which ids it minted (ingest marks those records)', () => {
+    expect(accepted(minimal, { now: NOW }).assignedId).toBe(true);
+    expect(accepted({ ...minimal, event_id: null }, { now: NOW }).assignedId).toBe(true);
+    expect(accepted({ ...minimal, event_id: 'mine' }, { now: NOW }).assignedId).toBe(false);
   });
 
   it('stamps received_at from the options, else from now', () => {

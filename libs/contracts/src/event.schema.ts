@@ -284,8 +284,12 @@ export interface ValidateEventOptions {
 }
 
 export type ValidationResult =
-  /** `json`: the event as stored, i.e. the value to publish on clickstream.events.v1. */
-  { ok: true; event: ClickEvent; json: string } | { ok: false; errors: ValidationIssue[] };
+  /**
+   * `json`: the event as stored, i.e. the value to publish on clickstream.events.v1. `assignedId`:
+   * the event came without an id and got a new one (publish it with ASSIGNED_EVENT_ID_HEADER).
+   */
+  | { ok: true; event: ClickEvent; json: string; assignedId: boolean }
+  | { ok: false; errors: ValidationIssue[] };
 
 const NO_OPTIONS: ValidateEventOptions = {};
 
@@ -310,14 +314,15 @@ export function validateEvent(
     };
   }
 
-  const eventId = event.event_id || (opts.newId ?? newEventId)();
+  const assignedId = !event.event_id;
+  const eventId = assignedId ? (opts.newId ?? newEventId)() : event.event_id!;
   const receivedAt = opts.receivedAt ?? formatEventTime(now);
   const stored = toClickEvent(event, eventId, receivedAt);
   const json = JSON.stringify(stored);
   const maxEventBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const bytes = utf8BytesOver(json, maxEventBytes);
   if (bytes !== undefined) return { ok: false, errors: [sizeIssue(bytes, maxEventBytes)] };
-  return { ok: true, event: stored, json };
+  return { ok: true, event: stored, json, assignedId };
 }
 
 function toValidationIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {

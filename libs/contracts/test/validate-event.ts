@@ -6,11 +6,11 @@ export const NOW = Date.parse('2019-10-02T00:00:00.000Z');
 export const OPTS: ValidateEventOptions = { now: NOW, newId: () => 'generated-id' };
 export const minimal = { event_time: '2019-10-01T00:00:00Z', event_type: 'view', user_id: 'u1' };
 
-/** The accepted event and its stored JSON; throws with the issues when refused. */
+/** The accepted event, its stored JSON and whether its id was minted; throws with the issues when refused. */
 export function accepted(
   raw: unknown,
   opts: ValidateEventOptions = OPTS,
-): { event: ClickEvent; json: string } {
+): { event: ClickEvent; json: string; assignedId: boolean } {
   const result = validateEvent(raw, opts);
   if (!result.ok) throw new Error(`expected a valid event, got ${JSON.stringify(result.errors)}`);
   return result;

@@ -24,7 +24,7 @@ export type {
   TopicSinkDefinition,
   Topology,
 } from './core/topology';
-export type { DedupeDefinition } from './core/dedupe';
+export type { DedupeDefinition, RecordHeaders } from './core/dedupe';
 export {
   deadLetterRefusedOutput,
   deadLetterUndeserializable,

@@ -16,8 +16,11 @@ import { DedupeFilter } from './dedupe-filter';
 export interface DedupeDefinition<V = unknown> {
   /** Names the dedupe in logs and describe(), e.g. `sessionizer-dedupe`. */
   name: string;
-  /** The idempotency key; null: the record is never a duplicate and is not remembered. */
-  id: (value: V) => string | null;
+  /**
+   * The idempotency key; null: the record is never a duplicate and is not remembered (e.g. its
+   * producer marked in a header an id it minted itself, unique by construction).
+   */
+  id: (value: V, headers: RecordHeaders) => string | null;
   /**
    * A hash (a safe integer) of what must be equal for a repeat to be a duplicate rather than a
    * conflict, from the value or its serialised bytes.
@@ -26,6 +29,14 @@ export interface DedupeDefinition<V = unknown> {
   /** How long an id is remembered behind the watermark, in event-time ms. */
   horizonMs: number;
 }
+
+/** A record's Kafka headers, as kafkajs decodes them (its `IHeaders`). */
+export interface RecordHeaders {
+  readonly [key: string]: Buffer | string | (Buffer | string)[] | undefined;
+}
+
+/** What a record without headers has. */
+export const NO_HEADERS: RecordHeaders = Object.freeze({});
 
 /** A remembered id: its content hash and event time. */
 export interface DedupeEntry {

@@ -1,4 +1,4 @@
-import { DedupeCommit, DedupeDefinition, DedupeEntry, DedupeIndex } from './dedupe';
+import { DedupeCommit, DedupeDefinition, DedupeEntry, DedupeIndex, RecordHeaders } from './dedupe';
 import { DedupeFilter } from './dedupe-filter';
 import { PoisonError } from './errors';
 
@@ -28,8 +28,8 @@ export class SourceDedupe {
   }
 
   /** The record's id, when it is one that can be remembered. */
-  idOf(value: unknown): string | null {
-    const id = this.definition.id(value);
+  idOf(value: unknown, headers: RecordHeaders): string | null {
+    const id = this.definition.id(value, headers);
     return storableId(id) ? id : null;
   }
 
@@ -50,10 +50,11 @@ export class SourceDedupe {
   judge(
     value: unknown,
     raw: Buffer,
+    headers: RecordHeaders,
     eventTime: number | undefined,
     watermark: number | null,
   ): 'first' | 'duplicate' | PoisonError {
-    const id = this.idOf(value);
+    const id = this.idOf(value, headers);
     // Without a storable id or a usable time there is nothing to judge; processing decides what it is.
     if (id === null || eventTime === undefined || !Number.isFinite(eventTime)) return 'first';
     const verdict = this.index.judge(

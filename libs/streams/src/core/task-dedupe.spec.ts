@@ -26,7 +26,8 @@ function driver(): TopologyTestDriver {
     timestamp: (v) => v.ts,
     dedupe: {
       name: 'dedupe-app-dedupe',
-      id: (v) => v.id,
+      // A producer marks an id it minted itself (as ingest does): unique, nothing to remember.
+      id: (v, headers) => (headers.minted === undefined ? v.id : null),
       fingerprint: ({ at: _at, ...content }) => hashText(JSON.stringify(content)),
       horizonMs: HORIZON,
     },
@@ -89,6 +90,20 @@ describe('StreamTask dedupe (source option)', () => {
     ]);
     expect(d.readOutput('copies')).toHaveLength(2);
     expect(d.rememberedIds()).toEqual([]);
+  });
+
+  it("gives the id function the record's headers: an id they mark as minted is neither judged nor remembered", () => {
+    const d = driver();
+    const minted = { minted: Buffer.from('1') };
+    d.pipeAll('clicks', [
+      { key: 'u1', value: click('m', 1_000), headers: minted },
+      { key: 'u1', value: click('m', 1_000), headers: minted },
+      { key: 'u1', value: click('c', 2_000) },
+      { key: 'u1', value: click('c', 2_000), headers: {} },
+    ]);
+    expect(ids(d.readOutput('copies'))).toEqual(['m', 'm', 'c']);
+    expect(d.duplicates).toBe(1);
+    expect(d.rememberedIds()).toEqual(['c']);
   });
 
   it('remembers across a restart (ids committed with the offsets) and across commits', () => {

@@ -1,6 +1,6 @@
 /** The shapes a StreamTask takes and gives: its input records, options, restore and commit. */
 import { StreamsError } from './errors';
-import { DedupeCommit } from './dedupe';
+import { DedupeCommit, RecordHeaders } from './dedupe';
 import { DeserializationExceptionHandler, ProcessingExceptionHandler } from './exception-handlers';
 import { OutboxMessage, TableWrite } from './record-collector';
 import { WatermarkState } from './watermark';
@@ -10,6 +10,8 @@ export interface RawRecord {
   key: Buffer | null;
   value: Buffer | null;
   offset: string;
+  /** The record's Kafka headers, as the consumer decoded them; none when absent. */
+  headers?: RecordHeaders;
 }
 
 export interface TaskOptions {

@@ -1,4 +1,4 @@
-import { DedupeEntry } from './dedupe';
+import { DedupeEntry, NO_HEADERS } from './dedupe';
 import { DedupeFilter } from './dedupe-filter';
 import { PoisonError } from './errors';
 import { deadLetterValue, ErrorRecordSource, lateRecordValue } from './error-records';
@@ -154,7 +154,7 @@ export class StreamTask {
       const raw = records[i];
       const d = this.decode(raw);
       if (!('value' in d)) continue;
-      const id = this.dedupe.idOf(d.value);
+      const id = this.dedupe.idOf(d.value, raw.headers ?? NO_HEADERS);
       if (id !== null) ids.push(id);
     }
     return this.dedupe.unknown(ids);
@@ -234,7 +234,13 @@ export class StreamTask {
 
   /** The dedupe's verdict: false when the record is a duplicate (counted) or a conflict (dead-lettered). */
   private firstOccurrence(raw: RawRecord, value: unknown, timestamp: number | undefined): boolean {
-    const verdict = this.dedupe!.judge(value, raw.value!, timestamp, this.wm.current);
+    const verdict = this.dedupe!.judge(
+      value,
+      raw.value!,
+      raw.headers ?? NO_HEADERS,
+      timestamp,
+      this.wm.current,
+    );
     if (verdict === 'first') return true;
     if (verdict === 'duplicate') this.counts.duplicates++;
     else this.deadLetter(raw, verdict, 1);

@@ -270,6 +270,7 @@ export class StreamsApp {
         key: m.key,
         value: m.value,
         offset: m.offset,
+        headers: m.headers,
       }));
       try {
         // One query per batch for the ids the dedupe does not hold in memory.

@@ -1,4 +1,4 @@
-import { DedupeEntry } from '../core/dedupe';
+import { DedupeEntry, RecordHeaders } from '../core/dedupe';
 import {
   DeserializationExceptionHandler,
   ProcessingExceptionHandler,
@@ -104,8 +104,16 @@ export class TopologyTestDriver {
     return Math.abs(h) % this.partitions;
   }
 
-  /** Pipes one record; `value` is serialised as JSON unless it is a string or Buffer. */
-  pipe(topic: string, key: string | null, value: unknown, opts: { partition?: number } = {}): void {
+  /**
+   * Pipes one record; `value` is serialised as JSON unless it is a string or Buffer. `headers` are
+   * the record's Kafka headers (as the consumer decodes them: values as Buffers).
+   */
+  pipe(
+    topic: string,
+    key: string | null,
+    value: unknown,
+    opts: { partition?: number; headers?: RecordHeaders } = {},
+  ): void {
     const slot = this.sourceSlot(topic, opts.partition ?? this.partitionFor(key));
     const raw: RawRecord = {
       key: key === null ? null : Buffer.from(key),
@@ -116,6 +124,7 @@ export class TopologyTestDriver {
             ? value
             : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
       offset: String(slot.offset++),
+      headers: opts.headers,
     };
     // As the runtime: the ids memory cannot answer are looked up in the committed table first.
     const lookups = slot.task.dedupeLookups([raw]);
@@ -129,9 +138,15 @@ export class TopologyTestDriver {
 
   pipeAll(
     topic: string,
-    records: Array<{ key: string | null; value: unknown; partition?: number }>,
+    records: Array<{
+      key: string | null;
+      value: unknown;
+      partition?: number;
+      headers?: RecordHeaders;
+    }>,
   ): void {
-    for (const r of records) this.pipe(topic, r.key, r.value, { partition: r.partition });
+    for (const r of records)
+      this.pipe(topic, r.key, r.value, { partition: r.partition, headers: r.headers });
   }
 
   private sourceSlot(topic: string, partition: number): TaskSlot {

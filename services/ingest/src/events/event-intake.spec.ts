@@ -1,3 +1,4 @@
+import { ASSIGNED_EVENT_ID_HEADER } from '@clickstream/contracts';
 import {
   intake,
   intakeRecords,
@@ -107,6 +108,18 @@ describe('intakeRecords', () => {
       ['events.dlq.v1', null],
     ]);
     expect(JSON.parse(out.messages[0].value)).toMatchObject({ user_id: 'a', event_type: 'view' });
+  });
+
+  it('marks the events whose id it minted, and only those', () => {
+    const out = intakeRecords(
+      [event('a'), { ...event('b'), event_id: 'client-1' }],
+      OPTIONS,
+      topics,
+    );
+    expect(out.messages.map((m) => m.headers)).toEqual([
+      [{ [ASSIGNED_EVENT_ID_HEADER]: '1' }],
+      undefined,
+    ]);
   });
 
   it('cuts a DLQ record to fit a Kafka message, however large the original', () => {

@@ -1,4 +1,5 @@
 import {
+  ASSIGNED_EVENT_ID_HEADER,
   ClickEvent,
   deadLetterJson,
   deadLetterKey,
@@ -10,6 +11,7 @@ import {
   validationDeadLetter,
   ValidationIssue,
 } from '@clickstream/contracts';
+import type { MessageHeader } from 'node-rdkafka';
 import type { OutgoingMessage } from './event-producer';
 
 export interface RejectedEvent {
@@ -24,6 +26,8 @@ export interface Intake {
   acceptedJson: string[];
   /** The request index of each accepted event. */
   acceptedAt: number[];
+  /** Whether each accepted event's id was minted here (it came without one). */
+  acceptedAssignedId: boolean[];
   rejected: RejectedEvent[];
   deadLetters: DeadLetterRecord[];
 }
@@ -55,6 +59,7 @@ export function intake(items: readonly unknown[], o: IntakeOptions): Intake {
     accepted: [],
     acceptedJson: [],
     acceptedAt: [],
+    acceptedAssignedId: [],
     rejected: [],
     deadLetters: [],
   };
@@ -78,6 +83,7 @@ export function intake(items: readonly unknown[], o: IntakeOptions): Intake {
     out.accepted.push(result.event);
     out.acceptedJson.push(result.json);
     out.acceptedAt.push(index);
+    out.acceptedAssignedId.push(result.assignedId);
   }
   return out;
 }
@@ -100,6 +106,11 @@ function reject(
  * room for the key and framing, so one record can never fail a flush (and every request in it).
  */
 export const MAX_DEAD_LETTER_BYTES = 900_000;
+
+/** The headers of an event whose id ingest minted: one shared, frozen list (produce only reads it). */
+export const ASSIGNED_ID_HEADERS: readonly MessageHeader[] = Object.freeze([
+  Object.freeze({ [ASSIGNED_EVENT_ID_HEADER]: '1' }),
+]);
 
 /** What a request publishes, and its answer's counts. */
 export interface IntakeRecords {
@@ -127,6 +138,7 @@ export function intakeRecords(
       topic: topics.events,
       key: result.accepted[k].user_id,
       value: result.acceptedJson[k],
+      headers: result.acceptedAssignedId[k] ? ASSIGNED_ID_HEADERS : undefined,
     };
   }
   for (const d of result.deadLetters) {

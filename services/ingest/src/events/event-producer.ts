@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { LibrdKafkaError, Producer } from 'node-rdkafka';
+import { LibrdKafkaError, MessageHeader, Producer } from 'node-rdkafka';
 import { ClickstreamError, KafkaClient, MetricsService } from '@clickstream/platform';
 import { backoffMs } from '@clickstream/streams';
 import { ingestConfig, IngestConfig } from '../ingest.config';
@@ -18,6 +18,8 @@ export interface OutgoingMessage {
   topic: string;
   key: string | null;
   value: string;
+  /** Kafka headers; none when unset. */
+  headers?: readonly MessageHeader[];
 }
 
 export class BacklogFullError extends ClickstreamError {
@@ -241,7 +243,16 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     try {
       // produce() only queues (no await per event); the flush and the commit wait for every ack.
       for (const p of batch) {
-        for (const m of p.messages) producer.produce(m.topic, null, Buffer.from(m.value), m.key);
+        for (const m of p.messages)
+          producer.produce(
+            m.topic,
+            null,
+            Buffer.from(m.value),
+            m.key,
+            undefined,
+            undefined,
+            m.headers as MessageHeader[] | undefined,
+          );
       }
     } catch (err) {
       await call((cb) => producer.abortTransaction(TRANSACTION_TIMEOUT_MS, cb)).catch((e) =>
