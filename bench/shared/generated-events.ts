@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import { ASSIGNED_EVENT_ID_HEADER, validateEvent } from '@clickstream/contracts';
+import { ASSIGNED_EVENT_ID_HEADERS, validateEvent } from '@clickstream/contracts';
 import { generateTraffic } from '../../tools/generate/traffic-generator';
 
 export interface GeneratedTraffic {
@@ -8,11 +8,9 @@ export interface GeneratedTraffic {
   rate: number;
   /** The generator's user count; undefined: its default for the rate (dense). */
   users?: number;
-  /** Events without ids: each gets a new one, marked as ingest marks it (ASSIGNED_EVENT_ID_HEADER). */
+  /** Events without ids: each gets a new one, marked as ingest marks it (ASSIGNED_EVENT_ID_HEADERS). */
   withoutIds?: boolean;
 }
-
-const ASSIGNED = { [ASSIGNED_EVENT_ID_HEADER]: '1' };
 
 /**
  * Produces generated events (tools/generate, seed 7), validated as ingest does, keyed by user_id,
@@ -28,7 +26,7 @@ export async function produceGenerated(
   await producer.connect();
   const now = Date.now();
   const receivedAt = new Date(now).toISOString();
-  let batch: Array<{ key: string; value: string; headers?: typeof ASSIGNED }> = [];
+  let batch: Array<{ key: string; value: string; headers?: Readonly<Record<string, string>> }> = [];
   let produced = 0;
   const flush = async () => {
     if (batch.length) await producer.send({ topic, acks: -1, messages: batch });
@@ -49,7 +47,7 @@ export async function produceGenerated(
       batch.push({
         key: result.event.user_id,
         value: JSON.stringify(result.event),
-        headers: result.assignedId ? ASSIGNED : undefined,
+        headers: result.assignedId ? ASSIGNED_EVENT_ID_HEADERS : undefined,
       });
       produced++;
       if (batch.length >= 2000) await flush();

@@ -1,5 +1,5 @@
 import {
-  ASSIGNED_EVENT_ID_HEADER,
+  ASSIGNED_EVENT_ID_HEADERS,
   DEFAULT_MAX_FUTURE_MS,
   TOPICS,
   deadLetterKey,
@@ -162,7 +162,7 @@ export function buildKafkaBatch(
         key: eventKey(checked.event),
         value: JSON.stringify(checked.event),
         // As ingest: an id minted here (once per send) is marked, so processors do not remember it.
-        headers: checked.assignedId ? { [ASSIGNED_EVENT_ID_HEADER]: '1' } : undefined,
+        headers: checked.assignedId ? ASSIGNED_EVENT_ID_HEADERS : undefined,
       });
       result.accepted += 1;
       return;

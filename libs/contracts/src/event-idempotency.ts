@@ -13,6 +13,11 @@ const QUOTE = 0x22;
  */
 export const ASSIGNED_EVENT_ID_HEADER = 'clickstream-assigned-event-id';
 
+/** The headers of a record whose id was minted (kafkajs' shape; node-rdkafka takes a list of them). */
+export const ASSIGNED_EVENT_ID_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  [ASSIGNED_EVENT_ID_HEADER]: '1',
+});
+
 /**
  * How a processor tells a retried event from a new one (SPEC §2: `event_id` is the idempotency
  * key). A client whose 202 was lost sends the same batch again; ingest stamps a new `received_at`,

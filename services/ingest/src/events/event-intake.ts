@@ -1,5 +1,5 @@
 import {
-  ASSIGNED_EVENT_ID_HEADER,
+  ASSIGNED_EVENT_ID_HEADERS,
   ClickEvent,
   deadLetterJson,
   deadLetterKey,
@@ -109,7 +109,7 @@ export const MAX_DEAD_LETTER_BYTES = 900_000;
 
 /** The headers of an event whose id ingest minted: one shared, frozen list (produce only reads it). */
 export const ASSIGNED_ID_HEADERS: readonly MessageHeader[] = Object.freeze([
-  Object.freeze({ [ASSIGNED_EVENT_ID_HEADER]: '1' }),
+  ASSIGNED_EVENT_ID_HEADERS,
 ]);
 
 /** What a request publishes, and its answer's counts. */
