@@ -161,7 +161,14 @@ describe('output commit interval', () => {
       what: 'the commit of the closed window, well within the 60 s interval',
     });
 
-    const windows = windowsFromTopic(await readWholeTopic(kafka, topics.output, 1));
+    // The outbox publishes after the commit: wait for its records (CI once read the topic before).
+    const windows = await waitFor(
+      async () => {
+        const found = windowsFromTopic(await readWholeTopic(kafka, topics.output, 1));
+        return found.size >= 2 ? found : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250, what: 'the closed window on the output topic' },
+    );
     expect(windows).toEqual(
       new Map([
         [`u0@${BASE_TS}`, { count: 2, sum: 2 + 4 }],
