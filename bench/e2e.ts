@@ -160,10 +160,22 @@ async function sampleOnce(stack: BenchStack, services: BenchService[], t: number
     const answer = answers[i];
     if (answer) old[s.name] = answer;
   }
-  const { rows } = await stack.pool.query<{ wal: string }>(
-    'SELECT wal_bytes::text AS wal FROM pg_stat_wal',
+  const { rows } = await stack.pool.query<{ wal: string; fpi: string; requested: string }>(
+    `SELECT w.wal_bytes::text AS wal, w.wal_fpi::text AS fpi, b.checkpoints_req::text AS requested
+       FROM pg_stat_wal w, pg_stat_bgwriter b`,
   );
-  return { t, lag, cpu, rss, old, box: boxCpu(), walBytes: Number(rows[0].wal) };
+  const [wal] = rows;
+  return {
+    t,
+    lag,
+    cpu,
+    rss,
+    old,
+    box: boxCpu(),
+    walBytes: Number(wal.wal),
+    walFullPages: Number(wal.fpi),
+    checkpointsRequested: Number(wal.requested),
+  };
 }
 
 async function tableUpdates(stack: BenchStack): Promise<StepResult['updates']> {

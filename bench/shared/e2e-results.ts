@@ -25,6 +25,12 @@ export interface Sample {
   box: BoxCpu;
   /** Postgres's WAL written so far (the whole server). */
   walBytes: number;
+  /**
+   * Full-page images in that WAL, and checkpoints the WAL's volume forced (max_wal_size), so far
+   * (absent before 2026-12-06, 07:45). After a checkpoint a page's first change logs the whole page.
+   */
+  walFullPages?: number;
+  checkpointsRequested?: number;
 }
 
 export interface StepResult {
@@ -52,6 +58,9 @@ export interface StepResult {
   boxPercent: Record<keyof BoxCpu | 'services', number>;
   /** Over the last 3 minutes: WAL bytes per event offered. */
   walPerEvent: number;
+  /** Over the last 3 minutes: full-page images per 1,000 events, checkpoints forced by WAL volume. */
+  walFullPagesPer1000?: number;
+  checkpointsRequested?: number;
   /** Per table at the end: updates, and the share of them that were HOT (no index entries). */
   updates: Record<string, { updates: number; hot: number }>;
 }
@@ -112,6 +121,14 @@ export function summarise(
     0,
   );
   const walPerEvent = (to.walBytes - from.walBytes) / (seconds * rate);
+  const walFullPagesPer1000 =
+    to.walFullPages === undefined || from.walFullPages === undefined
+      ? undefined
+      : ((to.walFullPages - from.walFullPages) * 1000) / (seconds * rate);
+  const checkpointsRequested =
+    to.checkpointsRequested === undefined || from.checkpointsRequested === undefined
+      ? undefined
+      : to.checkpointsRequested - from.checkpointsRequested;
   const accepted = run.sent / (run.sent + run.failed || 1);
   const steady = probe.latencies(run.t0 + WARMUP_MS);
   return {
@@ -133,6 +150,8 @@ export function summarise(
     promoted,
     boxPercent,
     walPerEvent,
+    walFullPagesPer1000,
+    checkpointsRequested,
     updates,
   };
 }
@@ -171,7 +190,7 @@ export function report(step: StepResult): void {
     `  box, last 3 min (% of one core, ${cpus().length * 100} % in all): machine ${box.machine.toFixed(0)}, Postgres ${box.postgres.toFixed(0)}, broker ${box.broker.toFixed(0)}, load generator ${box.generator.toFixed(0)}, the five services ${box.services.toFixed(0)}`,
   );
   console.log(
-    `  Postgres: ${Math.round(step.walPerEvent).toLocaleString('en-US')} B of WAL per event (last 3 min); updates (HOT share): ${Object.entries(
+    `  Postgres: ${Math.round(step.walPerEvent).toLocaleString('en-US')} B of WAL per event (last 3 min)${fullPages(step)}; updates (HOT share): ${Object.entries(
       step.updates,
     )
       .map(
@@ -283,4 +302,10 @@ function oldGenerationPanels(step: StepResult): Panel[] {
       series: series('used'),
     },
   ];
+}
+
+/** The WAL's full-page images and the checkpoints its volume forced, when the samples have them. */
+function fullPages(step: StepResult): string {
+  if (step.walFullPagesPer1000 === undefined || step.checkpointsRequested === undefined) return '';
+  return `, ${step.walFullPagesPer1000.toFixed(0)} full-page images per 1,000 events, ${step.checkpointsRequested} checkpoints forced by its volume`;
 }
