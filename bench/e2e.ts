@@ -35,6 +35,7 @@ import {
 } from '../tools/shared/args';
 import { BenchService, BenchStack, PARTITIONS, processStats, sleep } from './shared/bench-stack';
 import { boxCpu } from './shared/box-cpu';
+import { containerMemoryWanted } from './shared/container-memory';
 import {
   backlogRowsPerTask,
   fillDedupeBacklog,
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
   const durationS = args.soak || args.minutes * 60;
   console.log(`command: npm run bench:e2e -- ${process.argv.slice(2).join(' ')}`);
   console.log(
-    `machine: ${cpus().length} cores, ${mb(totalmem())}, node ${process.version}; broker, Postgres, 5 services and this load generator on one box; ${PARTITIONS} partitions, 1 instance each`,
+    `machine: ${cpus().length} cores, ${mb(totalmem())}, node ${process.version}; broker, Postgres, 5 services and this load generator on one box; ${PARTITIONS} partitions, 1 instance each${containerMemoryWanted() ? '; each service in a memory cgroup of its docker-compose.yml limit' : ''}`,
   );
   const steps: StepResult[] = [];
   for (const rate of [...args.rates].sort((x, y) => x - y)) {

@@ -39,6 +39,7 @@ import { quietKafka } from '../tools/shared/quiet-kafka';
 import { serviceArgv } from '../tools/shared/service-launch';
 import { committedOffsets, PARTITIONS, processStats, sleep } from './shared/bench-stack';
 import { BoxCpu, boxCpu } from './shared/box-cpu';
+import { composeMemoryLimit, containerMemoryWanted, MemoryGroup } from './shared/container-memory';
 import { freePort } from './shared/free-port';
 import { produceGenerated } from './shared/generated-events';
 import { readWithKafkajs } from './shared/raw-consume';
@@ -83,7 +84,8 @@ compiled service, \`npm run build\` first), next to the raw-consume baseline of 
     }),
   },
   epilog: `KAFKA_BROKERS and DATABASE_URL pick the broker and the Postgres server; BENCH_NODE_ARGS adds node
-flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`,
+flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); BENCH_CONTAINER_MEMORY=1 runs each
+in a memory cgroup with its docker-compose.yml limit, so V8 sizes its heap as in the container.`,
 });
 
 async function main(): Promise<void> {
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
       topics: topicSpecs({ partitions: PARTITIONS, replicationFactor: 1, prefix }),
     });
     console.log(
-      `machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events; ${args.users ?? 'default (dense)'} users; event ids: ${args.eventIds}`,
+      `machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events; ${args.users ?? 'default (dense)'} users; event ids: ${args.eventIds}${containerMemoryWanted() ? '; each processor in a memory cgroup of its docker-compose.yml limit' : ''}`,
     );
 
     const produced = await produceGenerated(kafka, topics.events, {
@@ -166,7 +168,14 @@ async function runProcessor(
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, serviceArgv(name, nodeArgs), {
+  // BENCH_CONTAINER_MEMORY=1: in a memory group with its container's limit (container-memory.ts).
+  const memory = containerMemoryWanted()
+    ? new MemoryGroup(`bench-pipeline-${process.pid}-${name}`, composeMemoryLimit(name))
+    : undefined;
+  const launch = memory
+    ? memory.wrap(process.execPath, serviceArgv(name, nodeArgs))
+    : { command: process.execPath, args: serviceArgv(name, nodeArgs) };
+  const child = spawn(launch.command, launch.args, {
     env: { ...env, HTTP_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -217,6 +226,13 @@ async function runProcessor(
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+    if (memory) {
+      const { peakBytes, limitHits } = memory.stats();
+      console.log(
+        `  (memory group: limit ${memory.limitBytes / 2 ** 20} MB, peak ${Math.round(peakBytes / 2 ** 20)} MB, limit reached ${limitHits} times)`,
+      );
+      memory.remove();
+    }
   }
 }
 
