@@ -39,7 +39,7 @@ import { quietKafka } from '../tools/shared/quiet-kafka';
 import { serviceArgv } from '../tools/shared/service-launch';
 import { committedOffsets, PARTITIONS, processStats, sleep } from './shared/bench-stack';
 import { BoxCpu, boxCpu } from './shared/box-cpu';
-import { composeMemoryLimit, containerMemoryWanted, MemoryGroup } from './shared/container-memory';
+import { containerMemoryWanted, serviceLaunch } from './shared/container-memory';
 import { freePort } from './shared/free-port';
 import { produceGenerated } from './shared/generated-events';
 import { readWithKafkajs } from './shared/raw-consume';
@@ -169,12 +169,11 @@ async function runProcessor(
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // BENCH_CONTAINER_MEMORY=1: in a memory group with its container's limit (container-memory.ts).
-  const memory = containerMemoryWanted()
-    ? new MemoryGroup(`bench-pipeline-${process.pid}-${name}`, composeMemoryLimit(name))
-    : undefined;
-  const launch = memory
-    ? memory.wrap(process.execPath, serviceArgv(name, nodeArgs))
-    : { command: process.execPath, args: serviceArgv(name, nodeArgs) };
+  const launch = serviceLaunch(
+    `bench-pipeline-${process.pid}-${name}`,
+    name,
+    serviceArgv(name, nodeArgs),
+  );
   const child = spawn(launch.command, launch.args, {
     env: { ...env, HTTP_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -226,12 +225,9 @@ async function runProcessor(
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    if (memory) {
-      const { peakBytes, limitHits } = memory.stats();
-      console.log(
-        `  (memory group: limit ${memory.limitBytes / 2 ** 20} MB, peak ${Math.round(peakBytes / 2 ** 20)} MB, limit reached ${limitHits} times)`,
-      );
-      memory.remove();
+    if (launch.memory) {
+      console.log(`  ${launch.memory.report()}`);
+      launch.memory.remove();
     }
   }
 }

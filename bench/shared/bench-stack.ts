@@ -11,7 +11,7 @@ import { topicNames, topicSpecs } from '@clickstream/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '../../libs/platform/src/database/migrate';
 import { quietKafka } from '../../tools/shared/quiet-kafka';
 import { serviceArgv } from '../../tools/shared/service-launch';
-import { composeMemoryLimit, containerMemoryWanted, MemoryGroup } from './container-memory';
+import { MemoryGroup, serviceLaunch } from './container-memory';
 import { freePort } from './free-port';
 
 export const PARTITIONS = 6;
@@ -124,17 +124,12 @@ export class BenchStack {
     const profiled =
       !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE.split(',').includes(name);
     const nodeArgs = profiled ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
-    const memory = containerMemoryWanted()
-      ? new MemoryGroup(`${this.prefix}${name}`, composeMemoryLimit(name))
-      : undefined;
-    const launch = memory
-      ? memory.wrap(process.execPath, serviceArgv(name, nodeArgs))
-      : { command: process.execPath, args: serviceArgv(name, nodeArgs) };
+    const launch = serviceLaunch(`${this.prefix}${name}`, name, serviceArgv(name, nodeArgs));
     const child = spawn(launch.command, launch.args, {
       env: { ...this.env(extra), HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    const svc = { name, child, url: `http://127.0.0.1:${port}`, memory };
+    const svc = { name, child, url: `http://127.0.0.1:${port}`, memory: launch.memory };
     this.services.push(svc);
     if (name !== 'ingest' && name !== 'metrics')
       this.groups.push(this.group(name), `${this.group(name)}.outbox`);
@@ -196,10 +191,7 @@ export class BenchStack {
     );
     for (const { memory } of this.services) {
       if (!memory) continue;
-      const { peakBytes, limitHits, oomKills } = memory.stats();
-      console.log(
-        `memory group ${memory.name}: limit ${memory.limitBytes / 2 ** 20} MB, peak ${Math.round(peakBytes / 2 ** 20)} MB, limit reached ${limitHits} times, OOM kills ${oomKills}`,
-      );
+      console.log(memory.report());
       memory.remove();
     }
     await this.admin.deleteTopics({ topics: Object.values(this.topics) }).catch(() => undefined);

@@ -66,6 +66,12 @@ export class MemoryGroup {
     };
   }
 
+  /** One line for the run's output: limit, peak, limit hits and OOM kills. */
+  report(): string {
+    const { peakBytes, limitHits, oomKills } = this.stats();
+    return `memory group ${this.name}: limit ${this.limitBytes / 2 ** 20} MB, peak ${Math.round(peakBytes / 2 ** 20)} MB, limit reached ${limitHits} times, OOM kills ${oomKills}`;
+  }
+
   /** Removes the group (its processes have exited); a group still busy is left for the next run. */
   remove(): void {
     try {
@@ -74,4 +80,18 @@ export class MemoryGroup {
       // EBUSY while a process is still in it: harmless, the next run reuses the directory.
     }
   }
+}
+
+/**
+ * How to start `node` with `argv` for `service`: as it is, or, with BENCH_CONTAINER_MEMORY=1, in a
+ * new memory group `group` with the service's compose limit (the caller reports and removes it).
+ */
+export function serviceLaunch(
+  group: string,
+  service: string,
+  argv: string[],
+): { command: string; args: string[]; memory?: MemoryGroup } {
+  if (!containerMemoryWanted()) return { command: process.execPath, args: argv };
+  const memory = new MemoryGroup(group, composeMemoryLimit(service));
+  return { ...memory.wrap(process.execPath, argv), memory };
 }
