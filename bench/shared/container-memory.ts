@@ -72,12 +72,13 @@ export class MemoryGroup {
     return `memory group ${this.name}: limit ${this.limitBytes / 2 ** 20} MB, peak ${Math.round(peakBytes / 2 ** 20)} MB, limit reached ${limitHits} times, OOM kills ${oomKills}`;
   }
 
-  /** Removes the group (its processes have exited); a group still busy is left for the next run. */
+  /** Removes the group once its processes have exited; one still busy is left and named. */
   remove(): void {
     try {
       rmdirSync(this.dir);
-    } catch {
-      // EBUSY while a process is still in it: harmless, the next run reuses the directory.
+    } catch (err) {
+      // EBUSY while a process is still in it: each run's names are new, so say what to remove.
+      console.warn(`memory group ${this.dir} not removed (${(err as Error).message}): rmdir it`);
     }
   }
 }
