@@ -3,7 +3,7 @@
  * its topology in one StreamTask, fed generated traffic whose event time follows the rate, so each
  * user's state (the sessionizer's tail within the allowed lateness, the fraud rules' windows) fills
  * as in production. A commit every second of event time takes the changes and serialises them as
- * the runtime would (JSON of each changed state and table row). bench:e2e is too noisy on a shared
+ * the runtime would (each changed state in its stored form, bytes or JSON; each table row's JSON). bench:e2e is too noisy on a shared
  * 2-core box to see a 10 % change, and bench:pipeline times a few seconds per processor; this is
  * steadier. The processors' metric hooks are left out.
  *
@@ -18,7 +18,7 @@
 import { TopicNames, topicNames, validateEvent } from '@clickstream/contracts';
 import { StreamsConfig, streamsConfig } from '@clickstream/platform';
 import { Topology } from '@clickstream/streams';
-import { RawRecord, StreamTask } from '@clickstream/streams/internals';
+import { RawRecord, storedStateValue, StreamTask } from '@clickstream/streams/internals';
 import { AggregatorConfig, aggregatorConfig } from '../services/aggregator/src/aggregator.config';
 import { aggregatorTopology } from '../services/aggregator/src/windows/aggregator.topology';
 import { FraudConfig, fraudConfig } from '../services/fraud-detector/src/fraud.config';
@@ -144,9 +144,9 @@ function run(input: RawRecord[], args: Args, start: number): { cpuUs: number; st
     for (const changes of commit.storeChanges.values()) {
       for (const value of changes.values()) {
         if (value === undefined) continue;
-        const json = JSON.stringify(value);
+        const stored = storedStateValue(value);
         if (second < WARMUP_S) continue;
-        bytes += Buffer.byteLength(json);
+        bytes += typeof stored === 'string' ? Buffer.byteLength(stored) : stored.length;
         states++;
       }
     }

@@ -10,6 +10,8 @@ export type { Serde } from './core/serde';
 export { HoppingWindows, TumblingWindows, alignDown, windowsFor } from './core/windows';
 export type { TimeWindow, WindowSpec } from './core/windows';
 export { KeyValueStore } from './core/store';
+export { ByteFormatError, ByteReader, ByteWriter } from './core/byte-codec';
+export type { BinaryCodec, BinaryRunCodec } from './core/byte-codec';
 export { BinaryHeap } from './core/binary-heap';
 export { MinHeap } from './core/min-heap';
 export { mix32 } from './core/hash';
@@ -40,6 +42,7 @@ export type {
 export { StateFormatError } from './core/operators/session-aggregate';
 export type {
   SessionAggregateOptions,
+  SessionBytesCodec,
   SessionResult,
   TailCodec,
 } from './core/operators/session-aggregate';

@@ -18,3 +18,4 @@ export * from './runtime/stall-monitor';
 export * from './runtime/metrics';
 export { GlobalStageRunner } from './runtime/global-stage';
 export { chunkBySize } from './runtime/outbox-publisher';
+export { storedStateValue } from './runtime/commit-sql';

@@ -40,9 +40,10 @@ export class KeyValueStore<V = unknown> {
   }
 
   /**
-   * The changes since the last call: value, or undefined for a deletion. A value with toJSON (one a
-   * node changes in place) is taken in its stored form now, so the commit holds the state as of this
-   * call even if it is written, or written again, after later records changed the value.
+   * The changes since the last call: value, or undefined for a deletion. A value with storedForm()
+   * or toJSON (one a node changes in place) is taken in its stored form now (bytes or a JSON-able
+   * value), so the commit holds the state as of this call even if it is written, or written again,
+   * after later records changed the value.
    */
   takeChanges(): Map<string, unknown> {
     const changes = new Map<string, unknown>();
@@ -53,6 +54,8 @@ export class KeyValueStore<V = unknown> {
 }
 
 function storedForm(value: unknown): unknown {
+  const stored = (value as { storedForm?: unknown } | null | undefined)?.storedForm;
+  if (typeof stored === 'function') return (stored as () => unknown).call(value);
   const toJSON = (value as { toJSON?: unknown } | null | undefined)?.toJSON;
   return typeof toJSON === 'function' ? (toJSON as () => unknown).call(value) : value;
 }

@@ -21,8 +21,8 @@ export class Statement {
 export const GUARD = 'EXISTS (SELECT 1 FROM fence)';
 
 /**
- * State changes as two data-modifying CTEs. A value is stored as its JSON in UTF-8 (bytea), not
- * jsonb: jsonb's binary form of the sessionizer's state (arrays of numbers) was 1.8 times its
+ * State changes as two data-modifying CTEs. A value is stored as bytea: a node's own bytes (the
+ * sessionizer's session window), or its JSON in UTF-8. Not jsonb: jsonb's binary form of the sessionizer's state (arrays of numbers) was 1.8 times its
  * text, and Postgres parsed every value of a commit into it, which under live cardinality was most
  * of the WAL and much of the commit time (BENCHMARKS.md, 2026-12-03). Upserted values travel as ONE
  * bytea parameter (node-postgres sends a Buffer in binary, no escaping), cut by offset and length;
@@ -36,11 +36,12 @@ export function stateCtes(
   const up = {
     store: [] as string[],
     key: [] as string[],
-    value: [] as string[],
+    value: [] as Array<string | Uint8Array>,
     offset: [] as number[],
     length: [] as number[],
   };
   const del = { store: [] as string[], key: [] as string[] };
+  let anyBytes = false;
   for (const [store, entries] of changes) {
     for (const [key, value] of entries) {
       if (value === undefined) {
@@ -49,9 +50,10 @@ export function stateCtes(
       } else {
         up.store.push(store);
         up.key.push(key);
-        const json = JSON.stringify(value);
-        up.value.push(json);
-        up.length.push(Buffer.byteLength(json));
+        const stored = storedStateValue(value);
+        if (typeof stored !== 'string') anyBytes = true;
+        up.value.push(stored);
+        up.length.push(typeof stored === 'string' ? Buffer.byteLength(stored) : stored.length);
       }
     }
   }
@@ -66,7 +68,11 @@ export function stateCtes(
       up.offset.push(offset);
       offset += length;
     }
-    const values = q.add(Buffer.from(up.value.join(''), 'utf8'));
+    const values = q.add(
+      anyBytes
+        ? Buffer.concat(up.value.map((v) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v)))
+        : Buffer.from((up.value as string[]).join(''), 'utf8'),
+    );
     out.push(`state_up AS (INSERT INTO stream_state (app_id, topic, partition, store, key, value)
       SELECT ${app}, ${topic}, ${partition}, u.store, u.key, substring(${values}::bytea FROM u.off FOR u.len)
         FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[], ${q.add(up.offset)}::int[], ${q.add(up.length)}::int[]) AS u(store, key, off, len)
@@ -76,8 +82,17 @@ export function stateCtes(
   return out;
 }
 
-/** A stored state value: its JSON in UTF-8. */
+/**
+ * A state's stored bytes: a node's own byte layout as it is (it starts with 0x00, which JSON text
+ * never does), anything else as its JSON.
+ */
+export function storedStateValue(value: unknown): string | Uint8Array {
+  return value instanceof Uint8Array ? value : JSON.stringify(value);
+}
+
+/** A stored state value: a node's bytes (first byte 0x00, handed to the node as they are) or JSON in UTF-8. */
 export function decodeStateValue(value: Buffer): unknown {
+  if (value.length > 0 && value[0] === 0) return value;
   return JSON.parse(value.toString('utf8'));
 }
 

@@ -51,7 +51,7 @@ export class TopologyTestDriver {
   duplicates = 0;
 
   constructor(
-    private readonly topology: Topology,
+    private topology: Topology,
     options: TestDriverOptions = {},
   ) {
     this.wall = options.wallClock ?? 0;
@@ -196,8 +196,17 @@ export class TopologyTestDriver {
     committed.nextSeq = c.nextSeq;
   }
 
-  /** Rebuilds every task from committed state, as after a crash; outputs so far are kept. */
-  restart(): void {
+  /**
+   * Rebuilds every task from committed state, as after a crash; outputs so far are kept. With
+   * `upgraded`, the tasks are rebuilt with that topology instead: a new build of the processor
+   * starting on what the old one stored (same application id and sources).
+   */
+  restart(upgraded?: Topology): void {
+    if (upgraded) {
+      if (upgraded.applicationId !== this.topology.applicationId)
+        throw new Error(`restart: ${upgraded.applicationId} is not ${this.topology.applicationId}`);
+      this.topology = upgraded;
+    }
     for (const [id, slot] of this.tasks) {
       const restore: TaskRestore = {
         ...slot.committed,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ClickEvent, EVENT_TYPES } from '@clickstream/contracts';
-import { PoisonError } from '@clickstream/streams';
+import { ByteFormatError, ByteReader, ByteWriter, PoisonError } from '@clickstream/streams';
 import {
   addToSession,
   initialSession,
@@ -8,6 +8,7 @@ import {
   memoSessionId,
   SessionAggregate,
   SessionEvent,
+  sessionBytesCodec,
   sessionEventsCodec,
   sessionId,
   toSessionEvent,
@@ -70,6 +71,75 @@ describe('sessionEventsCodec: the stored form of a session tail', () => {
   it('refuses an event type it cannot store', () => {
     expect(() => sessionEventsCodec.encode([{ type: 'teleport' as never }])).toThrow(
       'unknown event_type "teleport"',
+    );
+  });
+});
+
+describe('sessionBytesCodec: the session state as bytes', () => {
+  const tailRoundTrip = (events: SessionEvent[]) => {
+    const out = new ByteWriter();
+    sessionBytesCodec.tail.write(out, events);
+    const input = new ByteReader(out.bytes());
+    const back = sessionBytesCodec.tail.read(input, events.length);
+    expect(input.done).toBe(true);
+    return back;
+  };
+  const aggregateRoundTrip = (agg: SessionAggregate) => {
+    const out = new ByteWriter();
+    sessionBytesCodec.aggregate.write(out, agg);
+    return sessionBytesCodec.aggregate.read(new ByteReader(out.bytes()));
+  };
+
+  it('reads back any tail: types, cents (integers and not) and client session ids, or none', () => {
+    const event = fc.record(
+      {
+        type: fc.constantFrom(...EVENT_TYPES),
+        cents: fc.oneof(
+          fc.integer({ min: 0, max: 1e12 }),
+          fc.double({ min: 0, max: 1e6, noNaN: true }),
+        ),
+        csid: fc.constantFrom('a', 'b', CSID, 'é漢字'),
+      },
+      { requiredKeys: ['type'] },
+    );
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (events) =>
+        expect(tailRoundTrip(events)).toEqual(events),
+      ),
+    );
+  });
+
+  it('writes a shared client session id once: 15 events of one id in 1 + 15 + 37 + 15 + 1 bytes', () => {
+    const events: SessionEvent[] = Array.from({ length: 15 }, () => ({ type: 'view', csid: CSID }));
+    const out = new ByteWriter();
+    sessionBytesCodec.tail.write(out, events);
+    expect(out.length).toBe(15 + 1 + 37 + 15 + 1);
+  });
+
+  it('reads back the aggregate, and counts stored by name as the array', () => {
+    const agg: SessionAggregate = {
+      counts: EVENT_TYPES.map((_, i) => i * 300),
+      revenueCents: 1_234_567,
+      stage: 3,
+      clientSessionIds: [CSID, 'b'],
+    };
+    expect(aggregateRoundTrip(agg)).toEqual(agg);
+    expect(aggregateRoundTrip({ ...agg, revenueCents: 0.5 }).revenueCents).toBe(0.5);
+    expect(aggregateRoundTrip({ ...agg, counts: { view: 2 } }).counts).toEqual(
+      EVENT_TYPES.map((type) => (type === 'view' ? 2 : 0)),
+    );
+  });
+
+  it('refuses stored bytes it cannot read, naming what', () => {
+    const out = new ByteWriter();
+    out.uint(EVENT_TYPES.length); // an event type index past the known ones
+    expect(() => sessionBytesCodec.tail.read(new ByteReader(out.bytes()), 1)).toThrow(
+      new ByteFormatError(
+        `stored session event type ${EVENT_TYPES.length} is not known to this build`,
+      ),
+    );
+    expect(() => sessionBytesCodec.tail.read(new ByteReader(Buffer.alloc(0)), 1)).toThrow(
+      ByteFormatError,
     );
   });
 });

@@ -8,7 +8,15 @@ import {
   purchaseCents,
   SessionRow,
 } from '@clickstream/contracts';
-import { PoisonError, SessionResult, TailCodec } from '@clickstream/streams';
+import {
+  ByteFormatError,
+  ByteReader,
+  ByteWriter,
+  PoisonError,
+  SessionBytesCodec,
+  SessionResult,
+  TailCodec,
+} from '@clickstream/streams';
 
 /**
  * What a session needs of an event: kept small because an open session stores its events newer than
@@ -153,6 +161,101 @@ export const sessionEventsCodec: TailCodec<SessionEvent> = {
     });
   },
 };
+
+/**
+ * The session window's state as bytes (the node's bytesCodec): every commit rewrites the state of
+ * each user it touched, and its JSON was most of the sessionizer's CPU per event under live
+ * cardinality (BENCHMARKS.md, 2026-12-06). The tail run: each event's type index, the distinct
+ * client session ids once, each event's index into them plus 1 (0: none), and the purchases' cents by
+ * position. Cents and revenue are integers (purchaseCents); anything else is written as a float.
+ */
+export const sessionBytesCodec: SessionBytesCodec<SessionEvent, SessionAggregate> = {
+  aggregate: {
+    write(out, agg) {
+      const counts = countsOf(agg.counts);
+      out.uint(counts.length);
+      for (const count of counts) out.uint(count);
+      writeNumber(out, agg.revenueCents);
+      out.uint(agg.stage);
+      out.uint(agg.clientSessionIds.length);
+      for (const id of agg.clientSessionIds) out.string(id);
+    },
+    read(input) {
+      const counts = new Array<number>(input.uint());
+      for (let n = 0; n < counts.length; n++) counts[n] = input.uint();
+      const revenueCents = readNumber(input);
+      const stage = input.uint();
+      const clientSessionIds = new Array<string>(input.uint());
+      for (let n = 0; n < clientSessionIds.length; n++) clientSessionIds[n] = input.string();
+      return { counts: countsOf(counts), revenueCents, stage, clientSessionIds };
+    },
+  },
+  tail: {
+    write(out, events) {
+      const ids: string[] = [];
+      let purchases = 0;
+      for (const e of events) {
+        const type = EVENT_TYPE_INDEX.get(e.type);
+        if (type === undefined)
+          throw new Error(`session event: unknown event_type ${JSON.stringify(e.type)}`);
+        out.uint(type);
+        if (e.csid !== undefined && !ids.includes(e.csid)) ids.push(e.csid);
+        if (e.cents !== undefined) purchases++;
+      }
+      out.uint(ids.length);
+      for (const id of ids) out.string(id);
+      if (ids.length)
+        for (const e of events) out.uint(e.csid === undefined ? 0 : ids.indexOf(e.csid) + 1);
+      out.uint(purchases);
+      for (let n = 0; n < events.length && purchases > 0; n++) {
+        const cents = events[n].cents;
+        if (cents === undefined) continue;
+        out.uint(n);
+        writeNumber(out, cents);
+      }
+    },
+    read(input, count) {
+      const types = new Array<EventType>(count);
+      for (let n = 0; n < count; n++) {
+        const index = input.uint();
+        if (index >= EVENT_TYPES.length)
+          throw new ByteFormatError(
+            `stored session event type ${index} is not known to this build`,
+          );
+        types[n] = EVENT_TYPES[index];
+      }
+      const ids = new Array<string>(input.uint());
+      for (let n = 0; n < ids.length; n++) ids[n] = input.string();
+      const idOf = new Array<number>(count).fill(0);
+      if (ids.length) for (let n = 0; n < count; n++) idOf[n] = input.uint();
+      const cents = new Map<number, number>();
+      for (let left = input.uint(); left > 0; left--) cents.set(input.uint(), readNumber(input));
+      return types.map((type, n): SessionEvent => {
+        const at = cents.get(n);
+        if (idOf[n] === 0) return at === undefined ? { type } : { type, cents: at };
+        const csid = ids[idOf[n] - 1];
+        if (csid === undefined)
+          throw new ByteFormatError(`stored client session id ${idOf[n]} missing`);
+        return at === undefined ? { type, csid } : { type, cents: at, csid };
+      });
+    },
+  },
+};
+
+/** A safe integer as a zig-zag varint (tag 0), anything else as a float (tag 1). */
+function writeNumber(out: ByteWriter, value: number): void {
+  if (Number.isSafeInteger(value)) {
+    out.byte(0);
+    out.int(value);
+  } else {
+    out.byte(1);
+    out.f64(value);
+  }
+}
+
+function readNumber(input: ByteReader): number {
+  return input.byte() === 0 ? input.int() : input.f64();
+}
 
 export const initialSession = (): SessionAggregate => ({
   counts: EVENT_TYPES.map(() => 0),

@@ -42,6 +42,54 @@ function closedByUser(d: TopologyTestDriver): Map<string, SessionRow[]> {
 const closed = (d: TopologyTestDriver, user: string) => closedByUser(d).get(user) ?? [];
 
 describe('sessionizer topology (SPEC §5)', () => {
+  it('state stored as bytes (SESSIONIZER_STATE_FORMAT=bytes): restarts give the same sessions and rows as JSON', () => {
+    const run = (stateFormat: 'json' | 'bytes', restartEvery: number) => {
+      const topology = sessionizerTopology({
+        topics,
+        gapMs: 30 * MIN,
+        maxDurationMs: 24 * 60 * MIN,
+        stateFormat,
+      });
+      const d = new TopologyTestDriver(topology, { allowedLatenessMs: 2 * MIN });
+      const types = ['view', 'cart', 'checkout', 'purchase', 'click', 'search'];
+      for (let i = 0; i < 120; i++) {
+        const user = `u${i % 4}`;
+        // Out of order within the lateness, a 40-minute pause midway, purchases with prices.
+        const t = T0 + i * 20_000 - (i % 3) * 15_000 + (i >= 60 ? 40 * MIN : 0);
+        const type = types[(i * 7) % types.length];
+        const extra: Record<string, unknown> = { session_id: `c${Math.floor(i / 50)}-${user}` };
+        if (type === 'purchase') extra.price = 19.99;
+        d.pipe(topics.events, user, event(user, t, type, extra));
+        if ((i + 1) % restartEvery === 0) d.restart();
+      }
+      const stored = d.store('sessionizer-session-window-store').size;
+      closeAll(d, T0 + 80 * MIN);
+      return {
+        stored,
+        closed: [...closedByUser(d).values()].flat(),
+        rows: d.readTable<SessionRow>(sessionRow.table),
+      };
+    };
+    const json = run('json', 1_000);
+    const bytes = run('bytes', 1);
+    expect(json.stored).toBe(4);
+    expect(bytes.closed).toEqual(json.closed);
+    expect(bytes.rows).toEqual(json.rows);
+    expect(json.closed.length).toBeGreaterThanOrEqual(8);
+    const d = new TopologyTestDriver(
+      sessionizerTopology({
+        topics,
+        gapMs: 30 * MIN,
+        maxDurationMs: 24 * 60 * MIN,
+        stateFormat: 'bytes',
+      }),
+      { allowedLatenessMs: 2 * MIN },
+    );
+    d.pipe(topics.events, 'u1', event('u1', T0));
+    d.restart();
+    expect(d.store('sessionizer-session-window-store').size).toBe(1);
+  });
+
   it('an event 29:59 after the previous joins the session; 30:00 after starts a new one', () => {
     const d = driver();
     d.pipe(topics.events, 'u1', event('u1', T0));

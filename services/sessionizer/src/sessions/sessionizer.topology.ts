@@ -8,6 +8,7 @@ import {
   memoSessionId,
   SessionAggregate,
   SessionEvent,
+  sessionBytesCodec,
   sessionEventsCodec,
   toSessionRow,
 } from './session-window';
@@ -19,6 +20,11 @@ export interface SessionizerTopologyOptions {
   gapMs: number;
   maxDurationMs: number;
   applicationId?: string;
+  /**
+   * How each user's open state is stored: `json` (default) or `bytes` (sessionBytesCodec, about half
+   * the size; an upgrade to it is one way: older builds cannot read it).
+   */
+  stateFormat?: 'json' | 'bytes';
   /** Drop retried events by event_id for this long behind the watermark; 0 or unset: no dedupe. */
   dedupeHorizonMs?: number;
   /** Called once per closed session (metrics); must not throw. */
@@ -50,6 +56,7 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
       aggregator: addToSession,
       emit: 'update',
       tailCodec: sessionEventsCodec,
+      bytesCodec: o.stateFormat === 'bytes' ? sessionBytesCodec : undefined,
     });
 
   sessions.toTable('sessionizer-sessions-table', {

@@ -28,6 +28,7 @@ function sessionizerStreams(
       topics: kafka.topics,
       gapMs: cfg.gapMs,
       maxDurationMs: cfg.maxDurationMs,
+      stateFormat: cfg.stateFormat,
       // Deployments sharing a cluster (KAFKA_TOPIC_PREFIX) get their own consumer group.
       applicationId: `${kafka.config.topicPrefix}${SESSIONIZER_APP_ID}`,
       dedupeHorizonMs: streams.dedupeHorizonMs,

@@ -58,7 +58,14 @@ export class KeyState<V, A> {
     public tail: Array<TailEntry<V>>,
     public head: number,
     private readonly codec?: TailCodec<V>,
+    /** The node's byte layout (its SessionBytesCodec); none: stored as toJSON() gives it. */
+    private readonly toBytes?: (state: KeyState<V, A>) => Buffer,
   ) {}
+
+  /** What the store's commit snapshot writes: bytes when the node has a byte layout, else toJSON(). */
+  storedForm(): Buffer | EncodedState<V, A> {
+    return this.toBytes ? this.toBytes(this) : this.toJSON();
+  }
 
   /** The stored form (JSON.stringify and the store's commit snapshot use it). One pass over the tail. */
   toJSON(): EncodedState<V, A> {
@@ -112,8 +119,9 @@ export interface LegacyState<V, A> {
   sessions: Array<Session<A>>;
 }
 
-/** What the store holds for a key: a KeyState, or a stored form not yet decoded (after a restore). */
-export type StoredState<V, A> = KeyState<V, A> | EncodedState<V, A> | LegacyState<V, A>;
+/** What the store holds for a key: a KeyState, or a stored form not yet decoded (after a restore): JSON's or bytes. */
+export type StoredState<V, A> =
+  KeyState<V, A> | EncodedState<V, A> | LegacyState<V, A> | Uint8Array;
 
 function encodeSession<A>(session: Session<A>): EncodedSession<A> {
   const out: EncodedSession<A> = {

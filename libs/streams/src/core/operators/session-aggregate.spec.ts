@@ -1,7 +1,7 @@
 import { TopologyTestDriver } from '../../testing/topology-test-driver';
 import { Serdes } from '../serde';
 import { Topology, TopologyBuilder } from '../topology';
-import { SessionResult, TailCodec } from './session-aggregate';
+import { SessionBytesCodec, SessionResult, StateFormatError, TailCodec } from './session-aggregate';
 import { KeyState } from './session-aggregate-state';
 import { prng } from '../../testing/prng';
 
@@ -25,6 +25,24 @@ interface Row {
 }
 type Out = SessionResult<Agg>;
 
+/** Acts and their aggregate as bytes; times of any kind (the node writes them). */
+const actBytes: SessionBytesCodec<Act, Agg> = {
+  aggregate: {
+    write: (out, agg) => out.string(agg.kinds),
+    read: (input) => ({ kinds: input.string() }),
+  },
+  tail: {
+    write(out, acts) {
+      for (const act of acts) {
+        out.f64(act.ts);
+        out.string(act.kind);
+      }
+    },
+    read: (input, count) =>
+      Array.from({ length: count }, () => ({ ts: input.f64(), kind: input.string() })),
+  },
+};
+
 const GAP = 1_000;
 const MAX = 10_000;
 
@@ -34,6 +52,7 @@ function sessionizer(
     gapMs?: number;
     maxDurationMs?: number;
     tailCodec?: TailCodec<Act>;
+    bytesCodec?: SessionBytesCodec<Act, Agg>;
   } = {},
 ): Topology {
   const b = new TopologyBuilder('sessionizer');
@@ -50,6 +69,7 @@ function sessionizer(
       aggregator: (a, v) => ({ kinds: a.kinds + v.kind }),
       emit: o.emit ?? 'final',
       tailCodec: o.tailCodec,
+      bytesCodec: o.bytesCodec,
     });
   sessions.to('publish', {
     topic: 'sessions',
@@ -440,8 +460,10 @@ describe('session aggregate: out-of-order records', () => {
   describe('seeded shuffles of a few hundred records within the allowed lateness', () => {
     const L = 3_000; // more than the gap, so out-of-order records can merge sessions
     const SHORT_MAX = 4_000; // short enough for the max duration to cut sessions
-    const sessionizer = (o: { emit: 'update' | 'final' }) =>
-      sessionizerOf({ ...o, maxDurationMs: SHORT_MAX });
+    const sessionizer = (o: {
+      emit: 'update' | 'final';
+      bytesCodec?: SessionBytesCodec<Act, Agg>;
+    }) => sessionizerOf({ ...o, maxDurationMs: SHORT_MAX });
     const input = activity(77);
     const expected = oracle(input, GAP, SHORT_MAX);
 
@@ -513,10 +535,18 @@ describe('session aggregate: out-of-order records', () => {
       expect(finals.every((f) => !f.retracted)).toBe(true);
     });
 
-    it.each(['final', 'update'] as const)(
-      'emit %s: restarts mid-stream give the same outputs, without duplicates',
-      (emit) => {
-        const topology = sessionizer({ emit });
+    it.each([
+      ['final', 'JSON'],
+      ['update', 'JSON'],
+      ['final', 'bytes'],
+      ['update', 'bytes'],
+    ] as const)(
+      'emit %s, state stored as %s: restarts mid-stream give the same outputs, without duplicates',
+      (emit, stored) => {
+        const topology = sessionizer({
+          emit,
+          bytesCodec: stored === 'bytes' ? actBytes : undefined,
+        });
         const records = shuffleWithinLateness(input, L, 6);
         const straight = runToEnd(topology, records, { latenessMs: L });
         for (const every of [1, 13, 100]) {
@@ -690,6 +720,58 @@ describe('session aggregate: idle partitions and bounded state', () => {
     ]);
     expect(coded.out).toEqual(plain.out);
     expect(coded.out).toContain('u:0-1500#3:abc:final');
+  });
+
+  it('a bytes codec stores each state as bytes, and a restart decodes them to the same results', () => {
+    const run = (bytesCodec?: SessionBytesCodec<Act, Agg>) => {
+      const d = new TopologyTestDriver(sessionizer({ emit: 'update', bytesCodec }), {
+        allowedLatenessMs: 3_000,
+      });
+      pipeAll(d, 'u', [
+        [0, 'a'],
+        [1_500.5, 'c'], // a time that is not an integer: written as a float
+      ]);
+      const stored = (d.store('sessions-store').get('u') as KeyState<Act, Agg>).storedForm();
+      d.restart();
+      d.pipe('activity', 'u', { ts: 800, kind: 'b' });
+      d.restart();
+      d.pipe('activity', 'u', { ts: 20_000, kind: 'd' });
+      return { stored, out: brief(read(d)) };
+    };
+    const plain = run();
+    const bytes = run(actBytes);
+    expect(Buffer.isBuffer(bytes.stored)).toBe(true);
+    expect([...(bytes.stored as Buffer).subarray(0, 2)]).toEqual([0, 3]);
+    expect(Buffer.isBuffer(plain.stored)).toBe(false);
+    expect(bytes.out).toEqual(plain.out);
+    expect(bytes.out).toContain('u:0-1500.5#3:abc:final');
+  });
+
+  it('an upgrade to bytes reads the state stored as JSON and goes on; without the codec bytes are refused', () => {
+    const events: Array<[number, string]> = [
+      [0, 'a'],
+      [1_500, 'c'],
+      [800, 'b'],
+      [20_000, 'd'],
+    ];
+    const straight = new TopologyTestDriver(sessionizer({ emit: 'update' }), {
+      allowedLatenessMs: 3_000,
+    });
+    pipeAll(straight, 'u', events);
+    const d = new TopologyTestDriver(sessionizer({ emit: 'update' }), { allowedLatenessMs: 3_000 });
+    pipeAll(d, 'u', events.slice(0, 2));
+    d.restart(sessionizer({ emit: 'update', bytesCodec: actBytes }));
+    pipeAll(d, 'u', events.slice(2, 3));
+    expect(Buffer.isBuffer(d.store('sessions-store').get('u'))).toBe(false); // in memory: a KeyState
+    d.restart();
+    pipeAll(d, 'u', events.slice(3));
+    expect(brief(read(d))).toEqual(brief(read(straight)));
+    // A downgrade cannot read the bytes: a configuration error, named, never retried.
+    const back = new TopologyTestDriver(sessionizer({ emit: 'update', bytesCodec: actBytes }), {
+      allowedLatenessMs: 3_000,
+    });
+    pipeAll(back, 'u', events.slice(0, 2));
+    expect(() => back.restart(sessionizer({ emit: 'update' }))).toThrow(StateFormatError);
   });
 
   it('a restart restores open sessions, which still close once', () => {

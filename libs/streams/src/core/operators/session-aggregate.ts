@@ -1,13 +1,13 @@
 import { MinHeap } from '../min-heap';
+import { decodeStateBytes, encodeStateBytes, SessionBytesCodec } from './session-aggregate-bytes';
 import { NodeDefinition, NodeInstance, ProcessorContext, Rec } from '../processor';
 import { KeyValueStore } from '../store';
 import {
   decodeSession,
-  EncodedState,
   KeyState,
-  LegacyState,
   plainSession,
   Session,
+  StateFormatError,
   StoredState,
   TailCodec,
   TailEntry,
@@ -17,6 +17,7 @@ import {
 
 export { StateFormatError } from './session-aggregate-state';
 export type { TailCodec } from './session-aggregate-state';
+export type { SessionBytesCodec } from './session-aggregate-bytes';
 
 export interface SessionAggregateOptions<V, A> {
   /** A record at least this long after the key's previous record starts a new session. */
@@ -34,6 +35,12 @@ export interface SessionAggregateOptions<V, A> {
    * a touched key's state, tail included, so a compact form pays for itself under live traffic.
    */
   tailCodec?: TailCodec<V>;
+  /**
+   * Stores each key's state as bytes in this layout instead of JSON (states stored as JSON by an
+   * earlier version are still read). Under live cardinality that was most of the node's CPU per
+   * event: every commit rewrites each touched key's state.
+   */
+  bytesCodec?: SessionBytesCodec<V, A>;
 }
 
 export interface SessionResult<A> {
@@ -80,12 +87,16 @@ export function sessionAggregateNode<V, A>(
 /** How records make sessions (the sequential reading), and decoding a stored state into them. */
 class SessionRules<V, A> {
   private readonly maxDuration: number;
+  /** The node's byte layout for a key's state, if it has one. */
+  readonly toBytes?: (state: KeyState<V, A>) => Buffer;
 
   constructor(
     private readonly name: string,
     private readonly options: SessionAggregateOptions<V, A>,
   ) {
     this.maxDuration = options.maxDurationMs ?? Number.POSITIVE_INFINITY;
+    const bytes = options.bytesCodec;
+    if (bytes) this.toBytes = (state) => encodeStateBytes(state, bytes);
   }
 
   closesAt(session: Session<A>): number {
@@ -130,10 +141,19 @@ class SessionRules<V, A> {
   }
 
   /** A stored form as a KeyState (its tail re-read from base, as the node kept it). */
-  decode(key: string, raw: EncodedState<V, A> | LegacyState<V, A>): KeyState<V, A> {
-    const codec = this.options.tailCodec;
+  decode(key: string, raw: Exclude<StoredState<V, A>, KeyState<V, A>>): KeyState<V, A> {
+    const { tailCodec: codec } = this.options;
+    const bytes = this.toBytes;
+    if (raw instanceof Uint8Array) return this.decodeBytes(key, raw);
     if ('events' in raw)
-      return new KeyState(raw.sessions, null, this.resegment(key, null, raw.events).tail, 0, codec);
+      return new KeyState(
+        raw.sessions,
+        null,
+        this.resegment(key, null, raw.events).tail,
+        0,
+        codec,
+        bytes,
+      );
     const base = raw.b && decodeSession(raw.b);
     const times = tailTimes(raw);
     const values = tailValues(raw, codec, this.name);
@@ -142,7 +162,19 @@ class SessionRules<V, A> {
       base,
       times.map((time, i) => [time, values[i]] as [number, V]),
     );
-    return new KeyState(raw.s.map(decodeSession), base, tail, 0, codec);
+    return new KeyState(raw.s.map(decodeSession), base, tail, 0, codec, bytes);
+  }
+
+  private decodeBytes(key: string, raw: Uint8Array): KeyState<V, A> {
+    const { tailCodec, bytesCodec } = this.options;
+    if (!bytesCodec)
+      throw new StateFormatError(
+        `${this.name}: stored state is bytes but the node has no bytesCodec`,
+      );
+    const { sessions, base, times, values } = decodeStateBytes(raw, bytesCodec);
+    const records = times.map((time, i) => [time, values[i]] as [number, V]);
+    const { tail } = this.resegment(key, base, records);
+    return new KeyState(sessions, base, tail, 0, tailCodec, this.toBytes);
   }
 }
 
@@ -171,7 +203,7 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
     const time = rec.timestamp;
     let state = this.load(key);
     if (state) this.foldTo(state, key, this.ctx.watermark());
-    else state = new KeyState<V, A>([], null, [], 0, options.tailCodec);
+    else state = new KeyState<V, A>([], null, [], 0, options.tailCodec, this.rules.toBytes);
     const last = state.sessions[state.sessions.length - 1];
     let changed: Array<Session<A>>;
     let retracted: Array<Session<A>> = [];

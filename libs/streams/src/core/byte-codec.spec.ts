@@ -1,0 +1,89 @@
+import { ByteFormatError, ByteReader, ByteWriter } from './byte-codec';
+
+describe('ByteWriter and ByteReader', () => {
+  it('read back what was written: varints at every size, signs, floats and strings', () => {
+    const uints = [
+      0,
+      1,
+      127,
+      128,
+      16_383,
+      16_384,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32,
+      1.7e12,
+      2 ** 53 - 1,
+    ];
+    const ints = [0, -1, 1, -64, 64, -(2 ** 40), 2 ** 40, -(2 ** 52) + 1, 2 ** 52 - 1];
+    const floats = [0.5, -1e-9, 1.7e12 + 0.25, Number.MAX_VALUE];
+    const strings = ['', 'a', 'é漢字🙂', 'x'.repeat(200), '36c3f8a2-0000-4000-8000-000000000000'];
+    const out = new ByteWriter();
+    for (const v of uints) out.uint(v);
+    for (const v of ints) out.int(v);
+    for (const v of floats) out.f64(v);
+    for (const v of strings) out.string(v);
+    out.byte(255);
+    const input = new ByteReader(out.bytes());
+    expect(uints.map(() => input.uint())).toEqual(uints);
+    expect(ints.map(() => input.int())).toEqual(ints);
+    expect(floats.map(() => input.f64())).toEqual(floats);
+    expect(strings.map(() => input.string())).toEqual(strings);
+    expect(input.byte()).toBe(255);
+    expect(input.done).toBe(true);
+  });
+
+  it('grows past its first buffer, and a reset starts over', () => {
+    const out = new ByteWriter();
+    const long = 'y'.repeat(10_000);
+    out.string(long);
+    out.uint(2 ** 50);
+    const input = new ByteReader(out.bytes());
+    expect(input.string()).toBe(long);
+    expect(input.uint()).toBe(2 ** 50);
+    out.reset().byte(7);
+    expect([...out.bytes()]).toEqual([7]);
+  });
+
+  it('small values are short: a varint of 127 is one byte, a 36-character id 37', () => {
+    const out = new ByteWriter();
+    out.uint(127);
+    expect(out.length).toBe(1);
+    out.reset().int(-64);
+    expect(out.length).toBe(1);
+    out.reset().string('36c3f8a2-0000-4000-8000-000000000000');
+    expect(out.length).toBe(37);
+  });
+
+  it('refuses what it cannot write exactly', () => {
+    const out = new ByteWriter();
+    expect(() => out.uint(-1)).toThrow(RangeError);
+    expect(() => out.uint(0.5)).toThrow('0.5 is not a safe non-negative integer');
+    expect(() => out.int(2 ** 52)).toThrow('is not an integer below 2^52 in magnitude');
+  });
+
+  it('a truncated value is a ByteFormatError naming where, never retried', () => {
+    const out = new ByteWriter();
+    out.string('hello');
+    const bytes = out.bytes().subarray(0, 3);
+    const err = (() => {
+      try {
+        new ByteReader(bytes).string();
+      } catch (e) {
+        return e as ByteFormatError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ByteFormatError);
+    expect(err?.message).toBe('stored bytes end at 3, 5 more needed at 1');
+    expect(err?.retriable).toBe(false);
+    expect(() => new ByteReader(Buffer.from([0x80, 0x80])).uint()).toThrow(ByteFormatError);
+  });
+
+  it('reads a Uint8Array that is not a Buffer (a structured clone of one)', () => {
+    const out = new ByteWriter();
+    out.int(-300);
+    const copy = structuredClone(out.bytes()) as Uint8Array;
+    expect(Buffer.isBuffer(copy)).toBe(false);
+    expect(new ByteReader(copy).int()).toBe(-300);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * A compact byte layout for state a node rewrites on every commit, as Kafka Streams lays out its
+ * session and window stores' bytes by hand: unsigned and zig-zag varints (protobuf's), 64-bit
+ * floats and length-prefixed UTF-8. A stored state is written straight from the node's in-memory
+ * form, with no intermediate object and no JSON text (BENCHMARKS.md, 2026-12-06: the sessionizer's
+ * JSON was most of its CPU per event under live cardinality).
+ */
+
+/** Writes a value of T; `read` must give back an equal value. */
+export interface BinaryCodec<T> {
+  write(out: ByteWriter, value: T): void;
+  read(input: ByteReader): T;
+}
+
+/** Writes a run of values at once (so repeats can be written once); `read` gets their count. */
+export interface BinaryRunCodec<T> {
+  write(out: ByteWriter, values: readonly T[]): void;
+  read(input: ByteReader, count: number): T[];
+}
+
+/** A stored value this reader cannot read: truncated or not of this layout (never retried). */
+export class ByteFormatError extends Error {
+  readonly code = 'STATE_BYTES_UNREADABLE';
+  readonly retriable = false;
+}
+
+/** A growing buffer; one writer is reused for many values (`reset`, then `bytes` copies out). */
+export class ByteWriter {
+  private buf = Buffer.allocUnsafe(4096);
+  private at = 0;
+
+  reset(): this {
+    this.at = 0;
+    return this;
+  }
+
+  get length(): number {
+    return this.at;
+  }
+
+  /** A copy of what was written since the last reset. */
+  bytes(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.at));
+  }
+
+  byte(value: number): void {
+    this.ensure(1);
+    this.buf[this.at++] = value;
+  }
+
+  /** An integer in [0, 2^53): 7 bits per byte, low groups first. */
+  uint(value: number): void {
+    if (!(Number.isSafeInteger(value) && value >= 0))
+      throw new RangeError(`ByteWriter.uint: ${value} is not a safe non-negative integer`);
+    this.ensure(8);
+    const buf = this.buf;
+    // Above 2^31 the bit operators would truncate: divide instead.
+    while (value >= 0x80000000) {
+      buf[this.at++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    while (value >= 0x80) {
+      buf[this.at++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    buf[this.at++] = value;
+  }
+
+  /** An integer of either sign below 2^52 in magnitude (zig-zag: small magnitudes stay short). */
+  int(value: number): void {
+    if (!isZigzagInt(value))
+      throw new RangeError(`ByteWriter.int: ${value} is not an integer below 2^52 in magnitude`);
+    this.uint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  f64(value: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.at);
+    this.at += 8;
+  }
+
+  /** UTF-8 with its byte length first. */
+  string(value: string): void {
+    this.ensure(5 + value.length * 3);
+    // Short ASCII-only strings are most ids: one length byte, written in place.
+    const start = this.at;
+    const written = this.buf.write(value, start + 1, 'utf8');
+    if (written < 0x80) {
+      this.buf[start] = written;
+      this.at = start + 1 + written;
+      return;
+    }
+    const copy = Buffer.from(this.buf.subarray(start + 1, start + 1 + written));
+    this.uint(written);
+    this.ensure(written);
+    copy.copy(this.buf, this.at);
+    this.at += written;
+  }
+
+  private ensure(extra: number): void {
+    if (this.at + extra <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + extra));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+}
+
+/** What ByteWriter.int takes: an integer whose zig-zag form is still a safe integer. */
+export const isZigzagInt = (value: number): boolean =>
+  Number.isSafeInteger(value) && Math.abs(value) < 2 ** 52;
+
+/** Reads what a ByteWriter wrote, in the same order; throws ByteFormatError past the end. */
+export class ByteReader {
+  private at: number;
+  private readonly buf: Buffer;
+
+  constructor(bytes: Uint8Array, offset = 0) {
+    this.buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.at = offset;
+  }
+
+  get done(): boolean {
+    return this.at >= this.buf.length;
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.buf[this.at++];
+  }
+
+  uint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let shift = 0; shift < 56; shift += 7) {
+      const b = this.byte();
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 128;
+    }
+    throw new ByteFormatError(`varint longer than 8 bytes at ${this.at}`);
+  }
+
+  int(): number {
+    const zigzag = this.uint();
+    return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+  }
+
+  f64(): number {
+    this.need(8);
+    const value = this.buf.readDoubleLE(this.at);
+    this.at += 8;
+    return value;
+  }
+
+  string(): string {
+    const length = this.uint();
+    this.need(length);
+    const value = this.buf.toString('utf8', this.at, this.at + length);
+    this.at += length;
+    return value;
+  }
+
+  private need(count: number): void {
+    if (this.at + count > this.buf.length)
+      throw new ByteFormatError(
+        `stored bytes end at ${this.buf.length}, ${count} more needed at ${this.at}`,
+      );
+  }
+}
