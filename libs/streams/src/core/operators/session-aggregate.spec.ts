@@ -560,6 +560,15 @@ describe('session aggregate: out-of-order records', () => {
   });
 });
 
+/** Restarts, merges the restored sessions with a record, restarts, closes them: the outputs. */
+function restartedTwice(d: TopologyTestDriver): string[] {
+  d.restart();
+  d.pipe('activity', 'u', { ts: 800, kind: 'b' });
+  d.restart();
+  d.pipe('activity', 'u', { ts: 20_000, kind: 'd' });
+  return brief(read(d));
+}
+
 describe('session aggregate: late events', () => {
   const L = 2_000;
   const events: Array<[string, number, string]> = [
@@ -704,11 +713,7 @@ describe('session aggregate: idle partitions and bounded state', () => {
         string,
         unknown
       >;
-      d.restart();
-      d.pipe('activity', 'u', { ts: 800, kind: 'b' });
-      d.restart();
-      d.pipe('activity', 'u', { ts: 20_000, kind: 'd' });
-      return { stored, out: brief(read(d)) };
+      return { stored, out: restartedTwice(d) };
     };
     const plain = run();
     const coded = run(codec);
@@ -732,11 +737,7 @@ describe('session aggregate: idle partitions and bounded state', () => {
         [1_500.5, 'c'], // a time that is not an integer: written as a float
       ]);
       const stored = (d.store('sessions-store').get('u') as KeyState<Act, Agg>).storedForm();
-      d.restart();
-      d.pipe('activity', 'u', { ts: 800, kind: 'b' });
-      d.restart();
-      d.pipe('activity', 'u', { ts: 20_000, kind: 'd' });
-      return { stored, out: brief(read(d)) };
+      return { stored, out: restartedTwice(d) };
     };
     const plain = run();
     const bytes = run(actBytes);
