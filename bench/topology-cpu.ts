@@ -43,7 +43,12 @@ import {
 const TOPOLOGIES: Record<(typeof PROCESSORS)[number], (topics: TopicNames) => Topology> = {
   sessionizer: (topics) => {
     const cfg = sessionizerConfig() as SessionizerConfig;
-    return sessionizerTopology({ topics, gapMs: cfg.gapMs, maxDurationMs: cfg.maxDurationMs });
+    return sessionizerTopology({
+      topics,
+      gapMs: cfg.gapMs,
+      maxDurationMs: cfg.maxDurationMs,
+      stateFormat: cfg.stateFormat,
+    });
   },
   'fraud-detector': (topics) => fraudTopology({ topics, cfg: fraudConfig() as FraudConfig }),
   aggregator: (topics) =>

@@ -52,25 +52,32 @@ export class ByteWriter {
   uint(value: number): void {
     if (!(Number.isSafeInteger(value) && value >= 0))
       throw new RangeError(`ByteWriter.uint: ${value} is not a safe non-negative integer`);
-    this.ensure(8);
-    const buf = this.buf;
-    // Above 2^31 the bit operators would truncate: divide instead.
-    while (value >= 0x80000000) {
-      buf[this.at++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    while (value >= 0x80) {
-      buf[this.at++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    buf[this.at++] = value;
+    this.varint(value);
   }
 
   /** An integer of either sign below 2^52 in magnitude (zig-zag: small magnitudes stay short). */
   int(value: number): void {
     if (!isZigzagInt(value))
       throw new RangeError(`ByteWriter.int: ${value} is not an integer below 2^52 in magnitude`);
-    this.uint(value >= 0 ? value * 2 : -value * 2 - 1);
+    this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  /** uint() without the check, for a caller that checked (a state's times, once per state). */
+  private varint(value: number): void {
+    this.ensure(8);
+    const buf = this.buf;
+    let at = this.at;
+    // Above 2^31 the bit operators would truncate: divide instead.
+    while (value >= 0x80000000) {
+      buf[at++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    while (value >= 0x80) {
+      buf[at++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    buf[at++] = value;
+    this.at = at;
   }
 
   f64(value: number): void {
@@ -106,8 +113,9 @@ export class ByteWriter {
 }
 
 /** What ByteWriter.int takes: an integer whose zig-zag form is still a safe integer. */
+const TWO_52 = 2 ** 52;
 export const isZigzagInt = (value: number): boolean =>
-  Number.isSafeInteger(value) && Math.abs(value) < 2 ** 52;
+  Math.floor(value) === value && value < TWO_52 && value > -TWO_52;
 
 /** Reads what a ByteWriter wrote, in the same order; throws ByteFormatError past the end. */
 export class ByteReader {

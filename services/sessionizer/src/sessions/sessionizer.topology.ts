@@ -21,8 +21,8 @@ export interface SessionizerTopologyOptions {
   maxDurationMs: number;
   applicationId?: string;
   /**
-   * How each user's open state is stored: `json` (default) or `bytes` (sessionBytesCodec, about half
-   * the size; an upgrade to it is one way: older builds cannot read it).
+   * How each user's open state is stored: `bytes` (default: sessionBytesCodec, about half the size of
+   * JSON; builds older than it cannot read it) or `json`. Either reads a state stored as JSON.
    */
   stateFormat?: 'json' | 'bytes';
   /** Drop retried events by event_id for this long behind the watermark; 0 or unset: no dedupe. */
@@ -56,7 +56,7 @@ export function sessionizerTopology(o: SessionizerTopologyOptions): Topology {
       aggregator: addToSession,
       emit: 'update',
       tailCodec: sessionEventsCodec,
-      bytesCodec: o.stateFormat === 'bytes' ? sessionBytesCodec : undefined,
+      bytesCodec: o.stateFormat === 'json' ? undefined : sessionBytesCodec,
     });
 
   sessions.toTable('sessionizer-sessions-table', {

@@ -56,18 +56,19 @@ export function encodeStateBytes<V, A>(
   out.byte(VERSION);
   const integral = allIntegral(state);
   out.byte(integral ? INTEGRAL_TIMES : 0);
-  const time = integral ? (value: number) => out.int(value) : (value: number) => out.f64(value);
   out.uint(sessions.length);
-  for (const session of sessions) writeSession(out, session, codec.aggregate, time);
+  for (let index = 0; index < sessions.length; index++)
+    writeSession(out, sessions[index], codec.aggregate, integral);
   out.byte(base ? 1 : 0);
-  if (base) writeSession(out, base, codec.aggregate, time);
+  if (base) writeSession(out, base, codec.aggregate, integral);
   const count = tail.length - head;
   out.uint(count);
   const values = new Array<V>(count);
   let previous = 0;
   for (let index = 0; index < count; index++) {
     const entry = tail[head + index];
-    time(integral ? entry.time - previous : entry.time);
+    if (integral) out.int(entry.time - previous);
+    else out.f64(entry.time);
     previous = entry.time;
     values[index] = entry.value;
   }
@@ -100,12 +101,16 @@ export function decodeStateBytes<V, A>(
 }
 
 /** Epoch ms are about 2^41; a difference of two times below 2^50 is below 2^51, as int() takes. */
-const safe = (time: number) => Number.isSafeInteger(time) && Math.abs(time) < 2 ** 50;
+const TIME_LIMIT = 2 ** 50;
+const integralTime = (time: number) =>
+  Math.floor(time) === time && time < TIME_LIMIT && time > -TIME_LIMIT;
 
 function allIntegral<V, A>({ sessions, base, tail, head }: StateParts<V, A>): boolean {
-  for (const s of sessions) if (!safe(s.start) || !safe(s.last)) return false;
-  if (base && (!safe(base.start) || !safe(base.last))) return false;
-  for (let index = head; index < tail.length; index++) if (!safe(tail[index].time)) return false;
+  for (let index = 0; index < sessions.length; index++)
+    if (!integralTime(sessions[index].start) || !integralTime(sessions[index].last)) return false;
+  if (base && (!integralTime(base.start) || !integralTime(base.last))) return false;
+  for (let index = head; index < tail.length; index++)
+    if (!integralTime(tail[index].time)) return false;
   return true;
 }
 
@@ -113,10 +118,15 @@ function writeSession<A>(
   out: ByteWriter,
   session: Session<A>,
   aggregate: BinaryCodec<A>,
-  time: (value: number) => void,
+  integral: boolean,
 ): void {
-  time(session.start);
-  time(session.last);
+  if (integral) {
+    out.int(session.start);
+    out.int(session.last);
+  } else {
+    out.f64(session.start);
+    out.f64(session.last);
+  }
   out.uint(session.count);
   aggregate.write(out, session.agg);
   out.byte(session.alt === undefined ? 0 : 1);
