@@ -87,7 +87,11 @@ export function stateCtes(
  * never does), anything else as its JSON.
  */
 export function storedStateValue(value: unknown): string | Uint8Array {
-  return value instanceof Uint8Array ? value : JSON.stringify(value);
+  if (!(value instanceof Uint8Array)) return JSON.stringify(value);
+  // Anything else would be read back as JSON, and fail: a node's bug, caught at its first commit.
+  if (value[0] !== 0)
+    throw new Error('stored state bytes must begin with 0x00 (a node layout tag)');
+  return value;
 }
 
 /** A stored state value: a node's bytes (first byte 0x00, handed to the node as they are) or JSON in UTF-8. */
