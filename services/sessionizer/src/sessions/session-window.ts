@@ -169,7 +169,7 @@ export const sessionEventsCodec: TailCodec<SessionEvent> = {
 
 /**
  * The session window's state as bytes (the node's bytesCodec): every commit rewrites the state of
- * each user it touched, and its JSON was most of the sessionizer's CPU per event under live
+ * each user it touched, and its JSON was nearly half the sessionizer's CPU per event under live
  * cardinality (BENCHMARKS.md, 2026-12-06). The tail run: each event's type index, the distinct
  * client session ids once, each event's index into them plus 1 (0: none), and the purchases' cents by
  * position. Cents and revenue are integers (purchaseCents); anything else is written as a float.
