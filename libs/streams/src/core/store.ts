@@ -53,6 +53,12 @@ export class KeyValueStore<V = unknown> {
   }
 }
 
+/**
+ * The first byte of a state a node stores in its own byte layout (storedForm() returning bytes):
+ * JSON text never starts with it, so the runtime tells the two forms apart by it.
+ */
+export const STATE_BYTES_TAG = 0x00;
+
 function storedForm(value: unknown): unknown {
   const stored = (value as { storedForm?: unknown } | null | undefined)?.storedForm;
   if (typeof stored === 'function') return (stored as () => unknown).call(value);

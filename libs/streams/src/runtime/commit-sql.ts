@@ -1,4 +1,5 @@
 import { DedupeCommit } from '../core/dedupe';
+import { STATE_BYTES_TAG } from '../core/store';
 import { OutboxMessage, TableWrite } from '../core/task';
 import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
 
@@ -22,11 +23,11 @@ export const GUARD = 'EXISTS (SELECT 1 FROM fence)';
 
 /**
  * State changes as two data-modifying CTEs. A value is stored as bytea: a node's own bytes (the
- * sessionizer's session window), or its JSON in UTF-8. Not jsonb: jsonb's binary form of the sessionizer's state (arrays of numbers) was 1.8 times its
- * text, and Postgres parsed every value of a commit into it, which under live cardinality was most
- * of the WAL and much of the commit time (BENCHMARKS.md, 2026-12-03). Upserted values travel as ONE
- * bytea parameter (node-postgres sends a Buffer in binary, no escaping), cut by offset and length;
- * keys stay text.
+ * sessionizer's session window), or its JSON in UTF-8. Not jsonb: jsonb's binary form of the
+ * sessionizer's state (arrays of numbers) was 1.8 times its text, and Postgres parsed every value
+ * of a commit into it, which under live cardinality was most of the WAL and much of the commit time
+ * (BENCHMARKS.md, 2026-12-03). Upserted values travel as ONE bytea parameter (node-postgres sends a
+ * Buffer in binary, no escaping), cut by offset and length; keys stay text.
  */
 export function stateCtes(
   q: Statement,
@@ -82,21 +83,18 @@ export function stateCtes(
   return out;
 }
 
-/**
- * A state's stored bytes: a node's own byte layout as it is (it starts with 0x00, which JSON text
- * never does), anything else as its JSON.
- */
+/** A state's stored bytes: a node's own byte layout as it is (STATE_BYTES_TAG first), anything else as its JSON. */
 export function storedStateValue(value: unknown): string | Uint8Array {
   if (!(value instanceof Uint8Array)) return JSON.stringify(value);
   // Anything else would be read back as JSON, and fail: a node's bug, caught at its first commit.
-  if (value[0] !== 0)
+  if (value[0] !== STATE_BYTES_TAG)
     throw new Error('stored state bytes must begin with 0x00 (a node layout tag)');
   return value;
 }
 
-/** A stored state value: a node's bytes (first byte 0x00, handed to the node as they are) or JSON in UTF-8. */
+/** A stored state value: a node's bytes (STATE_BYTES_TAG first, handed to it as they are) or JSON in UTF-8. */
 export function decodeStateValue(value: Buffer): unknown {
-  if (value.length > 0 && value[0] === 0) return value;
+  if (value.length > 0 && value[0] === STATE_BYTES_TAG) return value;
   return JSON.parse(value.toString('utf8'));
 }
 

@@ -5,6 +5,7 @@ import {
   ByteReader,
   ByteWriter,
 } from '../byte-codec';
+import { STATE_BYTES_TAG } from '../store';
 import type { Session, TailEntry } from './session-aggregate-state';
 
 /**
@@ -13,7 +14,7 @@ import type { Session, TailEntry } from './session-aggregate-state';
  * rewrote the touched key's whole state (its tail within the allowed lateness) as an object and then
  * JSON; this writes the same content straight from the in-memory form.
  *
- * Layout: 0x00 (JSON text never starts with it), version 3, a flags byte (bit 0: every time is an
+ * Layout: STATE_BYTES_TAG (0x00, which JSON text never starts with), version 3, a flags byte (bit 0: every time is an
  * integer below 2^50 in magnitude, written as zig-zag varints, the tail's as differences, which
  * then stay below 2^51; else all as 64-bit floats), the
  * open sessions, the base (0 or 1 and a session), the tail's count, its times, then its values as
@@ -24,7 +25,6 @@ export interface SessionBytesCodec<V, A> {
   tail: BinaryRunCodec<V>;
 }
 
-export const STATE_BYTES_TAG = 0x00;
 const VERSION = 3;
 const INTEGRAL_TIMES = 1;
 

@@ -142,39 +142,43 @@ class SessionRules<V, A> {
 
   /** A stored form as a KeyState (its tail re-read from base, as the node kept it). */
   decode(key: string, raw: Exclude<StoredState<V, A>, KeyState<V, A>>): KeyState<V, A> {
-    const { tailCodec: codec } = this.options;
-    const bytes = this.toBytes;
-    if (raw instanceof Uint8Array) return this.decodeBytes(key, raw);
+    if (raw instanceof Uint8Array) {
+      const bytesCodec = this.options.bytesCodec;
+      if (!bytesCodec)
+        throw new StateFormatError(
+          `${this.name}: stored state is bytes but the node has no bytesCodec`,
+        );
+      const { sessions, base, times, values } = decodeStateBytes(raw, bytesCodec);
+      return this.keyState(key, sessions, base, times, values);
+    }
     if ('events' in raw)
-      return new KeyState(
+      return this.keyState(
+        key,
         raw.sessions,
         null,
-        this.resegment(key, null, raw.events).tail,
-        0,
-        codec,
-        bytes,
+        raw.events.map(([time]) => time),
+        raw.events.map(([, value]) => value),
       );
-    const base = raw.b && decodeSession(raw.b);
-    const times = tailTimes(raw);
-    const values = tailValues(raw, codec, this.name);
-    const { tail } = this.resegment(
+    return this.keyState(
       key,
-      base,
-      times.map((time, i) => [time, values[i]] as [number, V]),
+      raw.s.map(decodeSession),
+      raw.b && decodeSession(raw.b),
+      tailTimes(raw),
+      tailValues(raw, this.options.tailCodec, this.name),
     );
-    return new KeyState(raw.s.map(decodeSession), base, tail, 0, codec, bytes);
   }
 
-  private decodeBytes(key: string, raw: Uint8Array): KeyState<V, A> {
-    const { tailCodec, bytesCodec } = this.options;
-    if (!bytesCodec)
-      throw new StateFormatError(
-        `${this.name}: stored state is bytes but the node has no bytesCodec`,
-      );
-    const { sessions, base, times, values } = decodeStateBytes(raw, bytesCodec);
+  /** A key's state from its stored parts, in whichever form they were stored. */
+  private keyState(
+    key: string,
+    sessions: Array<Session<A>>,
+    base: Session<A> | null,
+    times: number[],
+    values: V[],
+  ): KeyState<V, A> {
     const records = times.map((time, i) => [time, values[i]] as [number, V]);
     const { tail } = this.resegment(key, base, records);
-    return new KeyState(sessions, base, tail, 0, tailCodec, this.toBytes);
+    return new KeyState(sessions, base, tail, 0, this.options.tailCodec, this.toBytes);
   }
 }
 
