@@ -85,7 +85,9 @@ compiled service, \`npm run build\` first), next to the raw-consume baseline of 
   },
   epilog: `KAFKA_BROKERS and DATABASE_URL pick the broker and the Postgres server; BENCH_NODE_ARGS adds node
 flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); BENCH_CONTAINER_MEMORY=1 runs each
-in a memory cgroup with its docker-compose.yml limit, so V8 sizes its heap as in the container.`,
+in a memory cgroup with its docker-compose.yml limit, so V8 sizes its heap as in the container;
+BENCH_DATABASE_LOCALE (e.g. en_US.utf8, the deployed postgres image's default) creates the bench's
+database with that locale instead of the server's.`,
 });
 
 async function main(): Promise<void> {
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   const kafka = quietKafka('bench-pipeline', brokers);
   const admin = kafka.admin();
   await admin.connect();
-  await ensureDatabase(url);
+  await ensureDatabase(url, { locale: process.env.BENCH_DATABASE_LOCALE || undefined });
   await migrate(url);
   const pool = new Pool({ connectionString: url, max: 2 });
   const groups: string[] = [];

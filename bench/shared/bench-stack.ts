@@ -82,7 +82,7 @@ export class BenchStack {
     );
     dbUrl.pathname = `/clickstream_bench_${name.replace(/\W/g, '_')}_${stamp}`;
     const url = dbUrl.toString();
-    await ensureDatabase(url);
+    await ensureDatabase(url, { locale: process.env.BENCH_DATABASE_LOCALE || undefined });
     await migrate(url);
     const admin = quietKafka('bench-admin', brokers).admin();
     await admin.connect();

@@ -65,6 +65,8 @@ export { OperationTimeoutError, withTimeout } from './runtime/timeout';
 export { silentLogger } from './runtime/logger';
 export type { StreamsLogger } from './runtime/logger';
 export {
+  STREAMS_BYTE_KEYS_DOWN,
+  STREAMS_BYTE_KEYS_UP,
   STREAMS_DEDUPE_DOWN,
   STREAMS_DEDUPE_UP,
   STREAMS_SCHEMA_DOWN,

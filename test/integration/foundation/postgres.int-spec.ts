@@ -26,6 +26,30 @@ describe('real Postgres', () => {
     expect(rows[0].method).toBe('l');
   });
 
+  it("compares every text column of every table's keys as bytes, not by the server's locale", async () => {
+    // Read from the indexes themselves, so a key column added later without "C" fails here.
+    const { rows } = await pool.query<{ index: string; column: string; collation: string }>(
+      `SELECT ic.relname AS index, a.attname AS column, co.collname AS collation
+         FROM pg_index i
+         JOIN pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_class t ON t.oid = i.indrelid
+         JOIN unnest(i.indkey) AS k(attnum) ON true
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+         JOIN pg_collation co ON co.oid = a.attcollation
+        WHERE t.relnamespace = 'public'::regnamespace AND a.atttypid = 'text'::regtype
+        ORDER BY 1, 2`,
+    );
+    expect(rows.map((r) => `${r.index}.${r.column}`)).toEqual(
+      expect.arrayContaining([
+        'stream_dedupe_pkey.id',
+        'stream_state_pkey.key',
+        'sessions_pkey.session_id',
+        'fraud_user_activity_pkey.user_id',
+      ]),
+    );
+    expect(rows.filter((r) => r.collation !== 'C')).toEqual([]);
+  });
+
   it('keeps what a transaction commits and nothing of what it rolls back', async () => {
     const group = `group-${Date.now()}`;
     const client = await pool.connect();

@@ -4,8 +4,15 @@ import { createDataSource } from './data-source';
 /** Any stable 64-bit key: serialises concurrent `migrate` runs (several replicas booting at once). */
 const MIGRATION_LOCK_KEY = 727_001;
 
-/** Creates the database when it is missing (a fresh machine), connecting to the server's `postgres` db. */
-export async function ensureDatabase(url: string): Promise<boolean> {
+/** A locale name as initdb and CREATE DATABASE take it (it cannot be a bound parameter). */
+const LOCALE_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+/**
+ * Creates the database when it is missing (a fresh machine), connecting to the server's `postgres` db.
+ * `locale`: the new database's collation and character classes instead of the server's default (the
+ * benches use it to run as on the deployed image, whose default is en_US.utf8).
+ */
+export async function ensureDatabase(url: string, o: { locale?: string } = {}): Promise<boolean> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!name) throw new Error(`DATABASE_URL names no database: ${target.origin}`);
@@ -16,8 +23,11 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount) return false;
+    if (o.locale !== undefined && !LOCALE_NAME.test(o.locale))
+      throw new Error(`database locale ${JSON.stringify(o.locale)} is not a locale name`);
     // Identifiers cannot be bound as parameters; quote it as Postgres does.
-    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    const locale = o.locale === undefined ? '' : ` TEMPLATE template0 LOCALE '${o.locale}'`;
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"${locale}`);
     return true;
   } finally {
     await client.end();

@@ -22,6 +22,7 @@ export interface ContractEntityOptions {
 function columnOptions(
   column: Required<TableColumn>,
   primary: boolean,
+  indexed: boolean,
   sqlDefault: string | undefined,
 ): EntitySchemaColumnOptions {
   const numeric = /^numeric\((\d+),(\d+)\)$/.exec(column.type);
@@ -36,6 +37,8 @@ function columnOptions(
     ...(numeric ? { precision: Number(numeric[1]), scale: Number(numeric[2]) } : {}),
     ...(array ? { array: true } : {}),
     ...(primary ? { primary: true } : {}),
+    // Text keys compare as bytes, whatever the server's locale (migration ByteOrderedKeys1770000000000).
+    ...((primary || indexed) && column.type === 'text' ? { collation: 'C' } : {}),
     ...(column.nullable ? { nullable: true } : {}),
     ...(sqlDefault ? { default: () => sqlDefault } : {}),
   };
@@ -51,13 +54,16 @@ export function contractEntity(
   o: ContractEntityOptions,
 ): ContractEntity {
   const primary = new Set(contract.layout.primaryKey);
+  const indexed = new Set(
+    (o.indices ?? []).flatMap((index) => (Array.isArray(index.columns) ? index.columns : [])),
+  );
   return new EntitySchema<Record<string, unknown>>({
     name: o.name,
     tableName: contract.table,
     columns: Object.fromEntries(
       contract.layout.columns.map((c) => [
         c.name,
-        columnOptions(c, primary.has(c.name), o.defaults?.[c.name]),
+        columnOptions(c, primary.has(c.name), indexed.has(c.name), o.defaults?.[c.name]),
       ]),
     ),
     indices: o.indices,

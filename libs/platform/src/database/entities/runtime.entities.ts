@@ -1,6 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 const timestamptz = 'timestamp with time zone';
+/** A text key compared as bytes, whatever the server's locale (migration ByteOrderedKeys1770000000000). */
+const byteOrdered = { collation: 'C' } as const;
 
 /**
  * A processor's (or global stage's) consumed offset, fencing epoch, outbox sequence and watermark
@@ -8,8 +10,8 @@ const timestamptz = 'timestamp with time zone';
  */
 @Entity({ name: 'stream_offsets' })
 export class StreamOffsetEntity {
-  @PrimaryColumn('text') group_id!: string;
-  @PrimaryColumn('text') topic!: string;
+  @PrimaryColumn('text', byteOrdered) group_id!: string;
+  @PrimaryColumn('text', byteOrdered) topic!: string;
   @PrimaryColumn('integer') partition!: number;
   @Column('bigint', { nullable: true }) next_offset!: string | null;
   @Column(timestamptz, { default: () => 'now()' }) updated_at!: Date;
@@ -23,16 +25,16 @@ export class StreamOffsetEntity {
 
 /** A stream task's rows (state, outbox) are keyed by its application and input partition first. */
 abstract class TaskKeyed {
-  @PrimaryColumn('text') app_id!: string;
-  @PrimaryColumn('text') topic!: string;
+  @PrimaryColumn('text', byteOrdered) app_id!: string;
+  @PrimaryColumn('text', byteOrdered) topic!: string;
   @PrimaryColumn('integer') partition!: number;
 }
 
 /** State-store entries of open windows and sessions; evicted once the watermark passed them. */
 @Entity({ name: 'stream_state' })
 export class StreamStateEntity extends TaskKeyed {
-  @PrimaryColumn('text') store!: string;
-  @PrimaryColumn('text') key!: string;
+  @PrimaryColumn('text', byteOrdered) store!: string;
+  @PrimaryColumn('text', byteOrdered) key!: string;
   /** The value's JSON in UTF-8. */
   @Column('bytea') value!: Buffer;
 }
@@ -52,7 +54,7 @@ export class StreamOutboxEntity extends TaskKeyed {
 export class StreamDedupeEntity {
   /** 64-bit hash of (app_id, topic, partition): the task that remembers the id. */
   @PrimaryColumn('bigint') task!: string;
-  @PrimaryColumn('text') id!: string;
+  @PrimaryColumn('text', byteOrdered) id!: string;
   /** 53-bit hash of the content (all but received_at), to tell a retry from a conflicting reuse of the id. */
   @Column('bigint') fingerprint!: string;
   /** Event time in epoch ms. */

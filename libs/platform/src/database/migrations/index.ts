@@ -8,6 +8,7 @@ import { StateLz41766700000000 } from './1766700000000-state-lz4';
 import { StateBytea1767400000000 } from './1767400000000-state-bytea';
 import { StreamDedupe1768000000000 } from './1768000000000-stream-dedupe';
 import { FraudRules1769000000000 } from './1769000000000-fraud-rules';
+import { ByteOrderedKeys1770000000000 } from './1770000000000-byte-ordered-keys';
 
 /** Every migration, in order. Listed explicitly so they load the same from ts-jest and dist/. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   StateBytea1767400000000,
   StreamDedupe1768000000000,
   FraudRules1769000000000,
+  ByteOrderedKeys1770000000000,
 ];
