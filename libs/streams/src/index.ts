@@ -73,5 +73,6 @@ export {
   STREAMS_SCHEMA_UP,
   STREAMS_STATE_BYTEA_DOWN,
   STREAMS_STATE_BYTEA_UP,
+  textCollationSql,
 } from './runtime/schema';
 export * from './nest/streams.module';

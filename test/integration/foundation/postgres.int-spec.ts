@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { MIGRATIONS } from '@clickstream/platform';
+import { createMigratedDatabase } from '../../support/postgres';
 
 describe('real Postgres', () => {
   let pool: Pool;
@@ -27,9 +28,12 @@ describe('real Postgres', () => {
   });
 
   it("compares every text column of every table's keys as bytes, not by the server's locale", async () => {
+    // A database of its own: other suites create tables of their own in the shared one meanwhile.
+    const db = await createMigratedDatabase('clickstream_test_byte_keys');
     // Read from the indexes themselves, so a key column added later without "C" fails here.
-    const { rows } = await pool.query<{ index: string; column: string; collation: string }>(
-      `SELECT ic.relname AS index, a.attname AS column, co.collname AS collation
+    const { rows } = await db.pool
+      .query<{ index: string; column: string; collation: string }>(
+        `SELECT ic.relname AS index, a.attname AS column, co.collname AS collation
          FROM pg_index i
          JOIN pg_class ic ON ic.oid = i.indexrelid
          JOIN pg_class t ON t.oid = i.indrelid
@@ -38,7 +42,8 @@ describe('real Postgres', () => {
          JOIN pg_collation co ON co.oid = a.attcollation
         WHERE t.relnamespace = 'public'::regnamespace AND a.atttypid = 'text'::regtype
         ORDER BY 1, 2`,
-    );
+      )
+      .finally(() => db.drop());
     expect(rows.map((r) => `${r.index}.${r.column}`)).toEqual(
       expect.arrayContaining([
         'stream_dedupe_pkey.id',

@@ -88,11 +88,15 @@ const BYTE_ORDERED_KEYS: ReadonlyArray<[table: string, columns: string[]]> = [
   ['stream_dedupe', ['id']],
 ];
 
-const alterCollation = (collation: string) =>
-  BYTE_ORDERED_KEYS.map(
+/** One ALTER TABLE per table giving its text columns `collation` (a quoted name, e.g. `"C"`). */
+export const textCollationSql = (
+  keys: ReadonlyArray<[table: string, columns: string[]]>,
+  collation: string,
+): string[] =>
+  keys.map(
     ([table, columns]) =>
       `ALTER TABLE ${table} ${columns.map((c) => `ALTER COLUMN ${c} TYPE text COLLATE ${collation}`).join(', ')}`,
   );
 
-export const STREAMS_BYTE_KEYS_UP = alterCollation('"C"');
-export const STREAMS_BYTE_KEYS_DOWN = alterCollation('"default"');
+export const STREAMS_BYTE_KEYS_UP = textCollationSql(BYTE_ORDERED_KEYS, '"C"');
+export const STREAMS_BYTE_KEYS_DOWN = textCollationSql(BYTE_ORDERED_KEYS, '"default"');

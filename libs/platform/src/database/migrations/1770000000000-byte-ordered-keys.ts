@@ -1,5 +1,9 @@
 // Relative, not the path alias: migrations also load in jest's global setup, which has no mapper.
-import { STREAMS_BYTE_KEYS_DOWN, STREAMS_BYTE_KEYS_UP } from '../../../../streams/src';
+import {
+  STREAMS_BYTE_KEYS_DOWN,
+  STREAMS_BYTE_KEYS_UP,
+  textCollationSql,
+} from '../../../../streams/src';
 import { sqlMigration } from './sql-migration';
 
 /**
@@ -19,14 +23,8 @@ const APP_BYTE_ORDERED_KEYS: ReadonlyArray<[table: string, columns: string[]]> =
   ['fraud_rule_changes', ['rule']],
 ];
 
-const alterCollation = (collation: string) =>
-  APP_BYTE_ORDERED_KEYS.map(
-    ([table, columns]) =>
-      `ALTER TABLE ${table} ${columns.map((c) => `ALTER COLUMN ${c} TYPE text COLLATE ${collation}`).join(', ')}`,
-  );
-
 /** Every table's text key columns compared as bytes, whatever the server's collation (issue 16). */
 export const ByteOrderedKeys1770000000000 = sqlMigration('ByteOrderedKeys1770000000000', {
-  up: [...STREAMS_BYTE_KEYS_UP, ...alterCollation('"C"')],
-  down: [...STREAMS_BYTE_KEYS_DOWN, ...alterCollation('"default"')],
+  up: [...STREAMS_BYTE_KEYS_UP, ...textCollationSql(APP_BYTE_ORDERED_KEYS, '"C"')],
+  down: [...STREAMS_BYTE_KEYS_DOWN, ...textCollationSql(APP_BYTE_ORDERED_KEYS, '"default"')],
 });
