@@ -62,7 +62,7 @@ export class ByteWriter {
     this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
   }
 
-  /** uint() without the check, for a caller that checked (a state's times, once per state). */
+  /** The varint of a value uint() or int() has checked. */
   private varint(value: number): void {
     this.ensure(8);
     const buf = this.buf;

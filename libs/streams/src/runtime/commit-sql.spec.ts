@@ -11,7 +11,11 @@ describe('state values in a commit', () => {
 
   it('refuses bytes without the tag: they would be read back as JSON and fail', () => {
     expect(() => storedStateValue(Buffer.from([123, 1]))).toThrow(
-      'stored state bytes must begin with 0x00',
+      'stored state bytes must begin with 0x00 (a node layout tag), not 0x7b',
+    );
+    // A node's bug, not a passing fault: never retried.
+    expect(() => storedStateValue(new Uint8Array(0))).toThrow(
+      expect.objectContaining({ code: 'STATE_BYTES_UNREADABLE', retriable: false }),
     );
   });
 

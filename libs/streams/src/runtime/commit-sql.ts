@@ -1,3 +1,4 @@
+import { ByteFormatError } from '../core/byte-codec';
 import { DedupeCommit } from '../core/dedupe';
 import { STATE_BYTES_TAG } from '../core/store';
 import { OutboxMessage, TableWrite } from '../core/task';
@@ -88,7 +89,9 @@ export function storedStateValue(value: unknown): string | Uint8Array {
   if (!(value instanceof Uint8Array)) return JSON.stringify(value);
   // Anything else would be read back as JSON, and fail: a node's bug, caught at its first commit.
   if (value[0] !== STATE_BYTES_TAG)
-    throw new Error('stored state bytes must begin with 0x00 (a node layout tag)');
+    throw new ByteFormatError(
+      `stored state bytes must begin with 0x00 (a node layout tag), not ${value.length ? `0x${value[0].toString(16).padStart(2, '0')}` : 'nothing'}`,
+    );
   return value;
 }
 
