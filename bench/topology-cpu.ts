@@ -125,7 +125,11 @@ function records(args: Args, start: number): RawRecord[] {
 }
 
 /** µs of CPU per timed event, and the mean stored state size, for one pass over `input`. */
-function run(input: RawRecord[], args: Args, start: number): { cpuUs: number; stateBytes: number } {
+function run(
+  input: RawRecord[],
+  args: Args,
+  start: number,
+): { cpuUs: number; stateBytes: number; bytesPerEvent: number } {
   const topics = topicNames('');
   const topology = TOPOLOGIES[args.processor](topics);
   let wall = start;
@@ -159,7 +163,11 @@ function run(input: RawRecord[], args: Args, start: number): { cpuUs: number; st
     if (second >= WARMUP_S) timed += chunk.length;
   }
   const cpu = process.cpuUsage(cpu0);
-  return { cpuUs: (cpu.user + cpu.system) / timed, stateBytes: bytes / Math.max(1, states) };
+  return {
+    cpuUs: (cpu.user + cpu.system) / timed,
+    stateBytes: bytes / Math.max(1, states),
+    bytesPerEvent: bytes / timed,
+  };
 }
 
 function main(): void {
@@ -172,10 +180,10 @@ function main(): void {
   const input = records(args, start);
   const results: number[] = [];
   for (let pass = 1; pass <= args.runs; pass++) {
-    const { cpuUs, stateBytes } = run(input, args, start);
+    const { cpuUs, stateBytes, bytesPerEvent } = run(input, args, start);
     results.push(cpuUs);
     console.log(
-      `run ${pass}: ${cpuUs.toFixed(1)} µs CPU/event, stored state ${stateBytes.toFixed(0)} B per changed key`,
+      `run ${pass}: ${cpuUs.toFixed(1)} µs CPU/event, stored state ${stateBytes.toFixed(0)} B per changed key, ${bytesPerEvent.toFixed(0)} B per event`,
     );
   }
   const sorted = [...results].sort((x, y) => x - y);

@@ -1,7 +1,13 @@
 import { Pool } from 'pg';
 import { TaskFencedError } from '@clickstream/streams';
-import { classifyFailure, DedupeEntry, TaskRepository } from '@clickstream/streams/internals';
+import {
+  classifyFailure,
+  DEDUPE_LOOKUP_SQL,
+  DedupeEntry,
+  TaskRepository,
+} from '@clickstream/streams/internals';
 import { uniqueName } from '../../support/kafka';
+import { createMigratedDatabase } from '../../support/postgres';
 import { taskCommit } from '../../support/task-commit';
 
 /** A commit that only moves the offset and remembers `ids` (fingerprint and event time from the number after "e-"). */
@@ -16,6 +22,17 @@ const entryOf = (id: string): DedupeEntry => ({
 });
 const sorted = (rows: Array<[string, DedupeEntry]>) =>
   [...rows].sort(([a], [b]) => a.localeCompare(b));
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+const planNodes = (node: PlanNode): PlanNode[] => [
+  node,
+  ...(node.Plans ?? []).flatMap((child) => planNodes(child)),
+];
 
 /** The dedupe's Postgres side (stream_dedupe) through the task repository, on a real Postgres. */
 describe('remembered ids in Postgres', () => {
@@ -43,6 +60,49 @@ describe('remembered ids in Postgres', () => {
       ['e-3', entryOf('e-3')],
     ]);
     expect(await repo.rememberedIds(other, asked)).toEqual([['e-4', entryOf('e-4')]]);
+  });
+
+  it('looks ids up by key probes in the plan a connection keeps, even one made while the store was empty', async () => {
+    // A database of its own, so its stream_dedupe is empty and has no statistics: the lookup is a
+    // named statement, and the generic plan a connection keeps after five runs is made from them.
+    const db = await createMigratedDatabase('clickstream_test_dedupe_plan');
+    const client = await db.pool.connect();
+    try {
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query(`PREPARE lookup(bigint, text[]) AS ${DEDUPE_LOOKUP_SQL}`);
+      const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+        `EXPLAIN (FORMAT JSON) EXECUTE lookup(1, ARRAY['e-1', 'e-2'])`,
+      );
+      const scans = planNodes(rows[0]['QUERY PLAN'][0].Plan).filter(
+        (node) => node['Relation Name'] === 'stream_dedupe',
+      );
+      // A plain join of the ids got a hash join over a bitmap scan of all of the task's rows here.
+      expect(scans.map((node) => [node['Node Type'], node['Index Name']])).toEqual([
+        ['Index Scan', 'stream_dedupe_pkey'],
+      ]);
+
+      // And the repository's named lookup answers exactly under such a plan.
+      await client.query('DEALLOCATE lookup');
+      const generic = new Pool({
+        connectionString: db.url,
+        max: 1,
+        options: '-c plan_cache_mode=force_generic_plan',
+      });
+      const genericRepo = new TaskRepository(generic);
+      const id = { appId: uniqueName('dedupe-plan'), topic, partition: 0 };
+      const claimed = await genericRepo.claim(id);
+      await genericRepo.commit(id, claimed.epoch, remembering('2', ['e-41', 'e-42']), 0);
+      for (let round = 0; round < 7; round++) {
+        expect(sorted(await genericRepo.rememberedIds(id, ['e-42', 'e-43', 'e-41']))).toEqual([
+          ['e-41', entryOf('e-41')],
+          ['e-42', entryOf('e-42')],
+        ]);
+      }
+      await generic.end();
+    } finally {
+      client.release();
+      await db.drop();
+    }
   });
 
   it('remembers and finds ids with any text, quotes and backslashes included, each as itself', async () => {

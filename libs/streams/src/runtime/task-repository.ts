@@ -26,6 +26,22 @@ export interface ClaimedTask extends TaskRestore {
 }
 
 /**
+ * The dedupe's lookup: one primary-key probe per asked id. A named statement, so a connection parses
+ * it once and, after five runs, keeps one generic plan instead of planning every batch (planning
+ * cost about half as much as running it). The LATERAL subquery with LIMIT is what makes that
+ * generic plan safe: a plain join of the ids, planned while the store was small, became a hash join
+ * over all of the task's rows, kept for every later batch (10 ms a lookup instead of 0.15;
+ * BENCHMARKS.md, "The dedupe's lookup planned once"). Here the planner can only probe the key. (Probes from a join on the ids beat
+ * `id = ANY($2)`: BENCHMARKS.md, 2026-12-04.)
+ */
+export const DEDUPE_LOOKUP_SQL = `SELECT d.id, d.fingerprint, d.event_time
+  FROM unnest($2::text[]) AS asked(id)
+  CROSS JOIN LATERAL (
+    SELECT id, fingerprint, event_time FROM stream_dedupe
+     WHERE task = $1 AND id = asked.id
+     LIMIT 1) AS d`;
+
+/**
  * Postgres side of a task: claim (fencing epoch), restore, and the one-transaction commit of state
  * changes, result rows, outbox messages and the consumed offset. Every statement is multi-row and
  * parameterised (arrays through unnest), so a batch costs a handful of round trips.
@@ -96,17 +112,16 @@ export class TaskRepository {
   }
 
   /**
-   * The remembered ids among `ids` (the source's dedupe), with their content hash and event time.
-   * A join on the unnested ids probes the key once per id: a lookup of 2,000 ids among 900k took
-   * 3.4 ms in Postgres and 4.3 µs an id from Node, against 4.8 ms and 8.0 µs with `id = ANY($2)`
-   * (BENCHMARKS.md, 2026-12-04).
+   * The remembered ids among `ids` (the source's dedupe), with their content hash and event time:
+   * one key probe per id (DEDUPE_LOOKUP_SQL).
    */
   async rememberedIds(t: TaskIdentity, ids: string[]): Promise<Array<[string, DedupeEntry]>> {
     const { rows } = await this.pool.query<{ id: string; fingerprint: string; event_time: string }>(
-      `SELECT d.id, d.fingerprint, d.event_time
-         FROM unnest($2::text[]) AS asked(id)
-         JOIN stream_dedupe d ON d.task = $1 AND d.id = asked.id`,
-      [dedupeTask(t), ids],
+      {
+        name: 'streams-dedupe-lookup',
+        text: DEDUPE_LOOKUP_SQL,
+        values: [dedupeTask(t), ids],
+      },
     );
     return rows.map((r) => [
       r.id,
