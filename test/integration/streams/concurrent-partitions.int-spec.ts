@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import {
   BASE_TS,
   counterApp,
+  dedupeLookupIds,
   expectedFrom,
   poolWithQuery,
   produceEvents,
@@ -19,17 +20,16 @@ const EVENTS = 300;
 const LOOKUP_DELAY_MS = 300;
 
 /**
- * The app's pool, with the dedupe's lookups (the SELECT joining stream_dedupe) slowed down and
+ * The app's pool, with the dedupe's lookups slowed down and
  * their spans noted; every other statement and method goes to the real pool.
  */
 function slowLookupPool(pool: Pool): { pool: Pool; spans: Array<[number, number]> } {
   const spans: Array<[number, number]> = [];
   const query = async (text: unknown, params?: unknown[]) => {
-    if (typeof text !== 'string' || !text.includes('JOIN stream_dedupe'))
-      return pool.query(text as string, params);
+    if (dedupeLookupIds(text, params) === null) return pool.query(text as string, params);
     const start = Date.now();
     await new Promise((resolve) => setTimeout(resolve, LOOKUP_DELAY_MS));
-    const result = await pool.query(text, params);
+    const result = await pool.query(text as string, params);
     spans.push([start, Date.now()]);
     return result;
   };

@@ -4,6 +4,7 @@ import {
   BASE_TS,
   counterApp,
   CounterRun,
+  dedupeLookupIds,
   expectedFrom,
   poolWithQuery,
   produceEvents,
@@ -27,12 +28,11 @@ const event = (i: number): CountEvent => ({
   id: `e${i}`,
 });
 
-/** The app's pool with the ids of each dedupe lookup (the SELECT joining stream_dedupe) noted. */
+/** The app's pool with the ids of each dedupe lookup noted. */
 function lookupRecordingPool(pool: Pool): { pool: Pool; asked: Set<string> } {
   const asked = new Set<string>();
   const query = (text: unknown, params?: unknown[]) => {
-    if (typeof text === 'string' && text.includes('JOIN stream_dedupe'))
-      for (const id of params![1] as string[]) asked.add(id);
+    for (const id of dedupeLookupIds(text, params) ?? []) asked.add(id);
     return pool.query(text as string, params);
   };
   return { pool: poolWithQuery(pool, query), asked };

@@ -14,6 +14,7 @@ import { waitFor } from '../../support/wait-for';
 import { prng } from '@clickstream/streams/testing';
 import { Registry } from 'prom-client';
 import { StreamsApp, StreamsAppOptions } from '@clickstream/streams';
+import { DEDUPE_LOOKUP_SQL } from '@clickstream/streams/internals';
 import { counterTopology, CountEvent, TOTALS_DDL } from './counter-topology';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -223,6 +224,19 @@ export async function setupCounterRun(prefix: string, partitions: number) {
 }
 
 export type CounterRun = Awaited<ReturnType<typeof setupCounterRun>>;
+
+/**
+ * The ids a statement asks the dedupe's store about, when it is the dedupe's lookup
+ * (DEDUPE_LOOKUP_SQL, sent as a named query config); null for any other statement.
+ */
+export function dedupeLookupIds(query: unknown, params?: unknown[]): string[] | null {
+  const config =
+    typeof query === 'string'
+      ? { text: query, values: params }
+      : (query as { text?: unknown; values?: unknown[] });
+  if (config.text !== DEDUPE_LOOKUP_SQL) return null;
+  return (params ?? config.values ?? [])[1] as string[];
+}
 
 /**
  * `pool` with its `query` replaced (a fault or a probe: statements held back or noted); every other
