@@ -20,8 +20,8 @@ const EVENTS = 300;
 const LOOKUP_DELAY_MS = 300;
 
 /**
- * The app's pool, with the dedupe's lookups slowed down and
- * their spans noted; every other statement and method goes to the real pool.
+ * The app's pool, with the dedupe's lookups slowed down and their spans noted; every other
+ * statement and method goes to the real pool.
  */
 function slowLookupPool(pool: Pool): { pool: Pool; spans: Array<[number, number]> } {
   const spans: Array<[number, number]> = [];

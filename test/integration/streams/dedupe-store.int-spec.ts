@@ -67,6 +67,12 @@ describe('remembered ids in Postgres', () => {
     // named statement, and the generic plan a connection keeps after five runs is made from them.
     const db = await createMigratedDatabase('clickstream_test_dedupe_plan');
     const client = await db.pool.connect();
+    // The repository's own pool, every plan generic from the first run.
+    const generic = new Pool({
+      connectionString: db.url,
+      max: 1,
+      options: '-c plan_cache_mode=force_generic_plan',
+    });
     try {
       await client.query('SET plan_cache_mode = force_generic_plan');
       await client.query(`PREPARE lookup(bigint, text[]) AS ${DEDUPE_LOOKUP_SQL}`);
@@ -82,12 +88,6 @@ describe('remembered ids in Postgres', () => {
       ]);
 
       // And the repository's named lookup answers exactly under such a plan.
-      await client.query('DEALLOCATE lookup');
-      const generic = new Pool({
-        connectionString: db.url,
-        max: 1,
-        options: '-c plan_cache_mode=force_generic_plan',
-      });
       const genericRepo = new TaskRepository(generic);
       const id = { appId: uniqueName('dedupe-plan'), topic, partition: 0 };
       const claimed = await genericRepo.claim(id);
@@ -98,9 +98,9 @@ describe('remembered ids in Postgres', () => {
           ['e-42', entryOf('e-42')],
         ]);
       }
-      await generic.end();
     } finally {
       client.release();
+      await generic.end();
       await db.drop();
     }
   });

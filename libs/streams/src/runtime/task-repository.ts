@@ -26,13 +26,13 @@ export interface ClaimedTask extends TaskRestore {
 }
 
 /**
- * The dedupe's lookup: one primary-key probe per asked id. A named statement, so a connection parses
- * it once and, after five runs, keeps one generic plan instead of planning every batch (planning
- * cost about half as much as running it). The LATERAL subquery with LIMIT is what makes that
- * generic plan safe: a plain join of the ids, planned while the store was small, became a hash join
- * over all of the task's rows, kept for every later batch (10 ms a lookup instead of 0.15;
- * BENCHMARKS.md, "The dedupe's lookup planned once"). Here the planner can only probe the key. (Probes from a join on the ids beat
- * `id = ANY($2)`: BENCHMARKS.md, 2026-12-04.)
+ * The dedupe's lookup: one primary-key probe per asked id (probes from a join on the ids beat
+ * `id = ANY($2)`: BENCHMARKS.md, 2026-12-04). A named statement, so a connection parses it once
+ * and, after five runs, keeps one generic plan instead of planning every batch (planning cost
+ * about half as much as running it). The LATERAL subquery with LIMIT is what makes that generic
+ * plan safe: a plain join of the ids, planned while the store was small, became a hash join over
+ * all of the task's rows, kept for every later batch (10 ms a lookup instead of 0.15; BENCHMARKS.md,
+ * "The dedupe's lookup planned once"). Here the planner can only probe the key.
  */
 export const DEDUPE_LOOKUP_SQL = `SELECT d.id, d.fingerprint, d.event_time
   FROM unnest($2::text[]) AS asked(id)
