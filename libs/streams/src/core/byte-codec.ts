@@ -38,9 +38,15 @@ export class ByteWriter {
     return this.at;
   }
 
-  /** A copy of what was written since the last reset. */
+  /**
+   * A copy of what was written since the last reset, in memory of its own: a state may rest as
+   * these bytes for minutes (KeyValueStore.takeChanges), and a slice of Node's shared 8 KB pool
+   * would keep the whole pool alive while any of its slices lives.
+   */
   bytes(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.at));
+    const copy = Buffer.allocUnsafeSlow(this.at);
+    this.buf.copy(copy, 0, 0, this.at);
+    return copy;
   }
 
   byte(value: number): void {

@@ -47,4 +47,29 @@ describe('KeyValueStore', () => {
     s.delete('a');
     expect(s.takeChanges()).toEqual(new Map([['a', undefined]]));
   });
+
+  it('a value whose stored form is bytes rests as those bytes once taken; other values stay as they are', () => {
+    class Counter {
+      constructor(
+        public n: number,
+        private readonly asBytes: boolean,
+      ) {}
+      storedForm(): unknown {
+        return this.asBytes ? Buffer.from([0, this.n]) : { n: this.n };
+      }
+    }
+    const s = new KeyValueStore<Counter | Uint8Array | { n: number }>('s');
+    const bytes = new Counter(1, true);
+    const json = new Counter(2, false);
+    s.put('bytes', bytes);
+    s.put('json', json);
+    bytes.n = 7; // changed in place after the put: the taken form is as of takeChanges
+    const changes = s.takeChanges();
+    expect(changes.get('bytes')).toEqual(Buffer.from([0, 7]));
+    expect(s.get('bytes')).toBe(changes.get('bytes'));
+    expect(changes.get('json')).toEqual({ n: 2 });
+    expect(s.get('json')).toBe(json);
+    // At rest is not a change: nothing more to write until the node puts the key again.
+    expect(s.takeChanges().size).toBe(0);
+  });
 });

@@ -140,8 +140,8 @@ class SessionRules<V, A> {
     return { sessions, tail };
   }
 
-  /** A stored form as a KeyState (its tail re-read from base, as the node kept it). */
-  decode(key: string, raw: Exclude<StoredState<V, A>, KeyState<V, A>>): KeyState<V, A> {
+  /** A stored form as a KeyState, as the node kept it. */
+  decode(raw: Exclude<StoredState<V, A>, KeyState<V, A>>): KeyState<V, A> {
     if (raw instanceof Uint8Array) {
       const bytesCodec = this.options.bytesCodec;
       if (!bytesCodec)
@@ -149,18 +149,16 @@ class SessionRules<V, A> {
           `${this.name}: stored state is bytes but the node has no bytesCodec`,
         );
       const { sessions, base, times, values } = decodeStateBytes(raw, bytesCodec);
-      return this.keyState(key, sessions, base, times, values);
+      return this.keyState(sessions, base, times, values);
     }
     if ('events' in raw)
       return this.keyState(
-        key,
         raw.sessions,
         null,
         raw.events.map(([time]) => time),
         raw.events.map(([, value]) => value),
       );
     return this.keyState(
-      key,
       raw.s.map(decodeSession),
       raw.b && decodeSession(raw.b),
       tailTimes(raw),
@@ -168,16 +166,20 @@ class SessionRules<V, A> {
     );
   }
 
-  /** A key's state from its stored parts, in whichever form they were stored. */
+  /**
+   * A key's state from its stored parts, in whichever form they were stored. The stored sessions
+   * are the ones the node kept, so the tail is only its records again (no fold: a state at rest is
+   * decoded on every record that finds it so, under live cardinality nearly every record).
+   */
   private keyState(
-    key: string,
     sessions: Array<Session<A>>,
     base: Session<A> | null,
     times: number[],
     values: V[],
   ): KeyState<V, A> {
-    const records = times.map((time, i) => [time, values[i]] as [number, V]);
-    const { tail } = this.resegment(key, base, records);
+    const tail = new Array<TailEntry<V>>(times.length);
+    for (let index = 0; index < times.length; index++)
+      tail[index] = { time: times[index], value: values[index] };
     return new KeyState(sessions, base, tail, 0, this.options.tailCodec, this.toBytes);
   }
 }
@@ -194,8 +196,8 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
     private readonly rules: SessionRules<V, A>,
     private readonly options: SessionAggregateOptions<V, A>,
   ) {
-    for (const key of [...store.entries()].map(([storedKey]) => storedKey)) {
-      const state = this.load(key)!;
+    for (const [key, raw] of store.entries()) {
+      const state = raw instanceof KeyState ? raw : rules.decode(raw);
       if (state.sessions.length) this.schedule(key, rules.closesAt(state.sessions[0]));
     }
   }
@@ -257,13 +259,15 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
     this.schedule(key, rules.closesAt(state.sessions[0]));
   }
 
-  /** The key's state as a KeyState: a restored (stored-form) value is decoded once, in place. */
+  /**
+   * The key's state as a KeyState. A stored form (after a restore, or the bytes a state rests as
+   * once its commit is taken) is decoded but not put back: every caller that changes the state
+   * puts it, and one that does not leaves the key at rest.
+   */
   private load(key: string): KeyState<V, A> | undefined {
     const raw = this.store.get(key);
     if (raw === undefined || raw instanceof KeyState) return raw;
-    const state = this.rules.decode(key, raw);
-    this.store.restore(key, state); // the same committed state, in its in-memory form
-    return state;
+    return this.rules.decode(raw);
   }
 
   /** Registers how to put `state` back as it is now, should the current step fail. */
