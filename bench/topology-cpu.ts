@@ -124,7 +124,7 @@ function records(args: Args, start: number): RawRecord[] {
   return out;
 }
 
-/** µs of CPU per timed event, and the mean stored state size, for one pass over `input`. */
+/** µs of CPU per timed event, and the stored state per changed key and per event, for one pass over `input`. */
 function run(
   input: RawRecord[],
   args: Args,
