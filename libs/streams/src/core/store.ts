@@ -48,8 +48,8 @@ export class KeyValueStore<V = unknown> {
    * A value whose stored form is bytes rests as those bytes from now on (as in a Kafka Streams
    * store): get() returns them until the node puts a value again, and the node reads them back as
    * it does after a restore. Under live cardinality most keys wait seconds to minutes for their
-   * next record, and their objects (a session's records within the allowed lateness) were most of
-   * the sessionizer's heap and of what it promoted to V8's old generation.
+   * next record, and their objects (a session's records within the allowed lateness) were about
+   * half of the sessionizer's live heap (BENCHMARKS.md, "The open sessions at rest as bytes").
    */
   takeChanges(): Map<string, unknown> {
     const changes = new Map<string, unknown>();
