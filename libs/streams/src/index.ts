@@ -9,7 +9,7 @@ export { SerdeError, Serdes } from './core/serde';
 export type { Serde } from './core/serde';
 export { HoppingWindows, TumblingWindows, alignDown, windowsFor } from './core/windows';
 export type { TimeWindow, WindowSpec } from './core/windows';
-export { KeyValueStore } from './core/store';
+export { KeyValueStore, STATE_BYTES_TAG } from './core/store';
 export { ByteFormatError, ByteReader, ByteWriter } from './core/byte-codec';
 export type { BinaryCodec, BinaryRunCodec } from './core/byte-codec';
 export { BinaryHeap } from './core/binary-heap';

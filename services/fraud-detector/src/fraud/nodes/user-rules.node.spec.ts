@@ -1,4 +1,8 @@
 import { ALERT_RULES, ClickEvent, EVENT_TYPES } from '@clickstream/contracts';
+import { clickEventSource } from '@clickstream/platform';
+import { StateFormatError, TopologyBuilder } from '@clickstream/streams';
+import { TopologyTestDriver } from '@clickstream/streams/testing';
+import { FRAUD_DETECTOR_APP_ID, fraudTopology } from '../fraud-detector.topology';
 import { DEFAULT_FRAUD_CONFIG, fraudConfigWith } from '../rules/rule-config';
 import { UserRuleName } from '../rules/user-rules';
 import {
@@ -13,7 +17,8 @@ import {
   topics,
   WALL,
 } from '../../../test/fraud-fixtures';
-import { USER_RULES_STORE } from './user-rules.node';
+import { UserWindows, userWindowsOf } from '../rules/user-windows-bytes';
+import { USER_RULES_NODE, USER_RULES_STORE } from './user-rules.node';
 
 /**
  * Each per-user rule on the topology test driver (SPEC §7). A rule's "unit" is one event that adds
@@ -324,3 +329,97 @@ describe('per-user rule details', () => {
     ]);
   });
 });
+
+describe('one store key per user', () => {
+  const legacy = (windows: Array<[string, unknown]>) =>
+    perWindowTopology(windows, { allowedLatenessMs: 2 * MIN, wallClock: WALL, partitions: 1 });
+
+  it("keeps all of a user's rule windows under the user's key", () => {
+    const d = fraudDriver();
+    pipeEvents(d, [
+      clickEvent('u1', T0, { ip: '10.0.0.1', country: 'DE' }),
+      clickEvent('u2', T0, { ip: '10.0.0.2' }),
+    ]);
+    const store = d.store<UserWindows | Uint8Array>(USER_RULES_STORE);
+    expect([...store.entries()].map(([key]) => key).sort()).toEqual(['u|u1', 'u|u2']);
+    // Committed (the driver commits after every record), so at rest as their bytes.
+    expect(store.get('u|u1')).toBeInstanceOf(Uint8Array);
+    expect(userWindowsOf(store.get('u|u1')!).map((w) => w.rule)).toEqual([
+      'click_flood',
+      'ip_hopping',
+      'geo_velocity',
+    ]);
+  });
+
+  it('an upgrade moves the windows stored one per key (the build before) to their user and goes on', () => {
+    const window = (acc: unknown, windowMs: number) => ({
+      user_id: 'u1',
+      start: T0,
+      end: T0 + windowMs,
+      acc,
+      fired: false,
+    });
+    const ips = Array.from({ length: 10 }, (_, i) => `10.0.0.${i}`).sort();
+    const d = legacy([
+      [`click_flood|u1|${T0}`, window({ events: 50 }, MIN)],
+      [`ip_hopping|u1|${T0}`, window({ ips }, 10 * MIN)],
+      [`purchase_velocity|u2|${T0}`, { ...window({ purchases: 1 }, 10 * MIN), user_id: 'u2' }],
+    ]);
+    pipeEvents(d, [clickEvent('u0', T0)]); // the build before stores its windows
+    d.restart(fraudTopology({ topics, cfg: DEFAULT_FRAUD_CONFIG }));
+    // One more click from a new IP crosses both thresholds of the windows the build before left open.
+    pipeEvents(d, [clickEvent('u1', T0 + 1000, { ip: '10.0.0.99' })]);
+    expect(
+      alerts(d)
+        .map((a) => [a.rule, a.value])
+        .sort(),
+    ).toEqual([
+      ['click_flood', 51],
+      ['ip_hopping', 11],
+    ]);
+    d.restart();
+    const store = d.store<UserWindows | Uint8Array>(USER_RULES_STORE);
+    expect([...store.entries()].map(([key]) => key).sort()).toEqual(['u|u1', 'u|u2']);
+    expect(userWindowsOf(store.get('u|u2')!)).toEqual([
+      {
+        rule: 'purchase_velocity',
+        start: T0,
+        end: T0 + 10 * MIN,
+        acc: { purchases: 1 },
+        fired: false,
+      },
+    ]);
+  });
+
+  it('refuses a stored key of neither layout, naming it', () => {
+    const d = legacy([['bogus|u1|1', { user_id: 'u1', start: 0, end: 1, acc: {}, fired: false }]]);
+    pipeEvents(d, [clickEvent('u1', T0)]);
+    expect(() => d.restart(fraudTopology({ topics, cfg: DEFAULT_FRAUD_CONFIG }))).toThrow(
+      new StateFormatError(
+        `${USER_RULES_STORE}: key "bogus|u1|1" is neither a user's ("u|<user>") nor a window's ("<rule>|<user>|<start>")`,
+      ),
+    );
+  });
+});
+
+/**
+ * A driver whose first build stores `windows` in the rule store at its first record, as the build
+ * before one key per user did (same application id, source and store).
+ */
+function perWindowTopology(
+  windows: Array<[string, unknown]>,
+  options: ConstructorParameters<typeof TopologyTestDriver>[1],
+): TopologyTestDriver {
+  const b = new TopologyBuilder(FRAUD_DETECTOR_APP_ID);
+  b.stream<ClickEvent>(topics.events, clickEventSource('fraud-dedupe')).process({
+    name: USER_RULES_NODE,
+    stores: [USER_RULES_STORE],
+    create: (ctx) => ({
+      process() {
+        const store = ctx.store(USER_RULES_STORE);
+        if (store.size === 0) for (const [key, value] of windows) store.put(key, value);
+      },
+    }),
+  });
+  return new TopologyTestDriver(b.build(), options);
+}

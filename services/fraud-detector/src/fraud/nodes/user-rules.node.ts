@@ -1,5 +1,6 @@
-import { ClickEvent, FraudAlert } from '@clickstream/contracts';
-import { FraudConfig, RuleConfig } from '../rules/rule-config';
+import { ClickEvent } from '@clickstream/contracts';
+import { KeyValueStore, StateFormatError } from '@clickstream/streams';
+import { FraudConfig } from '../rules/rule-config';
 import {
   stepUserRule,
   USER_RULE_SPECS,
@@ -8,30 +9,45 @@ import {
   userWindow,
   UserWindowState,
 } from '../rules/user-rules';
+import { UserRuleWindows, UserWindows, userWindowsOf } from '../rules/user-windows-bytes';
 import { forwardAlert, ruleNode } from './rule-node';
 
 export const USER_RULES_NODE = 'fraud-user-rules';
 export const USER_RULES_STORE = 'fraud-user-rules-store';
 
-/** Store key of one (rule, user, window). */
-export const userRuleKey = (rule: UserRuleName, user: string, windowStart: number) =>
-  `${rule}|${user}|${windowStart}`;
+/** What the store holds per user: the windows as put, or (after their commit) their bytes. */
+type StoredWindows = UserWindows | Uint8Array;
+
+/**
+ * Store key of a user's windows. `u|` sets it apart from the layout before it, one key per
+ * (rule, user, window): `<rule>|<user>|<window start>`, which a task moves over when it opens.
+ */
+export const userRulesKey = (user: string) => `u|${user}`;
+const USER_KEY_PREFIX = 'u|';
 
 /**
  * Runs the enabled per-user rules on every event (ClickEvent values, event time = event_time) and
- * forwards each alert (key user_id) as soon as a threshold is crossed. A window's state is deleted
- * once the partition's watermark reaches its end: no event of it can be accepted after that.
+ * forwards each alert (key user_id) as soon as a threshold is crossed. A window is dropped from its
+ * user's state once the partition's watermark reaches its end: no event of it can be accepted after
+ * that.
+ *
+ * One store key per user, not per (rule, user, window): under live cardinality a user has five to
+ * seven windows open (click_flood's 1 min ones within the allowed lateness, the 10 min ones), and
+ * each key cost its own key string, map and index entries and state row, more than the window
+ * itself (BENCHMARKS.md, "The fraud-detector's rule windows, one key per user, at rest as bytes").
  *
  * The config is read per event, so a runtime change applies from the next event: a new threshold
  * judges the open windows' counts so far, and a new window size starts new windows (a stored
- * window of the old size is not continued, even where the starts coincide).
+ * window of the old size is not continued, even where the starts coincide: it is replaced).
  */
-export const userRulesNode = ruleNode<UserWindowState>(
+export const userRulesNode = ruleNode<StoredWindows>(
   USER_RULES_NODE,
   USER_RULES_STORE,
   (ctx, store, current, hooks) => {
+    moveKeysPerWindow(store);
     const index = new WindowEndIndex();
-    for (const [key, state] of store.entries()) index.add(state.end, key);
+    for (const [key, stored] of store.entries())
+      for (const w of userWindowsOf(stored)) index.add(w.end, key);
 
     let seen: FraudConfig | undefined;
     let enabled: UserRuleName[] = [];
@@ -45,49 +61,92 @@ export const userRulesNode = ruleNode<UserWindowState>(
           seen = cfg;
           enabled = USER_RULES.filter((rule) => cfg.rules[rule].enabled);
         }
+        const key = userRulesKey(event.user_id);
+        const stored = store.get(key);
+        const before = stored && userWindowsOf(stored);
+        let windows = before;
         for (const rule of enabled) {
-          const alert = evaluate(rule, cfg.rules[rule], event, rec.timestamp, now);
-          if (alert) forwardAlert(ctx, hooks, alert, event.user_id, observedAt(event));
+          hooks.onEvaluate?.(rule);
+          const spec = USER_RULE_SPECS[rule];
+          if (!spec.counts(event)) continue;
+          const ruleCfg = cfg.rules[rule];
+          const window = userWindow(ruleCfg, rec.timestamp);
+          const at = windows?.findIndex((w) => w.rule === rule && w.start === window.start) ?? -1;
+          const found = at >= 0 && windows![at].end === window.end ? windows![at] : undefined;
+          const result = stepUserRule(spec, ruleCfg, found, event, now, rec.timestamp);
+          if (result.changed) {
+            windows = withWindow(windows, at, result.state);
+            index.add(result.state.end, key);
+          }
+          if (result.alert)
+            forwardAlert(ctx, hooks, result.alert, event.user_id, observedAt(event));
         }
+        if (windows !== before) store.put(key, new UserWindows(windows!));
       },
       onWatermark(watermark) {
         for (const key of index.takeUpTo(watermark)) {
-          // The key may hold a newer window of another size (a runtime change): it stays.
-          const state = store.get(key);
-          if (state && state.end > watermark) continue;
-          store.delete(key);
+          // A user's later windows (and of another size, after a runtime change) stay.
+          const stored = store.get(key);
+          if (!stored) continue;
+          const windows = userWindowsOf(stored);
+          const open = windows.filter((w) => w.end > watermark);
+          if (open.length === windows.length) continue;
+          if (open.length) store.put(key, new UserWindows(open));
+          else store.delete(key);
         }
       },
     };
-
-    function evaluate(
-      rule: UserRuleName,
-      ruleCfg: RuleConfig,
-      event: ClickEvent,
-      timestamp: number,
-      now: number,
-    ): FraudAlert | undefined {
-      hooks.onEvaluate?.(rule);
-      const spec = USER_RULE_SPECS[rule];
-      if (!spec.counts(event)) return undefined;
-      const window = userWindow(ruleCfg, timestamp);
-      const key = userRuleKey(rule, event.user_id, window.start);
-      const stored = store.get(key);
-      const result = stepUserRule(
-        spec,
-        ruleCfg,
-        stored && stored.end === window.end ? stored : undefined,
-        event,
-        now,
-        timestamp,
-      );
-      if (!result.changed) return result.alert;
-      store.put(key, result.state);
-      index.add(result.state.end, key);
-      return result.alert;
-    }
   },
 );
+
+/** `windows` with `next` in place of the one at `at` (-1: added). */
+function withWindow(
+  windows: UserRuleWindows | undefined,
+  at: number,
+  next: UserWindowState,
+): UserRuleWindows {
+  if (!windows) return [next];
+  const out = windows.slice();
+  if (at >= 0) out[at] = next;
+  else out.push(next);
+  return out;
+}
+
+/** A window as stored before one key per user: the key was `<rule>|<user>|<window start>`. */
+interface WindowPerKey {
+  user_id: string;
+  start: number;
+  end: number;
+  acc: unknown;
+  fired: boolean;
+}
+
+/**
+ * Moves windows stored one per key (the layout before one key per user) to their user's key, so a
+ * new build goes on with the windows an old one left open. The old keys' rows are deleted, and the
+ * users' written, by the task's next commit; until then a restart moves them again.
+ */
+export function moveKeysPerWindow(store: KeyValueStore<StoredWindows>): void {
+  const moved = new Map<string, UserWindowState[]>();
+  const oldKeys: string[] = [];
+  for (const [key, value] of store.entries()) {
+    if (key.startsWith(USER_KEY_PREFIX)) continue;
+    oldKeys.push(key);
+    const rule = key.slice(0, key.indexOf('|')) as UserRuleName;
+    const old = value as unknown as WindowPerKey;
+    if (!USER_RULES.includes(rule) || typeof old?.user_id !== 'string')
+      throw new StateFormatError(
+        `${store.name}: key "${key}" is neither a user's ("u|<user>") nor a window's ("<rule>|<user>|<start>")`,
+      );
+    const userKey = userRulesKey(old.user_id);
+    const existing = store.get(userKey);
+    const windows = moved.get(userKey) ?? [...(existing ? userWindowsOf(existing) : [])];
+    windows.push({ rule, start: old.start, end: old.end, acc: old.acc, fired: old.fired });
+    moved.set(userKey, windows);
+  }
+  for (const key of oldKeys) store.delete(key);
+  for (const [key, windows] of moved) store.put(key, new UserWindows(windows));
+}
 
 /** When the event entered the system: received_at, or its event time when it has none. */
 function observedAt(event: ClickEvent): number {

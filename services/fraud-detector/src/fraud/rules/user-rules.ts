@@ -1,5 +1,5 @@
 import { ClickEvent, FraudAlert, purchaseCents } from '@clickstream/contracts';
-import { alignDown } from '@clickstream/streams';
+import { alignDown, BinaryCodec, ByteReader, ByteWriter } from '@clickstream/streams';
 import { buildAlert } from './build-alert';
 import { RuleConfig } from './rule-config';
 
@@ -28,9 +28,12 @@ export const USER_RULES = [
 ] as const;
 export type UserRuleName = (typeof USER_RULES)[number];
 
-/** What a rule keeps of a window. JSON-serialisable; never mutated (a new object per change). */
+/**
+ * What a rule keeps of one of a user's windows (the user is the store key's). JSON-serialisable;
+ * never mutated (a new object per change).
+ */
 export interface UserWindowState<A = unknown> {
-  user_id: string;
+  rule: UserRuleName;
   start: number;
   end: number;
   acc: A;
@@ -56,6 +59,8 @@ export interface UserRuleSpec<A> {
   add(acc: A, event: ClickEvent): A | undefined;
   metric(acc: A): number;
   evidence(acc: A): Record<string, unknown>;
+  /** The accumulator's part of the windows' byte layout (user-windows-bytes.ts). */
+  codec: BinaryCodec<A>;
 }
 
 /** The rule's window containing `timestampMs`. */
@@ -70,7 +75,7 @@ export function userWindow(
 export const eventTimeMs = (event: Pick<ClickEvent, 'event_time'>): number =>
   Date.parse(event.event_time);
 
-/** Applies one event to one rule's window state (undefined: the window is new). */
+/** Applies one event to one of its user's window states for the rule (undefined: the window is new). */
 export function stepUserRule<A>(
   spec: UserRuleSpec<A>,
   cfg: RuleConfig,
@@ -80,19 +85,26 @@ export function stepUserRule<A>(
   /** The event's time, when the caller has it parsed already (the topology's record timestamp). */
   timestampMs: number = eventTimeMs(event),
 ): UserRuleResult<A> {
-  const current = state ?? newWindow(spec, cfg, event, timestampMs);
+  const current = state ?? newWindow(spec, cfg, timestampMs);
   if (current.fired) return { state: current, changed: false };
   const acc = spec.add(current.acc, event);
   // An event the rule does not count leaves nothing to store, not even a new empty window.
   if (acc === undefined) return { state: current, changed: false };
   const metric = spec.metric(acc);
   const fires = metric > cfg.threshold;
-  const next: UserWindowState<A> = { ...current, acc, fired: fires };
+  // A literal, not a spread: its fields stay in the object (a spread's went to a separate array).
+  const next: UserWindowState<A> = {
+    rule: spec.rule,
+    start: current.start,
+    end: current.end,
+    acc,
+    fired: fires,
+  };
   if (!fires) return { state: next, changed: true };
   const alert = buildAlert({
     rule: spec.rule,
     severity: cfg.severity,
-    userId: current.user_id,
+    userId: event.user_id,
     windowStart: current.start,
     windowEnd: current.end,
     value: metric,
@@ -106,17 +118,25 @@ export function stepUserRule<A>(
 function newWindow<A>(
   spec: UserRuleSpec<A>,
   cfg: RuleConfig,
-  event: ClickEvent,
   timestampMs: number,
 ): UserWindowState<A> {
   const { start, end } = userWindow(cfg, timestampMs);
-  return { user_id: event.user_id, start, end, acc: spec.initial(), fired: false };
+  return { rule: spec.rule, start, end, acc: spec.initial(), fired: false };
 }
 
 /** A sorted copy with `value` added, or undefined when it is already there (exact distinct sets). */
 function withDistinct(values: readonly string[], value: string | undefined): string[] | undefined {
   if (value === undefined || value === '' || values.includes(value)) return undefined;
   return [...values, value].sort();
+}
+
+function writeStrings(out: ByteWriter, values: readonly string[]): void {
+  out.uint(values.length);
+  for (const value of values) out.string(value);
+}
+
+function readStrings(input: ByteReader): string[] {
+  return Array.from({ length: input.uint() }, () => input.string());
 }
 
 // --- the five rules ---------------------------------------------------------------------------
@@ -128,6 +148,10 @@ export const clickFloodSpec: UserRuleSpec<{ events: number }> = {
   add: (acc) => ({ events: acc.events + 1 }),
   metric: (acc) => acc.events,
   evidence: (acc) => ({ events: acc.events }),
+  codec: {
+    write: (out, acc) => out.uint(acc.events),
+    read: (input) => ({ events: input.uint() }),
+  },
 };
 
 export const ipHoppingSpec: UserRuleSpec<{ ips: string[] }> = {
@@ -140,6 +164,10 @@ export const ipHoppingSpec: UserRuleSpec<{ ips: string[] }> = {
   },
   metric: (acc) => acc.ips.length,
   evidence: (acc) => ({ distinct_ips: acc.ips.length, ips: acc.ips }),
+  codec: {
+    write: (out, acc) => writeStrings(out, acc.ips),
+    read: (input) => ({ ips: readStrings(input) }),
+  },
 };
 
 export const purchaseVelocitySpec: UserRuleSpec<{ purchases: number }> = {
@@ -149,6 +177,10 @@ export const purchaseVelocitySpec: UserRuleSpec<{ purchases: number }> = {
   add: (acc, e) => (e.event_type === 'purchase' ? { purchases: acc.purchases + 1 } : undefined),
   metric: (acc) => acc.purchases,
   evidence: (acc) => ({ purchases: acc.purchases }),
+  codec: {
+    write: (out, acc) => out.uint(acc.purchases),
+    read: (input) => ({ purchases: input.uint() }),
+  },
 };
 
 /** Amounts kept as evidence; the sum stays exact beyond it. Bounds the state of a bot's window. */
@@ -170,6 +202,20 @@ export const highValueSpec: UserRuleSpec<{ cents: number; purchases: number; amo
     },
     metric: (acc) => acc.cents / 100,
     evidence: (acc) => ({ total: acc.cents / 100, purchases: acc.purchases, amounts: acc.amounts }),
+    codec: {
+      write: (out, acc) => {
+        out.uint(acc.cents);
+        out.uint(acc.purchases);
+        out.uint(acc.amounts.length);
+        for (const amount of acc.amounts) out.f64(amount);
+      },
+      read: (input) => {
+        const cents = input.uint();
+        const purchases = input.uint();
+        const amounts = Array.from({ length: input.uint() }, () => input.f64());
+        return { cents, purchases, amounts };
+      },
+    },
   };
 
 export const geoVelocitySpec: UserRuleSpec<{ countries: string[] }> = {
@@ -182,6 +228,10 @@ export const geoVelocitySpec: UserRuleSpec<{ countries: string[] }> = {
   },
   metric: (acc) => acc.countries.length,
   evidence: (acc) => ({ distinct_countries: acc.countries.length, countries: acc.countries }),
+  codec: {
+    write: (out, acc) => writeStrings(out, acc.countries),
+    read: (input) => ({ countries: readStrings(input) }),
+  },
 };
 
 /** Every per-user rule by name; the topology node runs the enabled ones. */
