@@ -204,13 +204,15 @@ export const highValueSpec: UserRuleSpec<{ cents: number; purchases: number; amo
     evidence: (acc) => ({ total: acc.cents / 100, purchases: acc.purchases, amounts: acc.amounts }),
     codec: {
       write: (out, acc) => {
-        out.uint(acc.cents);
+        // A 64-bit float, as JSON held it: the contract's prices and quantities can take a sum of
+        // cents past 2^53, which no varint holds exactly (and then neither does the number).
+        out.f64(acc.cents);
         out.uint(acc.purchases);
         out.uint(acc.amounts.length);
         for (const amount of acc.amounts) out.f64(amount);
       },
       read: (input) => {
-        const cents = input.uint();
+        const cents = input.f64();
         const purchases = input.uint();
         const amounts = Array.from({ length: input.uint() }, () => input.f64());
         return { cents, purchases, amounts };

@@ -21,6 +21,14 @@ const WINDOWS: UserRuleWindows = [
     fired: true,
   },
   { rule: 'geo_velocity', start: -600_000, end: 0, acc: { countries: [] }, fired: false },
+  {
+    // A sum of cents past 2^53, as the contract's largest price and quantity give.
+    rule: 'high_value',
+    start: T0 + 600_000,
+    end: T0 + 1_200_000,
+    acc: { cents: 1e17, purchases: 1, amounts: [1e15] },
+    fired: true,
+  },
 ];
 
 describe('a user’s rule windows as bytes', () => {
