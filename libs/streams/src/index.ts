@@ -9,8 +9,14 @@ export { SerdeError, Serdes } from './core/serde';
 export type { Serde } from './core/serde';
 export { HoppingWindows, TumblingWindows, alignDown, windowsFor } from './core/windows';
 export type { TimeWindow, WindowSpec } from './core/windows';
-export { KeyValueStore, STATE_BYTES_TAG } from './core/store';
-export { ByteFormatError, ByteReader, ByteWriter } from './core/byte-codec';
+export { KeyValueStore } from './core/store';
+export {
+  ByteFormatError,
+  ByteReader,
+  ByteWriter,
+  readStateHeader,
+  writeStateHeader,
+} from './core/byte-codec';
 export type { BinaryCodec, BinaryRunCodec } from './core/byte-codec';
 export { BinaryHeap } from './core/binary-heap';
 export { MinHeap } from './core/min-heap';

@@ -1,4 +1,10 @@
-import { ByteFormatError, ByteReader, ByteWriter } from './byte-codec';
+import {
+  ByteFormatError,
+  ByteReader,
+  ByteWriter,
+  readStateHeader,
+  writeStateHeader,
+} from './byte-codec';
 
 describe('ByteWriter and ByteReader', () => {
   it('read back what was written: varints at every size, signs, floats and strings', () => {
@@ -85,5 +91,24 @@ describe('ByteWriter and ByteReader', () => {
     const copy = structuredClone(out.bytes()) as Uint8Array;
     expect(Buffer.isBuffer(copy)).toBe(false);
     expect(new ByteReader(copy).int()).toBe(-300);
+  });
+});
+
+describe('a stored state layout header', () => {
+  it('starts with STATE_BYTES_TAG and the version, and refuses another tag or version by name', () => {
+    const out = new ByteWriter();
+    writeStateHeader(out, 4);
+    out.uint(7);
+    const bytes = out.bytes();
+    expect([...bytes]).toEqual([0x00, 4, 7]);
+    const input = new ByteReader(bytes);
+    readStateHeader(input, 'thing', 4);
+    expect(input.uint()).toBe(7);
+    expect(() => readStateHeader(new ByteReader(bytes), 'thing', 5)).toThrow(
+      new ByteFormatError('stored thing of layout version 4; this build reads 5'),
+    );
+    expect(() => readStateHeader(new ByteReader(Buffer.from('{}')), 'thing', 4)).toThrow(
+      new ByteFormatError('not a stored thing'),
+    );
   });
 });

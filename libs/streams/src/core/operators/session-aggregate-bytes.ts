@@ -4,8 +4,9 @@ import {
   ByteFormatError,
   ByteReader,
   ByteWriter,
+  readStateHeader,
+  writeStateHeader,
 } from '../byte-codec';
-import { STATE_BYTES_TAG } from '../store';
 import type { Session, TailEntry } from './session-aggregate-state';
 
 /**
@@ -52,8 +53,7 @@ export function encodeStateBytes<V, A>(
 ): Buffer {
   const { sessions, base, tail, head } = state;
   const out = writer.reset();
-  out.byte(STATE_BYTES_TAG);
-  out.byte(VERSION);
+  writeStateHeader(out, VERSION);
   const integral = allIntegral(state);
   out.byte(integral ? INTEGRAL_TIMES : 0);
   out.uint(sessions.length);
@@ -81,10 +81,7 @@ export function decodeStateBytes<V, A>(
   codec: SessionBytesCodec<V, A>,
 ): DecodedStateBytes<V, A> {
   const input = new ByteReader(bytes);
-  if (input.byte() !== STATE_BYTES_TAG) throw new ByteFormatError('not a stored session state');
-  const version = input.byte();
-  if (version !== VERSION)
-    throw new ByteFormatError(`stored session state version ${version}, this build reads 3`);
+  readStateHeader(input, 'session state', VERSION);
   const integral = (input.byte() & INTEGRAL_TIMES) !== 0;
   const time = integral ? () => input.int() : () => input.f64();
   const sessions = new Array<Session<A>>(input.uint());

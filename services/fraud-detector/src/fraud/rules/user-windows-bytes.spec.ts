@@ -49,7 +49,7 @@ describe('a user’s rule windows as bytes', () => {
     const other = Buffer.from(bytes);
     other[1] = 9;
     expect(() => decodeUserWindows(other)).toThrow(
-      new ByteFormatError('rule windows of layout version 9; this build reads 1'),
+      new ByteFormatError('stored set of rule windows of layout version 9; this build reads 1'),
     );
     expect(() => decodeUserWindows(bytes.subarray(0, bytes.length - 1))).toThrow(ByteFormatError);
     expect(() => decodeUserWindows(Buffer.concat([bytes, Buffer.from([0])]))).toThrow(
@@ -61,7 +61,7 @@ describe('a user’s rule windows as bytes', () => {
       new ByteFormatError('rule index 7 is not a rule'),
     );
     expect(() => decodeUserWindows(Buffer.from('[]'))).toThrow(
-      new ByteFormatError('not stored rule windows'),
+      new ByteFormatError('not a stored set of rule windows'),
     );
   });
 });

@@ -1,4 +1,10 @@
-import { ByteFormatError, ByteReader, ByteWriter, STATE_BYTES_TAG } from '@clickstream/streams';
+import {
+  ByteFormatError,
+  ByteReader,
+  ByteWriter,
+  readStateHeader,
+  writeStateHeader,
+} from '@clickstream/streams';
 import { USER_RULE_SPECS, USER_RULES, UserWindowState } from './user-rules';
 
 /** A user's open windows, of every rule (one store value per user). Never mutated. */
@@ -14,14 +20,13 @@ const writer = new ByteWriter();
  * heap, promoted and then collected (BENCHMARKS.md, "The fraud-detector's rule windows, one key
  * per user, at rest as bytes").
  *
- * Layout: STATE_BYTES_TAG (0x00, which JSON text never starts with), version 1, the window count,
+ * Layout: the runtime's state header (STATE_BYTES_TAG, then version 1), the window count,
  * then per window: the rule's index in USER_RULES, start (zig-zag varint, ms), end − start
  * (varint), fired (0 or 1) and the rule's accumulator (its spec's codec).
  */
 export function encodeUserWindows(windows: UserRuleWindows): Buffer {
   const out = writer.reset();
-  out.byte(STATE_BYTES_TAG);
-  out.byte(VERSION);
+  writeStateHeader(out, VERSION);
   out.uint(windows.length);
   for (const w of windows) {
     out.byte(USER_RULES.indexOf(w.rule));
@@ -35,12 +40,7 @@ export function encodeUserWindows(windows: UserRuleWindows): Buffer {
 
 export function decodeUserWindows(bytes: Uint8Array): UserWindowState[] {
   const input = new ByteReader(bytes);
-  if (input.byte() !== STATE_BYTES_TAG) throw new ByteFormatError('not stored rule windows');
-  const version = input.byte();
-  if (version !== VERSION)
-    throw new ByteFormatError(
-      `rule windows of layout version ${version}; this build reads ${VERSION}`,
-    );
+  readStateHeader(input, 'set of rule windows', VERSION);
   const count = input.uint();
   const windows: UserWindowState[] = [];
   for (let i = 0; i < count; i++) {
