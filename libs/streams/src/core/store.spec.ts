@@ -1,3 +1,5 @@
+import { ByteWriter } from './byte-codec';
+import { StateEncodingError } from './errors';
 import { KeyValueStore } from './store';
 
 describe('KeyValueStore', () => {
@@ -71,5 +73,37 @@ describe('KeyValueStore', () => {
     expect(s.get('json')).toBe(json);
     // At rest is not a change: nothing more to write until the node puts the key again.
     expect(s.takeChanges().size).toBe(0);
+  });
+
+  it('a value whose stored form throws raises StateEncodingError naming the store, the key and why', () => {
+    const s = new KeyValueStore<{ storedForm(): Uint8Array }>('totals-store');
+    const encoded = (n: number) => ({
+      storedForm: () => {
+        const out = new ByteWriter();
+        out.uint(n);
+        return out.bytes();
+      },
+    });
+    s.put('alice', encoded(2 ** 60));
+    let thrown: unknown;
+    try {
+      s.takeChanges();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(StateEncodingError);
+    expect(thrown).toMatchObject({
+      code: 'STATE_ENCODING_FAILED',
+      retriable: false,
+      store: 'totals-store',
+      cause: expect.any(RangeError),
+    });
+    expect((thrown as Error).message).toMatch(
+      /^store totals-store: the value of key "alice" cannot be stored: ByteWriter\.uint: 1152921504606847000 is not a safe/,
+    );
+    // A long key is cut in the message (it is logged and dead-lettered).
+    const long = new KeyValueStore<{ storedForm(): Uint8Array }>('totals-store');
+    long.put('k'.repeat(10_000), encoded(-1));
+    expect(() => long.takeChanges()).toThrow(/key "k{200}…" cannot be stored/);
   });
 });

@@ -1,3 +1,5 @@
+import { StateEncodingError } from './errors';
+
 /**
  * A named key-value state store of one task. Reads and writes are in memory; the store records what
  * changed since the last commit so the runtime can write only that (multi-row) to Postgres.
@@ -50,12 +52,20 @@ export class KeyValueStore<V = unknown> {
    * it does after a restore. Under live cardinality most keys wait seconds to minutes for their
    * next record, and their objects (a session's records within the allowed lateness) were about
    * half of the sessionizer's live heap (BENCHMARKS.md, "The open sessions at rest as bytes").
+   *
+   * A value whose stored form throws raises StateEncodingError naming the store and the key; the
+   * caller then discards the task (its changes are half taken).
    */
   takeChanges(): Map<string, unknown> {
     const changes = new Map<string, unknown>();
     for (const key of this.dirty) {
       const value = this.data.get(key);
-      const stored = storedForm(value);
+      let stored: unknown;
+      try {
+        stored = storedForm(value);
+      } catch (err) {
+        throw new StateEncodingError(this.name, key, err);
+      }
       if (stored !== value && stored instanceof Uint8Array) this.data.set(key, stored as V);
       changes.set(key, stored);
     }

@@ -1,4 +1,5 @@
 import { DatabaseError } from 'pg';
+import { StateEncodingError } from '../core/errors';
 import { TaskFencedError, WatermarkFloorMovedError } from './errors';
 import { classifyFailure, failureSignature } from './failure';
 
@@ -72,6 +73,15 @@ describe('classifyFailure', () => {
     expect(
       classifyFailure(new TypeError("Cannot read properties of undefined (reading 'x')")),
     ).toMatchObject({ kind: 'bug', code: 'TypeError' });
+  });
+
+  it("a value a store's layout cannot encode is a data failure (its record is isolated)", () => {
+    const err = new StateEncodingError('totals-store', 'alice', new RangeError('too big'));
+    expect(classifyFailure(err)).toEqual({
+      kind: 'data',
+      code: 'STATE_ENCODING_FAILED',
+      message: 'store totals-store: the value of key "alice" cannot be stored: too big',
+    });
   });
 
   it('the signature tells the same failure from a different one', () => {

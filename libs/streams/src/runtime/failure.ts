@@ -1,9 +1,11 @@
+import { StateEncodingError } from '../core/errors';
 import { TaskFencedError, WatermarkFloorMovedError } from './errors';
 
 /**
  * What kind of failure an error is, which decides what the runtime does about it:
  * - `data`: the database or broker refused this data (a NUL in jsonb, a numeric overflow, a message
- *   over the broker's limit). Retrying the same data fails the same way; the record is isolated.
+ *   over the broker's limit), or a store's layout could not encode a value when the commit was
+ *   taken. Retrying the same data fails the same way; the record is isolated.
  * - `transient`: the database or broker is unreachable, restarting, timed out or busy. Retried
  *   with backoff; nothing is wrong with the data.
  * - `fenced`: another instance owns the task now.
@@ -62,6 +64,8 @@ export function classifyFailure(err: unknown): Failure {
   if (err instanceof TaskFencedError) return { kind: 'fenced', code: err.code, message };
   if (err instanceof WatermarkFloorMovedError)
     return { kind: 'watermark_floor', code: err.code, message };
+  // A value the node's own layout cannot hold is refused data, as a value Postgres refuses is.
+  if (err instanceof StateEncodingError) return { kind: 'data', code: err.code, message };
   for (const e of chain(err)) {
     const type = typeof e.type === 'string' ? e.type : undefined;
     if (type && DATA_KAFKA_TYPES.has(type))

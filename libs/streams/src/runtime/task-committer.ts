@@ -79,12 +79,20 @@ export class TaskCommitter {
     if (live.closed) return;
     live.flushScheduled = false;
     live.lastCommitAt = Date.now();
-    const c = live.task.takeCommit();
     const range: CommitRange = {
       from: live.committed,
-      to: c.nextOffset,
-      records: c.processed + c.late + c.deadLettered + (c.duplicates ?? 0),
+      to: live.task.resumeOffset(),
+      records: live.task.pendingRecords(),
     };
+    let c: TaskCommit;
+    try {
+      // Taking the commit encodes the stores' changed values: one a node's layout cannot hold
+      // (StateEncodingError) fails this commit as refused data, so the supervisor isolates its record.
+      c = live.task.takeCommit();
+    } catch (err) {
+      live.inflight = this.deps.fail(live, 'commit', err, range);
+      return;
+    }
     live.inflight = this.commit(live, c, range);
   }
 
