@@ -1,4 +1,6 @@
+import { ByteReader, ByteWriter } from '../core/byte-codec';
 import { Serdes } from '../core/serde';
+import { KeyValueStore } from '../core/store';
 import { Topology, TopologyBuilder } from '../core/topology';
 import { TumblingWindows } from '../core/windows';
 import { WindowedResult } from '../core/operators/windowed-aggregate';
@@ -206,6 +208,60 @@ describe('TopologyTestDriver', () => {
     expect(d.readOutput<{ failed_at: string }>('dlq')[0].value.failed_at).toBe(
       new Date(1_234).toISOString(),
     );
+  });
+
+  it('dead-letters a record whose state cannot be encoded at its commit, as the runtime isolates it', () => {
+    // A running sum stored as a varint, which holds safe integers only.
+    const b = new TopologyBuilder('driver-encoding-test');
+    b.stream<{ user: string; ts: number; n: number }>('amounts', {
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      timestamp: (v) => v.ts,
+    }).process({
+      name: 'sum',
+      stores: ['sum-store'],
+      create: (ctx) => {
+        const store: KeyValueStore<{ sum: number; storedForm(): Uint8Array } | Uint8Array> =
+          ctx.store('sum-store');
+        const sumOf = (v: { sum: number } | Uint8Array | undefined) =>
+          v === undefined ? 0 : v instanceof Uint8Array ? new ByteReader(v, 1).uint() : v.sum;
+        return {
+          process: (rec) => {
+            const v = rec.value as { user: string; n: number };
+            const sum = sumOf(store.get(v.user)) + v.n;
+            store.put(v.user, {
+              sum,
+              storedForm: () => {
+                const out = new ByteWriter();
+                out.byte(0);
+                out.uint(sum);
+                return out.bytes();
+              },
+            });
+          },
+        };
+      },
+    });
+    const d = new TopologyTestDriver(b.build(), { deadLetterTopic: 'dlq' });
+    d.pipeAll('amounts', [
+      { key: 'a', value: { user: 'a', ts: 1, n: 5 } },
+      { key: 'a', value: { user: 'a', ts: 2, n: 2 ** 60 } },
+      { key: 'a', value: { user: 'a', ts: 3, n: 1 } },
+    ]);
+    expect(d.readOutput<{ reason: string; offset: string; message: string }>('dlq')).toEqual([
+      {
+        key: 'a',
+        value: expect.objectContaining({
+          reason: 'storage_rejected',
+          offset: '1',
+          message: expect.stringMatching(
+            /^store sum-store: the value of key "a" cannot be stored: .*\(STATE_ENCODING_FAILED\)$/,
+          ),
+        }),
+      },
+    ]);
+    const stored = d.store<Uint8Array>('sum-store').get('a')!;
+    expect(new ByteReader(stored, 1).uint()).toBe(6);
   });
 
   describe('restart', () => {

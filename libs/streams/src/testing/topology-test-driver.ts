@@ -1,4 +1,5 @@
 import { DedupeEntry, RecordHeaders } from '../core/dedupe';
+import { StateEncodingError } from '../core/errors';
 import {
   DeserializationExceptionHandler,
   ProcessingExceptionHandler,
@@ -37,7 +38,8 @@ interface TaskSlot {
 /**
  * Like Kafka Streams' TopologyTestDriver: pipes records into a topology with no broker and no
  * database, runs the same StreamTask code as the runtime, commits after every record, and exposes
- * output topics, table sinks, stores and watermarks. `restart()` rebuilds every task from what was
+ * output topics, table sinks, stores and watermarks. A record whose state cannot be encoded at its
+ * commit is dead-lettered, as the runtime's isolation does. `restart()` rebuilds every task from what was
  * committed, as a crash and restore would.
  */
 export class TopologyTestDriver {
@@ -133,7 +135,28 @@ export class TopologyTestDriver {
         lookups.filter((id) => slot.remembered.has(id)).map((id) => [id, slot.remembered.get(id)!]),
       );
     slot.task.process([raw]);
-    this.commit(slot);
+    try {
+      this.commit(slot);
+    } catch (err) {
+      if (!(err instanceof StateEncodingError)) throw err;
+      this.isolate(topic, slot, raw, err);
+    }
+  }
+
+  /**
+   * As the runtime does with a commit whose state cannot be encoded (refused data): the record is
+   * committed alone, so it is the one; the task is rebuilt from what was committed and the record
+   * dead-lettered (reason `storage_rejected`) instead of processed.
+   */
+  private isolate(topic: string, slot: TaskSlot, raw: RawRecord, err: StateEncodingError): void {
+    const rebuilt = this.rebuilt(slot);
+    this.tasks.set(`${topic}-${slot.task.partition}`, rebuilt);
+    rebuilt.task.quarantine(raw.offset, {
+      reason: 'storage_rejected',
+      message: `${err.message} (${err.code})`,
+    });
+    rebuilt.task.process([raw]);
+    this.commit(rebuilt);
   }
 
   pipeAll(
@@ -207,29 +230,32 @@ export class TopologyTestDriver {
         throw new Error(`restart: ${upgraded.applicationId} is not ${this.topology.applicationId}`);
       this.topology = upgraded;
     }
-    for (const [id, slot] of this.tasks) {
-      const restore: TaskRestore = {
-        ...slot.committed,
-        stores: new Map(
-          [...slot.committed.stores].map(([k, v]) => [
-            k,
-            v.map(([kk, vv]) => [kk, structuredClone(vv)] as [string, unknown]),
-          ]),
-        ),
-      };
-      const task = new StreamTask(
-        this.topology,
-        slot.task.topic,
-        slot.task.partition,
-        this.options,
-        restore,
-      );
-      // As the runtime's load: every stored id, then ready.
-      for (const [rememberedId, e] of slot.remembered)
-        task.dedupeFilter?.add(rememberedId, e.eventTime);
-      task.dedupeFilter?.loaded();
-      this.tasks.set(id, { ...slot, task });
-    }
+    for (const [id, slot] of this.tasks) this.tasks.set(id, this.rebuilt(slot));
+  }
+
+  /** The slot with its task rebuilt from what it committed (a snapshot: later processing cannot reach back). */
+  private rebuilt(slot: TaskSlot): TaskSlot {
+    const restore: TaskRestore = {
+      ...slot.committed,
+      stores: new Map(
+        [...slot.committed.stores].map(([k, v]) => [
+          k,
+          v.map(([kk, vv]) => [kk, structuredClone(vv)] as [string, unknown]),
+        ]),
+      ),
+    };
+    const task = new StreamTask(
+      this.topology,
+      slot.task.topic,
+      slot.task.partition,
+      this.options,
+      restore,
+    );
+    // As the runtime's load: every stored id, then ready.
+    for (const [rememberedId, e] of slot.remembered)
+      task.dedupeFilter?.add(rememberedId, e.eventTime);
+    task.dedupeFilter?.loaded();
+    return { ...slot, task };
   }
 
   /** Reads (and removes) what was published to `topic`, values parsed as JSON. */
