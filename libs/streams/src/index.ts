@@ -4,7 +4,7 @@
  * library's own benches and fault tests), the test driver in `@clickstream/streams/testing`; lint
  * keeps services off both (see .dependency-cruiser.cjs).
  */
-export { PoisonError, StreamsError } from './core/errors';
+export { PoisonError, StateEncodingError, StreamsError } from './core/errors';
 export { SerdeError, Serdes } from './core/serde';
 export type { Serde } from './core/serde';
 export { HoppingWindows, TumblingWindows, alignDown, windowsFor } from './core/windows';

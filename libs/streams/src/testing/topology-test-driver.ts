@@ -39,8 +39,8 @@ interface TaskSlot {
  * Like Kafka Streams' TopologyTestDriver: pipes records into a topology with no broker and no
  * database, runs the same StreamTask code as the runtime, commits after every record, and exposes
  * output topics, table sinks, stores and watermarks. A record whose state cannot be encoded at its
- * commit is dead-lettered, as the runtime's isolation does. `restart()` rebuilds every task from what was
- * committed, as a crash and restore would.
+ * commit is dead-lettered, as the runtime's isolation does. `restart()` rebuilds every task from
+ * what was committed, as a crash and restore would.
  */
 export class TopologyTestDriver {
   private wall: number;
