@@ -29,6 +29,14 @@ export interface NodeInstance {
   process(rec: Rec): void;
   /** Called whenever the partition's watermark advances (closes windows and sessions). */
   onWatermark?(watermark: number): void;
+  /**
+   * After a failed record or watermark step was rolled back: the keys of the node's stores whose
+   * values were put back (store name → keys). A node that implements it brings its in-memory
+   * indexes in line for those keys and keeps its instance: every other key's value is as the node
+   * left it. A node without it is created again, which reads every key of its stores (a decode
+   * each, tens of ms per failure for a task with thousands of open sessions or users).
+   */
+  restored?(keys: ReadonlyMap<string, ReadonlySet<string>>): void;
 }
 
 export interface NodeDefinition {

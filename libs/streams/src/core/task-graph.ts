@@ -1,4 +1,4 @@
-import { NodeInstance, ProcessorContext, Rec } from './processor';
+import { NodeDefinition, NodeInstance, ProcessorContext, Rec } from './processor';
 import { RecordCollector } from './record-collector';
 import { KeyValueStore } from './store';
 import { TaskError } from './task-model';
@@ -7,6 +7,8 @@ import { BranchContext, GraphNode, SinkDefinition } from './topology';
 interface Wired {
   node: GraphNode;
   instance?: NodeInstance;
+  /** What the instance was created with: a node created again after a rollback gets the same. */
+  ctx?: ProcessorContext;
   sink?: SinkDefinition;
   children: Wired[];
 }
@@ -29,7 +31,7 @@ export interface TaskGraphContext {
 export class TaskGraph {
   private roots: Wired[] = [];
   /** Nodes with onWatermark, every parent before its descendants. */
-  private readonly stateful: NodeInstance[] = [];
+  private readonly stateful: Wired[] = [];
 
   constructor(
     private readonly nodes: GraphNode[],
@@ -45,13 +47,38 @@ export class TaskGraph {
 
   /** Lets stateful nodes close what the watermark passed; their results flow downstream. */
   closeUpTo(watermark: number): void {
-    for (const node of this.stateful) node.onWatermark!(watermark);
+    for (const node of this.stateful) node.instance!.onWatermark!(watermark);
   }
 
   /** Recreates the node instances from the stores, as a restore would. */
   rewire(): void {
     this.stateful.length = 0;
     this.roots = this.nodes.map((n) => this.wire(n));
+  }
+
+  /**
+   * After a failed step's rollback (`keys`: what it put back, by store): a node with `restored`
+   * re-indexes the keys of its own stores and is kept; every other node is created again from the
+   * stores, as rewire() would.
+   */
+  restore(keys: ReadonlyMap<string, ReadonlySet<string>>): void {
+    for (const root of this.roots) this.restoreNode(root, keys);
+  }
+
+  private restoreNode(w: Wired, keys: ReadonlyMap<string, ReadonlySet<string>>): void {
+    for (const child of w.children) this.restoreNode(child, keys);
+    if (!w.instance || !w.ctx) return; // a sink
+    const def = w.node.definition as NodeDefinition;
+    if (!w.instance.restored) {
+      w.instance = def.create(w.ctx);
+      return;
+    }
+    const own = new Map<string, ReadonlySet<string>>();
+    for (const store of def.stores) {
+      const put = keys.get(store);
+      if (put) own.set(store, put);
+    }
+    if (own.size) w.instance.restored(own);
   }
 
   private wire(node: GraphNode): Wired {
@@ -79,10 +106,11 @@ export class TaskGraph {
       now: task.now,
       onRollback: task.onRollback,
     };
-    wired.instance = def.create(ctx as ProcessorContext);
+    wired.ctx = ctx as ProcessorContext;
+    wired.instance = def.create(wired.ctx);
     // Children are wired first (post-order); unshift puts every parent before its descendants, so a
     // watermark closes upstream windows before downstream ones see their results.
-    if (wired.instance.onWatermark) this.stateful.unshift(wired.instance);
+    if (wired.instance.onWatermark) this.stateful.unshift(wired);
     return wired;
   }
 

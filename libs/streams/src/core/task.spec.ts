@@ -12,6 +12,7 @@ import {
   TaskOptions,
   TaskRestore,
 } from './task';
+import { NodeInstance, ProcessorContext, Rec } from './processor';
 import { Topology, TopologyBuilder } from './topology';
 import { TumblingWindows } from './windows';
 
@@ -262,6 +263,45 @@ describe('poison records', () => {
     ]);
     expect(d.readTable('counts')).toEqual([{ user: 'a', start: 0, count: 3, final: false }]);
     expect(d.store<{ a: number }>('count-store').get('0\u0001a')!.a).toBe(3);
+  });
+
+  it('after a failed attempt a node with restored() is kept and told the keys put back; others are created again', () => {
+    const created = { kept: 0, rebuilt: 0 };
+    const told: Array<Array<[string, string[]]>> = [];
+    let failuresLeft = 1;
+    const counter = (name: 'kept' | 'rebuilt') => ({
+      name: `${name}-node`,
+      stores: [`${name}-store`],
+      create: (ctx: ProcessorContext) => {
+        created[name]++;
+        const store = ctx.store<number>(`${name}-store`);
+        const instance: NodeInstance = {
+          process: (rec: Rec) => {
+            const user = (rec.value as Click).user;
+            store.put(user, (store.get(user) ?? 0) + 1);
+            ctx.forward(rec);
+          },
+        };
+        if (name === 'kept')
+          instance.restored = (keys) =>
+            told.push([...keys].map(([storeName, put]) => [storeName, [...put]]));
+        return instance;
+      },
+    });
+    const b = new TopologyBuilder('restore-test');
+    b.stream<Click>('clicks', clickSource)
+      .process(counter('kept'))
+      .process(counter('rebuilt'))
+      .peek('restore-test-fail', () => {
+        if (failuresLeft-- > 0) throw new Error('sink down');
+      });
+    const d = new TopologyTestDriver(b.build(), { maxRetries: 2 });
+    d.pipe('clicks', 'a', click('a', 1));
+    expect(created).toEqual({ kept: 1, rebuilt: 2 });
+    expect(told).toEqual([[['kept-store', ['a']]]]);
+    // The rolled-back attempt left no trace in either store.
+    expect(d.store<number>('kept-store').get('a')).toBe(1);
+    expect(d.store<number>('rebuilt-store').get('a')).toBe(1);
   });
 
   describe('a throwing table sink after a stateful step leaves no partial state: counts stay exact', () => {

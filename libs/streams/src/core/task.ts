@@ -282,8 +282,9 @@ export class StreamTask {
 
   /**
    * Runs `fn` with store writes journaled and results held back. On success the results are released;
-   * on failure stores, watermark and node instances (whose in-memory indexes may have moved) are put
-   * back as they were before `fn`, and the error is rethrown.
+   * on failure stores and watermark are put back as they were before `fn`, the nodes' in-memory
+   * indexes (which may have moved) follow the keys put back (TaskGraph.restore), and the error is
+   * rethrown.
    */
   private atomically(fn: () => void): void {
     const watermark = this.wm.snapshot();
@@ -291,10 +292,10 @@ export class StreamTask {
     try {
       fn();
     } catch (err) {
-      this.journal.rollback();
+      const restored = this.journal.rollback();
       this.collector.discard();
       this.wm = new PartitionWatermark(this.options, watermark);
-      this.graph.rewire();
+      this.graph.restore(restored);
       throw err;
     }
     this.journal.commit();

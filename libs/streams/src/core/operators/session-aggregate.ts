@@ -222,12 +222,39 @@ class SessionAggregateInstance<V, A> implements NodeInstance {
     for (const session of changed) this.emit(key, session, false);
   }
 
+  /**
+   * The keys a failed step's rollback put back: each is scheduled again by its restored state (the
+   * step may have scheduled it earlier, or closed it). Other keys' schedules are as before the step
+   * (onWatermark's undo puts back what it popped); an entry made stale is skipped when popped.
+   */
+  restored(keys: ReadonlyMap<string, ReadonlySet<string>>): void {
+    for (const key of keys.get(this.store.name) ?? []) {
+      this.scheduled.delete(key);
+      const state = this.load(key);
+      if (state && state.sessions.length)
+        this.schedule(key, this.rules.closesAt(state.sessions[0]));
+    }
+  }
+
   onWatermark(watermark: number): void {
     const { closing, scheduled } = this;
+    let popped: Array<[string, number]> | undefined;
     for (let top = closing.peek(); top && top.p <= watermark; top = closing.peek()) {
       closing.pop();
       if (scheduled.get(top.v) !== top.p) continue; // superseded entry
       scheduled.delete(top.v);
+      if (!popped) {
+        // Should the step fail, the schedules it popped come back (restored() then redoes the
+        // keys whose states it put back); registered before the first close writes anything.
+        const undo: Array<[string, number]> = (popped = []);
+        this.ctx.onRollback(() => {
+          for (const [key, at] of undo) {
+            scheduled.set(key, at);
+            closing.push(at, key);
+          }
+        });
+      }
+      popped.push([top.v, top.p]);
       this.closeDue(top.v, watermark);
     }
   }

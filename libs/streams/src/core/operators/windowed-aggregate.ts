@@ -74,11 +74,21 @@ export function windowedAggregateNode<V, A>(
             if (o.emit === 'update') ctx.forward(result(v, false));
           }
         },
+        /** After a failed step: the windows it put back are indexed again (extra entries are skipped at close). */
+        restored(keys) {
+          for (const sk of keys.get(storeName) ?? []) {
+            const v = store.get(sk);
+            if (v) index(v.e, sk);
+          }
+        },
         onWatermark(watermark) {
           for (let top = ends.peek(); top && top.p <= watermark; top = ends.peek()) {
             ends.pop();
-            const keys = byEnd.get(top.p);
-            byEnd.delete(top.p);
+            const end = top.p;
+            const keys = byEnd.get(end);
+            byEnd.delete(end);
+            // Should the step fail, the end comes back with its keys.
+            if (keys) ctx.onRollback(() => keys.forEach((sk) => index(end, sk)));
             for (const sk of [...(keys ?? [])].sort()) {
               const v = store.get(sk);
               if (!v) continue;

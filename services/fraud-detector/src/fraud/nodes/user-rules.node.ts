@@ -46,6 +46,10 @@ export const userRulesNode = ruleNode<StoredWindows>(
   (ctx, store, current, hooks) => {
     moveKeysPerWindow(store);
     const index = new WindowEndIndex();
+    const reindex = (key: string) => {
+      const stored = store.get(key);
+      if (stored) for (const w of userWindowsOf(stored)) index.add(w.end, key);
+    };
     for (const [key, stored] of store.entries())
       for (const w of userWindowsOf(stored)) index.add(w.end, key);
 
@@ -83,8 +87,15 @@ export const userRulesNode = ruleNode<StoredWindows>(
         }
         if (windows !== before) store.put(key, new UserWindows(windows!));
       },
+      /** After a failed step: the users' windows it put back are indexed again (extra entries are skipped). */
+      restored(keys) {
+        for (const key of keys.get(store.name) ?? []) reindex(key);
+      },
       onWatermark(watermark) {
-        for (const key of index.takeUpTo(watermark)) {
+        const taken = index.takeUpTo(watermark);
+        // Should the step fail, the keys it took are indexed again from the windows put back.
+        if (taken.length) ctx.onRollback(() => taken.forEach(reindex));
+        for (const key of taken) {
           // A user's later windows (and of another size, after a runtime change) stay.
           const stored = store.get(key);
           if (!stored) continue;
