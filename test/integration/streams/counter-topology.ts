@@ -1,4 +1,10 @@
-import { KeyValueStore, mix32, Serdes, TopologyBuilder } from '@clickstream/streams';
+import {
+  KeyValueStore,
+  mix32,
+  Serdes,
+  TableSinkDefinition,
+  TopologyBuilder,
+} from '@clickstream/streams';
 import { countPerUserMinute } from '../../../bench/shared/windowed-count';
 
 /** A tiny test topology (nothing about clickstreams): per-user counts in 1 min windows, and totals. */
@@ -47,7 +53,7 @@ export function counterTopology(appId: string, topics: CounterTopics, dedupeHori
   countPerUserMinute(counted, 'counter-window-1m', topics.output);
 
   counted
-    .process<{ user: string; events: number; total: number }>({
+    .process<UserTotal>({
       name: 'counter-totals',
       stores: ['counter-totals-store'],
       create: (ctx) => {
@@ -68,17 +74,29 @@ export function counterTopology(appId: string, topics: CounterTopics, dedupeHori
         };
       },
     })
-    .toTable('counter-totals-table', {
-      table: TOTALS_TABLE,
-      columns: { app_id: 'text', user_id: 'text', events: 'bigint', total: 'bigint' },
-      primaryKey: ['app_id', 'user_id'],
-      row: (r) => ({
-        app_id: appId,
-        user_id: r.value.user,
-        events: r.value.events,
-        total: r.value.total,
-      }),
-    });
+    .toTable('counter-totals-table', totalsTable(appId));
 
   return b.build();
+}
+
+/** A user's running count and sum, as the totals node forwards it. */
+export interface UserTotal {
+  user: string;
+  events: number;
+  total: number;
+}
+
+/** The totals' table sink: one row per app and user. */
+export function totalsTable(appId: string): Omit<TableSinkDefinition<UserTotal>, 'kind' | 'name'> {
+  return {
+    table: TOTALS_TABLE,
+    columns: { app_id: 'text', user_id: 'text', events: 'bigint', total: 'bigint' },
+    primaryKey: ['app_id', 'user_id'],
+    row: (r) => ({
+      app_id: appId,
+      user_id: r.value.user,
+      events: r.value.events,
+      total: r.value.total,
+    }),
+  };
 }

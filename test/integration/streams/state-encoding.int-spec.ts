@@ -13,7 +13,7 @@ import {
 } from '@clickstream/streams';
 import { createTopic, deleteTopics, readTopic, testKafka, uniqueName } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
-import { CountEvent, TOTALS_DDL, TOTALS_TABLE } from './counter-topology';
+import { CountEvent, TOTALS_DDL, totalsTable, UserTotal } from './counter-topology';
 import { BASE_TS, progress, totalsFromTable } from './harness';
 
 /** A user's running total at rest as bytes: a count and a sum as varints, which hold safe integers only. */
@@ -47,7 +47,7 @@ function totalsTopology(appId: string, input: string) {
     valueSerde: Serdes.json<CountEvent>(),
     timestamp: (v) => v.ts,
   })
-    .process<{ user: string; events: number; total: number }>({
+    .process<UserTotal>({
       name: 'encoding-totals',
       stores: ['encoding-totals-store'],
       create: (ctx) => {
@@ -67,17 +67,7 @@ function totalsTopology(appId: string, input: string) {
         };
       },
     })
-    .toTable('encoding-totals-table', {
-      table: TOTALS_TABLE,
-      columns: { app_id: 'text', user_id: 'text', events: 'bigint', total: 'bigint' },
-      primaryKey: ['app_id', 'user_id'],
-      row: (r) => ({
-        app_id: appId,
-        user_id: r.value.user,
-        events: r.value.events,
-        total: r.value.total,
-      }),
-    });
+    .toTable('encoding-totals-table', totalsTable(appId));
   return b.build();
 }
 
