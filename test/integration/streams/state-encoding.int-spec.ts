@@ -1,5 +1,3 @@
-import { Kafka } from 'kafkajs';
-import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import {
   ByteReader,
@@ -11,10 +9,10 @@ import {
   TopologyBuilder,
   writeStateHeader,
 } from '@clickstream/streams';
-import { createTopic, deleteTopics, readTopic, testKafka, uniqueName } from '../../support/kafka';
+import { readTopic } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
-import { CountEvent, TOTALS_DDL, totalsTable, UserTotal } from './counter-topology';
-import { BASE_TS, progress, totalsFromTable } from './harness';
+import { CountEvent, totalsTable, UserTotal } from './counter-topology';
+import { BASE_TS, CounterRun, progress, setupCounterRun, totalsFromTable } from './harness';
 
 /** A user's running total at rest as bytes: a count and a sum as varints, which hold safe integers only. */
 class Total {
@@ -79,23 +77,17 @@ function totalsTopology(appId: string, input: string) {
  * dead-lettered with the store, the key and the reason, and the partition goes on.
  */
 describe('a state value its store cannot encode', () => {
-  let kafka: Kafka;
-  let pool: Pool;
+  let run: CounterRun;
   let app: StreamsApp;
   const registry = new Registry();
-  const appId = uniqueName('state-encoding-app');
-  const topics = { input: uniqueName('se-in'), dlq: uniqueName('se-dlq') };
 
   beforeAll(async () => {
-    kafka = testKafka();
-    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
-    await pool.query(TOTALS_DDL);
-    for (const t of Object.values(topics)) await createTopic(kafka, t, 1);
+    run = await setupCounterRun('state-encoding', 1);
     app = new StreamsApp({
-      topology: totalsTopology(appId, topics.input),
-      kafka,
-      pool,
-      deadLetterTopic: topics.dlq,
+      topology: totalsTopology(run.appId, run.topics.input),
+      kafka: run.kafka,
+      pool: run.pool,
+      deadLetterTopic: run.topics.dlq,
       registry,
       metricPrefix: 'state_encoding_test',
       sessionTimeoutMs: 6000,
@@ -107,8 +99,7 @@ describe('a state value its store cannot encode', () => {
 
   afterAll(async () => {
     await app.stop();
-    await pool.end();
-    await deleteTopics(kafka, Object.values(topics));
+    await run.cleanup();
   });
 
   it('dead-letters the record whose state cannot be stored, by isolation, and goes on', async () => {
@@ -116,6 +107,7 @@ describe('a state value its store cannot encode', () => {
       key: user,
       value: JSON.stringify({ user, ts: BASE_TS + i * 1000, n }),
     });
+    const { kafka, pool, appId, topics } = run;
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
