@@ -46,12 +46,10 @@ export const userRulesNode = ruleNode<StoredWindows>(
   (ctx, store, current, hooks) => {
     moveKeysPerWindow(store);
     const index = new WindowEndIndex();
-    const reindex = (key: string) => {
-      const stored = store.get(key);
+    const reindex = (key: string, stored = store.get(key)) => {
       if (stored) for (const w of userWindowsOf(stored)) index.add(w.end, key);
     };
-    for (const [key, stored] of store.entries())
-      for (const w of userWindowsOf(stored)) index.add(w.end, key);
+    for (const [key, stored] of store.entries()) reindex(key, stored);
 
     let seen: FraudConfig | undefined;
     let enabled: UserRuleName[] = [];
@@ -94,7 +92,7 @@ export const userRulesNode = ruleNode<StoredWindows>(
       onWatermark(watermark) {
         const taken = index.takeUpTo(watermark);
         // Should the step fail, the keys it took are indexed again from the windows put back.
-        if (taken.length) ctx.onRollback(() => taken.forEach(reindex));
+        if (taken.length) ctx.onRollback(() => taken.forEach((key) => reindex(key)));
         for (const key of taken) {
           // A user's later windows (and of another size, after a runtime change) stay.
           const stored = store.get(key);
