@@ -126,7 +126,11 @@ export class BenchStack {
     const nodeArgs = profiled ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
     const launch = serviceLaunch(`${this.prefix}${name}`, name, serviceArgv(name, nodeArgs));
     const child = spawn(launch.command, launch.args, {
-      env: { ...this.env(extra), HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
+      env: {
+        ...this.env({ ...serviceEnv(name), ...extra }),
+        HTTP_PORT: String(port),
+        HTTP_HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const svc = { name, child, url: `http://127.0.0.1:${port}`, memory: launch.memory };
@@ -200,4 +204,21 @@ export class BenchStack {
     await this.pool.end();
     await dropDatabase(this.databaseUrl).catch(() => undefined);
   }
+}
+
+/**
+ * BENCH_SERVICE_ENV (e.g. "sessionizer:STREAMS_COMMIT_INTERVAL_MS=3000 aggregator:LOG_LEVEL=info"):
+ * variables for one service only, to compare a setting in one service without changing the others.
+ */
+export function serviceEnv(
+  service: string,
+  spec = process.env.BENCH_SERVICE_ENV ?? '',
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of spec.split(/\s+/).filter(Boolean)) {
+    const match = /^([a-z-]+):([A-Z][A-Z0-9_]*)=(.*)$/.exec(item);
+    if (!match) throw new Error(`BENCH_SERVICE_ENV: "${item}" is not service:NAME=value`);
+    if (match[1] === service) out[match[2]] = match[3];
+  }
+  return out;
 }
