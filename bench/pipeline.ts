@@ -37,7 +37,13 @@ import {
 } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
 import { serviceArgv } from '../tools/shared/service-launch';
-import { committedOffsets, PARTITIONS, processStats, sleep } from './shared/bench-stack';
+import {
+  committedOffsets,
+  PARTITIONS,
+  processStats,
+  serviceEnv,
+  sleep,
+} from './shared/bench-stack';
 import { BoxCpu, boxCpu } from './shared/box-cpu';
 import { containerMemoryWanted, serviceLaunch } from './shared/container-memory';
 import { freePort } from './shared/free-port';
@@ -177,7 +183,7 @@ async function runProcessor(
     serviceArgv(name, nodeArgs),
   );
   const child = spawn(launch.command, launch.args, {
-    env: { ...env, HTTP_PORT: String(port) },
+    env: { ...env, ...serviceEnv(name), HTTP_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
