@@ -33,7 +33,14 @@ import {
   UsageError,
   Values,
 } from '../tools/shared/args';
-import { BenchService, BenchStack, PARTITIONS, processStats, sleep } from './shared/bench-stack';
+import {
+  BenchService,
+  benchSettings,
+  BenchStack,
+  PARTITIONS,
+  processStats,
+  sleep,
+} from './shared/bench-stack';
 import { boxCpu } from './shared/box-cpu';
 import { containerMemoryWanted } from './shared/container-memory';
 import {
@@ -265,6 +272,8 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${cpus().length} cores, ${mb(totalmem())}, node ${process.version}; broker, Postgres, 5 services and this load generator on one box; ${PARTITIONS} partitions, 1 instance each${containerMemoryWanted() ? '; each service in a memory cgroup of its docker-compose.yml limit' : ''}`,
   );
+  const settings = benchSettings();
+  if (Object.keys(settings).length) console.log(`settings: ${JSON.stringify(settings)}`);
   const steps: StepResult[] = [];
   for (const rate of [...args.rates].sort((x, y) => x - y)) {
     const step = await runStep(args, rate, durationS);
@@ -283,7 +292,11 @@ async function main(): Promise<void> {
   const name = `e2e-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${args.soak ? '-soak' : ''}`;
   writeFileSync(
     resolve(dir, `${name}.json`),
-    JSON.stringify({ args, steps: steps.map(({ run, ...s }) => ({ ...s, run })) }, null, 1),
+    JSON.stringify(
+      { args, settings, steps: steps.map(({ run, ...s }) => ({ ...s, run })) },
+      null,
+      1,
+    ),
   );
   plot(steps, resolve(dir, `${name}.svg`));
   console.log(`samples: bench/results/${name}.json; plot: bench/results/${name}.svg`);

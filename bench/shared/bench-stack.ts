@@ -222,3 +222,15 @@ export function serviceEnv(
   }
   return out;
 }
+
+/** The BENCH_* variables set for this run (what a results file must say to be repeated). */
+export function benchSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const names = [
+    'BENCH_SERVICE_ENV',
+    'BENCH_NODE_ARGS',
+    'BENCH_PROFILE',
+    'BENCH_CONTAINER_MEMORY',
+    'BENCH_DATABASE_LOCALE',
+  ];
+  return Object.fromEntries(names.filter((n) => env[n]).map((n) => [n, env[n]!]));
+}
