@@ -38,6 +38,7 @@ import {
 import { quietKafka } from '../tools/shared/quiet-kafka';
 import { serviceArgv } from '../tools/shared/service-launch';
 import {
+  benchSettings,
   committedOffsets,
   PARTITIONS,
   processStats,
@@ -119,6 +120,9 @@ async function main(): Promise<void> {
     console.log(
       `machine: ${cpus().length} cores; broker ${brokers}; ${PARTITIONS} partitions; ${args.events} events; ${args.users ?? 'default (dense)'} users; event ids: ${args.eventIds}${containerMemoryWanted() ? '; each processor in a memory cgroup of its docker-compose.yml limit' : ''}`,
     );
+
+    const settings = benchSettings();
+    if (Object.keys(settings).length) console.log(`settings: ${JSON.stringify(settings)}`);
 
     const produced = await produceGenerated(kafka, topics.events, {
       ...args,

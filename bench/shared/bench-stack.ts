@@ -223,8 +223,12 @@ export function serviceEnv(
   return out;
 }
 
-/** The BENCH_* variables set for this run (what a results file must say to be repeated). */
+/**
+ * The BENCH_* variables set for this run (what a results file must say to be repeated). Checks
+ * BENCH_SERVICE_ENV too, so a malformed item stops the bench before it produces anything.
+ */
 export function benchSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  serviceEnv('', env.BENCH_SERVICE_ENV ?? '');
   const names = [
     'BENCH_SERVICE_ENV',
     'BENCH_NODE_ARGS',
