@@ -79,6 +79,8 @@ export {
   STREAMS_SCHEMA_UP,
   STREAMS_STATE_BYTEA_DOWN,
   STREAMS_STATE_BYTEA_UP,
+  STREAMS_STATE_LOG_DOWN,
+  STREAMS_STATE_LOG_UP,
   textCollationSql,
 } from './runtime/schema';
 export * from './nest/streams.module';

@@ -19,3 +19,5 @@ export * from './runtime/metrics';
 export { GlobalStageRunner } from './runtime/global-stage';
 export { chunkBySize } from './runtime/outbox-publisher';
 export { storedStateValue } from './runtime/commit-sql';
+export { replayStateLog, StateChangelog } from './runtime/state-changelog';
+export { decodeStateLog } from './runtime/state-log-codec';

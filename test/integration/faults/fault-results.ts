@@ -6,6 +6,7 @@
  */
 import { deadLetterRecordSchema } from '@clickstream/contracts';
 import { finalUntilBySize, outboxDrained } from '../../support/results';
+import { committedJson } from '../../support/task-state';
 import { waitFor } from '../../support/wait-for';
 import { SIZES } from '../pipeline/reference-windows';
 import { referenceSessions, refEvent } from '../sessionizer/reference-sessions';
@@ -114,11 +115,13 @@ function fraudChecks(stack: FaultStack, traffic: Traffic): Array<[string, () => 
             WHERE window_size = '1m' AND dimension = 'all' AND window_start < $1`,
           [beforeClock],
         );
-        const seen = await stack.db.pool.query<{ last: string | null }>(
-          `SELECT convert_from(value, 'UTF8')::jsonb->>'last' AS last FROM stream_state WHERE app_id = $1 AND store = 'fraud-traffic-rules-store' AND key = '1m:all'`,
-          [stack.group('fraud-detector')],
-        );
-        return last.rows[0].ms !== null && seen.rows[0]?.last === last.rows[0].ms;
+        const seen = (await committedJson(
+          stack.db.pool,
+          stack.group('fraud-detector'),
+          'fraud-traffic-rules-store',
+          '1m:all',
+        )) as { last?: number } | undefined;
+        return last.rows[0].ms !== null && String(seen?.last) === last.rows[0].ms;
       },
     ],
   ];

@@ -9,6 +9,7 @@ import { ClickEvent, formatEventTime, validateEvent } from '@clickstream/contrac
 import { testKafka } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
 import { FaultStack, HOUR, START } from './fault-harness';
+import { committedState } from '../../support/task-state';
 
 const EVENTS = 200_000;
 const SPREAD_USERS = 2_000;
@@ -20,7 +21,7 @@ interface Drain {
   firstCommitMs: number;
   /** First commit to lag 0, ms: the drain. */
   drainMs: number;
-  /** Largest pg_column_size(value) of stream_state seen while draining and after. */
+  /** Largest committed state value (stored bytes, uncompressed) seen while draining and after. */
   maxStateBytes: number;
 }
 
@@ -54,10 +55,8 @@ async function drain(stack: FaultStack, events: ClickEvent[]): Promise<Drain> {
   let firstCommit = 0;
   let maxStateBytes = 0;
   const sample = async () => {
-    const { rows } = await stack.db.pool.query<{ size: number | null }>(
-      `SELECT max(pg_column_size(value))::int AS size FROM stream_state`,
-    );
-    maxStateBytes = Math.max(maxStateBytes, rows[0].size ?? 0);
+    for (const row of await committedState(stack.db.pool, group))
+      maxStateBytes = Math.max(maxStateBytes, row.value.length);
   };
   await waitFor(
     async () => {

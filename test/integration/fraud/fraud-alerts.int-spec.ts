@@ -24,6 +24,7 @@ import {
 } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
 import { outboxDrained } from '../../support/results';
+import { committedJson } from '../../support/task-state';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 import { LineReader, startFollowCli, startReadmeConsumer } from './alert-readers';
@@ -263,11 +264,9 @@ async function waitUntilDone(
             WHERE window_size = '1m' AND dimension = 'all' AND window_start < $1`,
           [beforeClock],
         );
-        const seen = await pool.query<{ last: string | null }>(
-          `SELECT convert_from(value, 'UTF8')::jsonb->>'last' AS last FROM stream_state WHERE app_id = $1 AND store = 'fraud-traffic-rules-store' AND key = '1m:all'`,
-          [appId],
-        );
-        return last.rows[0].ms !== null && seen.rows[0]?.last === last.rows[0].ms;
+        const seen = (await committedJson(pool, appId, 'fraud-traffic-rules-store', '1m:all')) as
+          { last?: number } | undefined;
+        return last.rows[0].ms !== null && String(seen?.last) === last.rows[0].ms;
       },
     ],
     ['outbox drained', () => outboxDrained(pool, appId)],

@@ -27,6 +27,9 @@ async function main(): Promise<void> {
     sessionTimeoutMs: Number(env.SESSION_TIMEOUT_MS ?? 6000),
     heartbeatIntervalMs: 500,
     maxBytesPerPartition: 256 * 1024,
+    // Unset: the runtime's default (30 s).
+    stateFlushIntervalMs:
+      env.STATE_FLUSH_INTERVAL_MS === undefined ? undefined : Number(env.STATE_FLUSH_INTERVAL_MS),
     logger: {
       info: (o, m) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`),
       warn: (o, m) => process.stderr.write(`WARN ${m} ${JSON.stringify(o)}\n`),

@@ -141,6 +141,9 @@ export const streamsConfig = defineConfig(
     // Memory per task for the filter that spares most ids their dedupe lookup; 0: no filter.
     // Unset: the runtime's default (0).
     STREAMS_DEDUPE_FILTER_MAX_BYTES: env.optionalInt(0, 1024 * 1024 * 1024),
+    // A changed state key reaches stream_state after this long, its changes logged meanwhile (one
+    // row per commit); 0: every commit writes its keys to stream_state. Unset: the runtime's (30 s).
+    STREAMS_STATE_FLUSH_INTERVAL_MS: env.optionalInt(0, 600_000),
   },
   (v) => ({
     allowedLatenessMs: v.STREAMS_ALLOWED_LATENESS_MS,
@@ -160,6 +163,7 @@ export const streamsConfig = defineConfig(
     maxPayloadBytes: v.STREAMS_MAX_PAYLOAD_BYTES,
     dedupeHorizonMs: v.STREAMS_DEDUPE_HORIZON_MS,
     dedupeFilterMaxBytes: v.STREAMS_DEDUPE_FILTER_MAX_BYTES,
+    stateFlushIntervalMs: v.STREAMS_STATE_FLUSH_INTERVAL_MS,
   }),
 );
 

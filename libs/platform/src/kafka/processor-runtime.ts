@@ -30,6 +30,8 @@ export interface ProcessorRuntime {
   partitionsConsumedConcurrently?: number;
   /** Unset: the runtime's default (resolveOptions). */
   dedupeFilterMaxBytes?: number;
+  /** Unset: the runtime's default (resolveOptions). */
+  stateFlushIntervalMs?: number;
   maxBytesPerPartition: number;
   registry: Registry;
   metricPrefix: string;
@@ -74,6 +76,7 @@ export function processorRuntime(
     outputCommitIntervalMs: streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs,
     partitionsConsumedConcurrently: streams.partitionsConsumedConcurrently,
     dedupeFilterMaxBytes: streams.dedupeFilterMaxBytes,
+    stateFlushIntervalMs: streams.stateFlushIntervalMs,
     maxBytesPerPartition: streams.maxBytesPerPartition,
     registry: metrics.registry,
     metricPrefix,

@@ -24,9 +24,9 @@ describe('state values in a commit', () => {
     const changes = new Map([
       [
         'store',
-        new Map<string, unknown>([
-          ['json', { é: 1 }],
-          ['bytes', Buffer.from([0, 3, 9])],
+        new Map([
+          ['json', storedStateValue({ é: 1 })],
+          ['bytes', storedStateValue(Buffer.from([0, 3, 9]))],
           ['gone', undefined],
         ]),
       ],

@@ -2,6 +2,7 @@ import { ByteFormatError } from '../core/byte-codec';
 import { DedupeCommit } from '../core/dedupe';
 import { STATE_BYTES_TAG } from '../core/store';
 import { OutboxMessage, TableWrite } from '../core/task';
+import type { StateWrite } from './state-changelog';
 import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
 
 /**
@@ -28,12 +29,13 @@ export const GUARD = 'EXISTS (SELECT 1 FROM fence)';
  * sessionizer's state (arrays of numbers) was 1.8 times its text, and Postgres parsed every value
  * of a commit into it, which under live cardinality was most of the WAL and much of the commit time
  * (BENCHMARKS.md, 2026-12-03). Upserted values travel as ONE bytea parameter (node-postgres sends a
- * Buffer in binary, no escaping), cut by offset and length; keys stay text.
+ * Buffer in binary, no escaping), cut by offset and length; keys stay text. Values come stored
+ * (`storedStateValue`, or bytes read back from the state log): undefined deletes the key.
  */
 export function stateCtes(
   q: Statement,
   [app, topic, partition]: string[],
-  changes: Map<string, Map<string, unknown>>,
+  changes: ReadonlyMap<string, ReadonlyMap<string, StoredStateValue | undefined>>,
 ): string[] {
   const up = {
     store: [] as string[],
@@ -52,7 +54,7 @@ export function stateCtes(
       } else {
         up.store.push(store);
         up.key.push(key);
-        const stored = storedStateValue(value);
+        const stored = value;
         if (typeof stored !== 'string') anyBytes = true;
         up.value.push(stored);
         up.length.push(typeof stored === 'string' ? Buffer.byteLength(stored) : stored.length);
@@ -84,8 +86,27 @@ export function stateCtes(
   return out;
 }
 
+/** A state value as stored: JSON text, or bytes (a node's layout, or JSON's UTF-8 read back from the log). */
+export type StoredStateValue = string | Uint8Array;
+
+/** The commit's row of the state log, and the rows whose keys have all reached stream_state. */
+export function stateLogCtes(
+  q: Statement,
+  [app, topic, partition]: string[],
+  w: Pick<StateWrite, 'append' | 'deleteBelow'>,
+): string[] {
+  const out: string[] = [];
+  if (w.deleteBelow !== null)
+    out.push(`state_log_del AS (DELETE FROM stream_state_log
+      WHERE app_id = ${app} AND topic = ${topic} AND partition = ${partition} AND seq < ${q.add(w.deleteBelow)}::bigint AND ${GUARD})`);
+  if (w.append)
+    out.push(`state_log_ins AS (INSERT INTO stream_state_log (app_id, topic, partition, seq, changes)
+      SELECT ${app}, ${topic}, ${partition}, ${q.add(w.append.seq)}::bigint, ${q.add(w.append.changes)}::bytea WHERE ${GUARD})`);
+  return out;
+}
+
 /** A state's stored bytes: a node's own byte layout as it is (STATE_BYTES_TAG first), anything else as its JSON. */
-export function storedStateValue(value: unknown): string | Uint8Array {
+export function storedStateValue(value: unknown): StoredStateValue {
   if (!(value instanceof Uint8Array)) return JSON.stringify(value);
   // Anything else would be read back as JSON, and fail: a node's bug, caught at its first commit.
   if (value[0] !== STATE_BYTES_TAG)

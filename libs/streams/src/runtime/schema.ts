@@ -74,6 +74,40 @@ export const STREAMS_DEDUPE_UP = [
 export const STREAMS_DEDUPE_DOWN = [`DROP TABLE stream_dedupe`];
 
 /**
+ * A task's state changes as a log (runtime/state-changelog.ts): one row per commit holding all of
+ * its changes, replayed over `stream_state` on restore, and deleted once its keys have reached
+ * `stream_state`. Keys compared as bytes, as every runtime key is; the rows are large and compress
+ * well, hence lz4 where the server has it.
+ */
+export const STREAMS_STATE_LOG_UP = [
+  `CREATE TABLE stream_state_log (
+     app_id    text COLLATE "C" NOT NULL,
+     topic     text COLLATE "C" NOT NULL,
+     partition integer NOT NULL,
+     seq       bigint  NOT NULL,
+     changes   bytea   NOT NULL,
+     PRIMARY KEY (app_id, topic, partition, seq)
+   )`,
+  `DO $$
+   BEGIN
+     ALTER TABLE stream_state_log ALTER COLUMN changes SET COMPRESSION lz4;
+   EXCEPTION WHEN feature_not_supported THEN
+     RAISE NOTICE 'lz4 not supported by this server: stream_state_log keeps pglz';
+   END $$`,
+];
+
+/** Refuses while the log holds changes that `stream_state` does not have yet (dropping it would lose them). */
+export const STREAMS_STATE_LOG_DOWN = [
+  `DO $$
+   BEGIN
+     IF EXISTS (SELECT 1 FROM stream_state_log) THEN
+       RAISE EXCEPTION 'stream_state_log holds state not yet in stream_state: run the processors with STREAMS_STATE_FLUSH_INTERVAL_MS=0 until it is empty, then migrate down';
+     END IF;
+   END $$`,
+  `DROP TABLE stream_state_log`,
+];
+
+/**
  * Every text column of the runtime's keys compared as bytes (collation "C"), as RocksDB compares
  * Kafka Streams' keys. Under the server's collation each comparison of unequal keys in a B-tree is
  * a locale-aware strcoll, and with en_US.utf8 (the postgres image's default) the processors' commits

@@ -1,3 +1,4 @@
+import { StateChangelog } from './state-changelog';
 import { Admin, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { Counter, Registry } from 'prom-client';
@@ -87,6 +88,14 @@ export interface StreamsAppOptions {
    * store costs").
    */
   dedupeFilterMaxBytes?: number;
+  /**
+   * A changed state key is written to `stream_state` once it has waited this long, with its latest
+   * value; meanwhile each commit logs its changes as one row (runtime/state-changelog.ts), default
+   * 30 s. 0: every commit writes its keys to `stream_state`, as before the log (BENCHMARKS.md,
+   * "The state as a log"). Longer: fewer writes of keys that change often, more log to replay on
+   * restore.
+   */
+  stateFlushIntervalMs?: number;
   /** Longest wait of a fetch for new records (kafkajs maxWaitTimeInMs), default 5 s. */
   fetchMaxWaitMs?: number;
   /** Without a completed fetch for this long the consumer is not reading and no partition may turn idle, default 3 × fetchMaxWaitMs. */
@@ -142,6 +151,8 @@ export interface LiveTask {
   flush?: NodeJS.Timeout;
   /** Date.now() at which the `flush` timer fires. */
   flushDue?: number;
+  /** How commits write the task's state: logged, then written to stream_state (StateChangelog). */
+  stateLog: StateChangelog;
 }
 
 /** The options with the runtime's defaults filled in. */
@@ -169,6 +180,7 @@ export function resolveOptions(options: StreamsAppOptions): ResolvedOptions {
     // Resolved after the spread: a caller passing undefined (an unset env) gets the default.
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 6,
     dedupeFilterMaxBytes: options.dedupeFilterMaxBytes ?? 0,
+    stateFlushIntervalMs: options.stateFlushIntervalMs ?? 30_000,
     commitIntervalMs,
     outputCommitIntervalMs: Math.min(
       options.outputCommitIntervalMs ?? commitIntervalMs,

@@ -111,6 +111,7 @@ export class TaskCommitter {
         c,
         live.publisher.confirmedBelow,
         this.deps.stageGroups(live.id.topic),
+        live.stateLog,
       );
     } catch (err) {
       return this.deps.fail(live, 'commit', err, range);

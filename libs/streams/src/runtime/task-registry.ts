@@ -1,3 +1,4 @@
+import { StateChangelog } from './state-changelog';
 import { Admin, Consumer } from 'kafkajs';
 import { StreamTask } from '../core/task';
 import { DedupeFilterLoader } from './dedupe-filter-loader';
@@ -145,6 +146,11 @@ export class TaskRegistry {
         committed: claimed.nextOffset,
         lastCommitAt: 0,
         flushScheduled: false,
+        stateLog: new StateChangelog(
+          this.d.options.stateFlushIntervalMs,
+          claimed.stateLog,
+          Date.now(),
+        ),
       };
       this.dedupeFilters.load(live);
       this.resumeIfPaused(key, id);

@@ -10,10 +10,17 @@ import {
   dedupeCtes,
   outboxCtes,
   stateCtes,
+  stateLogCtes,
   Statement,
   tableCtes,
 } from './commit-sql';
 import { withClient } from './pg-client';
+import {
+  EMPTY_STATE_LOG,
+  replayStateLog,
+  StateChangelog,
+  StateLogRestore,
+} from './state-changelog';
 
 export interface TaskIdentity {
   appId: string;
@@ -23,6 +30,8 @@ export interface TaskIdentity {
 
 export interface ClaimedTask extends TaskRestore {
   epoch: string;
+  /** What the task's state log holds beyond `stream_state` (the task's StateChangelog starts from it). */
+  stateLog: StateLogRestore;
 }
 
 /**
@@ -90,16 +99,26 @@ export class TaskRepository {
         watermark_state: WatermarkState | null;
       }>(offsetsSql, params);
       if (rows.length === 0) throw new TaskFencedError(`${t.appId}/${t.topic}-${t.partition}`);
-      const state = await client.query<{ store: string; key: string; value: Buffer }>(
+      const task = [t.appId, t.topic, t.partition];
+      const base = await client.query<{ store: string; key: string; value: Buffer }>(
         `SELECT store, key, value FROM stream_state WHERE app_id = $1 AND topic = $2 AND partition = $3`,
-        [t.appId, t.topic, t.partition],
+        task,
+      );
+      const log = await client.query<{ seq: string; changes: Buffer }>(
+        `SELECT seq, changes FROM stream_state_log WHERE app_id = $1 AND topic = $2 AND partition = $3 ORDER BY seq`,
+        task,
+      );
+      const replayed = replayStateLog(
+        base.rows,
+        log.rows.map((r) => ({ seq: Number(r.seq), changes: r.changes })),
       );
       const stores = new Map<string, Array<[string, unknown]>>();
-      for (const r of state.rows) {
-        const list = stores.get(r.store) ?? [];
-        list.push([r.key, decodeStateValue(r.value)]);
-        stores.set(r.store, list);
-      }
+      for (const [store, entries] of replayed.stores)
+        if (entries.size)
+          stores.set(
+            store,
+            [...entries].map(([key, value]) => [key, decodeStateValue(value)]),
+          );
       const row = rows[0];
       return {
         epoch: row.epoch,
@@ -107,6 +126,7 @@ export class TaskRepository {
         nextSeq: Number(row.next_seq),
         watermark: row.watermark_state,
         stores,
+        stateLog: replayed.log,
       };
     });
   }
@@ -261,7 +281,10 @@ export class TaskRepository {
     c: TaskCommit,
     publishedBelow: number,
     stageGroups: string[] = [],
+    stateLog: StateChangelog = new StateChangelog(0, EMPTY_STATE_LOG, 0),
   ): Promise<void> {
+    // Throws for a value no layout can hold: the commit fails and the task is reopened.
+    const state = stateLog.write(c.storeChanges, Date.now());
     const q = new Statement();
     const task = [q.add(t.appId), q.add(t.topic), q.add(t.partition)];
     // With global stages: the records accepted must not be behind the watermark a stage finalised
@@ -282,7 +305,8 @@ export class TaskRepository {
         WHERE group_id = ${task[0]} AND topic = ${task[1]} AND partition = ${task[2]} AND epoch = ${q.add(epoch)}
               ${floorCheck ? 'AND (SELECT ok FROM floor_ok)' : ''}
         RETURNING 1)`,
-      ...stateCtes(q, task, c.storeChanges),
+      ...stateCtes(q, task, state.flush),
+      ...stateLogCtes(q, task, state),
       ...tableCtes(q, c.tableWrites),
       ...outboxCtes(q, task, c.outbox, publishedBelow),
       ...dedupeCtes(q, dedupeTask(t), c.dedupe ?? null),

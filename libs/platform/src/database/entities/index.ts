@@ -4,6 +4,7 @@ import {
   StreamOffsetEntity,
   StreamOutboxEntity,
   StreamStateEntity,
+  StreamStateLogEntity,
 } from './runtime.entities';
 
 export * from './results.entities';
@@ -14,6 +15,7 @@ export const ENTITIES = [
   ...CONTRACT_ENTITIES.map(([, entity]) => entity),
   StreamOffsetEntity,
   StreamStateEntity,
+  StreamStateLogEntity,
   StreamOutboxEntity,
   StreamDedupeEntity,
 ];

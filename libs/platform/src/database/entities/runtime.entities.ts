@@ -39,6 +39,16 @@ export class StreamStateEntity extends TaskKeyed {
   @Column('bytea') value!: Buffer;
 }
 
+/**
+ * A task's state changes, one row per commit (all of its changes, encoded by the runtime's
+ * state-log-codec), replayed over stream_state on restore until its keys have reached it.
+ */
+@Entity({ name: 'stream_state_log' })
+export class StreamStateLogEntity extends TaskKeyed {
+  @PrimaryColumn('bigint') seq!: string;
+  @Column('bytea') changes!: Buffer;
+}
+
 /** Messages committed but not yet confirmed on Kafka. */
 @Entity({ name: 'stream_outbox' })
 export class StreamOutboxEntity extends TaskKeyed {

@@ -9,6 +9,7 @@ import { StateBytea1767400000000 } from './1767400000000-state-bytea';
 import { StreamDedupe1768000000000 } from './1768000000000-stream-dedupe';
 import { FraudRules1769000000000 } from './1769000000000-fraud-rules';
 import { ByteOrderedKeys1770000000000 } from './1770000000000-byte-ordered-keys';
+import { StateLog1771000000000 } from './1771000000000-state-log';
 
 /** Every migration, in order. Listed explicitly so they load the same from ts-jest and dist/. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   StreamDedupe1768000000000,
   FraudRules1769000000000,
   ByteOrderedKeys1770000000000,
+  StateLog1771000000000,
 ];

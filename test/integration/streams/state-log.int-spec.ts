@@ -1,0 +1,108 @@
+import { Pool } from 'pg';
+import { TaskFencedError } from '@clickstream/streams';
+import { StateChangelog, TaskRepository } from '@clickstream/streams/internals';
+import { uniqueName } from '../../support/kafka';
+import { taskCommit } from '../../support/task-commit';
+
+const HOUR = 3_600_000;
+const changing = (nextOffset: string, changes: Record<string, unknown>) =>
+  taskCommit(nextOffset, { storeChanges: new Map([['s', new Map(Object.entries(changes))]]) });
+
+/** The state log (stream_state_log) through the task repository, on a real Postgres. */
+describe('the state as a log in Postgres', () => {
+  let pool: Pool;
+  let repo: TaskRepository;
+  const topic = uniqueName('state-log-src');
+  const rows = async (table: 'stream_state' | 'stream_state_log', appId: string) =>
+    Number(
+      (await pool.query(`SELECT count(*) AS n FROM ${table} WHERE app_id = $1`, [appId])).rows[0].n,
+    );
+
+  beforeAll(() => {
+    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+    repo = new TaskRepository(pool);
+  });
+  afterAll(() => pool.end());
+
+  it('logs each commit as one row, restores from it, and empties it into stream_state', async () => {
+    const id = { appId: uniqueName('state-log'), topic, partition: 0 };
+    const claimed = await repo.claim(id);
+    const log = new StateChangelog(HOUR, claimed.stateLog, Date.now());
+    await repo.commit(
+      id,
+      claimed.epoch,
+      changing('1', { k1: { a: 1 }, k2: Buffer.from([0, 7]) }),
+      0,
+      [],
+      log,
+    );
+    await repo.commit(
+      id,
+      claimed.epoch,
+      changing('2', { k1: { a: 2 }, k2: undefined, k3: { b: 1 } }),
+      0,
+      [],
+      log,
+    );
+    expect(await rows('stream_state_log', id.appId)).toBe(2);
+    expect(await rows('stream_state', id.appId)).toBe(0);
+
+    const reloaded = await repo.reload(id, claimed.epoch);
+    expect(reloaded.stores.get('s')).toEqual([
+      ['k1', { a: 2 }],
+      ['k3', { b: 1 }],
+    ]);
+    expect(reloaded.stateLog).toMatchObject({ nextSeq: 2, lowestSeq: 0 });
+    expect(reloaded.stateLog.pending.map((p) => [p.key, p.firstSeq])).toEqual([
+      ['k1', 0],
+      ['k2', 0],
+      ['k3', 1],
+    ]);
+
+    // A fenced owner's commit logs nothing.
+    const next = await repo.claim(id);
+    await expect(
+      repo.commit(id, claimed.epoch, changing('3', { k1: { a: 99 } }), 0, [], log),
+    ).rejects.toBeInstanceOf(TaskFencedError);
+    expect(await rows('stream_state_log', id.appId)).toBe(2);
+
+    // With no wait, the next commit writes every logged key to stream_state and the log goes.
+    const flushing = new StateChangelog(0, next.stateLog, Date.now());
+    await repo.commit(id, next.epoch, changing('3', { k4: { c: 1 } }), 0, [], flushing);
+    expect(await rows('stream_state_log', id.appId)).toBe(0);
+    const { rows: base } = await pool.query<{ key: string; value: Buffer }>(
+      `SELECT key, value FROM stream_state WHERE app_id = $1 ORDER BY key`,
+      [id.appId],
+    );
+    expect(base.map((r) => [r.key, r.value.toString()])).toEqual([
+      ['k1', '{"a":2}'],
+      ['k3', '{"b":1}'],
+      ['k4', '{"c":1}'],
+    ]);
+    const restored = await repo.reload(id, next.epoch);
+    expect(restored.stores.get('s')).toEqual([
+      ['k1', { a: 2 }],
+      ['k3', { b: 1 }],
+      ['k4', { c: 1 }],
+    ]);
+    expect(restored.stateLog).toEqual({ nextSeq: 0, lowestSeq: 0, pending: [] });
+  });
+
+  it('keeps a commit of many keys in one compressed row and restores every one', async () => {
+    const id = { appId: uniqueName('state-log-large'), topic, partition: 1 };
+    const claimed = await repo.claim(id);
+    const log = new StateChangelog(HOUR, claimed.stateLog, Date.now());
+    const changes: Record<string, unknown> = {};
+    for (let i = 0; i < 5000; i++)
+      changes[`user-${i}`] = { events: [i, i + 1, i + 2], page: '/product/1' };
+    await repo.commit(id, claimed.epoch, changing('1', changes), 0, [], log);
+    const { rows: logged } = await pool.query<{ stored: number; raw: number }>(
+      `SELECT pg_column_size(changes) AS stored, octet_length(changes) AS raw FROM stream_state_log WHERE app_id = $1`,
+      [id.appId],
+    );
+    expect(logged).toHaveLength(1);
+    expect(logged[0].stored).toBeLessThan(logged[0].raw / 2);
+    const restored = await repo.reload(id, claimed.epoch);
+    expect(new Map(restored.stores.get('s'))).toEqual(new Map(Object.entries(changes)));
+  });
+});
