@@ -7,9 +7,9 @@
  */
 import { ClickEvent, formatEventTime, validateEvent } from '@clickstream/contracts';
 import { testKafka } from '../../support/kafka';
+import { committedState } from '../../support/task-state';
 import { waitFor } from '../../support/wait-for';
 import { FaultStack, HOUR, START } from './fault-harness';
-import { committedState } from '../../support/task-state';
 
 const EVENTS = 200_000;
 const SPREAD_USERS = 2_000;

@@ -1,3 +1,4 @@
+import { committedState } from '../../support/task-state';
 import {
   expectedFrom,
   makeEvents,
@@ -11,7 +12,6 @@ import {
   waitForProgress,
   windowsFromTopic,
 } from './harness';
-import { committedState } from '../../support/task-state';
 
 const EVENTS = 200_000;
 const PARTITIONS = 6;

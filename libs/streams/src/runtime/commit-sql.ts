@@ -2,8 +2,8 @@ import { ByteFormatError } from '../core/byte-codec';
 import { DedupeCommit } from '../core/dedupe';
 import { STATE_BYTES_TAG } from '../core/store';
 import { OutboxMessage, TableWrite } from '../core/task';
-import type { StateWrite } from './state-changelog';
 import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
+import type { StateWrite } from './state-changelog';
 
 /**
  * The SQL of a task's commit, as data-modifying CTEs of one statement (task-repository.ts runs
@@ -54,10 +54,9 @@ export function stateCtes(
       } else {
         up.store.push(store);
         up.key.push(key);
-        const stored = value;
-        if (typeof stored !== 'string') anyBytes = true;
-        up.value.push(stored);
-        up.length.push(typeof stored === 'string' ? Buffer.byteLength(stored) : stored.length);
+        if (typeof value !== 'string') anyBytes = true;
+        up.value.push(value);
+        up.length.push(typeof value === 'string' ? Buffer.byteLength(value) : value.length);
       }
     }
   }

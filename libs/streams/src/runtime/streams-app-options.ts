@@ -1,4 +1,3 @@
-import { StateChangelog } from './state-changelog';
 import { Admin, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { Counter, Registry } from 'prom-client';
@@ -13,6 +12,7 @@ import { DEFAULT_RESTART_BACKOFF, RestartBackoffOptions } from './backoff';
 import { GlobalStage } from './global-stage';
 import { silentLogger, StreamsLogger } from './logger';
 import { OutboxPublisher } from './outbox-publisher';
+import { StateChangelog } from './state-changelog';
 import { TaskIdentity } from './task-repository';
 
 export interface StreamsAppOptions {

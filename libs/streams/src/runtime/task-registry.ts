@@ -1,4 +1,3 @@
-import { StateChangelog } from './state-changelog';
 import { Admin, Consumer } from 'kafkajs';
 import { StreamTask } from '../core/task';
 import { DedupeFilterLoader } from './dedupe-filter-loader';
@@ -6,6 +5,7 @@ import { classifyFailure } from './failure';
 import { StreamsMetrics } from './metrics';
 import { claimOwnership } from './outbox-claim';
 import { StallMonitor } from './stall-monitor';
+import { StateChangelog } from './state-changelog';
 import { LiveTask, newPublisher, newTask, ResolvedOptions } from './streams-app-options';
 import { TaskCommitter, withLock } from './task-committer';
 import { ClaimedTask, TaskIdentity, TaskRepository } from './task-repository';
