@@ -3,7 +3,6 @@ import { DedupeCommit } from '../core/dedupe';
 import { STATE_BYTES_TAG } from '../core/store';
 import { OutboxMessage, TableWrite } from '../core/task';
 import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
-import type { StateWrite } from './state-changelog';
 
 /**
  * The SQL of a task's commit, as data-modifying CTEs of one statement (task-repository.ts runs
@@ -92,7 +91,7 @@ export type StoredStateValue = string | Uint8Array;
 export function stateLogCtes(
   q: Statement,
   [app, topic, partition]: string[],
-  w: Pick<StateWrite, 'append' | 'deleteBelow'>,
+  w: { append: { seq: number; changes: Buffer } | null; deleteBelow: number | null },
 ): string[] {
   const out: string[] = [];
   if (w.deleteBelow !== null)

@@ -79,11 +79,6 @@ export class StateChangelog {
       this.pending.set(pendingId(p.store, p.key), { ...p, queuedAt: now });
   }
 
-  /** Keys changed in the log and not yet in `stream_state`. */
-  get waiting(): number {
-    return this.pending.size;
-  }
-
   /**
    * What a commit writes for `changes` (a task's takeCommit().storeChanges: values in memory, or
    * undefined for deleted keys). Throws ByteFormatError for a value that cannot be stored; the
