@@ -153,6 +153,13 @@ function durationPanels(): PanelSpec[] {
       streams('commit_duration_seconds_bucket'),
       'processor',
     ),
+    {
+      title: 'State keys waiting in the log by processor',
+      description:
+        'Changed state keys held in stream_state_log until STREAMS_STATE_FLUSH_INTERVAL_MS has passed, then written to stream_state; a restore replays them. Follows the rate of distinct keys changed per interval.',
+      queries: [[`sum by (processor) (${streams('state_log_waiting_keys')})`, '{{processor}}']],
+      unit: 'short',
+    },
   ];
 }
 

@@ -1,8 +1,21 @@
 import { Pool } from 'pg';
-import { TaskFencedError } from '@clickstream/streams';
+import { Registry } from 'prom-client';
+import { StreamsApp, TaskFencedError } from '@clickstream/streams';
 import { StateChangelog, TaskRepository } from '@clickstream/streams/internals';
 import { uniqueName } from '../../support/kafka';
 import { taskCommit } from '../../support/task-commit';
+import { committedState } from '../../support/task-state';
+import { waitFor } from '../../support/wait-for';
+import {
+  counterApp,
+  CounterRun,
+  expectedFrom,
+  makeEvents,
+  produceEvents,
+  setupCounterRun,
+  totalsFromTable,
+  waitForProgress,
+} from './harness';
 
 const HOUR = 3_600_000;
 const changing = (nextOffset: string, changes: Record<string, unknown>) =>
@@ -104,5 +117,70 @@ describe('the state as a log in Postgres', () => {
     expect(logged[0].stored).toBeLessThan(logged[0].raw / 2);
     const restored = await repo.reload(id, claimed.epoch);
     expect(new Map(restored.stores.get('s'))).toEqual(new Map(Object.entries(changes)));
+  });
+});
+
+/** A running app: its tasks' last commit on a clean stop empties the log into stream_state. */
+describe('the state log on a clean stop', () => {
+  let run: CounterRun;
+  let app: StreamsApp | undefined;
+
+  beforeAll(async () => {
+    run = await setupCounterRun('state-log-stop', 2);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await run.cleanup();
+  });
+
+  const logRows = async () =>
+    Number(
+      (
+        await run.pool.query(`SELECT count(*) AS n FROM stream_state_log WHERE app_id = $1`, [
+          run.appId,
+        ])
+      ).rows[0].n,
+    );
+  const waitingKeys = async (registry: Registry) => {
+    const text = await registry.metrics();
+    const lines = text.match(/^state_stop_state_log_waiting_keys\{[^}]*\} \d+$/gm) ?? [];
+    return lines.reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  };
+
+  it('writes every waiting key to stream_state and leaves no log row, with exact results', async () => {
+    const events = makeEvents(3000, 40, 16);
+    await produceEvents(run.kafka, run.topics.input, events, 2);
+    const registry = new Registry();
+    app = counterApp(run, registry, {
+      metricPrefix: 'state_stop',
+      allowedLatenessMs: 5000,
+      stateFlushIntervalMs: 600_000,
+    });
+    await app.start();
+    await waitForProgress(run.pool, run.appId, events.length + 2, []);
+    // Within the (long) interval every changed key waits in the log, and the gauge counts them.
+    await waitFor(async () => (await logRows()) > 0 && (await waitingKeys(registry)) > 0, {
+      timeoutMs: 10_000,
+      what: 'keys waiting in the state log',
+    });
+    const before = await committedState(run.pool, run.appId);
+
+    await app.stop();
+    app = undefined;
+    expect(await logRows()).toBe(0);
+    expect(await waitingKeys(registry)).toBe(0);
+    const { rows: base } = await run.pool.query<{
+      partition: number;
+      store: string;
+      key: string;
+      value: Buffer;
+    }>(`SELECT partition, store, key, value FROM stream_state WHERE app_id = $1`, [run.appId]);
+    const sorted = <T extends { partition: number; store: string; key: string }>(rows: T[]) =>
+      [...rows].sort((a, b) =>
+        `${a.partition}/${a.store}/${a.key}`.localeCompare(`${b.partition}/${b.store}/${b.key}`),
+      );
+    expect(sorted(base)).toEqual(sorted(before));
+    expect(await totalsFromTable(run.pool, run.appId)).toEqual(expectedFrom(events).totals);
   });
 });

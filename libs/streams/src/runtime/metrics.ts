@@ -102,6 +102,12 @@ const STREAMS_METRICS = {
     help: 'Group offset hints for lag tools that Kafka did not take (the offsets in Postgres are the truth).',
     labelNames: ['processor'],
   },
+  stateLogWaitingKeys: {
+    type: 'gauge',
+    name: 'state_log_waiting_keys',
+    help: 'State keys changed in the log (stream_state_log) and not yet written to stream_state.',
+    labelNames: PARTITION,
+  },
   partitionStalled: {
     type: 'gauge',
     name: 'partition_stalled',

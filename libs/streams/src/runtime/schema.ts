@@ -101,7 +101,7 @@ export const STREAMS_STATE_LOG_DOWN = [
   `DO $$
    BEGIN
      IF EXISTS (SELECT 1 FROM stream_state_log) THEN
-       RAISE EXCEPTION 'stream_state_log holds state not yet in stream_state: run the processors with STREAMS_STATE_FLUSH_INTERVAL_MS=0 until it is empty, then migrate down';
+       RAISE EXCEPTION 'stream_state_log holds state not yet in stream_state: stop the processors cleanly (their last commits empty it), or run them with STREAMS_STATE_FLUSH_INTERVAL_MS=0 until it is empty, then migrate down';
      END IF;
    END $$`,
   `DROP TABLE stream_state_log`,

@@ -72,6 +72,9 @@ describe('StateChangelog', () => {
         let log = new StateChangelog(flushAfterMs, EMPTY_STATE_LOG, now);
         for (let commit = 0; commit < 120; commit++) {
           now += Math.floor(random() * 4);
+          // A clean close's last commit (some with changes of its own, as the close commits them too).
+          const draining = random() < 0.05;
+          if (draining) log.drain();
           const changes = new Map<string, Map<string, unknown>>();
           const count = Math.floor(random() * 6);
           for (let i = 0; i < count; i++) {
@@ -97,6 +100,7 @@ describe('StateChangelog', () => {
             truth.set(store, held);
           }
           const restored = expectRestores(tables, truth);
+          if (draining) expect([tables.log.size, log.waiting]).toEqual([0, 0]);
           // A crash (or a failed commit) now: the task goes on from what Postgres holds.
           if (random() < 0.15) log = new StateChangelog(flushAfterMs, restored.log, now);
         }
@@ -120,6 +124,31 @@ describe('StateChangelog', () => {
     expect(decodeStateLog(writes[12].append!.changes)).toEqual([
       { store: 's', key: 'hot', value: Buffer.from('{"t":12}') },
     ]);
+  });
+
+  it('drained, writes every waiting key to stream_state and deletes the whole log', () => {
+    const log = new StateChangelog(60_000, EMPTY_STATE_LOG, 0);
+    log.write(new Map([['s', new Map([['a', { v: 1 }]])]]), 0);
+    log.write(new Map([['s', new Map<string, unknown>([['b', { v: 2 }]])]]), 1);
+    expect(log.waiting).toBe(2);
+    log.drain();
+    const w = log.write(new Map(), 2);
+    expect(w).toEqual({
+      append: null,
+      flush: new Map([
+        [
+          's',
+          new Map([
+            ['a', '{"v":1}'],
+            ['b', '{"v":2}'],
+          ]),
+        ],
+      ]),
+      deleteBelow: 2,
+    });
+    expect(log.waiting).toBe(0);
+    // Only that one write: the next keys wait again.
+    expect(log.write(new Map([['s', new Map([['c', { v: 3 }]])]]), 3).append?.seq).toBe(2);
   });
 
   it('with 0 writes every change to stream_state and logs nothing', () => {

@@ -66,6 +66,8 @@ export class StateChangelog {
   private readonly pending = new Map<string, Pending>();
   private nextSeq: number;
   private deletedBelow: number;
+  /** Set by drain(): the next write takes every waiting key, however recent. */
+  private draining = false;
 
   /** `flushAfterMs` 0: every change goes to `stream_state` in its own commit and no row is logged. */
   constructor(
@@ -77,6 +79,20 @@ export class StateChangelog {
     this.deletedBelow = restored.lowestSeq;
     for (const p of restored.pending)
       this.pending.set(pendingId(p.store, p.key), { ...p, queuedAt: now });
+  }
+
+  /** Keys changed in the log and not yet written to `stream_state`. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * The next write sends every waiting key to `stream_state` and deletes the whole log, as Kafka
+   * Streams flushes its stores and writes its checkpoint on a clean close: the next owner then
+   * replays nothing. For a task's last commit before its partition goes.
+   */
+  drain(): void {
+    this.draining = true;
   }
 
   /**
@@ -97,7 +113,8 @@ export class StateChangelog {
     }
     const seq = this.nextSeq;
     const entries = this.queue(changes, seq, now);
-    this.takeDue(flush, now - this.flushAfterMs);
+    this.takeDue(flush, this.draining ? Infinity : now - this.flushAfterMs);
+    this.draining = false;
     // Logged while any key still waits, even if this commit's own keys all went to stream_state:
     // an older row may hold an older value of one of them, and restore must end on the newest.
     // With nothing waiting, stream_state has every key's latest value and the whole log goes.

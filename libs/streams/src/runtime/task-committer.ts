@@ -133,6 +133,7 @@ export class TaskCommitter {
         { ...this.deps.context(live), offset: d.offset, reason: d.reason, err: d.message },
         'record dead-lettered',
       );
+    this.deps.metrics.stateLogWaitingKeys.set(labels, live.stateLog.waiting);
     if (c.watermark.watermark !== null)
       this.deps.metrics.watermarkLag.set(
         labels,

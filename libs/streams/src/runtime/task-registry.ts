@@ -152,6 +152,7 @@ export class TaskRegistry {
           Date.now(),
         ),
       };
+      this.d.metrics.stateLogWaitingKeys.set(this.labels(live), live.stateLog.waiting);
       this.dedupeFilters.load(live);
       this.resumeIfPaused(key, id);
       return live;
@@ -200,16 +201,27 @@ export class TaskRegistry {
     this.epochs.delete(key);
     const live = await t?.catch(() => undefined);
     if (!live) return;
-    // What was processed since the last commit (a flush is pending) is committed before the partition goes.
-    if (live.flushScheduled)
+    // What was processed since the last commit (a flush is pending) is committed before the
+    // partition goes, and that last commit also writes the keys waiting in the state log to
+    // stream_state and empties the log (Kafka Streams flushes its stores and checkpoints on close),
+    // so the next owner replays nothing. One commit, not two: a new owner may claim the task at
+    // any moment, and a fenced last commit leaves the log for restore to replay (nothing is lost).
+    if (live.flushScheduled || live.stateLog.waiting > 0) {
+      live.stateLog.drain();
       await withLock(live, () => this.d.committer().enqueue(live)).catch(() => undefined);
+    }
     await live.inflight;
     live.closed = true;
+    this.d.metrics.stateLogWaitingKeys.remove(this.labels(live));
     await live.publisher.close();
   }
 
   async closeAll(): Promise<void> {
     await Promise.all([...this.tasks.keys()].map((k) => this.closeTask(k)));
+  }
+
+  private labels(live: LiveTask) {
+    return { processor: this.appId, topic: live.id.topic, partition: String(live.id.partition) };
   }
 
   context(live: LiveTask): Record<string, unknown> {
