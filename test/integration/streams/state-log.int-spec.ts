@@ -120,21 +120,20 @@ describe('the state as a log in Postgres', () => {
   });
 });
 
-/** A running app: its tasks' last commit on a clean stop empties the log into stream_state. */
-describe('the state log on a clean stop', () => {
-  let run: CounterRun;
+/** A running app's tasks empty their logs into stream_state: on a clean stop, and when quiet. */
+describe('the state log of a running app', () => {
+  const runs: CounterRun[] = [];
   let app: StreamsApp | undefined;
 
-  beforeAll(async () => {
-    run = await setupCounterRun('state-log-stop', 2);
-  });
-
-  afterAll(async () => {
+  afterEach(async () => {
     await app?.stop();
-    await run.cleanup();
+    app = undefined;
+  });
+  afterAll(async () => {
+    for (const run of runs) await run.cleanup();
   });
 
-  const logRows = async () =>
+  const logRows = async (run: CounterRun) =>
     Number(
       (
         await run.pool.query(`SELECT count(*) AS n FROM stream_state_log WHERE app_id = $1`, [
@@ -144,43 +143,65 @@ describe('the state log on a clean stop', () => {
     );
   const waitingKeys = async (registry: Registry) => {
     const text = await registry.metrics();
-    const lines = text.match(/^state_stop_state_log_waiting_keys\{[^}]*\} \d+$/gm) ?? [];
+    const lines = text.match(/^state_log_app_state_log_waiting_keys\{[^}]*\} \d+$/gm) ?? [];
     return lines.reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
   };
+  const sorted = <T extends { partition: number; store: string; key: string }>(rows: T[]) =>
+    [...rows].sort((a, b) =>
+      `${a.partition}/${a.store}/${a.key}`.localeCompare(`${b.partition}/${b.store}/${b.key}`),
+    );
+  const baseRows = async (run: CounterRun) =>
+    sorted(
+      (
+        await run.pool.query<{ partition: number; store: string; key: string; value: Buffer }>(
+          `SELECT partition, store, key, value FROM stream_state WHERE app_id = $1`,
+          [run.appId],
+        )
+      ).rows,
+    );
 
-  it('writes every waiting key to stream_state and leaves no log row, with exact results', async () => {
+  /** The counter app over 3,000 events on 2 partitions, every record committed. */
+  async function started(prefix: string, stateFlushIntervalMs: number) {
+    const run = await setupCounterRun(prefix, 2);
+    runs.push(run);
     const events = makeEvents(3000, 40, 16);
     await produceEvents(run.kafka, run.topics.input, events, 2);
     const registry = new Registry();
     app = counterApp(run, registry, {
-      metricPrefix: 'state_stop',
+      metricPrefix: 'state_log_app',
       allowedLatenessMs: 5000,
-      stateFlushIntervalMs: 600_000,
+      stateFlushIntervalMs,
     });
     await app.start();
     await waitForProgress(run.pool, run.appId, events.length + 2, []);
+    return { run, registry, events };
+  }
+
+  it('on a clean stop, writes every waiting key to stream_state and leaves no log row', async () => {
+    const { run, registry, events } = await started('state-log-stop', 600_000);
     // Within the (long) interval every changed key waits in the log, and the gauge counts them.
-    await waitFor(async () => (await logRows()) > 0 && (await waitingKeys(registry)) > 0, {
+    await waitFor(async () => (await logRows(run)) > 0 && (await waitingKeys(registry)) > 0, {
       timeoutMs: 10_000,
       what: 'keys waiting in the state log',
     });
-    const before = await committedState(run.pool, run.appId);
+    const before = sorted(await committedState(run.pool, run.appId));
 
-    await app.stop();
+    await app!.stop();
     app = undefined;
-    expect(await logRows()).toBe(0);
+    expect(await logRows(run)).toBe(0);
     expect(await waitingKeys(registry)).toBe(0);
-    const { rows: base } = await run.pool.query<{
-      partition: number;
-      store: string;
-      key: string;
-      value: Buffer;
-    }>(`SELECT partition, store, key, value FROM stream_state WHERE app_id = $1`, [run.appId]);
-    const sorted = <T extends { partition: number; store: string; key: string }>(rows: T[]) =>
-      [...rows].sort((a, b) =>
-        `${a.partition}/${a.store}/${a.key}`.localeCompare(`${b.partition}/${b.store}/${b.key}`),
-      );
-    expect(sorted(base)).toEqual(sorted(before));
+    expect(await baseRows(run)).toEqual(before);
+    expect(await totalsFromTable(run.pool, run.appId)).toEqual(expectedFrom(events).totals);
+  });
+
+  it('when its input stops, still writes the waiting keys after the interval', async () => {
+    const { run, registry, events } = await started('state-log-quiet', 1000);
+    // No record arrives any more; the quiet tasks commit what has waited, and the log empties.
+    await waitFor(async () => (await logRows(run)) === 0 && (await waitingKeys(registry)) === 0, {
+      timeoutMs: 15_000,
+      what: 'the state log of quiet tasks emptied into stream_state',
+    });
+    expect(await baseRows(run)).toEqual(sorted(await committedState(run.pool, run.appId)));
     expect(await totalsFromTable(run.pool, run.appId)).toEqual(expectedFrom(events).totals);
   });
 });

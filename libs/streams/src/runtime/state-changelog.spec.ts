@@ -151,6 +151,16 @@ describe('StateChangelog', () => {
     expect(log.write(new Map([['s', new Map([['c', { v: 3 }]])]]), 3).append?.seq).toBe(2);
   });
 
+  it('is due once its oldest waiting key has waited the interval', () => {
+    const log = new StateChangelog(10, EMPTY_STATE_LOG, 0);
+    expect(log.due(100)).toBe(false);
+    log.write(new Map([['s', new Map([['a', { v: 1 }]])]]), 5);
+    log.write(new Map([['s', new Map([['b', { v: 2 }]])]]), 8);
+    expect([log.due(14), log.due(15)]).toEqual([false, true]);
+    log.write(new Map(), 15);
+    expect([log.waiting, log.due(17), log.due(18)]).toEqual([1, false, true]);
+  });
+
   it('with 0 writes every change to stream_state and logs nothing', () => {
     const log = new StateChangelog(0, EMPTY_STATE_LOG, 0);
     const w = log.write(

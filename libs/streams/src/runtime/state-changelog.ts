@@ -86,6 +86,12 @@ export class StateChangelog {
     return this.pending.size;
   }
 
+  /** True when a key has waited its interval: the next commit would write it to `stream_state`. */
+  due(now: number): boolean {
+    const oldest = this.pending.values().next();
+    return !oldest.done && oldest.value.queuedAt <= now - this.flushAfterMs;
+  }
+
   /**
    * The next write sends every waiting key to `stream_state` and deletes the whole log, as Kafka
    * Streams flushes its stores and writes its checkpoint on a clean close: the next owner then

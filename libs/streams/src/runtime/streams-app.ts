@@ -391,8 +391,22 @@ export class StreamsApp {
     } catch (err) {
       return this.tasks.fail(live, 'punctuate', err);
     }
-    if (!moved) return this.committer.cleanOutbox(live);
-    await this.committer.enqueue(live);
+    if (moved || this.stateLogDue(live)) return this.committer.enqueue(live);
+    return this.committer.cleanOutbox(live);
+  }
+
+  /**
+   * A quiet task whose state log holds keys that have waited their interval commits them anyway,
+   * so the log of a partition whose traffic stopped still empties into stream_state (a busy task's
+   * next commit takes them; so does a scheduled one).
+   */
+  private stateLogDue(live: LiveTask): boolean {
+    const now = Date.now();
+    return (
+      !live.flushScheduled &&
+      now - live.lastCommitAt >= this.o.commitIntervalMs &&
+      live.stateLog.due(now)
+    );
   }
 
   /** Logs when the consumer stops and starts fetching: meanwhile no partition turns idle. */
