@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { StreamsApp, TaskFencedError } from '@clickstream/streams';
+import { StreamsApp, StreamsLogger, TaskFencedError } from '@clickstream/streams';
 import { StateChangelog, TaskRepository } from '@clickstream/streams/internals';
 import { uniqueName } from '../../support/kafka';
 import { taskCommit } from '../../support/task-commit';
@@ -161,7 +161,7 @@ describe('the state log of a running app', () => {
     );
 
   /** The counter app over 3,000 events on 2 partitions, every record committed. */
-  async function started(prefix: string, stateFlushIntervalMs: number) {
+  async function started(prefix: string, stateFlushIntervalMs: number, logger?: StreamsLogger) {
     const run = await setupCounterRun(prefix, 2);
     runs.push(run);
     const events = makeEvents(3000, 40, 16);
@@ -171,6 +171,7 @@ describe('the state log of a running app', () => {
       metricPrefix: 'state_log_app',
       allowedLatenessMs: 5000,
       stateFlushIntervalMs,
+      ...(logger ? { logger } : {}),
     });
     await app.start();
     await waitForProgress(run.pool, run.appId, events.length + 2, []);
@@ -203,5 +204,37 @@ describe('the state log of a running app', () => {
     });
     expect(await baseRows(run)).toEqual(sorted(await committedState(run.pool, run.appId)));
     expect(await totalsFromTable(run.pool, run.appId)).toEqual(expectedFrom(events).totals);
+  });
+
+  it('hands a task over when its last commit is fenced: logged, not counted as a failure', async () => {
+    const lines: Array<{ msg: string; obj: Record<string, unknown> }> = [];
+    const note = (obj: object, msg: string) =>
+      lines.push({ msg, obj: obj as Record<string, unknown> });
+    const { run, registry } = await started('state-log-handover', 600_000, {
+      info: note,
+      warn: note,
+      error: note,
+    });
+    await waitFor(async () => (await logRows(run)) > 0, { timeoutMs: 10_000, what: 'log rows' });
+    const before = sorted(await committedState(run.pool, run.appId));
+    // Another instance claims the task (as after a rebalance) before this one closes it.
+    const repo = new TaskRepository(run.pool);
+    for (const partition of [0, 1])
+      await repo.claim({ appId: run.appId, topic: run.topics.input, partition });
+
+    await app!.stop();
+    app = undefined;
+    const handedOver = lines.filter((l) => l.msg === 'task handed over');
+    expect(handedOver.map((l) => [l.obj.partition, l.obj.reason]).sort()).toEqual([
+      [0, 'fenced'],
+      [1, 'fenced'],
+    ]);
+    expect(lines.filter((l) => l.msg === 'task failed' || l.msg === 'task close failed')).toEqual(
+      [],
+    );
+    expect(await registry.metrics()).not.toMatch(/^state_log_app_task_failures_total\{/m);
+    // The fenced commit wrote nothing: the new owner restores exactly what was committed.
+    expect(sorted(await committedState(run.pool, run.appId))).toEqual(before);
+    expect(await logRows(run)).toBeGreaterThan(0);
   });
 });

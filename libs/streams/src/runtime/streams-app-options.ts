@@ -144,6 +144,8 @@ export interface LiveTask {
   /** The next offset Postgres has: where the next commit's range starts. */
   committed: string | null;
   closed: boolean;
+  /** The partition is going (closeTask): a failure now is not rebuilt, and a fenced one is the handover. */
+  closing?: boolean;
   /** Date.now() when the last commit was taken (real time, whatever the clock option says). */
   lastCommitAt: number;
   /** A commit is scheduled (timer, or waiting for the previous commit): what is processed meanwhile joins it. */

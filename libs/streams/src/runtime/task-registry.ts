@@ -1,7 +1,7 @@
 import { Admin, Consumer } from 'kafkajs';
 import { StreamTask } from '../core/task';
 import { DedupeFilterLoader } from './dedupe-filter-loader';
-import { classifyFailure } from './failure';
+import { classifyFailure, Failure } from './failure';
 import { StreamsMetrics } from './metrics';
 import { claimOwnership } from './outbox-claim';
 import { StallMonitor } from './stall-monitor';
@@ -201,6 +201,7 @@ export class TaskRegistry {
     this.epochs.delete(key);
     const live = await t?.catch(() => undefined);
     if (!live) return;
+    live.closing = true;
     // What was processed since the last commit (a flush is pending) is committed before the
     // partition goes, and that last commit also writes the keys waiting in the state log to
     // stream_state and empties the log (Kafka Streams flushes its stores and checkpoints on close),
@@ -246,8 +247,28 @@ export class TaskRegistry {
     if (live.flush) clearTimeout(live.flush);
     if (this.tasks.get(live.key) === live.handle) this.tasks.delete(live.key);
     this.reopen.add(live.key);
-    this.d.supervisor.failed(live.key, stage, classifyFailure(err), this.context(live), range);
+    if (live.closing) this.failedClosing(live, stage, classifyFailure(err));
+    else this.d.supervisor.failed(live.key, stage, classifyFailure(err), this.context(live), range);
     await live.publisher.close();
+  }
+
+  /**
+   * A failure of a closing task's last commit or publish. Nothing is rebuilt (the partition is
+   * going); what was not committed is processed again by the next owner. Fenced is the handover,
+   * not a failure: the new owner claimed the task first (a rebalance), so it is logged at info and
+   * not counted. Anything else is counted and logged as a close that failed.
+   */
+  private failedClosing(live: LiveTask, stage: FailureStage, failure: Failure): void {
+    const ctx = {
+      ...this.context(live),
+      stage,
+      reason: failure.kind,
+      code: failure.code,
+      err: failure.message,
+    };
+    if (failure.kind === 'fenced') return this.d.options.logger.info(ctx, 'task handed over');
+    this.d.metrics.taskFailures.inc({ processor: this.appId, reason: `${stage}_${failure.kind}` });
+    this.d.options.logger.warn(ctx, 'task close failed');
   }
 
   /** Points the consumer back at what Postgres committed (the log start when nothing was). */
