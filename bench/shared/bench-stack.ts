@@ -187,12 +187,20 @@ export class BenchStack {
   }
 
   async cleanup(): Promise<void> {
+    const stopping = Date.now();
     for (const s of this.services) if (s.child.exitCode === null) s.child.kill('SIGTERM');
-    await Promise.all(
-      this.services.map((s) =>
-        s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : undefined,
-      ),
+    // A clean stop's time per service: the processors' last commits empty their state logs.
+    const stops = await Promise.all(
+      this.services.map(async (s) => {
+        if (s.child.exitCode === null) await new Promise((r) => s.child.once('exit', r));
+        return `${s.name} ${((Date.now() - stopping) / 1000).toFixed(1)} s`;
+      }),
     );
+    const left = await this.pool
+      .query<{ n: string }>(`SELECT count(*) AS n FROM stream_state_log`)
+      .then(({ rows }) => rows[0].n)
+      .catch((err: Error) => err.message);
+    console.log(`clean stop (SIGTERM to exit): ${stops.join(', ')}; state log rows left: ${left}`);
     for (const { memory } of this.services) {
       if (!memory) continue;
       console.log(memory.report());
