@@ -154,6 +154,20 @@ function durationPanels(): PanelSpec[] {
       'processor',
     ),
     {
+      // Restores are rare (startup, rebalance, rebuild), so a rate-based quantile would mostly be
+      // empty: the mean since each process started stays readable.
+      title: 'Task restore duration by processor (mean since start)',
+      description:
+        'Time to open a task (startup, rebalance, rebuild after a failure): claim, read stream_state, replay stream_state_log, fence and finish the outbox. The "task restored" log line has each one.',
+      queries: [
+        [
+          `sum by (processor) (${streams('task_restore_duration_seconds_sum')}) / sum by (processor) (${streams('task_restore_duration_seconds_count')})`,
+          '{{processor}}',
+        ],
+      ],
+      unit: 's',
+    },
+    {
       title: 'State keys waiting in the log by processor',
       description:
         'Changed state keys held in stream_state_log until STREAMS_STATE_FLUSH_INTERVAL_MS has passed, then written to stream_state; a restore replays them. Follows the rate of distinct keys changed per interval.',

@@ -178,6 +178,26 @@ describe('the state log of a running app', () => {
     return { run, registry, events };
   }
 
+  /** The app started again on the same run: what each task's restore read ('task restored'). */
+  async function restarted(run: CounterRun) {
+    const restores: Array<Record<string, unknown>> = [];
+    const note = (obj: object, msg: string) => {
+      if (msg === 'task restored') restores.push(obj as Record<string, unknown>);
+    };
+    const registry = new Registry();
+    app = counterApp(run, registry, {
+      metricPrefix: 'state_log_app',
+      allowedLatenessMs: 5000,
+      stateFlushIntervalMs: 600_000,
+      logger: { info: note, warn: note, error: note },
+    });
+    await app.start();
+    await waitFor(async () => restores.length === 2, { timeoutMs: 30_000, what: '2 restores' });
+    const text = await registry.metrics();
+    expect(text).toMatch(/^state_log_app_task_restore_duration_seconds_count\{[^}]*\} 2$/m);
+    return restores.sort((a, b) => Number(a.partition) - Number(b.partition));
+  }
+
   it('on a clean stop, writes every waiting key to stream_state and leaves no log row', async () => {
     const { run, registry, events } = await started('state-log-stop', 600_000);
     // Within the (long) interval every changed key waits in the log, and the gauge counts them.
@@ -193,6 +213,13 @@ describe('the state log of a running app', () => {
     expect(await waitingKeys(registry)).toBe(0);
     expect(await baseRows(run)).toEqual(before);
     expect(await totalsFromTable(run.pool, run.appId)).toEqual(expectedFrom(events).totals);
+    // The next owner reads stream_state only.
+    const restores = await restarted(run);
+    expect(restores.map((r) => [r.partition, r.logRows])).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
+    expect(restores.reduce((sum, r) => sum + Number(r.stateRows), 0)).toBe(before.length);
   });
 
   it('when its input stops, still writes the waiting keys after the interval', async () => {
@@ -235,6 +262,11 @@ describe('the state log of a running app', () => {
     expect(await registry.metrics()).not.toMatch(/^state_log_app_task_failures_total\{/m);
     // The fenced commit wrote nothing: the new owner restores exactly what was committed.
     expect(sorted(await committedState(run.pool, run.appId))).toEqual(before);
-    expect(await logRows(run)).toBeGreaterThan(0);
+    const left = await logRows(run);
+    expect(left).toBeGreaterThan(0);
+    // The next owner replays what the fenced commit left in the log.
+    const restores = await restarted(run);
+    expect(restores.reduce((sum, r) => sum + Number(r.logRows), 0)).toBe(left);
+    expect(restores.every((r) => Number(r.logBytes) > 0 && Number(r.restoreMs) >= 0)).toBe(true);
   });
 });

@@ -78,6 +78,13 @@ const STREAMS_METRICS = {
     labelNames: ['processor'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   },
+  taskRestoreDuration: {
+    type: 'histogram',
+    name: 'task_restore_duration_seconds',
+    help: 'Time to open a task: claim it, read its state, replay its state log, fence and finish its outbox.',
+    labelNames: ['processor'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  },
   taskFailures: {
     type: 'counter',
     name: 'task_failures_total',

@@ -104,6 +104,7 @@ export class TaskRegistry {
     const epoch = this.epochs.get(key);
     const rebuilt = this.reopen.has(key);
     const ctx = { processor: this.appId, topic: id.topic, partition: id.partition, epoch };
+    const started = process.hrtime.bigint();
     try {
       const reload = this.d.supervisor.reopenMode(key) === 'reload' && epoch !== undefined;
       const {
@@ -133,6 +134,7 @@ export class TaskRegistry {
         reload,
       });
       this.d.stall.committed(key, claimed.nextOffset);
+      this.restored(claimed, started, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset });
       const live: LiveTask = {
         key,
         id,
@@ -161,6 +163,16 @@ export class TaskRegistry {
       this.d.supervisor.failed(key, 'restore', classifyFailure(err), ctx);
       throw err;
     }
+  }
+
+  /** Kafka Streams' restore metrics, in short: how long an open took and what it read. */
+  private restored(claimed: ClaimedTask, started: bigint, ctx: object): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.d.metrics.taskRestoreDuration.observe({ processor: this.appId }, seconds);
+    this.d.options.logger.info(
+      { ...ctx, ...claimed.restored, restoreMs: Math.round(seconds * 1000) },
+      'task restored',
+    );
   }
 
   /** The task on the claimed state, with the runtime's quarantined records and the stages' watermark floor. */

@@ -32,6 +32,8 @@ export interface ClaimedTask extends TaskRestore {
   epoch: string;
   /** What the task's state log holds beyond `stream_state` (the task's StateChangelog starts from it). */
   stateLog: StateLogRestore;
+  /** What the restore read: `stream_state` rows, and state log rows with their bytes. */
+  restored: { stateRows: number; logRows: number; logBytes: number };
 }
 
 /**
@@ -127,6 +129,11 @@ export class TaskRepository {
         watermark: row.watermark_state,
         stores,
         stateLog: replayed.log,
+        restored: {
+          stateRows: base.rows.length,
+          logRows: log.rows.length,
+          logBytes: log.rows.reduce((sum, r) => sum + r.changes.length, 0),
+        },
       };
     });
   }
