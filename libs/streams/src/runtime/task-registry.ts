@@ -259,6 +259,8 @@ export class TaskRegistry {
     if (live.flush) clearTimeout(live.flush);
     if (this.tasks.get(live.key) === live.handle) this.tasks.delete(live.key);
     this.reopen.add(live.key);
+    // Set again when the task reopens; a partition that moves away meanwhile keeps no stale gauge.
+    this.d.metrics.stateLogWaitingKeys.remove(this.labels(live));
     if (live.closing) this.failedClosing(live, stage, classifyFailure(err));
     else this.d.supervisor.failed(live.key, stage, classifyFailure(err), this.context(live), range);
     await live.publisher.close();
