@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { ConfigDefinition, databaseConfig, parseEnv, serviceConfigs } from '@clickstream/platform';
 import * as aggregator from '../services/aggregator/src/service';
 import * as fraudDetector from '../services/fraud-detector/src/service';
@@ -117,6 +117,18 @@ describe('docker-compose.yml', () => {
       expect(env.NODE_OPTIONS).toBe(
         app.nodeOptions.length > 0 ? app.nodeOptions.join(' ') : undefined,
       );
+    });
+
+    it('gets as long to stop cleanly as in Kubernetes (its terminationGracePeriodSeconds)', () => {
+      const deployment = parseAllDocuments(read(`deploy/k8s/base/${name}.yaml`))
+        .map(
+          (d) =>
+            d.toJS() as { kind?: string; spec?: { template?: { spec?: Record<string, unknown> } } },
+        )
+        .find((d) => d.kind === 'Deployment');
+      const seconds = deployment?.spec?.template?.spec?.terminationGracePeriodSeconds;
+      expect(typeof seconds).toBe('number');
+      expect(svc.stop_grace_period).toBe(`${String(seconds)}s`);
     });
 
     it('probes its own /health/ready and restarts unless stopped', () => {

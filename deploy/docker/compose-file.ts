@@ -16,6 +16,7 @@ export interface ComposeService {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: Record<string, { condition?: string }>;
   restart?: string;
+  stop_grace_period?: string;
   volumes?: string[];
   logging?: { driver?: string; options?: Record<string, string> };
   deploy?: { resources?: { limits?: { cpus?: string | number; memory?: string } } };
