@@ -14,6 +14,7 @@ export {
   ByteFormatError,
   ByteReader,
   ByteWriter,
+  isZigzagInt,
   readStateHeader,
   writeStateHeader,
 } from './core/byte-codec';

@@ -96,6 +96,8 @@ describe('sessionBytesCodec: the session state as bytes', () => {
         type: fc.constantFrom(...EVENT_TYPES),
         cents: fc.oneof(
           fc.integer({ min: 0, max: 1e12 }),
+          // Integers a varint of either sign cannot hold: 2^52 and up, still safe integers.
+          fc.integer({ min: 2 ** 52 - 2, max: Number.MAX_SAFE_INTEGER }),
           fc.double({ min: 0, max: 1e6, noNaN: true }),
         ),
         csid: fc.constantFrom('a', 'b', CSID, 'é漢字'),
@@ -125,6 +127,14 @@ describe('sessionBytesCodec: the session state as bytes', () => {
     };
     expect(aggregateRoundTrip(agg)).toEqual(agg);
     expect(aggregateRoundTrip({ ...agg, revenueCents: 0.5 }).revenueCents).toBe(0.5);
+    // The contract's largest purchase is above 2^52 cents: safe, but past a zig-zag varint.
+    for (const revenueCents of [
+      2 ** 52 - 1,
+      2 ** 52,
+      4_503_599_628_000_000,
+      Number.MAX_SAFE_INTEGER,
+    ])
+      expect(aggregateRoundTrip({ ...agg, revenueCents }).revenueCents).toBe(revenueCents);
     expect(aggregateRoundTrip({ ...agg, counts: { view: 2 } }).counts).toEqual(
       EVENT_TYPES.map((type) => (type === 'view' ? 2 : 0)),
     );

@@ -12,6 +12,7 @@ import {
   ByteFormatError,
   ByteReader,
   ByteWriter,
+  isZigzagInt,
   PoisonError,
   SessionBytesCodec,
   SessionResult,
@@ -247,9 +248,13 @@ export const sessionBytesCodec: SessionBytesCodec<SessionEvent, SessionAggregate
   },
 };
 
-/** A safe integer as a zig-zag varint (tag 0), anything else as a float (tag 1). */
+/**
+ * An integer below 2^52 in magnitude as a zig-zag varint (tag 0), anything else as a float (tag 1).
+ * Not Number.isSafeInteger: int() needs one bit for the sign, and a purchase of 45,035,996.28 x
+ * 1,000,000 (both within the contract's limits) is 2^52 cents and more.
+ */
 function writeNumber(out: ByteWriter, value: number): void {
-  if (Number.isSafeInteger(value)) {
+  if (isZigzagInt(value)) {
     out.byte(0);
     out.int(value);
   } else {
