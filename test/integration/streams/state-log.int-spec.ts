@@ -215,6 +215,14 @@ describe('the state log of a running app', () => {
       [1, 0],
     ]);
     expect(restores.reduce((sum, r) => sum + Number(r.stateRows), 0)).toBe(before.length);
+    // Where each open's time went, in whole ms: together no more than the open took.
+    for (const { phasesMs, restoreMs } of restores) {
+      const phases = phasesMs as Record<string, number>;
+      expect(Object.keys(phases)).toEqual(['claim', 'prepare', 'fence', 'republish']);
+      expect(Object.values(phases).every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
+      const total = Object.values(phases).reduce((sum, ms) => sum + ms, 0);
+      expect(total).toBeLessThanOrEqual(Number(restoreMs) + 4);
+    }
   });
 
   it('when its input stops, still writes the waiting keys after the interval', async () => {

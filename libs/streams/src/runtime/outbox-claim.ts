@@ -8,6 +8,8 @@ export interface OpenedOwnership<T> {
   publisher: OutboxPublisher;
   /** Outbox messages the previous owner left unpublished, sent now. */
   republished: number;
+  /** Where the open's time went (ms): the claim with its state read, prepare, fence, republish. */
+  phasesMs: { claim: number; prepare: number; fence: number; republish: number };
 }
 
 /**
@@ -23,15 +25,31 @@ export async function claimOwnership<T>(steps: {
   prepare: (claimed: ClaimedTask) => Promise<T> | T;
   publisher: () => OutboxPublisher;
 }): Promise<OpenedOwnership<T>> {
+  const since = lap();
   const claimed = await steps.claim();
+  const claim = since();
   const prepared = await steps.prepare(claimed);
+  const prepare = since();
   const publisher = steps.publisher();
   try {
     const from = await publisher.init();
+    const fence = since();
     const republished = await publisher.publish(await steps.repo.pendingOutbox(steps.id, from));
-    return { claimed, prepared, publisher, republished };
+    const phasesMs = { claim, prepare, fence, republish: since() };
+    return { claimed, prepared, publisher, republished, phasesMs };
   } catch (err) {
     await publisher.close();
     throw err;
   }
+}
+
+/** A stopwatch: each call gives the whole ms since the previous call (or since it was made). */
+function lap(): () => number {
+  let last = process.hrtime.bigint();
+  return () => {
+    const now = process.hrtime.bigint();
+    const ms = Math.round(Number(now - last) / 1e6);
+    last = now;
+    return ms;
+  };
 }

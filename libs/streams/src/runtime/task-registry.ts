@@ -112,6 +112,7 @@ export class TaskRegistry {
         prepared: task,
         publisher,
         republished,
+        phasesMs,
       } = await claimOwnership({
         repo: this.d.repo,
         id,
@@ -134,7 +135,12 @@ export class TaskRegistry {
         reload,
       });
       this.d.stall.committed(key, claimed.nextOffset);
-      this.restored(claimed, started, { ...ctx, epoch: claimed.epoch, offset: claimed.nextOffset });
+      this.restored(claimed, started, {
+        ...ctx,
+        epoch: claimed.epoch,
+        offset: claimed.nextOffset,
+        phasesMs,
+      });
       const live: LiveTask = {
         key,
         id,
