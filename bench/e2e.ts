@@ -31,6 +31,7 @@ import {
   oneOf,
   parseOrExit,
   UsageError,
+  value,
   Values,
 } from '../tools/shared/args';
 import {
@@ -50,6 +51,7 @@ import {
   withRandomIds,
 } from './shared/dedupe-backlog';
 import { FloodProbe } from './shared/flood-probe';
+import { KillResult, killAndRecover, killParser } from './shared/kill-recovery';
 import { OldGeneration, oldGeneration } from './shared/heap-spaces';
 import { sendPaced } from './shared/paced-sender';
 import {
@@ -118,6 +120,11 @@ bench/results/.`,
       description:
         "the events' ids: the generator's (gen-<seed>-<n>: close together and after every UUID, so each dedupe insert lands in the same few pages of its index), random UUIDs (as trackers send), or none (ingest mints them, and the processors do not remember them)",
     }),
+    kill: value(killParser(PROCESSORS), {
+      placeholder: 'PROCESSOR@S',
+      description:
+        'SIGKILL the processor S seconds into each step and start it again: what its restore replays, how long until every task is open and until it has caught up',
+    }),
     dedupeBacklog: number({
       min: 0,
       placeholder: 'MIN',
@@ -142,6 +149,12 @@ bench/results/.`,
         '--steady-from',
       );
     }
+    if (args.kill && args.kill.atSeconds >= (args.soak || args.minutes * 60)) {
+      throw new UsageError(
+        `--kill: the second must fall within the run (got "${args.kill.service}@${args.kill.atSeconds}")`,
+        '--kill',
+      );
+    }
     if (args.soak && args.rates.length !== 1) {
       throw new UsageError(
         `--soak: takes exactly one rate in --rates (got "${args.rates.join(',')}")`,
@@ -153,15 +166,21 @@ bench/results/.`,
 
 type Args = Values<typeof E2E_COMMAND.options>;
 
-async function sampleOnce(stack: BenchStack, services: BenchService[], t: number): Promise<Sample> {
+async function sampleOnce(stack: BenchStack, t: number): Promise<Sample> {
+  const services = stack.services;
   const lag = await stack.lag(PROCESSORS);
   lag['fraud-detector (aggregates)'] = (
     await stack.lag(['fraud-detector'], stack.topics.aggregates)
   )['fraud-detector'];
   const cpu: Record<string, number> = {};
   const rss: Record<string, number> = {};
-  for (const s of services)
-    ({ cpuSeconds: cpu[s.name], rssBytes: rss[s.name] } = processStats(s.child.pid));
+  for (const s of services) {
+    // A killed service (--kill) counts the CPU of its earlier instances, and no memory while down.
+    const { cpuSeconds, rssBytes } = processStats(s.child.pid);
+    const carried = stack.cpuCarried[s.name] ?? 0;
+    cpu[s.name] = carried + (Number.isNaN(cpuSeconds) ? 0 : cpuSeconds);
+    rss[s.name] = Number.isNaN(rssBytes) ? 0 : rssBytes;
+  }
   const old: Record<string, OldGeneration> = {};
   const answers = await Promise.all(services.map((s) => oldGeneration(s.url)));
   for (const [i, s] of services.entries()) {
@@ -241,9 +260,17 @@ async function runStep(args: Args, rate: number, durationS: number): Promise<Ste
     const sampler = (async () => {
       for (let next = t0; sampling; next += SAMPLE_MS) {
         await sleep(Math.max(0, next - Date.now()));
-        samples.push(await sampleOnce(stack, services, Date.now() - t0));
+        samples.push(await sampleOnce(stack, Date.now() - t0));
       }
     })();
+    // --kill: the processor's SIGKILL and recovery run alongside the traffic; followed until it
+    // has caught up, at most 60 s past the traffic's end.
+    const kill = args.kill;
+    const killing = kill
+      ? sleep(t0 + kill.atSeconds * 1000 - Date.now()).then(() =>
+          killAndRecover(stack, kill, rate, t0 + (durationS + 60) * 1000),
+        )
+      : undefined;
     const run = await sendPaced({
       ingestUrl: services[0].url,
       rate,
@@ -255,10 +282,11 @@ async function runStep(args: Args, rate: number, durationS: number): Promise<Ste
       probe,
       stamp: stack.prefix,
     });
+    const killed: KillResult | undefined = await killing;
     sampling = false;
     await sampler;
     await probe.settle(10_000);
-    return summarise(await tableUpdates(stack), rate, users, run, samples, probe);
+    return { ...summarise(await tableUpdates(stack), rate, users, run, samples, probe), killed };
   } finally {
     await probe.stop();
     await stack.cleanup();

@@ -4,7 +4,8 @@
  * cleanup. Benchmarks are not tests: they print figures for BENCHMARKS.md.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Admin, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicNames, topicSpecs } from '@clickstream/contracts';
@@ -61,6 +62,8 @@ export function processStats(pid: number | undefined): { cpuSeconds: number; rss
 export class BenchStack {
   readonly services: BenchService[] = [];
   readonly groups: string[] = [];
+  /** CPU seconds of the instances of a service that were killed (kill()). */
+  readonly cpuCarried: Record<string, number> = {};
   readonly topics: ReturnType<typeof topicNames>;
   readonly kafka: Kafka;
   private constructor(
@@ -125,17 +128,22 @@ export class BenchStack {
       !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE.split(',').includes(name);
     const nodeArgs = profiled ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
     const launch = serviceLaunch(`${this.prefix}${name}`, name, serviceArgv(name, nodeArgs));
+    const out = logFile(name);
     const child = spawn(launch.command, launch.args, {
       env: {
         ...this.env({ ...serviceEnv(name), ...extra }),
         HTTP_PORT: String(port),
         HTTP_HOST: '127.0.0.1',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', out, 'inherit'],
     });
+    if (typeof out === 'number') closeSync(out); // the child has its own copy
     const svc = { name, child, url: `http://127.0.0.1:${port}`, memory: launch.memory };
-    this.services.push(svc);
-    if (name !== 'ingest' && name !== 'metrics')
+    // A service killed and started again takes its predecessor's place (and memory group).
+    const before = this.services.findIndex((s) => s.name === name);
+    if (before >= 0) this.services[before] = svc;
+    else this.services.push(svc);
+    if (name !== 'ingest' && name !== 'metrics' && !this.groups.includes(this.group(name)))
       this.groups.push(this.group(name), `${this.group(name)}.outbox`);
     for (let i = 0; ; i++) {
       if (child.exitCode !== null)
@@ -150,6 +158,20 @@ export class BenchStack {
       if (i > 600) throw new Error(`${name} not ready after 60 s`);
       await sleep(100);
     }
+  }
+
+  /**
+   * SIGKILLs a running service (bench:e2e --kill). What CPU it used is kept in `cpuCarried`, so a
+   * service's CPU seconds stay cumulative across its restart.
+   */
+  async kill(name: string): Promise<void> {
+    const svc = this.services.find((s) => s.name === name && s.child.exitCode === null);
+    if (!svc) throw new Error(`kill: no running service ${name}`);
+    const { cpuSeconds } = processStats(svc.child.pid);
+    const exited = new Promise((r) => svc.child.once('exit', r));
+    svc.child.kill('SIGKILL');
+    await exited;
+    this.cpuCarried[name] = (this.cpuCarried[name] ?? 0) + (cpuSeconds || 0);
   }
 
   /** Waits until `processor` has claimed every partition of `topic` (its rows in stream_offsets). */
@@ -215,6 +237,17 @@ export class BenchStack {
 }
 
 /**
+ * BENCH_LOG_DIR: each service's log (stdout, JSON lines) appended to <dir>/<service>.log, e.g. with
+ * BENCH_SERVICE_ENV="sessionizer:LOG_LEVEL=info" to read its 'task restored' lines after --kill.
+ */
+function logFile(service: string): 'ignore' | number {
+  const dir = process.env.BENCH_LOG_DIR;
+  if (!dir) return 'ignore';
+  mkdirSync(dir, { recursive: true });
+  return openSync(join(dir, `${service}.log`), 'a');
+}
+
+/**
  * BENCH_SERVICE_ENV (e.g. "sessionizer:STREAMS_COMMIT_INTERVAL_MS=3000 aggregator:LOG_LEVEL=info"):
  * variables for one service only, to compare a setting in one service without changing the others.
  */
@@ -243,6 +276,7 @@ export function benchSettings(env: NodeJS.ProcessEnv = process.env): Record<stri
     'BENCH_PROFILE',
     'BENCH_CONTAINER_MEMORY',
     'BENCH_DATABASE_LOCALE',
+    'BENCH_LOG_DIR',
   ];
   return Object.fromEntries(names.filter((n) => env[n]).map((n) => [n, env[n]!]));
 }

@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { quantile } from './bench-stack';
 import { BoxCpu } from './box-cpu';
 import { FloodProbe, formatLatencies } from './flood-probe';
+import { KillResult, reportKill } from './kill-recovery';
 import { OldGeneration, promotionRate } from './heap-spaces';
 import { SendResult } from './paced-sender';
 import { Panel, svgDocument } from './svg-plot';
@@ -63,6 +64,8 @@ export interface StepResult {
   checkpointsRequested?: number;
   /** Per table at the end: updates, and the share of them that were HOT (no index entries). */
   updates: Record<string, { updates: number; hot: number }>;
+  /** With --kill: the processor's SIGKILL and its recovery. */
+  killed?: KillResult;
 }
 
 /** Least-squares slope (per second) of `ys` over `xs` (ms). */
@@ -199,6 +202,7 @@ export function report(step: StepResult): void {
       )
       .join(', ')}`,
   );
+  if (step.killed) console.log(`  ${reportKill(step.killed)}`);
   console.log(`  => ${step.sustained ? 'SUSTAINED' : 'not sustained'}`);
 }
 
