@@ -14,7 +14,6 @@ export {
   ByteFormatError,
   ByteReader,
   ByteWriter,
-  isZigzagInt,
   readStateHeader,
   writeStateHeader,
 } from './core/byte-codec';

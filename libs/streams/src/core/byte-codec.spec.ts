@@ -39,6 +39,24 @@ describe('ByteWriter and ByteReader', () => {
     expect(input.done).toBe(true);
   });
 
+  it('reads back any number exactly, as a varint below 2^52 in magnitude and as a float beyond', () => {
+    const out = new ByteWriter();
+    const short = [0, 7, -7, 123_456, 2 ** 52 - 1, -(2 ** 52) + 1];
+    // 2^52 and up are safe integers that a signed varint cannot hold (CI, 2026-12-07).
+    const long = [2 ** 52, -(2 ** 52), 4_503_599_628_000_000, Number.MAX_SAFE_INTEGER, 1e300];
+    const odd = [0.5, -0, NaN, Infinity, -Infinity];
+    for (const v of [...short, ...long, ...odd]) {
+      out.reset().number(v);
+      // Object.is: includes() would take -0 for 0.
+      const tag = short.some((x) => Object.is(x, v)) ? 0 : 1;
+      expect(new ByteReader(out.bytes()).byte()).toBe(tag);
+      expect(Object.is(new ByteReader(out.bytes()).number(), v)).toBe(true);
+    }
+    expect(() => new ByteReader(Buffer.from([2, 0])).number()).toThrow(
+      new ByteFormatError('number tag 2 at 0 is neither 0 nor 1'),
+    );
+  });
+
   it('grows past its first buffer, and a reset starts over', () => {
     const out = new ByteWriter();
     const long = 'y'.repeat(10_000);

@@ -88,6 +88,22 @@ export class ByteWriter {
     this.at = at;
   }
 
+  /**
+   * Any number, exactly: an integer below 2^52 in magnitude as a zig-zag varint after tag 0, and
+   * anything else (a fraction, a larger integer, -0, NaN, an infinity) as a float after tag 1.
+   * For sums that are usually small integers but have no bound (revenue in cents). Not
+   * Number.isSafeInteger: int() needs a bit for the sign.
+   */
+  number(value: number): void {
+    if (isZigzagInt(value) && !Object.is(value, -0)) {
+      this.byte(0);
+      this.int(value);
+    } else {
+      this.byte(1);
+      this.f64(value);
+    }
+  }
+
   f64(value: number): void {
     this.ensure(8);
     this.buf.writeDoubleLE(value, this.at);
@@ -122,7 +138,7 @@ export class ByteWriter {
 
 /** What ByteWriter.int takes: an integer whose zig-zag form is still a safe integer. */
 const TWO_52 = 2 ** 52;
-export const isZigzagInt = (value: number): boolean =>
+const isZigzagInt = (value: number): boolean =>
   Math.floor(value) === value && value < TWO_52 && value > -TWO_52;
 
 /** Reads what a ByteWriter wrote, in the same order; throws ByteFormatError past the end. */
@@ -161,6 +177,13 @@ export class ByteReader {
   int(): number {
     const zigzag = this.uint();
     return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+  }
+
+  number(): number {
+    const tag = this.byte();
+    if (tag === 0) return this.int();
+    if (tag === 1) return this.f64();
+    throw new ByteFormatError(`number tag ${tag} at ${this.at - 1} is neither 0 nor 1`);
   }
 
   f64(): number {

@@ -10,9 +10,6 @@ import {
 } from '@clickstream/contracts';
 import {
   ByteFormatError,
-  ByteReader,
-  ByteWriter,
-  isZigzagInt,
   PoisonError,
   SessionBytesCodec,
   SessionResult,
@@ -181,7 +178,7 @@ export const sessionBytesCodec: SessionBytesCodec<SessionEvent, SessionAggregate
       const counts = countsOf(agg.counts);
       out.uint(counts.length);
       for (const count of counts) out.uint(count);
-      writeNumber(out, agg.revenueCents);
+      out.number(agg.revenueCents);
       out.uint(agg.stage);
       out.uint(agg.clientSessionIds.length);
       for (const id of agg.clientSessionIds) out.string(id);
@@ -189,7 +186,7 @@ export const sessionBytesCodec: SessionBytesCodec<SessionEvent, SessionAggregate
     read(input) {
       const counts = new Array<number>(input.uint());
       for (let n = 0; n < counts.length; n++) counts[n] = input.uint();
-      const revenueCents = readNumber(input);
+      const revenueCents = input.number();
       const stage = input.uint();
       const clientSessionIds = new Array<string>(input.uint());
       for (let n = 0; n < clientSessionIds.length; n++) clientSessionIds[n] = input.string();
@@ -217,7 +214,7 @@ export const sessionBytesCodec: SessionBytesCodec<SessionEvent, SessionAggregate
         const cents = events[n].cents;
         if (cents === undefined) continue;
         out.uint(n);
-        writeNumber(out, cents);
+        out.number(cents);
       }
     },
     read(input, count) {
@@ -235,7 +232,7 @@ export const sessionBytesCodec: SessionBytesCodec<SessionEvent, SessionAggregate
       const idOf = new Array<number>(count).fill(0);
       if (ids.length) for (let n = 0; n < count; n++) idOf[n] = input.uint();
       const cents = new Map<number, number>();
-      for (let left = input.uint(); left > 0; left--) cents.set(input.uint(), readNumber(input));
+      for (let left = input.uint(); left > 0; left--) cents.set(input.uint(), input.number());
       return types.map((type, n): SessionEvent => {
         const at = cents.get(n);
         if (idOf[n] === 0) return at === undefined ? { type } : { type, cents: at };
@@ -247,25 +244,6 @@ export const sessionBytesCodec: SessionBytesCodec<SessionEvent, SessionAggregate
     },
   },
 };
-
-/**
- * An integer below 2^52 in magnitude as a zig-zag varint (tag 0), anything else as a float (tag 1).
- * Not Number.isSafeInteger: int() needs one bit for the sign, and a purchase of 45,035,996.28 x
- * 1,000,000 (both within the contract's limits) is 2^52 cents and more.
- */
-function writeNumber(out: ByteWriter, value: number): void {
-  if (isZigzagInt(value)) {
-    out.byte(0);
-    out.int(value);
-  } else {
-    out.byte(1);
-    out.f64(value);
-  }
-}
-
-function readNumber(input: ByteReader): number {
-  return input.byte() === 0 ? input.int() : input.f64();
-}
 
 export const initialSession = (): SessionAggregate => ({
   counts: EVENT_TYPES.map(() => 0),
