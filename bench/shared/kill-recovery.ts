@@ -6,7 +6,9 @@
  * pipeline); here the flood probe still requires an alert for every flood.
  */
 import { Pool } from 'pg';
+import { metricPrefix } from '@clickstream/platform';
 import { InvalidValue } from '../../tools/shared/args';
+import { sumSamples } from '../../test/support/scraped-metrics';
 import { BenchStack, sleep } from './bench-stack';
 
 export interface KillSpec {
@@ -24,9 +26,8 @@ export interface KillResult {
   /** Kill to every task opened (its restore histogram counted every partition it owns). */
   openMs: number | null;
   tasks: number;
-  /** The restore histogram of the new instance: tasks opened, their mean and largest bucket. */
+  /** The new instance's mean restore per task (its `task restored` lines have each one). */
   restoreMeanMs: number | null;
-  restoreMaxBucketS: string | null;
   /** Kill to the processor's lag back within one second of traffic (null: not by the run's end). */
   catchUpMs: number | null;
   /** Its largest lag while it caught up. */
@@ -45,43 +46,20 @@ export function killParser(processors: readonly string[]): (text: string) => Kil
   };
 }
 
-interface RestoreHistogram {
-  count: number;
-  sumSeconds: number;
-  maxBucket: string | null;
-}
-
-/** The `*_task_restore_duration_seconds` histogram on a service's /metrics (summed over labels). */
-export function parseRestoreHistogram(text: string): RestoreHistogram {
-  let count = 0;
-  let sumSeconds = 0;
-  const buckets = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match =
-      /^\w+_task_restore_duration_seconds_(bucket|sum|count)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!match) continue;
-    const value = Number(match[3]);
-    if (match[1] === 'count') count += value;
-    else if (match[1] === 'sum') sumSeconds += value;
-    else {
-      const le = /le="([^"]+)"/.exec(match[2] ?? '')?.[1] ?? '+Inf';
-      buckets.set(le, (buckets.get(le) ?? 0) + value);
-    }
-  }
-  // The smallest bound every restore fell under: the largest restore's bucket.
-  const bounds = [...buckets.keys()].sort((x, y) => Number(x) - Number(y));
-  const maxBucket = count > 0 ? (bounds.find((le) => buckets.get(le)! >= count) ?? null) : null;
-  return { count, sumSeconds, maxBucket };
-}
-
-async function restoreHistogram(url: string): Promise<RestoreHistogram> {
+/** Tasks the service has opened and their restore seconds in all, from its own /metrics. */
+async function restores(url: string, service: string): Promise<{ count: number; seconds: number }> {
+  const name = `${metricPrefix(service)}_task_restore_duration_seconds`;
   try {
-    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) });
-    if (res.ok) return parseRestoreHistogram(await res.text());
+    const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) =>
+      r.text(),
+    );
+    return {
+      count: sumSamples(text, `${name}_count`) ?? 0,
+      seconds: sumSamples(text, `${name}_sum`) ?? 0,
+    };
   } catch {
-    // not answering yet: counted as nothing opened
+    return { count: 0, seconds: 0 }; // not answering yet: nothing opened
   }
-  return { count: 0, sumSeconds: 0, maxBucket: null };
 }
 
 async function ownedTasks(pool: Pool, group: string): Promise<number> {
@@ -112,12 +90,12 @@ export async function killAndRecover(
   const svc = await stack.start(spec.service);
   const startMs = Date.now() - killedAt;
   const tasks = await ownedTasks(stack.pool, group);
-  let restores = await restoreHistogram(svc.url);
-  while (restores.count < tasks && Date.now() < deadline) {
+  let opened = await restores(svc.url, spec.service);
+  while (opened.count < tasks && Date.now() < deadline) {
     await sleep(200);
-    restores = await restoreHistogram(svc.url);
+    opened = await restores(svc.url, spec.service);
   }
-  const openMs = restores.count >= tasks ? Date.now() - killedAt : null;
+  const openMs = opened.count >= tasks ? Date.now() - killedAt : null;
   let catchUpMs: number | null = null;
   let peakLag = 0;
   while (catchUpMs === null && Date.now() < deadline) {
@@ -132,8 +110,7 @@ export async function killAndRecover(
     startMs,
     openMs,
     tasks,
-    restoreMeanMs: restores.count ? (restores.sumSeconds / restores.count) * 1000 : null,
-    restoreMaxBucketS: restores.maxBucket,
+    restoreMeanMs: opened.count ? (opened.seconds / opened.count) * 1000 : null,
     catchUpMs,
     peakLag,
   };
@@ -141,5 +118,5 @@ export async function killAndRecover(
 
 export function reportKill(kill: KillResult): string {
   const s = (ms: number | null) => (ms === null ? 'not by the end' : `${(ms / 1000).toFixed(1)} s`);
-  return `SIGKILL ${kill.service} at ${kill.atSeconds} s: ${kill.logRowsLeft.toLocaleString('en-US')} state log rows left to replay; ready ${s(kill.startMs)}, all ${kill.tasks} tasks open ${s(kill.openMs)} after the kill (restore mean ${kill.restoreMeanMs === null ? '—' : `${kill.restoreMeanMs.toFixed(0)} ms`}, largest ≤ ${kill.restoreMaxBucketS ?? '—'} s); caught up (lag ≤ 1 s of traffic) ${s(kill.catchUpMs)} after the kill, lag at most ${kill.peakLag.toLocaleString('en-US')}`;
+  return `SIGKILL ${kill.service} at ${kill.atSeconds} s: ${kill.logRowsLeft.toLocaleString('en-US')} state log rows left to replay; ready ${s(kill.startMs)}, all ${kill.tasks} tasks open ${s(kill.openMs)} after the kill (restore mean ${kill.restoreMeanMs === null ? '—' : `${kill.restoreMeanMs.toFixed(0)} ms`}); caught up (lag ≤ 1 s of traffic) ${s(kill.catchUpMs)} after the kill, lag at most ${kill.peakLag.toLocaleString('en-US')}`;
 }
