@@ -1,6 +1,6 @@
 import { DedupeFilter } from '../core/dedupe-filter';
 import { restartDelayMs } from './backoff';
-import { StreamsMetrics } from './metrics';
+import { partitionLabels, StreamsMetrics } from './metrics';
 import { LiveTask, ResolvedOptions } from './streams-app-options';
 import { TaskRepository } from './task-repository';
 
@@ -115,6 +115,6 @@ export class DedupeFilterLoader {
   }
 
   private labels(live: LiveTask) {
-    return { processor: this.appId, topic: live.id.topic, partition: String(live.id.partition) };
+    return partitionLabels(this.appId, live.id);
   }
 }

@@ -2,6 +2,14 @@ import { Counter, Gauge, Histogram, HistogramConfiguration, Metric, Registry } f
 
 const PARTITION = ['processor', 'topic', 'partition'] as const;
 
+/** The labels of a task's per-partition series (PARTITION), in one place for every writer of them. */
+export function partitionLabels(
+  processor: string,
+  id: { topic: string; partition: number },
+): Record<(typeof PARTITION)[number], string> {
+  return { processor, topic: id.topic, partition: String(id.partition) };
+}
+
 /** One metric of the runtime: its name after `<prefix>_`, help, labels and a histogram's buckets. */
 interface MetricSpec {
   type: 'counter' | 'gauge' | 'histogram';

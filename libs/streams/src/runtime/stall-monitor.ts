@@ -1,6 +1,6 @@
 import { Admin } from 'kafkajs';
 import { StreamsLogger } from './logger';
-import { StreamsMetrics } from './metrics';
+import { partitionLabels, StreamsMetrics } from './metrics';
 import { withTimeout } from './timeout';
 
 interface PartitionProgress {
@@ -49,11 +49,7 @@ export class StallMonitor {
     for (const [key, p] of this.partitions) {
       if (keep.has(key)) continue;
       this.partitions.delete(key);
-      this.o.metrics.partitionStalled.remove({
-        processor: this.o.processor,
-        topic: p.topic,
-        partition: String(p.partition),
-      });
+      this.o.metrics.partitionStalled.remove(partitionLabels(this.o.processor, p));
     }
     for (const p of parts) {
       const key = `${p.topic}-${p.partition}`;
@@ -88,7 +84,7 @@ export class StallMonitor {
     const position = p.committed === null ? range[0] : BigInt(p.committed);
     const lag = range[1] - position;
     const stalled = lag > 0n && now - p.movedAt >= this.o.stallAfterMs;
-    const labels = { processor: this.o.processor, topic: p.topic, partition: String(p.partition) };
+    const labels = partitionLabels(this.o.processor, p);
     this.o.metrics.partitionStalled.set(labels, stalled ? 1 : 0);
     if (stalled === p.stalled) return;
     p.stalled = stalled;

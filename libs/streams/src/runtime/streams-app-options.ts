@@ -11,6 +11,7 @@ import { Topology } from '../core/topology';
 import { DEFAULT_RESTART_BACKOFF, RestartBackoffOptions } from './backoff';
 import { GlobalStage } from './global-stage';
 import { silentLogger, StreamsLogger } from './logger';
+import { partitionLabels } from './metrics';
 import { OutboxPublisher } from './outbox-publisher';
 import { StateChangelog } from './state-changelog';
 import { TaskIdentity } from './task-repository';
@@ -220,11 +221,7 @@ export function newPublisher(
   id: TaskIdentity,
   deadLettered: () => Counter<string>,
 ): OutboxPublisher {
-  const labels = {
-    processor: options.topology.applicationId,
-    topic: id.topic,
-    partition: String(id.partition),
-  };
+  const labels = partitionLabels(options.topology.applicationId, id);
   return new OutboxPublisher(options.kafka, admin, id, {
     deadLetterTopic: options.deadLetterTopic,
     maxRequestBytes: options.maxRequestBytes,

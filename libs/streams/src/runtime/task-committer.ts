@@ -1,5 +1,5 @@
 import { TaskCommit } from '../core/task';
-import { StreamsMetrics } from './metrics';
+import { partitionLabels, StreamsMetrics } from './metrics';
 import { OffsetHints } from './offset-hints';
 import { StallMonitor } from './stall-monitor';
 import { LiveTask, ResolvedOptions } from './streams-app-options';
@@ -98,11 +98,7 @@ export class TaskCommitter {
 
   /** Postgres first (the truth), then Kafka; then notes the offset hint for lag tools. Never rejects. */
   private async commit(live: LiveTask, c: TaskCommit, range: CommitRange): Promise<void> {
-    const labels = {
-      processor: this.deps.options.topology.applicationId,
-      topic: live.id.topic,
-      partition: String(live.id.partition),
-    };
+    const labels = partitionLabels(this.deps.options.topology.applicationId, live.id);
     const t0 = process.hrtime.bigint();
     try {
       await this.deps.repo.commit(

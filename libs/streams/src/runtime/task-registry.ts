@@ -2,7 +2,7 @@ import { Admin, Consumer } from 'kafkajs';
 import { StreamTask } from '../core/task';
 import { DedupeFilterLoader } from './dedupe-filter-loader';
 import { classifyFailure, Failure } from './failure';
-import { StreamsMetrics } from './metrics';
+import { partitionLabels, StreamsMetrics } from './metrics';
 import { claimOwnership } from './outbox-claim';
 import { StallMonitor } from './stall-monitor';
 import { StateChangelog } from './state-changelog';
@@ -240,7 +240,7 @@ export class TaskRegistry {
   }
 
   private labels(live: LiveTask) {
-    return { processor: this.appId, topic: live.id.topic, partition: String(live.id.partition) };
+    return partitionLabels(this.appId, live.id);
   }
 
   context(live: LiveTask): Record<string, unknown> {
