@@ -227,7 +227,10 @@ export class TaskRegistry {
     // any moment, and a fenced last commit leaves the log for restore to replay (nothing is lost).
     if (live.flushScheduled || live.stateLog.waiting > 0) {
       live.stateLog.drain();
-      await withLock(live, () => this.d.committer().enqueue(live)).catch(() => undefined);
+      // enqueue reports its own failures; anything else escaping it is a close that failed too.
+      await withLock(live, () => this.d.committer().enqueue(live)).catch((err: unknown) =>
+        this.fail(live, 'commit', err),
+      );
     }
     await live.inflight;
     live.closed = true;
