@@ -328,6 +328,18 @@ describe.each(Object.entries(OVERLAYS))('deploy/k8s %s', (overlay, dir) => {
       },
     );
 
+    it(
+      processorOf(name)
+        ? 'joins its consumer group as a static member named after its pod'
+        : 'has no consumer group to join as a static member',
+      () => {
+        const { env, source } = resolveEnv(c(), objects(), SECRET_SAMPLES);
+        // Unique per pod and kept across the container's restarts in it: a crash gets its partitions back at once.
+        if (processorOf(name)) expect(source.STREAMS_GROUP_INSTANCE_ID).toBe('podName');
+        else expect(env.STREAMS_GROUP_INSTANCE_ID).toBeUndefined();
+      },
+    );
+
     it('gives a final commit time to finish before the pod is killed', () => {
       const env = resolveEnv(c(), objects(), SECRET_SAMPLES).env;
       const graceMs = (w().pod.terminationGracePeriodSeconds ?? 30) * 1000;

@@ -74,6 +74,16 @@ describe('deploy/docker/Dockerfile', () => {
     expect(runs('build').join(' ')).toMatch(/npm run build .*npm prune --omit=dev/);
   });
 
+  it("applies the repo's dependency patches in npm ci (patch-package, in the postinstall)", () => {
+    const deps = stage('deps')?.instructions ?? [];
+    const copyPatches = deps.findIndex((i) => i.keyword === 'COPY' && /^patches\s/.test(i.args));
+    const npmCi = deps.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
+    expect(copyPatches).toBeGreaterThanOrEqual(0);
+    expect(copyPatches).toBeLessThan(npmCi);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.postinstall).toMatch(/^patch-package --error-on-fail$/);
+  });
+
   it('builds and runs on one Node LTS bookworm-slim image pinned to a patch release', () => {
     const base = stage('deps')?.base ?? '';
     const match = /^node:(\d+)\.\d+\.\d+-bookworm-slim$/.exec(base);

@@ -165,7 +165,10 @@ export function containerProblems(
   return problems;
 }
 
-export type EnvSource = 'value' | 'configMap' | 'secret';
+export type EnvSource = 'value' | 'configMap' | 'secret' | 'podName';
+
+/** What a `fieldRef: metadata.name` resolves to in these checks: a pod name as a Deployment makes it. */
+export const samplePodName = (container: string) => `${container}-5d8f7c9b4-x2kqz`;
 
 export interface ResolvedEnv {
   env: Record<string, string>;
@@ -226,9 +229,11 @@ export function resolveEnv(
         out.problems.push(`${c.name}: no value for Secret ${secret.name} key ${secret.key}`);
     } else if (v.value !== undefined) {
       set(v.name, v.value, 'value');
+    } else if (v.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {
+      set(v.name, samplePodName(c.name), 'podName');
     } else {
       out.problems.push(
-        `${c.name}: ${v.name} has neither a value nor a ConfigMap or Secret reference`,
+        `${c.name}: ${v.name} has neither a value nor a ConfigMap, Secret or pod name reference`,
       );
     }
   }

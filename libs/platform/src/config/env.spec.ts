@@ -1,6 +1,6 @@
 import { ConfigValidationError } from '../errors';
 import { env, parseEnv } from './env';
-import { databaseConfig, httpConfig, kafkaConfig } from './platform.config';
+import { databaseConfig, httpConfig, kafkaConfig, streamsConfig } from './platform.config';
 
 describe('parseEnv', () => {
   const shape = {
@@ -65,5 +65,17 @@ describe('platform configs', () => {
 
   it('HTTP_PORT defaults to the service port', () => {
     expect(parseEnv(httpConfig(3004).envShape, {}).HTTP_PORT).toBe(3004);
+  });
+
+  it('STREAMS_GROUP_INSTANCE_ID is unset by default and must be a Kafka group instance id', () => {
+    const parse = (value?: string) =>
+      parseEnv(streamsConfig.envShape, { STREAMS_GROUP_INSTANCE_ID: value })
+        .STREAMS_GROUP_INSTANCE_ID;
+    expect(parse(undefined)).toBeUndefined();
+    expect(parse('sessionizer-7d9c5b6f4-x2kqz')).toBe('sessionizer-7d9c5b6f4-x2kqz');
+    expect(() => parse('a b')).toThrow(/STREAMS_GROUP_INSTANCE_ID="a b": must be 1-249 characters/);
+    expect(() => parse('x'.repeat(250))).toThrow(/STREAMS_GROUP_INSTANCE_ID=/);
+    expect(() => parse('..')).toThrow(/STREAMS_GROUP_INSTANCE_ID="..": must not be/);
+    expect(() => parse('')).toThrow(/STREAMS_GROUP_INSTANCE_ID=""/);
   });
 });

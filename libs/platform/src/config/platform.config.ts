@@ -117,6 +117,13 @@ export const streamsConfig = defineConfig(
     STREAMS_IDLE_TIMEOUT_MS: env.int(30_000, 100, 24 * 3_600_000),
     STREAMS_MAX_RETRIES: env.int(2, 0, 100),
     STREAMS_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
+    // Static group membership: unique per instance and stable across its restarts (a pod's name).
+    // Unset: a dynamic member, whose killed partitions wait the session timeout even for its restart.
+    STREAMS_GROUP_INSTANCE_ID: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"')
+      .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."')
+      .optional(),
     // A task commits at most this often (Kafka Streams' commit.interval.ms); 0: every fetched batch.
     // Unset: the processor's own default (processorRuntime).
     STREAMS_COMMIT_INTERVAL_MS: env.optionalInt(0, 60_000),
@@ -150,6 +157,7 @@ export const streamsConfig = defineConfig(
     idleTimeoutMs: v.STREAMS_IDLE_TIMEOUT_MS,
     maxRetries: v.STREAMS_MAX_RETRIES,
     sessionTimeoutMs: v.STREAMS_SESSION_TIMEOUT_MS,
+    groupInstanceId: v.STREAMS_GROUP_INSTANCE_ID,
     commitIntervalMs: v.STREAMS_COMMIT_INTERVAL_MS,
     outputCommitIntervalMs: v.STREAMS_OUTPUT_COMMIT_INTERVAL_MS,
     partitionsConsumedConcurrently: v.STREAMS_PARTITIONS_CONSUMED_CONCURRENTLY,

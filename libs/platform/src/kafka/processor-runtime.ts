@@ -23,6 +23,8 @@ export interface ProcessorRuntime {
   idleTimeoutMs: number;
   maxRetries: number;
   sessionTimeoutMs: number;
+  /** Unset: a dynamic group member (no static membership). */
+  groupInstanceId?: string;
   /** Unset: the runtime's defaults (libs/streams resolveOptions: 100 ms, outputs the interval). */
   commitIntervalMs?: number;
   outputCommitIntervalMs?: number;
@@ -72,6 +74,7 @@ export function processorRuntime(
     idleTimeoutMs: streams.idleTimeoutMs,
     maxRetries: streams.maxRetries,
     sessionTimeoutMs: streams.sessionTimeoutMs,
+    groupInstanceId: streams.groupInstanceId,
     commitIntervalMs: streams.commitIntervalMs ?? defaults.commitIntervalMs,
     outputCommitIntervalMs: streams.outputCommitIntervalMs ?? defaults.outputCommitIntervalMs,
     partitionsConsumedConcurrently: streams.partitionsConsumedConcurrently,

@@ -150,6 +150,7 @@ export class StreamsApp {
     const consumer = this.o.kafka.consumer({
       groupId: this.applicationId,
       sessionTimeout: this.o.sessionTimeoutMs,
+      groupInstanceId: this.o.groupInstanceId,
       heartbeatInterval: this.o.heartbeatIntervalMs,
       maxBytesPerPartition: this.o.maxBytesPerPartition,
       maxWaitTimeInMs: this.o.fetchMaxWaitMs,
@@ -187,7 +188,12 @@ export class StreamsApp {
       this.idleGate.reset();
       this.metrics.consumerRestarts.inc({ processor: this.applicationId });
       this.o.logger.error(
-        { processor: this.applicationId, err: payload.error.message, restart: payload.restart },
+        {
+          processor: this.applicationId,
+          groupInstanceId: this.o.groupInstanceId,
+          err: payload.error.message,
+          restart: payload.restart,
+        },
         'consumer crashed',
       );
       if (!payload.restart) void this.restartConsumer();
@@ -246,7 +252,11 @@ export class StreamsApp {
     for (const { topic, partition } of assigned.values())
       void this.tasks.liveTask(topic, partition);
     this.o.logger.info(
-      { processor: this.applicationId, assigned: [...assigned.keys()].sort() },
+      {
+        processor: this.applicationId,
+        groupInstanceId: this.o.groupInstanceId,
+        assigned: [...assigned.keys()].sort(),
+      },
       'partitions assigned',
     );
   }
