@@ -22,7 +22,7 @@ export interface EnvVar {
   valueFrom?: {
     configMapKeyRef?: { name: string; key: string };
     secretKeyRef?: { name: string; key: string; optional?: boolean };
-    fieldRef?: unknown;
+    fieldRef?: { fieldPath: string; apiVersion?: string };
   };
 }
 

@@ -33,7 +33,12 @@ import {
 } from '../../support/results';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
-import { referenceSessions, refEvent } from '../sessionizer/reference-sessions';
+import {
+  referenceSessions,
+  refEvent,
+  refSessionLine,
+  storedSessionLine,
+} from '../sessionizer/reference-sessions';
 import { conversion, emptyMinutes, referenceWindows, SIZES, windowKey } from './reference-windows';
 
 const PARTITIONS = 6;
@@ -198,15 +203,7 @@ async function expectSessions(
   );
   await waitFor(() => outboxDrained(pool, appId), { what: 'sessionizer outbox drained' });
   const rows = await rowsOf();
-  const expected = ref.map((s) => `${s.user}@${s.start}#${s.count}$${s.revenueCents}`).sort();
-  expect(
-    rows
-      .map(
-        (r) =>
-          `${r.user_id}@${r.started_at.getTime()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`,
-      )
-      .sort(),
-  ).toEqual(expected);
+  expect(rows.map(storedSessionLine).sort()).toEqual(ref.map(refSessionLine).sort());
   // Every session record on the topic is the contract's session row (strict: no field more or less).
   const published = (await readWholeTopic(testKafka(), topic, PARTITIONS)).map((r) =>
     sessionRow.schema.parse(JSON.parse(r.value!)),

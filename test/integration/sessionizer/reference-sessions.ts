@@ -41,3 +41,16 @@ export function refEvent(e: ClickEvent): { user: string; t: number; cents: numbe
       : 0;
   return { user: e.user_id, t: Date.parse(e.event_time), cents };
 }
+
+/** A reference session as one comparable line: user, start, event count, revenue in cents. */
+export const refSessionLine = (s: RefSession): string =>
+  `${s.user}@${s.start}#${s.count}$${s.revenueCents}`;
+
+/** A stored `sessions` row as the same line, to compare sorted lists with the reference's. */
+export const storedSessionLine = (r: {
+  user_id: string;
+  started_at: Date;
+  event_count: number;
+  revenue: string | number;
+}): string =>
+  `${r.user_id}@${r.started_at.getTime()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`;

@@ -5,7 +5,12 @@ import { readCsvEvents, topicNames, validateEvent } from '@clickstream/contracts
 import { deleteTopics, readWholeTopic, testKafka, uniqueName } from '../../support/kafka';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
-import { referenceSessions, refEvent } from './reference-sessions';
+import {
+  referenceSessions,
+  refEvent,
+  refSessionLine,
+  storedSessionLine,
+} from './reference-sessions';
 
 const PARTITIONS = 3;
 const SAMPLE = resolve(__dirname, '../../fixtures/rees46-2019-10-01-sample.csv');
@@ -78,13 +83,8 @@ describe('ingest → sessionizer → Postgres and clickstream.sessions.v1 (REES4
       what: 'all events in open sessions',
     });
     const comparable = (rows: Awaited<ReturnType<typeof rowsOf>>) =>
-      rows
-        .map(
-          (r) =>
-            `${r.user_id}@${r.started_at.getTime()}#${r.event_count}$${Math.round(Number(r.revenue) * 100)}`,
-        )
-        .sort();
-    const expected = ref.map((s) => `${s.user}@${s.start}#${s.count}$${s.revenueCents}`).sort();
+      rows.map(storedSessionLine).sort();
+    const expected = ref.map(refSessionLine).sort();
     const open = await rowsOf();
     expect(open.every((r) => r.status === 'open')).toBe(true);
     expect(comparable(open)).toEqual(expected);

@@ -1,0 +1,65 @@
+import { Pool } from 'pg';
+import { ClickEventInput, validateEvent } from '@clickstream/contracts';
+import { generateTraffic } from '../../../tools/generate/traffic-generator';
+import { RunningService } from '../../support/services';
+import { referenceSessions, refEvent, RefSession } from './reference-sessions';
+
+/** What the sessionizer's crash specs send, and the sessions it must give. */
+export interface CrashTraffic {
+  /** Generated events (several sessions per user, gaps around 30 min), shuffled within 60 s. */
+  events: ClickEventInput[];
+  /** One event per clock user three days later: every partition's watermark passes every session's end. */
+  clock: ClickEventInput[];
+  ref: RefSession[];
+  /** Records sent; offsets also count transaction markers, so progress runs a little ahead. */
+  total: number;
+}
+
+/**
+ * `userTag` prefixes every user id: the specs share one database, and the generator names its users
+ * the same way for every seed, so each spec's sessions must be told apart by user.
+ */
+export function crashTraffic(
+  userTag: string,
+  seed: number,
+  count: number,
+  startTime: number,
+): CrashTraffic {
+  const events = [
+    ...generateTraffic({ seed, startTime, ratePerSecond: 10, count, disorderMs: 60_000 }).events(),
+  ].map((event) => ({ ...event, user_id: `${userTag}-${event.user_id}` }));
+  const ref = referenceSessions(
+    events.map((input) => {
+      const result = validateEvent(input, { now: Date.now() });
+      if (!result.ok) throw new Error(`generated event invalid: ${JSON.stringify(result.errors)}`);
+      return refEvent(result.event);
+    }),
+  );
+  const clock = Array.from({ length: 120 }, (_, i) => ({
+    event_time: new Date(startTime + 3 * 86_400_000).toISOString(),
+    event_type: 'view' as const,
+    user_id: `clock-${i}`,
+  }));
+  return { events, clock, ref, total: events.length + clock.length };
+}
+
+/** Sends events through ingest's API, 2,000 per request, each accepted as a whole. */
+export async function sendThroughIngest(ingest: RunningService, events: unknown[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 2000) {
+    const res = await fetch(ingest.url('/v1/events'), {
+      method: 'POST',
+      body: JSON.stringify(events.slice(i, i + 2000)),
+      headers: { 'content-type': 'application/json' },
+    });
+    if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+  }
+}
+
+/** The sum of an app's committed offsets in Postgres (its progress over all partitions). */
+export async function committedOffsets(pool: Pool, appId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string | null }>(
+    `SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`,
+    [appId],
+  );
+  return Number(rows[0].n ?? 0);
+}
