@@ -1,8 +1,11 @@
 import { Pool } from 'pg';
-import { ClickEventInput, validateEvent } from '@clickstream/contracts';
+import { ClickEventInput, TopicNames, topicNames, validateEvent } from '@clickstream/contracts';
 import { generateTraffic } from '../../../tools/generate/traffic-generator';
-import { RunningService } from '../../support/services';
+import { deleteTopics, testKafka, uniqueName } from '../../support/kafka';
+import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { referenceSessions, refEvent, RefSession } from './reference-sessions';
+
+export const PARTITIONS = 6;
 
 /** What the sessionizer's crash specs send, and the sessions it must give. */
 export interface CrashTraffic {
@@ -62,4 +65,37 @@ export async function committedOffsets(pool: Pool, appId: string): Promise<numbe
     [appId],
   );
   return Number(rows[0].n ?? 0);
+}
+
+/** A crash spec's own topics and group, its ingest and pool, and the processor it kills. */
+export interface CrashSuite {
+  topics: TopicNames;
+  appId: string;
+  env: Record<string, string>;
+  ingest: RunningService;
+  pool: Pool;
+  /** The processor under test; SIGKILLed after the spec if still running. */
+  proc?: RunningService;
+}
+
+/** Registers the suite's beforeAll (ingest ready, a pool) and afterAll (all stopped, topics deleted). */
+export function useCrashSuite(name: string, env: Record<string, string>): CrashSuite {
+  const prefix = `${uniqueName(name)}.`;
+  // ingest and pool are set in beforeAll, before any test reads them.
+  const suite = {
+    topics: topicNames(prefix),
+    appId: `${prefix}clickstream-sessionizer`,
+    env: { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), ...env },
+  } as unknown as CrashSuite;
+  beforeAll(async () => {
+    suite.pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+    suite.ingest = await startService('ingest', suite.env);
+    await waitForHttpOk(suite.ingest, '/health/ready', 60_000);
+  });
+  afterAll(async () => {
+    await Promise.all([suite.ingest?.stop(), suite.proc?.stop('SIGKILL')]);
+    await suite.pool?.end();
+    await deleteTopics(testKafka(), Object.values(suite.topics)).catch(() => undefined);
+  });
+  return suite;
 }
