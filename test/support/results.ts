@@ -72,3 +72,12 @@ export async function finalUntilBySize(pool: Pool): Promise<Map<string, number>>
   );
   return new Map(rows.map((r) => [r.window_size, Number(r.ms)]));
 }
+
+/** Records consumed (committed offsets in Postgres, the truth) by a processor's group, all partitions. */
+export async function progress(pool: Pool, appId: string): Promise<number> {
+  const { rows } = await pool.query<{ done: string | null }>(
+    `SELECT sum(next_offset) AS done FROM stream_offsets WHERE group_id = $1`,
+    [appId],
+  );
+  return Number(rows[0].done ?? 0);
+}

@@ -46,27 +46,6 @@ export function crashTraffic(
   return { events, clock, ref, total: events.length + clock.length };
 }
 
-/** Sends events through ingest's API, 2,000 per request, each accepted as a whole. */
-export async function sendThroughIngest(ingest: RunningService, events: unknown[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 2000) {
-    const res = await fetch(ingest.url('/v1/events'), {
-      method: 'POST',
-      body: JSON.stringify(events.slice(i, i + 2000)),
-      headers: { 'content-type': 'application/json' },
-    });
-    if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
-  }
-}
-
-/** The sum of an app's committed offsets in Postgres (its progress over all partitions). */
-export async function committedOffsets(pool: Pool, appId: string): Promise<number> {
-  const { rows } = await pool.query<{ n: string | null }>(
-    `SELECT sum(next_offset) AS n FROM stream_offsets WHERE group_id = $1`,
-    [appId],
-  );
-  return Number(rows[0].n ?? 0);
-}
-
 /** A crash spec's own topics and group, its ingest and pool, and the processor it kills. */
 export interface CrashSuite {
   topics: TopicNames;

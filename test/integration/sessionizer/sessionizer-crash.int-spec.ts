@@ -1,14 +1,9 @@
 import { readWholeTopic, testKafka } from '../../support/kafka';
-import { outboxDrained, storedSessions } from '../../support/results';
+import { outboxDrained, progress, storedSessions } from '../../support/results';
+import { IngestSender } from '../faults/ingest-sender';
 import { startService } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
-import {
-  committedOffsets,
-  crashTraffic,
-  PARTITIONS,
-  sendThroughIngest,
-  useCrashSuite,
-} from './crash-traffic';
+import { crashTraffic, PARTITIONS, useCrashSuite } from './crash-traffic';
 import { refSessionLine, storedSessionLine } from './reference-sessions';
 
 const START = Date.UTC(2024, 0, 1, 10);
@@ -20,12 +15,11 @@ describe('sessionizer SIGKILLed twice mid-stream', () => {
 
   it('gives exactly the reference sessions, each published once', async () => {
     const { events, clock, ref, total } = crashTraffic('crash', 11, 30_000, START);
-    await sendThroughIngest(suite.ingest, events);
-    await sendThroughIngest(suite.ingest, clock);
-    const progress = () => committedOffsets(suite.pool, suite.appId);
+    await new IngestSender(suite.ingest.url('/v1/events')).sendAll([...events, ...clock], 2000);
+    const consumed = () => progress(suite.pool, suite.appId);
     suite.proc = await startService('sessionizer', suite.env);
     for (const fraction of [0.3, 0.65]) {
-      await waitFor(async () => (await progress()) >= total * fraction, {
+      await waitFor(async () => (await consumed()) >= total * fraction, {
         timeoutMs: 120_000,
         intervalMs: 50,
         what: `sessionizer at ${fraction}`,

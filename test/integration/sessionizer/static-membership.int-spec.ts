@@ -1,14 +1,9 @@
 import { readWholeTopic, testKafka } from '../../support/kafka';
-import { outboxDrained, storedSessions } from '../../support/results';
+import { outboxDrained, progress, storedSessions } from '../../support/results';
+import { IngestSender } from '../faults/ingest-sender';
 import { startService } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
-import {
-  committedOffsets,
-  crashTraffic,
-  PARTITIONS,
-  sendThroughIngest,
-  useCrashSuite,
-} from './crash-traffic';
+import { crashTraffic, PARTITIONS, useCrashSuite } from './crash-traffic';
 import { refSessionLine, storedSessionLine } from './reference-sessions';
 
 const START = Date.UTC(2024, 0, 2, 10);
@@ -33,22 +28,21 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
 
   it('takes its partitions back at once, gives exactly the reference sessions, and still leaves the group on a clean stop', async () => {
     const { events, clock, ref, total } = crashTraffic('static', 23, 12_000, START);
-    await sendThroughIngest(suite.ingest, events);
-    await sendThroughIngest(suite.ingest, clock);
-    const progress = () => committedOffsets(suite.pool, suite.appId);
+    await new IngestSender(suite.ingest.url('/v1/events')).sendAll([...events, ...clock], 2000);
+    const consumed = () => progress(suite.pool, suite.appId);
 
     const member = { ...suite.env, STREAMS_GROUP_INSTANCE_ID: 'sessionizer-0' };
     suite.proc = await startService('sessionizer', member);
-    await waitFor(async () => (await progress()) >= total * 0.3, {
+    await waitFor(async () => (await consumed()) >= total * 0.3, {
       timeoutMs: 120_000,
       intervalMs: 50,
       what: 'sessionizer at 0.3',
     });
     await suite.proc.stop('SIGKILL');
-    const atKill = await progress();
+    const atKill = await consumed();
     suite.proc = await startService('sessionizer', member);
     // A dynamic member would wait out the killed one's session (60 s) before anything moved.
-    await waitFor(async () => (await progress()) > atKill, {
+    await waitFor(async () => (await consumed()) > atKill, {
       timeoutMs: BACK_WITHIN_MS,
       intervalMs: 50,
       what: `progress past ${atKill} within ${BACK_WITHIN_MS} ms of the restart`,

@@ -10,6 +10,7 @@ import {
   uniqueName,
 } from '../../support/kafka';
 export { readWholeTopic } from '../../support/kafka';
+import { progress } from '../../support/results';
 import { waitFor } from '../../support/wait-for';
 import { prng } from '@clickstream/streams/testing';
 import { Registry } from 'prom-client';
@@ -114,14 +115,8 @@ export function spawnProcessor(env: Record<string, string>): Proc {
   };
 }
 
-/** Records consumed (committed offsets in Postgres) by the processor's group. */
-export async function progress(pool: Pool, appId: string): Promise<number> {
-  const { rows } = await pool.query<{ done: string | null }>(
-    `SELECT sum(next_offset) AS done FROM stream_offsets WHERE group_id = $1`,
-    [appId],
-  );
-  return Number(rows[0].done ?? 0);
-}
+// Records consumed by a processor's group: shared with the service-level specs (support/results).
+export { progress };
 
 export async function waitForProgress(
   pool: Pool,
