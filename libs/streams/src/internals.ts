@@ -19,5 +19,11 @@ export * from './runtime/metrics';
 export { GlobalStageRunner } from './runtime/global-stage';
 export { chunkBySize } from './runtime/outbox-publisher';
 export { storedStateValue } from './runtime/commit-sql';
+export {
+  int4ArrayParam,
+  int8ArrayParam,
+  readTextArrayParam,
+  textArrayParam,
+} from './runtime/pg-array-param';
 export { replayStateLog, StateChangelog } from './runtime/state-changelog';
 export { decodeStateLog } from './runtime/state-log-codec';

@@ -15,7 +15,7 @@ import { waitFor } from '../../support/wait-for';
 import { prng } from '@clickstream/streams/testing';
 import { Registry } from 'prom-client';
 import { StreamsApp, StreamsAppOptions } from '@clickstream/streams';
-import { DEDUPE_LOOKUP_SQL } from '@clickstream/streams/internals';
+import { DEDUPE_LOOKUP_SQL, readTextArrayParam } from '@clickstream/streams/internals';
 import { counterTopology, CountEvent, TOTALS_DDL } from './counter-topology';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -230,7 +230,8 @@ export function dedupeLookupIds(query: unknown, params?: unknown[]): string[] | 
       ? { text: query, values: params }
       : (query as { text?: unknown; values?: unknown[] });
   if (config.text !== DEDUPE_LOOKUP_SQL) return null;
-  return (params ?? config.values ?? [])[1] as string[];
+  // The ids travel as a binary text[] (runtime/pg-array-param.ts).
+  return readTextArrayParam((params ?? config.values ?? [])[1] as Buffer) as string[];
 }
 
 /**

@@ -1,5 +1,9 @@
 import { decodeStateValue, Statement, stateCtes, storedStateValue } from './commit-sql';
 
+/** The elements of an integer[] parameter in Postgres' binary array format (pg-array-param.ts). */
+const int4Elements = (param: Buffer): number[] =>
+  Array.from({ length: param.readInt32BE(12) }, (_, i) => param.readInt32BE(20 + 8 * i + 4));
+
 describe('state values in a commit', () => {
   it('stores JSON as its text and a node layout (first byte 0x00) as its bytes; reads each back', () => {
     const bytes = Buffer.from([0, 3, 7, 255]);
@@ -33,8 +37,9 @@ describe('state values in a commit', () => {
     ]);
     const ctes = stateCtes(q, ['$a', '$t', '$p'], changes);
     expect(ctes).toHaveLength(2);
-    const all = q.params.find(Buffer.isBuffer) as Buffer;
-    const [offsets, lengths] = q.params.slice(-2) as number[][];
+    const valuesParam = /substring\(\$(\d+)::bytea/.exec(ctes[1])![1];
+    const all = q.params[Number(valuesParam) - 1] as Buffer;
+    const [offsets, lengths] = (q.params.slice(-2) as Buffer[]).map(int4Elements);
     const cut = offsets.map((offset, i) => all.subarray(offset - 1, offset - 1 + lengths[i]));
     expect(decodeStateValue(cut[0])).toEqual({ é: 1 });
     expect([...cut[1]]).toEqual([0, 3, 9]);

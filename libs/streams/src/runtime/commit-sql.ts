@@ -3,6 +3,7 @@ import { DedupeCommit } from '../core/dedupe';
 import { STATE_BYTES_TAG } from '../core/store';
 import { OutboxMessage, TableWrite } from '../core/task';
 import { ColumnTypes, mergeTableRow, TableSinkDefinition } from '../core/topology';
+import { int4ArrayParam, int8ArrayParam, textArrayParam } from './pg-array-param';
 
 /**
  * The SQL of a task's commit, as data-modifying CTEs of one statement (task-repository.ts runs
@@ -61,7 +62,7 @@ export function stateCtes(
   }
   const out: string[] = [];
   if (del.key.length) {
-    out.push(`state_del AS (DELETE FROM stream_state s USING unnest(${q.add(del.store)}::text[], ${q.add(del.key)}::text[]) AS d(store, key)
+    out.push(`state_del AS (DELETE FROM stream_state s USING unnest(${q.add(textArrayParam(del.store))}::text[], ${q.add(textArrayParam(del.key))}::text[]) AS d(store, key)
       WHERE s.app_id = ${app} AND s.topic = ${topic} AND s.partition = ${partition} AND s.store = d.store AND s.key = d.key AND ${GUARD})`);
   }
   if (up.key.length) {
@@ -77,7 +78,7 @@ export function stateCtes(
     );
     out.push(`state_up AS (INSERT INTO stream_state (app_id, topic, partition, store, key, value)
       SELECT ${app}, ${topic}, ${partition}, u.store, u.key, substring(${values}::bytea FROM u.off FOR u.len)
-        FROM unnest(${q.add(up.store)}::text[], ${q.add(up.key)}::text[], ${q.add(up.offset)}::int[], ${q.add(up.length)}::int[]) AS u(store, key, off, len)
+        FROM unnest(${q.add(textArrayParam(up.store))}::text[], ${q.add(textArrayParam(up.key))}::text[], ${q.add(int4ArrayParam(up.offset) ?? up.offset)}::int[], ${q.add(int4ArrayParam(up.length) ?? up.length)}::int[]) AS u(store, key, off, len)
        WHERE ${GUARD}
       ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value)`);
   }
@@ -163,7 +164,7 @@ export function outboxCtes(
   if (outbox.length === 0) return out;
   out.push(`outbox_ins AS (INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
     SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
-      FROM unnest(${q.add(outbox.map((m) => m.seq))}::bigint[], ${q.add(outbox.map((m) => m.topic))}::text[], ${q.add(outbox.map((m) => m.key))}::text[], ${q.add(outbox.map((m) => m.value))}::text[]) AS o(seq, target_topic, key, value)
+      FROM unnest(${q.add(bigints(outbox.map((m) => m.seq)))}::bigint[], ${q.add(textArrayParam(outbox.map((m) => m.topic)))}::text[], ${q.add(textArrayParam(outbox.map((m) => m.key)))}::text[], ${q.add(textArrayParam(outbox.map((m) => m.value)))}::text[]) AS o(seq, target_topic, key, value)
      WHERE ${GUARD})`);
   return out;
 }
@@ -186,11 +187,14 @@ export function dedupeCtes(q: Statement, dedupeTaskId: string, d: DedupeCommit |
     // the reason (nothing stalls).
     out.push(`dedupe_ins AS (INSERT INTO stream_dedupe (task, id, fingerprint, event_time)
       SELECT ${task}::bigint, d.id, d.fingerprint, d.event_time
-        FROM unnest(${q.add(d.remember.map(([id]) => id))}::text[], ${q.add(d.remember.map(([, e]) => e.fingerprint))}::bigint[], ${q.add(d.remember.map(([, e]) => e.eventTime))}::bigint[]) AS d(id, fingerprint, event_time)
+        FROM unnest(${q.add(textArrayParam(d.remember.map(([id]) => id)))}::text[], ${q.add(bigints(d.remember.map(([, e]) => e.fingerprint)))}::bigint[], ${q.add(bigints(d.remember.map(([, e]) => e.eventTime)))}::bigint[]) AS d(id, fingerprint, event_time)
        WHERE ${GUARD})`);
   }
   return out;
 }
+
+/** A bigint[] parameter in binary, or the plain array when an element is not a safe integer (Postgres judges it). */
+const bigints = (values: number[]) => int8ArrayParam(values) ?? values;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 

@@ -5,6 +5,7 @@ import { OutboxMessage, TaskCommit, TaskRestore } from '../core/task';
 import { WatermarkState } from '../core/watermark';
 import { PartitionProgress } from '../core/global-watermark';
 import { TaskFencedError, WatermarkFloorMovedError } from './errors';
+import { textArrayParam } from './pg-array-param';
 import {
   decodeStateValue,
   dedupeCtes,
@@ -147,7 +148,7 @@ export class TaskRepository {
       {
         name: 'streams-dedupe-lookup',
         text: DEDUPE_LOOKUP_SQL,
-        values: [dedupeTask(t), ids],
+        values: [dedupeTask(t), textArrayParam(ids)],
       },
     );
     return rows.map((r) => [
