@@ -8,7 +8,8 @@ import { int4ArrayParam, int8ArrayParam, textArrayParam } from './pg-array-param
 /**
  * The SQL of a task's commit, as data-modifying CTEs of one statement (task-repository.ts runs
  * it): state changes, result-table writes, outbox rows and remembered ids. Every value is a
- * parameter; multi-row writes go through unnest, so a commit is one round trip.
+ * parameter; multi-row writes go through unnest, so a commit is one round trip. Text, bigint and
+ * integer arrays travel in binary (pg-array-param.ts); result tables' columns as node-postgres' literals.
  */
 
 /** Parameters of one statement: `add` returns the placeholder of a value. */
@@ -22,6 +23,10 @@ export class Statement {
 
 /** Every write of a commit runs only when its fence (the owner's offset update) matched. */
 export const GUARD = 'EXISTS (SELECT 1 FROM fence)';
+
+/** A bigint[] (integer[]) parameter in binary, or the plain array when an element does not fit (Postgres judges it). */
+const bigints = (values: number[]) => int8ArrayParam(values) ?? values;
+const int4s = (values: number[]) => int4ArrayParam(values) ?? values;
 
 /**
  * State changes as two data-modifying CTEs. A value is stored as bytea: a node's own bytes (the
@@ -78,7 +83,7 @@ export function stateCtes(
     );
     out.push(`state_up AS (INSERT INTO stream_state (app_id, topic, partition, store, key, value)
       SELECT ${app}, ${topic}, ${partition}, u.store, u.key, substring(${values}::bytea FROM u.off FOR u.len)
-        FROM unnest(${q.add(textArrayParam(up.store))}::text[], ${q.add(textArrayParam(up.key))}::text[], ${q.add(int4ArrayParam(up.offset) ?? up.offset)}::int[], ${q.add(int4ArrayParam(up.length) ?? up.length)}::int[]) AS u(store, key, off, len)
+        FROM unnest(${q.add(textArrayParam(up.store))}::text[], ${q.add(textArrayParam(up.key))}::text[], ${q.add(int4s(up.offset))}::int[], ${q.add(int4s(up.length))}::int[]) AS u(store, key, off, len)
        WHERE ${GUARD}
       ON CONFLICT (app_id, topic, partition, store, key) DO UPDATE SET value = EXCLUDED.value)`);
   }
@@ -152,6 +157,17 @@ export function tableCtes(q: Statement, writes: TableWrite[]): string[] {
   return out;
 }
 
+/** The outbox rows' columns as unnest's parameters (seq, target topic, key, value), in binary. */
+export const OUTBOX_PARAM_TYPES = ['bigint[]', 'text[]', 'text[]', 'text[]'] as const;
+export function outboxParams(outbox: OutboxMessage[]): unknown[] {
+  return [
+    bigints(outbox.map((m) => m.seq)),
+    textArrayParam(outbox.map((m) => m.topic)),
+    textArrayParam(outbox.map((m) => m.key)),
+    textArrayParam(outbox.map((m) => m.value)),
+  ];
+}
+
 export function outboxCtes(
   q: Statement,
   [app, topic, partition]: string[],
@@ -164,7 +180,9 @@ export function outboxCtes(
   if (outbox.length === 0) return out;
   out.push(`outbox_ins AS (INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
     SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
-      FROM unnest(${q.add(bigints(outbox.map((m) => m.seq)))}::bigint[], ${q.add(textArrayParam(outbox.map((m) => m.topic)))}::text[], ${q.add(textArrayParam(outbox.map((m) => m.key)))}::text[], ${q.add(textArrayParam(outbox.map((m) => m.value)))}::text[]) AS o(seq, target_topic, key, value)
+      FROM unnest(${outboxParams(outbox)
+        .map((param, i) => `${q.add(param)}::${OUTBOX_PARAM_TYPES[i]}`)
+        .join(', ')}) AS o(seq, target_topic, key, value)
      WHERE ${GUARD})`);
   return out;
 }
@@ -192,9 +210,6 @@ export function dedupeCtes(q: Statement, dedupeTaskId: string, d: DedupeCommit |
   }
   return out;
 }
-
-/** A bigint[] parameter in binary, or the plain array when an element is not a safe integer (Postgres judges it). */
-const bigints = (values: number[]) => int8ArrayParam(values) ?? values;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 

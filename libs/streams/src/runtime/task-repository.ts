@@ -9,7 +9,9 @@ import { textArrayParam } from './pg-array-param';
 import {
   decodeStateValue,
   dedupeCtes,
+  OUTBOX_PARAM_TYPES,
   outboxCtes,
+  outboxParams,
   stateCtes,
   stateLogCtes,
   Statement,
@@ -256,16 +258,8 @@ export class TaskRepository {
     await client.query(
       `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
        SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
-         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS o(seq, target_topic, key, value)`,
-      [
-        t.appId,
-        t.topic,
-        t.partition,
-        messages.map((m) => m.seq),
-        messages.map((m) => m.topic),
-        messages.map((m) => m.key),
-        messages.map((m) => m.value),
-      ],
+         FROM unnest(${OUTBOX_PARAM_TYPES.map((type, i) => `$${i + 4}::${type}`).join(', ')}) AS o(seq, target_topic, key, value)`,
+      [t.appId, t.topic, t.partition, ...outboxParams(messages)],
     );
     await client.query(
       `UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
