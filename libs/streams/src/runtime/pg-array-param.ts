@@ -67,36 +67,32 @@ export function textArrayParam(values: ReadonlyArray<string | null>): Buffer {
  * plain array, so such a value fails in Postgres as before (a refused commit, isolated) instead
  * of being rounded here.
  */
-export function int8ArrayParam(values: readonly number[]): Buffer | null {
-  const count = values.length;
-  if (count === 0) return empty(INT8_OID);
-  const out = header(HEADER_BYTES + 12 * count, INT8_OID, count, false);
-  let at = HEADER_BYTES;
-  for (let i = 0; i < count; i++) {
-    const value = values[i];
-    if (!Number.isSafeInteger(value)) return null;
-    // Two's complement in two words: the high word signed, the low one unsigned.
-    const high = Math.floor(value / 0x1_0000_0000);
-    out.writeInt32BE(8, at);
-    out.writeInt32BE(high, at + 4);
-    out.writeUInt32BE(value - high * 0x1_0000_0000, at + 8);
-    at += 12;
-  }
-  return out;
-}
+export const int8ArrayParam = (values: readonly number[]): Buffer | null =>
+  integerArrayParam(values, INT8_OID, 8);
 
 /** An `integer[]` parameter, or null when an element is not a 32-bit integer (as int8ArrayParam). */
-export function int4ArrayParam(values: readonly number[]): Buffer | null {
+export const int4ArrayParam = (values: readonly number[]): Buffer | null =>
+  integerArrayParam(values, INT4_OID, 4);
+
+function integerArrayParam(values: readonly number[], oid: number, bytes: 4 | 8): Buffer | null {
   const count = values.length;
-  if (count === 0) return empty(INT4_OID);
-  const out = header(HEADER_BYTES + 8 * count, INT4_OID, count, false);
+  if (count === 0) return empty(oid);
+  const out = header(HEADER_BYTES + (4 + bytes) * count, oid, count, false);
   let at = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const value = values[i];
-    if (!Number.isInteger(value) || value < -0x8000_0000 || value > 0x7fff_ffff) return null;
-    out.writeInt32BE(4, at);
-    out.writeInt32BE(value, at + 4);
-    at += 8;
+    out.writeInt32BE(bytes, at);
+    if (bytes === 4) {
+      if (!Number.isInteger(value) || value < -0x8000_0000 || value > 0x7fff_ffff) return null;
+      out.writeInt32BE(value, at + 4);
+    } else {
+      if (!Number.isSafeInteger(value)) return null;
+      // Two's complement in two words: the high word signed, the low one unsigned.
+      const high = Math.floor(value / 0x1_0000_0000);
+      out.writeInt32BE(high, at + 4);
+      out.writeUInt32BE(value - high * 0x1_0000_0000, at + 8);
+    }
+    at += 4 + bytes;
   }
   return out;
 }
