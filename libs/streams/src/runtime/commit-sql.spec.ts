@@ -1,8 +1,9 @@
 import { decodeStateValue, Statement, stateCtes, storedStateValue } from './commit-sql';
+import { readArrayParam } from './pg-array-param';
 
-/** The elements of an integer[] parameter in Postgres' binary array format (pg-array-param.ts). */
+/** The elements of an integer[] parameter in binary. */
 const int4Elements = (param: Buffer): number[] =>
-  Array.from({ length: param.readInt32BE(12) }, (_, i) => param.readInt32BE(20 + 8 * i + 4));
+  readArrayParam(param).elements.map((e) => e!.readInt32BE(0));
 
 describe('state values in a commit', () => {
   it('stores JSON as its text and a node layout (first byte 0x00) as its bytes; reads each back', () => {

@@ -3,7 +3,7 @@
  * reads). node-postgres sends a Buffer parameter in binary and Postgres reads it as the type the
  * statement casts it to (`$2::text[]`), so a commit's arrays skip node-postgres' text literal (two
  * regular expressions and a concatenation per element, about a twentieth of a dense processor's
- * main thread: BENCHMARKS.md, 2026-12-07 evening) and Postgres' literal parser. The element type
+ * main thread: BENCHMARKS.md, "Array parameters in binary") and Postgres' literal parser. The element type
  * written here must be the cast's, or Postgres refuses the parameter ("wrong element type").
  */
 
@@ -97,15 +97,29 @@ function integerArrayParam(values: readonly number[], oid: number, bytes: 4 | 8)
   return out;
 }
 
-/** The elements of a `text[]` parameter textArrayParam wrote (for probes of the statements sent). */
-export function readTextArrayParam(param: Buffer): Array<string | null> {
-  if (param.readInt32BE(0) === 0) return [];
-  const out: Array<string | null> = [];
+/**
+ * What an array parameter holds: its element type and each element's bytes (null: SQL NULL), read
+ * as array_recv would, refusing a layout it would refuse. For tests and probes of statements sent.
+ */
+export function readArrayParam(param: Buffer): { oid: number; elements: Array<Buffer | null> } {
+  const ndim = param.readInt32BE(0);
+  const oid = param.readInt32BE(8);
+  if (ndim === 0 && param.length === 12) return { oid, elements: [] };
+  if (ndim !== 1 || param.readInt32BE(16) !== 1)
+    throw new Error(`not a one-dimensional array from 1: ndim ${ndim}`);
+  const elements: Array<Buffer | null> = [];
   let at = HEADER_BYTES;
   for (let i = param.readInt32BE(12); i > 0; i--) {
     const length = param.readInt32BE(at);
     at += 4;
-    out.push(length < 0 ? null : param.toString('utf8', at, (at += length)));
+    elements.push(length < 0 ? null : param.subarray(at, (at += length)));
   }
-  return out;
+  if (at !== param.length) throw new Error(`${param.length - at} bytes after the last element`);
+  if (param.readInt32BE(4) !== (elements.includes(null) ? 1 : 0))
+    throw new Error('the has-null flag does not match the elements');
+  return { oid, elements };
 }
+
+/** The elements of a `text[]` parameter (readArrayParam's bytes as UTF-8). */
+export const readTextArrayParam = (param: Buffer): Array<string | null> =>
+  readArrayParam(param).elements.map((e) => (e === null ? null : e.toString('utf8')));
