@@ -12,7 +12,9 @@ import {
   runtimeConfig,
   RuntimeConfig,
 } from './config';
+import { withTimeout } from '@clickstream/streams';
 import { ConfigValidationError } from './errors';
+import { FATAL_CLOSE_TIMEOUT_MS, FatalShutdown } from './lifecycle/fatal-shutdown';
 import { PlatformOptions, platformConfigs } from './platform.module';
 import { applyRuntimeConfig } from './runtime-flags';
 
@@ -90,6 +92,17 @@ function mountDocs(app: INestApplication, docs: { title: string; description: st
   SwaggerModule.setup('docs', app, document);
 }
 
+/** Closes the app as on SIGTERM (bounded), then exits 1: the service failed (FatalShutdown). */
+async function closeAfterFatal(app: INestApplication, error: Error): Promise<void> {
+  const logger = app.get(Logger);
+  const code = (error as { code?: unknown }).code;
+  logger.error({ msg: 'service stopping after a fatal error', code, err: error.message });
+  await withTimeout(app.close(), FATAL_CLOSE_TIMEOUT_MS, 'close after a fatal error').catch(
+    (err: Error) => logger.error({ msg: 'close after a fatal error failed', err: err.message }),
+  );
+  process.exit(1);
+}
+
 /**
  * Boots a service and listens. A config error stops the process with exit code 1 and a message that
  * names the variable; any other boot failure exits 1 as well, with the error logged.
@@ -105,6 +118,7 @@ export async function bootstrapService(
     const http = app.get<HttpConfig>(httpConfig(options.defaultPort).KEY);
     await app.listen(http.port, http.host);
     app.get(Logger).log({ msg: 'service listening', port: http.port, host: http.host, v8Flags });
+    app.get(FatalShutdown).install((error) => closeAfterFatal(app, error));
   } catch (err) {
     const message =
       err instanceof ConfigValidationError

@@ -6,5 +6,6 @@ export * from './kafka';
 export * from './database';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './lifecycle/fatal-shutdown';
 export * from './auth/api-key.guard';
 export * from './runtime-flags';

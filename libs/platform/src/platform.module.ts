@@ -12,6 +12,7 @@ import {
 } from './config';
 import { databaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
+import { FatalShutdown } from './lifecycle/fatal-shutdown';
 import { KafkaClient, TopicsBootstrap } from './kafka';
 import { loggingModule } from './logging/logging.module';
 import { MetricsController, MetricsService } from './metrics';
@@ -60,8 +61,15 @@ export class PlatformModule {
         MetricsService,
         KafkaClient,
         TopicsBootstrap,
+        FatalShutdown,
       ],
-      exports: [SERVICE_INFO, MetricsService, KafkaClient, ...database.map(() => TypeOrmModule)],
+      exports: [
+        SERVICE_INFO,
+        MetricsService,
+        KafkaClient,
+        FatalShutdown,
+        ...database.map(() => TypeOrmModule),
+      ],
     };
   }
 }

@@ -55,7 +55,7 @@ export type {
 export type { WindowedAggregateOptions, WindowedResult } from './core/operators/windowed-aggregate';
 export { StreamsApp } from './runtime/streams-app';
 export type { StreamsAppOptions } from './runtime/streams-app-options';
-export { TaskFencedError, WatermarkFloorMovedError } from './runtime/errors';
+export { InstanceFencedError, TaskFencedError, WatermarkFloorMovedError } from './runtime/errors';
 export type {
   GlobalStage,
   GlobalStageContext,

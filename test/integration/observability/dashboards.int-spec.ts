@@ -84,6 +84,10 @@ export const IGNORED_FAMILIES: Record<string, string> = {
         'the Kafka group offset is only a hint for lag tools (the truth is in Postgres); a refused one is logged, and the next carries a later offset',
       ],
       [
+        `${p}_instance_fenced_total`,
+        'counted just before the service exits 1 (FatalShutdown), so a scrape rarely sees it: the exit shows as the target down, which the availability rules alert on, and the last lines ("group instance fenced", "service stopping after a fatal error") say why',
+      ],
+      [
         `${p}_dedupe_lookups_spared_total`,
         'the dedupe filter is off by default (STREAMS_DEDUPE_FILTER_MAX_BYTES), so a panel would stay empty; where it is set, this shows what it saves, for tuning',
       ],

@@ -26,7 +26,7 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
     LOG_LEVEL: 'info',
   });
 
-  it('takes its partitions back at once, gives exactly the reference sessions, and still leaves the group on a clean stop', async () => {
+  it('takes its partitions back at once, gives exactly the reference sessions, still leaves the group on a clean stop, and exits when another process takes its id', async () => {
     const { events, clock, ref, total } = crashTraffic('static', 23, 12_000, START);
     await new IngestSender(suite.ingest.url('/v1/events')).sendAll([...events, ...clock], 2000);
     const consumed = () => progress(suite.pool, suite.appId);
@@ -79,5 +79,37 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
     }).catch((err: Error) => {
       throw new Error(`${err.message}; ${suite.proc?.output().slice(-1500)}`);
     });
+
+    // A second live process with the same id: the broker fences the older one, which exits 1
+    // saying why instead of rejoining (they would fence each other in turn, and nothing would move).
+    const older = suite.proc;
+    suite.proc = await startService('sessionizer', {
+      ...suite.env,
+      STREAMS_GROUP_INSTANCE_ID: 'sessionizer-1',
+    });
+    await waitFor(() => older.child.exitCode !== null || older.child.signalCode !== null, {
+      timeoutMs: BACK_WITHIN_MS + SESSION_TIMEOUT_MS,
+      what: () => `the older member's exit; its output: ${older.output().slice(-1500)}`,
+    });
+    expect({ code: older.child.exitCode, signal: older.child.signalCode }).toEqual({
+      code: 1,
+      signal: null,
+    });
+    const fenced = older
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"group instance fenced"'));
+    expect(JSON.parse(fenced!)).toMatchObject({
+      level: 50, // pino's error
+      groupInstanceId: 'sessionizer-1',
+      code: 'INSTANCE_FENCED',
+    });
+    expect(older.output()).toContain('"service stopping after a fatal error"');
+    expect(older.output()).not.toContain('"consumer restarting"');
+    await waitFor(async () => lastAssignment(suite.proc!.output()) === PARTITIONS, {
+      timeoutMs: BACK_WITHIN_MS,
+      what: 'every partition kept by the newer member',
+    });
+    expect(suite.proc.child.exitCode).toBeNull();
   });
 });

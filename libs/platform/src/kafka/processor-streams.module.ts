@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { StreamsAppOptions, StreamsModule } from '@clickstream/streams';
 import { streamsConfig, StreamsConfig } from '../config';
 import { pgPoolOf } from '../database/pg-pool';
+import { FatalShutdown } from '../lifecycle/fatal-shutdown';
 import { MetricsService } from '../metrics';
 import { KafkaClient } from './kafka.client';
 
@@ -21,7 +22,8 @@ export interface ProcessorServices {
 /**
  * A processor's StreamsModule: the service's Kafka client, Postgres pool, metrics, streams config
  * and logger are injected once here, plus the processor's own tokens (`inject`), whose values
- * follow in `build`'s arguments.
+ * follow in `build`'s arguments. A processor that stops for good (StreamsAppOptions.onFatal) ends
+ * the service through FatalShutdown.
  */
 export function processorStreamsModule(options: {
   imports?: DynamicModule['imports'];
@@ -36,6 +38,7 @@ export function processorStreamsModule(options: {
       MetricsService,
       streamsConfig.KEY,
       PinoLogger,
+      FatalShutdown,
       ...(options.inject ?? []),
     ],
     useFactory: (
@@ -44,7 +47,12 @@ export function processorStreamsModule(options: {
       metrics: MetricsService,
       streams: StreamsConfig,
       logger: PinoLogger,
+      fatal: FatalShutdown,
       ...extra: never[]
-    ) => options.build({ kafka, pool: pgPoolOf(dataSource), metrics, streams, logger }, ...extra),
+    ) => ({
+      ...options.build({ kafka, pool: pgPoolOf(dataSource), metrics, streams, logger }, ...extra),
+      // A processor stopped for good (its group instance id taken) ends the service.
+      onFatal: (error: Error) => fatal.trigger(error),
+    }),
   });
 }

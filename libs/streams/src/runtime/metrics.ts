@@ -111,6 +111,12 @@ const STREAMS_METRICS = {
     help: 'Kafka consumer crashes that were restarted.',
     labelNames: ['processor'],
   },
+  instanceFenced: {
+    type: 'counter',
+    name: 'instance_fenced_total',
+    help: "Times another member took this instance's group instance id: the processor stopped for good.",
+    labelNames: ['processor'],
+  },
   offsetHintFailures: {
     type: 'counter',
     name: 'offset_hint_failures_total',

@@ -7,6 +7,7 @@ import {
   ProductionExceptionHandler,
 } from '../core/exception-handlers';
 import { StreamTask, TaskOptions, TaskRestore } from '../core/task';
+import { StreamsError } from '../core/errors';
 import { Topology } from '../core/topology';
 import { DEFAULT_RESTART_BACKOFF, RestartBackoffOptions } from './backoff';
 import { GlobalStage } from './global-stage';
@@ -51,9 +52,15 @@ export interface StreamsAppOptions {
    * Static membership (Kafka's group.instance.id, KIP-345): an id stable across this process's
    * restarts and unique in the group (a Kubernetes pod's name). A restart with it takes back its
    * partitions at once, without a rebalance, instead of after the session timeout; a clean stop
-   * still leaves the group. Unset: a dynamic member.
+   * still leaves the group. Unset: a dynamic member. Should another member join with the same id,
+   * the broker fences this one, which then stops for good (InstanceFencedError to `onFatal`).
    */
   groupInstanceId?: string;
+  /**
+   * Called once when the app stopped for good (InstanceFencedError); it is already stopped. A
+   * service exits so that its supervisor sees it fail; unset, the app stays stopped.
+   */
+  onFatal?: (error: StreamsError) => void;
   heartbeatIntervalMs?: number;
   maxBytesPerPartition?: number;
   registry?: Registry;
@@ -121,6 +128,7 @@ export type ResolvedOptions = Required<
     | 'maxPayloadBytes'
     | 'maxRequestBytes'
     | 'groupInstanceId'
+    | 'onFatal'
     | HandlerOptions
   >
 > &
@@ -132,6 +140,7 @@ export type ResolvedOptions = Required<
     | 'maxPayloadBytes'
     | 'maxRequestBytes'
     | 'groupInstanceId'
+    | 'onFatal'
     | HandlerOptions
   >;
 

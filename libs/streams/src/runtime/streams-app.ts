@@ -1,8 +1,10 @@
 import { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
+import { StreamsError } from '../core/errors';
 import { RawRecord } from '../core/task';
 import { globalWatermark } from '../core/global-watermark';
 import { restartDelayMs, sleep } from './backoff';
+import { InstanceFencedError, isInstanceFenced } from './errors';
 import { streamsMetrics, StreamsMetrics } from './metrics';
 import { GlobalStageTimers } from './global-stage-timers';
 import { IdleGate } from './idle-gate';
@@ -45,6 +47,8 @@ export class StreamsApp {
   private timer?: NodeJS.Timeout;
   private readonly stages: GlobalStageTimers;
   private running = false;
+  /** Why the app stopped for good (it does not start again), or null. */
+  private failure: StreamsError | null = null;
   private restarting = false;
   private punctuating = false;
   /** Partitions the group assigned to this instance, as {topic, partition}. */
@@ -104,6 +108,11 @@ export class StreamsApp {
     });
   }
 
+  /** Why the app stopped for good (e.g. InstanceFencedError), or null while it runs or stopped cleanly. */
+  get fatalError(): StreamsError | null {
+    return this.failure;
+  }
+
   get applicationId(): string {
     return this.o.topology.applicationId;
   }
@@ -123,6 +132,7 @@ export class StreamsApp {
   }
 
   async start(): Promise<void> {
+    if (this.failure) throw this.failure;
     this.running = true;
     this.admin = this.o.kafka.admin();
     await this.admin.connect();
@@ -186,6 +196,7 @@ export class StreamsApp {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.idleGate.reset();
+      if (isInstanceFenced(payload.error)) return void this.stopFenced(payload.error);
       this.metrics.consumerRestarts.inc({ processor: this.applicationId });
       this.o.logger.error(
         {
@@ -207,6 +218,35 @@ export class StreamsApp {
       partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.onBatch(payload),
     });
+  }
+
+  /**
+   * Another member took this instance's group instance id: stop for good (no restart, which would
+   * fence the other in turn), then tell the embedder. The tasks close as on a clean stop; their
+   * new owner's claim fences any commit of theirs still in flight.
+   */
+  private async stopFenced(cause: unknown): Promise<void> {
+    // Once: and a fence reported while stopping anyway ends nothing more.
+    if (this.failure || !this.running) return;
+    const error = new InstanceFencedError(this.applicationId, this.o.groupInstanceId, cause);
+    this.failure = error;
+    this.metrics.instanceFenced.inc({ processor: this.applicationId });
+    this.o.logger.error(
+      {
+        processor: this.applicationId,
+        groupInstanceId: this.o.groupInstanceId,
+        code: error.code,
+        err: error.message,
+      },
+      'group instance fenced',
+    );
+    await this.stop().catch((err: Error) =>
+      this.o.logger.error(
+        { processor: this.applicationId, err: err.message },
+        'stop after a fence failed',
+      ),
+    );
+    this.o.onFatal?.(error);
   }
 
   /** kafkajs gave up on the consumer: build a new one after a jittered, growing pause. */
