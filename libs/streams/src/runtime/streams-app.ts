@@ -3,8 +3,7 @@ import { Registry } from 'prom-client';
 import { StreamsError } from '../core/errors';
 import { RawRecord } from '../core/task';
 import { globalWatermark } from '../core/global-watermark';
-import { restartDelayMs, sleep } from './backoff';
-import { InstanceFencedError, isInstanceFenced } from './errors';
+import { ConsumerCrashes } from './consumer-crashes';
 import { streamsMetrics, StreamsMetrics } from './metrics';
 import { GlobalStageTimers } from './global-stage-timers';
 import { IdleGate } from './idle-gate';
@@ -47,9 +46,7 @@ export class StreamsApp {
   private timer?: NodeJS.Timeout;
   private readonly stages: GlobalStageTimers;
   private running = false;
-  /** Why the app stopped for good (it does not start again), or null. */
-  private failure: StreamsError | null = null;
-  private restarting = false;
+  private readonly crashes: ConsumerCrashes;
   private punctuating = false;
   /** Partitions the group assigned to this instance, as {topic, partition}. */
   private assigned = new Map<string, { topic: string; partition: number }>();
@@ -106,11 +103,20 @@ export class StreamsApp {
       committer: () => this.committer,
       admin: () => this.admin,
     });
+    this.crashes = new ConsumerCrashes(this.o, this.applicationId, this.metrics, {
+      running: () => this.running,
+      startConsumer: () => this.startConsumer(),
+      dropConsumer: async () => {
+        await this.consumer?.disconnect().catch(() => undefined);
+        await this.tasks.closeAll();
+      },
+      stop: () => this.stop(),
+    });
   }
 
   /** Why the app stopped for good (e.g. InstanceFencedError), or null while it runs or stopped cleanly. */
   get fatalError(): StreamsError | null {
-    return this.failure;
+    return this.crashes.fatalError;
   }
 
   get applicationId(): string {
@@ -132,7 +138,7 @@ export class StreamsApp {
   }
 
   async start(): Promise<void> {
-    if (this.failure) throw this.failure;
+    if (this.crashes.fatalError) throw this.crashes.fatalError;
     this.running = true;
     this.admin = this.o.kafka.admin();
     await this.admin.connect();
@@ -196,18 +202,7 @@ export class StreamsApp {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.idleGate.reset();
-      if (isInstanceFenced(payload.error)) return void this.stopFenced(payload.error);
-      this.metrics.consumerRestarts.inc({ processor: this.applicationId });
-      this.o.logger.error(
-        {
-          processor: this.applicationId,
-          groupInstanceId: this.o.groupInstanceId,
-          err: payload.error.message,
-          restart: payload.restart,
-        },
-        'consumer crashed',
-      );
-      if (!payload.restart) void this.restartConsumer();
+      this.crashes.crashed(payload.error, payload.restart);
     });
     await consumer.connect();
     for (const topic of this.o.topology.sources.keys())
@@ -218,65 +213,6 @@ export class StreamsApp {
       partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.onBatch(payload),
     });
-  }
-
-  /**
-   * Another member took this instance's group instance id: stop for good (no restart, which would
-   * fence the other in turn), then tell the embedder. The tasks close as on a clean stop; their
-   * new owner's claim fences any commit of theirs still in flight.
-   */
-  private async stopFenced(cause: unknown): Promise<void> {
-    // Once: and a fence reported while stopping anyway ends nothing more.
-    if (this.failure || !this.running) return;
-    const error = new InstanceFencedError(this.applicationId, this.o.groupInstanceId, cause);
-    this.failure = error;
-    this.metrics.instanceFenced.inc({ processor: this.applicationId });
-    this.o.logger.error(
-      {
-        processor: this.applicationId,
-        groupInstanceId: this.o.groupInstanceId,
-        code: error.code,
-        err: error.message,
-      },
-      'group instance fenced',
-    );
-    await this.stop().catch((err: Error) =>
-      this.o.logger.error(
-        { processor: this.applicationId, err: err.message },
-        'stop after a fence failed',
-      ),
-    );
-    this.o.onFatal?.(error);
-  }
-
-  /** kafkajs gave up on the consumer: build a new one after a jittered, growing pause. */
-  private async restartConsumer(): Promise<void> {
-    if (this.restarting || !this.running) return;
-    this.restarting = true;
-    try {
-      await this.consumer?.disconnect().catch(() => undefined);
-      await this.tasks.closeAll();
-      for (let attempt = 1; this.running; attempt++) {
-        const delay = restartDelayMs(attempt, this.o.restartBackoff);
-        this.o.logger.warn(
-          { processor: this.applicationId, attempt, retryInMs: delay },
-          'consumer restarting',
-        );
-        await sleep(delay);
-        try {
-          await this.startConsumer();
-          this.o.logger.info({ processor: this.applicationId, attempt }, 'consumer restarted');
-          return;
-        } catch (err) {
-          this.o.logger.error(
-            { processor: this.applicationId, err: (err as Error).message, attempt },
-            'consumer restart failed',
-          );
-        }
-      }
-    } finally {
-      this.restarting = false;
-    }
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
