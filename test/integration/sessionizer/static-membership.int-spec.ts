@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { readWholeTopic, testKafka } from '../../support/kafka';
 import { outboxDrained, progress, storedSessions } from '../../support/results';
 import { IngestSender } from '../faults/ingest-sender';
@@ -71,7 +72,7 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
     expect(await suite.proc.stop('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });
     suite.proc = await startService('sessionizer', {
       ...suite.env,
-      STREAMS_GROUP_INSTANCE_ID: 'sessionizer-1',
+      STREAMS_GROUP_INSTANCE_ID: 'sessionizer-{hostname}',
     });
     await waitFor(async () => lastAssignment(suite.proc!.output()) === PARTITIONS, {
       timeoutMs: BACK_WITHIN_MS,
@@ -85,7 +86,7 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
     const older = suite.proc;
     suite.proc = await startService('sessionizer', {
       ...suite.env,
-      STREAMS_GROUP_INSTANCE_ID: 'sessionizer-1',
+      STREAMS_GROUP_INSTANCE_ID: 'sessionizer-{hostname}',
     });
     await waitFor(() => older.child.exitCode !== null || older.child.signalCode !== null, {
       timeoutMs: BACK_WITHIN_MS + SESSION_TIMEOUT_MS,
@@ -101,7 +102,7 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
       .find((l) => l.includes('"group instance fenced"'));
     expect(JSON.parse(fenced!)).toMatchObject({
       level: 50, // pino's error
-      groupInstanceId: 'sessionizer-1',
+      groupInstanceId: `sessionizer-${hostname()}`, // as compose sets it
       code: 'INSTANCE_FENCED',
     });
     expect(older.output()).toContain('"service stopping after a fatal error"');

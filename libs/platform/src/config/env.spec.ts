@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigValidationError } from '../errors';
 import { env, parseEnv } from './env';
 import { databaseConfig, httpConfig, kafkaConfig, streamsConfig } from './platform.config';
@@ -77,5 +78,16 @@ describe('platform configs', () => {
     expect(() => parse('x'.repeat(250))).toThrow(/STREAMS_GROUP_INSTANCE_ID=/);
     expect(() => parse('..')).toThrow(/STREAMS_GROUP_INSTANCE_ID="..": must not be/);
     expect(() => parse('')).toThrow(/STREAMS_GROUP_INSTANCE_ID=""/);
+  });
+
+  it('STREAMS_GROUP_INSTANCE_ID puts the host name in for {hostname}, and checks the result', () => {
+    const parse = (value: string) =>
+      parseEnv(streamsConfig.envShape, { STREAMS_GROUP_INSTANCE_ID: value })
+        .STREAMS_GROUP_INSTANCE_ID;
+    expect(parse('sessionizer-{hostname}')).toBe(`sessionizer-${hostname()}`);
+    expect(parse('{hostname}.{hostname}')).toBe(`${hostname()}.${hostname()}`);
+    expect(() => parse(`x{hostname}${'x'.repeat(249 - hostname().length)}`)).toThrow(
+      /STREAMS_GROUP_INSTANCE_ID=.*must be 1-249 characters/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigType } from '@nestjs/config';
 import { defineConfig } from './define-config';
@@ -109,6 +110,9 @@ export type LoggingConfig = ConfigType<typeof loggingConfig>;
 export type HttpConfig = ConfigType<ReturnType<typeof httpConfig>>;
 export type RuntimeConfig = ConfigType<typeof runtimeConfig>;
 
+/** In STREAMS_GROUP_INSTANCE_ID, stands for the machine's (the container's) host name. */
+export const HOSTNAME_PLACEHOLDER = '{hostname}';
+
 /** Settings every stream processor shares (SPEC §4, §9). */
 export const streamsConfig = defineConfig(
   'streams',
@@ -117,12 +121,22 @@ export const streamsConfig = defineConfig(
     STREAMS_IDLE_TIMEOUT_MS: env.int(30_000, 100, 24 * 3_600_000),
     STREAMS_MAX_RETRIES: env.int(2, 0, 100),
     STREAMS_SESSION_TIMEOUT_MS: env.int(30_000, 1000, 3_600_000),
-    // Static group membership: unique per instance and stable across its restarts (a pod's name).
-    // Unset: a dynamic member, whose killed partitions wait the session timeout even for its restart.
+    // Static group membership: unique per instance and stable across its restarts (a pod's name;
+    // in compose `<name>-{hostname}`, the container's id, which its restarts keep and each replica
+    // has its own of). Unset: a dynamic member, whose killed partitions wait the session timeout
+    // even for its restart.
     STREAMS_GROUP_INSTANCE_ID: z
       .string()
-      .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"')
-      .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."')
+      .transform((id) => id.split(HOSTNAME_PLACEHOLDER).join(hostname()))
+      .pipe(
+        z
+          .string()
+          .regex(
+            /^[a-zA-Z0-9._-]{1,249}$/,
+            'must be 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"',
+          )
+          .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."'),
+      )
       .optional(),
     // A task commits at most this often (Kafka Streams' commit.interval.ms); 0: every fetched batch.
     // Unset: the processor's own default (processorRuntime).
