@@ -6,9 +6,11 @@ import {
   CounterRun,
   dedupeLookupIds,
   expectedFrom,
+  metricValue,
   poolWithQuery,
   produceEvents,
   progress,
+  recordingLogger,
   setupCounterRun,
   totalsFromTable,
 } from './harness';
@@ -36,21 +38,6 @@ function lookupRecordingPool(pool: Pool): { pool: Pool; asked: Set<string> } {
     return pool.query(text as string, params);
   };
   return { pool: poolWithQuery(pool, query), asked };
-}
-
-/** Info lines of the runtime's logger, as (message, context). */
-function recordingLogger() {
-  const lines: Array<{ msg: string; ctx: Record<string, unknown> }> = [];
-  const note = (ctx: object, msg: string) =>
-    lines.push({ msg, ctx: ctx as Record<string, unknown> });
-  return { lines, logger: { info: note, warn: note, error: note } };
-}
-
-async function metricValue(registry: Registry, name: string, labels: Record<string, string>) {
-  const metric = await registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? [])
-    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
-    .reduce((sum, v) => sum + v.value, 0);
 }
 
 /**

@@ -274,3 +274,23 @@ export function counterApp(
     ...rest,
   });
 }
+
+/** A runtime logger that keeps every line as (level, message, context), for specs to assert on. */
+export function recordingLogger() {
+  const lines: Array<{ level: string; msg: string; ctx: Record<string, unknown> }> = [];
+  const at = (level: string) => (ctx: object, msg: string) =>
+    lines.push({ level, msg, ctx: ctx as Record<string, unknown> });
+  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+/** A metric's total over the series whose labels include `labels`. */
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}

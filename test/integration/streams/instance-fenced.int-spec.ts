@@ -3,6 +3,8 @@ import { StreamsApp } from '@clickstream/streams';
 import { waitFor } from '../../support/wait-for';
 import {
   counterApp,
+  metricValue,
+  recordingLogger,
   expectedFrom,
   makeEvents,
   produceEvents,
@@ -16,20 +18,6 @@ import {
 
 const PARTITIONS = 4;
 const EVENTS = 20_000;
-
-/** One app's log lines, as the runtime's logger gives them. */
-function recordingLogger() {
-  const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
-  const at = (level: string) => (obj: object, msg: string) =>
-    lines.push({ level, msg, obj: obj as Record<string, unknown> });
-  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
-}
-
-/** A counter's total over its labels. */
-async function metric(registry: Registry, name: string): Promise<number> {
-  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  return values.reduce((sum, v) => sum + v.value, 0);
-}
 
 describe('two instances with one group instance id (static membership)', () => {
   let run: Awaited<ReturnType<typeof setupCounterRun>>;
@@ -78,11 +66,11 @@ describe('two instances with one group instance id (static membership)', () => {
       'INSTANCE_FENCED',
     ]);
     expect(first.fatal[0].message).toContain('counter-0');
-    expect(await metric(first.registry, 'streams_instance_fenced_total')).toBe(1);
+    expect(await metricValue(first.registry, 'streams_instance_fenced_total')).toBe(1);
     const fencedLine = first.log.lines.find((l) => l.msg === 'group instance fenced');
     expect(fencedLine).toMatchObject({
       level: 'error',
-      obj: { groupInstanceId: 'counter-0', code: 'INSTANCE_FENCED' },
+      ctx: { groupInstanceId: 'counter-0', code: 'INSTANCE_FENCED' },
     });
     expect(a.ownedTasks()).toEqual([]);
 
@@ -92,7 +80,7 @@ describe('two instances with one group instance id (static membership)', () => {
     // never fenced.
     expect(first.log.lines.filter((l) => l.msg === 'consumer restarting')).toEqual([]);
     expect(second.fatal).toEqual([]);
-    expect(await metric(second.registry, 'streams_instance_fenced_total')).toBe(0);
+    expect(await metricValue(second.registry, 'streams_instance_fenced_total')).toBe(0);
     expect(b.ownedTasks().length).toBe(PARTITIONS);
 
     const windows = windowsFromTopic(

@@ -13,6 +13,7 @@ import {
   expectedFrom,
   makeEvents,
   produceEvents,
+  recordingLogger,
   setupCounterRun,
   totalsFromTable,
   waitForProgress,
@@ -237,14 +238,8 @@ describe('the state log of a running app', () => {
   });
 
   it('hands a task over when its last commit is fenced: logged, not counted as a failure', async () => {
-    const lines: Array<{ msg: string; obj: Record<string, unknown> }> = [];
-    const note = (obj: object, msg: string) =>
-      lines.push({ msg, obj: obj as Record<string, unknown> });
-    const { run, registry } = await started('state-log-handover', 600_000, {
-      info: note,
-      warn: note,
-      error: note,
-    });
+    const { lines, logger } = recordingLogger();
+    const { run, registry } = await started('state-log-handover', 600_000, logger);
     await waitFor(async () => (await logRows(run)) > 0, { timeoutMs: 10_000, what: 'log rows' });
     const before = sorted(await committedState(run.pool, run.appId));
     // Another instance claims the task (as after a rebalance) before this one closes it.
@@ -255,7 +250,7 @@ describe('the state log of a running app', () => {
     await app!.stop();
     app = undefined;
     const handedOver = lines.filter((l) => l.msg === 'task handed over');
-    expect(handedOver.map((l) => [l.obj.partition, l.obj.reason]).sort()).toEqual([
+    expect(handedOver.map((l) => [l.ctx.partition, l.ctx.reason]).sort()).toEqual([
       [0, 'fenced'],
       [1, 'fenced'],
     ]);

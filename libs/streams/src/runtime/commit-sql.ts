@@ -157,15 +157,13 @@ export function tableCtes(q: Statement, writes: TableWrite[]): string[] {
   return out;
 }
 
-/** The outbox rows' columns as unnest's parameters (seq, target topic, key, value), in binary. */
-export const OUTBOX_PARAM_TYPES = ['bigint[]', 'text[]', 'text[]', 'text[]'] as const;
-export function outboxParams(outbox: OutboxMessage[]): unknown[] {
-  return [
-    bigints(outbox.map((m) => m.seq)),
-    textArrayParam(outbox.map((m) => m.topic)),
-    textArrayParam(outbox.map((m) => m.key)),
-    textArrayParam(outbox.map((m) => m.value)),
-  ];
+/** The outbox rows as `unnest(…) AS o(seq, target_topic, key, value)`, their arrays in binary. */
+export function outboxRows(q: Statement, outbox: OutboxMessage[]): string {
+  const seq = q.add(bigints(outbox.map((m) => m.seq)));
+  const target = q.add(textArrayParam(outbox.map((m) => m.topic)));
+  const key = q.add(textArrayParam(outbox.map((m) => m.key)));
+  const value = q.add(textArrayParam(outbox.map((m) => m.value)));
+  return `unnest(${seq}::bigint[], ${target}::text[], ${key}::text[], ${value}::text[]) AS o(seq, target_topic, key, value)`;
 }
 
 export function outboxCtes(
@@ -180,9 +178,7 @@ export function outboxCtes(
   if (outbox.length === 0) return out;
   out.push(`outbox_ins AS (INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
     SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
-      FROM unnest(${outboxParams(outbox)
-        .map((param, i) => `${q.add(param)}::${OUTBOX_PARAM_TYPES[i]}`)
-        .join(', ')}) AS o(seq, target_topic, key, value)
+      FROM ${outboxRows(q, outbox)}
      WHERE ${GUARD})`);
   return out;
 }

@@ -9,9 +9,8 @@ import { textArrayParam } from './pg-array-param';
 import {
   decodeStateValue,
   dedupeCtes,
-  OUTBOX_PARAM_TYPES,
   outboxCtes,
-  outboxParams,
+  outboxRows,
   stateCtes,
   stateLogCtes,
   Statement,
@@ -255,11 +254,13 @@ export class TaskRepository {
       [t.appId, t.topic, t.partition, publishedBelow],
     );
     if (!messages.length) return;
+    const q = new Statement();
+    const [app, topic, partition] = [t.appId, t.topic, t.partition].map((v) => q.add(v));
     await client.query(
       `INSERT INTO stream_outbox (app_id, topic, partition, seq, target_topic, key, value)
-       SELECT $1, $2, $3, o.seq, o.target_topic, o.key, o.value
-         FROM unnest(${OUTBOX_PARAM_TYPES.map((type, i) => `$${i + 4}::${type}`).join(', ')}) AS o(seq, target_topic, key, value)`,
-      [t.appId, t.topic, t.partition, ...outboxParams(messages)],
+       SELECT ${app}, ${topic}, ${partition}, o.seq, o.target_topic, o.key, o.value
+         FROM ${outboxRows(q, messages)}`,
+      q.params,
     );
     await client.query(
       `UPDATE stream_offsets SET next_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
