@@ -14,7 +14,14 @@ import { taskCommit } from '../../support/task-commit';
 const remembering = (nextOffset: string, ids: string[]) =>
   taskCommit(nextOffset, {
     processed: ids.length,
-    dedupe: { remember: ids.map((id) => [id, entryOf(id)]), forgetBefore: null },
+    dedupe: {
+      remember: {
+        ids,
+        fingerprints: ids.map((id) => entryOf(id).fingerprint),
+        eventTimes: ids.map((id) => entryOf(id).eventTime),
+      },
+      forgetBefore: null,
+    },
   });
 const entryOf = (id: string): DedupeEntry => ({
   fingerprint: 1000 + parseInt(id.split('-')[1], 10),

@@ -1,4 +1,4 @@
-import { DedupeEntry, DedupeIndex } from './dedupe';
+import { DedupeEntry, DedupeIndex, dedupeEntries } from './dedupe';
 import { DedupeFilter } from './dedupe-filter';
 
 const HOUR = 3_600_000;
@@ -120,7 +120,7 @@ describe('DedupeIndex with a filter', () => {
         if (finished?.forgetBefore != null)
           for (const [id, entry] of run.table)
             if (entry.eventTime < finished.forgetBefore) run.table.delete(id);
-        for (const [id, entry] of finished?.remember ?? []) {
+        for (const [id, entry] of finished ? dedupeEntries(finished.remember) : []) {
           if (run.table.has(id)) run.refused.push(id);
           run.table.set(id, entry);
         }

@@ -51,22 +51,70 @@ export type DedupeVerdict =
 const FIRST: DedupeVerdict = Object.freeze({ kind: 'first' });
 const DUPLICATE: DedupeVerdict = Object.freeze({ kind: 'duplicate' });
 
+/**
+ * Ids with their fingerprints and event times, as columns: one string and two unboxed numbers per
+ * id instead of an entry object and two heap numbers. Pending ids wait for the commit (about a
+ * second) and so outlive young-generation collections: each object they hold is copied and promoted
+ * (BENCHMARKS.md, "Where the dense sessionizer's garbage collection goes").
+ */
+export interface DedupeRows {
+  readonly ids: readonly string[];
+  readonly fingerprints: readonly number[];
+  readonly eventTimes: readonly number[];
+}
+
+/** The rows as [id, entry] pairs (for tests and the test driver, not the hot path). */
+export const dedupeEntries = (rows: DedupeRows): Array<[string, DedupeEntry]> =>
+  rows.ids.map((id, i) => [
+    id,
+    { fingerprint: rows.fingerprints[i], eventTime: rows.eventTimes[i] },
+  ]);
+
 /** What a commit writes: the ids first seen since the last commit, and the eviction bound. */
 export interface DedupeCommit {
-  remember: Array<[string, DedupeEntry]>;
+  remember: DedupeRows;
   /** Forget ids with an event time below this (watermark − horizon); null: nothing to forget. */
   forgetBefore: number | null;
 }
 
+/** Ids in the order first seen, each with its slot in the columns. */
+class DedupeColumns implements DedupeRows {
+  readonly ids: string[] = [];
+  readonly fingerprints: number[] = [];
+  readonly eventTimes: number[] = [];
+  private readonly slots = new Map<string, number>();
+
+  add(id: string, fingerprint: number, eventTime: number): void {
+    this.slots.set(id, this.ids.length);
+    this.ids.push(id);
+    this.fingerprints.push(fingerprint);
+    this.eventTimes.push(eventTime);
+  }
+
+  /** The id's slot, or -1. */
+  slot(id: string): number {
+    return this.slots.get(id) ?? -1;
+  }
+
+  has(id: string): boolean {
+    return this.slots.has(id);
+  }
+}
+
+const NONE = new DedupeColumns();
+
 /**
  * One task's view of the ids it has seen: this commit's (pending), the previous commit's (maybe
- * still in flight), and what Postgres answered for the current batch (known). The runtime commits
- * one at a time per task, so when a commit is taken the one before it has finished: its ids are in
- * Postgres and move to `known` until the next lookup replaces it.
+ * still in flight), earlier ones taken since the last lookup (settled: in Postgres) and what
+ * Postgres answered for the current batch (known). The runtime commits one at a time per task, so
+ * when a commit is taken the one before it has finished: its ids are in Postgres and are answered
+ * from memory until the next lookup, which asks Postgres about them. (A batch processed in chunks
+ * can see several commits taken before its end, so settled is a list.)
  */
 export class DedupeIndex {
-  private pending = new Map<string, DedupeEntry>();
-  private committing = new Map<string, DedupeEntry>();
+  private pending = new DedupeColumns();
+  private committing = NONE;
+  private settled: DedupeColumns[] = [];
   private known = new Map<string, DedupeEntry>();
   /** The eviction bounds of the last two commits taken, the older first. */
   private forgotten: [number | null, number | null] = [null, null];
@@ -79,12 +127,13 @@ export class DedupeIndex {
 
   /**
    * Ids of `candidates` that the uncommitted ids cannot answer and the store may hold: the runtime
-   * looks these up in Postgres. Ids `known` from an earlier answer are asked again (they are
-   * committed, so Postgres has them): the earlier answer is dropped here, since with a filter a
-   * batch may need no lookup, and learn() would then never replace it.
+   * looks these up in Postgres. Committed ids (`settled`, `known`) are asked again (Postgres has
+   * them): the earlier answer is dropped here, since with a filter a batch may need no lookup, and
+   * learn() would then never replace it.
    */
   unknown(candidates: Iterable<string>): string[] {
     this.known = new Map();
+    this.settled = [];
     const out = new Set<string>();
     for (const id of candidates)
       if (
@@ -107,10 +156,16 @@ export class DedupeIndex {
    * since its row would be forgotten at once (and it is late anyway).
    */
   judge(id: string, fingerprint: number, eventTime: number, floor: number | null): DedupeVerdict {
-    const first = this.remembered(id);
-    if (first) return first.fingerprint === fingerprint ? DUPLICATE : { kind: 'conflict', first };
+    const verdict =
+      this.against(this.pending, id, fingerprint) ??
+      this.against(this.committing, id, fingerprint) ??
+      this.againstSettled(id, fingerprint);
+    if (verdict) return verdict;
+    const known = this.known.get(id);
+    if (known)
+      return known.fingerprint === fingerprint ? DUPLICATE : { kind: 'conflict', first: known };
     if (floor === null || eventTime >= floor) {
-      this.pending.set(id, { fingerprint, eventTime });
+      this.pending.add(id, fingerprint, eventTime);
       this.filter?.add(id, eventTime);
     }
     return FIRST;
@@ -118,9 +173,9 @@ export class DedupeIndex {
 
   /** Hands over this commit's ids; the previous commit has finished (its ids are now in Postgres). */
   take(watermark: number | null): DedupeCommit {
-    for (const [id, entry] of this.committing) this.known.set(id, entry);
+    if (this.committing !== NONE) this.settled.push(this.committing);
     this.committing = this.pending;
-    this.pending = new Map();
+    this.pending = new DedupeColumns();
     const forgetBefore = watermark === null ? null : watermark - this.definition.horizonMs;
     // The commit before this one has finished. If its bound is at least the one of the commit before
     // that, every row below that older bound is gone: it deleted the older rows, and inserted none
@@ -130,10 +185,27 @@ export class DedupeIndex {
     if (settled !== null && previous !== null && previous >= settled)
       this.filter?.forgetBelow(settled);
     this.forgotten = [previous, forgetBefore];
-    return { remember: [...this.committing], forgetBefore };
+    return { remember: this.committing, forgetBefore };
   }
 
-  private remembered(id: string): DedupeEntry | undefined {
-    return this.pending.get(id) ?? this.committing.get(id) ?? this.known.get(id);
+  private againstSettled(id: string, fingerprint: number): DedupeVerdict | undefined {
+    for (const columns of this.settled) {
+      const verdict = this.against(columns, id, fingerprint);
+      if (verdict) return verdict;
+    }
+    return undefined;
+  }
+
+  /** The verdict when `columns` hold the id; undefined when they do not. */
+  private against(
+    columns: DedupeColumns,
+    id: string,
+    fingerprint: number,
+  ): DedupeVerdict | undefined {
+    const slot = columns.slot(id);
+    if (slot < 0) return undefined;
+    if (columns.fingerprints[slot] === fingerprint) return DUPLICATE;
+    const first = { fingerprint: columns.fingerprints[slot], eventTime: columns.eventTimes[slot] };
+    return { kind: 'conflict', first };
   }
 }

@@ -1,5 +1,5 @@
 import { TopologyTestDriver } from '../testing/topology-test-driver';
-import { DedupeIndex } from './dedupe';
+import { DedupeIndex, dedupeEntries } from './dedupe';
 import { Serdes } from './serde';
 import { TopologyBuilder } from './topology';
 
@@ -190,10 +190,31 @@ describe('DedupeIndex', () => {
       // Commits are taken now and then; the one taken before finishes (reaches the table) first.
       if (random() < 0.5) {
         for (const [id, e] of inFlight ?? []) table.set(id, e);
-        inFlight = index.take(1).remember;
+        inFlight = dedupeEntries(index.take(1).remember);
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('answers from memory ids of every commit taken since the last lookup (a batch in chunks)', () => {
+    const index = new DedupeIndex(definition);
+    index.unknown(['a', 'b']);
+    index.judge('a', 1, 1, null);
+    // Commits are taken between the chunks of one batch; no lookup runs until the next batch.
+    expect(dedupeEntries(index.take(1).remember)).toEqual([
+      ['a', { fingerprint: 1, eventTime: 1 }],
+    ]);
+    index.judge('b', 1, 1, null);
+    expect(dedupeEntries(index.take(1).remember).map(([id]) => id)).toEqual(['b']);
+    expect(dedupeEntries(index.take(1).remember)).toEqual([]);
+    expect(index.judge('a', 1, 1, null).kind).toBe('duplicate');
+    expect(index.judge('b', 2, 1, null)).toEqual({
+      kind: 'conflict',
+      first: { fingerprint: 1, eventTime: 1 },
+    });
+    expect(dedupeEntries(index.take(1).remember)).toEqual([]);
+    // The next batch's lookup asks Postgres about them again (they are committed).
+    expect(index.unknown(['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
   });
 
   it('does not remember a first record older than the horizon floor, and takes the eviction bound', () => {
@@ -201,7 +222,7 @@ describe('DedupeIndex', () => {
     index.judge('old', 1, 100, 500);
     index.judge('new', 1, 600, 500);
     expect(index.take(1_500)).toEqual({
-      remember: [['new', { fingerprint: 1, eventTime: 600 }]],
+      remember: expect.objectContaining({ ids: ['new'], fingerprints: [1], eventTimes: [600] }),
       forgetBefore: 500,
     });
     expect(index.take(null).forgetBefore).toBeNull();

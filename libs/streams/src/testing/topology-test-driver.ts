@@ -1,4 +1,4 @@
-import { DedupeEntry, RecordHeaders } from '../core/dedupe';
+import { DedupeEntry, RecordHeaders, dedupeEntries } from '../core/dedupe';
 import { StateEncodingError } from '../core/errors';
 import {
   DeserializationExceptionHandler,
@@ -207,7 +207,7 @@ export class TopologyTestDriver {
       const forget = c.dedupe.forgetBefore;
       if (forget !== null)
         for (const [id, e] of slot.remembered) if (e.eventTime < forget) slot.remembered.delete(id);
-      for (const [id, e] of c.dedupe.remember) {
+      for (const [id, e] of dedupeEntries(c.dedupe.remember)) {
         // The runtime's plain INSERT would be refused: the dedupe judged a remembered id first.
         if (slot.remembered.has(id)) throw new Error(`stream_dedupe already holds id ${id}`);
         slot.remembered.set(id, e);
