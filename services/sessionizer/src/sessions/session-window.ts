@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
   ClickEvent,
-  EVENT_TYPES,
+  EVENT_TYPES as CONTRACT_EVENT_TYPES,
   EventType,
-  FUNNEL_STAGES,
+  FUNNEL_STAGES as CONTRACT_FUNNEL_STAGES,
   funnelStageOf,
   purchaseCents,
   SessionRow,
@@ -15,6 +15,12 @@ import {
   SessionResult,
   TailCodec,
 } from '@clickstream/streams';
+
+// Module-local bindings: the compiled CommonJS reads a package index's export through a getter on
+// every access, and these are read per event and per stored tail record (the getter alone was
+// 1.5 % of the sessionizer's topology CPU under live cardinality: BENCHMARKS.md, 2026-12-07, night).
+const EVENT_TYPES = CONTRACT_EVENT_TYPES;
+const FUNNEL_STAGES = CONTRACT_FUNNEL_STAGES;
 
 /**
  * What a session needs of an event: kept small because an open session stores its events newer than
