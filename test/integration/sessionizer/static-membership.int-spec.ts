@@ -100,6 +100,7 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
       .output()
       .split('\n')
       .find((l) => l.includes('"group instance fenced"'));
+    expect(fenced).toBeDefined();
     expect(JSON.parse(fenced!)).toMatchObject({
       level: 50, // pino's error
       groupInstanceId: `sessionizer-${hostname()}`, // as compose sets it

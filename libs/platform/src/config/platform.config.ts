@@ -111,7 +111,7 @@ export type HttpConfig = ConfigType<ReturnType<typeof httpConfig>>;
 export type RuntimeConfig = ConfigType<typeof runtimeConfig>;
 
 /** In STREAMS_GROUP_INSTANCE_ID, stands for the machine's (the container's) host name. */
-export const HOSTNAME_PLACEHOLDER = '{hostname}';
+const HOSTNAME_PLACEHOLDER = '{hostname}';
 
 /** Settings every stream processor shares (SPEC §4, §9). */
 export const streamsConfig = defineConfig(
