@@ -34,6 +34,7 @@ import {
   number,
   oneOf,
   parseOrExit,
+  UsageError,
 } from '../tools/shared/args';
 import { quietKafka } from '../tools/shared/quiet-kafka';
 import { serviceArgv } from '../tools/shared/service-launch';
@@ -95,6 +96,15 @@ flags to the services (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); BENCH_CONTAI
 in a memory cgroup with its docker-compose.yml limit, so V8 sizes its heap as in the container;
 BENCH_DATABASE_LOCALE (e.g. en_US.utf8, the deployed postgres image's default) creates the bench's
 database with that locale instead of the server's.`,
+  check: (args) => {
+    // A processor's group has consumed the topic in its first run: a second one would time nothing.
+    const twice = args.processors.find((name, i) => args.processors.indexOf(name) !== i);
+    if (twice)
+      throw new UsageError(
+        `--processors: names each processor once (got "${twice}" twice in "${args.processors.join(',')}")`,
+        '--processors',
+      );
+  },
 });
 
 async function main(): Promise<void> {
