@@ -19,11 +19,7 @@ describe('thenEndService', () => {
   it("runs the processor's own onFatal first, then ends the service with the same error", () => {
     const { fatal, ended, logger } = setup();
     const calls: string[] = [];
-    const onFatal = thenEndService(
-      (error) => calls.push(`own: ${error.code}`),
-      fatal,
-      logger as never,
-    );
+    const onFatal = thenEndService((error) => calls.push(`own: ${error.code}`), fatal, logger);
     const error = fenced();
     onFatal(error);
     expect(calls).toEqual(['own: INSTANCE_FENCED']);
@@ -37,7 +33,7 @@ describe('thenEndService', () => {
         throw new Error('hook broke');
       },
       fatal,
-      logger as never,
+      logger,
     );
     const error = fenced();
     onFatal(error);
@@ -51,7 +47,7 @@ describe('thenEndService', () => {
   it('ends the service when the processor set no hook', () => {
     const { fatal, ended, logged, logger } = setup();
     const error = fenced();
-    thenEndService(undefined, fatal, logger as never)(error);
+    thenEndService(undefined, fatal, logger)(error);
     expect(ended).toEqual([error]);
     expect(logged).toEqual([]);
   });

@@ -67,7 +67,7 @@ export function processorStreamsModule(options: {
 export function thenEndService(
   own: StreamsAppOptions['onFatal'],
   fatal: Pick<FatalShutdown, 'trigger'>,
-  logger: Pick<PinoLogger, 'error'>,
+  logger: { error(context: Record<string, unknown>, msg: string): void },
 ): (error: StreamsError) => void {
   return (error) => {
     try {
