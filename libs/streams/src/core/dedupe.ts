@@ -173,7 +173,9 @@ export class DedupeIndex {
 
   /** Hands over this commit's ids; the previous commit has finished (its ids are now in Postgres). */
   take(watermark: number | null): DedupeCommit {
-    if (this.committing !== NONE) this.settled.push(this.committing);
+    // Only commits that remembered ids answer anything; an idle task's commits (a watermark moved,
+    // no batch, so no lookup clears the list) would otherwise pile up here.
+    if (this.committing.ids.length > 0) this.settled.push(this.committing);
     this.committing = this.pending;
     this.pending = new DedupeColumns();
     const forgetBefore = watermark === null ? null : watermark - this.definition.horizonMs;

@@ -217,6 +217,19 @@ describe('DedupeIndex', () => {
     expect(index.unknown(['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
   });
 
+  it("keeps no trace of an idle task's commits (taken without a batch, so no lookup clears them)", () => {
+    const index = new DedupeIndex(definition);
+    index.unknown(['a']);
+    index.judge('a', 1, 1, null);
+    index.take(1);
+    // A day of idle commits, one a second: the task's watermark moves, no record arrives.
+    for (let i = 0; i < 86_400; i++) index.take(1);
+    // Read through the private field: what it holds is the bound (an unbounded list leaked about
+    // 30 MB per idle task and day), and a verdict cannot show it.
+    expect((index as unknown as { settled: unknown[] }).settled).toHaveLength(1);
+    expect(index.judge('a', 1, 1, null).kind).toBe('duplicate');
+  });
+
   it('does not remember a first record older than the horizon floor, and takes the eviction bound', () => {
     const index = new DedupeIndex(definition);
     index.judge('old', 1, 100, 500);
