@@ -62,8 +62,9 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
     await sender.sendAll(clock, 2000);
     const admin = testKafka().admin();
     await admin.connect();
-    const sent = await admin.fetchTopicOffsets(suite.topics.events);
-    await admin.disconnect();
+    const sent = await admin
+      .fetchTopicOffsets(suite.topics.events)
+      .finally(() => admin.disconnect());
     suite.proc = await startService('sessionizer', member);
     // A dynamic member would wait out the killed one's session (60 s) before anything moved.
     // Per partition, at or past its end (a transaction's marker may land after the offsets were read).
@@ -71,7 +72,7 @@ describe('sessionizer with a group instance id (static membership), SIGKILLed an
     await waitFor(async () => (behind = await partitionsBehind(suite, sent)).length === 0, {
       timeoutMs: BACK_WITHIN_MS,
       intervalMs: 50,
-      what: () => `every partition at its end within ${BACK_WITHIN_MS} ms of the restart`,
+      what: `every partition at its end within ${BACK_WITHIN_MS} ms of the restart`,
     }).catch((err: Error) => {
       throw new Error(`${err.message}: ${behind.join(', ')}; ${suite.proc?.output().slice(-1500)}`);
     });
