@@ -81,3 +81,19 @@ export async function progress(pool: Pool, appId: string): Promise<number> {
   );
   return Number(rows[0].done ?? 0);
 }
+
+/**
+ * Each partition's committed offset (Postgres, the truth) of a processor's group on a topic; a
+ * partition without a row, or claimed before its first commit (no offset yet), is at 0.
+ */
+export async function committedOffsets(
+  pool: Pool,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, bigint>> {
+  const { rows } = await pool.query<{ partition: number; next_offset: string | null }>(
+    `SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`,
+    [groupId, topic],
+  );
+  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset ?? 0)]));
+}

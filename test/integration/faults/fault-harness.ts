@@ -33,6 +33,7 @@ import {
   uniqueName,
 } from '../../support/kafka';
 import { createMigratedDatabase } from '../../support/postgres';
+import { committedOffsets } from '../../support/results';
 import { RunningService, startService, waitForHttpOk } from '../../support/services';
 import { waitFor } from '../../support/wait-for';
 
@@ -204,14 +205,7 @@ export class FaultStack {
       for (const key of SOURCES[name]) {
         const topic = this.topics[key];
         if (!ends.has(topic)) ends.set(topic, await logEndOffsets(testBrokers(), topic));
-        const { rows } = await this.db.pool.query<{
-          partition: number;
-          next_offset: string | null;
-        }>(`SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2`, [
-          this.group(name),
-          topic,
-        ]);
-        const committed = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset ?? 0)]));
+        const committed = await committedOffsets(this.db.pool, this.group(name), topic);
         for (const [partition, high] of ends.get(topic)!)
           lag += high - (committed.get(partition) ?? 0n);
       }

@@ -3,7 +3,12 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { StreamsAppOptions, StreamsError, StreamsModule } from '@clickstream/streams';
+import {
+  StreamsAppOptions,
+  StreamsError,
+  StreamsLogger,
+  StreamsModule,
+} from '@clickstream/streams';
 import { streamsConfig, StreamsConfig } from '../config';
 import { pgPoolOf } from '../database/pg-pool';
 import { FatalShutdown } from '../lifecycle/fatal-shutdown';
@@ -67,7 +72,7 @@ export function processorStreamsModule(options: {
 export function thenEndService(
   own: StreamsAppOptions['onFatal'],
   fatal: Pick<FatalShutdown, 'trigger'>,
-  logger: { error(context: Record<string, unknown>, msg: string): void },
+  logger: Pick<StreamsLogger, 'error'>,
 ): (error: StreamsError) => void {
   return (error) => {
     try {
